@@ -1,0 +1,17 @@
+//! Latarnia's domain in plain Rust: no browser, no server.
+//!
+//! Both the app (compiled to wasm) and the server depend on this crate, so the rules written
+//! here — what a valid contact is, how a patrol is summed up, how the hybrid logical clock
+//! orders edits — are the same on the phone and on the server.
+
+pub mod hlc;
+pub mod model;
+pub mod protocol;
+pub mod summary;
+pub mod validate;
+
+pub use hlc::Hlc;
+pub use model::*;
+pub use protocol::{Mutation, Op};
+pub use summary::PatrolSummary;
+pub use validate::{FieldError, Invalid};

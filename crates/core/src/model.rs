@@ -1,0 +1,286 @@
+//! Domain types: patrols and contacts (see `docs/glossary.md` for the Polish names).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Declares a closed set of values that travel as `snake_case` strings, with `ALL` (in UI
+/// order) and `as_str()` (also the suffix of the value's translation key).
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What kind of outing a patrol is.
+    PatrolKind {
+        NightPatrol => "night_patrol",
+        Streetworking => "streetworking",
+        ZimaRun => "zima_run",
+    }
+);
+
+string_enum!(
+    /// The partner agency that went along, if any.
+    PartnerAgency {
+        CityGuard => "city_guard",
+        Police => "police",
+        Ambulance => "ambulance",
+        Ngo => "ngo",
+        Other => "other",
+    }
+);
+
+string_enum!(
+    /// Gender, only when known; `Mixed` is a group of several people.
+    Gender {
+        Female => "female",
+        Male => "male",
+        Mixed => "mixed",
+    }
+);
+
+string_enum!(
+    /// Age band, only when known.
+    AgeBand {
+        Child => "child",
+        YoungAdult => "young_adult",
+        Adult => "adult",
+        Senior => "senior",
+    }
+);
+
+string_enum!(
+    /// The state the person was found in.
+    Condition {
+        Ok => "ok",
+        HypothermiaRisk => "hypothermia_risk",
+        Injured => "injured",
+        Intoxicated => "intoxicated",
+        Ill => "ill",
+    }
+);
+
+string_enum!(
+    /// Services and items given during a contact (counted).
+    Item {
+        PremedicalHelp => "premedical_help",
+        HotMeal => "hot_meal",
+        HotDrink => "hot_drink",
+        Thermos => "thermos",
+        Clothing => "clothing",
+        Shoes => "shoes",
+        Blanket => "blanket",
+        SleepingBag => "sleeping_bag",
+        HygieneKit => "hygiene_kit",
+        Mask => "mask",
+        Information => "information",
+    }
+);
+
+string_enum!(
+    /// Where a person was referred.
+    ReferralKind {
+        Shelter => "shelter",
+        NightShelter => "night_shelter",
+        WarmingCentre => "warming_centre",
+        WinterPoint => "winter_point",
+        Hospital => "hospital",
+        AmbulanceCalled => "ambulance_called",
+        CityGuardTransport => "city_guard_transport",
+        MopsWorker => "mops_worker",
+        AddictionTherapy => "addiction_therapy",
+        SocialIntegrationCentre => "social_integration_centre",
+    }
+);
+
+string_enum!(
+    /// What came of a referral.
+    ReferralOutcome {
+        Pending => "pending",
+        Accepted => "accepted",
+        Refused => "refused",
+        NotPossible => "not_possible",
+    }
+);
+
+string_enum!(
+    /// Whether a contact has a GPS position, and if not, why not.
+    PositionStatus {
+        Fixed => "fixed",
+        Denied => "denied",
+        Unavailable => "unavailable",
+    }
+);
+
+/// A night patrol, a streetworking round or an Akcja ZIMA run. One patrol may cross midnight:
+/// it is one record with a start and an end, whatever the dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Patrol {
+    pub id: Uuid,
+    pub kind: PatrolKind,
+    /// First names or initials of the team members, as the team writes them.
+    #[serde(default)]
+    pub team: Vec<String>,
+    #[serde(default)]
+    pub partner: Option<PartnerAgency>,
+    #[serde(default)]
+    pub area: String,
+    pub started_at: DateTime<Utc>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl Patrol {
+    pub fn is_open(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+/// A position from the phone's GPS with its accuracy radius.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    pub lat: f64,
+    pub lon: f64,
+    /// Accuracy radius in metres, as reported by the device.
+    pub accuracy_m: f64,
+}
+
+/// A referral made during a contact and what came of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referral {
+    pub kind: ReferralKind,
+    pub outcome: ReferralOutcome,
+}
+
+/// One meeting with one person or a group. Holds only what the work needs: no names, at most
+/// a pseudonym or code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Uuid,
+    #[serde(default)]
+    pub patrol_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub headcount: u32,
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    #[serde(default)]
+    pub age_band: Option<AgeBand>,
+    /// A pseudonym or code, never a real name (data minimisation).
+    #[serde(default)]
+    pub pseudonym: String,
+    #[serde(default)]
+    pub sleeping_rough: Option<bool>,
+    #[serde(default)]
+    pub condition: Option<Condition>,
+    /// Count of each service or item given.
+    #[serde(default)]
+    pub given: BTreeMap<Item, u32>,
+    #[serde(default)]
+    pub referrals: Vec<Referral>,
+    #[serde(default)]
+    pub help_refused: bool,
+    #[serde(default)]
+    pub follow_up: bool,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub position: Option<Position>,
+    pub position_status: PositionStatus,
+}
+
+impl Contact {
+    /// The two-tap contact: one person, nothing special, time and position filled in.
+    pub fn quick(
+        id: Uuid,
+        patrol_id: Option<Uuid>,
+        at: DateTime<Utc>,
+        position: Result<Position, PositionStatus>,
+    ) -> Self {
+        let (position, position_status) = match position {
+            Ok(p) => (Some(p), PositionStatus::Fixed),
+            Err(status) => (None, status),
+        };
+        Contact {
+            id,
+            patrol_id,
+            at,
+            headcount: 1,
+            gender: None,
+            age_band: None,
+            pseudonym: String::new(),
+            sleeping_rough: None,
+            condition: None,
+            given: BTreeMap::new(),
+            referrals: Vec::new(),
+            help_refused: false,
+            follow_up: false,
+            notes: String::new(),
+            position,
+            position_status,
+        }
+    }
+
+    /// Counts as a contact with women (a woman, or a group that includes women).
+    pub fn with_women(&self) -> bool {
+        matches!(self.gender, Some(Gender::Female | Gender::Mixed))
+    }
+
+    pub fn with_children(&self) -> bool {
+        self.age_band == Some(AgeBand::Child)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_strings() {
+        for k in ReferralKind::ALL {
+            assert_eq!(ReferralKind::parse(k.as_str()), Some(*k));
+            let json = serde_json::to_string(k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+        }
+        for i in Item::ALL {
+            assert_eq!(Item::parse(i.as_str()), Some(*i));
+        }
+        assert_eq!(Item::parse("vodka"), None);
+    }
+
+    #[test]
+    fn quick_contact_without_fix_says_why() {
+        let c = Contact::quick(Uuid::nil(), None, chrono::DateTime::UNIX_EPOCH, Err(PositionStatus::Denied));
+        assert_eq!(c.headcount, 1);
+        assert_eq!(c.position, None);
+        assert_eq!(c.position_status, PositionStatus::Denied);
+    }
+
+    #[test]
+    fn item_counts_serialize_as_an_object() {
+        let mut c = Contact::quick(Uuid::nil(), None, chrono::DateTime::UNIX_EPOCH, Err(PositionStatus::Unavailable));
+        c.given.insert(Item::HotDrink, 2);
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["given"]["hot_drink"], 2);
+        let back: Contact = serde_json::from_value(v).unwrap();
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,92 @@
+//! Protocol types of SYNC.md that the phone already needs offline: the outbox mutation.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Upsert,
+    Delete,
+    Restore,
+}
+
+/// One local edit waiting in the outbox, exactly as it will be pushed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mutation {
+    pub mid: u64,
+    pub collection: String,
+    pub id: Uuid,
+    pub op: Op,
+    pub hlc: String,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub fields: Map<String, Value>,
+}
+
+pub const PATROLS: &str = "patrols";
+pub const CONTACTS: &str = "contacts";
+
+/// The fields of a record as the protocol carries them (everything but `id`).
+pub fn fields_of<T: Serialize>(record: &T) -> Map<String, Value> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(mut m)) => {
+            m.remove("id");
+            m
+        }
+        _ => Map::new(),
+    }
+}
+
+/// The fields whose value differs between two versions of a record: an edit pushes only
+/// these, so per-field last-writer-wins keeps another worker's edit of another field.
+pub fn changed_fields(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in new {
+        if old.get(k) != Some(v) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    for k in old.keys() {
+        if !new.contains_key(k) {
+            out.insert(k.clone(), Value::Null);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    use serde_json::json;
+
+    #[test]
+    fn mutation_serializes_as_in_the_spec() {
+        let m = Mutation {
+            mid: 18,
+            collection: "sites".into(),
+            id: Uuid::nil(),
+            op: Op::Delete,
+            hlc: "0001732312345678-0000-x".into(),
+            fields: Map::new(),
+        };
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            json!({"mid": 18, "collection": "sites", "id": Uuid::nil(), "op": "delete", "hlc": "0001732312345678-0000-x"})
+        );
+    }
+
+    #[test]
+    fn an_edit_carries_only_what_changed() {
+        let mut c = Contact::quick(Uuid::nil(), None, chrono::DateTime::UNIX_EPOCH, Err(PositionStatus::Denied));
+        let before = fields_of(&c);
+        assert!(!before.contains_key("id"));
+        c.notes = "koc".into();
+        c.given.insert(Item::Blanket, 1);
+        let changed = changed_fields(&before, &fields_of(&c));
+        assert_eq!(changed, json!({"notes": "koc", "given": {"blanket": 1}}).as_object().unwrap().clone());
+        assert!(changed_fields(&before, &before).is_empty());
+    }
+}

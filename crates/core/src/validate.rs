@@ -1,0 +1,197 @@
+//! Field validation shared by the app (shown at the field) and the server (rejects the
+//! mutation). An error names the field and a machine code; the app turns the code into a
+//! sentence in the user's language (`err_<code>` in the translation files).
+
+use serde::Serialize;
+
+use crate::model::{Contact, Patrol, Position};
+
+pub const NOTES_MAX_CHARS: usize = 2_000;
+pub const PSEUDONYM_MAX_CHARS: usize = 40;
+pub const HEADCOUNT_MAX: u32 = 200;
+pub const ITEM_COUNT_MAX: u32 = 999;
+pub const TEAM_MAX: usize = 12;
+pub const NAME_MAX_CHARS: usize = 40;
+pub const AREA_MAX_CHARS: usize = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+/// Every problem found in a record, not only the first one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid record: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.code)).collect::<Vec<_>>().join(", "))]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn code_for(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.code)
+    }
+}
+
+#[derive(Default)]
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn check(&mut self, ok: bool, field: &'static str, code: &'static str) {
+        if !ok {
+            self.0.push(FieldError { field, code });
+        }
+    }
+
+    fn finish(self) -> Result<(), Invalid> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(self.0))
+        }
+    }
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+pub fn position(p: &Position) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    check_position(&mut e, p);
+    e.finish()
+}
+
+fn check_position(e: &mut Errors, p: &Position) {
+    e.check(p.lat.is_finite() && (-90.0..=90.0).contains(&p.lat), "lat", "lat_range");
+    e.check(p.lon.is_finite() && (-180.0..=180.0).contains(&p.lon), "lon", "lon_range");
+    e.check(p.accuracy_m.is_finite() && p.accuracy_m >= 0.0, "accuracy_m", "accuracy_range");
+}
+
+pub fn contact(c: &Contact) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check((1..=HEADCOUNT_MAX).contains(&c.headcount), "headcount", "headcount_range");
+    e.check(chars(&c.notes) <= NOTES_MAX_CHARS, "notes", "notes_too_long");
+    e.check(chars(&c.pseudonym) <= PSEUDONYM_MAX_CHARS, "pseudonym", "pseudonym_too_long");
+    e.check(
+        c.given.values().all(|n| (1..=ITEM_COUNT_MAX).contains(n)),
+        "given",
+        "item_count_range",
+    );
+    let mut kinds: Vec<_> = c.referrals.iter().map(|r| r.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    e.check(kinds.len() == c.referrals.len(), "referrals", "referral_repeated");
+    if let Some(p) = &c.position {
+        check_position(&mut e, p);
+    }
+    e.finish()
+}
+
+pub fn patrol(p: &Patrol) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(p.team.len() <= TEAM_MAX, "team", "team_too_large");
+    e.check(
+        p.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS),
+        "team",
+        "team_member_invalid",
+    );
+    e.check(chars(&p.area) <= AREA_MAX_CHARS, "area", "area_too_long");
+    if let Some(end) = p.ended_at {
+        e.check(end >= p.started_at, "ended_at", "ends_before_start");
+    }
+    e.finish()
+}
+
+/// Splits the team field as typed ("Ania, Kuba; Ola") into trimmed, non-empty names.
+pub fn split_team(input: &str) -> Vec<String> {
+    input
+        .split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    fn contact_with(f: impl FnOnce(&mut Contact)) -> Contact {
+        let mut c = Contact::quick(
+            Uuid::nil(),
+            None,
+            Utc.with_ymd_and_hms(2026, 1, 10, 23, 0, 0).unwrap(),
+            Err(PositionStatus::Unavailable),
+        );
+        f(&mut c);
+        c
+    }
+
+    #[test]
+    fn quick_contact_is_valid() {
+        assert_eq!(contact(&contact_with(|_| {})), Ok(()));
+    }
+
+    #[test]
+    fn notes_limit_counts_characters_not_bytes() {
+        // 2,000 Polish letters are 4,000 bytes and still allowed.
+        let ok = contact_with(|c| c.notes = "ż".repeat(NOTES_MAX_CHARS));
+        assert_eq!(contact(&ok), Ok(()));
+        let long = contact_with(|c| c.notes = "a".repeat(NOTES_MAX_CHARS + 1));
+        assert_eq!(contact(&long).unwrap_err().code_for("notes"), Some("notes_too_long"));
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let bad = contact_with(|c| {
+            c.headcount = 0;
+            c.given.insert(Item::Blanket, 0);
+            c.position = Some(Position { lat: 91.0, lon: -181.0, accuracy_m: f64::NAN });
+        });
+        let err = contact(&bad).unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["headcount", "given", "lat", "lon", "accuracy_m"]);
+    }
+
+    #[test]
+    fn a_referral_kind_is_recorded_once() {
+        let r = Referral { kind: ReferralKind::Shelter, outcome: ReferralOutcome::Pending };
+        let bad = contact_with(|c| c.referrals = vec![r, r]);
+        assert_eq!(contact(&bad).unwrap_err().code_for("referrals"), Some("referral_repeated"));
+    }
+
+    #[test]
+    fn patrol_crossing_midnight_is_valid_but_not_ending_before_start() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap();
+        let mut p = Patrol {
+            id: Uuid::nil(),
+            kind: PatrolKind::NightPatrol,
+            team: split_team("Ania, Kuba;  "),
+            partner: Some(PartnerAgency::CityGuard),
+            area: "Dworzec".into(),
+            started_at: start,
+            ended_at: Some(start + Duration::hours(5)),
+        };
+        assert_eq!(p.team, ["Ania", "Kuba"]);
+        assert_eq!(patrol(&p), Ok(()));
+        p.ended_at = Some(start - Duration::minutes(1));
+        assert_eq!(patrol(&p).unwrap_err().code_for("ended_at"), Some("ends_before_start"));
+    }
+
+    proptest! {
+        #[test]
+        fn positions_are_valid_exactly_inside_the_ranges(lat in -200.0f64..200.0, lon in -400.0f64..400.0, acc in -10.0f64..5000.0) {
+            let ok = (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) && acc >= 0.0;
+            prop_assert_eq!(position(&Position { lat, lon, accuracy_m: acc }).is_ok(), ok);
+        }
+
+        #[test]
+        fn notes_are_valid_exactly_up_to_the_limit(n in 0usize..2100) {
+            let c = contact_with(|c| c.notes = "ł".repeat(n));
+            prop_assert_eq!(contact(&c).is_ok(), n <= NOTES_MAX_CHARS);
+        }
+    }
+}
