@@ -27,6 +27,50 @@ pub struct Mutation {
 pub const PATROLS: &str = "patrols";
 pub const CONTACTS: &str = "contacts";
 
+/// A domain type that is synced as a collection of records.
+pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
+    /// The collection's name in the protocol.
+    const COLLECTION: &'static str;
+    fn id(&self) -> Uuid;
+    /// The time the record is listed by (milliseconds since the epoch).
+    fn sort_ms(&self) -> f64;
+    /// The record it belongs to (a contact's patrol), if any.
+    fn parent(&self) -> Option<Uuid> {
+        None
+    }
+    /// Field validation, the same on the phone and on the server.
+    fn validate(&self) -> Result<(), crate::Invalid>;
+}
+
+impl Record for crate::Patrol {
+    const COLLECTION: &'static str = PATROLS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.started_at.timestamp_millis() as f64
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::patrol(self)
+    }
+}
+
+impl Record for crate::Contact {
+    const COLLECTION: &'static str = CONTACTS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.at.timestamp_millis() as f64
+    }
+    fn parent(&self) -> Option<Uuid> {
+        self.patrol_id
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::contact(self)
+    }
+}
+
 /// The fields of a record as the protocol carries them (everything but `id`).
 pub fn fields_of<T: Serialize>(record: &T) -> Map<String, Value> {
     match serde_json::to_value(record) {

@@ -14,6 +14,22 @@ pub const TEAM_MAX: usize = 12;
 pub const NAME_MAX_CHARS: usize = 40;
 pub const AREA_MAX_CHARS: usize = 120;
 
+/// Every error code `FieldError::code` can carry; the app has a text for each (`err_<code>`).
+pub const CODES: &[&str] = &[
+    "headcount_range",
+    "notes_too_long",
+    "pseudonym_too_long",
+    "item_count_range",
+    "referral_repeated",
+    "lat_range",
+    "lon_range",
+    "accuracy_range",
+    "team_too_large",
+    "team_member_invalid",
+    "area_too_long",
+    "ends_before_start",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: &'static str,
@@ -36,6 +52,7 @@ struct Errors(Vec<FieldError>);
 
 impl Errors {
     fn check(&mut self, ok: bool, field: &'static str, code: &'static str) {
+        debug_assert!(CODES.contains(&code), "undeclared error code {code}");
         if !ok {
             self.0.push(FieldError { field, code });
         }

@@ -1,0 +1,59 @@
+//! Compiles the translation files (`locales/*.json`) into static tables, so the app ships no
+//! parser and a missing translation is a build error, not a blank label.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::{env, fs, path::Path};
+
+const LANGS: &[&str] = &["pl", "en"];
+
+fn load(lang: &str) -> BTreeMap<String, String> {
+    let path = format!("locales/{lang}.json");
+    println!("cargo:rerun-if-changed={path}");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn main() {
+    let tables: Vec<_> = LANGS.iter().map(|l| load(l)).collect();
+    let keys: Vec<&String> = tables[0].keys().collect();
+    for (lang, table) in LANGS.iter().zip(&tables).skip(1) {
+        let missing: Vec<_> = keys.iter().filter(|k| !table.contains_key(k.as_str())).collect();
+        let extra: Vec<_> = table.keys().filter(|k| !tables[0].contains_key(k.as_str())).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "locales/{lang}.json differs from pl.json: missing {missing:?}, extra {extra:?}"
+        );
+    }
+    for (lang, table) in LANGS.iter().zip(&tables) {
+        for (k, v) in table {
+            assert!(!v.trim().is_empty(), "locales/{lang}.json: empty text for {k}");
+        }
+    }
+
+    let mut out = String::new();
+    out.push_str("/// Translation keys, sorted; `k::*` index into them.\npub static KEYS: &[&str] = &[\n");
+    for k in &keys {
+        writeln!(out, "    {k:?},").unwrap();
+    }
+    out.push_str("];\n\npub mod k {\n");
+    for (i, k) in keys.iter().enumerate() {
+        writeln!(out, "    pub const {}: usize = {i};", k.to_uppercase()).unwrap();
+    }
+    out.push_str("}\n\n");
+    for (lang, table) in LANGS.iter().zip(&tables) {
+        writeln!(out, "static {}: &[&str] = &[", lang.to_uppercase()).unwrap();
+        for k in &keys {
+            writeln!(out, "    {:?},", table[k.as_str()]).unwrap();
+        }
+        out.push_str("];\n\n");
+    }
+    out.push_str("fn table(lang: Lang) -> &'static [&'static str] {\n    match lang {\n");
+    for lang in LANGS {
+        let variant = format!("{}{}", lang[..1].to_uppercase(), &lang[1..]);
+        writeln!(out, "        Lang::{variant} => {},", lang.to_uppercase()).unwrap();
+    }
+    out.push_str("    }\n}\n");
+    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("i18n.rs");
+    fs::write(dest, out).unwrap();
+}

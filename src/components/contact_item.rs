@@ -1,0 +1,36 @@
+use latarnia_core::Contact;
+use leptos::prelude::*;
+
+use crate::i18n::{k, use_i18n};
+use crate::routes::AppRoute;
+
+pub fn local_time(at: chrono::DateTime<chrono::Utc>, fmt: &str) -> String {
+    at.with_timezone(&chrono::Local).format(fmt).to_string()
+}
+
+/// One contact in a list: time, people, what was given, and the start of the notes (as text).
+#[component]
+pub fn ContactItem(contact: Contact, #[prop(default = false)] with_date: bool) -> impl IntoView {
+    let i = use_i18n();
+    let href = AppRoute::Contact(contact.id).href();
+    let time = local_time(contact.at, if with_date { "%Y-%m-%d %H:%M" } else { "%H:%M" });
+    let headcount = contact.headcount;
+    let given = contact.given.clone();
+    let notes: String = contact.notes.chars().take(80).collect();
+    let no_position = contact.position.is_none().then_some(contact.position_status);
+    view! {
+        <li data-testid="contact-item">
+            <a href=href class="contact-item">
+                <span class="ci-time">{time}</span>
+                <span class="ci-people" data-testid="contact-item-headcount">
+                    {move || format!("{headcount} {}", if headcount == 1 { i.t(k::PERSON) } else { i.t(k::PEOPLE) })}
+                </span>
+                <span class="ci-given">
+                    {move || given.iter().map(|(item, n)| format!("{} ×{n}", i.value("item", item.as_str()))).collect::<Vec<_>>().join(", ")}
+                </span>
+                {no_position.map(|s| view! { <span class="ci-nopos">{move || i.value("position", s.as_str())}</span> })}
+                <span class="ci-notes" data-testid="contact-item-notes">{notes}</span>
+            </a>
+        </li>
+    }
+}

@@ -1,0 +1,7 @@
+pub mod contact_item;
+pub mod field_error;
+pub mod nav;
+pub mod status_bar;
+pub mod stepper;
+pub mod summary_table;
+pub mod toast;

@@ -1,0 +1,34 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::i18n::{k, use_i18n};
+use crate::routes::AppRoute;
+
+/// The bottom navigation, within reach of a thumb.
+#[component]
+pub fn Nav() -> impl IntoView {
+    let i = use_i18n();
+    let path = use_location().pathname;
+    let link = move |route: AppRoute, testid: &'static str, label: usize, icon: &'static str| {
+        let href = route.href();
+        let here = href.clone();
+        let current = move || {
+            let p = path.get();
+            let on = if here == "/" { p == "/" || p.starts_with("/patrols") } else { p.starts_with(&here) };
+            on.then_some("page")
+        };
+        view! {
+            <a href=href data-testid=testid aria-current=current>
+                <span class="nav-icon" aria-hidden="true">{icon}</span>
+                <span>{move || i.t(label)}</span>
+            </a>
+        }
+    };
+    view! {
+        <nav class="bottom-nav" aria-label=move || i.t(k::NAV_LABEL)>
+            {link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉")}
+            {link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰")}
+            {link(AppRoute::Settings, "nav-settings", k::NAV_SETTINGS, "⚙")}
+        </nav>
+    }
+}

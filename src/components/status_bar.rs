@@ -1,0 +1,38 @@
+use leptos::prelude::*;
+
+use crate::i18n::{k, use_i18n};
+use crate::platform;
+use crate::state::AppState;
+
+/// The top bar: online or offline in large letters, storage problems, and the update offer.
+#[component]
+pub fn StatusBar() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let online = state.online;
+    view! {
+        <header class="status-bar">
+            <span class="app-name">"Latarnia"</span>
+            <span
+                data-testid="online-status"
+                class="online-status"
+                class:offline=move || !online.get()
+                role="status"
+                data-online=move || online.get().to_string()
+            >
+                {move || if online.get() { i.t(k::STATUS_ONLINE) } else { i.t(k::STATUS_OFFLINE) }}
+            </span>
+        </header>
+        {move || state.storage_problem.get().map(|key| view! {
+            <div class="banner banner-error" role="alert" data-testid="storage-problem">{move || i.t(key)}</div>
+        })}
+        <Show when=move || state.update_ready.get()>
+            <div class="banner banner-info" role="status">
+                <span>{move || i.t(k::UPDATE_READY)}</span>
+                <button data-testid="update-reload" on:click=|_| platform::apply_update()>
+                    {move || i.t(k::UPDATE_RELOAD)}
+                </button>
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,30 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::i18n::{k, use_i18n};
+use crate::state::AppState;
+
+/// A short message above the navigation, with "undo" where an action can be undone.
+#[component]
+pub fn Toast() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    move || {
+        state.notice.get().map(|n| {
+            let undo = n.undo.map(|u| {
+                view! {
+                    <button data-testid="toast-undo" on:click=move |_| spawn_local(async move { state.undo(u).await })>
+                        {move || i.t(k::UNDO)}
+                    </button>
+                }
+            });
+            view! {
+                <div class="toast" class:toast-error=n.error role=if n.error { "alert" } else { "status" } data-testid="toast">
+                    <span>{move || i.t(n.text)}</span>
+                    {undo}
+                    <button class="toast-close" aria-label=move || i.t(k::CLOSE) on:click=move |_| state.notice.set(None)>"×"</button>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! Polish (default) and English UI texts, compiled from `locales/*.json` by `build.rs`.
+
+use leptos::prelude::*;
+
+include!(concat!(env!("OUT_DIR"), "/i18n.rs"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Pl,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Pl, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Pl => "pl",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// The text of a key known at compile time (`k::PATROL_START`).
+pub fn text(lang: Lang, key: usize) -> &'static str {
+    table(lang)[key]
+}
+
+/// The text of a key built at run time (`item_hot_meal`); the key itself when unknown, so a
+/// gap shows up in the UI and in the tests instead of an empty label.
+pub fn lookup(lang: Lang, key: &str) -> &str {
+    match KEYS.binary_search(&key) {
+        Ok(i) => table(lang)[i],
+        Err(_) => key,
+    }
+}
+
+/// The UI language as a reactive handle: read inside a closure to follow changes.
+#[derive(Clone, Copy)]
+pub struct I18n(pub RwSignal<Lang>);
+
+impl I18n {
+    pub fn t(self, key: usize) -> &'static str {
+        text(self.0.get(), key)
+    }
+
+    /// Translation of a domain value: `prefix_value`, e.g. `("item", "hot_meal")`.
+    pub fn value(self, prefix: &str, value: &str) -> String {
+        lookup(self.0.get(), &format!("{prefix}_{value}")).to_owned()
+    }
+
+    pub fn lang(self) -> Lang {
+        self.0.get()
+    }
+}
+
+pub fn use_i18n() -> I18n {
+    expect_context::<I18n>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latarnia_core::*;
+
+    #[test]
+    fn every_domain_value_has_a_text_in_every_language() {
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(PatrolKind::ALL.iter().map(|v| format!("patrol_kind_{}", v.as_str())));
+        keys.extend(PartnerAgency::ALL.iter().map(|v| format!("partner_{}", v.as_str())));
+        keys.extend(Gender::ALL.iter().map(|v| format!("gender_{}", v.as_str())));
+        keys.extend(AgeBand::ALL.iter().map(|v| format!("age_{}", v.as_str())));
+        keys.extend(Condition::ALL.iter().map(|v| format!("condition_{}", v.as_str())));
+        keys.extend(Item::ALL.iter().map(|v| format!("item_{}", v.as_str())));
+        keys.extend(ReferralKind::ALL.iter().map(|v| format!("referral_{}", v.as_str())));
+        keys.extend(ReferralOutcome::ALL.iter().map(|v| format!("outcome_{}", v.as_str())));
+        keys.extend(PositionStatus::ALL.iter().map(|v| format!("position_{}", v.as_str())));
+        for key in &keys {
+            assert!(KEYS.binary_search(&key.as_str()).is_ok(), "no translation for {key}");
+        }
+    }
+
+    #[test]
+    fn every_validation_code_has_a_text() {
+        for code in latarnia_core::validate::CODES {
+            let key = format!("err_{code}");
+            assert!(KEYS.binary_search(&key.as_str()).is_ok(), "no translation for {key}");
+        }
+    }
+
+    #[test]
+    fn polish_is_the_default_and_texts_differ_by_language() {
+        assert_eq!(Lang::default(), Lang::Pl);
+        assert_eq!(lookup(Lang::Pl, "item_blanket"), "Koc");
+        assert_eq!(lookup(Lang::En, "item_blanket"), "Blanket");
+        assert_eq!(lookup(Lang::En, "no_such_key"), "no_such_key");
+    }
+}

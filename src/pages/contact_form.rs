@@ -1,0 +1,297 @@
+//! The detailed contact form: new (`/contacts/new`) or edit (`/contacts/<id>`).
+
+use chrono::{Local, NaiveDateTime, TimeZone, Utc};
+use latarnia_core::validate::{self, NOTES_MAX_CHARS};
+use latarnia_core::{
+    AgeBand, Condition, Contact, FieldError, Gender, Item, Referral, ReferralKind, ReferralOutcome,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use crate::components::field_error::FieldErrorText;
+use crate::components::stepper::Stepper;
+use crate::i18n::{k, use_i18n, I18n};
+use crate::platform;
+use crate::routes::AppRoute;
+use crate::state::{AppState, Undo};
+use crate::storage::{Edit, Store, StoreError};
+
+const AT_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+#[component]
+pub fn ContactFormPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let params = use_params_map();
+    // Loaded once per address: later writes must not reset what the user is typing.
+    let initial = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id")).unwrap_or_default();
+        async move {
+            if id == "new" {
+                let patrol = state.open_patrol().await?;
+                let gps = state.gps.get_untracked().for_contact(platform::now_ms());
+                let c = Contact::quick(platform::new_uuid(), patrol.map(|p| p.id), platform::now(), gps);
+                Ok((c, true))
+            } else {
+                let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
+                match state.store().get::<Contact>(id).await? {
+                    Some(r) if !r.deleted => Ok((r.data, false)),
+                    _ => Err(StoreError::NotFound),
+                }
+            }
+        }
+    });
+    move || {
+        initial.get().map(|r| match r {
+            Ok((contact, is_new)) => view! { <ContactForm contact is_new/> }.into_any(),
+            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p></section> }.into_any(),
+        })
+    }
+}
+
+/// A group of large radio buttons for a value that may be unknown (`None`).
+fn choice_group<T: Copy + PartialEq + Send + Sync + 'static>(
+    i: I18n,
+    name: &'static str,
+    legend: usize,
+    options: &'static [T],
+    as_str: fn(T) -> &'static str,
+    prefix: &'static str,
+    value: RwSignal<Option<T>>,
+) -> impl IntoView {
+    let option = move |v: Option<T>| {
+        let (text, id) = match v {
+            Some(v) => (None, as_str(v)),
+            None => (Some(k::UNKNOWN), "unknown"),
+        };
+        view! {
+            <label class="choice">
+                <input type="radio" name=name data-testid=format!("contact-{name}-{id}")
+                    prop:checked=move || value.get() == v on:change=move |_| value.set(v)/>
+                <span>{move || match text { Some(key) => i.t(key).to_owned(), None => i.value(prefix, id) }}</span>
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="choices">
+            <legend>{move || i.t(legend)}</legend>
+            {option(None)}
+            {options.iter().map(|&v| option(Some(v))).collect_view()}
+        </fieldset>
+    }
+}
+
+#[component]
+fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+
+    let headcount = RwSignal::new(contact.headcount);
+    let gender = RwSignal::new(contact.gender);
+    let age_band = RwSignal::new(contact.age_band);
+    let pseudonym = RwSignal::new(contact.pseudonym.clone());
+    let sleeping_rough = RwSignal::new(contact.sleeping_rough);
+    let condition = RwSignal::new(contact.condition);
+    let given: Vec<(Item, RwSignal<u32>)> = Item::ALL
+        .iter()
+        .map(|&it| (it, RwSignal::new(contact.given.get(&it).copied().unwrap_or(0))))
+        .collect();
+    let referrals: Vec<(ReferralKind, RwSignal<Option<ReferralOutcome>>)> = ReferralKind::ALL
+        .iter()
+        .map(|&kd| (kd, RwSignal::new(contact.referrals.iter().find(|r| r.kind == kd).map(|r| r.outcome))))
+        .collect();
+    let help_refused = RwSignal::new(contact.help_refused);
+    let follow_up = RwSignal::new(contact.follow_up);
+    let notes = RwSignal::new(contact.notes.clone());
+    let at_text = RwSignal::new(contact.at.with_timezone(&Local).format(AT_FORMAT).to_string());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let busy = RwSignal::new(false);
+
+    let build = {
+        let base = contact.clone();
+        let given = given.clone();
+        let referrals = referrals.clone();
+        move || -> Result<Contact, Vec<FieldError>> {
+            let at = NaiveDateTime::parse_from_str(&at_text.get_untracked(), AT_FORMAT)
+                .ok()
+                .and_then(|n| Local.from_local_datetime(&n).earliest())
+                .map(|d| d.with_timezone(&Utc));
+            let c = Contact {
+                at: at.unwrap_or(base.at),
+                headcount: headcount.get_untracked(),
+                gender: gender.get_untracked(),
+                age_band: age_band.get_untracked(),
+                pseudonym: pseudonym.get_untracked().trim().to_owned(),
+                sleeping_rough: sleeping_rough.get_untracked(),
+                condition: condition.get_untracked(),
+                given: given.iter().map(|(it, n)| (*it, n.get_untracked())).filter(|(_, n)| *n > 0).collect(),
+                referrals: referrals
+                    .iter()
+                    .filter_map(|(kind, o)| o.get_untracked().map(|outcome| Referral { kind: *kind, outcome }))
+                    .collect(),
+                help_refused: help_refused.get_untracked(),
+                follow_up: follow_up.get_untracked(),
+                notes: notes.get_untracked(),
+                ..base.clone()
+            };
+            let mut errs = validate::contact(&c).err().map(|e| e.0).unwrap_or_default();
+            if at.is_none() {
+                errs.push(FieldError { field: "at", code: "at_invalid" });
+            }
+            if errs.is_empty() {
+                Ok(c)
+            } else {
+                Err(errs)
+            }
+        }
+    };
+
+    let back = contact.patrol_id;
+    let save = {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let c = match build() {
+                Ok(c) => c,
+                Err(errs) => {
+                    errors.set(errs);
+                    state.notify_error(k::FORM_HAS_ERRORS);
+                    return;
+                }
+            };
+            errors.set(Vec::new());
+            busy.set(true);
+            let navigate = navigate.clone();
+            spawn_local(async move {
+                let result = state.write(Edit::Save(c)).await;
+                busy.set(false);
+                match result {
+                    Ok(_) => {
+                        state.notify(k::CONTACT_SAVED, None);
+                        let to = if back.is_some() && is_new { AppRoute::Patrol } else { AppRoute::History };
+                        navigate(&to.href(), Default::default());
+                    }
+                    Err(StoreError::Invalid(e)) => errors.set(e.0),
+                    // Storage failed: the message is shown and the form keeps every value.
+                    Err(_) => {}
+                }
+            });
+        }
+    };
+
+    let id = contact.id;
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if let Ok(Some(_)) = state.write(Edit::<Contact>::Delete(id)).await {
+                state.notify(k::CONTACT_DELETED, Some(Undo::RestoreContact(id)));
+                navigate(&AppRoute::History.href(), Default::default());
+            }
+        });
+    };
+
+    let position_text = match (contact.position, contact.position_status) {
+        (Some(p), _) => format!("{:.5}, {:.5} (±{:.0} m)", p.lat, p.lon, p.accuracy_m),
+        (None, s) => s.as_str().to_owned(),
+    };
+    let has_position = contact.position.is_some();
+    let notes_len = move || notes.with(|n| n.chars().count());
+
+    view! {
+        <form class="page contact-form" on:submit=save novalidate>
+            <h1>{move || if is_new { i.t(k::CONTACT_NEW_TITLE) } else { i.t(k::CONTACT_EDIT_TITLE) }}</h1>
+
+            <label for="contact-headcount-input">{move || i.t(k::CONTACT_HEADCOUNT)}</label>
+            <Stepper value=headcount label=Signal::derive(move || i.t(k::CONTACT_HEADCOUNT).to_owned())
+                testid="contact-headcount".into() min=1 max=validate::HEADCOUNT_MAX/>
+            <FieldErrorText errors field="headcount"/>
+
+            {choice_group(i, "gender", k::CONTACT_GENDER, Gender::ALL, Gender::as_str, "gender", gender)}
+            {choice_group(i, "age", k::CONTACT_AGE, AgeBand::ALL, AgeBand::as_str, "age", age_band)}
+            {choice_group(i, "sleeping", k::CONTACT_SLEEPING_ROUGH, &[true, false],
+                |b| if b { "yes" } else { "no" }, "answer", sleeping_rough)}
+            {choice_group(i, "condition", k::CONTACT_CONDITION, Condition::ALL, Condition::as_str, "condition", condition)}
+
+            <fieldset class="counts">
+                <legend>{move || i.t(k::CONTACT_GIVEN)}</legend>
+                {given.iter().map(|&(it, n)| view! {
+                    <div class="count-row">
+                        <span class="count-label">{move || i.value("item", it.as_str())}</span>
+                        <Stepper value=n label=Signal::derive(move || i.value("item", it.as_str()))
+                            testid=format!("contact-given-{}", it.as_str())/>
+                    </div>
+                }).collect_view()}
+            </fieldset>
+            <FieldErrorText errors field="given"/>
+
+            <fieldset class="referrals">
+                <legend>{move || i.t(k::CONTACT_REFERRALS)}</legend>
+                {referrals.iter().map(|&(kd, outcome)| {
+                    let sel_id = format!("referral-{}", kd.as_str());
+                    view! {
+                        <div class="referral-row">
+                            <label for=sel_id.clone()>{move || i.value("referral", kd.as_str())}</label>
+                            <select id=sel_id.clone() data-testid=sel_id
+                                on:change=move |ev| outcome.set(ReferralOutcome::parse(&event_target_value(&ev)))>
+                                <option value="" selected=move || outcome.get().is_none()>"—"</option>
+                                {ReferralOutcome::ALL.iter().map(|&o| view! {
+                                    <option value=o.as_str() selected=move || outcome.get() == Some(o)>{move || i.value("outcome", o.as_str())}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <FieldErrorText errors field="referrals"/>
+
+            <label class="check">
+                <input type="checkbox" data-testid="contact-help-refused" prop:checked=move || help_refused.get()
+                    on:change=move |ev| help_refused.set(event_target_checked(&ev))/>
+                <span>{move || i.t(k::CONTACT_HELP_REFUSED)}</span>
+            </label>
+            <label class="check">
+                <input type="checkbox" data-testid="contact-follow-up" prop:checked=move || follow_up.get()
+                    on:change=move |ev| follow_up.set(event_target_checked(&ev))/>
+                <span>{move || i.t(k::CONTACT_FOLLOW_UP)}</span>
+            </label>
+
+            <label for="contact-pseudonym">{move || i.t(k::CONTACT_PSEUDONYM)}</label>
+            <input id="contact-pseudonym" data-testid="contact-pseudonym" autocomplete="off" aria-describedby="err-pseudonym"
+                prop:value=move || pseudonym.get() on:input=move |ev| pseudonym.set(event_target_value(&ev))/>
+            <p class="hint">{move || i.t(k::CONTACT_PSEUDONYM_HINT)}</p>
+            <FieldErrorText errors field="pseudonym"/>
+
+            <label for="contact-notes">{move || i.t(k::CONTACT_NOTES)}</label>
+            <textarea id="contact-notes" data-testid="contact-notes" rows="4" aria-describedby="err-notes notes-count"
+                prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+            <p id="notes-count" class={move || if notes_len() > NOTES_MAX_CHARS { "hint over" } else { "hint" }}>
+                {move || format!("{} / {NOTES_MAX_CHARS}", notes_len())}
+            </p>
+            <FieldErrorText errors field="notes"/>
+
+            <label for="contact-at">{move || i.t(k::CONTACT_AT)}</label>
+            <input id="contact-at" type="datetime-local" data-testid="contact-at" aria-describedby="err-at"
+                prop:value=move || at_text.get() on:input=move |ev| at_text.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="at"/>
+
+            <p class="position" data-testid="contact-position">
+                {move || i.t(k::CONTACT_POSITION)}": "
+                {move || if has_position { position_text.clone() } else { i.value("position", &position_text) }}
+            </p>
+
+            <div class="form-actions">
+                <button type="submit" class="primary big" data-testid="contact-save" disabled=move || busy.get()>
+                    {move || i.t(k::SAVE)}
+                </button>
+                {(!is_new).then(|| view! {
+                    <button type="button" class="danger big" data-testid="contact-delete" on:click=delete.clone()>
+                        {move || i.t(k::DELETE)}
+                    </button>
+                })}
+            </div>
+        </form>
+    }
+}

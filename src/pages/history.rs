@@ -1,0 +1,90 @@
+//! Every contact on this phone, newest first, with a date filter and paging.
+
+use chrono::{Local, NaiveDate, TimeZone};
+use latarnia_core::Contact;
+use leptos::prelude::*;
+
+use crate::components::contact_item::ContactItem;
+use crate::i18n::{k, use_i18n};
+use crate::state::AppState;
+use crate::storage::{Query, Store};
+
+pub const PAGE: u32 = 50;
+
+/// Start (`end == false`) or end of a local calendar day, in epoch milliseconds.
+fn day_bound(text: &str, end: bool) -> Option<f64> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let time = if end { date.and_hms_milli_opt(23, 59, 59, 999)? } else { date.and_hms_opt(0, 0, 0)? };
+    Some(Local.from_local_datetime(&time).earliest()?.timestamp_millis() as f64)
+}
+
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let pages = RwSignal::new(1u32);
+
+    let contacts = LocalResource::new(move || {
+        state.revision.track();
+        let query = Query {
+            from_ms: day_bound(&from.get(), false),
+            to_ms: day_bound(&to.get(), true),
+            limit: Some(PAGE * pages.get()),
+            ..Default::default()
+        };
+        async move { state.store().list::<Contact>(&query).await }
+    });
+    let shown = move || contacts.get().and_then(Result::ok).map(|v| v.len()).unwrap_or(0);
+    let more = move || shown() as u32 == PAGE * pages.get();
+
+    view! {
+        <section class="page">
+            <h1>{move || i.t(k::HISTORY_TITLE)}</h1>
+            <div class="filters">
+                <label>
+                    <span>{move || i.t(k::FROM)}</span>
+                    <input type="date" data-testid="history-from" prop:value=move || from.get()
+                        on:change=move |ev| { from.set(event_target_value(&ev)); pages.set(1); }/>
+                </label>
+                <label>
+                    <span>{move || i.t(k::TO)}</span>
+                    <input type="date" data-testid="history-to" prop:value=move || to.get()
+                        on:change=move |ev| { to.set(event_target_value(&ev)); pages.set(1); }/>
+                </label>
+            </div>
+            {move || contacts.get().map(|r| match r {
+                Err(e) => view! { <p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p> }.into_any(),
+                Ok(v) if v.is_empty() => view! { <p class="empty" data-testid="history-empty">{move || i.t(k::HISTORY_EMPTY)}</p> }.into_any(),
+                Ok(_) => ().into_any(),
+            })}
+            <ul class="contact-list" data-testid="contact-list">
+                <For
+                    each=move || contacts.get().and_then(Result::ok).unwrap_or_default()
+                    key=|r| (r.id, r.hlc.clone())
+                    children=|r| view! { <ContactItem contact=r.data with_date=true/> }
+                />
+            </ul>
+            <Show when=more>
+                <button class="big" data-testid="history-more" on:click=move |_| pages.update(|p| *p += 1)>
+                    {move || i.t(k::SHOW_MORE)}
+                </button>
+            </Show>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_bounds_cover_the_whole_local_day() {
+        let start = day_bound("2026-01-10", false).unwrap();
+        let end = day_bound("2026-01-10", true).unwrap();
+        assert_eq!(end - start, 86_400_000.0 - 1.0);
+        assert_eq!(day_bound("10.01.2026", false), None);
+        assert_eq!(day_bound("", true), None);
+    }
+}

@@ -1,0 +1,6 @@
+pub mod contact_form;
+pub mod history;
+pub mod not_found;
+pub mod patrol;
+pub mod patrol_summary;
+pub mod settings;

@@ -1,0 +1,215 @@
+//! The home screen: start a patrol, or — during one — record contacts in one tap and end it.
+
+use latarnia_core::validate::split_team;
+use latarnia_core::{Contact, FieldError, PartnerAgency, Patrol, PatrolKind};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::components::contact_item::{local_time, ContactItem};
+use crate::components::field_error::FieldErrorText;
+use crate::i18n::{k, use_i18n};
+use crate::platform::{self, Gps};
+use crate::routes::AppRoute;
+use crate::state::{AppState, Undo};
+use crate::storage::{Edit, Query, Store, StoreError};
+
+#[component]
+pub fn PatrolPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let loaded = LocalResource::new(move || {
+        state.revision.track();
+        async move { state.open_patrol().await }
+    });
+    // Re-render only when the open patrol itself changes, not on every contact saved.
+    let open = Memo::new(move |_| loaded.get());
+    move || match open.get() {
+        None => view! { <p class="loading" aria-busy="true">"…"</p> }.into_any(),
+        Some(Ok(Some(patrol))) => view! { <ActivePatrol patrol/> }.into_any(),
+        Some(Ok(None)) => view! { <StartPatrol/> }.into_any(),
+        Some(Err(e)) => view! { <p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p> }.into_any(),
+    }
+}
+
+#[component]
+fn StartPatrol() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let kind = RwSignal::new(PatrolKind::NightPatrol);
+    let team = RwSignal::new(platform::pref("last_team").unwrap_or_default());
+    let partner = RwSignal::new(None::<PartnerAgency>);
+    let area = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let busy = RwSignal::new(false);
+
+    let start = move |_| {
+        let patrol = Patrol {
+            id: platform::new_uuid(),
+            kind: kind.get_untracked(),
+            team: split_team(&team.get_untracked()),
+            partner: partner.get_untracked(),
+            area: area.get_untracked().trim().to_owned(),
+            started_at: platform::now(),
+            ended_at: None,
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match state.write(Edit::Save(patrol)).await {
+                Ok(_) => {
+                    platform::set_pref("last_team", &team.get_untracked());
+                    errors.set(Vec::new());
+                }
+                Err(StoreError::Invalid(e)) => errors.set(e.0),
+                Err(_) => {}
+            }
+            busy.set(false);
+        });
+    };
+
+    let recent = LocalResource::new(move || {
+        state.revision.track();
+        async move { state.store().list::<Patrol>(&Query { limit: Some(5), ..Default::default() }).await }
+    });
+
+    view! {
+        <section class="page">
+            <h1>{move || i.t(k::PATROL_NEW_TITLE)}</h1>
+            <fieldset class="choices">
+                <legend>{move || i.t(k::PATROL_KIND)}</legend>
+                {PatrolKind::ALL.iter().map(|&kd| view! {
+                    <label class="choice">
+                        <input type="radio" name="patrol-kind" data-testid=format!("patrol-kind-{}", kd.as_str())
+                            prop:checked=move || kind.get() == kd on:change=move |_| kind.set(kd)/>
+                        <span>{move || i.value("patrol_kind", kd.as_str())}</span>
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <label for="patrol-team">{move || i.t(k::PATROL_TEAM)}</label>
+            <input id="patrol-team" data-testid="patrol-team" autocomplete="off"
+                placeholder=move || i.t(k::PATROL_TEAM_HINT)
+                aria-describedby="err-team"
+                prop:value=move || team.get() on:input=move |ev| team.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="team"/>
+            <label for="patrol-partner">{move || i.t(k::PATROL_PARTNER)}</label>
+            <select id="patrol-partner" data-testid="patrol-partner"
+                on:change=move |ev| partner.set(PartnerAgency::parse(&event_target_value(&ev)))>
+                <option value="" selected=move || partner.get().is_none()>{move || i.t(k::NONE)}</option>
+                {PartnerAgency::ALL.iter().map(|&p| view! {
+                    <option value=p.as_str() selected=move || partner.get() == Some(p)>{move || i.value("partner", p.as_str())}</option>
+                }).collect_view()}
+            </select>
+            <label for="patrol-area">{move || i.t(k::PATROL_AREA)}</label>
+            <input id="patrol-area" data-testid="patrol-area" autocomplete="off" aria-describedby="err-area"
+                prop:value=move || area.get() on:input=move |ev| area.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="area"/>
+            <button class="primary big" data-testid="patrol-start" on:click=start disabled=move || busy.get()>
+                {move || i.t(k::PATROL_START)}
+            </button>
+
+            <h2>{move || i.t(k::PATROL_RECENT)}</h2>
+            <ul class="plain-list" data-testid="patrol-history">
+                {move || recent.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| {
+                    let p = r.data;
+                    let href = AppRoute::PatrolSummary(p.id).href();
+                    let when = local_time(p.started_at, "%Y-%m-%d %H:%M");
+                    view! {
+                        <li data-testid="patrol-history-item">
+                            <a href=href class="row-link">
+                                <span>{when}</span>
+                                <span>{move || i.value("patrol_kind", p.kind.as_str())}</span>
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn ActivePatrol(patrol: Patrol) -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+    let pid = patrol.id;
+
+    let watch = platform::watch_position(move |g| state.gps.set(g));
+    on_cleanup(move || {
+        if let Some(id) = watch {
+            platform::stop_watching(id);
+        }
+    });
+
+    let contacts = LocalResource::new(move || {
+        state.revision.track();
+        async move { state.store().list::<Contact>(&Query { parent: Some(pid), ..Default::default() }).await }
+    });
+
+    let quick = move |_| {
+        let contact = Contact::quick(
+            platform::new_uuid(),
+            Some(pid),
+            platform::now(),
+            state.gps.get_untracked().for_contact(platform::now_ms()),
+        );
+        let id = contact.id;
+        spawn_local(async move {
+            if let Ok(Some(_)) = state.write(Edit::Save(contact)).await {
+                state.notify(k::CONTACT_SAVED, Some(Undo::DeleteContact(id)));
+            }
+        });
+    };
+
+    let end = {
+        let patrol = patrol.clone();
+        move |_| {
+            let ended = Patrol { ended_at: Some(platform::now().max(patrol.started_at)), ..patrol.clone() };
+            let navigate = navigate.clone();
+            spawn_local(async move {
+                if state.write(Edit::Save(ended)).await.is_ok() {
+                    navigate(&AppRoute::PatrolSummary(pid).href(), Default::default());
+                }
+            });
+        }
+    };
+
+    let started = local_time(patrol.started_at, "%H:%M");
+    let kind = patrol.kind;
+    let gps_text = move || match state.gps.get() {
+        Gps::Waiting => i.t(k::GPS_WAITING).to_owned(),
+        Gps::Fix { position, .. } => format!("GPS ±{:.0} m", position.accuracy_m),
+        Gps::Failed(s) => i.value("position", s.as_str()),
+    };
+
+    view! {
+        <section class="page">
+            <h1 data-testid="patrol-active">
+                {move || format!("{} · {} {started}", i.value("patrol_kind", kind.as_str()), i.t(k::SINCE))}
+            </h1>
+            <p class="gps" data-testid="gps-status">{gps_text}</p>
+            <div class="actions">
+                <button class="primary huge" data-testid="contact-quick" on:click=quick>
+                    {move || i.t(k::CONTACT_QUICK)}
+                </button>
+                <a class="button big" href=AppRoute::NewContact.href() data-testid="contact-new">
+                    {move || i.t(k::CONTACT_NEW)}
+                </a>
+            </div>
+            <h2>
+                {move || i.t(k::PATROL_CONTACTS)}" "
+                <span data-testid="contact-count">
+                    {move || contacts.get().and_then(Result::ok).map(|c| c.len()).unwrap_or(0)}
+                </span>
+            </h2>
+            <ul class="contact-list" data-testid="contact-list">
+                <For
+                    each=move || contacts.get().and_then(Result::ok).unwrap_or_default()
+                    key=|r| (r.id, r.hlc.clone())
+                    children=|r| view! { <ContactItem contact=r.data/> }
+                />
+            </ul>
+            <button class="danger big" data-testid="patrol-end" on:click=end>{move || i.t(k::PATROL_END)}</button>
+        </section>
+    }
+}

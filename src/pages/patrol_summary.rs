@@ -1,0 +1,77 @@
+//! A patrol's summary: when, who, and its numbers.
+
+use latarnia_core::{Contact, Patrol, PatrolSummary};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::components::contact_item::local_time;
+use crate::components::summary_table::SummaryTable;
+use crate::i18n::{k, use_i18n};
+use crate::platform;
+use crate::routes::AppRoute;
+use crate::state::AppState;
+use crate::storage::{Edit, Query, Store, StoreError};
+
+#[component]
+pub fn PatrolSummaryPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let params = use_params_map();
+    let data = LocalResource::new(move || {
+        state.revision.track();
+        let id = params.with(|p| p.get("id")).and_then(|s| Uuid::parse_str(&s).ok());
+        async move {
+            let id = id.ok_or(StoreError::NotFound)?;
+            let patrol = state.store().get::<Patrol>(id).await?.ok_or(StoreError::NotFound)?.data;
+            let contacts = state.store().list::<Contact>(&Query { parent: Some(id), ..Default::default() }).await?;
+            let summary = PatrolSummary::of(&patrol, contacts.iter().map(|r| &r.data), platform::now());
+            Ok::<_, StoreError>((patrol, summary))
+        }
+    });
+
+    move || {
+        data.get().map(|r| match r {
+            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p></section> }.into_any(),
+            Ok((patrol, summary)) => {
+                let start = local_time(patrol.started_at, "%Y-%m-%d %H:%M");
+                let end = patrol.ended_at.map(|e| local_time(e, "%Y-%m-%d %H:%M"));
+                let open = patrol.is_open();
+                let team = patrol.team.join(", ");
+                let partner = patrol.partner;
+                let kind = patrol.kind;
+                let resume = move |_| {
+                    let reopened = Patrol { ended_at: None, ..patrol.clone() };
+                    spawn_local(async move {
+                        if let Some(current) = state.open_patrol().await.ok().flatten() {
+                            if current.id != reopened.id {
+                                state.notify_error(k::PATROL_ALREADY_OPEN);
+                                return;
+                            }
+                        }
+                        let _ = state.write(Edit::Save(reopened)).await;
+                    });
+                };
+                view! {
+                    <section class="page">
+                        <h1>{move || i.t(k::PATROL_SUMMARY_TITLE)}</h1>
+                        <p class="meta">
+                            {move || i.value("patrol_kind", kind.as_str())}" · "{start}" – "
+                            {end.clone().unwrap_or_else(|| i.t(k::IN_PROGRESS).to_owned())}
+                        </p>
+                        {(!team.is_empty()).then(|| view! { <p class="meta">{move || i.t(k::PATROL_TEAM)}": "{team.clone()}</p> })}
+                        {partner.map(|p| view! { <p class="meta">{move || i.t(k::PATROL_PARTNER)}": "{move || i.value("partner", p.as_str())}</p> })}
+                        <SummaryTable summary/>
+                        {if open {
+                            view! { <a class="button big" href=AppRoute::Patrol.href()>{move || i.t(k::BACK_TO_PATROL)}</a> }.into_any()
+                        } else {
+                            view! { <button class="big" data-testid="patrol-resume" on:click=resume>{move || i.t(k::PATROL_RESUME)}</button> }.into_any()
+                        }}
+                    </section>
+                }
+                .into_any()
+            }
+        })
+    }
+}

@@ -1,0 +1,149 @@
+//! The thin layer over browser APIs: clock, ids, preferences, online state, GPS, persistent
+//! storage and the service worker. Everything else in the app is plain Rust over signals.
+
+use chrono::{DateTime, Utc};
+use latarnia_core::{Position, PositionStatus};
+use uuid::Uuid;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(now_ms() as i64).unwrap_or_default()
+}
+
+/// A random (version 4) UUID from the browser's CSPRNG.
+pub fn new_uuid() -> Uuid {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    } else {
+        // No crypto object at all (never seen in a supported browser): time and Math.random.
+        let seed = (js_sys::Date::now() as u128) << 64 | (js_sys::Math::random() * u64::MAX as f64) as u128;
+        bytes = seed.to_le_bytes();
+    }
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// A UI preference (language, theme) kept in `localStorage`, so the first frame is right.
+pub fn pref(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok().flatten()
+}
+
+pub fn set_pref(key: &str, value: &str) {
+    if let Some(s) = local_storage() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+pub fn set_document_attr(name: &str, value: &str) {
+    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = el.set_attribute(name, value);
+    }
+}
+
+pub fn is_online() -> bool {
+    web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+}
+
+/// Asks the browser to keep our data under storage pressure; `None` if it cannot tell.
+pub async fn request_persistence() -> Option<bool> {
+    let storage = web_sys::window()?.navigator().storage();
+    let already = wasm_bindgen_futures::JsFuture::from(storage.persisted().ok()?).await.ok()?;
+    if already.as_bool() == Some(true) {
+        return Some(true);
+    }
+    let answer = wasm_bindgen_futures::JsFuture::from(storage.persist().ok()?).await.ok()?;
+    answer.as_bool()
+}
+
+/// What the GPS knows right now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gps {
+    Waiting,
+    Fix { position: Position, at_ms: u64 },
+    Failed(PositionStatus),
+}
+
+impl Gps {
+    /// The position for a contact saved now: a fix at most two minutes old, or why there is none.
+    pub fn for_contact(self, now_ms: u64) -> Result<Position, PositionStatus> {
+        match self {
+            Gps::Fix { position, at_ms } if now_ms.saturating_sub(at_ms) <= 120_000 => Ok(position),
+            Gps::Failed(status) => Err(status),
+            _ => Err(PositionStatus::Unavailable),
+        }
+    }
+}
+
+/// Follows the device position, calling `on_change` with each update. Returns the watch id
+/// to stop it with `stop_watching`.
+pub fn watch_position(on_change: impl Fn(Gps) + 'static) -> Option<i32> {
+    let geo = web_sys::window()?.navigator().geolocation().ok()?;
+    let on_change = std::rc::Rc::new(on_change);
+    let ok = {
+        let on_change = on_change.clone();
+        Closure::<dyn Fn(web_sys::Position)>::new(move |p: web_sys::Position| {
+            let c = p.coords();
+            on_change(Gps::Fix {
+                position: Position { lat: c.latitude(), lon: c.longitude(), accuracy_m: c.accuracy() },
+                at_ms: now_ms(),
+            });
+        })
+    };
+    let err = Closure::<dyn Fn(web_sys::PositionError)>::new(move |e: web_sys::PositionError| {
+        on_change(Gps::Failed(if e.code() == web_sys::PositionError::PERMISSION_DENIED {
+            PositionStatus::Denied
+        } else {
+            PositionStatus::Unavailable
+        }));
+    });
+    let options = web_sys::PositionOptions::new();
+    options.set_enable_high_accuracy(true);
+    options.set_maximum_age(30_000);
+    options.set_timeout(20_000);
+    let id = geo
+        .watch_position_with_error_callback_and_options(ok.as_ref().unchecked_ref(), Some(err.as_ref().unchecked_ref()), &options)
+        .ok();
+    // The watch lives as long as the page; the closures must too.
+    ok.forget();
+    err.forget();
+    id
+}
+
+pub fn stop_watching(id: i32) {
+    if let Some(geo) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) {
+        geo.clear_watch(id);
+    }
+}
+
+/// Tells the waiting service worker to take over; `public/sw-register.js` reloads the page
+/// when it has.
+pub fn apply_update() {
+    let Some(window) = web_sys::window() else { return };
+    if let Ok(f) = js_sys::Reflect::get(&window, &"latarniaApplyUpdate".into()) {
+        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
+            let _ = f.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Marks a moment for the User Timing API (the benchmarks read these).
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
+pub fn measure(name: &str, start_mark: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.measure_with_start_mark(name, start_mark);
+    }
+}

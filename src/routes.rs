@@ -1,0 +1,37 @@
+//! The app's paths, in one place.
+
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppRoute {
+    Patrol,
+    PatrolSummary(Uuid),
+    History,
+    NewContact,
+    Contact(Uuid),
+    Settings,
+}
+
+impl AppRoute {
+    pub fn href(self) -> String {
+        match self {
+            AppRoute::Patrol => "/".into(),
+            AppRoute::PatrolSummary(id) => format!("/patrols/{id}"),
+            AppRoute::History => "/contacts".into(),
+            AppRoute::NewContact => "/contacts/new".into(),
+            AppRoute::Contact(id) => format!("/contacts/{id}"),
+            AppRoute::Settings => "/settings".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_the_router() {
+        assert_eq!(AppRoute::NewContact.href(), "/contacts/new");
+        assert_eq!(AppRoute::Contact(Uuid::nil()).href(), "/contacts/00000000-0000-0000-0000-000000000000");
+    }
+}

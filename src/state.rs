@@ -1,0 +1,179 @@
+//! What the whole app shares, provided as context: the store, preferences and device status.
+
+use latarnia_core::protocol::Record;
+use latarnia_core::{Contact, Mutation, Patrol};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use crate::i18n::Lang;
+use crate::platform::{self, Gps};
+use crate::storage::{AppStore, Edit, IdbStore, MemStore, Query, Store, StoreError};
+
+pub const DB_NAME: &str = "latarnia";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    #[default]
+    Dark,
+    Light,
+}
+
+impl Theme {
+    pub fn code(self) -> &'static str {
+        match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+        }
+    }
+}
+
+/// What can be undone from the toast.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Undo {
+    /// A contact was deleted: restore it.
+    RestoreContact(Uuid),
+    /// A quick contact was added: delete it.
+    DeleteContact(Uuid),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Notice {
+    pub text: usize,
+    pub undo: Option<Undo>,
+    pub error: bool,
+}
+
+#[derive(Clone, Copy)]
+pub struct AppState {
+    store: StoredValue<Option<AppStore>, LocalStorage>,
+    /// The store is open (IndexedDB, or memory when IndexedDB failed).
+    pub ready: RwSignal<bool>,
+    /// A lasting storage problem, as a translation key (private mode, quota).
+    pub storage_problem: RwSignal<Option<usize>>,
+    pub notice: RwSignal<Option<Notice>>,
+    /// Bumped after every local write; lists re-read the store when it changes.
+    pub revision: RwSignal<u64>,
+    pub lang: RwSignal<Lang>,
+    pub theme: RwSignal<Theme>,
+    pub online: RwSignal<bool>,
+    pub gps: RwSignal<Gps>,
+    pub persisted: RwSignal<Option<bool>>,
+    pub update_ready: RwSignal<bool>,
+}
+
+impl AppState {
+    /// Creates the state, opens the store and hooks up the browser events.
+    pub fn start() -> Self {
+        let lang = platform::pref("lang").and_then(|c| Lang::from_code(&c)).unwrap_or_default();
+        let theme = match platform::pref("theme").as_deref() {
+            Some("light") => Theme::Light,
+            _ => Theme::Dark,
+        };
+        let state = AppState {
+            store: StoredValue::new_local(None),
+            ready: RwSignal::new(false),
+            storage_problem: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            revision: RwSignal::new(0),
+            lang: RwSignal::new(lang),
+            theme: RwSignal::new(theme),
+            online: RwSignal::new(platform::is_online()),
+            gps: RwSignal::new(Gps::Waiting),
+            persisted: RwSignal::new(None),
+            update_ready: RwSignal::new(update_waiting()),
+        };
+
+        Effect::new(move |_| {
+            let l = state.lang.get();
+            platform::set_pref("lang", l.code());
+            platform::set_document_attr("lang", l.code());
+        });
+        Effect::new(move |_| {
+            let t = state.theme.get();
+            platform::set_pref("theme", t.code());
+            platform::set_document_attr("data-theme", t.code());
+        });
+
+        let online = window_event_listener_untyped("online", move |_| state.online.set(true));
+        let offline = window_event_listener_untyped("offline", move |_| state.online.set(false));
+        let update = window_event_listener_untyped("latarnia-update", move |_| state.update_ready.set(true));
+        on_cleanup(move || {
+            online.remove();
+            offline.remove();
+            update.remove();
+        });
+
+        spawn_local(async move {
+            let store = match IdbStore::open(DB_NAME, platform::new_uuid()).await {
+                Ok(s) => AppStore::Idb(s),
+                Err(e) => {
+                    leptos::logging::error!("IndexedDB: {e:?}");
+                    state.storage_problem.set(Some(crate::i18n::k::STORAGE_UNAVAILABLE));
+                    AppStore::Mem(MemStore::new(platform::new_uuid()))
+                }
+            };
+            state.store.set_value(Some(store));
+            state.ready.set(true);
+        });
+        spawn_local(async move {
+            state.persisted.set(platform::request_persistence().await);
+        });
+        state
+    }
+
+    pub fn store(&self) -> AppStore {
+        self.store
+            .get_value()
+            .unwrap_or_else(|| AppStore::Mem(MemStore::new(Uuid::nil())))
+    }
+
+    /// Applies a local edit. A storage failure is shown to the user and returned; the caller
+    /// keeps what the user entered.
+    pub async fn write<T: Record>(&self, edit: Edit<T>) -> Result<Option<Mutation>, StoreError> {
+        let result = self.store().write(edit, platform::now_ms()).await;
+        match &result {
+            Ok(Some(_)) => self.revision.update(|r| *r += 1),
+            Ok(None) | Err(StoreError::Invalid(_)) => {}
+            Err(e) => {
+                leptos::logging::error!("store write: {e:?}");
+                if *e == StoreError::QuotaExceeded {
+                    self.storage_problem.set(Some(e.message_key()));
+                }
+                self.notify_error(e.message_key());
+            }
+        }
+        result
+    }
+
+    pub fn notify(&self, text: usize, undo: Option<Undo>) {
+        self.notice.set(Some(Notice { text, undo, error: false }));
+    }
+
+    pub fn notify_error(&self, text: usize) {
+        self.notice.set(Some(Notice { text, undo: None, error: true }));
+    }
+
+    pub async fn undo(&self, undo: Undo) {
+        let done = match undo {
+            Undo::RestoreContact(id) => self.write(Edit::<Contact>::Restore(id)).await,
+            Undo::DeleteContact(id) => self.write(Edit::<Contact>::Delete(id)).await,
+        };
+        if done.is_ok() {
+            self.notice.set(None);
+        }
+    }
+
+    /// The patrol in progress, if any: the newest one not ended.
+    pub async fn open_patrol(&self) -> Result<Option<Patrol>, StoreError> {
+        let recent = self.store().list::<Patrol>(&Query { limit: Some(20), ..Default::default() }).await?;
+        Ok(recent.into_iter().map(|r| r.data).find(Patrol::is_open))
+    }
+}
+
+fn update_waiting() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"latarniaUpdateReady".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}

@@ -1,0 +1,153 @@
+//! The contract every store passes: run natively against `MemStore` and in Chromium against
+//! `IdbStore` (tests/web.rs). Each check gets a fresh, empty store from `fresh`.
+
+use std::future::Future;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus};
+use uuid::Uuid;
+
+use super::{Edit, Query, Store, StoreError};
+
+const NOW: u64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 10, 21, 0, 0).unwrap()
+}
+
+pub fn patrol(n: u128) -> Patrol {
+    Patrol {
+        id: Uuid::from_u128(n),
+        kind: PatrolKind::NightPatrol,
+        team: vec!["Ania".into(), "Kuba".into()],
+        partner: None,
+        area: "Dworzec".into(),
+        started_at: t0(),
+        ended_at: None,
+    }
+}
+
+pub fn contact(n: u128, patrol: Option<Uuid>, minutes: i64) -> Contact {
+    Contact::quick(Uuid::from_u128(n), patrol, t0() + Duration::minutes(minutes), Err(PositionStatus::Denied))
+}
+
+/// Runs every check; panics with the name of the first that fails.
+pub async fn run_all<S, F, Fut>(fresh: F)
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    a_write_stores_the_record_and_one_outbox_mutation(&fresh().await).await;
+    an_edit_pushes_only_changed_fields(&fresh().await).await;
+    delete_hides_and_restore_brings_back(&fresh().await).await;
+    an_invalid_record_writes_nothing(&fresh().await).await;
+    lists_filter_by_parent_and_time_and_page(&fresh().await).await;
+    mids_are_contiguous_and_clocks_increase(&fresh().await).await;
+}
+
+pub async fn a_write_stores_the_record_and_one_outbox_mutation<S: Store>(s: &S) {
+    let before = s.clock().await.unwrap();
+    assert_eq!(before.last_mid, 0, "fresh store has sent nothing");
+    assert!(s.outbox().await.unwrap().is_empty());
+
+    let p = patrol(1);
+    let m = s.write(Edit::Save(p.clone()), NOW).await.unwrap().expect("a new record writes");
+    assert_eq!((m.mid, m.op, m.collection.as_str(), m.id), (1, Op::Upsert, "patrols", p.id));
+    assert!(!m.fields.contains_key("id"));
+    assert_eq!(m.fields["area"], "Dworzec");
+
+    let stored = s.get::<Patrol>(p.id).await.unwrap().expect("record stored");
+    assert_eq!(stored.data, p);
+    assert!(!stored.deleted);
+    assert_eq!(stored.hlc, m.hlc);
+    assert_eq!(s.outbox().await.unwrap(), vec![m.clone()]);
+    let after = s.clock().await.unwrap();
+    assert_eq!((after.last_mid, after.client_id, after.hlc.as_str()), (1, before.client_id, m.hlc.as_str()));
+    assert!(m.hlc.ends_with(&before.client_id.to_string()));
+}
+
+pub async fn an_edit_pushes_only_changed_fields<S: Store>(s: &S) {
+    let mut c = contact(10, None, 0);
+    s.write(Edit::Save(c.clone()), NOW).await.unwrap();
+    assert_eq!(s.write(Edit::Save(c.clone()), NOW).await.unwrap(), None, "unchanged save writes nothing");
+
+    c.notes = "<script>alert(1)</script> koc".into();
+    c.given.insert(Item::Blanket, 2);
+    let m = s.write(Edit::Save(c.clone()), NOW).await.unwrap().unwrap();
+    assert_eq!(m.mid, 2);
+    let mut keys: Vec<_> = m.fields.keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["given", "notes"]);
+    assert_eq!(s.get::<Contact>(c.id).await.unwrap().unwrap().data, c);
+}
+
+pub async fn delete_hides_and_restore_brings_back<S: Store>(s: &S) {
+    let c = contact(20, None, 0);
+    s.write(Edit::Save(c.clone()), NOW).await.unwrap();
+    let del = s.write(Edit::<Contact>::Delete(c.id), NOW).await.unwrap().unwrap();
+    assert_eq!((del.op, del.mid), (Op::Delete, 2));
+    assert!(del.fields.is_empty());
+    assert!(s.list::<Contact>(&Query::default()).await.unwrap().is_empty(), "deleted is hidden");
+    assert!(s.get::<Contact>(c.id).await.unwrap().unwrap().deleted, "but kept");
+    assert_eq!(s.write(Edit::<Contact>::Delete(c.id), NOW).await.unwrap(), None);
+
+    let mut edited = c.clone();
+    edited.notes = "edited while deleted".into();
+    s.write(Edit::Save(edited), NOW).await.unwrap();
+    assert!(s.get::<Contact>(c.id).await.unwrap().unwrap().deleted, "an upsert does not undelete");
+
+    let res = s.write(Edit::<Contact>::Restore(c.id), NOW).await.unwrap().unwrap();
+    assert_eq!(res.op, Op::Restore);
+    assert_eq!(s.list::<Contact>(&Query::default()).await.unwrap().len(), 1);
+    assert_eq!(
+        s.write(Edit::<Contact>::Delete(Uuid::from_u128(999)), NOW).await,
+        Err(StoreError::NotFound)
+    );
+}
+
+pub async fn an_invalid_record_writes_nothing<S: Store>(s: &S) {
+    let mut c = contact(30, None, 0);
+    c.notes = "x".repeat(2_001);
+    match s.write(Edit::Save(c.clone()), NOW).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.code_for("notes"), Some("notes_too_long")),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(s.get::<Contact>(c.id).await.unwrap(), None);
+    assert!(s.outbox().await.unwrap().is_empty());
+    assert_eq!(s.clock().await.unwrap().last_mid, 0);
+}
+
+pub async fn lists_filter_by_parent_and_time_and_page<S: Store>(s: &S) {
+    let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    for i in 0..10u128 {
+        let parent = if i % 2 == 0 { Some(a) } else { Some(b) };
+        s.write(Edit::Save(contact(100 + i, parent, i as i64 * 10)), NOW).await.unwrap();
+    }
+    s.write(Edit::<Contact>::Delete(Uuid::from_u128(108)), NOW).await.unwrap();
+
+    let ids = |v: Vec<super::Local<Contact>>| v.into_iter().map(|r| (r.id.as_u128() - 100) as u32).collect::<Vec<_>>();
+    assert_eq!(ids(s.list(&Query::default()).await.unwrap()), [9, 7, 6, 5, 4, 3, 2, 1, 0]);
+    assert_eq!(ids(s.list(&Query { parent: Some(a), ..Default::default() }).await.unwrap()), [6, 4, 2, 0]);
+    let from = (t0() + Duration::minutes(20)).timestamp_millis() as f64;
+    let to = (t0() + Duration::minutes(50)).timestamp_millis() as f64;
+    let range = Query { from_ms: Some(from), to_ms: Some(to), ..Default::default() };
+    assert_eq!(ids(s.list(&range).await.unwrap()), [5, 4, 3, 2], "bounds are inclusive");
+    let page2 = Query { offset: 3, limit: Some(3), ..Default::default() };
+    assert_eq!(ids(s.list(&page2).await.unwrap()), [5, 4, 3], "paging skips deleted records");
+    let parent_page = Query { parent: Some(a), offset: 1, limit: Some(2), ..Default::default() };
+    assert_eq!(ids(s.list(&parent_page).await.unwrap()), [4, 2]);
+}
+
+pub async fn mids_are_contiguous_and_clocks_increase<S: Store>(s: &S) {
+    for i in 0..60u128 {
+        // The wall clock stands still and even goes back: the HLC must still increase.
+        let now = NOW - (i as u64 % 3) * 1_000;
+        s.write(Edit::Save(contact(200 + i, None, 0)), now).await.unwrap();
+    }
+    let outbox = s.outbox().await.unwrap();
+    let mids: Vec<u64> = outbox.iter().map(|m| m.mid).collect();
+    assert_eq!(mids, (1..=60).collect::<Vec<u64>>());
+    let hlcs: Vec<Hlc> = outbox.iter().map(|m| m.hlc.parse().unwrap()).collect();
+    assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLCs strictly increase");
+}
