@@ -1,0 +1,152 @@
+//! The built app: `index.html` and the service worker never cached (a new version must be
+//! seen), content-hashed assets cached for good, and every app route answered with the shell.
+
+use std::path::{Component, Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt as _;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeFile;
+
+use super::security::content_security_policy;
+use crate::AppState;
+
+const NO_CACHE: &str = "no-cache";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The app shell read once at start: `index.html` and the CSP that allows its inline script.
+pub struct Shell {
+    pub dist: PathBuf,
+    pub index_html: Option<String>,
+    pub csp: String,
+}
+
+impl Shell {
+    pub fn load(dist: &Path) -> Shell {
+        let index_html = std::fs::read_to_string(dist.join("index.html")).ok();
+        let hashes = index_html.as_deref().map(inline_script_hashes).unwrap_or_default();
+        Shell { dist: dist.to_owned(), csp: content_security_policy(&hashes), index_html }
+    }
+}
+
+/// `sha256-…` of every inline `<script>` (Trunk's bootstrap), for the CSP.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else { break };
+        let tag = &after[..tag_end];
+        let body_start = &after[tag_end + 1..];
+        let Some(close) = body_start.find("</script>") else { break };
+        if !tag.contains(" src=") {
+            let digest = Sha256::digest(body_start[..close].as_bytes());
+            out.push(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+        rest = &body_start[close..];
+    }
+    out
+}
+
+/// Trunk names built assets `name-<16 hex digits>.ext` (the wasm `name-<hash>_bg.wasm`):
+/// those never change.
+pub fn is_hashed_asset(file_name: &str) -> bool {
+    let stem = file_name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    match stem.rsplit_once('-') {
+        Some((_, hash)) => hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => false,
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().fallback(serve).layer(CompressionLayer::new().gzip(true))
+}
+
+fn safe_relative(path: &str) -> Option<PathBuf> {
+    let rel = Path::new(path.trim_start_matches('/'));
+    rel.components().all(|c| matches!(c, Component::Normal(_))).then(|| rel.to_owned())
+}
+
+async fn serve(State(state): State<AppState>, request: Request) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let path = request.uri().path().to_owned();
+    if path == "/" || path == "/index.html" {
+        return index(&state);
+    }
+    let Some(rel) = safe_relative(&path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let file = state.shell.dist.join(&rel);
+    if file.is_file() {
+        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let cache = if is_hashed_asset(name) { IMMUTABLE } else { NO_CACHE };
+        let mut response = match ServeFile::new(&file).oneshot(request).await {
+            Ok(r) => r.map(Body::new),
+            Err(never) => match never {},
+        };
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        return response;
+    }
+    // App routes (no file extension) get the shell; the router in the app takes it from there.
+    let last = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if last.contains('.') {
+        StatusCode::NOT_FOUND.into_response()
+    } else {
+        index(&state)
+    }
+}
+
+fn index(state: &AppState) -> Response {
+    let (status, body) = match &state.shell.index_html {
+        Some(html) => (StatusCode::OK, html.clone()),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "<!DOCTYPE html><title>Latarnia</title><p>The app is not built: run <code>cargo xtask run</code>.</p>".into(),
+        ),
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, NO_CACHE)],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_assets_are_recognised() {
+        assert!(is_hashed_asset("latarnia-3f2a9c0d1e4b5a6f_bg.wasm"));
+        assert!(is_hashed_asset("latarnia-3f2a9c0d1e4b5a6f.js"));
+        assert!(is_hashed_asset("main-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("sw.js"));
+        assert!(!is_hashed_asset("icon-192.png"));
+    }
+
+    #[test]
+    fn inline_scripts_are_hashed_and_external_ones_not() {
+        let html = r#"<script src="/boot.js"></script><script type="module">import x from '/a.js';</script>"#;
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 1);
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"import x from '/a.js';"));
+        assert_eq!(hashes[0], format!("sha256-{expected}"));
+    }
+
+    #[test]
+    fn paths_cannot_leave_the_dist_directory() {
+        assert_eq!(safe_relative("/a/b.js"), Some(PathBuf::from("a/b.js")));
+        assert_eq!(safe_relative("/../etc/passwd"), None);
+        assert_eq!(safe_relative("/a/../../x"), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! The server through HTTP: via the router (`oneshot`) and over a real socket.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use latarnia_server::http::static_files::{inline_script_hashes, Shell};
+use latarnia_server::{app, AppState, Database};
+use tower::ServiceExt;
+
+const INDEX: &str = r#"<!DOCTYPE html><html><head><script src="/boot.js"></script>
+<script type="module">import init from '/latarnia-0123456789abcdef.js'; init();</script></head><body></body></html>"#;
+
+fn fixture() -> (tempfile::TempDir, AppState) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dist = tmp.path().join("dist");
+    std::fs::create_dir_all(dist.join("icons")).unwrap();
+    std::fs::write(dist.join("index.html"), INDEX).unwrap();
+    std::fs::write(dist.join("latarnia-0123456789abcdef.js"), "export default function init() {}").unwrap();
+    std::fs::write(dist.join("latarnia-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dist.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
+    std::fs::write(dist.join("icons/icon-192.png"), b"\x89PNG").unwrap();
+    let db = Database::open(&tmp.path().join("data"), "").unwrap();
+    let state = AppState { db: Arc::new(db), shell: Arc::new(Shell::load(&dist)) };
+    (tmp, state)
+}
+
+async fn get(state: &AppState, uri: &str) -> axum::response::Response {
+    app(state.clone()).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap()
+}
+
+fn header_of<'a>(r: &'a axum::response::Response, name: header::HeaderName) -> &'a str {
+    r.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+}
+
+async fn body_text(r: axum::response::Response) -> String {
+    String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn health_answers_with_the_database_checked() {
+    let (_tmp, state) = fixture();
+    let r = get(&state, "/api/v1/health").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["protocol"], 1);
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_json_errors_not_the_app() {
+    let (_tmp, state) = fixture();
+    let r = get(&state, "/api/v1/nothing-here").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(header_of(&r, header::CONTENT_TYPE).starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
+    assert_eq!(v["error"], "not_found");
+    assert!(v["message"].is_string());
+}
+
+#[tokio::test]
+async fn the_shell_and_service_worker_are_never_cached_hashed_assets_forever() {
+    let (_tmp, state) = fixture();
+    for uri in ["/", "/index.html", "/sw.js", "/icons/icon-192.png"] {
+        let r = get(&state, uri).await;
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        assert_eq!(header_of(&r, header::CACHE_CONTROL), "no-cache", "{uri}");
+    }
+    for uri in ["/latarnia-0123456789abcdef.js", "/latarnia-0123456789abcdef_bg.wasm"] {
+        let r = get(&state, uri).await;
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        assert_eq!(header_of(&r, header::CACHE_CONTROL), "public, max-age=31536000, immutable", "{uri}");
+    }
+    let wasm = get(&state, "/latarnia-0123456789abcdef_bg.wasm").await;
+    assert_eq!(header_of(&wasm, header::CONTENT_TYPE), "application/wasm");
+}
+
+#[tokio::test]
+async fn app_routes_fall_back_to_the_shell_missing_files_do_not() {
+    let (_tmp, state) = fixture();
+    for uri in ["/contacts", "/contacts/new", "/patrols/7d3c7a8e-2f0b-4a4e-9d0e-1b2c3d4e5f60", "/settings"] {
+        let r = get(&state, uri).await;
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        assert!(body_text(r).await.contains("type=\"module\""), "{uri} serves index.html");
+    }
+    assert_eq!(get(&state, "/missing.js").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&state, "/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let (_tmp, state) = fixture();
+    let hash = &inline_script_hashes(INDEX)[0];
+    for uri in ["/", "/api/v1/health", "/api/v1/nope", "/sw.js"] {
+        let r = get(&state, uri).await;
+        let csp = header_of(&r, header::CONTENT_SECURITY_POLICY);
+        assert!(csp.contains("default-src 'self'"), "{uri}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}");
+        assert!(csp.contains(&format!("'{hash}'")), "{uri}: the inline bootstrap is allowed by hash");
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{uri}");
+        assert!(!csp.contains("unsafe-inline"), "{uri}");
+        assert_eq!(header_of(&r, header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{uri}");
+        assert_eq!(header_of(&r, header::REFERRER_POLICY), "no-referrer", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_build_the_api_still_works_and_the_page_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Database::open(tmp.path(), "").unwrap();
+    let state = AppState { db: Arc::new(db), shell: Arc::new(Shell::load(Path::new("/nonexistent"))) };
+    assert_eq!(get(&state, "/api/v1/health").await.status(), StatusCode::OK);
+    let r = get(&state, "/").await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body_text(r).await.contains("cargo xtask run"));
+}
+
+#[tokio::test]
+async fn serves_over_a_real_socket() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_tmp, state) = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(latarnia_server::serve(listener, app(state)));
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.contains("\"status\":\"ok\""), "{out}");
+    server.abort();
+}
