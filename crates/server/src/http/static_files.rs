@@ -54,13 +54,14 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     out
 }
 
-/// Trunk names built assets `name-<16 hex digits>.ext` (the wasm `name-<hash>_bg.wasm`):
+/// Trunk names built assets `name-<hash>.ext` (up to 16 hex digits; leading zeros dropped;
+/// the wasm `name-<hash>_bg.wasm`):
 /// those never change.
 pub fn is_hashed_asset(file_name: &str) -> bool {
     let stem = file_name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     match stem.rsplit_once('-') {
-        Some((_, hash)) => hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        Some((_, hash)) => (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()),
         None => false,
     }
 }
@@ -130,6 +131,7 @@ mod tests {
         assert!(is_hashed_asset("latarnia-3f2a9c0d1e4b5a6f_bg.wasm"));
         assert!(is_hashed_asset("latarnia-3f2a9c0d1e4b5a6f.js"));
         assert!(is_hashed_asset("main-0123456789abcdef.css"));
+        assert!(is_hashed_asset("main-22474a42fbfad2b.css"));
         assert!(!is_hashed_asset("sw.js"));
         assert!(!is_hashed_asset("icon-192.png"));
     }

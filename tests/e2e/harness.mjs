@@ -1,0 +1,111 @@
+// Shared set-up for the end-to-end tests: a real server on a free port with its own data
+// directory, and Debian's Chromium driven by playwright-core at a phone's size.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, cpSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SERVER = process.env.LATARNIA_SERVER_BIN || join(ROOT, 'target/release/latarnia-server');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: 'pl-PL',
+  timezoneId: 'Europe/Warsaw',
+  geolocation: { latitude: 54.4416, longitude: 18.5601, accuracy: 12 },
+  permissions: ['geolocation'],
+};
+
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), `latarnia-${prefix}-`));
+}
+
+/** Starts the server on a free port; `dist` defaults to the built app. */
+export async function startServer({ dist = join(ROOT, 'dist') } = {}) {
+  const data = tempDir('data');
+  const child = spawn(SERVER, ['--addr', '127.0.0.1:0', '--data-dir', data, '--dist', dist], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DATABASE_URL: '' },
+  });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`server did not start: ${out}`)), 20000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/running at (http:\/\/[^\s/]+)\//);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    child.on('exit', (code) => fail(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A browser profile on disk, so a closed context can be opened again with its data. */
+export async function openProfile(dir, options = {}) {
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    ...PHONE,
+    ...options,
+  });
+  return context;
+}
+
+/** Collects what must never happen on a page: script errors and CSP violations. */
+export function watchPage(page) {
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push(`csp: ${m.text()}`);
+    if (m.type() === 'error' && /panicked/.test(m.text())) problems.push(`panic: ${m.text()}`);
+  });
+  return {
+    problems,
+    assertClean() { assert.deepEqual(problems, [], 'no page errors, panics or CSP violations'); },
+  };
+}
+
+/** Waits until the service worker controls the page (the shell is then cached). */
+export async function waitForServiceWorker(page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+  });
+}
+
+export const byId = (page, id) => page.getByTestId(id, { exact: true });
+
+export async function screenshot(page, name) {
+  const dir = process.env.LATARNIA_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(join(ROOT, dir), { recursive: true });
+  await page.screenshot({ path: join(ROOT, dir, `${name}.png`) });
+}
+
+export function copyDist() {
+  const dir = tempDir('dist');
+  cpSync(join(ROOT, 'dist'), dir, { recursive: true });
+  return dir;
+}

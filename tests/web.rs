@@ -1,0 +1,85 @@
+//! Browser tests: the IndexedDB store in real Chromium passes the same contract as the
+//! in-memory one, keeps its data and device id across a reopen, and has the versioned schema.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+
+use latarnia::storage::idb::{IdbStore, SchemaVersion, META, OUTBOX};
+use latarnia::storage::{contract, Edit, Query, Store};
+use latarnia_core::Contact;
+use uuid::Uuid;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+thread_local! {
+    static N: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A fresh database per check, so no test sees another's data.
+fn fresh_name(prefix: &str) -> String {
+    let n = N.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    format!("test-{prefix}-{n}-{}", js_sys::Math::random())
+}
+
+#[wasm_bindgen_test]
+async fn indexeddb_store_passes_the_contract() {
+    contract::run_all(|| async {
+        let name = fresh_name("contract");
+        IdbStore::open(&name, Uuid::from_u128(7)).await.expect("IndexedDB opens")
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn data_and_device_id_survive_closing_and_reopening() {
+    let name = fresh_name("reopen");
+    let s = IdbStore::open(&name, Uuid::from_u128(1)).await.unwrap();
+    let c = contract::contact(1, None, 0);
+    s.write(Edit::Save(c.clone()), 1_000).await.unwrap();
+    let clock = s.clock().await.unwrap();
+    s.close();
+
+    // The second open offers another id: the stored one must win.
+    let again = IdbStore::open(&name, Uuid::from_u128(2)).await.unwrap();
+    assert_eq!(again.clock().await.unwrap(), clock);
+    assert_eq!(again.clock().await.unwrap().client_id, Uuid::from_u128(1));
+    assert_eq!(again.get::<Contact>(c.id).await.unwrap().unwrap().data, c);
+    assert_eq!(again.outbox().await.unwrap().len(), 1);
+    let m = again.write(Edit::<Contact>::Delete(c.id), 2_000).await.unwrap().unwrap();
+    assert_eq!(m.mid, 2, "the mid counter continues after a reopen");
+    again.close();
+    IdbStore::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_database_has_every_store_of_the_latest_schema() {
+    let name = fresh_name("schema");
+    IdbStore::open(&name, Uuid::nil()).await.unwrap().close();
+    // Open it again as a plain IndexedDB client would, without a version: no upgrade runs.
+    let raw = rexie::Rexie::builder(&name).build().await.unwrap();
+    assert_eq!(raw.version().unwrap(), SchemaVersion::LATEST as u32);
+    let mut names = raw.store_names();
+    names.sort();
+    assert_eq!(names, ["contacts", META, OUTBOX, "patrols"]);
+    raw.close();
+    IdbStore::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_first_page_comes_from_the_index_newest_first() {
+    let name = fresh_name("many");
+    let s = IdbStore::open(&name, Uuid::nil()).await.unwrap();
+    for i in 0..300u128 {
+        s.write(Edit::Save(contract::contact(1_000 + i, None, i as i64)), 1).await.unwrap();
+    }
+    let page = s.list::<Contact>(&Query { limit: Some(50), ..Default::default() }).await.unwrap();
+    assert_eq!(page.len(), 50);
+    assert!(page.windows(2).all(|w| w[0].sort_ms >= w[1].sort_ms));
+    assert_eq!(page[0].id, Uuid::from_u128(1_299));
+    s.close();
+    IdbStore::delete(&name).await.unwrap();
+}
