@@ -39,6 +39,8 @@ pub enum Undo {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Notice {
+    /// When it was shown: tells two equal messages apart for the auto-hide timer.
+    pub shown_ms: u64,
     pub text: usize,
     pub undo: Option<Undo>,
     pub error: bool,
@@ -147,11 +149,11 @@ impl AppState {
     }
 
     pub fn notify(&self, text: usize, undo: Option<Undo>) {
-        self.notice.set(Some(Notice { text, undo, error: false }));
+        self.notice.set(Some(Notice { shown_ms: platform::now_ms(), text, undo, error: false }));
     }
 
     pub fn notify_error(&self, text: usize) {
-        self.notice.set(Some(Notice { text, undo: None, error: true }));
+        self.notice.set(Some(Notice { shown_ms: platform::now_ms(), text, undo: None, error: true }));
     }
 
     pub async fn undo(&self, undo: Undo) {

@@ -14,7 +14,11 @@ pub fn Nav() -> impl IntoView {
         let here = href.clone();
         let current = move || {
             let p = path.get();
-            let on = if here == "/" { p == "/" || p.starts_with("/patrols") } else { p.starts_with(&here) };
+            let on = match here.as_str() {
+                "/" => p == "/" || p.starts_with("/patrols") || p == "/contacts/new",
+                "/contacts" => p.starts_with("/contacts") && p != "/contacts/new",
+                _ => p.starts_with(&here),
+            };
             on.then_some("page")
         };
         view! {

@@ -18,7 +18,7 @@ pub fn Stepper(
             <input id=input_id type="number" inputmode="numeric" min=min max=max data-testid=testid.clone()
                 aria-label=label
                 prop:value=move || value.get().to_string()
-                on:change=move |ev| {
+                on:input=move |ev| {
                     let text = event_target_value(&ev);
                     // Out-of-range numbers are kept as typed so validation can name them.
                     value.set(text.trim().parse().unwrap_or(0));

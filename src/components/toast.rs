@@ -4,11 +4,26 @@ use leptos::task::spawn_local;
 use crate::i18n::{k, use_i18n};
 use crate::state::AppState;
 
+/// How long a message stays; errors stay until closed.
+const SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs(6);
+
 /// A short message above the navigation, with "undo" where an action can be undone.
 #[component]
 pub fn Toast() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
+    Effect::new(move |_| {
+        if let Some(n) = state.notice.get().filter(|n| !n.error) {
+            set_timeout(
+                move || {
+                    if state.notice.get_untracked() == Some(n) {
+                        state.notice.set(None);
+                    }
+                },
+                SHOWN_FOR,
+            );
+        }
+    });
     move || {
         state.notice.get().map(|n| {
             let undo = n.undo.map(|u| {

@@ -1,0 +1,116 @@
+// The night-patrol story of issue 2, in Chromium at a phone's size: start a patrol, record one
+// quick and two detailed contacts, lose the network, reload, record a fourth offline, close
+// the browser, open it again offline, end the patrol and check the summary's numbers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+async function items(page) {
+  return byId(page, 'contact-list').getByTestId('contact-item');
+}
+
+async function expectCount(page, n) {
+  const list = await items(page);
+  await list.nth(n - 1).waitFor();
+  assert.equal(await list.count(), n);
+}
+
+test('a patrol with contacts survives no network, reloads and a closed browser', { timeout: 180_000 }, async () => {
+  const profile = tempDir('profile');
+  let context = await openProfile(profile);
+  let page = context.pages()[0] ?? (await context.newPage());
+  let watch = watchPage(page);
+
+  await page.goto(server.url);
+  await waitForServiceWorker(page);
+  await byId(page, 'online-status').waitFor();
+  assert.equal(await byId(page, 'online-status').getAttribute('data-online'), 'true');
+
+  // Start a night patrol with the city guard.
+  await byId(page, 'patrol-kind-night_patrol').check({ force: true });
+  await byId(page, 'patrol-team').fill('Ania, Kuba');
+  await byId(page, 'patrol-partner').selectOption('city_guard');
+  await byId(page, 'patrol-area').fill('Dworzec Sopot');
+  await screenshot(page, '1-start-patrol');
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-quick').waitFor();
+
+  // 1: the quick contact, one tap.
+  await byId(page, 'contact-quick').click();
+  await expectCount(page, 1);
+  await byId(page, 'toast-undo').waitFor();
+
+  // 2: three people, one of them a woman, three hot drinks, the warming centre accepted.
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-headcount').fill('3');
+  await byId(page, 'contact-gender-mixed').check({ force: true });
+  for (let i = 0; i < 3; i++) await byId(page, 'contact-given-hot_drink-plus').click();
+  await byId(page, 'referral-warming_centre').selectOption('accepted');
+  const notes = '<b>herbata</b> <img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
+  await byId(page, 'contact-notes').fill(notes);
+  await screenshot(page, '3-contact-form');
+  await byId(page, 'contact-save').click();
+  await expectCount(page, 2);
+
+  // 3: a child, a blanket and pre-medical help.
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-age-child').check({ force: true });
+  await byId(page, 'contact-given-blanket-plus').click();
+  await byId(page, 'contact-given-premedical_help-plus').click();
+  await byId(page, 'contact-help-refused').check();
+  await byId(page, 'contact-save').click();
+  await expectCount(page, 3);
+
+  // Notes with HTML are shown as text and never run.
+  const shown = await byId(page, 'contact-list').getByTestId('contact-item-notes').allTextContents();
+  assert.ok(shown.some((t) => t.includes('<b>herbata</b>')), `notes shown as text: ${shown}`);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await screenshot(page, '2-patrol');
+
+  // No network: the status says so, and a reload still loads the app with all three.
+  await context.setOffline(true);
+  await page.waitForFunction(() => document.querySelector('[data-testid=online-status]')?.dataset.online === 'false');
+  await page.reload();
+  await expectCount(page, 3);
+  assert.equal(await byId(page, 'online-status').getAttribute('data-online'), 'false');
+  await screenshot(page, '4-offline');
+
+  // 4: recorded offline.
+  await byId(page, 'contact-quick').click();
+  await expectCount(page, 4);
+  watch.assertClean();
+
+  // The browser is closed; opened again on the same profile, still with no network.
+  await context.close();
+  context = await openProfile(profile, { offline: true });
+  page = context.pages()[0] ?? (await context.newPage());
+  watch = watchPage(page);
+  await page.goto(server.url);
+  await expectCount(page, 4);
+
+  await byId(page, 'patrol-end').click();
+  await byId(page, 'patrol-summary').waitFor();
+  const cell = async (id) => (await byId(page, id).textContent()).trim();
+  assert.equal(await cell('summary-contacts'), '4');
+  assert.equal(await cell('summary-people'), '6');
+  assert.equal(await cell('summary-women'), '1');
+  assert.equal(await cell('summary-children'), '1');
+  assert.equal(await cell('summary-refused'), '1');
+  assert.equal(await cell('summary-item-hot_drink'), '3');
+  assert.equal(await cell('summary-item-blanket'), '1');
+  assert.equal(await cell('summary-item-premedical_help'), '1');
+  assert.equal(await cell('summary-referral-warming_centre-accepted'), '1');
+  assert.match(await cell('summary-duration'), /^0 h 0\d min$/);
+  await screenshot(page, '5-summary');
+
+  // History lists every contact of the phone.
+  await byId(page, 'nav-contacts').click();
+  await expectCount(page, 4);
+  await screenshot(page, '6-history');
+  watch.assertClean();
+  await context.close();
+});
