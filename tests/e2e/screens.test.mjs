@@ -1,0 +1,194 @@
+// Forms, settings and bad conditions: errors at the field in the user's language with nothing
+// half-saved; language and theme; delete with undo; the date filter; IndexedDB missing or full.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, openProfile, tempDir, watchPage, byId, screenshot } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+const T = { timeout: 120_000 };
+
+async function freshPage(options = {}, initScript) {
+  const context = await openProfile(tempDir('profile'), options);
+  if (initScript) await context.addInitScript(initScript);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  await page.goto(server.url);
+  return { context, page, watch };
+}
+
+async function startPatrol(page) {
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-quick').waitFor();
+}
+
+const listCount = (page) => byId(page, 'contact-list').getByTestId('contact-item').count();
+
+test('invalid input is shown at the field, in Polish and in English, and nothing is saved', T, async () => {
+  const { context, page, watch } = await freshPage();
+  await startPatrol(page);
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-headcount').fill('0');
+  await byId(page, 'contact-notes').fill('x'.repeat(2001));
+  await byId(page, 'contact-save').click();
+  await byId(page, 'error-headcount').waitFor();
+  assert.match(await byId(page, 'error-headcount').textContent(), /Liczba osób: od 1 do 200/);
+  assert.match(await byId(page, 'error-notes').textContent(), /najwyżej 2000 znaków/);
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'x'.repeat(2001), 'the form keeps what was typed');
+  await screenshot(page, '7-validation');
+
+  // Fixed, it saves; the patrol then has exactly one contact.
+  await byId(page, 'contact-headcount').fill('2');
+  await byId(page, 'contact-notes').fill('ok');
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-quick').waitFor();
+  assert.equal(await listCount(page), 1);
+
+  // In English the same errors read in English.
+  await byId(page, 'nav-settings').click();
+  await byId(page, 'lang-select').selectOption('en');
+  await byId(page, 'nav-patrol').click();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-headcount').fill('500');
+  await byId(page, 'contact-save').click();
+  assert.match(await byId(page, 'error-headcount').textContent(), /Number of people: 1 to 200/);
+  watch.assertClean();
+  await context.close();
+});
+
+test('language and theme are switched in Settings and kept after a reload', T, async () => {
+  const { context, page, watch } = await freshPage();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', 'dark by default');
+  assert.equal(await byId(page, 'nav-settings').textContent(), '⚙Ustawienia', 'Polish by default');
+  await byId(page, 'nav-settings').click();
+  await byId(page, 'storage-persisted').waitFor();
+  await screenshot(page, '8-settings');
+  await byId(page, 'lang-select').selectOption('en');
+  await byId(page, 'theme-select').selectOption('light');
+  assert.equal(await byId(page, 'nav-settings').textContent(), '⚙Settings');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+  await page.reload();
+  await byId(page, 'lang-select').waitFor();
+  assert.equal(await byId(page, 'nav-patrol').textContent(), '◉Patrol');
+  assert.equal(await byId(page, 'nav-contacts').textContent(), '☰Contacts');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+  assert.notEqual(await byId(page, 'storage-persisted').textContent(), '');
+  watch.assertClean();
+  await context.close();
+});
+
+test('a deleted contact can be restored with undo', T, async () => {
+  const { context, page, watch } = await freshPage();
+  await startPatrol(page);
+  await byId(page, 'contact-quick').click();
+  await byId(page, 'contact-quick').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 2);
+  await byId(page, 'nav-contacts').click();
+  await byId(page, 'contact-item').first().click();
+  await byId(page, 'contact-delete').click();
+  await byId(page, 'history-empty').or(byId(page, 'contact-item').first()).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 1);
+  await byId(page, 'toast-undo').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 2);
+  watch.assertClean();
+  await context.close();
+});
+
+test('the history filters by date', T, async () => {
+  const { context, page, watch } = await freshPage();
+  await startPatrol(page);
+  for (const at of ['2026-01-05T22:30', '2026-01-06T01:10', '2026-02-01T23:00']) {
+    await byId(page, 'contact-new').click();
+    await byId(page, 'contact-at').fill(at);
+    await byId(page, 'contact-save').click();
+    await byId(page, 'contact-quick').waitFor();
+  }
+  await byId(page, 'nav-contacts').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 3);
+  await byId(page, 'history-from').fill('2026-01-06');
+  await byId(page, 'history-to').fill('2026-01-31');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 1);
+  assert.match(await byId(page, 'contact-item').textContent(), /2026-01-06 01:10/);
+  await byId(page, 'history-from').fill('2026-03-01');
+  await byId(page, 'history-to').fill('');
+  await byId(page, 'history-empty').waitFor();
+  watch.assertClean();
+  await context.close();
+});
+
+test('without IndexedDB (private mode) the app says so and still records contacts', T, async () => {
+  const { context, page, watch } = await freshPage({}, () => {
+    Object.defineProperty(window, 'indexedDB', { get() { throw new DOMException('blocked', 'SecurityError'); } });
+  });
+  await byId(page, 'storage-problem').waitFor();
+  assert.match(await byId(page, 'storage-problem').textContent(), /tylko do zamknięcia karty/);
+  await startPatrol(page);
+  await byId(page, 'contact-quick').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 1);
+  watch.assertClean();
+  await context.close();
+});
+
+test('a full disk shows a clear message and the form keeps its data', T, async () => {
+  const { context, page, watch } = await freshPage({}, () => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (...args) {
+      if (window.__full) throw new DOMException('quota', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  await startPatrol(page);
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-notes').fill('śpiwór dla pana spod wiaduktu');
+  await page.evaluate(() => { window.__full = true; });
+  await byId(page, 'contact-save').click();
+  await byId(page, 'toast').waitFor();
+  assert.match(await byId(page, 'toast').textContent(), /Pamięć telefonu jest pełna/);
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'śpiwór dla pana spod wiaduktu');
+  await screenshot(page, '9-storage-full');
+
+  // Space freed: the same form saves, once.
+  await page.evaluate(() => { window.__full = false; });
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-quick').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 1);
+  const pending = await page.evaluate(() => new Promise((ok, fail) => {
+    const open = indexedDB.open('latarnia');
+    open.onsuccess = () => {
+      const req = open.result.transaction('outbox').objectStore('outbox').count();
+      req.onsuccess = () => ok(req.result);
+      req.onerror = fail;
+    };
+  }));
+  assert.equal(pending, 2, 'the patrol and the one contact are in the outbox: nothing half-saved');
+  watch.assertClean();
+  await context.close();
+});
+
+test('every screen fits a 320 px wide phone without sideways scrolling', T, async () => {
+  const { context, page, watch } = await freshPage({ viewport: { width: 320, height: 640 } });
+  await startPatrol(page);
+  await byId(page, 'contact-quick').click();
+  const screens = ['/', '/contacts/new', '/contacts', '/settings'];
+  for (const path of screens) {
+    await page.goto(server.url + path);
+    await byId(page, 'nav-patrol').waitFor();
+    await page.waitForTimeout(100);
+    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll <= width, `${path}: ${scroll}px of content in a ${width}px screen`);
+  }
+  // Every button and link is at least 48 px tall.
+  await page.goto(server.url + '/contacts/new');
+  await byId(page, 'contact-save').waitFor();
+  const small = await page.evaluate(() => [...document.querySelectorAll('button, a, select, input:not([type=radio])')]
+    .filter((e) => e.offsetParent !== null)
+    // A checkbox is tapped through its label, which is the target.
+    .map((e) => [e.dataset.testid || e.textContent.trim(), (e.closest('label.check') ?? e).getBoundingClientRect().height])
+    .filter(([, h]) => h < 47.5));
+  assert.deepEqual(small, [], 'touch targets under 48 px');
+  watch.assertClean();
+  await context.close();
+});
