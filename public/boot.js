@@ -14,15 +14,19 @@
     window.dispatchEvent(new CustomEvent('latarnia-update'));
   }
 
+  // Reload only when the user asked for the new version: the first install also changes the
+  // controller (clients.claim), and must not reload a page someone is typing in.
+  var applying = false;
   var reloading = false;
   window.latarniaApplyUpdate = function () {
+    applying = true;
     navigator.serviceWorker.getRegistration().then(function (reg) {
       if (reg && reg.waiting) reg.waiting.postMessage('skip-waiting');
       else window.location.reload();
     });
   };
   navigator.serviceWorker.addEventListener('controllerchange', function () {
-    if (reloading) return;
+    if (!applying || reloading) return;
     reloading = true;
     window.location.reload();
   });
