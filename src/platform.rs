@@ -110,7 +110,11 @@ pub fn watch_position(on_change: impl Fn(Gps) + 'static) -> Option<i32> {
     options.set_maximum_age(30_000);
     options.set_timeout(20_000);
     let id = geo
-        .watch_position_with_error_callback_and_options(ok.as_ref().unchecked_ref(), Some(err.as_ref().unchecked_ref()), &options)
+        .watch_position_with_error_callback_and_options(
+            ok.as_ref().unchecked_ref(),
+            Some(err.as_ref().unchecked_ref()),
+            &options,
+        )
         .ok();
     // The watch lives as long as the page; the closures must too.
     ok.forget();
@@ -127,7 +131,9 @@ pub fn stop_watching(id: i32) {
 /// Tells the waiting service worker to take over; `public/sw-register.js` reloads the page
 /// when it has.
 pub fn apply_update() {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     if let Ok(f) = js_sys::Reflect::get(&window, &"latarniaApplyUpdate".into()) {
         if let Some(f) = f.dyn_ref::<js_sys::Function>() {
             let _ = f.call0(&JsValue::NULL);

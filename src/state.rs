@@ -125,15 +125,16 @@ impl AppState {
     }
 
     pub fn store(&self) -> AppStore {
-        self.store
-            .get_value()
-            .unwrap_or_else(|| AppStore::Mem(MemStore::new(Uuid::nil())))
+        self.store.get_value().unwrap_or_else(|| AppStore::Mem(MemStore::new(Uuid::nil())))
     }
 
     /// Applies a local edit. A storage failure is shown to the user and returned; the caller
     /// keeps what the user entered.
     pub async fn write<T: Record>(&self, edit: Edit<T>) -> Result<Option<Mutation>, StoreError> {
+        // User Timing marks around the store write alone (read by `cargo xtask bench`).
+        platform::mark("store-write-start");
         let result = self.store().write(edit, platform::now_ms()).await;
+        platform::measure("store-write", "store-write-start");
         match &result {
             Ok(Some(_)) => self.revision.update(|r| *r += 1),
             Ok(None) | Err(StoreError::Invalid(_)) => {}

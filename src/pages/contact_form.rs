@@ -2,9 +2,7 @@
 
 use chrono::{Local, NaiveDateTime, TimeZone, Utc};
 use latarnia_core::validate::{self, NOTES_MAX_CHARS};
-use latarnia_core::{
-    AgeBand, Condition, Contact, FieldError, Gender, Item, Referral, ReferralKind, ReferralOutcome,
-};
+use latarnia_core::{AgeBand, Condition, Contact, FieldError, Gender, Item, Referral, ReferralKind, ReferralOutcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -95,10 +93,8 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
     let pseudonym = RwSignal::new(contact.pseudonym.clone());
     let sleeping_rough = RwSignal::new(contact.sleeping_rough);
     let condition = RwSignal::new(contact.condition);
-    let given: Vec<(Item, RwSignal<u32>)> = Item::ALL
-        .iter()
-        .map(|&it| (it, RwSignal::new(contact.given.get(&it).copied().unwrap_or(0))))
-        .collect();
+    let given: Vec<(Item, RwSignal<u32>)> =
+        Item::ALL.iter().map(|&it| (it, RwSignal::new(contact.given.get(&it).copied().unwrap_or(0)))).collect();
     let referrals: Vec<(ReferralKind, RwSignal<Option<ReferralOutcome>>)> = ReferralKind::ALL
         .iter()
         .map(|&kd| (kd, RwSignal::new(contact.referrals.iter().find(|r| r.kind == kd).map(|r| r.outcome))))

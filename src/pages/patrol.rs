@@ -12,7 +12,7 @@ use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::{AppState, Undo};
-use crate::storage::{Edit, Query, Store, StoreError};
+use crate::storage::{Edit, Local, Query, Store, StoreError};
 
 #[component]
 pub fn PatrolPage() -> impl IntoView {
@@ -28,7 +28,9 @@ pub fn PatrolPage() -> impl IntoView {
         None => view! { <p class="loading" aria-busy="true">"…"</p> }.into_any(),
         Some(Ok(Some(patrol))) => view! { <ActivePatrol patrol/> }.into_any(),
         Some(Ok(None)) => view! { <StartPatrol/> }.into_any(),
-        Some(Err(e)) => view! { <p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p> }.into_any(),
+        Some(Err(e)) => {
+            view! { <p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p> }.into_any()
+        }
     }
 }
 
@@ -145,6 +147,14 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
         state.revision.track();
         async move { state.store().list::<Contact>(&Query { parent: Some(pid), ..Default::default() }).await }
     });
+    // What the list shows: the store's answer, and a new quick contact at once (before the
+    // re-read), so the tap shows up in the same frame as the write.
+    let shown = RwSignal::new(Vec::<Local<Contact>>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = contacts.get() {
+            shown.set(v);
+        }
+    });
 
     let quick = move |_| {
         let contact = Contact::quick(
@@ -155,7 +165,8 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
         );
         let id = contact.id;
         spawn_local(async move {
-            if let Ok(Some(_)) = state.write(Edit::Save(contact)).await {
+            if let Ok(Some(m)) = state.write(Edit::Save(contact.clone())).await {
+                shown.update(|v| v.insert(0, Local::new(contact, false, m.hlc)));
                 state.notify(k::CONTACT_SAVED, Some(Undo::DeleteContact(id)));
             }
         });
@@ -199,12 +210,12 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
             <h2>
                 {move || i.t(k::PATROL_CONTACTS)}" "
                 <span data-testid="contact-count">
-                    {move || contacts.get().and_then(Result::ok).map(|c| c.len()).unwrap_or(0)}
+                    {move || shown.with(Vec::len)}
                 </span>
             </h2>
             <ul class="contact-list" data-testid="contact-list">
                 <For
-                    each=move || contacts.get().and_then(Result::ok).unwrap_or_default()
+                    each=move || shown.get()
                     key=|r| (r.id, r.hlc.clone())
                     children=|r| view! { <ContactItem contact=r.data/> }
                 />

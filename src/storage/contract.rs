@@ -100,10 +100,7 @@ pub async fn delete_hides_and_restore_brings_back<S: Store>(s: &S) {
     let res = s.write(Edit::<Contact>::Restore(c.id), NOW).await.unwrap().unwrap();
     assert_eq!(res.op, Op::Restore);
     assert_eq!(s.list::<Contact>(&Query::default()).await.unwrap().len(), 1);
-    assert_eq!(
-        s.write(Edit::<Contact>::Delete(Uuid::from_u128(999)), NOW).await,
-        Err(StoreError::NotFound)
-    );
+    assert_eq!(s.write(Edit::<Contact>::Delete(Uuid::from_u128(999)), NOW).await, Err(StoreError::NotFound));
 }
 
 pub async fn an_invalid_record_writes_nothing<S: Store>(s: &S) {

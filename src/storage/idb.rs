@@ -63,8 +63,7 @@ impl From<rexie::Error> for StoreError {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, StoreError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| StoreError::Failed(e.to_string()))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| StoreError::Failed(e.to_string()))
 }
 
 fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, StoreError> {
@@ -120,16 +119,17 @@ impl Store for IdbStore {
     async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
         let tx = self.db.transaction(&[T::COLLECTION, OUTBOX, META], TransactionMode::ReadWrite)?;
         let records = tx.store(T::COLLECTION)?;
+        let outbox = tx.store(OUTBOX)?;
         let meta = tx.store(META)?;
-        // Only IndexedDB requests are awaited until the commit (SYNC.md).
-        let clock: ClockState = match meta.get(ClockState::KEY.into()).await? {
+        // Only IndexedDB requests are awaited until the commit (SYNC.md). Requests that do not
+        // depend on each other are issued together: each await is a trip through the event loop.
+        let (clock, existing) =
+            futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id().to_string().into()));
+        let clock: ClockState = match clock? {
             Some(v) => from_js(v)?,
             None => return Err(StoreError::Failed("no clock record".into())),
         };
-        let existing = match records.get(edit.id().to_string().into()).await? {
-            Some(v) => Some(from_js::<Local<T>>(v)?),
-            None => None,
-        };
+        let existing = existing?.map(from_js::<Local<T>>).transpose()?;
         let planned = match plan(&clock, existing, edit, now_ms) {
             Ok(Some(p)) => p,
             other => {
@@ -137,9 +137,11 @@ impl Store for IdbStore {
                 return other.map(|_| None);
             }
         };
-        records.put(&to_js(&planned.record)?, None).await?;
-        tx.store(OUTBOX)?.put(&to_js(&planned.mutation)?, None).await?;
-        meta.put(&to_js(&planned.clock)?, None).await?;
+        let (record, mutation, clock) = (to_js(&planned.record)?, to_js(&planned.mutation)?, to_js(&planned.clock)?);
+        let (a, b, c) = futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&clock, None));
+        a?;
+        b?;
+        c?;
         tx.commit().await?;
         Ok(Some(planned.mutation))
     }
@@ -158,9 +160,8 @@ impl Store for IdbStore {
             // A patrol has at most a few hundred contacts: filter the deleted ones here.
             Some(parent) => {
                 let index = store.index(BY_PARENT_SORT)?;
-                let all = index
-                    .scan(Some(range(parent.to_string().into(), q)?), None, None, Some(Direction::Prev))
-                    .await?;
+                let all =
+                    index.scan(Some(range(parent.to_string().into(), q)?), None, None, Some(Direction::Prev)).await?;
                 let mut out = Vec::new();
                 for (_, v) in all {
                     let r: Local<T> = from_js(v)?;

@@ -72,12 +72,7 @@ impl ClockState {
     pub const KEY: &'static str = "clock";
 
     pub fn new(client_id: Uuid) -> Self {
-        ClockState {
-            key: Self::KEY.into(),
-            client_id,
-            hlc: Hlc::zero(client_id).to_string(),
-            last_mid: 0,
-        }
+        ClockState { key: Self::KEY.into(), client_id, hlc: Hlc::zero(client_id).to_string(), last_mid: 0 }
     }
 }
 
@@ -126,10 +121,14 @@ pub fn plan<T: Record>(
             if fields.is_empty() {
                 return Ok(None);
             }
-            (local(new, deleted), Op::Upsert, fields)
+            (Local::new(new, deleted, String::new()), Op::Upsert, fields)
         }
-        (Edit::Delete(_), Some(old)) if !old.deleted => (local(old.data, true), Op::Delete, Default::default()),
-        (Edit::Restore(_), Some(old)) if old.deleted => (local(old.data, false), Op::Restore, Default::default()),
+        (Edit::Delete(_), Some(old)) if !old.deleted => {
+            (Local::new(old.data, true, String::new()), Op::Delete, Default::default())
+        }
+        (Edit::Restore(_), Some(old)) if old.deleted => {
+            (Local::new(old.data, false, String::new()), Op::Restore, Default::default())
+        }
         (Edit::Delete(_) | Edit::Restore(_), Some(_)) => return Ok(None),
         (Edit::Delete(_) | Edit::Restore(_), None) => return Err(StoreError::NotFound),
     };
@@ -148,15 +147,18 @@ pub fn plan<T: Record>(
     }))
 }
 
-fn local<T: Record>(data: T, deleted: bool) -> Local<T> {
-    Local {
-        id: data.id(),
-        sort_ms: data.sort_ms(),
-        parent: data.parent(),
-        deleted,
-        alive: u8::from(!deleted),
-        hlc: String::new(),
-        data,
+impl<T: Record> Local<T> {
+    /// The stored form of `data`, last written at `hlc`.
+    pub fn new(data: T, deleted: bool, hlc: String) -> Self {
+        Local {
+            id: data.id(),
+            sort_ms: data.sort_ms(),
+            parent: data.parent(),
+            deleted,
+            alive: u8::from(!deleted),
+            hlc,
+            data,
+        }
     }
 }
 

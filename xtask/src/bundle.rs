@@ -8,8 +8,17 @@ use std::path::{Path, PathBuf};
 use crate::util::{cargo, command, exec, root, Fail};
 
 const APP_INPUTS: &[&str] = &[
-    "src", "crates/core/src", "crates/core/Cargo.toml", "public", "style", "locales", "index.html",
-    "Cargo.toml", "Cargo.lock", "Trunk.toml", "build.rs",
+    "src",
+    "crates/core/src",
+    "crates/core/Cargo.toml",
+    "public",
+    "style",
+    "locales",
+    "index.html",
+    "Cargo.toml",
+    "Cargo.lock",
+    "Trunk.toml",
+    "build.rs",
 ];
 
 fn files_under(path: &Path, out: &mut Vec<PathBuf>) {

@@ -83,13 +83,20 @@ fn test() -> Result<(), Fail> {
     setup::test_tools()?;
     let mut t = tally::Tally::default();
     t.check("cargo fmt --check", util::cargo(&["fmt", "--all", "--", "--check"]));
-    t.check(
-        "clippy (native)",
-        util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
-    );
+    t.check("clippy (native)", util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]));
     t.check(
         "clippy (wasm)",
-        util::cargo(&["clippy", "-p", "latarnia", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"]),
+        util::cargo(&[
+            "clippy",
+            "-p",
+            "latarnia",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     );
     t.cargo_tests("native tests", &["test", "--workspace"], &[]);
     t.cargo_tests(

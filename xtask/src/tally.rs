@@ -20,7 +20,9 @@ pub fn parse_counts(line: &str) -> Option<(u64, u64)> {
     if let Some(rest) = line.strip_prefix("test result:") {
         let num = |word: &str| {
             rest.split(';')
-                .find_map(|part| part.trim().trim_start_matches("ok.").trim_start_matches("FAILED.").trim().strip_suffix(word))
+                .find_map(|part| {
+                    part.trim().trim_start_matches("ok.").trim_start_matches("FAILED.").trim().strip_suffix(word)
+                })
                 .and_then(|n| n.trim().parse::<u64>().ok())
         };
         return Some((num(" passed")?, num(" failed")?));
@@ -116,7 +118,9 @@ mod tests {
     #[test]
     fn reads_every_runner_summary() {
         assert_eq!(
-            parse_counts("test result: ok. 18 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.05s"),
+            parse_counts(
+                "test result: ok. 18 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.05s"
+            ),
             Some((18, 0))
         );
         assert_eq!(parse_counts("test result: FAILED. 3 passed; 2 failed; 0 ignored"), Some((3, 2)));

@@ -12,9 +12,10 @@ pub fn root() -> PathBuf {
 /// PATH with the project's npm tools (wasm-opt) and cargo's bin directory first.
 pub fn path_env() -> String {
     let mut parts = vec![root().join("node_modules/.bin").display().to_string()];
-    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))
-    }) {
+    if let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+    {
         parts.push(home.join("bin").display().to_string());
     }
     parts.push(std::env::var("PATH").unwrap_or_default());

@@ -53,11 +53,7 @@ impl Hlc {
         } else {
             Some(0)
         };
-        Ok(Hlc {
-            physical_ms: physical,
-            counter: counter.ok_or(HlcError::CounterOverflow)?,
-            client: self.client,
-        })
+        Ok(Hlc { physical_ms: physical, counter: counter.ok_or(HlcError::CounterOverflow)?, client: self.client })
     }
 }
 

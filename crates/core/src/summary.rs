@@ -25,10 +25,8 @@ impl PatrolSummary {
     /// still open is measured up to `now`.
     pub fn of<'a>(patrol: &Patrol, contacts: impl IntoIterator<Item = &'a Contact>, now: DateTime<Utc>) -> Self {
         let end = patrol.ended_at.unwrap_or(now);
-        let mut s = PatrolSummary {
-            duration_minutes: (end - patrol.started_at).num_minutes().max(0),
-            ..Default::default()
-        };
+        let mut s =
+            PatrolSummary { duration_minutes: (end - patrol.started_at).num_minutes().max(0), ..Default::default() };
         for c in contacts.into_iter().filter(|c| c.patrol_id == Some(patrol.id)) {
             s.contacts += 1;
             s.people_met += c.headcount;

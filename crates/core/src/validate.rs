@@ -88,11 +88,7 @@ pub fn contact(c: &Contact) -> Result<(), Invalid> {
     e.check((1..=HEADCOUNT_MAX).contains(&c.headcount), "headcount", "headcount_range");
     e.check(chars(&c.notes) <= NOTES_MAX_CHARS, "notes", "notes_too_long");
     e.check(chars(&c.pseudonym) <= PSEUDONYM_MAX_CHARS, "pseudonym", "pseudonym_too_long");
-    e.check(
-        c.given.values().all(|n| (1..=ITEM_COUNT_MAX).contains(n)),
-        "given",
-        "item_count_range",
-    );
+    e.check(c.given.values().all(|n| (1..=ITEM_COUNT_MAX).contains(n)), "given", "item_count_range");
     let mut kinds: Vec<_> = c.referrals.iter().map(|r| r.kind).collect();
     kinds.sort();
     kinds.dedup();
@@ -106,11 +102,7 @@ pub fn contact(c: &Contact) -> Result<(), Invalid> {
 pub fn patrol(p: &Patrol) -> Result<(), Invalid> {
     let mut e = Errors::default();
     e.check(p.team.len() <= TEAM_MAX, "team", "team_too_large");
-    e.check(
-        p.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS),
-        "team",
-        "team_member_invalid",
-    );
+    e.check(p.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS), "team", "team_member_invalid");
     e.check(chars(&p.area) <= AREA_MAX_CHARS, "area", "area_too_long");
     if let Some(end) = p.ended_at {
         e.check(end >= p.started_at, "ended_at", "ends_before_start");
@@ -120,12 +112,7 @@ pub fn patrol(p: &Patrol) -> Result<(), Invalid> {
 
 /// Splits the team field as typed ("Ania, Kuba; Ola") into trimmed, non-empty names.
 pub fn split_team(input: &str) -> Vec<String> {
-    input
-        .split([',', ';', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    input.split([',', ';', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

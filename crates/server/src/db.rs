@@ -73,7 +73,8 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
-    let epoch: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0)).optional()?;
+    let epoch: Option<String> =
+        tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0)).optional()?;
     if epoch.is_none() {
         tx.execute("INSERT INTO meta (key, value) VALUES ('epoch', ?1)", params![uuid::Uuid::new_v4().to_string()])?;
     }

@@ -31,7 +31,7 @@ async fn get(state: &AppState, uri: &str) -> axum::response::Response {
     app(state.clone()).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap()
 }
 
-fn header_of<'a>(r: &'a axum::response::Response, name: header::HeaderName) -> &'a str {
+fn header_of(r: &axum::response::Response, name: header::HeaderName) -> &str {
     r.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
 }
 

@@ -9,9 +9,7 @@ use axum::Router;
 use crate::{AppError, AppState};
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(health::router())
-        .fallback(|| async { AppError::NotFound });
+    let api = Router::new().merge(health::router()).fallback(|| async { AppError::NotFound });
     Router::new()
         .nest("/api/v1", api)
         .merge(static_files::router())

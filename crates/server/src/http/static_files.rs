@@ -41,12 +41,16 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
         let after = &rest[start..];
-        let Some(tag_end) = after.find('>') else { break };
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
         let tag = &after[..tag_end];
         let body_start = &after[tag_end + 1..];
-        let Some(close) = body_start.find("</script>") else { break };
+        let Some(close) = body_start.find("</script>") else {
+            break;
+        };
         if !tag.contains(" src=") {
-            let digest = Sha256::digest(body_start[..close].as_bytes());
+            let digest = Sha256::digest(&body_start.as_bytes()[..close]);
             out.push(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest)));
         }
         rest = &body_start[close..];
@@ -111,14 +115,11 @@ fn index(state: &AppState) -> Response {
         Some(html) => (StatusCode::OK, html.clone()),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "<!DOCTYPE html><title>Latarnia</title><p>The app is not built: run <code>cargo xtask run</code>.</p>".into(),
+            "<!DOCTYPE html><title>Latarnia</title><p>The app is not built: run <code>cargo xtask run</code>.</p>"
+                .into(),
         ),
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, NO_CACHE)],
-        body,
-    )
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, NO_CACHE)], body)
         .into_response()
 }
 
