@@ -105,7 +105,7 @@ fn test() -> Result<(), Fail> {
         &[("CHROMEDRIVER", "/usr/bin/chromedriver"), ("WASM_BINDGEN_TEST_TIMEOUT", "120")],
     );
     match bundle::app().and_then(|_| bundle::server()) {
-        Ok(()) => t.node_tests("end-to-end (Playwright, Chromium)", &["--test", "--test-concurrency=1", "tests/e2e/"]),
+        Ok(()) => t.node_tests("end-to-end (Playwright, Chromium)", "tests/e2e"),
         Err(Fail(msg)) => t.fail_step("build for end-to-end", &msg),
     }
     t.finish()

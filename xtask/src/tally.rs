@@ -91,9 +91,16 @@ impl Tally {
         self.counted(name, cmd);
     }
 
-    pub fn node_tests(&mut self, name: &str, args: &[&str]) {
+    /// Node's test runner over every `*.test.mjs` file in `dir`, one file at a time.
+    pub fn node_tests(&mut self, name: &str, dir: &str) {
+        let mut files: Vec<String> = std::fs::read_dir(crate::util::root().join(dir))
+            .map(|rd| {
+                rd.flatten().map(|e| e.path().display().to_string()).filter(|p| p.ends_with(".test.mjs")).collect()
+            })
+            .unwrap_or_default();
+        files.sort();
         let mut cmd = command("node");
-        cmd.args(args).arg("--test-reporter=tap");
+        cmd.args(["--test", "--test-concurrency=1", "--test-reporter=tap"]).args(files);
         self.counted(name, cmd);
     }
 
