@@ -54,6 +54,17 @@ impl I18n {
         lookup(self.0.get(), &format!("{prefix}_{value}")).to_owned()
     }
 
+    /// A key's text as a signal: every translated text in the views is this one type, so the
+    /// wasm carries one copy of its rendering code instead of one per call site.
+    pub fn s(self, key: usize) -> Signal<&'static str> {
+        Signal::derive(move || text(self.0.get(), key))
+    }
+
+    /// A domain value's text as a signal (see `value`).
+    pub fn sv(self, prefix: &'static str, value: &'static str) -> Signal<String> {
+        Signal::derive(move || self.value(prefix, value))
+    }
+
     pub fn lang(self) -> Lang {
         self.0.get()
     }

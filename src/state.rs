@@ -136,7 +136,13 @@ impl AppState {
         let result = self.store().write(edit, platform::now_ms()).await;
         platform::measure("store-write", "store-write-start");
         match &result {
-            Ok(Some(_)) => self.revision.update(|r| *r += 1),
+            Ok(Some(_)) => {
+                self.revision.update(|r| *r += 1);
+                // A write went through: the disk is no longer full.
+                if self.storage_problem.get_untracked() == Some(crate::i18n::k::STORAGE_FULL) {
+                    self.storage_problem.set(None);
+                }
+            }
             Ok(None) | Err(StoreError::Invalid(_)) => {}
             Err(e) => {
                 leptos::logging::error!("store write: {e:?}");

@@ -28,7 +28,7 @@ pub fn ContactItem(contact: Contact, #[prop(default = false)] with_date: bool) -
                 <span class="ci-given">
                     {move || given.iter().map(|(item, n)| format!("{} ×{n}", i.value("item", item.as_str()))).collect::<Vec<_>>().join(", ")}
                 </span>
-                {no_position.map(|s| view! { <span class="ci-nopos">{move || i.value("position", s.as_str())}</span> })}
+                {no_position.map(|s| view! { <span class="ci-nopos">{i.sv("position", s.as_str())}</span> })}
                 <span class="ci-notes" data-testid="contact-item-notes">{notes}</span>
             </a>
         </li>

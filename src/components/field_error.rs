@@ -12,7 +12,7 @@ pub fn FieldErrorText(errors: RwSignal<Vec<FieldError>>, field: &'static str) ->
         errors.with(|errs| errs.iter().find(|e| e.field == field).map(|e| e.code)).map(|code| {
             view! {
                 <p class="field-error" id=format!("err-{field}") data-testid=format!("error-{field}") role="alert">
-                    {move || i.value("err", code)}
+                    {i.sv("err", code)}
                 </p>
             }
         })

@@ -24,12 +24,12 @@ pub fn Nav() -> impl IntoView {
         view! {
             <a href=href data-testid=testid aria-current=current>
                 <span class="nav-icon" aria-hidden="true">{icon}</span>
-                <span>{move || i.t(label)}</span>
+                <span>{i.s(label)}</span>
             </a>
         }
     };
     view! {
-        <nav class="bottom-nav" aria-label=move || i.t(k::NAV_LABEL)>
+        <nav class="bottom-nav" aria-label=i.s(k::NAV_LABEL)>
             {link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉")}
             {link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰")}
             {link(AppRoute::Settings, "nav-settings", k::NAV_SETTINGS, "⚙")}

@@ -24,13 +24,13 @@ pub fn StatusBar() -> impl IntoView {
             </span>
         </header>
         {move || state.storage_problem.get().map(|key| view! {
-            <div class="banner banner-error" role="alert" data-testid="storage-problem">{move || i.t(key)}</div>
+            <div class="banner banner-error" role="alert" data-testid="storage-problem">{i.s(key)}</div>
         })}
         <Show when=move || state.update_ready.get()>
             <div class="banner banner-info" role="status">
-                <span>{move || i.t(k::UPDATE_READY)}</span>
+                <span>{i.s(k::UPDATE_READY)}</span>
                 <button data-testid="update-reload" on:click=|_| platform::apply_update()>
-                    {move || i.t(k::UPDATE_RELOAD)}
+                    {i.s(k::UPDATE_RELOAD)}
                 </button>
             </div>
         </Show>

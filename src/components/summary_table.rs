@@ -12,7 +12,7 @@ pub fn duration_text(minutes: i64) -> String {
 pub fn SummaryTable(summary: PatrolSummary) -> impl IntoView {
     let i = use_i18n();
     let row = move |label: usize, testid: &'static str, value: String| {
-        view! { <tr><th scope="row">{move || i.t(label)}</th><td data-testid=testid>{value}</td></tr> }
+        view! { <tr><th scope="row">{i.s(label)}</th><td data-testid=testid>{value}</td></tr> }
     };
     let given = summary.given.clone();
     let referrals = summary.referrals.clone();
@@ -27,7 +27,7 @@ pub fn SummaryTable(summary: PatrolSummary) -> impl IntoView {
                 {row(k::SUMMARY_REFUSED, "summary-refused", summary.help_refused.to_string())}
                 {row(k::SUMMARY_FOLLOW_UP, "summary-follow-up", summary.follow_up.to_string())}
                 {given.into_iter().map(|(item, n)| view! {
-                    <tr><th scope="row">{move || i.value("item", item.as_str())}</th>
+                    <tr><th scope="row">{i.sv("item", item.as_str())}</th>
                         <td data-testid=format!("summary-item-{}", item.as_str())>{n}</td></tr>
                 }).collect_view()}
                 {referrals.into_iter().flat_map(|(kind, outcomes)| outcomes.into_iter().map(move |(outcome, n)| view! {

@@ -29,15 +29,15 @@ pub fn Toast() -> impl IntoView {
             let undo = n.undo.map(|u| {
                 view! {
                     <button data-testid="toast-undo" on:click=move |_| spawn_local(async move { state.undo(u).await })>
-                        {move || i.t(k::UNDO)}
+                        {i.s(k::UNDO)}
                     </button>
                 }
             });
             view! {
                 <div class="toast" class:toast-error=n.error role=if n.error { "alert" } else { "status" } data-testid="toast">
-                    <span>{move || i.t(n.text)}</span>
+                    <span>{i.s(n.text)}</span>
                     {undo}
-                    <button class="toast-close" aria-label=move || i.t(k::CLOSE) on:click=move |_| state.notice.set(None)>"×"</button>
+                    <button class="toast-close" aria-label=i.s(k::CLOSE) on:click=move |_| state.notice.set(None)>"×"</button>
                 </div>
             }
         })

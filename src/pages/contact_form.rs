@@ -44,7 +44,7 @@ pub fn ContactFormPage() -> impl IntoView {
     move || {
         initial.get().map(|r| match r {
             Ok((contact, is_new)) => view! { <ContactForm contact is_new/> }.into_any(),
-            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p></section> }.into_any(),
+            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{i.s(e.message_key())}</p></section> }.into_any(),
         })
     }
 }
@@ -74,7 +74,7 @@ fn choice_group<T: Copy + PartialEq + Send + Sync + 'static>(
     };
     view! {
         <fieldset class="choices">
-            <legend>{move || i.t(legend)}</legend>
+            <legend>{i.s(legend)}</legend>
             {option(None)}
             {options.iter().map(|&v| option(Some(v))).collect_view()}
         </fieldset>
@@ -200,7 +200,7 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
         <form class="page contact-form" on:submit=save novalidate>
             <h1>{move || if is_new { i.t(k::CONTACT_NEW_TITLE) } else { i.t(k::CONTACT_EDIT_TITLE) }}</h1>
 
-            <label for="contact-headcount-input">{move || i.t(k::CONTACT_HEADCOUNT)}</label>
+            <label for="contact-headcount-input">{i.s(k::CONTACT_HEADCOUNT)}</label>
             <Stepper value=headcount label=Signal::derive(move || i.t(k::CONTACT_HEADCOUNT).to_owned())
                 testid="contact-headcount".into() min=1 max=validate::HEADCOUNT_MAX/>
             <FieldErrorText errors field="headcount"/>
@@ -212,10 +212,10 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
             {choice_group(i, "condition", k::CONTACT_CONDITION, Condition::ALL, Condition::as_str, "condition", condition)}
 
             <fieldset class="counts">
-                <legend>{move || i.t(k::CONTACT_GIVEN)}</legend>
+                <legend>{i.s(k::CONTACT_GIVEN)}</legend>
                 {given.iter().map(|&(it, n)| view! {
                     <div class="count-row">
-                        <span class="count-label">{move || i.value("item", it.as_str())}</span>
+                        <span class="count-label">{i.sv("item", it.as_str())}</span>
                         <Stepper value=n label=Signal::derive(move || i.value("item", it.as_str()))
                             testid=format!("contact-given-{}", it.as_str())/>
                     </div>
@@ -224,17 +224,17 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
             <FieldErrorText errors field="given"/>
 
             <fieldset class="referrals">
-                <legend>{move || i.t(k::CONTACT_REFERRALS)}</legend>
+                <legend>{i.s(k::CONTACT_REFERRALS)}</legend>
                 {referrals.iter().map(|&(kd, outcome)| {
                     let sel_id = format!("referral-{}", kd.as_str());
                     view! {
                         <div class="referral-row">
-                            <label for=sel_id.clone()>{move || i.value("referral", kd.as_str())}</label>
+                            <label for=sel_id.clone()>{i.sv("referral", kd.as_str())}</label>
                             <select id=sel_id.clone() data-testid=sel_id
                                 on:change=move |ev| outcome.set(ReferralOutcome::parse(&event_target_value(&ev)))>
                                 <option value="" selected=move || outcome.get().is_none()>"—"</option>
                                 {ReferralOutcome::ALL.iter().map(|&o| view! {
-                                    <option value=o.as_str() selected=move || outcome.get() == Some(o)>{move || i.value("outcome", o.as_str())}</option>
+                                    <option value=o.as_str() selected=move || outcome.get() == Some(o)>{i.sv("outcome", o.as_str())}</option>
                                 }).collect_view()}
                             </select>
                         </div>
@@ -246,21 +246,21 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
             <label class="check">
                 <input type="checkbox" data-testid="contact-help-refused" prop:checked=move || help_refused.get()
                     on:change=move |ev| help_refused.set(event_target_checked(&ev))/>
-                <span>{move || i.t(k::CONTACT_HELP_REFUSED)}</span>
+                <span>{i.s(k::CONTACT_HELP_REFUSED)}</span>
             </label>
             <label class="check">
                 <input type="checkbox" data-testid="contact-follow-up" prop:checked=move || follow_up.get()
                     on:change=move |ev| follow_up.set(event_target_checked(&ev))/>
-                <span>{move || i.t(k::CONTACT_FOLLOW_UP)}</span>
+                <span>{i.s(k::CONTACT_FOLLOW_UP)}</span>
             </label>
 
-            <label for="contact-pseudonym">{move || i.t(k::CONTACT_PSEUDONYM)}</label>
+            <label for="contact-pseudonym">{i.s(k::CONTACT_PSEUDONYM)}</label>
             <input id="contact-pseudonym" data-testid="contact-pseudonym" autocomplete="off" aria-describedby="err-pseudonym"
                 prop:value=move || pseudonym.get() on:input=move |ev| pseudonym.set(event_target_value(&ev))/>
-            <p class="hint">{move || i.t(k::CONTACT_PSEUDONYM_HINT)}</p>
+            <p class="hint">{i.s(k::CONTACT_PSEUDONYM_HINT)}</p>
             <FieldErrorText errors field="pseudonym"/>
 
-            <label for="contact-notes">{move || i.t(k::CONTACT_NOTES)}</label>
+            <label for="contact-notes">{i.s(k::CONTACT_NOTES)}</label>
             <textarea id="contact-notes" data-testid="contact-notes" rows="4" aria-describedby="err-notes notes-count"
                 prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
             <p id="notes-count" class={move || if notes_len() > NOTES_MAX_CHARS { "hint over" } else { "hint" }}>
@@ -268,23 +268,23 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
             </p>
             <FieldErrorText errors field="notes"/>
 
-            <label for="contact-at">{move || i.t(k::CONTACT_AT)}</label>
+            <label for="contact-at">{i.s(k::CONTACT_AT)}</label>
             <input id="contact-at" type="datetime-local" data-testid="contact-at" aria-describedby="err-at"
                 prop:value=move || at_text.get() on:input=move |ev| at_text.set(event_target_value(&ev))/>
             <FieldErrorText errors field="at"/>
 
             <p class="position" data-testid="contact-position">
-                {move || i.t(k::CONTACT_POSITION)}": "
+                {i.s(k::CONTACT_POSITION)}": "
                 {move || if has_position { position_text.clone() } else { i.value("position", &position_text) }}
             </p>
 
             <div class="form-actions">
                 <button type="submit" class="primary big" data-testid="contact-save" disabled=move || busy.get()>
-                    {move || i.t(k::SAVE)}
+                    {i.s(k::SAVE)}
                 </button>
                 {(!is_new).then(|| view! {
                     <button type="button" class="danger big" data-testid="contact-delete" on:click=delete.clone()>
-                        {move || i.t(k::DELETE)}
+                        {i.s(k::DELETE)}
                     </button>
                 })}
             </div>

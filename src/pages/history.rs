@@ -41,22 +41,22 @@ pub fn HistoryPage() -> impl IntoView {
 
     view! {
         <section class="page">
-            <h1>{move || i.t(k::HISTORY_TITLE)}</h1>
+            <h1>{i.s(k::HISTORY_TITLE)}</h1>
             <div class="filters">
                 <label>
-                    <span>{move || i.t(k::FROM)}</span>
+                    <span>{i.s(k::FROM)}</span>
                     <input type="date" data-testid="history-from" prop:value=move || from.get()
                         on:change=move |ev| { from.set(event_target_value(&ev)); pages.set(1); }/>
                 </label>
                 <label>
-                    <span>{move || i.t(k::TO)}</span>
+                    <span>{i.s(k::TO)}</span>
                     <input type="date" data-testid="history-to" prop:value=move || to.get()
                         on:change=move |ev| { to.set(event_target_value(&ev)); pages.set(1); }/>
                 </label>
             </div>
             {move || contacts.get().map(|r| match r {
-                Err(e) => view! { <p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p> }.into_any(),
-                Ok(v) if v.is_empty() => view! { <p class="empty" data-testid="history-empty">{move || i.t(k::HISTORY_EMPTY)}</p> }.into_any(),
+                Err(e) => view! { <p class="banner banner-error" role="alert">{i.s(e.message_key())}</p> }.into_any(),
+                Ok(v) if v.is_empty() => view! { <p class="empty" data-testid="history-empty">{i.s(k::HISTORY_EMPTY)}</p> }.into_any(),
                 Ok(_) => ().into_any(),
             })}
             <ul class="contact-list" data-testid="contact-list">
@@ -68,7 +68,7 @@ pub fn HistoryPage() -> impl IntoView {
             </ul>
             <Show when=more>
                 <button class="big" data-testid="history-more" on:click=move |_| pages.update(|p| *p += 1)>
-                    {move || i.t(k::SHOW_MORE)}
+                    {i.s(k::SHOW_MORE)}
                 </button>
             </Show>
         </section>

@@ -7,8 +7,8 @@ pub fn NotFound() -> impl IntoView {
     let i = use_i18n();
     view! {
         <section class="page">
-            <h1>{move || i.t(k::NOT_FOUND)}</h1>
-            <a href="/" class="button">{move || i.t(k::NAV_PATROL)}</a>
+            <h1>{i.s(k::NOT_FOUND)}</h1>
+            <a href="/" class="button">{i.s(k::NAV_PATROL)}</a>
         </section>
     }
 }

@@ -28,9 +28,7 @@ pub fn PatrolPage() -> impl IntoView {
         None => view! { <p class="loading" aria-busy="true">"…"</p> }.into_any(),
         Some(Ok(Some(patrol))) => view! { <ActivePatrol patrol/> }.into_any(),
         Some(Ok(None)) => view! { <StartPatrol/> }.into_any(),
-        Some(Err(e)) => {
-            view! { <p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p> }.into_any()
-        }
+        Some(Err(e)) => view! { <p class="banner banner-error" role="alert">{i.s(e.message_key())}</p> }.into_any(),
     }
 }
 
@@ -76,40 +74,40 @@ fn StartPatrol() -> impl IntoView {
 
     view! {
         <section class="page">
-            <h1>{move || i.t(k::PATROL_NEW_TITLE)}</h1>
+            <h1>{i.s(k::PATROL_NEW_TITLE)}</h1>
             <fieldset class="choices">
-                <legend>{move || i.t(k::PATROL_KIND)}</legend>
+                <legend>{i.s(k::PATROL_KIND)}</legend>
                 {PatrolKind::ALL.iter().map(|&kd| view! {
                     <label class="choice">
                         <input type="radio" name="patrol-kind" data-testid=format!("patrol-kind-{}", kd.as_str())
                             prop:checked=move || kind.get() == kd on:change=move |_| kind.set(kd)/>
-                        <span>{move || i.value("patrol_kind", kd.as_str())}</span>
+                        <span>{i.sv("patrol_kind", kd.as_str())}</span>
                     </label>
                 }).collect_view()}
             </fieldset>
-            <label for="patrol-team">{move || i.t(k::PATROL_TEAM)}</label>
+            <label for="patrol-team">{i.s(k::PATROL_TEAM)}</label>
             <input id="patrol-team" data-testid="patrol-team" autocomplete="off"
-                placeholder=move || i.t(k::PATROL_TEAM_HINT)
+                placeholder=i.s(k::PATROL_TEAM_HINT)
                 aria-describedby="err-team"
                 prop:value=move || team.get() on:input=move |ev| team.set(event_target_value(&ev))/>
             <FieldErrorText errors field="team"/>
-            <label for="patrol-partner">{move || i.t(k::PATROL_PARTNER)}</label>
+            <label for="patrol-partner">{i.s(k::PATROL_PARTNER)}</label>
             <select id="patrol-partner" data-testid="patrol-partner"
                 on:change=move |ev| partner.set(PartnerAgency::parse(&event_target_value(&ev)))>
-                <option value="" selected=move || partner.get().is_none()>{move || i.t(k::NONE)}</option>
+                <option value="" selected=move || partner.get().is_none()>{i.s(k::NONE)}</option>
                 {PartnerAgency::ALL.iter().map(|&p| view! {
-                    <option value=p.as_str() selected=move || partner.get() == Some(p)>{move || i.value("partner", p.as_str())}</option>
+                    <option value=p.as_str() selected=move || partner.get() == Some(p)>{i.sv("partner", p.as_str())}</option>
                 }).collect_view()}
             </select>
-            <label for="patrol-area">{move || i.t(k::PATROL_AREA)}</label>
+            <label for="patrol-area">{i.s(k::PATROL_AREA)}</label>
             <input id="patrol-area" data-testid="patrol-area" autocomplete="off" aria-describedby="err-area"
                 prop:value=move || area.get() on:input=move |ev| area.set(event_target_value(&ev))/>
             <FieldErrorText errors field="area"/>
             <button class="primary big" data-testid="patrol-start" on:click=start disabled=move || busy.get()>
-                {move || i.t(k::PATROL_START)}
+                {i.s(k::PATROL_START)}
             </button>
 
-            <h2>{move || i.t(k::PATROL_RECENT)}</h2>
+            <h2>{i.s(k::PATROL_RECENT)}</h2>
             <ul class="plain-list" data-testid="patrol-history">
                 {move || recent.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| {
                     let p = r.data;
@@ -119,7 +117,7 @@ fn StartPatrol() -> impl IntoView {
                         <li data-testid="patrol-history-item">
                             <a href=href class="row-link">
                                 <span>{when}</span>
-                                <span>{move || i.value("patrol_kind", p.kind.as_str())}</span>
+                                <span>{i.sv("patrol_kind", p.kind.as_str())}</span>
                             </a>
                         </li>
                     }
@@ -201,14 +199,14 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
             <p class="gps" data-testid="gps-status">{gps_text}</p>
             <div class="actions">
                 <button class="primary huge" data-testid="contact-quick" on:click=quick>
-                    {move || i.t(k::CONTACT_QUICK)}
+                    {i.s(k::CONTACT_QUICK)}
                 </button>
                 <a class="button big" href=AppRoute::NewContact.href() data-testid="contact-new">
-                    {move || i.t(k::CONTACT_NEW)}
+                    {i.s(k::CONTACT_NEW)}
                 </a>
             </div>
             <h2>
-                {move || i.t(k::PATROL_CONTACTS)}" "
+                {i.s(k::PATROL_CONTACTS)}" "
                 <span data-testid="contact-count">
                     {move || shown.with(Vec::len)}
                 </span>
@@ -220,7 +218,7 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
                     children=|r| view! { <ContactItem contact=r.data/> }
                 />
             </ul>
-            <button class="danger big" data-testid="patrol-end" on:click=end>{move || i.t(k::PATROL_END)}</button>
+            <button class="danger big" data-testid="patrol-end" on:click=end>{i.s(k::PATROL_END)}</button>
         </section>
     }
 }

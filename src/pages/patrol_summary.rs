@@ -33,7 +33,7 @@ pub fn PatrolSummaryPage() -> impl IntoView {
 
     move || {
         data.get().map(|r| match r {
-            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{move || i.t(e.message_key())}</p></section> }.into_any(),
+            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{i.s(e.message_key())}</p></section> }.into_any(),
             Ok((patrol, summary)) => {
                 let start = local_time(patrol.started_at, "%Y-%m-%d %H:%M");
                 let end = patrol.ended_at.map(|e| local_time(e, "%Y-%m-%d %H:%M"));
@@ -55,18 +55,18 @@ pub fn PatrolSummaryPage() -> impl IntoView {
                 };
                 view! {
                     <section class="page">
-                        <h1>{move || i.t(k::PATROL_SUMMARY_TITLE)}</h1>
+                        <h1>{i.s(k::PATROL_SUMMARY_TITLE)}</h1>
                         <p class="meta">
-                            {move || i.value("patrol_kind", kind.as_str())}" · "{start}" – "
+                            {i.sv("patrol_kind", kind.as_str())}" · "{start}" – "
                             {end.clone().unwrap_or_else(|| i.t(k::IN_PROGRESS).to_owned())}
                         </p>
-                        {(!team.is_empty()).then(|| view! { <p class="meta">{move || i.t(k::PATROL_TEAM)}": "{team.clone()}</p> })}
-                        {partner.map(|p| view! { <p class="meta">{move || i.t(k::PATROL_PARTNER)}": "{move || i.value("partner", p.as_str())}</p> })}
+                        {(!team.is_empty()).then(|| view! { <p class="meta">{i.s(k::PATROL_TEAM)}": "{team.clone()}</p> })}
+                        {partner.map(|p| view! { <p class="meta">{i.s(k::PATROL_PARTNER)}": "{i.sv("partner", p.as_str())}</p> })}
                         <SummaryTable summary/>
                         {if open {
-                            view! { <a class="button big" href=AppRoute::Patrol.href()>{move || i.t(k::BACK_TO_PATROL)}</a> }.into_any()
+                            view! { <a class="button big" href=AppRoute::Patrol.href()>{i.s(k::BACK_TO_PATROL)}</a> }.into_any()
                         } else {
-                            view! { <button class="big" data-testid="patrol-resume" on:click=resume>{move || i.t(k::PATROL_RESUME)}</button> }.into_any()
+                            view! { <button class="big" data-testid="patrol-resume" on:click=resume>{i.s(k::PATROL_RESUME)}</button> }.into_any()
                         }}
                     </section>
                 }

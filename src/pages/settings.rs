@@ -21,23 +21,23 @@ pub fn SettingsPage() -> impl IntoView {
     });
     view! {
         <section class="page">
-            <h1>{move || i.t(k::SETTINGS_TITLE)}</h1>
-            <label for="lang-select">{move || i.t(k::SETTINGS_LANGUAGE)}</label>
+            <h1>{i.s(k::SETTINGS_TITLE)}</h1>
+            <label for="lang-select">{i.s(k::SETTINGS_LANGUAGE)}</label>
             <select id="lang-select" data-testid="lang-select"
                 on:change=move |ev| if let Some(l) = Lang::from_code(&event_target_value(&ev)) { state.lang.set(l) }>
                 <option value="pl" selected=move || state.lang.get() == Lang::Pl>"Polski"</option>
                 <option value="en" selected=move || state.lang.get() == Lang::En>"English"</option>
             </select>
-            <label for="theme-select">{move || i.t(k::SETTINGS_THEME)}</label>
+            <label for="theme-select">{i.s(k::SETTINGS_THEME)}</label>
             <select id="theme-select" data-testid="theme-select"
                 on:change=move |ev| state.theme.set(if event_target_value(&ev) == "light" { Theme::Light } else { Theme::Dark })>
-                <option value="dark" selected=move || state.theme.get() == Theme::Dark>{move || i.t(k::THEME_DARK)}</option>
-                <option value="light" selected=move || state.theme.get() == Theme::Light>{move || i.t(k::THEME_LIGHT)}</option>
+                <option value="dark" selected=move || state.theme.get() == Theme::Dark>{i.s(k::THEME_DARK)}</option>
+                <option value="light" selected=move || state.theme.get() == Theme::Light>{i.s(k::THEME_LIGHT)}</option>
             </select>
 
-            <h2>{move || i.t(k::SETTINGS_STORAGE)}</h2>
+            <h2>{i.s(k::SETTINGS_STORAGE)}</h2>
             <dl class="facts">
-                <dt>{move || i.t(k::SETTINGS_PERSISTED)}</dt>
+                <dt>{i.s(k::SETTINGS_PERSISTED)}</dt>
                 <dd data-testid="storage-persisted">
                     {move || match state.persisted.get() {
                         Some(true) => i.t(k::PERSISTED_YES),
@@ -45,11 +45,11 @@ pub fn SettingsPage() -> impl IntoView {
                         None => i.t(k::PERSISTED_UNKNOWN),
                     }}
                 </dd>
-                <dt>{move || i.t(k::SETTINGS_PENDING)}</dt>
+                <dt>{i.s(k::SETTINGS_PENDING)}</dt>
                 <dd data-testid="settings-pending">{move || info.get().and_then(|(_, p)| p).map(|p| p.to_string()).unwrap_or_default()}</dd>
-                <dt>{move || i.t(k::SETTINGS_DEVICE)}</dt>
+                <dt>{i.s(k::SETTINGS_DEVICE)}</dt>
                 <dd class="mono">{move || info.get().and_then(|(c, _)| c).unwrap_or_default()}</dd>
-                <dt>{move || i.t(k::SETTINGS_VERSION)}</dt>
+                <dt>{i.s(k::SETTINGS_VERSION)}</dt>
                 <dd>{env!("CARGO_PKG_VERSION")}</dd>
             </dl>
         </section>

@@ -147,6 +147,7 @@ test('a full disk shows a clear message and the form keeps its data', T, async (
   await byId(page, 'contact-save').click();
   await byId(page, 'toast').waitFor();
   assert.match(await byId(page, 'toast').textContent(), /Pamięć telefonu jest pełna/);
+  await byId(page, 'storage-problem').waitFor();
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'śpiwór dla pana spod wiaduktu');
   await screenshot(page, '9-storage-full');
 
@@ -155,6 +156,7 @@ test('a full disk shows a clear message and the form keeps its data', T, async (
   await byId(page, 'contact-save').click();
   await byId(page, 'contact-quick').waitFor();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 1);
+  assert.equal(await byId(page, 'storage-problem').count(), 0, 'the "full" banner goes once a write succeeds');
   const pending = await page.evaluate(() => new Promise((ok, fail) => {
     const open = indexedDB.open('latarnia');
     open.onsuccess = () => {
