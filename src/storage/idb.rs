@@ -142,7 +142,11 @@ impl Store for IdbStore {
         a?;
         b?;
         c?;
-        tx.commit().await?;
+        // Let IndexedDB commit on its own once the requests are done, and wait for that: an
+        // explicit commit() measured slower in Chromium.
+        if !tx.done().await?.is_committed() {
+            return Err(StoreError::Failed("the write transaction was aborted".into()));
+        }
         Ok(Some(planned.mutation))
     }
 
