@@ -57,7 +57,7 @@ fn flag(args: &[String], name: &str, env: &str, default: &str) -> Result<String,
 }
 
 fn run(args: &[String]) -> Result<(), Fail> {
-    for a in args.iter().filter(|a| a.starts_with("--")) {
+    for a in args.iter().filter(|a| a.starts_with("--") && *a != "--") {
         let name = a.trim_start_matches("--").split('=').next().unwrap_or("");
         if !["addr", "data-dir", "database-url"].contains(&name) {
             return Err(Fail(format!("unknown flag {a}\n\n{USAGE}")));
@@ -117,4 +117,18 @@ fn bench() -> Result<(), Fail> {
     bundle::app()?;
     bundle::server()?;
     util::exec(std::process::Command::new("node").arg("tests/bench/bench.mjs").current_dir(root()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flag;
+
+    #[test]
+    fn flags_take_both_forms_and_fall_back_to_the_default() {
+        let args: Vec<String> = ["--addr", "0.0.0.0:9000", "--data-dir=/var/lib/latarnia"].map(String::from).to_vec();
+        assert_eq!(flag(&args, "addr", "LATARNIA_TEST_UNSET_1", "x").unwrap(), "0.0.0.0:9000");
+        assert_eq!(flag(&args, "data-dir", "LATARNIA_TEST_UNSET_2", "x").unwrap(), "/var/lib/latarnia");
+        assert_eq!(flag(&args, "database-url", "LATARNIA_TEST_UNSET_3", "dflt").unwrap(), "dflt");
+        assert!(flag(&["--addr".to_owned()], "addr", "LATARNIA_TEST_UNSET_4", "x").is_err(), "a flag needs a value");
+    }
 }
