@@ -3,5 +3,6 @@ pub mod field_error;
 pub mod nav;
 pub mod status_bar;
 pub mod stepper;
+pub mod store_error;
 pub mod summary_table;
 pub mod toast;

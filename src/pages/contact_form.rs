@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::components::field_error::FieldErrorText;
 use crate::components::stepper::Stepper;
+use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n, I18n};
 use crate::platform;
 use crate::routes::AppRoute;
@@ -20,7 +21,6 @@ const AT_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
 #[component]
 pub fn ContactFormPage() -> impl IntoView {
-    let i = use_i18n();
     let state = expect_context::<AppState>();
     let params = use_params_map();
     // Loaded once per address: later writes must not reset what the user is typing.
@@ -44,7 +44,7 @@ pub fn ContactFormPage() -> impl IntoView {
     move || {
         initial.get().map(|r| match r {
             Ok((contact, is_new)) => view! { <ContactForm contact is_new/> }.into_any(),
-            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{i.s(e.message_key())}</p></section> }.into_any(),
+            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
         })
     }
 }

@@ -5,6 +5,7 @@ use latarnia_core::Contact;
 use leptos::prelude::*;
 
 use crate::components::contact_item::ContactItem;
+use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::state::AppState;
 use crate::storage::{Query, Store};
@@ -55,7 +56,7 @@ pub fn HistoryPage() -> impl IntoView {
                 </label>
             </div>
             {move || contacts.get().map(|r| match r {
-                Err(e) => view! { <p class="banner banner-error" role="alert">{i.s(e.message_key())}</p> }.into_any(),
+                Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
                 Ok(v) if v.is_empty() => view! { <p class="empty" data-testid="history-empty">{i.s(k::HISTORY_EMPTY)}</p> }.into_any(),
                 Ok(_) => ().into_any(),
             })}

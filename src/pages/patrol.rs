@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::components::contact_item::{local_time, ContactItem};
 use crate::components::field_error::FieldErrorText;
+use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
@@ -16,7 +17,6 @@ use crate::storage::{Edit, Local, Query, Store, StoreError};
 
 #[component]
 pub fn PatrolPage() -> impl IntoView {
-    let i = use_i18n();
     let state = expect_context::<AppState>();
     let loaded = LocalResource::new(move || {
         state.revision.track();
@@ -28,7 +28,7 @@ pub fn PatrolPage() -> impl IntoView {
         None => view! { <p class="loading" aria-busy="true">"…"</p> }.into_any(),
         Some(Ok(Some(patrol))) => view! { <ActivePatrol patrol/> }.into_any(),
         Some(Ok(None)) => view! { <StartPatrol/> }.into_any(),
-        Some(Err(e)) => view! { <p class="banner banner-error" role="alert">{i.s(e.message_key())}</p> }.into_any(),
+        Some(Err(e)) => view! { <StoreErrorBanner error=e/> }.into_any(),
     }
 }
 

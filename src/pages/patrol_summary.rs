@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::components::contact_item::local_time;
+use crate::components::store_error::StoreErrorBanner;
 use crate::components::summary_table::SummaryTable;
 use crate::i18n::{k, use_i18n};
 use crate::platform;
@@ -33,7 +34,7 @@ pub fn PatrolSummaryPage() -> impl IntoView {
 
     move || {
         data.get().map(|r| match r {
-            Err(e) => view! { <section class="page"><p class="banner banner-error" role="alert">{i.s(e.message_key())}</p></section> }.into_any(),
+            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
             Ok((patrol, summary)) => {
                 let start = local_time(patrol.started_at, "%Y-%m-%d %H:%M");
                 let end = patrol.ended_at.map(|e| local_time(e, "%Y-%m-%d %H:%M"));
