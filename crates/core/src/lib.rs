@@ -8,6 +8,7 @@ pub mod hlc;
 pub mod model;
 pub mod protocol;
 pub mod summary;
+pub mod sync;
 pub mod validate;
 
 pub use hlc::Hlc;

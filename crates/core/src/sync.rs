@@ -1,0 +1,457 @@
+//! The sync protocol of SYNC.md in plain Rust: the wire types of push, pull and login, the
+//! per-field last-writer-wins merge, the collections and who may read and write them. The server
+//! and the phone both build on this, so they cannot disagree about a rule.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::hlc::Hlc;
+use crate::protocol::{fields_of, Mutation, Op, Record};
+
+/// The protocol's `schema_version`.
+pub const SCHEMA_VERSION: u32 = 1;
+/// At most this many mutations in one push (413 past that).
+pub const MAX_PUSH_MUTATIONS: usize = 500;
+/// At most this many bytes in one push body (413 past that).
+pub const MAX_PUSH_BYTES: usize = 1 << 20;
+/// The pull page size when the client names none, and the largest it may name.
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+pub const MAX_PULL_LIMIT: u32 = 2_000;
+/// An HLC further ahead of the server's clock than this is clamped to the server's clock.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 60_000;
+
+/// Who a user is in their organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Coordinator,
+    Streetworker,
+    Partner,
+}
+
+impl Role {
+    pub const ALL: &'static [Role] = &[Role::Admin, Role::Coordinator, Role::Streetworker, Role::Partner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Streetworker => "streetworker",
+            Role::Partner => "partner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.iter().copied().find(|r| r.as_str() == s)
+    }
+}
+
+/// What a role may do with a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    None,
+    Read,
+    Write,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+    #[serde(default)]
+    pub device_name: String,
+}
+
+/// The signed-in user (`GET /api/v1/me`, and in the login answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub org_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// Every error answer: a machine code and a human sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub client_id: Uuid,
+    pub schema_version: u32,
+    pub mutations: Vec<Mutation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Applied,
+    Duplicate,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub mid: u64,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For a rejection: which field and why, in words (an extension of SYNC.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub last_mutation_id: u64,
+    pub results: Vec<MutationResult>,
+}
+
+/// A record's whole current state, as a pull carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub collection: String,
+    pub id: Uuid,
+    pub fields: Map<String, Value>,
+    pub field_hlcs: BTreeMap<String, String>,
+    pub deleted: bool,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<Change>,
+    pub cursor: String,
+    pub has_more: bool,
+    pub last_mutation_id: u64,
+}
+
+/// Why a mutation can never be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Rejection {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Rejection { code, message: message.into() }
+    }
+}
+
+/// A collection: its name, its field check, and who may read and write it. A new collection is
+/// one entry in [`COLLECTIONS`] and a [`Record`] implementation — no new plumbing.
+pub struct Collection {
+    pub name: &'static str,
+    /// Checks `candidate` (the stored fields with the incoming ones laid over them) and names
+    /// the fields the collection knows.
+    check: fn(Uuid, &Map<String, Value>) -> Result<Vec<String>, Rejection>,
+    /// Access per role, in the order of `Role::ALL`.
+    access: [Access; 4],
+}
+
+impl Collection {
+    pub fn access(&self, role: Role) -> Access {
+        self.access[Role::ALL.iter().position(|r| *r == role).unwrap_or(0)]
+    }
+}
+
+fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<Vec<String>, Rejection> {
+    let mut whole = candidate.clone();
+    whole.insert("id".into(), Value::String(id.to_string()));
+    let record: T = serde_json::from_value(Value::Object(whole))
+        .map_err(|e| Rejection::new("invalid", format!("{}: {e}", T::COLLECTION)))?;
+    record.validate().map_err(|e| Rejection::new("invalid", e.to_string()))?;
+    Ok(fields_of(&record).into_iter().map(|(k, _)| k).collect())
+}
+
+use Access::{None as No, Read as R, Write as W};
+
+/// Every collection of v1 this server knows. Access order: admin, coordinator, streetworker,
+/// partner. Partners work with reports (a later issue) and never read contacts or patrols.
+pub static COLLECTIONS: &[Collection] = &[
+    Collection { name: crate::protocol::PATROLS, check: check::<crate::Patrol>, access: [W, W, W, No] },
+    Collection { name: crate::protocol::CONTACTS, check: check::<crate::Contact>, access: [W, W, W, No] },
+];
+
+pub fn collection(name: &str) -> Option<&'static Collection> {
+    COLLECTIONS.iter().find(|c| c.name == name)
+}
+
+/// The collections a role may read (what a pull returns to it).
+pub fn readable(role: Role) -> Vec<&'static str> {
+    COLLECTIONS.iter().filter(|c| c.access(role) >= Access::Read).map(|c| c.name).collect()
+}
+
+/// A record as the server keeps it: the fields, each field's winning HLC, and the deleted flag
+/// with its own HLC.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RecordState {
+    pub fields: Map<String, Value>,
+    pub field_hlcs: BTreeMap<String, String>,
+    pub deleted: bool,
+    #[serde(default)]
+    pub deleted_hlc: String,
+}
+
+impl RecordState {
+    /// Applies one mutation under per-field last-writer-wins (HLC string order; the HLC ends
+    /// in the client id, so it breaks ties). Returns whether anything changed. Applying the same
+    /// set of mutations in any order gives the same state.
+    pub fn apply(&mut self, op: Op, fields: &Map<String, Value>, hlc: &str) -> bool {
+        match op {
+            Op::Upsert => {
+                let mut changed = false;
+                for (name, value) in fields {
+                    if self.field_hlcs.get(name).is_none_or(|h| hlc > h.as_str()) {
+                        self.fields.insert(name.clone(), value.clone());
+                        self.field_hlcs.insert(name.clone(), hlc.to_owned());
+                        changed = true;
+                    }
+                }
+                changed
+            }
+            Op::Delete | Op::Restore => {
+                if hlc > self.deleted_hlc.as_str() {
+                    self.deleted = op == Op::Delete;
+                    self.deleted_hlc = hlc.to_owned();
+                    true
+                } else {
+                    false
+                }
+            }
+        }
+    }
+}
+
+/// Checks a mutation against the collection rules and the user's role, and returns the fields
+/// to merge (unknown fields dropped). `current` is the record as stored, if it exists.
+pub fn admit(role: Role, m: &Mutation, current: Option<&RecordState>) -> Result<Map<String, Value>, Rejection> {
+    let c = collection(&m.collection)
+        .ok_or_else(|| Rejection::new("unknown_collection", format!("unknown collection {:?}", m.collection)))?;
+    if c.access(role) < Access::Write {
+        return Err(Rejection::new("forbidden", format!("a {} may not write {}", role.as_str(), c.name)));
+    }
+    if m.hlc.parse::<Hlc>().is_err() {
+        return Err(Rejection::new("invalid", "malformed hlc"));
+    }
+    match m.op {
+        Op::Upsert => {
+            let mut candidate = current.map(|s| s.fields.clone()).unwrap_or_default();
+            candidate.extend(m.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let known = (c.check)(m.id, &candidate)?;
+            Ok(m.fields.iter().filter(|(k, _)| known.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
+        Op::Delete | Op::Restore if current.is_none() => {
+            Err(Rejection::new("not_found", "delete or restore of a record the server does not have"))
+        }
+        Op::Delete | Op::Restore => Ok(Map::new()),
+    }
+}
+
+/// The HLC the server stores for a mutation: one more than 60 s ahead of the server's clock is
+/// pulled back to the server's clock, keeping its counter and client id.
+pub fn clamp_hlc(hlc: &str, server_now_ms: u64) -> String {
+    match hlc.parse::<Hlc>() {
+        Ok(h) if h.physical_ms > server_now_ms.saturating_add(MAX_CLOCK_AHEAD_MS) => {
+            Hlc { physical_ms: server_now_ms, ..h }.to_string()
+        }
+        _ => hlc.to_owned(),
+    }
+}
+
+/// A pull cursor: the server's epoch and the last version the client has seen. Opaque to the
+/// client.
+pub fn cursor(epoch: &str, version: u64) -> String {
+    format!("{epoch}.{version}")
+}
+
+/// The version after which to pull. An empty cursor starts from the beginning; a cursor of
+/// another epoch, or one that cannot be read, is `Err` (`409 cursor_reset`).
+pub fn parse_cursor(cursor: &str, epoch: &str) -> Result<u64, ()> {
+    if cursor.is_empty() {
+        return Ok(0);
+    }
+    let (e, v) = cursor.rsplit_once('.').ok_or(())?;
+    if e != epoch {
+        return Err(());
+    }
+    v.parse().map_err(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn fields(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn contact_fields() -> Map<String, Value> {
+        let c = Contact::quick(Uuid::nil(), None, chrono::DateTime::UNIX_EPOCH, Err(PositionStatus::Denied));
+        fields_of(&c)
+    }
+
+    fn upsert(id: Uuid, f: Map<String, Value>) -> Mutation {
+        Mutation {
+            mid: 1,
+            collection: "contacts".into(),
+            id,
+            op: Op::Upsert,
+            hlc: Hlc::zero(Uuid::nil()).tick(5).unwrap().to_string(),
+            fields: f,
+        }
+    }
+
+    #[test]
+    fn the_wire_shapes_are_the_spec_s() {
+        let r = PushResponse {
+            last_mutation_id: 18,
+            results: vec![
+                MutationResult { mid: 17, status: Status::Applied, error: None, message: None },
+                MutationResult { mid: 18, status: Status::Rejected, error: Some("forbidden".into()), message: None },
+            ],
+        };
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"last_mutation_id": 18, "results": [{"mid": 17, "status": "applied"},
+                   {"mid": 18, "status": "rejected", "error": "forbidden"}]})
+        );
+        let u: User = serde_json::from_value(json!({"id": Uuid::nil(), "login": "ala", "display_name": "Ala",
+            "role": "streetworker", "org_id": Uuid::nil()}))
+        .unwrap();
+        assert_eq!(u.role, Role::Streetworker);
+    }
+
+    #[test]
+    fn admit_checks_collection_role_and_fields() {
+        let id = Uuid::from_u128(7);
+        let ok = upsert(id, contact_fields());
+        assert!(admit(Role::Streetworker, &ok, None).is_ok());
+        assert_eq!(admit(Role::Partner, &ok, None).unwrap_err().code, "forbidden");
+        let mut unknown = ok.clone();
+        unknown.collection = "boats".into();
+        assert_eq!(admit(Role::Admin, &unknown, None).unwrap_err().code, "unknown_collection");
+        let mut bad = contact_fields();
+        bad.insert("headcount".into(), json!(100000));
+        assert_eq!(admit(Role::Admin, &upsert(id, bad), None).unwrap_err().code, "invalid");
+        let mut bad_type = contact_fields();
+        bad_type.insert("gender".into(), json!("dragon"));
+        let r = admit(Role::Admin, &upsert(id, bad_type), None).unwrap_err();
+        assert_eq!(r.code, "invalid");
+        assert!(r.message.contains("dragon"), "{}", r.message);
+        let mut pos = contact_fields();
+        pos.insert("position".into(), json!({"lat": 91.0, "lon": 19.0, "accuracy_m": 5.0}));
+        assert!(admit(Role::Admin, &upsert(id, pos), None).unwrap_err().message.contains("lat_range"));
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_partial_edits_check_against_the_stored_record() {
+        let id = Uuid::from_u128(7);
+        let mut f = contact_fields();
+        f.insert("favourite_colour".into(), json!("blue"));
+        let admitted = admit(Role::Streetworker, &upsert(id, f), None).unwrap();
+        assert!(!admitted.contains_key("favourite_colour"));
+        let mut stored = RecordState::default();
+        stored.apply(Op::Upsert, &admitted, "a");
+        // A partial edit alone would not be a whole contact; laid over the stored one it is.
+        let edit = upsert(id, fields(json!({"notes": "koc"})));
+        assert_eq!(admit(Role::Streetworker, &edit, Some(&stored)).unwrap(), fields(json!({"notes": "koc"})));
+        assert_eq!(admit(Role::Streetworker, &edit, None).unwrap_err().code, "invalid");
+        let del = Mutation { op: Op::Delete, fields: Map::new(), ..edit };
+        assert_eq!(admit(Role::Streetworker, &del, None).unwrap_err().code, "not_found");
+        assert!(admit(Role::Streetworker, &del, Some(&stored)).is_ok());
+    }
+
+    #[test]
+    fn delete_needs_restore_to_come_back() {
+        let mut s = RecordState::default();
+        s.apply(Op::Upsert, &fields(json!({"a": 1})), "2");
+        assert!(s.apply(Op::Delete, &Map::new(), "3"));
+        assert!(s.apply(Op::Upsert, &fields(json!({"a": 2})), "4"));
+        assert!(s.deleted, "an upsert of other fields does not undelete");
+        assert!(!s.apply(Op::Restore, &Map::new(), "1"), "an older restore loses");
+        assert!(s.apply(Op::Restore, &Map::new(), "5"));
+        assert!(!s.deleted);
+    }
+
+    #[test]
+    fn a_clock_far_ahead_is_clamped() {
+        let client = Uuid::from_u128(3);
+        let now = 1_700_000_000_000u64;
+        let ahead = Hlc { physical_ms: now + 3_600_000, counter: 2, client }.to_string();
+        assert_eq!(clamp_hlc(&ahead, now), Hlc { physical_ms: now, counter: 2, client }.to_string());
+        let near = Hlc { physical_ms: now + 30_000, counter: 0, client }.to_string();
+        assert_eq!(clamp_hlc(&near, now), near);
+    }
+
+    #[test]
+    fn cursors_name_their_epoch() {
+        assert_eq!(parse_cursor("", "e1"), Ok(0));
+        assert_eq!(parse_cursor(&cursor("e1", 42), "e1"), Ok(42));
+        assert_eq!(parse_cursor(&cursor("e1", 42), "e2"), Err(()));
+        assert_eq!(parse_cursor("garbage", "e1"), Err(()));
+        assert_eq!(parse_cursor("e1.x", "e1"), Err(()));
+    }
+
+    #[test]
+    fn the_role_table() {
+        assert_eq!(readable(Role::Streetworker), vec!["patrols", "contacts"]);
+        assert!(readable(Role::Partner).is_empty());
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(*r));
+        }
+    }
+
+    fn arb_mutation() -> impl Strategy<Value = (Op, Map<String, Value>, String)> {
+        let op = prop_oneof![Just(Op::Upsert), Just(Op::Upsert), Just(Op::Delete), Just(Op::Restore)];
+        let f = proptest::collection::btree_map("[abc]", 0i64..5, 0..3)
+            .prop_map(|m| m.into_iter().map(|(k, v)| (k, json!(v))).collect::<Map<_, _>>());
+        (op, f).prop_map(|(op, f)| (op, f, String::new()))
+    }
+
+    proptest! {
+        /// Convergence: every replica that applies the same mutations, in any order and with
+        /// any repetition, ends in the same state.
+        #[test]
+        fn merge_converges_in_any_order(ms in proptest::collection::vec(arb_mutation(), 0..12), seed in any::<u64>()) {
+            // Distinct HLCs, as real mutations have.
+            let ms: Vec<_> = ms.into_iter().enumerate().map(|(i, (op, f, _))| (op, f, format!("{i:04}"))).collect();
+            let mut in_order = RecordState::default();
+            for (op, f, h) in &ms {
+                in_order.apply(*op, f, h);
+            }
+            let mut shuffled = ms.clone();
+            let mut x = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let mut other = RecordState::default();
+            for (op, f, h) in shuffled.iter().chain(ms.iter().take(3)) {
+                other.apply(*op, f, h);
+            }
+            prop_assert_eq!(in_order, other);
+        }
+    }
+}
