@@ -156,13 +156,15 @@ impl Rejection {
     }
 }
 
+type CheckFn = fn(Uuid, &Map<String, Value>) -> Result<Vec<String>, Rejection>;
+
 /// A collection: its name, its field check, and who may read and write it. A new collection is
 /// one entry in [`COLLECTIONS`] and a [`Record`] implementation — no new plumbing.
 pub struct Collection {
     pub name: &'static str,
     /// Checks `candidate` (the stored fields with the incoming ones laid over them) and names
     /// the fields the collection knows.
-    check: fn(Uuid, &Map<String, Value>) -> Result<Vec<String>, Rejection>,
+    check: CheckFn,
     /// Access per role, in the order of `Role::ALL`.
     access: [Access; 4],
 }
@@ -182,7 +184,7 @@ fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<Vec<Stri
     Ok(fields_of(&record).into_iter().map(|(k, _)| k).collect())
 }
 
-use Access::{None as No, Read as R, Write as W};
+use Access::{None as No, Write as W};
 
 /// Every collection of v1 this server knows. Access order: admin, coordinator, streetworker,
 /// partner. Partners work with reports (a later issue) and never read contacts or patrols.
@@ -284,16 +286,16 @@ pub fn cursor(epoch: &str, version: u64) -> String {
 }
 
 /// The version after which to pull. An empty cursor starts from the beginning; a cursor of
-/// another epoch, or one that cannot be read, is `Err` (`409 cursor_reset`).
-pub fn parse_cursor(cursor: &str, epoch: &str) -> Result<u64, ()> {
+/// another epoch, or one that cannot be read, is `None` (`409 cursor_reset`).
+pub fn parse_cursor(cursor: &str, epoch: &str) -> Option<u64> {
     if cursor.is_empty() {
-        return Ok(0);
+        return Some(0);
     }
-    let (e, v) = cursor.rsplit_once('.').ok_or(())?;
+    let (e, v) = cursor.rsplit_once('.')?;
     if e != epoch {
-        return Err(());
+        return None;
     }
-    v.parse().map_err(|_| ())
+    v.parse().ok()
 }
 
 #[cfg(test)]
@@ -407,11 +409,11 @@ mod tests {
 
     #[test]
     fn cursors_name_their_epoch() {
-        assert_eq!(parse_cursor("", "e1"), Ok(0));
-        assert_eq!(parse_cursor(&cursor("e1", 42), "e1"), Ok(42));
-        assert_eq!(parse_cursor(&cursor("e1", 42), "e2"), Err(()));
-        assert_eq!(parse_cursor("garbage", "e1"), Err(()));
-        assert_eq!(parse_cursor("e1.x", "e1"), Err(()));
+        assert_eq!(parse_cursor("", "e1"), Some(0));
+        assert_eq!(parse_cursor(&cursor("e1", 42), "e1"), Some(42));
+        assert_eq!(parse_cursor(&cursor("e1", 42), "e2"), None);
+        assert_eq!(parse_cursor("garbage", "e1"), None);
+        assert_eq!(parse_cursor("e1.x", "e1"), None);
     }
 
     #[test]
