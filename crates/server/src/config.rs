@@ -1,22 +1,88 @@
-//! Configuration: command-line flags, each with an environment fallback.
+//! Configuration: command-line flags, each with an environment fallback, and the admin
+//! subcommands.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, clap::Parser)]
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Clone, Parser)]
 #[command(name = "latarnia-server", version, about = "Latarnia: the team's sync server and the app")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    /// With no command the server starts.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "LATARNIA_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "LATARNIA_ADDR", default_value = "127.0.0.1:8080", global = true)]
     pub addr: SocketAddr,
     /// Directory for the embedded SQLite database (created on first start).
-    #[arg(long, env = "LATARNIA_DATA_DIR", default_value = "./latarnia-data")]
+    #[arg(long, env = "LATARNIA_DATA_DIR", default_value = "./latarnia-data", global = true)]
     pub data_dir: PathBuf,
     /// Database URL; empty means SQLite in the data directory. `sqlite:///path/file.sqlite3`
-    /// names another SQLite file.
-    #[arg(long, env = "DATABASE_URL", default_value = "")]
+    /// names another SQLite file, `postgres://user:pass@host/db` a PostgreSQL database.
+    #[arg(long, env = "DATABASE_URL", default_value = "", global = true)]
     pub database_url: String,
     /// Directory of the built app (`trunk build` output).
-    #[arg(long, env = "LATARNIA_DIST", default_value = "./dist")]
+    #[arg(long, env = "LATARNIA_DIST", default_value = "./dist", global = true)]
     pub dist: PathBuf,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Sessions.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Run once after restoring the database from a backup: phones then pull everything again.
+    Restored,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum OrgCommand {
+    /// Adds an organisation.
+    Add { name: String },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user; the password is read from standard input, or generated and printed.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        login: String,
+        /// admin, coordinator, streetworker or partner.
+        #[arg(long)]
+        role: String,
+        /// The name shown in the app (the login when not given).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (one line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lists users (of one organisation with --org).
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Disables a user: their sessions end at their next request.
+    Disable { login: String },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Ends every session of a user (a lost phone).
+    Revoke { login: String },
 }

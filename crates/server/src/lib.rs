@@ -2,24 +2,33 @@
 //! here once) and the `/api/v1` endpoints. `app()` builds the router apart from serving, so the
 //! tests drive it directly or over a real socket.
 
+pub mod admin;
+pub mod auth;
 pub mod config;
-pub mod db;
 pub mod error;
 pub mod http;
+pub mod store;
 
 use std::sync::Arc;
 
 use axum::Router;
 
 pub use config::Config;
-pub use db::Database;
 pub use error::AppError;
+pub use store::{Db, Storage};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Arc<Database>,
+    pub db: Db,
     pub shell: Arc<http::static_files::Shell>,
+    pub limiter: Arc<auth::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, shell: http::static_files::Shell) -> Self {
+        AppState { db, shell: Arc::new(shell), limiter: Arc::new(auth::LoginLimiter::default()) }
+    }
 }
 
 pub fn app(state: AppState) -> Router {
@@ -28,7 +37,9 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `app` on `listener` until ctrl-c / SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

@@ -1,8 +1,7 @@
-use std::sync::Arc;
-
 use clap::Parser;
+use latarnia_server::config::Cli;
 use latarnia_server::http::static_files::Shell;
-use latarnia_server::{app, serve, AppState, Config, Database};
+use latarnia_server::{admin, app, serve, store, AppState};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -11,8 +10,7 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "latarnia_server=info".into()),
         )
         .init();
-    let config = Config::parse();
-    match run(config).await {
+    match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("latarnia-server: {e}");
@@ -21,16 +19,25 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let db = Database::open(&config.data_dir, &config.database_url)?;
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config;
+    let db = store::open(&config.data_dir, &config.database_url).await?;
+    if let Some(command) = cli.command {
+        let out = admin::run(&db, command, &mut std::io::stdin().lock()).await?;
+        println!("{out}");
+        return Ok(());
+    }
+    let first = admin::bootstrap(&db).await?;
     let shell = Shell::load(&config.dist);
     if shell.index_html.is_none() {
         tracing::warn!(dist = %config.dist.display(), "the app is not built; serving the API only");
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    println!("Latarnia is running at http://{addr}/  (database: {})", db.path().display());
-    let state = AppState { db: Arc::new(db), shell: Arc::new(shell) };
-    serve(listener, app(state)).await?;
+    println!("Latarnia is running at http://{addr}/  (database: {})", db.describe());
+    if let Some((login, password)) = first {
+        println!("First start: sign in as {login:?} with the password {password:?} (shown only this once).");
+    }
+    serve(listener, app(AppState::new(db, shell))).await?;
     Ok(())
 }

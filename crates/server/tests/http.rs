@@ -1,19 +1,18 @@
 //! The server through HTTP: via the router (`oneshot`) and over a real socket.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use latarnia_server::http::static_files::{inline_script_hashes, Shell};
-use latarnia_server::{app, AppState, Database};
+use latarnia_server::{app, store, AppState};
 use tower::ServiceExt;
 
 const INDEX: &str = r#"<!DOCTYPE html><html><head><script src="/boot.js"></script>
 <script type="module">import init from '/latarnia-0123456789abcdef.js'; init();</script></head><body></body></html>"#;
 
-fn fixture() -> (tempfile::TempDir, AppState) {
+async fn fixture() -> (tempfile::TempDir, AppState) {
     let tmp = tempfile::tempdir().unwrap();
     let dist = tmp.path().join("dist");
     std::fs::create_dir_all(dist.join("icons")).unwrap();
@@ -22,8 +21,8 @@ fn fixture() -> (tempfile::TempDir, AppState) {
     std::fs::write(dist.join("latarnia-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dist.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
     std::fs::write(dist.join("icons/icon-192.png"), b"\x89PNG").unwrap();
-    let db = Database::open(&tmp.path().join("data"), "").unwrap();
-    let state = AppState { db: Arc::new(db), shell: Arc::new(Shell::load(&dist)) };
+    let db = store::open(&tmp.path().join("data"), "").await.unwrap();
+    let state = AppState::new(db, Shell::load(&dist));
     (tmp, state)
 }
 
@@ -41,7 +40,7 @@ async fn body_text(r: axum::response::Response) -> String {
 
 #[tokio::test]
 async fn health_answers_with_the_database_checked() {
-    let (_tmp, state) = fixture();
+    let (_tmp, state) = fixture().await;
     let r = get(&state, "/api/v1/health").await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
@@ -51,7 +50,7 @@ async fn health_answers_with_the_database_checked() {
 
 #[tokio::test]
 async fn unknown_api_paths_are_json_errors_not_the_app() {
-    let (_tmp, state) = fixture();
+    let (_tmp, state) = fixture().await;
     let r = get(&state, "/api/v1/nothing-here").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(header_of(&r, header::CONTENT_TYPE).starts_with("application/json"));
@@ -62,7 +61,7 @@ async fn unknown_api_paths_are_json_errors_not_the_app() {
 
 #[tokio::test]
 async fn the_shell_and_service_worker_are_never_cached_hashed_assets_forever() {
-    let (_tmp, state) = fixture();
+    let (_tmp, state) = fixture().await;
     for uri in ["/", "/index.html", "/sw.js", "/icons/icon-192.png"] {
         let r = get(&state, uri).await;
         assert_eq!(r.status(), StatusCode::OK, "{uri}");
@@ -79,7 +78,7 @@ async fn the_shell_and_service_worker_are_never_cached_hashed_assets_forever() {
 
 #[tokio::test]
 async fn app_routes_fall_back_to_the_shell_missing_files_do_not() {
-    let (_tmp, state) = fixture();
+    let (_tmp, state) = fixture().await;
     for uri in ["/contacts", "/contacts/new", "/patrols/7d3c7a8e-2f0b-4a4e-9d0e-1b2c3d4e5f60", "/settings"] {
         let r = get(&state, uri).await;
         assert_eq!(r.status(), StatusCode::OK, "{uri}");
@@ -91,7 +90,7 @@ async fn app_routes_fall_back_to_the_shell_missing_files_do_not() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let (_tmp, state) = fixture();
+    let (_tmp, state) = fixture().await;
     let hash = &inline_script_hashes(INDEX)[0];
     for uri in ["/", "/api/v1/health", "/api/v1/nope", "/sw.js"] {
         let r = get(&state, uri).await;
@@ -109,8 +108,8 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn without_a_build_the_api_still_works_and_the_page_says_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
-    let db = Database::open(tmp.path(), "").unwrap();
-    let state = AppState { db: Arc::new(db), shell: Arc::new(Shell::load(Path::new("/nonexistent"))) };
+    let db = store::open(tmp.path(), "").await.unwrap();
+    let state = AppState::new(db, Shell::load(Path::new("/nonexistent")));
     assert_eq!(get(&state, "/api/v1/health").await.status(), StatusCode::OK);
     let r = get(&state, "/").await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -120,7 +119,7 @@ async fn without_a_build_the_api_still_works_and_the_page_says_what_to_do() {
 #[tokio::test]
 async fn serves_over_a_real_socket() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (_tmp, state) = fixture();
+    let (_tmp, state) = fixture().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(latarnia_server::serve(listener, app(state)));

@@ -11,7 +11,6 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /api/v1/health`: the server is up and its database answers.
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    let db = state.db.clone();
-    tokio::task::spawn_blocking(move || db.ping()).await.map_err(|e| AppError::Internal(e.to_string()))??;
+    state.db.ping().await?;
     Ok(Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "protocol": 1 })))
 }

@@ -1,15 +1,28 @@
 //! The routes: one module per resource, merged here, with the security headers on everything.
 
+pub mod audit;
+pub mod auth;
 pub mod health;
+pub mod openapi;
 pub mod security;
 pub mod static_files;
+pub mod sync;
 
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use latarnia_core::sync::MAX_PUSH_BYTES;
 
 use crate::{AppError, AppState};
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new().merge(health::router()).fallback(|| async { AppError::NotFound });
+    let api = Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(sync::router())
+        .merge(audit::router())
+        .merge(openapi::router())
+        .fallback(|| async { AppError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
     Router::new()
         .nest("/api/v1", api)
         .merge(static_files::router())

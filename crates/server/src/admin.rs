@@ -1,0 +1,130 @@
+//! The admin commands (`latarnia-server org add …`) and the first-start bootstrap, as plain
+//! functions over the store so the tests call them directly.
+
+use std::io::BufRead;
+
+use latarnia_core::sync::{Role, User};
+use uuid::Uuid;
+
+use crate::auth::{generate_password, hash_password};
+use crate::config::{Command, OrgCommand, TokenCommand, UserCommand};
+use crate::store::{Db, StoreError};
+
+pub const FIRST_ORG: &str = "Latarnia";
+pub const FIRST_ADMIN: &str = "admin";
+
+/// On first start with no users: an organisation and an admin with a random password, returned
+/// once so the server prints it.
+pub async fn bootstrap(db: &Db) -> Result<Option<(String, String)>, StoreError> {
+    if db.user_count().await? > 0 {
+        return Ok(None);
+    }
+    let org = match db.org_by_name(FIRST_ORG).await? {
+        Some(o) => o,
+        None => db.org_add(FIRST_ORG).await?,
+    };
+    let password = generate_password();
+    let hash = tokio::task::block_in_place(|| hash_password(&password));
+    let user = User {
+        id: Uuid::new_v4(),
+        login: FIRST_ADMIN.into(),
+        display_name: "Administrator".into(),
+        role: Role::Admin,
+        org_id: org.id,
+    };
+    db.user_add(&user, &hash).await?;
+    Ok(Some((user.login, password)))
+}
+
+/// Runs one admin command; returns what to print.
+pub async fn run(db: &Db, command: Command, stdin: &mut dyn BufRead) -> Result<String, String> {
+    let fail = |e: StoreError| e.to_string();
+    match command {
+        Command::Org(OrgCommand::Add { name }) => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err("the organisation needs a name".into());
+            }
+            match db.org_add(name).await {
+                Ok(org) => Ok(format!("organisation {:?} added ({})", org.name, org.id)),
+                Err(StoreError::Conflict) => Err(format!("an organisation named {name:?} already exists")),
+                Err(e) => Err(fail(e)),
+            }
+        }
+        Command::User(UserCommand::Add { org, login, role, name, password_stdin }) => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| format!("unknown role {role:?}: use admin, coordinator, streetworker or partner"))?;
+            let login = login.trim().to_owned();
+            if login.is_empty() || login.len() > 64 || login.chars().any(char::is_whitespace) {
+                return Err("the login must be 1 to 64 characters with no spaces".into());
+            }
+            let org =
+                db.org_by_name(&org).await.map_err(fail)?.ok_or_else(|| format!("no organisation named {org:?}"))?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                stdin.read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                let p = line.trim_end_matches(['\r', '\n']).to_owned();
+                if p.chars().count() < 10 {
+                    return Err("the password must have at least 10 characters".into());
+                }
+                (p, false)
+            } else {
+                (generate_password(), true)
+            };
+            let user = User {
+                id: Uuid::new_v4(),
+                display_name: name.unwrap_or_else(|| login.clone()),
+                login: login.clone(),
+                role,
+                org_id: org.id,
+            };
+            match db.user_add(&user, &hash_password(&password)).await {
+                Ok(()) if generated => Ok(format!("user {login} added ({}); password: {password}", role.as_str())),
+                Ok(()) => Ok(format!("user {login} added ({})", role.as_str())),
+                Err(StoreError::Conflict) => Err(format!("the login {login:?} is taken")),
+                Err(e) => Err(fail(e)),
+            }
+        }
+        Command::User(UserCommand::List { org }) => {
+            let org_id = match org {
+                Some(name) => Some(
+                    db.org_by_name(&name)
+                        .await
+                        .map_err(fail)?
+                        .ok_or_else(|| format!("no organisation named {name:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let rows = db.user_list(org_id).await.map_err(fail)?;
+            Ok(rows
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}\t{}\t{}\t{}",
+                        a.user.login,
+                        a.user.role.as_str(),
+                        a.user.display_name,
+                        if a.disabled { "disabled" } else { "active" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        Command::User(UserCommand::Disable { login }) => match db.user_disable(&login).await.map_err(fail)? {
+            true => Ok(format!("user {login} disabled; their sessions have ended")),
+            false => Err(format!("no user {login:?}")),
+        },
+        Command::Token(TokenCommand::Revoke { login }) => {
+            if db.account(&login).await.map_err(fail)?.is_none() {
+                return Err(format!("no user {login:?}"));
+            }
+            let n = db.tokens_revoke_all(&login).await.map_err(fail)?;
+            Ok(format!("{n} session(s) of {login} ended"))
+        }
+        Command::Restored => {
+            let epoch = db.renew_epoch().await.map_err(fail)?;
+            Ok(format!("new sync epoch {epoch}: every phone will pull again and keep what it has not sent"))
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `POST /sync/push` and `GET /sync/pull` (SYNC.md).
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use latarnia_core::sync::{
+    parse_cursor, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
+    SCHEMA_VERSION,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::Authed;
+use crate::error::{ApiJson, ApiQuery};
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/sync/push", post(push)).route("/sync/pull", get(pull))
+}
+
+async fn push(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, AppError> {
+    if req.schema_version != SCHEMA_VERSION {
+        return Err(AppError::UpgradeRequired);
+    }
+    if req.mutations.len() > MAX_PUSH_MUTATIONS {
+        return Err(AppError::TooLarge);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    Ok(Json(state.db.push(&authed.user, &req, now).await?))
+}
+
+#[derive(Deserialize)]
+struct PullParams {
+    client_id: Uuid,
+    #[serde(default)]
+    cursor: String,
+    limit: Option<u32>,
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiQuery(p): ApiQuery<PullParams>,
+) -> Result<Json<PullResponse>, AppError> {
+    let epoch = state.db.epoch().await?;
+    let after = parse_cursor(&p.cursor, &epoch).ok_or(AppError::CursorReset)?;
+    let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
+    let page = state.db.pull(&authed.user, p.client_id, after, limit).await?;
+    Ok(Json(page.into_response(&epoch)))
+}

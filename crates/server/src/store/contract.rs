@@ -1,0 +1,247 @@
+//! The contract every storage backend passes (SQLite in `tests/store.rs`, PostgreSQL there too
+//! when one is reachable). Each check panics with what went wrong.
+
+use latarnia_core::sync::{PushRequest, Role, Status, User, SCHEMA_VERSION};
+use latarnia_core::{Mutation, Op};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::{Db, StoreError};
+
+fn fields(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+pub fn patrol_fields(area: &str) -> Map<String, Value> {
+    fields(json!({"kind": "night_patrol", "team": ["Ala"], "partner": null, "area": area,
+                  "started_at": "2026-01-10T21:00:00Z", "ended_at": null}))
+}
+
+pub fn mutation(mid: u64, id: Uuid, op: Op, hlc_ms: u64, client: Uuid, f: Map<String, Value>) -> Mutation {
+    let hlc = latarnia_core::Hlc { physical_ms: hlc_ms, counter: 0, client }.to_string();
+    Mutation { mid, collection: "patrols".into(), id, op, hlc, fields: f }
+}
+
+/// A fresh organisation with one user of `role`.
+pub async fn user(db: &Db, role: Role) -> User {
+    let org = db.org_add(&format!("org-{}", Uuid::new_v4())).await.expect("org_add");
+    let user = User {
+        id: Uuid::new_v4(),
+        login: format!("u-{}", Uuid::new_v4()),
+        display_name: "Test".into(),
+        role,
+        org_id: org.id,
+    };
+    db.user_add(&user, "hash").await.expect("user_add");
+    user
+}
+
+fn push(client: Uuid, mutations: Vec<Mutation>) -> PushRequest {
+    PushRequest { client_id: client, schema_version: SCHEMA_VERSION, mutations }
+}
+
+pub async fn run_all(db: Db) {
+    accounts_and_tokens(&db).await;
+    push_is_idempotent_and_ordered(&db).await;
+    rejections_never_block(&db).await;
+    pull_pages_in_version_order_and_resumes(&db).await;
+    organisations_never_see_each_other(&db).await;
+    a_client_id_belongs_to_one_user(&db).await;
+    the_log_names_who_and_which_fields(&db).await;
+    epoch_renewal(&db).await;
+}
+
+async fn accounts_and_tokens(db: &Db) {
+    let u = user(db, Role::Coordinator).await;
+    assert!(matches!(db.user_add(&User { id: Uuid::new_v4(), ..u.clone() }, "h").await, Err(StoreError::Conflict)));
+    let a = db.account(&u.login).await.unwrap().expect("account");
+    assert_eq!((a.user.clone(), a.password_hash.as_str(), a.disabled), (u.clone(), "hash", false));
+    assert!(db.user_list(Some(u.org_id)).await.unwrap().iter().any(|a| a.user == u));
+    db.token_add("t1", u.id, "phone", 2_000).await.unwrap();
+    db.token_add("t2", u.id, "tablet", 2_000).await.unwrap();
+    assert_eq!(db.token_user("t1", 1_000).await.unwrap(), Some(u.clone()));
+    assert_eq!(db.token_user("t1", 2_000).await.unwrap(), None, "expired");
+    assert_eq!(db.token_user("nope", 1_000).await.unwrap(), None);
+    db.token_revoke("t1").await.unwrap();
+    assert_eq!(db.token_user("t1", 1_000).await.unwrap(), None, "revoked");
+    assert_eq!(db.tokens_revoke_all(&u.login).await.unwrap(), 1);
+    assert_eq!(db.token_user("t2", 1_000).await.unwrap(), None);
+    db.token_add("t3", u.id, "phone", 2_000).await.unwrap();
+    assert!(db.user_disable(&u.login).await.unwrap());
+    assert_eq!(db.token_user("t3", 1_000).await.unwrap(), None, "disabled");
+    assert!(!db.user_disable("nobody-here").await.unwrap());
+    assert!(db.user_count().await.unwrap() >= 1);
+}
+
+async fn push_is_idempotent_and_ordered(db: &Db) {
+    let u = user(db, Role::Streetworker).await;
+    let client = Uuid::new_v4();
+    let id = Uuid::new_v4();
+    let req = push(
+        client,
+        vec![
+            mutation(1, id, Op::Upsert, 1_000, client, patrol_fields("Dworzec")),
+            mutation(2, id, Op::Upsert, 2_000, client, fields(json!({"area": "Park"}))),
+        ],
+    );
+    let r = db.push(&u, &req, 5_000).await.unwrap();
+    assert_eq!(r.last_mutation_id, 2);
+    assert!(r.results.iter().all(|x| x.status == Status::Applied), "{r:?}");
+    let again = db.push(&u, &req, 5_000).await.unwrap();
+    assert_eq!(again.last_mutation_id, 2);
+    assert!(again.results.iter().all(|x| x.status == Status::Duplicate), "{again:?}");
+    let page = db.pull(&u, client, 0, 100).await.unwrap();
+    assert_eq!(page.changes.len(), 1, "one record, not two");
+    assert_eq!(page.changes[0].fields["area"], "Park");
+    assert_eq!(page.last_mutation_id, 2);
+    // A gap stops the push: mid 4 waits for mid 3.
+    let gap = db.push(&u, &push(client, vec![mutation(4, id, Op::Delete, 3_000, client, Map::new())]), 5_000).await;
+    assert_eq!(gap.unwrap().last_mutation_id, 2);
+    // Delete, then an upsert of another field does not undelete; restore does.
+    let r = db
+        .push(
+            &u,
+            &push(
+                client,
+                vec![
+                    mutation(3, id, Op::Delete, 3_000, client, Map::new()),
+                    mutation(4, id, Op::Upsert, 4_000, client, fields(json!({"area": "Most"}))),
+                ],
+            ),
+            5_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.last_mutation_id, 4);
+    let c = &db.pull(&u, client, 0, 100).await.unwrap().changes[0];
+    assert!(c.deleted);
+    assert_eq!(c.fields["area"], "Most");
+    db.push(&u, &push(client, vec![mutation(5, id, Op::Restore, 6_000, client, Map::new())]), 7_000).await.unwrap();
+    assert!(!db.pull(&u, client, 0, 100).await.unwrap().changes[0].deleted);
+}
+
+async fn rejections_never_block(db: &Db) {
+    let u = user(db, Role::Streetworker).await;
+    let client = Uuid::new_v4();
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut bad = mutation(1, a, Op::Upsert, 1_000, client, patrol_fields("x"));
+    bad.fields.insert("kind".into(), json!("boat trip"));
+    let mut unknown = mutation(2, a, Op::Upsert, 1_001, client, patrol_fields("x"));
+    unknown.collection = "boats".into();
+    let good = mutation(3, b, Op::Upsert, 1_002, client, patrol_fields("ok"));
+    let r = db.push(&u, &push(client, vec![bad, unknown, good]), 5_000).await.unwrap();
+    let codes: Vec<_> = r.results.iter().map(|x| (x.status, x.error.clone())).collect();
+    assert_eq!(
+        codes,
+        vec![
+            (Status::Rejected, Some("invalid".into())),
+            (Status::Rejected, Some("unknown_collection".into())),
+            (Status::Applied, None)
+        ]
+    );
+    assert_eq!(r.last_mutation_id, 3);
+    let page = db.pull(&u, client, 0, 100).await.unwrap();
+    assert_eq!(page.changes.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b]);
+    // A partner may not write patrols, nor read them.
+    let p = User { id: Uuid::new_v4(), login: format!("p-{}", Uuid::new_v4()), role: Role::Partner, ..u.clone() };
+    db.user_add(&p, "h").await.unwrap();
+    let pc = Uuid::new_v4();
+    let r = db.push(&p, &push(pc, vec![mutation(1, Uuid::new_v4(), Op::Upsert, 1, pc, patrol_fields("p"))]), 5).await;
+    assert_eq!(r.unwrap().results[0].error.as_deref(), Some("forbidden"));
+    assert!(db.pull(&p, pc, 0, 100).await.unwrap().changes.is_empty());
+}
+
+async fn pull_pages_in_version_order_and_resumes(db: &Db) {
+    let u = user(db, Role::Streetworker).await;
+    let client = Uuid::new_v4();
+    let ids: Vec<Uuid> = (0..7).map(|_| Uuid::new_v4()).collect();
+    let ms = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| mutation(i as u64 + 1, *id, Op::Upsert, 1_000 + i as u64, client, patrol_fields("a")))
+        .collect();
+    db.push(&u, &push(client, ms), 9_000).await.unwrap();
+    // Edit the first again: it moves to the end.
+    let edit = mutation(8, ids[0], Op::Upsert, 2_000, client, fields(json!({"area": "b"})));
+    db.push(&u, &push(client, vec![edit]), 9_000).await.unwrap();
+    let full = db.pull(&u, client, 0, 100).await.unwrap();
+    assert!(!full.has_more);
+    assert_eq!(full.changes.len(), 7);
+    assert!(full.changes.windows(2).all(|w| w[0].version < w[1].version));
+    assert_eq!(full.changes.last().unwrap().id, ids[0]);
+    // Any cursor, paged by 3: the same records as one full pull.
+    for start in [0, full.changes[2].version, full.last_version] {
+        let mut after = start;
+        let mut seen: Vec<Uuid> = full.changes.iter().filter(|c| c.version <= start).map(|c| c.id).collect();
+        loop {
+            let p = db.pull(&u, client, after, 3).await.unwrap();
+            seen.extend(p.changes.iter().map(|c| c.id));
+            after = p.last_version;
+            if !p.has_more {
+                break;
+            }
+        }
+        seen.sort();
+        let mut want: Vec<Uuid> = full.changes.iter().map(|c| c.id).collect();
+        want.sort();
+        assert_eq!(seen, want, "resuming after version {start}");
+        assert_eq!(after, full.last_version);
+    }
+    // A cursor past anything the database has: it was restored from an older backup.
+    assert!(matches!(db.pull(&u, client, full.last_version + 1, 10).await, Err(StoreError::CursorReset)));
+}
+
+async fn organisations_never_see_each_other(db: &Db) {
+    let a = user(db, Role::Admin).await;
+    let b = user(db, Role::Admin).await;
+    let (ca, cb) = (Uuid::new_v4(), Uuid::new_v4());
+    let id = Uuid::new_v4();
+    db.push(&a, &push(ca, vec![mutation(1, id, Op::Upsert, 1, ca, patrol_fields("A's"))]), 10).await.unwrap();
+    // B writes a record with the same id: B's own record, A's is untouched.
+    db.push(&b, &push(cb, vec![mutation(1, id, Op::Upsert, 2, cb, patrol_fields("B's"))]), 10).await.unwrap();
+    let pa = db.pull(&a, ca, 0, 100).await.unwrap();
+    let pb = db.pull(&b, cb, 0, 100).await.unwrap();
+    assert_eq!(pa.changes.len(), 1);
+    assert_eq!(pa.changes[0].fields["area"], "A's");
+    assert_eq!(pb.changes[0].fields["area"], "B's");
+    assert!(db.audit(b.org_id, "patrols", id).await.unwrap().iter().all(|e| e.user_id == b.id));
+}
+
+async fn a_client_id_belongs_to_one_user(db: &Db) {
+    let a = user(db, Role::Streetworker).await;
+    let b = User { id: Uuid::new_v4(), login: format!("b-{}", Uuid::new_v4()), ..a.clone() };
+    db.user_add(&b, "h").await.unwrap();
+    let client = Uuid::new_v4();
+    db.push(&a, &push(client, vec![mutation(1, Uuid::new_v4(), Op::Upsert, 1, client, patrol_fields("x"))]), 5)
+        .await
+        .unwrap();
+    let stolen = db
+        .push(&b, &push(client, vec![mutation(2, Uuid::new_v4(), Op::Upsert, 1, client, patrol_fields("y"))]), 5)
+        .await;
+    assert!(matches!(stolen, Err(StoreError::Forbidden(_))), "{stolen:?}");
+    assert_eq!(db.pull(&b, client, 0, 10).await.unwrap().last_mutation_id, 0, "B learns nothing of A's client");
+}
+
+async fn the_log_names_who_and_which_fields(db: &Db) {
+    let u = user(db, Role::Streetworker).await;
+    let client = Uuid::new_v4();
+    let id = Uuid::new_v4();
+    let mut bad = mutation(2, id, Op::Upsert, 2, client, fields(json!({"area": "x".repeat(500)})));
+    bad.fields.insert("team".into(), json!(["A"]));
+    db.push(&u, &push(client, vec![mutation(1, id, Op::Upsert, 1, client, patrol_fields("a")), bad]), 5).await.unwrap();
+    let log = db.audit(u.org_id, "patrols", id).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!((log[0].user_id, log[0].client_id, log[0].mid, log[0].status.as_str()), (u.id, client, 1, "applied"));
+    assert!(log[0].fields.contains(&"area".to_string()));
+    assert_eq!((log[1].status.as_str(), log[1].error.as_deref()), ("rejected", Some("invalid")));
+    assert_eq!(log[1].fields, vec!["area".to_string(), "team".to_string()]);
+}
+
+async fn epoch_renewal(db: &Db) {
+    let e1 = db.epoch().await.unwrap();
+    assert_eq!(db.epoch().await.unwrap(), e1);
+    let e2 = db.renew_epoch().await.unwrap();
+    assert_ne!(e1, e2);
+    assert_eq!(db.epoch().await.unwrap(), e2);
+    db.ping().await.unwrap();
+}

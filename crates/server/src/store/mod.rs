@@ -1,0 +1,200 @@
+//! Storage behind one trait, with an SQLite (default, embedded) and a PostgreSQL
+//! implementation that pass the same contract suite (`contract.rs`). The sync rules themselves
+//! are plain logic in `latarnia_core::sync`; a backend only reads and writes rows, in one
+//! transaction per push.
+
+pub mod contract;
+pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use latarnia_core::sync::{
+    admit, clamp_hlc, Change, MutationResult, PullResponse, PushRequest, PushResponse, RecordState, Role, Status, User,
+};
+use latarnia_core::Mutation;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A temporary failure (busy, shutting down): the caller may retry; nothing was applied.
+    #[error("storage busy: {0}")]
+    Busy(String),
+    #[error("already exists")]
+    Conflict,
+    #[error("not found")]
+    NotFound,
+    /// The request is not allowed for this user (a client id that belongs to someone else).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// The cursor is past anything this database has: it was restored from an older backup.
+    #[error("cursor ahead of the database")]
+    CursorReset,
+    #[error("storage failed: {0}")]
+    Failed(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(e.to_string())
+            }
+            Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict,
+            _ => StoreError::Failed(e.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Org {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A user as stored, with what login needs.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: User,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// One entry of the append-only log of mutations (the audit trail).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub user_id: Uuid,
+    pub client_id: Uuid,
+    pub mid: u64,
+    pub collection: String,
+    pub record_id: Uuid,
+    pub op: String,
+    pub hlc: String,
+    /// The names of the fields the mutation carried (never their values).
+    pub fields: Vec<String>,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One page of a pull: changes after a version, in version order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullPage {
+    pub changes: Vec<Change>,
+    /// The version the next pull starts after (the last change's, or the asked one).
+    pub last_version: u64,
+    pub has_more: bool,
+    pub last_mutation_id: u64,
+}
+
+impl PullPage {
+    pub fn into_response(self, epoch: &str) -> PullResponse {
+        PullResponse {
+            changes: self.changes,
+            cursor: latarnia_core::sync::cursor(epoch, self.last_version),
+            has_more: self.has_more,
+            last_mutation_id: self.last_mutation_id,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// What the operator sees at start: "SQLite at …" or the PostgreSQL host.
+    fn describe(&self) -> String;
+    /// This database's sync epoch (random, made at creation, renewed on restore).
+    async fn epoch(&self) -> StoreResult<String>;
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn org_add(&self, name: &str) -> StoreResult<Org>;
+    async fn org_by_name(&self, name: &str) -> StoreResult<Option<Org>>;
+    async fn user_count(&self) -> StoreResult<u64>;
+    /// Adds a user; a login already taken (in any organisation) is `Conflict`.
+    async fn user_add(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    async fn user_list(&self, org: Option<Uuid>) -> StoreResult<Vec<Account>>;
+    async fn account(&self, login: &str) -> StoreResult<Option<Account>>;
+    /// Disables a user and ends all their sessions; `false` when no such login.
+    async fn user_disable(&self, login: &str) -> StoreResult<bool>;
+
+    async fn token_add(&self, token_hash: &str, user: Uuid, device: &str, expires_ms: i64) -> StoreResult<()>;
+    /// The user of a live token: not revoked, not expired, user not disabled.
+    async fn token_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<User>>;
+    async fn token_revoke(&self, token_hash: &str) -> StoreResult<()>;
+    /// Revokes every token of a login; the number revoked.
+    async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64>;
+
+    /// Applies a push in one transaction, committed durably before it returns.
+    async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse>;
+    /// Changes after `after` that the user may read, with `last_mutation_id` read in the same
+    /// transaction. `after` beyond the organisation's last version is `CursorReset`.
+    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage>;
+    /// The log of one record, oldest first.
+    async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
+    /// Gives the database a new epoch (after it was restored from a backup): every phone's
+    /// cursor is then refused and it pulls again from the start, keeping its outbox.
+    async fn renew_epoch(&self) -> StoreResult<String>;
+}
+
+pub type Db = Arc<dyn Storage>;
+
+/// Opens the store `database_url` names: empty → SQLite in `data_dir`; `sqlite://…`; or
+/// `postgres://…`.
+pub async fn open(data_dir: &Path, database_url: &str) -> StoreResult<Db> {
+    if database_url.is_empty() || database_url.starts_with("sqlite://") {
+        let data_dir = data_dir.to_owned();
+        let url = database_url.to_owned();
+        let s = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&data_dir, &url))
+            .await
+            .map_err(|e| StoreError::Failed(e.to_string()))??;
+        Ok(Arc::new(s))
+    } else {
+        Err(StoreError::Failed(format!(
+            "unsupported DATABASE_URL {database_url:?}: use an empty value, sqlite:///path or postgres://…"
+        )))
+    }
+}
+
+/// What one mutation does to one record: the rule, apart from how rows are read and written.
+pub struct Decision {
+    pub result: MutationResult,
+    /// The record's new state, when it changed.
+    pub new_state: Option<RecordState>,
+    /// The field names carried (for the log).
+    pub fields: Vec<String>,
+}
+
+pub fn decide(role: Role, m: &Mutation, current: Option<&RecordState>, now_ms: i64) -> Decision {
+    let names = m.fields.keys().cloned().collect();
+    match admit(role, m, current) {
+        Err(r) => Decision {
+            result: MutationResult {
+                mid: m.mid,
+                status: Status::Rejected,
+                error: Some(r.code.into()),
+                message: Some(r.message),
+            },
+            new_state: None,
+            fields: names,
+        },
+        Ok(fields) => {
+            let mut state = current.cloned().unwrap_or_default();
+            let hlc = clamp_hlc(&m.hlc, now_ms.max(0) as u64);
+            let changed = state.apply(m.op, &fields, &hlc) || current.is_none();
+            Decision {
+                result: MutationResult { mid: m.mid, status: Status::Applied, error: None, message: None },
+                new_state: changed.then_some(state),
+                fields: names,
+            }
+        }
+    }
+}
+
+/// A mutation at or below the client's last applied `mid`.
+pub fn duplicate(mid: u64) -> MutationResult {
+    MutationResult { mid, status: Status::Duplicate, error: None, message: None }
+}

@@ -1,0 +1,460 @@
+//! The embedded store: one SQLite file in the data directory, WAL, `synchronous = FULL` (a push
+//! is on disk before it is answered). One connection behind a mutex: SQLite has one writer
+//! anyway, and pushes are short.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use latarnia_core::sync::{readable, Change, PushRequest, PushResponse, RecordState, Role, User};
+use latarnia_core::Op;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use super::{decide, duplicate, Account, AuditEntry, Org, PullPage, Storage, StoreError, StoreResult};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: server metadata; `epoch` names this database for sync cursors (SYNC.md, Pull).
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    // 2: accounts, sync state, records and the log of mutations.
+    "CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL DEFAULT 0) STRICT;
+     CREATE TABLE users (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id),
+        login TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, role TEXT NOT NULL,
+        password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) STRICT;
+     CREATE TABLE tokens (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+        device TEXT NOT NULL, expires_ms INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) STRICT;
+     CREATE INDEX tokens_user ON tokens(user_id);
+     CREATE TABLE clients (client_id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+        last_mid INTEGER NOT NULL DEFAULT 0) STRICT;
+     CREATE TABLE records (org_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
+        fields TEXT NOT NULL, field_hlcs TEXT NOT NULL, deleted INTEGER NOT NULL,
+        deleted_hlc TEXT NOT NULL, version INTEGER NOT NULL,
+        PRIMARY KEY (org_id, collection, id)) STRICT;
+     CREATE INDEX records_version ON records(org_id, version);
+     CREATE TABLE mutation_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL, user_id TEXT NOT NULL, client_id TEXT NOT NULL, mid INTEGER NOT NULL,
+        collection TEXT NOT NULL, record_id TEXT NOT NULL, op TEXT NOT NULL, hlc TEXT NOT NULL,
+        fields TEXT NOT NULL, status TEXT NOT NULL, error TEXT) STRICT;
+     CREATE INDEX mutation_log_record ON mutation_log(org_id, collection, record_id);",
+];
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+fn uuid(s: String) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+fn role(s: String) -> rusqlite::Result<Role> {
+    Role::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+}
+
+const ACCOUNT: &str = "SELECT id, login, display_name, role, org_id, password_hash, disabled FROM users";
+
+fn account_row(r: &rusqlite::Row) -> rusqlite::Result<Account> {
+    Ok(Account {
+        user: User {
+            id: uuid(r.get(0)?)?,
+            login: r.get(1)?,
+            display_name: r.get(2)?,
+            role: role(r.get(3)?)?,
+            org_id: uuid(r.get(4)?)?,
+        },
+        password_hash: r.get(5)?,
+        disabled: r.get(6)?,
+    })
+}
+
+impl SqliteStore {
+    /// Opens the database named by `database_url`, or `latarnia.sqlite3` in `data_dir`, creating
+    /// directory and file, and applies the migrations.
+    pub fn open(data_dir: &Path, database_url: &str) -> StoreResult<Self> {
+        let path = if database_url.is_empty() {
+            std::fs::create_dir_all(data_dir).map_err(|e| {
+                StoreError::Failed(format!("cannot create the data directory {}: {e}", data_dir.display()))
+            })?;
+            data_dir.join("latarnia.sqlite3")
+        } else {
+            let p = PathBuf::from(database_url.trim_start_matches("sqlite://"));
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Failed(format!("cannot create the directory {}: {e}", dir.display())))?;
+            }
+            p
+        };
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut c)
+        })
+        .await
+        .map_err(|e| StoreError::Busy(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?1)", params![Uuid::new_v4().to_string()])?;
+    tx.commit()
+}
+
+fn push_tx(c: &mut Connection, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let client = req.client_id.to_string();
+    let owner: Option<(String, i64)> = tx
+        .query_row("SELECT user_id, last_mid FROM clients WHERE client_id = ?1", [&client], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let mut last = match owner {
+        Some((uid, _)) if uid != user.id.to_string() => return Err(StoreError::Forbidden("client_id")),
+        Some((_, last)) => last as u64,
+        None => {
+            tx.execute(
+                "INSERT INTO clients (client_id, user_id, last_mid) VALUES (?1, ?2, 0)",
+                params![client, user.id.to_string()],
+            )?;
+            0
+        }
+    };
+    let org = user.org_id.to_string();
+    let mut results = Vec::with_capacity(req.mutations.len());
+    for m in &req.mutations {
+        if m.mid <= last {
+            results.push(duplicate(m.mid));
+            continue;
+        }
+        if m.mid != last + 1 {
+            break; // a gap: the rest waits for the missing mutation
+        }
+        let current: Option<RecordState> = tx
+            .query_row(
+                "SELECT fields, field_hlcs, deleted, deleted_hlc FROM records
+                 WHERE org_id = ?1 AND collection = ?2 AND id = ?3",
+                params![org, m.collection, m.id.to_string()],
+                |r| {
+                    Ok(RecordState {
+                        fields: json(&r.get::<_, String>(0)?)?,
+                        field_hlcs: json(&r.get::<_, String>(1)?)?,
+                        deleted: r.get(2)?,
+                        deleted_hlc: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?;
+        let d = decide(user.role, m, current.as_ref(), now_ms);
+        if let Some(s) = &d.new_state {
+            let version: i64 =
+                tx.query_row("UPDATE orgs SET version = version + 1 WHERE id = ?1 RETURNING version", [&org], |r| {
+                    r.get(0)
+                })?;
+            tx.execute(
+                "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
+                   field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
+                   deleted_hlc = excluded.deleted_hlc, version = excluded.version",
+                params![
+                    org,
+                    m.collection,
+                    m.id.to_string(),
+                    serde_json::Value::Object(s.fields.clone()).to_string(),
+                    serde_json::to_string(&s.field_hlcs).unwrap_or_default(),
+                    s.deleted,
+                    s.deleted_hlc,
+                    version
+                ],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+               fields, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                org,
+                now_ms,
+                user.id.to_string(),
+                client,
+                m.mid as i64,
+                m.collection,
+                m.id.to_string(),
+                op_str(m.op),
+                m.hlc,
+                serde_json::to_string(&d.fields).unwrap_or_default(),
+                status_str(&d.result),
+                d.result.error
+            ],
+        )?;
+        last = m.mid;
+        results.push(d.result);
+    }
+    tx.execute("UPDATE clients SET last_mid = ?1 WHERE client_id = ?2", params![last as i64, client])?;
+    tx.commit()?;
+    Ok(PushResponse { last_mutation_id: last, results })
+}
+
+pub(crate) fn op_str(op: Op) -> &'static str {
+    match op {
+        Op::Upsert => "upsert",
+        Op::Delete => "delete",
+        Op::Restore => "restore",
+    }
+}
+
+pub(crate) fn status_str(r: &latarnia_core::sync::MutationResult) -> &'static str {
+    match r.status {
+        latarnia_core::sync::Status::Applied => "applied",
+        latarnia_core::sync::Status::Duplicate => "duplicate",
+        latarnia_core::sync::Status::Rejected => "rejected",
+    }
+}
+
+fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let last_mutation_id: i64 = tx
+        .query_row(
+            "SELECT last_mid FROM clients WHERE client_id = ?1 AND user_id = ?2",
+            params![client.to_string(), user.id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let org_version: i64 =
+        tx.query_row("SELECT version FROM orgs WHERE id = ?1", [user.org_id.to_string()], |r| r.get(0))?;
+    if after > org_version as u64 {
+        return Err(StoreError::CursorReset);
+    }
+    let collections = readable(user.role);
+    let list = serde_json::to_string(&collections).unwrap_or_default();
+    let mut stmt = tx.prepare_cached(
+        "SELECT collection, id, fields, field_hlcs, deleted, version FROM records
+         WHERE org_id = ?1 AND version > ?2 AND collection IN (SELECT value FROM json_each(?3))
+         ORDER BY version LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![user.org_id.to_string(), after as i64, list, limit as i64 + 1], |r| {
+        Ok(Change {
+            collection: r.get(0)?,
+            id: uuid(r.get(1)?)?,
+            fields: json(&r.get::<_, String>(2)?)?,
+            field_hlcs: json(&r.get::<_, String>(3)?)?,
+            deleted: r.get(4)?,
+            version: r.get::<_, i64>(5)? as u64,
+        })
+    })?;
+    let mut changes = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    drop(stmt);
+    let has_more = changes.len() > limit as usize;
+    changes.truncate(limit as usize);
+    let last_version = changes.last().map_or(after, |c| c.version);
+    Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64 })
+}
+
+#[async_trait::async_trait]
+impl Storage for SqliteStore {
+    fn describe(&self) -> String {
+        format!("SQLite at {}", self.path.display())
+    }
+
+    async fn epoch(&self) -> StoreResult<String> {
+        self.run(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?)).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.run(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
+    }
+
+    async fn org_add(&self, name: &str) -> StoreResult<Org> {
+        let org = Org { id: Uuid::new_v4(), name: name.to_owned() };
+        let o = org.clone();
+        self.run(move |c| {
+            c.execute("INSERT INTO orgs (id, name) VALUES (?1, ?2)", params![o.id.to_string(), o.name])?;
+            Ok(())
+        })
+        .await?;
+        Ok(org)
+    }
+
+    async fn org_by_name(&self, name: &str) -> StoreResult<Option<Org>> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            Ok(c.query_row("SELECT id, name FROM orgs WHERE name = ?1", [name], |r| {
+                Ok(Org { id: uuid(r.get(0)?)?, name: r.get(1)? })
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn user_count(&self) -> StoreResult<u64> {
+        self.run(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)).await
+    }
+
+    async fn user_add(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        let (u, h) = (user.clone(), password_hash.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO users (id, org_id, login, display_name, role, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![u.id.to_string(), u.org_id.to_string(), u.login, u.display_name, u.role.as_str(), h],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_list(&self, org: Option<Uuid>) -> StoreResult<Vec<Account>> {
+        self.run(move |c| {
+            let mut s = c.prepare(&format!("{ACCOUNT} WHERE ?1 IS NULL OR org_id = ?1 ORDER BY login"))?;
+            let rows = s.query_map([org.map(|o| o.to_string())], account_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn account(&self, login: &str) -> StoreResult<Option<Account>> {
+        let login = login.to_owned();
+        self.run(move |c| Ok(c.query_row(&format!("{ACCOUNT} WHERE login = ?1"), [login], account_row).optional()?))
+            .await
+    }
+
+    async fn user_disable(&self, login: &str) -> StoreResult<bool> {
+        let login = login.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let n = tx.execute("UPDATE users SET disabled = 1 WHERE login = ?1", [&login])?;
+            tx.execute(
+                "UPDATE tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE login = ?1)",
+                [&login],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn token_add(&self, token_hash: &str, user: Uuid, device: &str, expires_ms: i64) -> StoreResult<()> {
+        let (h, d) = (token_hash.to_owned(), device.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO tokens (hash, user_id, device, expires_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![h, user.to_string(), d, expires_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn token_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<User>> {
+        let h = token_hash.to_owned();
+        self.run(move |c| {
+            let a = c
+                .query_row(
+                    "SELECT u.id, u.login, u.display_name, u.role, u.org_id, u.password_hash, u.disabled
+                     FROM tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.hash = ?1 AND t.revoked = 0 AND t.expires_ms > ?2 AND u.disabled = 0",
+                    params![h, now_ms],
+                    account_row,
+                )
+                .optional()?;
+            Ok(a.map(|a| a.user))
+        })
+        .await
+    }
+
+    async fn token_revoke(&self, token_hash: &str) -> StoreResult<()> {
+        let h = token_hash.to_owned();
+        self.run(move |c| {
+            c.execute("UPDATE tokens SET revoked = 1 WHERE hash = ?1", [h])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64> {
+        let login = login.to_owned();
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND user_id IN (SELECT id FROM users WHERE login = ?1)",
+                [login],
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
+        let (user, req) = (user.clone(), req.clone());
+        self.run(move |c| push_tx(c, &user, &req, now_ms)).await
+    }
+
+    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
+        let user = user.clone();
+        self.run(move |c| pull_tx(c, &user, client_id, after, limit)).await
+    }
+
+    async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+        let collection = collection.to_owned();
+        self.run(move |c| {
+            let mut s = c.prepare(
+                "SELECT seq, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status, error
+                 FROM mutation_log WHERE org_id = ?1 AND collection = ?2 AND record_id = ?3 ORDER BY seq",
+            )?;
+            let rows = s.query_map(params![org.to_string(), collection, id.to_string()], |r| {
+                Ok(AuditEntry {
+                    seq: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    user_id: uuid(r.get(2)?)?,
+                    client_id: uuid(r.get(3)?)?,
+                    mid: r.get::<_, i64>(4)? as u64,
+                    collection: r.get(5)?,
+                    record_id: uuid(r.get(6)?)?,
+                    op: r.get(7)?,
+                    hlc: r.get(8)?,
+                    fields: json(&r.get::<_, String>(9)?)?,
+                    status: r.get(10)?,
+                    error: r.get(11)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn renew_epoch(&self) -> StoreResult<String> {
+        let epoch = Uuid::new_v4().to_string();
+        let e = epoch.clone();
+        self.run(move |c| {
+            c.execute("UPDATE meta SET value = ?1 WHERE key = 'epoch'", [e])?;
+            Ok(())
+        })
+        .await?;
+        Ok(epoch)
+    }
+}

@@ -1,0 +1,33 @@
+//! The storage contract on SQLite (and on PostgreSQL when `LATARNIA_TEST_POSTGRES` names one).
+
+use latarnia_server::store::{self, contract, sqlite::SqliteStore};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_passes_the_contract() {
+    let tmp = tempfile::tempdir().unwrap();
+    contract::run_all(store::open(tmp.path(), "").await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_start_creates_the_directory_and_file_and_keeps_the_epoch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("nested/data");
+    let db = store::open(&dir, "").await.unwrap();
+    assert!(dir.join("latarnia.sqlite3").is_file());
+    assert!(db.describe().contains("latarnia.sqlite3"));
+    let epoch = db.epoch().await.unwrap();
+    drop(db);
+    let again = store::open(&dir, "").await.unwrap();
+    assert_eq!(again.epoch().await.unwrap(), epoch, "a restart keeps the epoch");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn database_urls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = store::open(tmp.path(), "mysql://x").await.err().unwrap();
+    assert!(err.to_string().contains("unsupported DATABASE_URL"), "{err}");
+    let file = tmp.path().join("other/x.sqlite3");
+    let s = SqliteStore::open(tmp.path(), &format!("sqlite://{}", file.display())).unwrap();
+    assert_eq!(s.path(), file);
+    assert!(file.is_file());
+}
