@@ -1,0 +1,331 @@
+//! The sync API through HTTP (the router, as a client sees it): auth, roles, limits, errors.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use latarnia_core::sync::Role;
+use latarnia_server::http::static_files::Shell;
+use latarnia_server::store::contract::{mutation, patrol_fields};
+use latarnia_server::{admin, app, store, AppState};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+struct Api {
+    state: AppState,
+    _tmp: tempfile::TempDir,
+}
+
+impl Api {
+    async fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = store::open(tmp.path(), "").await.unwrap();
+        Api { state: AppState::new(db, Shell::load(Path::new("/nonexistent"))), _tmp: tmp }
+    }
+
+    async fn raw(&self, method: Method, uri: &str, token: Option<&str>, body: Body) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let r = app(self.state.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = r.status();
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let body = if body.is_null() { Body::empty() } else { Body::from(body.to_string()) };
+        self.raw(method, uri, token, body).await
+    }
+
+    /// A user of `role` in organisation `org` (created when missing); returns the token.
+    async fn user(&self, org: &str, role: Role) -> String {
+        let db = &self.state.db;
+        if db.org_by_name(org).await.unwrap().is_none() {
+            db.org_add(org).await.unwrap();
+        }
+        let login = format!("{}-{}", role.as_str(), Uuid::new_v4().simple());
+        let cmd = latarnia_server::config::Command::User(latarnia_server::config::UserCommand::Add {
+            org: org.into(),
+            login: login.clone(),
+            role: role.as_str().into(),
+            name: None,
+            password_stdin: true,
+        });
+        admin::run(db, cmd, &mut "correct horse battery\n".as_bytes()).await.unwrap();
+        self.login(&login, "correct horse battery").await
+    }
+
+    async fn login(&self, login: &str, password: &str) -> String {
+        let (s, v) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                json!({"login": login, "password": password, "device_name": "test"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn push(&self, token: &str, client: Uuid, mutations: Value) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/v1/sync/push",
+            Some(token),
+            json!({"client_id": client, "schema_version": 1, "mutations": mutations}),
+        )
+        .await
+    }
+
+    async fn pull(&self, token: &str, client: Uuid, cursor: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/sync/pull?client_id={client}&cursor={cursor}"),
+            Some(token),
+            Value::Null,
+        )
+        .await
+    }
+}
+
+fn patrol(mid: u64, id: Uuid, client: Uuid, area: &str) -> Value {
+    serde_json::to_value(mutation(
+        mid,
+        id,
+        latarnia_core::Op::Upsert,
+        1_700_000_000_000 + mid,
+        client,
+        patrol_fields(area),
+    ))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_endpoint_but_login_and_health_needs_a_valid_token() {
+    let api = Api::new().await;
+    let client = Uuid::new_v4();
+    for (m, uri) in [
+        (Method::GET, "/api/v1/me".to_string()),
+        (Method::POST, "/api/v1/auth/logout".into()),
+        (Method::POST, "/api/v1/sync/push".into()),
+        (Method::GET, format!("/api/v1/sync/pull?client_id={client}")),
+        (Method::GET, format!("/api/v1/audit/patrols/{client}")),
+        (Method::GET, "/api/v1/openapi.json".into()),
+    ] {
+        for token in [None, Some("forged-token")] {
+            let (s, v) = api.call(m.clone(), &uri, token, Value::Null).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {uri} with {token:?}");
+            assert_eq!(v["error"], "unauthorized");
+        }
+    }
+    assert_eq!(api.call(Method::GET, "/api/v1/health", None, Value::Null).await.0, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_me_logout_and_the_same_answer_for_a_wrong_login_or_password() {
+    let api = Api::new().await;
+    let token = api.user("Sopot", Role::Streetworker).await;
+    let (s, me) = api.call(Method::GET, "/api/v1/me", Some(&token), Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(me["role"], "streetworker");
+    let login = me["login"].as_str().unwrap();
+    let wrong_pw =
+        api.call(Method::POST, "/api/v1/auth/login", None, json!({"login": login, "password": "nope"})).await;
+    let no_user =
+        api.call(Method::POST, "/api/v1/auth/login", None, json!({"login": "ghost", "password": "nope"})).await;
+    assert_eq!(wrong_pw.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_pw, no_user, "nothing tells whether the login exists");
+    assert_eq!(
+        api.call(Method::POST, "/api/v1/auth/logout", Some(&token), Value::Null).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(api.call(Method::GET, "/api/v1/me", Some(&token), Value::Null).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disabling_a_user_or_revoking_ends_sessions_at_the_next_request() {
+    let api = Api::new().await;
+    let token = api.user("Sopot", Role::Streetworker).await;
+    let (_, me) = api.call(Method::GET, "/api/v1/me", Some(&token), Value::Null).await;
+    let login = me["login"].as_str().unwrap().to_owned();
+    let second = api.login(&login, "correct horse battery").await;
+    use latarnia_server::config::{Command, TokenCommand, UserCommand};
+    let out =
+        admin::run(&api.state.db, Command::Token(TokenCommand::Revoke { login: login.clone() }), &mut "".as_bytes())
+            .await;
+    assert_eq!(out.unwrap(), format!("2 session(s) of {login} ended"));
+    assert_eq!(api.call(Method::GET, "/api/v1/me", Some(&second), Value::Null).await.0, StatusCode::UNAUTHORIZED);
+    let third = api.login(&login, "correct horse battery").await;
+    admin::run(&api.state.db, Command::User(UserCommand::Disable { login: login.clone() }), &mut "".as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(api.call(Method::GET, "/api/v1/me", Some(&third), Value::Null).await.0, StatusCode::UNAUTHORIZED);
+    let again = api
+        .call(Method::POST, "/api/v1/auth/login", None, json!({"login": login, "password": "correct horse battery"}))
+        .await;
+    assert_eq!(again.0, StatusCode::UNAUTHORIZED, "a disabled user cannot sign in");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_attempts_are_limited() {
+    let api = Api::new().await;
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        codes
+            .push(api.call(Method::POST, "/api/v1/auth/login", None, json!({"login": "ala", "password": "x"})).await.0);
+    }
+    assert!(codes[..10].iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{codes:?}");
+    assert_eq!(codes[10], StatusCode::TOO_MANY_REQUESTS);
+    let (_, v) = api.call(Method::POST, "/api/v1/auth/login", None, json!({"login": "ala", "password": "x"})).await;
+    assert_eq!(v["error"], "too_many_attempts");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_schema_version_and_malformed_bodies_are_json_errors() {
+    let api = Api::new().await;
+    let token = api.user("Sopot", Role::Streetworker).await;
+    let client = Uuid::new_v4();
+    let big = Body::from(format!(
+        r#"{{"client_id":"{client}","schema_version":1,"mutations":[],"pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    ));
+    let (s, v) = api.raw(Method::POST, "/api/v1/sync/push", Some(&token), big).await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
+    let many: Vec<Value> = (1..=501).map(|i| patrol(i, Uuid::new_v4(), client, "a")).collect();
+    assert_eq!(api.push(&token, client, json!(many)).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/sync/push",
+            Some(&token),
+            json!({"client_id": client, "schema_version": 2, "mutations": []}),
+        )
+        .await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::UPGRADE_REQUIRED, Some("upgrade_required")));
+    let (s, v) = api.call(Method::POST, "/api/v1/sync/push", Some(&token), json!({"client_id": "nope"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"], "bad_request");
+    let (s, _) = api.call(Method::GET, "/api/v1/sync/pull?client_id=nope", Some(&token), Value::Null).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn push_and_pull_over_http_with_roles_and_organisations() {
+    let api = Api::new().await;
+    let worker = api.user("Sopot", Role::Streetworker).await;
+    let colleague = api.user("Sopot", Role::Coordinator).await;
+    let partner = api.user("Sopot", Role::Partner).await;
+    let other_org = api.user("Gdynia", Role::Admin).await;
+    let (c1, c2, c3, c4) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let id = Uuid::new_v4();
+    let (s, v) = api.push(&worker, c1, json!([patrol(1, id, c1, "Dworzec")])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v, json!({"last_mutation_id": 1, "results": [{"mid": 1, "status": "applied"}]}));
+    let (_, again) = api.push(&worker, c1, json!([patrol(1, id, c1, "Dworzec")])).await;
+    assert_eq!(again["results"][0]["status"], "duplicate");
+    let (s, page) = api.pull(&colleague, c2, "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(page["changes"][0]["fields"]["area"], "Dworzec");
+    assert!(page["changes"][0]["field_hlcs"]["area"].is_string());
+    assert_eq!(page["has_more"], false);
+    // Nothing new after the cursor.
+    let (_, empty) = api.pull(&colleague, c2, page["cursor"].as_str().unwrap()).await;
+    assert_eq!(empty["changes"], json!([]));
+    // The partner reads no patrols and may not write them.
+    assert_eq!(api.pull(&partner, c3, "").await.1["changes"], json!([]));
+    let (_, r) = api.push(&partner, c3, json!([patrol(1, Uuid::new_v4(), c3, "x")])).await;
+    assert_eq!(
+        (r["results"][0]["status"].as_str(), r["results"][0]["error"].as_str()),
+        (Some("rejected"), Some("forbidden"))
+    );
+    // Another organisation sees nothing.
+    assert_eq!(api.pull(&other_org, c4, "").await.1["changes"], json!([]));
+    // Someone else's client id.
+    assert_eq!(api.push(&colleague, c1, json!([patrol(2, Uuid::new_v4(), c1, "x")])).await.0, StatusCode::FORBIDDEN);
+    // A cursor of another epoch (a restored server) or an unreadable one: 409 cursor_reset.
+    for bad in ["someone-else.5", "garbage"] {
+        let (s, v) = api.pull(&colleague, c2, bad).await;
+        assert_eq!((s, v["error"].as_str()), (StatusCode::CONFLICT, Some("cursor_reset")));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_log_is_for_admins_of_the_organisation() {
+    let api = Api::new().await;
+    let worker = api.user("Sopot", Role::Streetworker).await;
+    let admin_t = api.user("Sopot", Role::Admin).await;
+    let other = api.user("Gdynia", Role::Admin).await;
+    let client = Uuid::new_v4();
+    let id = Uuid::new_v4();
+    api.push(&worker, client, json!([patrol(1, id, client, "a")])).await;
+    let uri = format!("/api/v1/audit/patrols/{id}");
+    assert_eq!(api.call(Method::GET, &uri, Some(&worker), Value::Null).await.0, StatusCode::FORBIDDEN);
+    let (s, log) = api.call(Method::GET, &uri, Some(&admin_t), Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(log.as_array().unwrap().len(), 1);
+    assert_eq!(log[0]["status"], "applied");
+    assert!(log[0]["fields"].as_array().unwrap().contains(&json!("area")));
+    assert!(log[0].get("values").is_none() && !log.to_string().contains("\"a\""), "names, never values");
+    assert_eq!(api.call(Method::GET, &uri, Some(&other), Value::Null).await.1, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_start_makes_one_admin_who_can_sign_in() {
+    let api = Api::new().await;
+    let (login, password) = admin::bootstrap(&api.state.db).await.unwrap().expect("an admin on first start");
+    assert!(admin::bootstrap(&api.state.db).await.unwrap().is_none(), "only once");
+    let token = api.login(&login, &password).await;
+    let (_, me) = api.call(Method::GET, "/api/v1/me", Some(&token), Value::Null).await;
+    assert_eq!(me["role"], "admin");
+    let (s, doc) = api.call(Method::GET, "/api/v1/openapi.json", Some(&token), Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["paths"]["/api/v1/sync/push"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_commands_refuse_bad_input_clearly() {
+    let api = Api::new().await;
+    use latarnia_server::config::{Command, OrgCommand, UserCommand};
+    let db = &api.state.db;
+    admin::run(db, Command::Org(OrgCommand::Add { name: "Sopot".into() }), &mut "".as_bytes()).await.unwrap();
+    let dup = admin::run(db, Command::Org(OrgCommand::Add { name: "Sopot".into() }), &mut "".as_bytes()).await;
+    assert!(dup.unwrap_err().contains("already exists"));
+    let add = |role: &str, org: &str, login: &str| {
+        Command::User(UserCommand::Add {
+            org: org.into(),
+            login: login.into(),
+            role: role.into(),
+            name: None,
+            password_stdin: false,
+        })
+    };
+    assert!(admin::run(db, add("captain", "Sopot", "x"), &mut "".as_bytes())
+        .await
+        .unwrap_err()
+        .contains("unknown role"));
+    assert!(admin::run(db, add("admin", "Nowhere", "x"), &mut "".as_bytes())
+        .await
+        .unwrap_err()
+        .contains("no organisation"));
+    let out = admin::run(db, add("coordinator", "Sopot", "kasia"), &mut "".as_bytes()).await.unwrap();
+    let password = out.rsplit("password: ").next().unwrap();
+    assert_eq!(password.len(), 20, "a generated password is printed: {out}");
+    api.login("kasia", password).await;
+    assert!(admin::run(db, add("admin", "Sopot", "kasia"), &mut "".as_bytes()).await.unwrap_err().contains("taken"));
+    let short = Command::User(UserCommand::Add {
+        org: "Sopot".into(),
+        login: "ola".into(),
+        role: "partner".into(),
+        name: None,
+        password_stdin: true,
+    });
+    assert!(admin::run(db, short, &mut "short\n".as_bytes()).await.unwrap_err().contains("at least 10"));
+    let list = admin::run(db, Command::User(UserCommand::List { org: Some("Sopot".into()) }), &mut "".as_bytes()).await;
+    assert_eq!(list.unwrap(), "kasia\tcoordinator\tkasia\tactive");
+}
