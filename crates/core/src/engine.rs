@@ -1,0 +1,312 @@
+//! The phone's side of SYNC.md as plain logic: push the outbox, then pull, applying each batch
+//! with its cursor at once. The browser shell (IndexedDB, fetch) and the test clients (memory,
+//! HTTP) implement the two small traits; the rules live here once.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::hlc::Hlc;
+use crate::protocol::{Mutation, Op};
+use crate::sync::{
+    Change, PullResponse, PushRequest, PushResponse, Status, DEFAULT_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+};
+
+/// Why a request did not get an answer the engine can use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// No network, a dropped connection, a timeout: try again later.
+    Offline,
+    /// The session is no longer valid: sign in again (nothing local is lost).
+    Unauthorized,
+    /// 409 cursor_reset: the server was restored; pull again from the start.
+    CursorReset,
+    /// 503 or another server failure: try again later.
+    Unavailable(String),
+    /// Any other refusal (403, 413, 426…): the code and the server's message.
+    Refused(u16, String),
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError>;
+    async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError>;
+}
+
+/// A mutation the server refused for good.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Rejected {
+    pub mutation: Mutation,
+    pub error: String,
+    pub message: String,
+}
+
+/// The local store as the engine sees it.
+#[allow(async_fn_in_trait)]
+pub trait Replica {
+    type Error: std::fmt::Debug;
+    async fn client_id(&self) -> Result<Uuid, Self::Error>;
+    /// The oldest pending mutations, in `mid` order.
+    async fn outbox(&self) -> Result<Vec<Mutation>, Self::Error>;
+    /// Removes the mutations up to `through` from the outbox and keeps `rejected` to show.
+    async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), Self::Error>;
+    async fn cursor(&self) -> Result<String, Self::Error>;
+    /// Applies pulled changes and stores `cursor`, atomically.
+    async fn apply_pull(&self, changes: &[Change], cursor: &str) -> Result<(), Self::Error>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncError<E> {
+    Transport(TransportError),
+    Local(E),
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub rejected: usize,
+    pub pulled: usize,
+    pub cursor_reset: bool,
+}
+
+/// How far a sync is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Pushed { done: usize, total: usize },
+    Pulled { done: usize },
+}
+
+/// How many of the outbox's first mutations go into one push: at most `max`, and never cutting
+/// between a record's mutations when a later one deletes it — so a record created and deleted
+/// offline reaches the server in one transaction and nobody ever pulls it alive.
+pub fn batch_len(outbox: &[Mutation], max: usize) -> usize {
+    let limit = outbox.len().min(max);
+    let mut last_delete: HashMap<(&str, Uuid), usize> = HashMap::new();
+    for (i, m) in outbox.iter().enumerate() {
+        if m.op == Op::Delete {
+            last_delete.insert((m.collection.as_str(), m.id), i);
+        }
+    }
+    // A cut at `end` is clean when no record before it is deleted at or after it.
+    let mut reach = 0;
+    let mut best = None;
+    for (i, m) in outbox[..limit].iter().enumerate() {
+        if let Some(&d) = last_delete.get(&(m.collection.as_str(), m.id)) {
+            reach = reach.max(d);
+        }
+        if reach <= i {
+            best = Some(i + 1);
+        }
+    }
+    // No clean cut within the limit (one record with more than `max` pending mutations):
+    // progress comes first.
+    best.unwrap_or(limit)
+}
+
+/// One sync: push everything pending (in batches), then pull until the server has no more.
+pub async fn sync_once<T: Transport, R: Replica>(
+    transport: &T,
+    replica: &R,
+    mut progress: impl FnMut(Progress),
+) -> Result<SyncReport, SyncError<R::Error>> {
+    let client_id = replica.client_id().await.map_err(SyncError::Local)?;
+    let mut report = SyncReport::default();
+    let total = replica.outbox().await.map_err(SyncError::Local)?.len();
+    loop {
+        let outbox = replica.outbox().await.map_err(SyncError::Local)?;
+        if outbox.is_empty() {
+            break;
+        }
+        let n = batch_len(&outbox, MAX_PUSH_MUTATIONS);
+        let batch = outbox[..n].to_vec();
+        let req = PushRequest { client_id, schema_version: SCHEMA_VERSION, mutations: batch };
+        let resp = transport.push(&req).await.map_err(SyncError::Transport)?;
+        let (through, rejected) = outcome(&req.mutations, &resp);
+        if through < req.mutations[0].mid {
+            // The server stopped at a gap before our first mutation: it lost what we sent.
+            return Err(SyncError::Transport(TransportError::Refused(
+                409,
+                "the server is missing earlier changes".into(),
+            )));
+        }
+        report.pushed += req.mutations.iter().filter(|m| m.mid <= through).count();
+        report.rejected += rejected.len();
+        replica.acknowledge(through, rejected).await.map_err(SyncError::Local)?;
+        progress(Progress::Pushed { done: report.pushed, total: total.max(report.pushed) });
+    }
+    let mut cursor = replica.cursor().await.map_err(SyncError::Local)?;
+    loop {
+        let page = match transport.pull(client_id, &cursor, DEFAULT_PULL_LIMIT).await {
+            Err(TransportError::CursorReset) if !cursor.is_empty() => {
+                report.cursor_reset = true;
+                cursor.clear();
+                continue;
+            }
+            other => other.map_err(SyncError::Transport)?,
+        };
+        replica.apply_pull(&page.changes, &page.cursor).await.map_err(SyncError::Local)?;
+        report.pulled += page.changes.len();
+        progress(Progress::Pulled { done: report.pulled });
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Reads a push answer: everything up to `last_mutation_id` is done (applied, duplicate or
+/// rejected); the rejected ones are kept to show.
+pub fn outcome(sent: &[Mutation], resp: &PushResponse) -> (u64, Vec<Rejected>) {
+    let by_mid: HashMap<u64, &Mutation> = sent.iter().map(|m| (m.mid, m)).collect();
+    let rejected = resp
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Rejected && r.mid <= resp.last_mutation_id)
+        .filter_map(|r| {
+            by_mid.get(&r.mid).map(|m| Rejected {
+                mutation: (*m).clone(),
+                error: r.error.clone().unwrap_or_default(),
+                message: r.message.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    (resp.last_mutation_id, rejected)
+}
+
+/// What the outbox still holds for one record: those fields (and the deleted flag) keep their
+/// local value when a pull brings the record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pending {
+    pub fields: BTreeSet<String>,
+    pub deleted: Option<bool>,
+}
+
+pub fn pending(outbox: &[Mutation]) -> BTreeMap<(String, Uuid), Pending> {
+    let mut out: BTreeMap<(String, Uuid), Pending> = BTreeMap::new();
+    for m in outbox {
+        let p = out.entry((m.collection.clone(), m.id)).or_default();
+        match m.op {
+            Op::Upsert => p.fields.extend(m.fields.keys().cloned()),
+            Op::Delete => p.deleted = Some(true),
+            Op::Restore => p.deleted = Some(false),
+        }
+    }
+    out
+}
+
+/// The local record after a pull: the server's state, except the fields (and deleted flag) with
+/// pending local mutations, which keep their local value until pushed.
+pub fn merge_pulled(
+    local: Option<(&Map<String, Value>, bool)>,
+    change: &Change,
+    pending: Option<&Pending>,
+) -> (Map<String, Value>, bool) {
+    let mut fields = change.fields.clone();
+    let mut deleted = change.deleted;
+    if let (Some((local_fields, local_deleted)), Some(p)) = (local, pending) {
+        for name in &p.fields {
+            match local_fields.get(name) {
+                Some(v) => fields.insert(name.clone(), v.clone()),
+                None => fields.remove(name),
+            };
+        }
+        if p.deleted.is_some() {
+            deleted = local_deleted;
+        }
+    }
+    (fields, deleted)
+}
+
+/// The newest HLC in a batch of changes: the client's clock observes it (SYNC.md).
+pub fn newest_hlc(changes: &[Change]) -> Option<Hlc> {
+    changes.iter().flat_map(|c| c.field_hlcs.values()).filter_map(|h| h.parse::<Hlc>().ok()).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn m(mid: u64, id: u128, op: Op) -> Mutation {
+        Mutation {
+            mid,
+            collection: "patrols".into(),
+            id: Uuid::from_u128(id),
+            op,
+            hlc: String::new(),
+            fields: if op == Op::Upsert { json!({"area": mid}).as_object().unwrap().clone() } else { Map::new() },
+        }
+    }
+
+    #[test]
+    fn a_batch_never_separates_a_record_from_its_later_delete() {
+        let outbox = vec![m(1, 1, Op::Upsert), m(2, 2, Op::Upsert), m(3, 2, Op::Upsert), m(4, 2, Op::Delete)];
+        assert_eq!(batch_len(&outbox, 10), 4);
+        assert_eq!(batch_len(&outbox, 3), 1, "record 2 waits for the batch with its delete");
+        assert_eq!(batch_len(&outbox, 1), 1);
+        let only_two = vec![m(1, 2, Op::Upsert), m(2, 2, Op::Delete)];
+        assert_eq!(batch_len(&only_two, 1), 1, "no way to keep them together: progress first");
+    }
+
+    #[test]
+    fn pulled_values_keep_pending_local_fields() {
+        let local = json!({"area": "mine", "team": ["A"]}).as_object().unwrap().clone();
+        let change = Change {
+            collection: "patrols".into(),
+            id: Uuid::nil(),
+            fields: json!({"area": "theirs", "team": ["B"], "kind": "night_patrol"}).as_object().unwrap().clone(),
+            field_hlcs: BTreeMap::new(),
+            deleted: true,
+            version: 3,
+        };
+        let p = pending(&[m(1, 0, Op::Upsert)]);
+        let mut mine = p[&("patrols".to_string(), Uuid::nil())].clone();
+        mine.fields = ["area".to_string()].into();
+        let (f, deleted) = merge_pulled(Some((&local, false)), &change, Some(&mine));
+        assert_eq!(f, json!({"area": "mine", "team": ["B"], "kind": "night_patrol"}).as_object().unwrap().clone());
+        assert!(deleted, "no pending delete or restore: the server's flag");
+        mine.deleted = Some(false);
+        assert!(!merge_pulled(Some((&local, false)), &change, Some(&mine)).1);
+        assert_eq!(merge_pulled(None, &change, None).0, change.fields);
+    }
+
+    #[test]
+    fn an_answer_acknowledges_through_its_last_mutation_id() {
+        let sent = vec![m(1, 1, Op::Upsert), m(2, 1, Op::Upsert), m(3, 1, Op::Upsert)];
+        let resp: PushResponse = serde_json::from_value(json!({"last_mutation_id": 2, "results": [
+            {"mid": 1, "status": "duplicate"}, {"mid": 2, "status": "rejected", "error": "invalid", "message": "area"}]}))
+        .unwrap();
+        let (through, rejected) = outcome(&sent, &resp);
+        assert_eq!(through, 2);
+        assert_eq!(rejected.len(), 1);
+        assert_eq!((rejected[0].mutation.mid, rejected[0].error.as_str()), (2, "invalid"));
+    }
+
+    proptest! {
+        #[test]
+        fn batches_cover_the_outbox_in_order(ops in proptest::collection::vec((0u128..6, 0u8..3), 1..60), max in 1usize..20) {
+            let outbox: Vec<Mutation> = ops.iter().enumerate().map(|(i, (id, op))| {
+                m(i as u64 + 1, *id, [Op::Upsert, Op::Delete, Op::Restore][*op as usize])
+            }).collect();
+            let mut start = 0;
+            while start < outbox.len() {
+                let n = batch_len(&outbox[start..], max);
+                prop_assert!(n >= 1 && n <= max);
+                // A record whose delete comes after the cut is not in the batch, unless no
+                // clean cut existed within the limit.
+                let splits = |k: usize| {
+                    let (b, a) = outbox[start..].split_at(k);
+                    b.iter().any(|b| a.iter().any(|a| a.op == Op::Delete && a.id == b.id))
+                };
+                let clean_exists = (1..=max.min(outbox.len() - start)).any(|k| !splits(k));
+                prop_assert!(!splits(n) || !clean_exists);
+                start += n;
+            }
+            prop_assert_eq!(start, outbox.len());
+        }
+    }
+}
