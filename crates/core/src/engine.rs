@@ -105,6 +105,31 @@ pub fn batch_len(outbox: &[Mutation], max: usize) -> usize {
     best.unwrap_or(limit)
 }
 
+/// The first `n` mutations of the outbox as they are pushed: a record whose last pending
+/// operation is a delete travels deleted — its upserts become deletes carrying the same fields
+/// (SYNC.md extension) — so a record created and deleted offline is never alive on the server,
+/// however the outbox is cut into pushes. The final state is the same as in the original order.
+pub fn deletes_first(outbox: &[Mutation], n: usize) -> Vec<Mutation> {
+    let mut last_flag: HashMap<(&str, Uuid), Op> = HashMap::new();
+    for m in outbox {
+        if m.op != Op::Upsert {
+            last_flag.insert((m.collection.as_str(), m.id), m.op);
+        }
+    }
+    outbox[..n]
+        .iter()
+        .map(|m| {
+            let ends_deleted = last_flag.get(&(m.collection.as_str(), m.id)) == Some(&Op::Delete);
+            let later_restore = outbox.iter().any(|o| o.mid > m.mid && o.id == m.id && o.op == Op::Restore);
+            if m.op == Op::Upsert && ends_deleted && !later_restore {
+                Mutation { op: Op::Delete, ..m.clone() }
+            } else {
+                m.clone()
+            }
+        })
+        .collect()
+}
+
 /// One sync: push everything pending (in batches), then pull until the server has no more.
 pub async fn sync_once<T: Transport, R: Replica>(
     transport: &T,
@@ -120,7 +145,7 @@ pub async fn sync_once<T: Transport, R: Replica>(
             break;
         }
         let n = batch_len(&outbox, MAX_PUSH_MUTATIONS);
-        let batch = outbox[..n].to_vec();
+        let batch = deletes_first(&outbox, n);
         let req = PushRequest { client_id, schema_version: SCHEMA_VERSION, mutations: batch };
         let resp = transport.push(&req).await.map_err(SyncError::Transport)?;
         let (through, rejected) = outcome(&req.mutations, &resp);
@@ -284,6 +309,23 @@ mod tests {
         assert_eq!(through, 2);
         assert_eq!(rejected.len(), 1);
         assert_eq!((rejected[0].mutation.mid, rejected[0].error.as_str()), (2, "invalid"));
+    }
+
+    #[test]
+    fn a_record_that_ends_deleted_travels_deleted() {
+        let outbox = vec![
+            m(1, 1, Op::Upsert),
+            m(2, 2, Op::Upsert),
+            m(3, 1, Op::Delete),
+            m(4, 2, Op::Delete),
+            m(5, 2, Op::Restore),
+            m(6, 2, Op::Upsert),
+        ];
+        let b = deletes_first(&outbox, 6);
+        let ops: Vec<Op> = b.iter().map(|m| m.op).collect();
+        assert_eq!(ops, vec![Op::Delete, Op::Upsert, Op::Delete, Op::Delete, Op::Restore, Op::Upsert]);
+        assert_eq!(b[0].fields, outbox[0].fields, "the fields travel with the delete");
+        assert_eq!(deletes_first(&outbox, 1)[0].op, Op::Delete, "also when the delete is in a later push");
     }
 
     proptest! {

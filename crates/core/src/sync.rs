@@ -231,12 +231,18 @@ impl RecordState {
                 changed
             }
             Op::Delete | Op::Restore => {
+                // A delete may carry the record's fields (a record created and deleted before
+                // it was ever pushed arrives already deleted): they merge like an upsert's.
+                let mut changed = false;
+                if op == Op::Delete && !fields.is_empty() {
+                    changed = self.apply(Op::Upsert, fields, hlc);
+                }
                 if hlc > self.deleted_hlc.as_str() {
                     self.deleted = op == Op::Delete;
                     self.deleted_hlc = hlc.to_owned();
                     true
                 } else {
-                    false
+                    changed
                 }
             }
         }
@@ -260,6 +266,10 @@ pub fn admit(role: Role, m: &Mutation, current: Option<&RecordState>) -> Result<
             candidate.extend(m.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
             let known = (c.check)(m.id, &candidate)?;
             Ok(m.fields.iter().filter(|(k, _)| known.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
+        Op::Delete if !m.fields.is_empty() => {
+            let upsert = Mutation { op: Op::Upsert, ..m.clone() };
+            admit(role, &upsert, current)
         }
         Op::Delete | Op::Restore if current.is_none() => {
             Err(Rejection::new("not_found", "delete or restore of a record the server does not have"))
@@ -383,6 +393,23 @@ mod tests {
         let del = Mutation { op: Op::Delete, fields: Map::new(), ..edit };
         assert_eq!(admit(Role::Streetworker, &del, None).unwrap_err().code, "not_found");
         assert!(admit(Role::Streetworker, &del, Some(&stored)).is_ok());
+    }
+
+    #[test]
+    fn a_delete_may_carry_the_fields_of_a_record_never_pushed() {
+        let id = Uuid::from_u128(9);
+        let del = Mutation { op: Op::Delete, ..upsert(id, contact_fields()) };
+        let fields = admit(Role::Streetworker, &del, None).unwrap();
+        let mut s = RecordState::default();
+        assert!(s.apply(Op::Delete, &fields, &del.hlc));
+        assert!(s.deleted);
+        assert_eq!(s.fields, contact_fields());
+        let mut bad = contact_fields();
+        bad.insert("headcount".into(), json!(0));
+        assert_eq!(
+            admit(Role::Streetworker, &Mutation { op: Op::Delete, ..upsert(id, bad) }, None).unwrap_err().code,
+            "invalid"
+        );
     }
 
     #[test]

@@ -34,10 +34,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    println!("Latarnia is running at http://{addr}/  (database: {})", db.describe());
     if let Some((login, password)) = first {
         println!("First start: sign in as {login:?} with the password {password:?} (shown only this once).");
     }
+    println!("Latarnia is running at http://{addr}/  (database: {})", db.describe());
     serve(listener, app(AppState::new(db, shell))).await?;
     Ok(())
 }
