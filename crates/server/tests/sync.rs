@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
@@ -64,7 +63,7 @@ async fn sync_until_done<T: Transport>(phone: &Phone, t: &T) {
     panic!("sync never succeeded");
 }
 
-fn alive(state: &BTreeMap<(String, Uuid), (Map<String, Value>, bool)>) -> usize {
+fn alive(state: &Records) -> usize {
     state.values().filter(|(_, d)| !d).count()
 }
 
@@ -170,12 +169,11 @@ async fn a_rejected_mutation_never_blocks_later_ones_and_is_kept_to_show() {
     }
     let report = phone.sync(&http).await.unwrap();
     assert_eq!((report.pushed, report.rejected), (4, 1));
-    let s = phone.state.borrow();
+    let s = phone.state.borrow().clone();
     assert!(s.outbox.is_empty());
     assert_eq!(s.rejected.len(), 1);
     assert_eq!((s.rejected[0].mutation.id, s.rejected[0].error.as_str()), (bad, "invalid"));
     assert!(s.rejected[0].message.contains("boat trip"), "{}", s.rejected[0].message);
-    drop(s);
     let server = server_state(&w.admin).await;
     assert_eq!(server.keys().map(|k| k.1).collect::<Vec<_>>().len(), 3);
     assert!(good.iter().all(|id| server.contains_key(&("patrols".to_string(), *id))));

@@ -291,7 +291,7 @@ impl Http {
             200 => r.json().await.map_err(|_| TransportError::Offline),
             401 => Err(TransportError::Unauthorized),
             409 => Err(TransportError::CursorReset),
-            502 | 503 | 504 => Err(TransportError::Unavailable(r.status().to_string())),
+            502..=504 => Err(TransportError::Unavailable(r.status().to_string())),
             s => Err(TransportError::Refused(s, r.text().await.unwrap_or_default())),
         }
     }
@@ -312,10 +312,13 @@ impl Transport for Http {
     }
 }
 
+/// Records by collection and id: fields and the deleted flag.
+pub type Records = BTreeMap<(String, Uuid), (Map<String, Value>, bool)>;
+
 /// A phone's store in memory, with the same duties as the app's IndexedDB store.
 #[derive(Clone, Default, Debug, PartialEq)]
 pub struct PhoneState {
-    pub records: BTreeMap<(String, Uuid), (Map<String, Value>, bool)>,
+    pub records: Records,
     pub outbox: Vec<Mutation>,
     pub last_mid: u64,
     pub cursor: String,
@@ -405,13 +408,10 @@ impl Replica for Phone {
 }
 
 /// The server's whole state as one user reads it: a full pull from an empty cursor.
-pub async fn server_state(http: &Http) -> BTreeMap<(String, Uuid), (Map<String, Value>, bool)> {
+pub async fn server_state(http: &Http) -> Records {
     let phone = Phone::new();
-    loop {
-        match phone.sync(http).await {
-            Ok(_) => break,
-            Err(e) => panic!("reading the server: {e:?}"),
-        }
+    if let Err(e) = phone.sync(http).await {
+        panic!("reading the server: {e:?}");
     }
     phone.state.into_inner().records
 }
