@@ -1,5 +1,7 @@
 //! The storage contract on SQLite (and on PostgreSQL when `LATARNIA_TEST_POSTGRES` names one).
 
+mod common;
+
 use latarnia_server::store::{self, contract, sqlite::SqliteStore};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -30,4 +32,23 @@ async fn database_urls() {
     let s = SqliteStore::open(tmp.path(), &format!("sqlite://{}", file.display())).unwrap();
     assert_eq!(s.path(), file);
     assert!(file.is_file());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_passes_the_contract() {
+    let Some(url) = common::pg_fresh_db().await else { return };
+    let db = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap();
+    assert!(db.describe().starts_with("PostgreSQL latarnia_t_"), "{}", db.describe());
+    contract::run_all(db).await;
+    // A second start on the same database applies no migration twice and keeps the epoch.
+    let epoch = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap().epoch().await.unwrap();
+    let again = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap();
+    assert_eq!(again.epoch().await.unwrap(), epoch);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_postgres_is_a_clear_error() {
+    let err =
+        store::open(std::path::Path::new("/nonexistent"), "postgres://nobody:x@127.0.0.1:1/none").await.err().unwrap();
+    assert!(err.to_string().contains("cannot reach PostgreSQL"), "{err}");
 }

@@ -3,6 +3,23 @@
 
 mod common;
 
+/// Each test runs on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
 use std::time::Duration;
 
 use common::*;
@@ -35,12 +52,14 @@ struct World {
 }
 
 impl World {
-    async fn new() -> World {
+    /// A server on a fresh database of `backend`; `None` when that backend is not available.
+    async fn new(backend: Backend) -> Option<World> {
+        let url = backend.fresh_url().await?;
         let tmp = tempfile::tempdir().unwrap();
-        let server = Server::start(tmp.path());
+        let server = Server::start_with(tmp.path(), &url, free_addr());
         let (login, password) = server.first_admin.clone().expect("first start prints the admin's password");
         let admin = Http::login(&server.url(), &login, &password).await;
-        World { _tmp: tmp, server, admin }
+        Some(World { _tmp: tmp, server, admin })
     }
 
     async fn worker(&self, login: &str) -> Http {
@@ -67,9 +86,8 @@ fn alive(state: &Records) -> usize {
     state.values().filter(|(_, d)| !d).count()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_replayed_push_whose_answer_was_lost_duplicates_nothing() {
-    let w = World::new().await;
+async fn a_replayed_push_whose_answer_was_lost_duplicates_nothing(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
     let http = w.worker("ala").await;
     let proxy = Proxy::start(w.server.url(), 1).await;
     let via = http.via(&proxy.url());
@@ -92,9 +110,8 @@ async fn a_replayed_push_whose_answer_was_lost_duplicates_nothing() {
     assert_eq!(proxy.tally()[1], 3);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_server_killed_before_or_after_commit_loses_nothing() {
-    let mut w = World::new().await;
+async fn the_server_killed_before_or_after_commit_loses_nothing(backend: Backend) {
+    let Some(mut w) = World::new(backend).await else { return };
     let http = w.worker("ala").await;
     let phone = Phone::new();
     let mut rng = Rng::new(7);
@@ -129,9 +146,8 @@ async fn the_server_killed_before_or_after_commit_loses_nothing() {
     assert_eq!(server, phone.state.borrow().records);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_phone_closed_right_after_applying_a_batch_re_pulls_the_same_state() {
-    let w = World::new().await;
+async fn a_phone_closed_right_after_applying_a_batch_re_pulls_the_same_state(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
     let a = w.worker("ala").await;
     let b = w.worker("ola").await;
     let writer = Phone::new();
@@ -154,9 +170,8 @@ async fn a_phone_closed_right_after_applying_a_batch_re_pulls_the_same_state() {
     assert_eq!(reopened.state.borrow().records, writer.state.borrow().records);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_rejected_mutation_never_blocks_later_ones_and_is_kept_to_show() {
-    let w = World::new().await;
+async fn a_rejected_mutation_never_blocks_later_ones_and_is_kept_to_show(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
     let http = w.worker("ala").await;
     let phone = Phone::new();
     let bad = Uuid::new_v4();
@@ -198,9 +213,8 @@ impl Transport for EditDuringPush<'_> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn edits_made_while_a_sync_is_in_flight_are_pushed_next() {
-    let w = World::new().await;
+async fn edits_made_while_a_sync_is_in_flight_are_pushed_next(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
     let http = w.worker("ala").await;
     let phone = Phone::new();
     phone.edit("patrols", Uuid::new_v4(), Op::Upsert, patrol("before"));
@@ -234,9 +248,8 @@ impl Transport for Watched<'_> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_record_deleted_before_it_was_ever_synced_never_reaches_the_server_alive() {
-    let w = World::new().await;
+async fn a_record_deleted_before_it_was_ever_synced_never_reaches_the_server_alive(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
     let http = w.worker("ala").await;
     let phone = Phone::new();
     let doomed = Uuid::new_v4();
@@ -255,11 +268,10 @@ async fn a_record_deleted_before_it_was_ever_synced_never_reaches_the_server_ali
 /// Several phones, random edits of their own and each other's records, random disconnects,
 /// lost answers, duplicated and delayed requests and one server kill: every phone ends equal to
 /// the server, with no record lost or duplicated.
-#[tokio::test(flavor = "multi_thread")]
-async fn seeded_simulation_every_replica_equals_the_server() {
+async fn seeded_simulation_every_replica_equals_the_server(backend: Backend) {
     let seed: u64 = std::env::var("LATARNIA_SIM_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261123);
     println!("simulation seed {seed} (LATARNIA_SIM_SEED={seed} repeats it)");
-    let mut w = World::new().await;
+    let Some(mut w) = World::new(backend).await else { return };
     let mut rng = Rng::new(seed);
     let proxy = Proxy::start(w.server.url(), seed).await;
     proxy.set(Faults { drop_request: 0.1, drop_answer: 0.1, duplicate: 0.1, max_delay_ms: 5 });
@@ -328,3 +340,13 @@ async fn seeded_simulation_every_replica_equals_the_server() {
         assert_eq!(s.records, server, "a phone differs from the server (seed {seed})");
     }
 }
+
+on_both!(
+    a_replayed_push_whose_answer_was_lost_duplicates_nothing,
+    the_server_killed_before_or_after_commit_loses_nothing,
+    a_phone_closed_right_after_applying_a_batch_re_pulls_the_same_state,
+    a_rejected_mutation_never_blocks_later_ones_and_is_kept_to_show,
+    edits_made_while_a_sync_is_in_flight_are_pushed_next,
+    a_record_deleted_before_it_was_ever_synced_never_reaches_the_server_alive,
+    seeded_simulation_every_replica_equals_the_server,
+);

@@ -4,6 +4,7 @@
 //! transaction per push.
 
 pub mod contract;
+pub mod pg;
 pub mod sqlite;
 
 use std::path::Path;
@@ -152,6 +153,8 @@ pub async fn open(data_dir: &Path, database_url: &str) -> StoreResult<Db> {
             .await
             .map_err(|e| StoreError::Failed(e.to_string()))??;
         Ok(Arc::new(s))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(pg::PgStore::open(database_url).await?))
     } else {
         Err(StoreError::Failed(format!(
             "unsupported DATABASE_URL {database_url:?}: use an empty value, sqlite:///path or postgres://…"

@@ -415,3 +415,46 @@ pub async fn server_state(http: &Http) -> Records {
     }
     phone.state.into_inner().records
 }
+
+/// The PostgreSQL server the tests may use: `LATARNIA_TEST_POSTGRES` (a URL whose role may
+/// create databases). `cargo xtask test` installs, starts and names one. Without it a
+/// PostgreSQL test fails under CI and is skipped, saying so, elsewhere.
+pub fn pg_base() -> Option<String> {
+    match std::env::var("LATARNIA_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok() => panic!("LATARNIA_TEST_POSTGRES is not set (cargo xtask test sets it)"),
+        _ => {
+            eprintln!("skipped: no LATARNIA_TEST_POSTGRES (cargo xtask test provides one)");
+            None
+        }
+    }
+}
+
+/// A new, empty database on the test PostgreSQL; its URL.
+pub async fn pg_fresh_db() -> Option<String> {
+    let base = pg_base()?;
+    let (client, conn) =
+        tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to the test PostgreSQL");
+    tokio::spawn(conn);
+    let name = format!("latarnia_t_{}", Uuid::new_v4().simple());
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let (head, _) = base.rsplit_once('/').expect("a URL with a database name");
+    Some(format!("{head}/{name}"))
+}
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The `--database-url` for a fresh database, or `None` when this backend is not available.
+    pub async fn fresh_url(self) -> Option<String> {
+        match self {
+            Backend::Sqlite => Some(String::new()),
+            Backend::Postgres => pg_fresh_db().await,
+        }
+    }
+}

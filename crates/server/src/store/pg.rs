@@ -1,0 +1,441 @@
+//! PostgreSQL, for a city or a country that outgrew one machine; several server instances may
+//! share one database. Pushes of one organisation are serialised by a row lock on the
+//! organisation (taken first), which also hands out `version`s: a transaction takes its numbers
+//! only after the previous holder committed, so versions grow in commit order and a pull (one
+//! REPEATABLE READ snapshot) never skips a change that commits later with a smaller number.
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use latarnia_core::sync::{readable, Change, PushRequest, PushResponse, RecordState, Role, User};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, NoTls, Row};
+use uuid::Uuid;
+
+use super::sqlite::{op_str, status_str};
+use super::{decide, duplicate, Account, AuditEntry, Org, PullPage, Storage, StoreError, StoreResult};
+
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    "CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, version BIGINT NOT NULL DEFAULT 0);
+     CREATE TABLE users (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id),
+        login TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, role TEXT NOT NULL,
+        password_hash TEXT NOT NULL, disabled BOOLEAN NOT NULL DEFAULT false);
+     CREATE TABLE tokens (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+        device TEXT NOT NULL, expires_ms BIGINT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT false);
+     CREATE INDEX tokens_user ON tokens(user_id);
+     CREATE TABLE clients (client_id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+        last_mid BIGINT NOT NULL DEFAULT 0);
+     CREATE TABLE records (org_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
+        fields TEXT NOT NULL, field_hlcs TEXT NOT NULL, deleted BOOLEAN NOT NULL,
+        deleted_hlc TEXT NOT NULL, version BIGINT NOT NULL,
+        PRIMARY KEY (org_id, collection, id));
+     CREATE INDEX records_version ON records(org_id, version);
+     CREATE TABLE mutation_log (seq BIGSERIAL PRIMARY KEY, org_id TEXT NOT NULL,
+        at_ms BIGINT NOT NULL, user_id TEXT NOT NULL, client_id TEXT NOT NULL, mid BIGINT NOT NULL,
+        collection TEXT NOT NULL, record_id TEXT NOT NULL, op TEXT NOT NULL, hlc TEXT NOT NULL,
+        fields TEXT NOT NULL, status TEXT NOT NULL, error TEXT);
+     CREATE INDEX mutation_log_record ON mutation_log(org_id, collection, record_id);",
+];
+
+/// Any number: two instances starting at once take turns migrating.
+const MIGRATION_LOCK: i64 = 0x4c61_7461_726e_6961;
+
+pub struct PgStore {
+    pool: Pool,
+    describe: String,
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.code() {
+            Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict,
+            Some(c)
+                if *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::ADMIN_SHUTDOWN
+                    || *c == SqlState::TOO_MANY_CONNECTIONS =>
+            {
+                StoreError::Busy(e.to_string())
+            }
+            None if e.is_closed() => StoreError::Busy(e.to_string()),
+            _ => StoreError::Failed(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Busy(e.to_string())
+    }
+}
+
+fn uuid(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Failed(format!("stored id: {e}")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Failed(format!("stored json: {e}")))
+}
+
+const ACCOUNT: &str = "SELECT id, login, display_name, role, org_id, password_hash, disabled FROM users";
+
+fn account_row(r: &Row) -> StoreResult<Account> {
+    let role: String = r.get(3);
+    Ok(Account {
+        user: User {
+            id: uuid(r.get(0))?,
+            login: r.get(1),
+            display_name: r.get(2),
+            role: Role::parse(&role).ok_or_else(|| StoreError::Failed(format!("stored role {role:?}")))?,
+            org_id: uuid(r.get(4))?,
+        },
+        password_hash: r.get(5),
+        disabled: r.get(6),
+    })
+}
+
+impl PgStore {
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Failed(format!("DATABASE_URL is not a PostgreSQL URL: {e}")))?;
+        let describe = format!(
+            "PostgreSQL {} on {}",
+            config.get_dbname().unwrap_or("(default)"),
+            config
+                .get_hosts()
+                .iter()
+                .map(|h| match h {
+                    tokio_postgres::config::Host::Tcp(s) => s.clone(),
+                    #[cfg(unix)]
+                    tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(16).build().map_err(|e| StoreError::Failed(e.to_string()))?;
+        let store = PgStore { pool, describe };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut c = self.pool.get().await.map_err(|e| StoreError::Failed(format!("cannot reach PostgreSQL: {e}")))?;
+        let tx = c.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)").await?;
+        let done: Option<i32> = tx.query_opt("SELECT version FROM schema_version", &[]).await?.map(|r| r.get(0));
+        if done.is_none() {
+            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[]).await?;
+        }
+        let done = done.unwrap_or(0) as usize;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+            tx.batch_execute(sql).await?;
+            tx.execute("UPDATE schema_version SET version = $1", &[&((i + 1) as i32)]).await?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('epoch', $1) ON CONFLICT (key) DO NOTHING",
+            &[&Uuid::new_v4().to_string()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Storage for PgStore {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    async fn epoch(&self) -> StoreResult<String> {
+        let c = self.pool.get().await?;
+        Ok(c.query_one("SELECT value FROM meta WHERE key = 'epoch'", &[]).await?.get(0))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.pool.get().await?.query_one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    async fn org_add(&self, name: &str) -> StoreResult<Org> {
+        let org = Org { id: Uuid::new_v4(), name: name.to_owned() };
+        self.pool
+            .get()
+            .await?
+            .execute("INSERT INTO orgs (id, name) VALUES ($1, $2)", &[&org.id.to_string(), &org.name])
+            .await?;
+        Ok(org)
+    }
+
+    async fn org_by_name(&self, name: &str) -> StoreResult<Option<Org>> {
+        let row = self.pool.get().await?.query_opt("SELECT id, name FROM orgs WHERE name = $1", &[&name]).await?;
+        row.map(|r| Ok(Org { id: uuid(r.get(0))?, name: r.get(1) })).transpose()
+    }
+
+    async fn user_count(&self) -> StoreResult<u64> {
+        let n: i64 = self.pool.get().await?.query_one("SELECT count(*) FROM users", &[]).await?.get(0);
+        Ok(n as u64)
+    }
+
+    async fn user_add(&self, u: &User, password_hash: &str) -> StoreResult<()> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO users (id, org_id, login, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&u.id.to_string(), &u.org_id.to_string(), &u.login, &u.display_name, &u.role.as_str(), &password_hash],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn user_list(&self, org: Option<Uuid>) -> StoreResult<Vec<Account>> {
+        let org = org.map(|o| o.to_string());
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(&format!("{ACCOUNT} WHERE $1::TEXT IS NULL OR org_id = $1 ORDER BY login"), &[&org])
+            .await?;
+        rows.iter().map(account_row).collect()
+    }
+
+    async fn account(&self, login: &str) -> StoreResult<Option<Account>> {
+        let row = self.pool.get().await?.query_opt(&format!("{ACCOUNT} WHERE login = $1"), &[&login]).await?;
+        row.as_ref().map(account_row).transpose()
+    }
+
+    async fn user_disable(&self, login: &str) -> StoreResult<bool> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let n = tx.execute("UPDATE users SET disabled = true WHERE login = $1", &[&login]).await?;
+        tx.execute(
+            "UPDATE tokens SET revoked = true WHERE user_id IN (SELECT id FROM users WHERE login = $1)",
+            &[&login],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn token_add(&self, token_hash: &str, user: Uuid, device: &str, expires_ms: i64) -> StoreResult<()> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO tokens (hash, user_id, device, expires_ms) VALUES ($1, $2, $3, $4)",
+                &[&token_hash, &user.to_string(), &device, &expires_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn token_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<User>> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "SELECT u.id, u.login, u.display_name, u.role, u.org_id, u.password_hash, u.disabled
+                 FROM tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.hash = $1 AND NOT t.revoked AND t.expires_ms > $2 AND NOT u.disabled",
+                &[&token_hash, &now_ms],
+            )
+            .await?;
+        Ok(row.as_ref().map(account_row).transpose()?.map(|a| a.user))
+    }
+
+    async fn token_revoke(&self, token_hash: &str) -> StoreResult<()> {
+        self.pool.get().await?.execute("UPDATE tokens SET revoked = true WHERE hash = $1", &[&token_hash]).await?;
+        Ok(())
+    }
+
+    async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64> {
+        Ok(self
+            .pool
+            .get()
+            .await?
+            .execute(
+                "UPDATE tokens SET revoked = true WHERE NOT revoked AND user_id IN (SELECT id FROM users WHERE login = $1)",
+                &[&login],
+            )
+            .await?)
+    }
+
+    async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let org = user.org_id.to_string();
+        // The organisation's row lock first: one push per organisation at a time, in every
+        // instance; it is held until the commit.
+        tx.query_one("SELECT version FROM orgs WHERE id = $1 FOR UPDATE", &[&org]).await?;
+        let client = req.client_id.to_string();
+        let uid = user.id.to_string();
+        tx.execute("INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&client, &uid])
+            .await?;
+        let row =
+            tx.query_one("SELECT user_id, last_mid FROM clients WHERE client_id = $1 FOR UPDATE", &[&client]).await?;
+        if row.get::<_, String>(0) != uid {
+            return Err(StoreError::Forbidden("client_id"));
+        }
+        let mut last = row.get::<_, i64>(1) as u64;
+        let mut results = Vec::with_capacity(req.mutations.len());
+        for m in &req.mutations {
+            if m.mid <= last {
+                results.push(duplicate(m.mid));
+                continue;
+            }
+            if m.mid != last + 1 {
+                break;
+            }
+            let id = m.id.to_string();
+            let current = tx
+                .query_opt(
+                    "SELECT fields, field_hlcs, deleted, deleted_hlc FROM records
+                     WHERE org_id = $1 AND collection = $2 AND id = $3",
+                    &[&org, &m.collection, &id],
+                )
+                .await?
+                .map(|r| -> StoreResult<RecordState> {
+                    Ok(RecordState {
+                        fields: json(r.get(0))?,
+                        field_hlcs: json(r.get(1))?,
+                        deleted: r.get(2),
+                        deleted_hlc: r.get(3),
+                    })
+                })
+                .transpose()?;
+            let d = decide(user.role, m, current.as_ref(), now_ms);
+            if let Some(s) = &d.new_state {
+                let version: i64 = tx
+                    .query_one("UPDATE orgs SET version = version + 1 WHERE id = $1 RETURNING version", &[&org])
+                    .await?
+                    .get(0);
+                tx.execute(
+                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
+                       field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
+                       deleted_hlc = excluded.deleted_hlc, version = excluded.version",
+                    &[
+                        &org,
+                        &m.collection,
+                        &id,
+                        &serde_json::Value::Object(s.fields.clone()).to_string(),
+                        &serde_json::to_string(&s.field_hlcs).unwrap_or_default(),
+                        &s.deleted,
+                        &s.deleted_hlc,
+                        &version,
+                    ],
+                )
+                .await?;
+            }
+            tx.execute(
+                "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+                   fields, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    &org,
+                    &now_ms,
+                    &uid,
+                    &client,
+                    &(m.mid as i64),
+                    &m.collection,
+                    &id,
+                    &op_str(m.op),
+                    &m.hlc,
+                    &serde_json::to_string(&d.fields).unwrap_or_default(),
+                    &status_str(&d.result),
+                    &d.result.error,
+                ],
+            )
+            .await?;
+            last = m.mid;
+            results.push(d.result);
+        }
+        tx.execute("UPDATE clients SET last_mid = $1 WHERE client_id = $2", &[&(last as i64), &client]).await?;
+        // PostgreSQL's default synchronous_commit: the commit is on disk when this returns.
+        tx.commit().await?;
+        Ok(PushResponse { last_mutation_id: last, results })
+    }
+
+    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
+        let mut c = self.pool.get().await?;
+        let tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
+        let org = user.org_id.to_string();
+        let last_mutation_id: i64 = tx
+            .query_opt(
+                "SELECT last_mid FROM clients WHERE client_id = $1 AND user_id = $2",
+                &[&client_id.to_string(), &user.id.to_string()],
+            )
+            .await?
+            .map_or(0, |r| r.get(0));
+        let org_version: i64 = tx.query_one("SELECT version FROM orgs WHERE id = $1", &[&org]).await?.get(0);
+        if after > org_version as u64 {
+            return Err(StoreError::CursorReset);
+        }
+        let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
+        let rows = tx
+            .query(
+                "SELECT collection, id, fields, field_hlcs, deleted, version FROM records
+                 WHERE org_id = $1 AND version > $2 AND collection = ANY($3) ORDER BY version LIMIT $4",
+                &[&org, &(after as i64), &collections, &(limit as i64 + 1)],
+            )
+            .await?;
+        tx.commit().await?;
+        let mut changes = rows
+            .iter()
+            .map(|r| {
+                Ok(Change {
+                    collection: r.get(0),
+                    id: uuid(r.get(1))?,
+                    fields: json(r.get(2))?,
+                    field_hlcs: json(r.get(3))?,
+                    deleted: r.get(4),
+                    version: r.get::<_, i64>(5) as u64,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let has_more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        let last_version = changes.last().map_or(after, |c| c.version);
+        Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64 })
+    }
+
+    async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT seq, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status, error
+                 FROM mutation_log WHERE org_id = $1 AND collection = $2 AND record_id = $3 ORDER BY seq",
+                &[&org.to_string(), &collection, &id.to_string()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: r.get(0),
+                    at_ms: r.get(1),
+                    user_id: uuid(r.get(2))?,
+                    client_id: uuid(r.get(3))?,
+                    mid: r.get::<_, i64>(4) as u64,
+                    collection: r.get(5),
+                    record_id: uuid(r.get(6))?,
+                    op: r.get(7),
+                    hlc: r.get(8),
+                    fields: json(r.get(9))?,
+                    status: r.get(10),
+                    error: r.get(11),
+                })
+            })
+            .collect()
+    }
+
+    async fn renew_epoch(&self) -> StoreResult<String> {
+        let epoch = Uuid::new_v4().to_string();
+        self.pool.get().await?.execute("UPDATE meta SET value = $1 WHERE key = 'epoch'", &[&epoch]).await?;
+        Ok(epoch)
+    }
+}
