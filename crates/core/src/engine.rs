@@ -54,6 +54,9 @@ pub trait Replica {
     async fn cursor(&self) -> Result<String, Self::Error>;
     /// Applies pulled changes and stores `cursor`, atomically.
     async fn apply_pull(&self, changes: &[Change], cursor: &str) -> Result<(), Self::Error>;
+    /// The server lost changes (restored from a backup): replace the outbox with everything
+    /// this phone holds ([`resend_plan`]), numbered after the server's `after_mid`.
+    async fn resend_all(&self, after_mid: u64) -> Result<(), Self::Error>;
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +72,8 @@ pub struct SyncReport {
     pub rejected: usize,
     pub pulled: usize,
     pub cursor_reset: bool,
+    /// Everything held was sent again: the server had lost changes.
+    pub resent: bool,
 }
 
 /// How far a sync is, for a progress bar.
@@ -131,6 +136,8 @@ pub fn deletes_first(outbox: &[Mutation], n: usize) -> Vec<Mutation> {
 }
 
 /// One sync: push everything pending (in batches), then pull until the server has no more.
+/// A server restored from a backup is noticed (a gap in the client's mutations, or a cursor
+/// reset) and gets everything this phone holds again, so nothing is lost.
 pub async fn sync_once<T: Transport, R: Replica>(
     transport: &T,
     replica: &R,
@@ -138,37 +145,75 @@ pub async fn sync_once<T: Transport, R: Replica>(
 ) -> Result<SyncReport, SyncError<R::Error>> {
     let client_id = replica.client_id().await.map_err(SyncError::Local)?;
     let mut report = SyncReport::default();
+    loop {
+        if let Some(server_last) = push_all(transport, replica, client_id, &mut report, &mut progress).await? {
+            if report.resent {
+                return Err(SyncError::Transport(TransportError::Refused(
+                    409,
+                    "the server keeps losing changes".into(),
+                )));
+            }
+            replica.resend_all(server_last).await.map_err(SyncError::Local)?;
+            report.resent = true;
+            continue;
+        }
+        if pull_all(transport, replica, client_id, &mut report, &mut progress).await? {
+            return Ok(report);
+        }
+        // The server was restored: forget the cursor, and before pulling anything (which
+        // would lay the server's older state over ours) send everything we hold again.
+        report.cursor_reset = true;
+        replica.apply_pull(&[], "").await.map_err(SyncError::Local)?;
+        if !report.resent {
+            let probe = transport.pull(client_id, "", 1).await.map_err(SyncError::Transport)?;
+            replica.resend_all(probe.last_mutation_id).await.map_err(SyncError::Local)?;
+            report.resent = true;
+        }
+    }
+}
+
+/// Pushes the outbox; `Some(server's last mid)` when the server is missing earlier mutations.
+async fn push_all<T: Transport, R: Replica>(
+    transport: &T,
+    replica: &R,
+    client_id: Uuid,
+    report: &mut SyncReport,
+    progress: &mut impl FnMut(Progress),
+) -> Result<Option<u64>, SyncError<R::Error>> {
     let total = replica.outbox().await.map_err(SyncError::Local)?.len();
     loop {
         let outbox = replica.outbox().await.map_err(SyncError::Local)?;
         if outbox.is_empty() {
-            break;
+            return Ok(None);
         }
         let n = batch_len(&outbox, MAX_PUSH_MUTATIONS);
         let batch = deletes_first(&outbox, n);
         let req = PushRequest { client_id, schema_version: SCHEMA_VERSION, mutations: batch };
         let resp = transport.push(&req).await.map_err(SyncError::Transport)?;
         let (through, rejected) = outcome(&req.mutations, &resp);
-        if through < req.mutations[0].mid {
-            // The server stopped at a gap before our first mutation: it lost what we sent.
-            return Err(SyncError::Transport(TransportError::Refused(
-                409,
-                "the server is missing earlier changes".into(),
-            )));
+        if through < req.mutations[0].mid.saturating_sub(1) {
+            return Ok(Some(through));
         }
         report.pushed += req.mutations.iter().filter(|m| m.mid <= through).count();
         report.rejected += rejected.len();
         replica.acknowledge(through, rejected).await.map_err(SyncError::Local)?;
         progress(Progress::Pushed { done: report.pushed, total: total.max(report.pushed) });
     }
+}
+
+/// Pulls until the server has no more: `true`, or `false` when the server refused the cursor
+/// (restored from a backup).
+async fn pull_all<T: Transport, R: Replica>(
+    transport: &T,
+    replica: &R,
+    client_id: Uuid,
+    report: &mut SyncReport,
+    progress: &mut impl FnMut(Progress),
+) -> Result<bool, SyncError<R::Error>> {
     let mut cursor = replica.cursor().await.map_err(SyncError::Local)?;
     loop {
         let page = match transport.pull(client_id, &cursor, DEFAULT_PULL_LIMIT).await {
-            Err(TransportError::CursorReset) if !cursor.is_empty() => {
-                report.cursor_reset = true;
-                cursor.clear();
-                continue;
-            }
+            Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(false),
             other => other.map_err(SyncError::Transport)?,
         };
         replica.apply_pull(&page.changes, &page.cursor).await.map_err(SyncError::Local)?;
@@ -176,10 +221,51 @@ pub async fn sync_once<T: Transport, R: Replica>(
         progress(Progress::Pulled { done: report.pulled });
         cursor = page.cursor;
         if !page.has_more {
-            break;
+            return Ok(true);
         }
     }
-    Ok(report)
+}
+
+/// A record as a phone holds it, with the HLC of each field and of its deleted flag.
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    pub collection: &'a str,
+    pub id: Uuid,
+    pub fields: &'a Map<String, Value>,
+    pub field_hlcs: &'a BTreeMap<String, String>,
+    pub deleted: bool,
+    pub deleted_hlc: &'a str,
+}
+
+/// Everything a phone holds as mutations numbered from `after_mid + 1`, carrying the original
+/// HLCs so that last-writer-wins decides on the server as it did before it lost them: per record
+/// one upsert of all fields at its oldest HLC (a whole, valid record), one upsert per newer HLC
+/// for the fields written then, and its delete or restore.
+pub fn resend_plan<'a>(held: impl IntoIterator<Item = Held<'a>>, after_mid: u64) -> Vec<Mutation> {
+    let mut out = Vec::new();
+    for h in held {
+        let mut by_hlc: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+        let newest = h.field_hlcs.values().max().map(String::as_str).unwrap_or("");
+        for (name, value) in h.fields {
+            let hlc = h.field_hlcs.get(name).map_or(newest, String::as_str);
+            by_hlc.entry(hlc).or_default().insert(name.clone(), value.clone());
+        }
+        let mut ops: Vec<(Op, String, Map<String, Value>)> = Vec::new();
+        if let Some((oldest, _)) = by_hlc.iter().next().filter(|(h, _)| !h.is_empty()) {
+            ops.push((Op::Upsert, (*oldest).to_owned(), h.fields.clone()));
+            for (hlc, fields) in by_hlc.iter().skip(1) {
+                ops.push((Op::Upsert, (*hlc).to_owned(), fields.clone()));
+            }
+        }
+        if !h.deleted_hlc.is_empty() {
+            ops.push((if h.deleted { Op::Delete } else { Op::Restore }, h.deleted_hlc.to_owned(), Map::new()));
+        }
+        for (op, hlc, fields) in ops {
+            let mid = after_mid + out.len() as u64 + 1;
+            out.push(Mutation { mid, collection: h.collection.to_owned(), id: h.id, op, hlc, fields });
+        }
+    }
+    out
 }
 
 /// Reads a push answer: everything up to `last_mutation_id` is done (applied, duplicate or
@@ -286,6 +372,7 @@ mod tests {
             fields: json!({"area": "theirs", "team": ["B"], "kind": "night_patrol"}).as_object().unwrap().clone(),
             field_hlcs: BTreeMap::new(),
             deleted: true,
+            deleted_hlc: String::new(),
             version: 3,
         };
         let p = pending(&[m(1, 0, Op::Upsert)]);
@@ -326,6 +413,31 @@ mod tests {
         assert_eq!(ops, vec![Op::Delete, Op::Upsert, Op::Delete, Op::Delete, Op::Restore, Op::Upsert]);
         assert_eq!(b[0].fields, outbox[0].fields, "the fields travel with the delete");
         assert_eq!(deletes_first(&outbox, 1)[0].op, Op::Delete, "also when the delete is in a later push");
+    }
+
+    #[test]
+    fn resending_keeps_each_field_s_hlc() {
+        let fields = json!({"area": "b", "kind": "night_patrol", "team": []}).as_object().unwrap().clone();
+        let hlcs: BTreeMap<String, String> =
+            [("area", "2"), ("kind", "1"), ("team", "1")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let held = Held {
+            collection: "patrols",
+            id: Uuid::nil(),
+            fields: &fields,
+            field_hlcs: &hlcs,
+            deleted: true,
+            deleted_hlc: "3",
+        };
+        let plan = resend_plan([held], 10);
+        let summary: Vec<(u64, Op, &str, usize)> =
+            plan.iter().map(|m| (m.mid, m.op, m.hlc.as_str(), m.fields.len())).collect();
+        assert_eq!(summary, vec![(11, Op::Upsert, "1", 3), (12, Op::Upsert, "2", 1), (13, Op::Delete, "3", 0)]);
+        // Replayed on an empty server, the plan gives back what the phone held.
+        let mut state = crate::sync::RecordState::default();
+        for m in &plan {
+            state.apply(m.op, &m.fields, &m.hlc);
+        }
+        assert_eq!((state.fields, state.field_hlcs, state.deleted), (fields, hlcs, true));
     }
 
     proptest! {

@@ -132,6 +132,9 @@ pub struct Change {
     pub fields: Map<String, Value>,
     pub field_hlcs: BTreeMap<String, String>,
     pub deleted: bool,
+    /// The HLC that decided `deleted` (an extension of SYNC.md; empty when never deleted).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub deleted_hlc: String,
     pub version: u64,
 }
 

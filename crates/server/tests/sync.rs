@@ -68,6 +68,72 @@ impl World {
     }
 }
 
+/// A copy of the database (taken with the server stopped, as a backup tool would).
+enum Backup {
+    Files(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl World {
+    fn backup(&mut self) -> Backup {
+        self.server.kill9();
+        let b = if self.server.database_url.is_empty() {
+            let dir = tempfile::tempdir().unwrap();
+            for e in std::fs::read_dir(&self.server.data_dir).unwrap() {
+                let e = e.unwrap();
+                std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+            }
+            Backup::Files(dir)
+        } else {
+            let name = format!("latarnia_backup_{}", Uuid::new_v4().simple());
+            let (head, db) = self.server.database_url.rsplit_once('/').unwrap();
+            pg_admin(&format!("{head}/postgres"), &format!("CREATE DATABASE {name} TEMPLATE {db}"));
+            Backup::Postgres(name)
+        };
+        self.server.restart();
+        b
+    }
+
+    fn restore(&mut self, b: Backup) {
+        self.server.kill9();
+        match b {
+            Backup::Files(dir) => {
+                for e in std::fs::read_dir(&self.server.data_dir).unwrap() {
+                    std::fs::remove_file(e.unwrap().path()).unwrap();
+                }
+                for e in std::fs::read_dir(dir.path()).unwrap() {
+                    let e = e.unwrap();
+                    std::fs::copy(e.path(), self.server.data_dir.join(e.file_name())).unwrap();
+                }
+            }
+            Backup::Postgres(name) => {
+                let (head, db) = self.server.database_url.rsplit_once('/').unwrap();
+                let admin = format!("{head}/postgres");
+                pg_admin(&admin, &format!("DROP DATABASE {db} WITH (FORCE)"));
+                pg_admin(&admin, &format!("CREATE DATABASE {db} TEMPLATE {name}"));
+            }
+        }
+        // The operator runs `latarnia-server restored` after a restore (docs/deploy).
+        self.server.admin(&["restored"], "");
+        self.server.restart();
+    }
+}
+
+fn pg_admin(url: &str, sql: &str) {
+    let url = url.to_owned();
+    let sql = sql.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            c.batch_execute(&sql).await.unwrap();
+        })
+    })
+    .join()
+    .unwrap();
+}
+
 /// Syncs until it succeeds (the network may keep failing for a while).
 async fn sync_until_done<T: Transport>(phone: &Phone, t: &T) {
     for _ in 0..200 {
@@ -341,7 +407,51 @@ async fn seeded_simulation_every_replica_equals_the_server(backend: Backend) {
     }
 }
 
+/// The database is restored from a backup taken before some pushes: phones notice (their
+/// cursor is ahead, their mutations have a gap) and send what the server lost again.
+async fn a_server_restored_from_a_backup_is_detected_and_nothing_is_lost(backend: Backend) {
+    let Some(mut w) = World::new(backend).await else { return };
+    let (a, b) = (w.worker("ala").await, w.worker("ola").await);
+    let (pa, pb) = (Phone::new(), Phone::new());
+    let first: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
+    for id in &first {
+        pa.edit("patrols", *id, Op::Upsert, patrol("before the backup"));
+    }
+    sync_until_done(&pa, &a).await;
+    sync_until_done(&pb, &b).await;
+    let backup = w.backup();
+    // After the backup: A adds and edits, B edits one of A's records and deletes another.
+    for _ in 0..5 {
+        pa.edit("contacts", Uuid::new_v4(), Op::Upsert, contact("after the backup"));
+    }
+    pa.edit("patrols", first[0], Op::Upsert, json!({"area": "A's edit"}).as_object().unwrap().clone());
+    sync_until_done(&pa, &a).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    sync_until_done(&pb, &b).await;
+    pb.edit("patrols", first[0], Op::Upsert, json!({"team": ["B"]}).as_object().unwrap().clone());
+    pb.edit("patrols", first[1], Op::Delete, Map::new());
+    sync_until_done(&pb, &b).await;
+    sync_until_done(&pa, &a).await;
+    let before = server_state(&w.admin).await;
+    assert_eq!(before.len(), 15);
+    w.restore(backup);
+    let lost = server_state(&w.admin).await;
+    assert_eq!(lost.len(), 10, "the restored server lost the later changes");
+    let report_b = pb.sync(&b).await.unwrap();
+    let report_a = pa.sync(&a).await.unwrap();
+    assert!(report_a.resent && report_b.resent, "{report_a:?} {report_b:?}");
+    sync_until_done(&pb, &b).await;
+    let after = server_state(&w.admin).await;
+    assert_eq!(after, before, "everything is back");
+    assert_eq!(after[&("patrols".to_string(), first[0])].0["area"], "A's edit");
+    assert_eq!(after[&("patrols".to_string(), first[0])].0["team"], json!(["B"]));
+    assert!(after[&("patrols".to_string(), first[1])].1);
+    assert_eq!(pa.state.borrow().records, after);
+    assert_eq!(pb.state.borrow().records, after);
+}
+
 on_both!(
+    a_server_restored_from_a_backup_is_detected_and_nothing_is_lost,
     a_replayed_push_whose_answer_was_lost_duplicates_nothing,
     the_server_killed_before_or_after_commit_loses_nothing,
     a_phone_closed_right_after_applying_a_batch_re_pulls_the_same_state,

@@ -377,7 +377,7 @@ impl Storage for PgStore {
         let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
         let rows = tx
             .query(
-                "SELECT collection, id, fields, field_hlcs, deleted, version FROM records
+                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc FROM records
                  WHERE org_id = $1 AND version > $2 AND collection = ANY($3) ORDER BY version LIMIT $4",
                 &[&org, &(after as i64), &collections, &(limit as i64 + 1)],
             )
@@ -393,6 +393,7 @@ impl Storage for PgStore {
                     field_hlcs: json(r.get(3))?,
                     deleted: r.get(4),
                     version: r.get::<_, i64>(5) as u64,
+                    deleted_hlc: r.get(6),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;

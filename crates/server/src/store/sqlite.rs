@@ -255,7 +255,7 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
     let collections = readable(user.role);
     let list = serde_json::to_string(&collections).unwrap_or_default();
     let mut stmt = tx.prepare_cached(
-        "SELECT collection, id, fields, field_hlcs, deleted, version FROM records
+        "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc FROM records
          WHERE org_id = ?1 AND version > ?2 AND collection IN (SELECT value FROM json_each(?3))
          ORDER BY version LIMIT ?4",
     )?;
@@ -267,6 +267,7 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
             field_hlcs: json(&r.get::<_, String>(3)?)?,
             deleted: r.get(4)?,
             version: r.get::<_, i64>(5)? as u64,
+            deleted_hlc: r.get(6)?,
         })
     })?;
     let mut changes = rows.collect::<rusqlite::Result<Vec<_>>>()?;

@@ -324,6 +324,8 @@ pub struct PhoneState {
     pub cursor: String,
     pub rejected: Vec<Rejected>,
     pub clock: Option<Hlc>,
+    /// Per record: each field's HLC and the deleted flag's.
+    pub hlcs: BTreeMap<(String, Uuid), (BTreeMap<String, String>, String)>,
 }
 
 pub struct Phone {
@@ -353,11 +355,16 @@ impl Phone {
         s.clock = Some(hlc);
         s.last_mid += 1;
         let key = (collection.to_owned(), id);
-        let entry = s.records.entry(key).or_insert_with(|| (Map::new(), false));
+        let entry = s.records.entry(key.clone()).or_insert_with(|| (Map::new(), false));
         match op {
             Op::Upsert => entry.0.extend(fields.clone()),
             Op::Delete => entry.1 = true,
             Op::Restore => entry.1 = false,
+        }
+        let h = s.hlcs.entry(key).or_default();
+        match op {
+            Op::Upsert => h.0.extend(fields.keys().map(|k| (k.clone(), hlc.to_string()))),
+            Op::Delete | Op::Restore => h.1 = hlc.to_string(),
         }
         let mid = s.last_mid;
         s.outbox.push(Mutation { mid, collection: collection.into(), id, op, hlc: hlc.to_string(), fields });
@@ -396,13 +403,44 @@ impl Replica for Phone {
         for c in changes {
             let key = (c.collection.clone(), c.id);
             let local = s.records.get(&key).map(|(f, d)| (f.clone(), *d));
-            let merged = merge_pulled(local.as_ref().map(|(f, d)| (f, *d)), c, pend.get(&key));
-            s.records.insert(key, merged);
+            let p = pend.get(&key);
+            let merged = merge_pulled(local.as_ref().map(|(f, d)| (f, *d)), c, p);
+            s.records.insert(key.clone(), merged);
+            let old = s.hlcs.get(&key).cloned().unwrap_or_default();
+            let mut field_hlcs = c.field_hlcs.clone();
+            let mut deleted_hlc = c.deleted_hlc.clone();
+            if let Some(p) = p {
+                for name in &p.fields {
+                    match old.0.get(name) {
+                        Some(h) => field_hlcs.insert(name.clone(), h.clone()),
+                        None => field_hlcs.remove(name),
+                    };
+                }
+                if p.deleted.is_some() {
+                    deleted_hlc = old.1.clone();
+                }
+            }
+            s.hlcs.insert(key, (field_hlcs, deleted_hlc));
         }
         if let Some(h) = newest_hlc(changes) {
             s.clock = Some(s.clock.unwrap().observe(h, now_ms()).unwrap());
         }
         s.cursor = cursor.to_owned();
+        Ok(())
+    }
+
+    async fn resend_all(&self, after_mid: u64) -> Result<(), ()> {
+        let mut s = self.state.borrow_mut();
+        let empty = (BTreeMap::new(), String::new());
+        let plan = engine::resend_plan(
+            s.records.iter().map(|((c, id), (fields, deleted))| {
+                let h = s.hlcs.get(&(c.clone(), *id)).unwrap_or(&empty);
+                engine::Held { collection: c, id: *id, fields, field_hlcs: &h.0, deleted: *deleted, deleted_hlc: &h.1 }
+            }),
+            after_mid,
+        );
+        s.last_mid = after_mid + plan.len() as u64;
+        s.outbox = plan;
         Ok(())
     }
 }
