@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 
-use latarnia::storage::idb::{IdbStore, SchemaVersion, META, OUTBOX};
+use latarnia::storage::idb::{IdbStore, SchemaVersion, META, OUTBOX, REJECTED};
 use latarnia::storage::{contract, Edit, Query, Store};
 use latarnia_core::Contact;
 use uuid::Uuid;
@@ -64,8 +64,24 @@ async fn the_database_has_every_store_of_the_latest_schema() {
     assert_eq!(raw.version().unwrap(), SchemaVersion::LATEST as u32);
     let mut names = raw.store_names();
     names.sort();
-    assert_eq!(names, ["contacts", META, OUTBOX, "patrols"]);
+    assert_eq!(names, ["contacts", META, OUTBOX, "patrols", REJECTED]);
     raw.close();
+    IdbStore::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn upgrading_from_the_first_schema_keeps_everything() {
+    let name = fresh_name("upgrade");
+    let v1 = IdbStore::open_at(&name, SchemaVersion::V1, Uuid::from_u128(3)).await.unwrap();
+    let c = contract::contact(5, None, 0);
+    v1.write(Edit::Save(c.clone()), 1_000).await.unwrap();
+    v1.close();
+    let v2 = IdbStore::open(&name, Uuid::from_u128(4)).await.unwrap();
+    assert_eq!(v2.get::<Contact>(c.id).await.unwrap().unwrap().data, c);
+    assert_eq!(v2.outbox().await.unwrap().len(), 1);
+    assert_eq!(v2.clock().await.unwrap().client_id, Uuid::from_u128(3));
+    assert!(v2.rejected().await.unwrap().is_empty(), "the new store exists");
+    v2.close();
     IdbStore::delete(&name).await.unwrap();
 }
 

@@ -7,7 +7,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus};
 use uuid::Uuid;
 
-use super::{Edit, Query, Store, StoreError};
+use latarnia_core::engine::Rejected;
+use latarnia_core::sync::{Change, Role, User};
+use serde_json::json;
+
+use super::{Edit, Query, Session, Store, StoreError};
 
 const NOW: u64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
@@ -44,6 +48,120 @@ where
     an_invalid_record_writes_nothing(&fresh().await).await;
     lists_filter_by_parent_and_time_and_page(&fresh().await).await;
     mids_are_contiguous_and_clocks_increase(&fresh().await).await;
+    acknowledging_empties_the_outbox_and_keeps_rejections(&fresh().await).await;
+    a_pull_keeps_pending_fields_and_stores_its_cursor(&fresh().await).await;
+    resending_renumbers_everything_held(&fresh().await).await;
+    session_and_sync_state_are_kept(&fresh().await).await;
+}
+
+pub async fn acknowledging_empties_the_outbox_and_keeps_rejections<S: Store>(s: &S) {
+    for i in 0..5u128 {
+        s.write(Edit::Save(contact(300 + i, None, 0)), NOW).await.unwrap();
+    }
+    let outbox = s.outbox().await.unwrap();
+    let rejected = Rejected { mutation: outbox[1].clone(), error: "invalid".into(), message: "headcount".into() };
+    s.acknowledge(3, vec![rejected]).await.unwrap();
+    assert_eq!(s.outbox().await.unwrap().iter().map(|m| m.mid).collect::<Vec<_>>(), [4, 5]);
+    let kept = s.rejected().await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!((kept[0].id, kept[0].error.as_str(), kept[0].mid), (outbox[1].id, "invalid", 2));
+    s.acknowledge(5, vec![]).await.unwrap();
+    assert!(s.outbox().await.unwrap().is_empty());
+    assert_eq!(s.clock().await.unwrap().last_mid, 5, "mids go on from where they were");
+}
+
+fn change(id: Uuid, collection: &str, fields: serde_json::Value, deleted: bool, hlc: &str) -> Change {
+    let fields = fields.as_object().unwrap().clone();
+    Change {
+        collection: collection.into(),
+        id,
+        field_hlcs: fields.keys().map(|k| (k.clone(), hlc.to_owned())).collect(),
+        fields,
+        deleted,
+        deleted_hlc: if deleted { hlc.into() } else { String::new() },
+        version: 1,
+    }
+}
+
+pub async fn a_pull_keeps_pending_fields_and_stores_its_cursor<S: Store>(s: &S) {
+    let mine = contact(400, None, 0);
+    s.write(Edit::Save(mine.clone()), NOW).await.unwrap();
+    let mut edited = mine.clone();
+    edited.notes = "mine, not yet sent".into();
+    s.write(Edit::Save(edited), NOW).await.unwrap();
+    s.acknowledge(1, vec![]).await.unwrap(); // the create went through; the notes edit waits
+    let remote_hlc = Hlc { physical_ms: NOW + 5_000, counter: 0, client: Uuid::from_u128(77) }.to_string();
+    let mut theirs = latarnia_core::protocol::fields_of(&mine);
+    theirs.insert("notes".into(), json!("theirs"));
+    theirs.insert("headcount".into(), json!(3));
+    let other = contact(401, None, 5);
+    let changes = vec![
+        change(mine.id, "contacts", serde_json::Value::Object(theirs), false, &remote_hlc),
+        change(
+            other.id,
+            "contacts",
+            serde_json::Value::Object(latarnia_core::protocol::fields_of(&other)),
+            true,
+            &remote_hlc,
+        ),
+        change(Uuid::from_u128(402), "boats", json!({"name": "x"}), false, &remote_hlc),
+        change(Uuid::from_u128(403), "contacts", json!({"headcount": "not a contact"}), false, &remote_hlc),
+    ];
+    s.apply_pull(&changes, "epoch.7", NOW).await.unwrap();
+    let got = s.get::<Contact>(mine.id).await.unwrap().unwrap();
+    assert_eq!(got.data.notes, "mine, not yet sent", "a pending field keeps its local value");
+    assert_eq!(got.data.headcount, 3, "other fields take the server's");
+    assert_eq!(got.field_hlcs["headcount"], remote_hlc);
+    let pulled = s.get::<Contact>(other.id).await.unwrap().expect("a record from another phone");
+    assert!(pulled.deleted);
+    assert_eq!(s.get::<Contact>(Uuid::from_u128(403)).await.unwrap(), None, "an unreadable record is skipped");
+    assert_eq!(s.sync_state().await.unwrap().cursor, "epoch.7");
+    let clock: Hlc = s.clock().await.unwrap().hlc.parse().unwrap();
+    assert!(clock.to_string() > remote_hlc, "the clock moved past what it saw");
+    // The pull left the outbox alone.
+    assert_eq!(s.outbox().await.unwrap().len(), 1);
+}
+
+pub async fn resending_renumbers_everything_held<S: Store>(s: &S) {
+    let (a, b) = (contact(500, None, 0), contact(501, None, 1));
+    s.write(Edit::Save(a.clone()), NOW).await.unwrap();
+    s.write(Edit::Save(b.clone()), NOW + 1).await.unwrap();
+    let mut a2 = a.clone();
+    a2.notes = "later".into();
+    let edit = s.write(Edit::Save(a2), NOW + 2).await.unwrap().unwrap();
+    s.write(Edit::<Contact>::Delete(b.id), NOW + 3).await.unwrap();
+    s.acknowledge(4, vec![]).await.unwrap();
+    s.resend_all(2).await.unwrap();
+    let outbox = s.outbox().await.unwrap();
+    assert_eq!(outbox.iter().map(|m| m.mid).collect::<Vec<_>>(), (3..3 + outbox.len() as u64).collect::<Vec<_>>());
+    assert_eq!(s.clock().await.unwrap().last_mid, 2 + outbox.len() as u64);
+    let notes = outbox.iter().find(|m| m.id == a.id && m.hlc == edit.hlc).expect("the edit keeps its own HLC");
+    assert_eq!(notes.fields["notes"], "later");
+    assert!(outbox.iter().any(|m| m.id == b.id && m.op == Op::Delete), "a deleted record is sent deleted");
+    assert!(outbox.iter().filter(|m| m.op == Op::Upsert).all(|m| !m.fields.is_empty()));
+}
+
+pub async fn session_and_sync_state_are_kept<S: Store>(s: &S) {
+    assert_eq!(s.session().await.unwrap(), None);
+    assert_eq!(s.sync_state().await.unwrap().last_sync_ms, None);
+    let session = Session {
+        key: Session::KEY.into(),
+        token: "t".into(),
+        expires_at: "2026-12-01T00:00:00Z".into(),
+        user: User {
+            id: Uuid::from_u128(1),
+            login: "ala".into(),
+            display_name: "Ala".into(),
+            role: Role::Streetworker,
+            org_id: Uuid::from_u128(2),
+        },
+    };
+    s.set_session(Some(session.clone())).await.unwrap();
+    assert_eq!(s.session().await.unwrap(), Some(session));
+    s.set_last_sync(NOW).await.unwrap();
+    assert_eq!(s.sync_state().await.unwrap().last_sync_ms, Some(NOW));
+    s.set_session(None).await.unwrap();
+    assert_eq!(s.session().await.unwrap(), None);
 }
 
 pub async fn a_write_stores_the_record_and_one_outbox_mutation<S: Store>(s: &S) {

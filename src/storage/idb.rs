@@ -11,10 +11,18 @@ use std::rc::Rc;
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
-use super::{plan, ClockState, Edit, Local, Query, Store, StoreError};
+use latarnia_core::engine::{pending, Rejected};
+use latarnia_core::sync::Change;
+use serde_json::Value;
+
+use super::{
+    merge_stored, observed, plan, resend_values, ClockState, Edit, Local, Query, RejectedRecord, Session, Store,
+    StoreError, SyncState, COLLECTIONS,
+};
 
 pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
+pub const REJECTED: &str = "rejected";
 const BY_ALIVE_SORT: &str = "by_alive_sort";
 const BY_PARENT_SORT: &str = "by_parent_sort";
 
@@ -23,14 +31,16 @@ const BY_PARENT_SORT: &str = "by_parent_sort";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SchemaVersion {
     V1 = 1,
+    /// Sync: the `rejected` store.
+    V2 = 2,
 }
 
 impl SchemaVersion {
-    pub const LATEST: SchemaVersion = SchemaVersion::V1;
+    pub const LATEST: SchemaVersion = SchemaVersion::V2;
 
     pub fn stores(self) -> Vec<ObjectStore> {
-        match self {
-            SchemaVersion::V1 => vec![
+        let mut stores = match self {
+            SchemaVersion::V1 | SchemaVersion::V2 => vec![
                 ObjectStore::new(PATROLS)
                     .key_path("id")
                     .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"])),
@@ -41,7 +51,11 @@ impl SchemaVersion {
                 ObjectStore::new(OUTBOX).key_path("mid"),
                 ObjectStore::new(META).key_path("key"),
             ],
+        };
+        if self >= SchemaVersion::V2 {
+            stores.push(ObjectStore::new(REJECTED).key_path("key"));
         }
+        stores
     }
 }
 
@@ -83,8 +97,13 @@ fn range(first: JsValue, q: &Query) -> Result<KeyRange, StoreError> {
 impl IdbStore {
     /// Opens (creating or upgrading) the database; a new device gets `new_client_id`.
     pub async fn open(name: &str, new_client_id: Uuid) -> Result<Self, StoreError> {
-        let mut builder = Rexie::builder(name).version(SchemaVersion::LATEST as u32);
-        for store in SchemaVersion::LATEST.stores() {
+        Self::open_at(name, SchemaVersion::LATEST, new_client_id).await
+    }
+
+    /// Opens the database at a given schema version (the upgrade tests start from older ones).
+    pub async fn open_at(name: &str, version: SchemaVersion, new_client_id: Uuid) -> Result<Self, StoreError> {
+        let mut builder = Rexie::builder(name).version(version as u32);
+        for store in version.stores() {
             builder = builder.add_object_store(store);
         }
         let db = builder.build().await.map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
@@ -112,6 +131,20 @@ impl IdbStore {
         if let Ok(db) = Rc::try_unwrap(self.db) {
             db.close();
         }
+    }
+}
+
+impl IdbStore {
+    async fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
+        tx.store(META)?.get(key.into()).await?.map(from_js).transpose()
+    }
+
+    async fn put_meta<T: Serialize>(&self, value: &T) -> Result<(), StoreError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
+        tx.store(META)?.put(&to_js(value)?, None).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -195,6 +228,128 @@ impl Store for IdbStore {
         match tx.store(META)?.get(ClockState::KEY.into()).await? {
             Some(v) => from_js(v),
             None => Err(StoreError::Failed("no clock record".into())),
+        }
+    }
+
+    async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError> {
+        let tx = self.db.transaction(&[OUTBOX, REJECTED], TransactionMode::ReadWrite)?;
+        let outbox = tx.store(OUTBOX)?;
+        let rejected_store = tx.store(REJECTED)?;
+        let upto =
+            KeyRange::upper_bound(&JsValue::from_f64(through as f64), Some(false)).map_err(rexie::Error::from)?;
+        outbox.delete(upto.into()).await?;
+        for r in rejected {
+            rejected_store.put(&to_js(&RejectedRecord::from(r))?, None).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rejected(&self) -> Result<Vec<RejectedRecord>, StoreError> {
+        let tx = self.db.transaction(&[REJECTED], TransactionMode::ReadOnly)?;
+        tx.store(REJECTED)?.get_all(None, None).await?.into_iter().map(from_js).collect()
+    }
+
+    async fn sync_state(&self) -> Result<SyncState, StoreError> {
+        Ok(self
+            .meta::<SyncState>(SyncState::KEY)
+            .await?
+            .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() }))
+    }
+
+    async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError> {
+        let mut s = self.sync_state().await?;
+        s.last_sync_ms = Some(ms);
+        self.put_meta(&s).await
+    }
+
+    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
+        let mut names: Vec<&str> = COLLECTIONS.to_vec();
+        names.extend([OUTBOX, META]);
+        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+        let meta = tx.store(META)?;
+        let outbox_store = tx.store(OUTBOX)?;
+        let (outbox, clock, sync) = futures::join!(
+            outbox_store.get_all(None, None),
+            meta.get(ClockState::KEY.into()),
+            meta.get(SyncState::KEY.into())
+        );
+        let outbox: Vec<latarnia_core::Mutation> = outbox?.into_iter().map(from_js).collect::<Result<_, _>>()?;
+        let clock: ClockState = from_js(clock?.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
+        let mut sync: SyncState =
+            sync?.map(from_js).transpose()?.unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+        let pend = pending(&outbox);
+        let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
+        let stores: Vec<rexie::Store> = known.iter().map(|c| tx.store(&c.collection)).collect::<Result<_, _>>()?;
+        // Every read at once, then every write at once: each await is a trip through the event
+        // loop, and IndexedDB keeps them in order.
+        let existing =
+            futures::future::join_all(known.iter().zip(&stores).map(|(c, store)| store.get(c.id.to_string().into())))
+                .await;
+        let mut puts = Vec::with_capacity(known.len());
+        for ((c, store), old) in known.iter().zip(&stores).zip(existing) {
+            let old: Option<Value> = old?.map(from_js).transpose()?;
+            if let Some(v) = merge_stored(old, c, pend.get(&(c.collection.clone(), c.id)))? {
+                puts.push((store, to_js(&v)?));
+            }
+        }
+        for r in futures::future::join_all(puts.iter().map(|(store, v)| store.put(v, None))).await {
+            r?;
+        }
+        sync.cursor = cursor.to_owned();
+        let clock = observed(&clock, changes, now_ms);
+        let (clock, sync) = (to_js(&clock)?, to_js(&sync)?);
+        let (a, b) = futures::join!(meta.put(&clock, None), meta.put(&sync, None));
+        a?;
+        b?;
+        if !tx.done().await?.is_committed() {
+            return Err(StoreError::Failed("the pull transaction was aborted".into()));
+        }
+        Ok(())
+    }
+
+    async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
+        let mut names: Vec<&str> = COLLECTIONS.to_vec();
+        names.extend([OUTBOX, META]);
+        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+        let mut stored: Vec<(&'static str, Value)> = Vec::new();
+        for c in COLLECTIONS {
+            for v in tx.store(c)?.get_all(None, None).await? {
+                stored.push((c, from_js(v)?));
+            }
+        }
+        let meta = tx.store(META)?;
+        let mut clock: ClockState = meta
+            .get(ClockState::KEY.into())
+            .await?
+            .map(from_js)
+            .transpose()?
+            .ok_or_else(|| StoreError::Failed("no clock record".into()))?;
+        let plan = resend_values(&stored, after_mid);
+        let outbox = tx.store(OUTBOX)?;
+        outbox.clear().await?;
+        for m in &plan {
+            outbox.put(&to_js(m)?, None).await?;
+        }
+        clock.last_mid = after_mid + plan.len() as u64;
+        meta.put(&to_js(&clock)?, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(&self) -> Result<Option<Session>, StoreError> {
+        self.meta(Session::KEY).await
+    }
+
+    async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError> {
+        match session {
+            Some(s) => self.put_meta(&s).await,
+            None => {
+                let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
+                tx.store(META)?.delete(Session::KEY.into()).await?;
+                tx.commit().await?;
+                Ok(())
+            }
         }
     }
 }

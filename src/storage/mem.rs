@@ -5,12 +5,17 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use latarnia_core::engine::{pending, Rejected};
 use latarnia_core::protocol::Record;
+use latarnia_core::sync::Change;
 use latarnia_core::Mutation;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{plan, ClockState, Edit, Local, Query, Store, StoreError};
+use super::{
+    merge_stored, observed, plan, resend_values, ClockState, Edit, Local, Query, RejectedRecord, Session, Store,
+    StoreError, SyncState, COLLECTIONS,
+};
 
 #[derive(Clone)]
 pub struct MemStore(Rc<RefCell<Inner>>);
@@ -20,6 +25,9 @@ struct Inner {
     records: HashMap<&'static str, BTreeMap<Uuid, Value>>,
     outbox: BTreeMap<u64, Mutation>,
     clock: ClockState,
+    rejected: BTreeMap<String, RejectedRecord>,
+    sync: SyncState,
+    session: Option<Session>,
 }
 
 impl MemStore {
@@ -28,6 +36,9 @@ impl MemStore {
             records: HashMap::new(),
             outbox: BTreeMap::new(),
             clock: ClockState::new(client_id),
+            rejected: BTreeMap::new(),
+            sync: SyncState { key: SyncState::KEY.into(), ..Default::default() },
+            session: None,
         })))
     }
 }
@@ -78,6 +89,70 @@ impl Store for MemStore {
 
     async fn clock(&self) -> Result<ClockState, StoreError> {
         Ok(self.0.borrow().clock.clone())
+    }
+
+    async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError> {
+        let mut inner = self.0.borrow_mut();
+        inner.outbox.retain(|mid, _| *mid > through);
+        for r in rejected {
+            let r = RejectedRecord::from(r);
+            inner.rejected.insert(r.key.clone(), r);
+        }
+        Ok(())
+    }
+
+    async fn rejected(&self) -> Result<Vec<RejectedRecord>, StoreError> {
+        Ok(self.0.borrow().rejected.values().cloned().collect())
+    }
+
+    async fn sync_state(&self) -> Result<SyncState, StoreError> {
+        Ok(self.0.borrow().sync.clone())
+    }
+
+    async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError> {
+        self.0.borrow_mut().sync.last_sync_ms = Some(ms);
+        Ok(())
+    }
+
+    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
+        let mut inner = self.0.borrow_mut();
+        let outbox: Vec<Mutation> = inner.outbox.values().cloned().collect();
+        let pend = pending(&outbox);
+        let mut merged = Vec::new();
+        for c in changes {
+            let Some(&collection) = COLLECTIONS.iter().find(|n| **n == c.collection) else { continue };
+            let existing = inner.records.get(collection).and_then(|m| m.get(&c.id)).cloned();
+            if let Some(v) = merge_stored(existing, c, pend.get(&(c.collection.clone(), c.id)))? {
+                merged.push((collection, c.id, v));
+            }
+        }
+        for (collection, id, v) in merged {
+            inner.records.entry(collection).or_default().insert(id, v);
+        }
+        inner.clock = observed(&inner.clock, changes, now_ms);
+        inner.sync.cursor = cursor.to_owned();
+        Ok(())
+    }
+
+    async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
+        let mut inner = self.0.borrow_mut();
+        let stored: Vec<(&'static str, Value)> = COLLECTIONS
+            .iter()
+            .flat_map(|c| inner.records.get(c).into_iter().flat_map(move |m| m.values().map(move |v| (*c, v.clone()))))
+            .collect();
+        let plan = resend_values(&stored, after_mid);
+        inner.clock.last_mid = after_mid + plan.len() as u64;
+        inner.outbox = plan.into_iter().map(|m| (m.mid, m)).collect();
+        Ok(())
+    }
+
+    async fn session(&self) -> Result<Option<Session>, StoreError> {
+        Ok(self.0.borrow().session.clone())
+    }
+
+    async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError> {
+        self.0.borrow_mut().session = session;
+        Ok(())
     }
 }
 

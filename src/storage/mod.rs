@@ -6,9 +6,14 @@ pub mod contract;
 pub mod idb;
 pub mod mem;
 
-use latarnia_core::protocol::{changed_fields, fields_of, Record};
+use std::collections::BTreeMap;
+
+use latarnia_core::engine::{merge_pulled, Pending, Rejected};
+use latarnia_core::protocol::{changed_fields, fields_of, Record, CONTACTS, PATROLS};
+use latarnia_core::sync::{Change, User};
 use latarnia_core::{Hlc, Invalid, Mutation, Op};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 pub use idb::IdbStore;
@@ -57,6 +62,13 @@ pub struct Local<T> {
     pub sort_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Uuid>,
+    /// Each field's HLC (from the last local write or pull): what a resend to a restored
+    /// server carries.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub field_hlcs: BTreeMap<String, String>,
+    /// The HLC that decided `deleted` (empty: never deleted).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub deleted_hlc: String,
 }
 
 /// The per-device sync state, stored under `meta/"clock"` and updated in every write.
@@ -121,13 +133,20 @@ pub fn plan<T: Record>(
             if fields.is_empty() {
                 return Ok(None);
             }
-            (Local::new(new, deleted, String::new()), Op::Upsert, fields)
+            let kept = existing.map(|o| (o.field_hlcs, o.deleted_hlc)).unwrap_or_default();
+            (
+                Local { field_hlcs: kept.0, deleted_hlc: kept.1, ..Local::new(new, deleted, String::new()) },
+                Op::Upsert,
+                fields,
+            )
         }
         (Edit::Delete(_), Some(old)) if !old.deleted => {
-            (Local::new(old.data, true, String::new()), Op::Delete, Default::default())
+            let kept = old.field_hlcs.clone();
+            (Local { field_hlcs: kept, ..Local::new(old.data, true, String::new()) }, Op::Delete, Default::default())
         }
         (Edit::Restore(_), Some(old)) if old.deleted => {
-            (Local::new(old.data, false, String::new()), Op::Restore, Default::default())
+            let kept = old.field_hlcs.clone();
+            (Local { field_hlcs: kept, ..Local::new(old.data, false, String::new()) }, Op::Restore, Default::default())
         }
         (Edit::Delete(_) | Edit::Restore(_), Some(_)) => return Ok(None),
         (Edit::Delete(_) | Edit::Restore(_), None) => return Err(StoreError::NotFound),
@@ -140,9 +159,15 @@ pub fn plan<T: Record>(
         .map_err(|e| StoreError::Failed(e.to_string()))?
         .to_string();
     let mid = clock.last_mid + 1;
+    let mut record = Local { hlc: hlc.clone(), ..record };
+    match op {
+        Op::Upsert => record.field_hlcs.extend(fields.keys().map(|k| (k.clone(), hlc.clone()))),
+        Op::Delete | Op::Restore => record.deleted_hlc = hlc.clone(),
+    }
+    let id = record.id;
     Ok(Some(Planned {
-        record: Local { hlc: hlc.clone(), ..record },
-        mutation: Mutation { mid, collection: T::COLLECTION.into(), id: record.id, op, hlc: hlc.clone(), fields },
+        record,
+        mutation: Mutation { mid, collection: T::COLLECTION.into(), id, op, hlc: hlc.clone(), fields },
         clock: ClockState { hlc, last_mid: mid, ..clock.clone() },
     }))
 }
@@ -158,8 +183,159 @@ impl<T: Record> Local<T> {
             alive: u8::from(!deleted),
             hlc,
             data,
+            field_hlcs: BTreeMap::new(),
+            deleted_hlc: String::new(),
         }
     }
+}
+
+/// The local record after a pulled change: the server's state, except fields (and the deleted
+/// flag) with pending local mutations. `None` when the server's record is not a valid `T` for
+/// this app version (it is skipped and kept on the server).
+pub fn merge_change<T: Record>(
+    existing: Option<Local<T>>,
+    change: &Change,
+    pending: Option<&Pending>,
+) -> Option<Local<T>> {
+    let local_fields = existing.as_ref().map(|l| fields_of(&l.data));
+    let (mut fields, deleted) =
+        merge_pulled(existing.as_ref().zip(local_fields.as_ref()).map(|(l, f)| (f, l.deleted)), change, pending);
+    fields.insert("id".into(), Value::String(change.id.to_string()));
+    let data: T = serde_json::from_value(Value::Object(fields)).ok()?;
+    let mut field_hlcs = change.field_hlcs.clone();
+    let mut deleted_hlc = change.deleted_hlc.clone();
+    if let (Some(old), Some(p)) = (&existing, pending) {
+        for name in &p.fields {
+            match old.field_hlcs.get(name) {
+                Some(h) => field_hlcs.insert(name.clone(), h.clone()),
+                None => field_hlcs.remove(name),
+            };
+        }
+        if p.deleted.is_some() {
+            deleted_hlc = old.deleted_hlc.clone();
+        }
+    }
+    let hlc = field_hlcs.values().chain(std::iter::once(&deleted_hlc)).max().cloned().unwrap_or_default();
+    Some(Local { field_hlcs, deleted_hlc, ..Local::new(data, deleted, hlc) })
+}
+
+/// A mutation the server refused for good, kept to show (one per record: the latest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedRecord {
+    /// `collection:id`.
+    pub key: String,
+    pub collection: String,
+    pub id: Uuid,
+    pub mid: u64,
+    pub error: String,
+    pub message: String,
+}
+
+impl From<Rejected> for RejectedRecord {
+    fn from(r: Rejected) -> Self {
+        RejectedRecord {
+            key: format!("{}:{}", r.mutation.collection, r.mutation.id),
+            collection: r.mutation.collection,
+            id: r.mutation.id,
+            mid: r.mutation.mid,
+            error: r.error,
+            message: r.message,
+        }
+    }
+}
+
+/// Where sync stands, stored with the data (meta `"sync"`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub key: String,
+    pub cursor: String,
+    /// When the last sync succeeded (ms since the epoch).
+    #[serde(default)]
+    pub last_sync_ms: Option<u64>,
+}
+
+impl SyncState {
+    pub const KEY: &'static str = "sync";
+}
+
+/// The signed-in user's session, stored with the data (meta `"session"`): it survives reloads
+/// and works offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub key: String,
+    pub token: String,
+    pub expires_at: String,
+    pub user: User,
+}
+
+impl Session {
+    pub const KEY: &'static str = "session";
+}
+
+/// The synced collections the app stores, each in an IndexedDB store of its name.
+pub const COLLECTIONS: &[&str] = &[PATROLS, CONTACTS];
+
+fn failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+/// [`merge_change`] on stored values, by collection: `Ok(None)` for a collection this app
+/// version does not know or a record it cannot read (left alone).
+pub fn merge_stored(
+    existing: Option<Value>,
+    change: &Change,
+    pending: Option<&Pending>,
+) -> Result<Option<Value>, StoreError> {
+    fn go<T: Record>(
+        existing: Option<Value>,
+        change: &Change,
+        pending: Option<&Pending>,
+    ) -> Result<Option<Value>, StoreError> {
+        let existing = existing.map(serde_json::from_value::<Local<T>>).transpose().map_err(failed)?;
+        merge_change(existing, change, pending).map(serde_json::to_value).transpose().map_err(failed)
+    }
+    match change.collection.as_str() {
+        PATROLS => go::<latarnia_core::Patrol>(existing, change, pending),
+        CONTACTS => go::<latarnia_core::Contact>(existing, change, pending),
+        _ => Ok(None),
+    }
+}
+
+/// Everything held (stored values of each collection), as mutations numbered after
+/// `after_mid` for a restored server (`engine::resend_plan`). A record stored before fields
+/// had their own HLCs sends every field at the record's HLC.
+pub fn resend_values(stored: &[(&'static str, Value)], after_mid: u64) -> Vec<Mutation> {
+    let held: Vec<(&str, Uuid, serde_json::Map<String, Value>, BTreeMap<String, String>, bool, String)> = stored
+        .iter()
+        .filter_map(|(collection, v)| {
+            let id = v.get("id")?.as_str()?.parse().ok()?;
+            let mut fields = v.get("data")?.as_object()?.clone();
+            fields.remove("id");
+            let mut hlcs: BTreeMap<String, String> =
+                v.get("field_hlcs").and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default();
+            let record_hlc = v.get("hlc").and_then(Value::as_str).unwrap_or_default();
+            for name in fields.keys() {
+                hlcs.entry(name.clone()).or_insert_with(|| record_hlc.to_owned());
+            }
+            let deleted = v.get("deleted").and_then(Value::as_bool).unwrap_or(false);
+            let mut deleted_hlc = v.get("deleted_hlc").and_then(Value::as_str).unwrap_or_default().to_owned();
+            if deleted && deleted_hlc.is_empty() {
+                deleted_hlc = record_hlc.to_owned();
+            }
+            Some((*collection, id, fields, hlcs, deleted, deleted_hlc))
+        })
+        .collect();
+    latarnia_core::engine::resend_plan(
+        held.iter().map(|(collection, id, fields, field_hlcs, deleted, deleted_hlc)| latarnia_core::engine::Held {
+            collection,
+            id: *id,
+            fields,
+            field_hlcs,
+            deleted: *deleted,
+            deleted_hlc,
+        }),
+        after_mid,
+    )
 }
 
 /// Which records to list: never the deleted ones, newest first.
@@ -194,6 +370,30 @@ pub trait Store {
     async fn outbox(&self) -> Result<Vec<Mutation>, StoreError>;
     /// This device's sync state (its client id, clock and last `mid`).
     async fn clock(&self) -> Result<ClockState, StoreError>;
+
+    /// Removes the mutations up to `through` from the outbox and keeps the rejected ones.
+    async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError>;
+    async fn rejected(&self) -> Result<Vec<RejectedRecord>, StoreError>;
+    async fn sync_state(&self) -> Result<SyncState, StoreError>;
+    async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError>;
+    /// Applies pulled changes, advances the clock past them and stores the cursor, in one
+    /// transaction.
+    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError>;
+    /// Replaces the outbox with everything held, numbered after `after_mid`.
+    async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError>;
+    async fn session(&self) -> Result<Option<Session>, StoreError>;
+    async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError>;
+}
+
+/// The clock after observing pulled changes.
+pub fn observed(clock: &ClockState, changes: &[Change], now_ms: u64) -> ClockState {
+    match (latarnia_core::engine::newest_hlc(changes), clock.hlc.parse::<Hlc>()) {
+        (Some(remote), Ok(local)) => match local.observe(remote, now_ms) {
+            Ok(h) => ClockState { hlc: h.to_string(), ..clock.clone() },
+            Err(_) => clock.clone(),
+        },
+        _ => clock.clone(),
+    }
 }
 
 /// The store the app runs on: IndexedDB, or memory when IndexedDB is unavailable (the user is
@@ -233,6 +433,54 @@ impl Store for AppStore {
         match self {
             AppStore::Idb(s) => s.clock().await,
             AppStore::Mem(s) => s.clock().await,
+        }
+    }
+    async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError> {
+        match self {
+            AppStore::Idb(s) => s.acknowledge(through, rejected).await,
+            AppStore::Mem(s) => s.acknowledge(through, rejected).await,
+        }
+    }
+    async fn rejected(&self) -> Result<Vec<RejectedRecord>, StoreError> {
+        match self {
+            AppStore::Idb(s) => s.rejected().await,
+            AppStore::Mem(s) => s.rejected().await,
+        }
+    }
+    async fn sync_state(&self) -> Result<SyncState, StoreError> {
+        match self {
+            AppStore::Idb(s) => s.sync_state().await,
+            AppStore::Mem(s) => s.sync_state().await,
+        }
+    }
+    async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError> {
+        match self {
+            AppStore::Idb(s) => s.set_last_sync(ms).await,
+            AppStore::Mem(s) => s.set_last_sync(ms).await,
+        }
+    }
+    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
+        match self {
+            AppStore::Idb(s) => s.apply_pull(changes, cursor, now_ms).await,
+            AppStore::Mem(s) => s.apply_pull(changes, cursor, now_ms).await,
+        }
+    }
+    async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
+        match self {
+            AppStore::Idb(s) => s.resend_all(after_mid).await,
+            AppStore::Mem(s) => s.resend_all(after_mid).await,
+        }
+    }
+    async fn session(&self) -> Result<Option<Session>, StoreError> {
+        match self {
+            AppStore::Idb(s) => s.session().await,
+            AppStore::Mem(s) => s.session().await,
+        }
+    }
+    async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError> {
+        match self {
+            AppStore::Idb(s) => s.set_session(session).await,
+            AppStore::Mem(s) => s.set_session(session).await,
         }
     }
 }

@@ -81,6 +81,7 @@ fn run(args: &[String]) -> Result<(), Fail> {
 fn test() -> Result<(), Fail> {
     setup::app_tools()?;
     setup::test_tools()?;
+    let postgres = setup::postgres()?;
     let mut t = tally::Tally::default();
     t.check("cargo fmt --check", util::cargo(&["fmt", "--all", "--", "--check"]));
     t.check("clippy (native)", util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]));
@@ -98,7 +99,11 @@ fn test() -> Result<(), Fail> {
             "warnings",
         ]),
     );
-    t.cargo_tests("native tests", &["test", "--workspace"], &[]);
+    t.cargo_tests(
+        "native tests (SQLite and PostgreSQL)",
+        &["test", "--workspace"],
+        &[("LATARNIA_TEST_POSTGRES", postgres.as_str())],
+    );
     t.cargo_tests(
         "browser tests (Chromium)",
         &["test", "-p", "latarnia", "--target", "wasm32-unknown-unknown"],

@@ -60,17 +60,70 @@ pub fn test_tools() -> Result<(), Fail> {
     let have = |p: &str| std::path::Path::new(p).exists();
     if !have("/usr/bin/chromium") || !have("/usr/bin/chromedriver") {
         println!("xtask: installing chromium and chromium-driver from Debian");
-        let sudo = output("id", &["-u"]).map(|u| u.trim() != "0").unwrap_or(true);
-        let apt = |args: &[&str]| {
-            let mut c = if sudo { command("sudo") } else { command("apt-get") };
-            if sudo {
-                c.arg("apt-get");
-            }
-            c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-            exec(&mut c)
-        };
-        apt(&["update"])?;
-        apt(&["install", "-y", "chromium", "chromium-driver"])?;
+        apt_install(&["chromium", "chromium-driver"])?;
     }
     Ok(())
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), Fail> {
+    let sudo = output("id", &["-u"]).map(|u| u.trim() != "0").unwrap_or(true);
+    let apt = |args: &[&str]| {
+        let mut c = if sudo { command("sudo") } else { command("apt-get") };
+        if sudo {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        exec(&mut c)
+    };
+    apt(&["update"])?;
+    let mut args = vec!["install", "-y"];
+    args.extend_from_slice(packages);
+    apt(&args)
+}
+
+/// The test database role and password (local, tests only).
+const PG_URL: &str = "postgres://latarnia:latarnia@127.0.0.1:5432/postgres";
+
+fn pg_reachable(url: &str) -> bool {
+    output("psql", &[url, "-tAc", "SELECT 1"]).is_some_and(|o| o.trim() == "1")
+}
+
+/// A PostgreSQL for the tests: `LATARNIA_TEST_POSTGRES` when set; else the local one, installed
+/// from Debian, started, and given a `latarnia` role that may create databases.
+pub fn postgres() -> Result<String, Fail> {
+    if let Ok(url) = std::env::var("LATARNIA_TEST_POSTGRES") {
+        if !url.is_empty() {
+            return Ok(url);
+        }
+    }
+    if pg_reachable(PG_URL) {
+        return Ok(PG_URL.into());
+    }
+    if output("pg_lsclusters", &["-h"]).is_none() {
+        println!("xtask: installing PostgreSQL from Debian");
+        apt_install(&["postgresql"])?;
+    }
+    let clusters = output("pg_lsclusters", &["-h"]).unwrap_or_default();
+    let version = match clusters.lines().next().and_then(|l| l.split_whitespace().next()) {
+        Some(v) => v.to_owned(),
+        None => {
+            let v = std::fs::read_dir("/usr/lib/postgresql")
+                .ok()
+                .and_then(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).max())
+                .ok_or_else(|| Fail("PostgreSQL is installed but /usr/lib/postgresql is empty".into()))?;
+            exec(command("pg_createcluster").args([&v, "main"]))?;
+            v
+        }
+    };
+    println!("xtask: starting PostgreSQL {version}");
+    // Already running is fine; whether it answers is checked below.
+    let _ = command("pg_ctlcluster").args([&version, "main", "start"]).status();
+    let role = "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'latarnia') THEN \
+                CREATE ROLE latarnia LOGIN PASSWORD 'latarnia' CREATEDB; END IF; END$$";
+    exec(command("runuser").args(["-u", "postgres", "--", "psql", "-q", "-c", role]).current_dir("/tmp"))?;
+    if pg_reachable(PG_URL) {
+        Ok(PG_URL.into())
+    } else {
+        Err(Fail(format!("PostgreSQL started but {PG_URL} does not answer; set LATARNIA_TEST_POSTGRES")))
+    }
 }
