@@ -305,7 +305,15 @@ pub fn merge_stored(
 /// `after_mid` for a restored server (`engine::resend_plan`). A record stored before fields
 /// had their own HLCs sends every field at the record's HLC.
 pub fn resend_values(stored: &[(&'static str, Value)], after_mid: u64) -> Vec<Mutation> {
-    let held: Vec<(&str, Uuid, serde_json::Map<String, Value>, BTreeMap<String, String>, bool, String)> = stored
+    struct Owned {
+        collection: &'static str,
+        id: Uuid,
+        fields: serde_json::Map<String, Value>,
+        field_hlcs: BTreeMap<String, String>,
+        deleted: bool,
+        deleted_hlc: String,
+    }
+    let held: Vec<Owned> = stored
         .iter()
         .filter_map(|(collection, v)| {
             let id = v.get("id")?.as_str()?.parse().ok()?;
@@ -322,17 +330,17 @@ pub fn resend_values(stored: &[(&'static str, Value)], after_mid: u64) -> Vec<Mu
             if deleted && deleted_hlc.is_empty() {
                 deleted_hlc = record_hlc.to_owned();
             }
-            Some((*collection, id, fields, hlcs, deleted, deleted_hlc))
+            Some(Owned { collection, id, fields, field_hlcs: hlcs, deleted, deleted_hlc })
         })
         .collect();
     latarnia_core::engine::resend_plan(
-        held.iter().map(|(collection, id, fields, field_hlcs, deleted, deleted_hlc)| latarnia_core::engine::Held {
-            collection,
-            id: *id,
-            fields,
-            field_hlcs,
-            deleted: *deleted,
-            deleted_hlc,
+        held.iter().map(|h| latarnia_core::engine::Held {
+            collection: h.collection,
+            id: h.id,
+            fields: &h.fields,
+            field_hlcs: &h.field_hlcs,
+            deleted: h.deleted,
+            deleted_hlc: &h.deleted_hlc,
         }),
         after_mid,
     )
