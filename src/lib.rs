@@ -8,15 +8,16 @@ pub mod platform;
 pub mod routes;
 pub mod state;
 pub mod storage;
+pub mod sync;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::{nav::Nav, status_bar::StatusBar, toast::Toast};
+use crate::components::{nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast};
 use crate::pages::{
-    contact_form::ContactFormPage, history::HistoryPage, not_found::NotFound, patrol::PatrolPage,
-    patrol_summary::PatrolSummaryPage, settings::SettingsPage,
+    contact_form::ContactFormPage, history::HistoryPage, login::LoginPage, not_found::NotFound, patrol::PatrolPage,
+    patrol_summary::PatrolSummaryPage, settings::SettingsPage, sync::SyncPage,
 };
 use crate::state::AppState;
 
@@ -26,22 +27,31 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     provide_context(i18n::I18n(state.lang));
 
+    let signed_in = move || state.session.with(Option::is_some);
     view! {
         <Router>
             <StatusBar/>
+            <Show when=signed_in>
+                <SyncStatus/>
+            </Show>
             <main id="main">
                 <Show when=move || state.ready.get() fallback=|| view! { <p class="loading" aria-busy="true">"…"</p> }>
-                    <Routes fallback=NotFound>
-                        <Route path=path!("/") view=PatrolPage/>
-                        <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
-                        <Route path=path!("/contacts") view=HistoryPage/>
-                        <Route path=path!("/contacts/:id") view=ContactFormPage/>
-                        <Route path=path!("/settings") view=SettingsPage/>
-                    </Routes>
+                    <Show when=signed_in fallback=LoginPage>
+                        <Routes fallback=NotFound>
+                            <Route path=path!("/") view=PatrolPage/>
+                            <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
+                            <Route path=path!("/contacts") view=HistoryPage/>
+                            <Route path=path!("/contacts/:id") view=ContactFormPage/>
+                            <Route path=path!("/settings") view=SettingsPage/>
+                            <Route path=path!("/sync") view=SyncPage/>
+                        </Routes>
+                    </Show>
                 </Show>
             </main>
             <Toast/>
-            <Nav/>
+            <Show when=signed_in>
+                <Nav/>
+            </Show>
         </Router>
     }
 }

@@ -153,3 +153,56 @@ pub fn measure(name: &str, start_mark: &str) {
         let _ = p.measure_with_start_mark(name, start_mark);
     }
 }
+
+/// A short name for this device, shown to the admin with its session.
+pub fn device_name() -> String {
+    let ua = web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
+    let platform = ["Android", "iPhone", "iPad", "Windows", "Macintosh", "Linux"]
+        .into_iter()
+        .find(|p| ua.contains(p))
+        .unwrap_or("browser");
+    format!("Latarnia on {platform}")
+}
+
+/// Calls `f` whenever the page comes back to the foreground (for the app's lifetime).
+pub fn on_visible(f: impl Fn() + 'static) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let d = doc.clone();
+    let cb = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        if d.visibility_state() == web_sys::VisibilityState::Visible {
+            f();
+        }
+    });
+    let _ = doc.add_event_listener_with_callback("visibilitychange", cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
+/// Runs `work` holding the Web Lock `name` unless another tab holds it (then `busy`). Without
+/// Web Locks (old browsers) the work simply runs.
+pub fn with_lock(name: &str, work: impl std::future::Future<Output = ()> + 'static, busy: impl FnOnce() + 'static) {
+    let locks = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"locks".into()).ok())
+        .filter(|l| !l.is_undefined());
+    let Some(locks) = locks else {
+        leptos::task::spawn_local(work);
+        return;
+    };
+    let callback =
+        wasm_bindgen::closure::Closure::once_into_js(move |lock: wasm_bindgen::JsValue| -> js_sys::Promise {
+            if lock.is_null() {
+                busy();
+                return js_sys::Promise::resolve(&wasm_bindgen::JsValue::UNDEFINED);
+            }
+            wasm_bindgen_futures::future_to_promise(async move {
+                work.await;
+                Ok(wasm_bindgen::JsValue::UNDEFINED)
+            })
+        });
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &true.into());
+    let request =
+        js_sys::Reflect::get(&locks, &"request".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(request) = request {
+        let _ = request.call3(&locks, &name.into(), &options, &callback);
+    }
+}

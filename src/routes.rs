@@ -10,6 +10,7 @@ pub enum AppRoute {
     NewContact,
     Contact(Uuid),
     Settings,
+    Sync,
 }
 
 impl AppRoute {
@@ -21,6 +22,7 @@ impl AppRoute {
             AppRoute::NewContact => "/contacts/new".into(),
             AppRoute::Contact(id) => format!("/contacts/{id}"),
             AppRoute::Settings => "/settings".into(),
+            AppRoute::Sync => "/sync".into(),
         }
     }
 }

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::i18n::Lang;
 use crate::platform::{self, Gps};
-use crate::storage::{AppStore, Edit, IdbStore, MemStore, Query, Store, StoreError};
+use crate::storage::{AppStore, Edit, IdbStore, MemStore, Query, Session, Store, StoreError};
+use crate::sync::{self, SyncView};
 
 pub const DB_NAME: &str = "latarnia";
 
@@ -62,6 +63,17 @@ pub struct AppState {
     pub gps: RwSignal<Gps>,
     pub persisted: RwSignal<Option<bool>>,
     pub update_ready: RwSignal<bool>,
+    /// The signed-in user's session (kept with the data; works offline).
+    pub session: RwSignal<Option<Session>>,
+    /// The server no longer accepts the session: sign in again (nothing local is lost).
+    pub session_expired: RwSignal<bool>,
+    pub sync: RwSignal<SyncView>,
+    /// A sync was asked for while one was running: run once more after it.
+    pub sync_again: StoredValue<bool>,
+    /// The newest scheduled sync timer; older ones do nothing when they fire.
+    pub sync_timer: StoredValue<u64>,
+    /// Failures in a row, for the backoff.
+    pub sync_failures: StoredValue<u32>,
 }
 
 impl AppState {
@@ -84,6 +96,12 @@ impl AppState {
             gps: RwSignal::new(Gps::Waiting),
             persisted: RwSignal::new(None),
             update_ready: RwSignal::new(update_waiting()),
+            session: RwSignal::new(None),
+            session_expired: RwSignal::new(false),
+            sync: RwSignal::new(SyncView::default()),
+            sync_again: StoredValue::new(false),
+            sync_timer: StoredValue::new(0),
+            sync_failures: StoredValue::new(0),
         };
 
         Effect::new(move |_| {
@@ -115,9 +133,17 @@ impl AppState {
                     AppStore::Mem(MemStore::new(platform::new_uuid()))
                 }
             };
+            let session = store.session().await.unwrap_or_else(|e| {
+                leptos::logging::error!("session: {e:?}");
+                None
+            });
             state.store.set_value(Some(store));
+            state.session.set(session);
             state.ready.set(true);
+            sync::refresh(state).await;
+            sync::sync_now(state);
         });
+        sync::install_triggers(state);
         spawn_local(async move {
             state.persisted.set(platform::request_persistence().await);
         });
@@ -138,6 +164,7 @@ impl AppState {
         match &result {
             Ok(Some(_)) => {
                 self.revision.update(|r| *r += 1);
+                sync::after_edit(*self);
                 // A write went through: the disk is no longer full.
                 if self.storage_problem.get_untracked() == Some(crate::i18n::k::STORAGE_FULL) {
                     self.storage_problem.set(None);

@@ -5,4 +5,5 @@ pub mod status_bar;
 pub mod stepper;
 pub mod store_error;
 pub mod summary_table;
+pub mod sync_status;
 pub mod toast;

@@ -2,9 +2,13 @@
 
 use leptos::prelude::*;
 
+use leptos::task::spawn_local;
+
 use crate::i18n::{k, use_i18n, Lang};
+use crate::platform;
 use crate::state::{AppState, Theme};
 use crate::storage::Store;
+use crate::sync;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -19,9 +23,50 @@ pub fn SettingsPage() -> impl IntoView {
             (clock.map(|c| c.client_id.to_string()), pending)
         }
     });
+    let confirm = RwSignal::new(false);
+    let pending = move || state.sync.get().pending;
+    let sign_out = move |force: bool| {
+        if pending() > 0 && !force {
+            confirm.set(true);
+            return;
+        }
+        spawn_local(async move {
+            let store = state.store();
+            if let Some(s) = state.session.get_untracked() {
+                if state.online.get_untracked() {
+                    sync::logout_on_server(&s.token).await;
+                }
+            }
+            // Nothing about the people met stays on a phone nobody is signed in to.
+            if let Err(e) = store.wipe(platform::new_uuid()).await {
+                state.notify_error(e.message_key());
+                return;
+            }
+            state.session.set(None);
+            state.session_expired.set(false);
+            state.revision.update(|r| *r += 1);
+            sync::refresh(state).await;
+        });
+    };
+    let user =
+        move || state.session.get().map(|s| format!("{} ({})", s.user.display_name, s.user.login)).unwrap_or_default();
     view! {
         <section class="page">
             <h1>{i.s(k::SETTINGS_TITLE)}</h1>
+            <p class="meta">{i.s(k::SIGNED_IN_AS)}" "<strong data-testid="signed-in-as">{user}</strong></p>
+            <button data-testid="logout" class="secondary" on:click=move |_| sign_out(false)>{i.s(k::LOGOUT)}</button>
+            <Show when=move || !state.online.get()>
+                <p class="hint">{i.s(k::LOGOUT_OFFLINE)}</p>
+            </Show>
+            <Show when=move || confirm.get()>
+                <div class="banner banner-error" role="alert" data-testid="logout-warning">
+                    <span>{move || i.t(k::LOGOUT_WARNING).replace("{n}", &pending().to_string())}</span>
+                    <button data-testid="logout-sync" class="primary" disabled=move || !state.online.get()
+                        on:click=move |_| { confirm.set(false); sync::sync_now(state) }>{i.s(k::SYNC_NOW)}</button>
+                    <button data-testid="logout-cancel" class="secondary" on:click=move |_| confirm.set(false)>{i.s(k::LOGOUT_CANCEL)}</button>
+                    <button data-testid="logout-confirm" class="danger" on:click=move |_| sign_out(true)>{i.s(k::LOGOUT_CONFIRM)}</button>
+                </div>
+            </Show>
             <label for="lang-select">{i.s(k::SETTINGS_LANGUAGE)}</label>
             <select id="lang-select" data-testid="lang-select"
                 on:change=move |ev| if let Some(l) = Lang::from_code(&event_target_value(&ev)) { state.lang.set(l) }>

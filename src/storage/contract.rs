@@ -144,7 +144,28 @@ pub async fn resending_renumbers_everything_held<S: Store>(s: &S) {
 pub async fn session_and_sync_state_are_kept<S: Store>(s: &S) {
     assert_eq!(s.session().await.unwrap(), None);
     assert_eq!(s.sync_state().await.unwrap().last_sync_ms, None);
-    let session = Session {
+    let session = session();
+    s.set_session(Some(session.clone())).await.unwrap();
+    assert_eq!(s.session().await.unwrap(), Some(session.clone()));
+    s.set_last_sync(NOW).await.unwrap();
+    assert_eq!(s.sync_state().await.unwrap().last_sync_ms, Some(NOW));
+    s.set_session(None).await.unwrap();
+    assert_eq!(s.session().await.unwrap(), None);
+    // Signing out forgets everything; the device starts again under a new id.
+    s.set_session(Some(Session { token: "u".into(), ..session.clone() })).await.unwrap();
+    s.write(Edit::Save(contact(600, None, 0)), NOW).await.unwrap();
+    s.wipe(Uuid::from_u128(99)).await.unwrap();
+    assert_eq!(s.session().await.unwrap(), None);
+    assert!(s.outbox().await.unwrap().is_empty());
+    assert!(s.list::<Contact>(&Query::default()).await.unwrap().is_empty());
+    assert_eq!(s.get::<Contact>(Uuid::from_u128(600)).await.unwrap(), None);
+    let clock = s.clock().await.unwrap();
+    assert_eq!((clock.client_id, clock.last_mid), (Uuid::from_u128(99), 0));
+    assert_eq!(s.sync_state().await.unwrap().cursor, "");
+}
+
+fn session() -> Session {
+    Session {
         key: Session::KEY.into(),
         token: "t".into(),
         expires_at: "2026-12-01T00:00:00Z".into(),
@@ -155,13 +176,7 @@ pub async fn session_and_sync_state_are_kept<S: Store>(s: &S) {
             role: Role::Streetworker,
             org_id: Uuid::from_u128(2),
         },
-    };
-    s.set_session(Some(session.clone())).await.unwrap();
-    assert_eq!(s.session().await.unwrap(), Some(session));
-    s.set_last_sync(NOW).await.unwrap();
-    assert_eq!(s.sync_state().await.unwrap().last_sync_ms, Some(NOW));
-    s.set_session(None).await.unwrap();
-    assert_eq!(s.session().await.unwrap(), None);
+    }
 }
 
 pub async fn a_write_stores_the_record_and_one_outbox_mutation<S: Store>(s: &S) {

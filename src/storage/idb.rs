@@ -352,4 +352,16 @@ impl Store for IdbStore {
             }
         }
     }
+
+    async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError> {
+        let mut names: Vec<&str> = COLLECTIONS.to_vec();
+        names.extend([OUTBOX, META, REJECTED]);
+        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+        for name in &names {
+            tx.store(name)?.clear().await?;
+        }
+        tx.store(META)?.put(&to_js(&ClockState::new(new_client_id))?, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

@@ -30,16 +30,22 @@ struct Inner {
     session: Option<Session>,
 }
 
-impl MemStore {
-    pub fn new(client_id: Uuid) -> Self {
-        MemStore(Rc::new(RefCell::new(Inner {
+impl Inner {
+    fn new(client_id: Uuid) -> Self {
+        Inner {
             records: HashMap::new(),
             outbox: BTreeMap::new(),
             clock: ClockState::new(client_id),
             rejected: BTreeMap::new(),
             sync: SyncState { key: SyncState::KEY.into(), ..Default::default() },
             session: None,
-        })))
+        }
+    }
+}
+
+impl MemStore {
+    pub fn new(client_id: Uuid) -> Self {
+        MemStore(Rc::new(RefCell::new(Inner::new(client_id))))
     }
 }
 
@@ -152,6 +158,11 @@ impl Store for MemStore {
 
     async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError> {
         self.0.borrow_mut().session = session;
+        Ok(())
+    }
+
+    async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError> {
+        *self.0.borrow_mut() = Inner::new(new_client_id);
         Ok(())
     }
 }

@@ -391,6 +391,9 @@ pub trait Store {
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError>;
     async fn session(&self) -> Result<Option<Session>, StoreError>;
     async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError>;
+    /// Forgets everything (sign-out): records, outbox, rejections, session; the device starts
+    /// again as `new_client_id`.
+    async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError>;
 }
 
 /// The clock after observing pulled changes.
@@ -489,6 +492,12 @@ impl Store for AppStore {
         match self {
             AppStore::Idb(s) => s.set_session(session).await,
             AppStore::Mem(s) => s.set_session(session).await,
+        }
+    }
+    async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError> {
+        match self {
+            AppStore::Idb(s) => s.wipe(new_client_id).await,
+            AppStore::Mem(s) => s.wipe(new_client_id).await,
         }
     }
 }

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer, openProfile, tempDir, waitForServiceWorker, byId } from '../e2e/harness.mjs';
+import { ROOT, startServer, openProfile, tempDir, waitForServiceWorker, byId, signIn } from '../e2e/harness.mjs';
 
 const SEED = 20_000;
 const WRITES = 200;
@@ -29,6 +29,7 @@ let context = await openProfile(profile);
 let page = context.pages()[0] ?? (await context.newPage());
 await page.goto(server.url);
 await waitForServiceWorker(page);
+await signIn(page, server);
 await byId(page, 'patrol-start').waitFor();
 
 // Seed 20,000 contacts of past patrols straight into IndexedDB, in the app's record shape.

@@ -3,7 +3,7 @@
 // the browser, open it again offline, end the patrol and check the summary's numbers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -27,6 +27,8 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
 
   await page.goto(server.url);
   await waitForServiceWorker(page);
+  await screenshot(page, '0-login');
+  await signIn(page, server);
   await byId(page, 'online-status').waitFor();
   assert.equal(await byId(page, 'online-status').getAttribute('data-online'), 'true');
 

@@ -40,18 +40,35 @@ export async function startServer({ dist = join(ROOT, 'dist') } = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, DATABASE_URL: '' },
   });
-  const url = await new Promise((ok, fail) => {
+  const [url, admin] = await new Promise((ok, fail) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`server did not start: ${out}`)), 20000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/running at (http:\/\/[^\s/]+)\//);
-      if (m) { clearTimeout(timer); ok(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        const first = out.match(/sign in as "([^"]+)" with the password "([^"]+)"/);
+        ok([m[1], first ? { login: first[1], password: first[2] } : null]);
+      }
     });
     child.on('exit', (code) => fail(new Error(`server exited with ${code}: ${out}`)));
   });
   return {
     url,
+    /** The first-start admin the server printed. */
+    admin,
+    /** Adds a user with the admin command; returns its login and password. */
+    async addUser(login, role = 'streetworker') {
+      const password = `haslo-${login}-1234`;
+      await new Promise((ok, fail) => {
+        const c = spawn(SERVER, ['--data-dir', data, 'user', 'add', '--org', 'Latarnia', '--login', login,
+          '--role', role, '--name', login, '--password-stdin'], { stdio: ['pipe', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
+        c.stdin.end(`${password}\n`);
+        c.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`user add exited with ${code}`))));
+      });
+      return { login, password };
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
@@ -96,6 +113,14 @@ export async function waitForServiceWorker(page) {
 }
 
 export const byId = (page, id) => page.getByTestId(id, { exact: true });
+
+/** Signs in on the login screen (the first screen of a fresh phone). */
+export async function signIn(page, server, user = server.admin) {
+  await byId(page, 'login-login').fill(user.login);
+  await byId(page, 'login-password').fill(user.password);
+  await byId(page, 'login-submit').click();
+  await byId(page, 'sync-status').waitFor();
+}
 
 export async function screenshot(page, name) {
   const dir = process.env.LATARNIA_SCREENSHOTS;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, copyDist } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, copyDist, signIn } from './harness.mjs';
 
 const T = { timeout: 120_000 };
 
@@ -49,6 +49,7 @@ test('a new version waits in the background and is applied on "reload"', T, asyn
   const watch = watchPage(page);
   await page.goto(server.url);
   await waitForServiceWorker(page);
+  await signIn(page, server);
   const before = await page.evaluate(() => caches.keys());
 
   // Deploy a new version: its service worker differs.

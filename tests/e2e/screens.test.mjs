@@ -2,7 +2,7 @@
 // half-saved; language and theme; delete with undo; the date filter; IndexedDB missing or full.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, byId, screenshot } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -16,6 +16,7 @@ async function freshPage(options = {}, initScript) {
   const page = context.pages()[0] ?? (await context.newPage());
   const watch = watchPage(page);
   await page.goto(server.url);
+  await signIn(page, server);
   return { context, page, watch };
 }
 

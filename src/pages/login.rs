@@ -1,0 +1,87 @@
+//! Signing in: online, once; afterwards the session is kept with the data and works offline.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::i18n::{k, use_i18n};
+use crate::platform;
+use crate::state::AppState;
+use crate::storage::{Session, Store};
+use crate::sync;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let login = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<usize>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (l, p) = (login.get_untracked(), password.get_untracked());
+        if l.trim().is_empty() || p.is_empty() {
+            error.set(Some(k::LOGIN_EMPTY));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = sign_in(state, &l, &p).await;
+            busy.set(false);
+            if let Err(key) = result {
+                error.set(Some(key));
+            }
+        });
+    };
+    view! {
+        <section class="page login">
+            <h1>{i.s(k::LOGIN_TITLE)}</h1>
+            <p class="hint">{i.s(k::LOGIN_INTRO)}</p>
+            <form on:submit=submit novalidate>
+                <label for="login-login">{i.s(k::LOGIN_LOGIN)}</label>
+                <input id="login-login" data-testid="login-login" autocomplete="username" autocapitalize="none"
+                    prop:value=login on:input=move |ev| login.set(event_target_value(&ev))
+                    aria-invalid=move || error.get().is_some().to_string()/>
+                <label for="login-password">{i.s(k::LOGIN_PASSWORD)}</label>
+                <input id="login-password" data-testid="login-password" type="password" autocomplete="current-password"
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))
+                    aria-invalid=move || error.get().is_some().to_string()/>
+                {move || error.get().map(|key| view! {
+                    <p class="field-error" role="alert" data-testid="login-error">{i.s(key)}</p>
+                })}
+                <button type="submit" data-testid="login-submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { i.t(k::LOGIN_BUSY) } else { i.t(k::LOGIN_SUBMIT) }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// Signs in; on success the session is stored with the data and the first sync starts. A
+/// different user than the one whose records wait to be sent is refused (their records stay).
+async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(), usize> {
+    let answer = sync::login(login, password).await?;
+    let store = state.store();
+    let previous = store.session().await.ok().flatten();
+    if previous.as_ref().is_some_and(|p| p.user.id != answer.user.id) {
+        let pending = store.outbox().await.map(|o| o.len()).unwrap_or(1);
+        if pending > 0 {
+            sync::logout_on_server(&answer.token).await;
+            return Err(k::LOGIN_OTHER_USER);
+        }
+        store.wipe(platform::new_uuid()).await.map_err(|e| e.message_key())?;
+    }
+    let session = Session {
+        key: Session::KEY.into(),
+        token: answer.token,
+        expires_at: answer.expires_at.to_rfc3339(),
+        user: answer.user,
+    };
+    store.set_session(Some(session.clone())).await.map_err(|e| e.message_key())?;
+    state.session_expired.set(false);
+    state.session.set(Some(session));
+    state.revision.update(|r| *r += 1);
+    sync::sync_now(state);
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The browser shell of the sync engine (`latarnia_core::engine`): HTTP through gloo-net, the
+//! app's store as the replica, the triggers (start, `online`, back to the foreground, after an
+//! edit, a timer with backoff) and one syncing tab at a time (Web Locks).
+
+use std::time::Duration;
+
+use gloo_net::http::{Request, Response};
+use latarnia_core::engine::{self, Progress, Rejected, Replica, SyncError, Transport, TransportError};
+use latarnia_core::sync::{Change, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse};
+use latarnia_core::Mutation;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use crate::i18n::k;
+use crate::platform;
+use crate::state::AppState;
+use crate::storage::{AppStore, Store, StoreError};
+
+/// What the status bar and the sync screen show.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SyncView {
+    pub syncing: bool,
+    pub pending: usize,
+    pub rejected: usize,
+    pub last_sync_ms: Option<u64>,
+    /// Records received so far in the running sync.
+    pub pulled: usize,
+    /// The last failure, as a translation key (cleared by a success).
+    pub error: Option<usize>,
+}
+
+const AFTER_EDIT: Duration = Duration::from_millis(1_500);
+const EVERY: Duration = Duration::from_secs(60);
+const BACKOFF_MAX: Duration = Duration::from_secs(600);
+
+pub struct HttpTransport {
+    pub token: String,
+}
+
+async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Error>) -> Result<T, TransportError> {
+    let r = r.map_err(|_| TransportError::Offline)?;
+    match r.status() {
+        200 => r.json().await.map_err(|_| TransportError::Offline),
+        401 => Err(TransportError::Unauthorized),
+        409 => Err(TransportError::CursorReset),
+        0 | 502..=504 => Err(TransportError::Unavailable(r.status().to_string())),
+        s => Err(TransportError::Refused(s, r.text().await.unwrap_or_default())),
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
+        let r = Request::post("/api/v1/sync/push")
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .json(req)
+            .map_err(|_| TransportError::Offline)?
+            .send()
+            .await;
+        answer(r).await
+    }
+
+    async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError> {
+        let url = format!(
+            "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}",
+            js_sys::encode_uri_component(cursor)
+        );
+        answer(Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await).await
+    }
+}
+
+/// The app's store as the engine's replica.
+pub struct StoreReplica(pub AppStore);
+
+impl Replica for StoreReplica {
+    type Error = StoreError;
+
+    async fn client_id(&self) -> Result<Uuid, StoreError> {
+        Ok(self.0.clock().await?.client_id)
+    }
+    async fn outbox(&self) -> Result<Vec<Mutation>, StoreError> {
+        self.0.outbox().await
+    }
+    async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError> {
+        self.0.acknowledge(through, rejected).await
+    }
+    async fn cursor(&self) -> Result<String, StoreError> {
+        Ok(self.0.sync_state().await?.cursor)
+    }
+    async fn apply_pull(&self, changes: &[Change], cursor: &str) -> Result<(), StoreError> {
+        self.0.apply_pull(changes, cursor, platform::now_ms()).await
+    }
+    async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
+        self.0.resend_all(after_mid).await
+    }
+}
+
+/// Why signing in failed, as a translation key.
+pub async fn login(login: &str, password: &str) -> Result<LoginResponse, usize> {
+    let body =
+        LoginRequest { login: login.trim().into(), password: password.into(), device_name: platform::device_name() };
+    let r = Request::post("/api/v1/auth/login").json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
+    match r {
+        Err(_) => Err(k::LOGIN_OFFLINE),
+        Ok(r) if r.status() == 200 => r.json().await.map_err(|_| k::LOGIN_FAILED),
+        Ok(r) if r.status() == 401 => Err(k::LOGIN_BAD),
+        Ok(r) if r.status() == 429 => Err(k::LOGIN_TOO_MANY),
+        Ok(r) if r.status() == 0 || r.status() >= 502 => Err(k::LOGIN_OFFLINE),
+        Ok(_) => Err(k::LOGIN_FAILED),
+    }
+}
+
+/// Ends the session on the server (best effort: offline, it simply expires there).
+pub async fn logout_on_server(token: &str) {
+    let _ = Request::post("/api/v1/auth/logout").header("Authorization", &format!("Bearer {token}")).send().await;
+}
+
+/// Re-reads the counts the status bar shows.
+pub async fn refresh(state: AppState) {
+    let store = state.store();
+    let (pending, rejected, sync) = futures::join!(store.outbox(), store.rejected(), store.sync_state());
+    state.sync.update(|v| {
+        v.pending = pending.map(|o| o.len()).unwrap_or(v.pending);
+        v.rejected = rejected.map(|r| r.len()).unwrap_or(v.rejected);
+        if let Ok(s) = sync {
+            v.last_sync_ms = s.last_sync_ms;
+        }
+    });
+}
+
+/// Syncs now, unless one is running (then once more after it) or another tab leads.
+pub fn sync_now(state: AppState) {
+    if state.sync.get_untracked().syncing {
+        state.sync_again.set_value(true);
+        return;
+    }
+    if state.session.get_untracked().is_none() || !state.ready.get_untracked() {
+        return;
+    }
+    if !state.online.get_untracked() {
+        spawn_local(refresh(state));
+        return;
+    }
+    state.sync.update(|v| v.syncing = true);
+    platform::with_lock("latarnia-sync", async move { run(state).await }, move || {
+        // Another tab is syncing: it will be this tab's turn on the next trigger.
+        state.sync.update(|v| v.syncing = false);
+    });
+}
+
+async fn run(state: AppState) {
+    loop {
+        state.sync_again.set_value(false);
+        let Some(session) = state.session.get_untracked() else { break };
+        let transport = HttpTransport { token: session.token };
+        let replica = StoreReplica(state.store());
+        state.sync.update(|v| v.pulled = 0);
+        let result = engine::sync_once(&transport, &replica, |p| {
+            if let Progress::Pulled { done } = p {
+                state.sync.update(|v| v.pulled = done);
+            }
+        })
+        .await;
+        let ok = result.is_ok();
+        match result {
+            Ok(report) => {
+                let _ = state.store().set_last_sync(platform::now_ms()).await;
+                state.sync_failures.set_value(0);
+                state.sync.update(|v| v.error = None);
+                if report.pulled > 0 || report.resent {
+                    state.revision.update(|r| *r += 1);
+                }
+            }
+            Err(SyncError::Transport(TransportError::Unauthorized)) => state.session_expired.set(true),
+            Err(SyncError::Transport(TransportError::Offline | TransportError::Unavailable(_))) => {
+                state.sync.update(|v| v.error = Some(k::SYNC_FAILED));
+            }
+            Err(SyncError::Transport(e)) => {
+                leptos::logging::error!("sync refused: {e:?}");
+                state.sync.update(|v| v.error = Some(k::SYNC_REFUSED));
+            }
+            Err(SyncError::Local(e)) => {
+                leptos::logging::error!("sync store: {e:?}");
+                state.sync.update(|v| v.error = Some(e.message_key()));
+            }
+        }
+        refresh(state).await;
+        if !ok {
+            state.sync_failures.update_value(|n| *n += 1);
+        }
+        if !state.sync_again.get_value() {
+            break;
+        }
+    }
+    state.sync.update(|v| v.syncing = false);
+    schedule(state, next_delay(state.sync_failures.get_value()));
+}
+
+/// The timer: every minute after a success; after failures 15 s, 30 s, 1 min … up to 10 min.
+pub fn next_delay(failures: u32) -> Duration {
+    if failures == 0 {
+        EVERY
+    } else {
+        (Duration::from_secs(15) * 2u32.saturating_pow(failures.min(10) - 1)).min(BACKOFF_MAX)
+    }
+}
+
+/// Runs a sync after `delay`, unless another is scheduled after this one.
+pub fn schedule(state: AppState, delay: Duration) {
+    let generation = state.sync_timer.get_value() + 1;
+    state.sync_timer.set_value(generation);
+    set_timeout(
+        move || {
+            if state.sync_timer.get_value() == generation {
+                sync_now(state);
+            }
+        },
+        delay,
+    );
+}
+
+/// After a local edit: soon, once the typing stops.
+pub fn after_edit(state: AppState) {
+    state.sync.update(|v| v.pending += 1);
+    schedule(state, AFTER_EDIT);
+}
+
+/// Hooks the triggers up: the `online` event and returning to the foreground.
+pub fn install_triggers(state: AppState) {
+    let online = window_event_listener_untyped("online", move |_| sync_now(state));
+    platform::on_visible(move || sync_now(state));
+    on_cleanup(move || online.remove());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timer_backs_off_up_to_ten_minutes() {
+        let secs: Vec<u64> = (0..8).map(|n| next_delay(n).as_secs()).collect();
+        assert_eq!(secs, [60, 15, 30, 60, 120, 240, 480, 600]);
+        assert_eq!(next_delay(40).as_secs(), 600);
+    }
+}
