@@ -182,6 +182,40 @@ impl AppState {
         result
     }
 
+    /// Saves a form: only the fields the user changed (from `original`, what the form loaded),
+    /// laid over the record as stored now — it may hold edits pulled since the form opened.
+    pub async fn save_form<T: Record>(&self, original: &T, edited: T) -> Result<Option<Mutation>, StoreError> {
+        let current = match self.store().get::<T>(edited.id()).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.notify_error(e.message_key());
+                return Err(e);
+            }
+        };
+        let data = match current {
+            Some(c) if c.data != *original => {
+                latarnia_core::protocol::rebase(original, &edited, &c.data).unwrap_or(edited)
+            }
+            _ => edited,
+        };
+        self.write(Edit::Save(data)).await
+    }
+
+    /// Changes one record as it is stored now.
+    pub async fn update<T: Record>(&self, id: Uuid, f: impl FnOnce(&mut T)) -> Result<Option<Mutation>, StoreError> {
+        let current = match self.store().get::<T>(id).await {
+            Ok(Some(c)) => c.data,
+            Ok(None) => return Err(StoreError::NotFound),
+            Err(e) => {
+                self.notify_error(e.message_key());
+                return Err(e);
+            }
+        };
+        let mut data = current;
+        f(&mut data);
+        self.write(Edit::Save(data)).await
+    }
+
     pub fn notify(&self, text: usize, undo: Option<Undo>) {
         self.notice.set(Some(Notice { shown_ms: platform::now_ms(), text, undo, error: false }));
     }

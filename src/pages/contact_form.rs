@@ -146,6 +146,7 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
     };
 
     let back = contact.patrol_id;
+    let original = contact.clone();
     let save = {
         let navigate = navigate.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -161,8 +162,9 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
             errors.set(Vec::new());
             busy.set(true);
             let navigate = navigate.clone();
+            let original = original.clone();
             spawn_local(async move {
-                let result = state.write(Edit::Save(c)).await;
+                let result = state.save_form(&original, c).await;
                 busy.set(false);
                 match result {
                     Ok(_) => {

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
 
 use crate::i18n::{k, use_i18n};
 use crate::platform;
@@ -17,6 +18,7 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<usize>);
     let busy = RwSignal::new(false);
+    let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (l, p) = (login.get_untracked(), password.get_untracked());
@@ -26,11 +28,14 @@ pub fn LoginPage() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
+        let navigate = navigate.clone();
         spawn_local(async move {
             let result = sign_in(state, &l, &p).await;
             busy.set(false);
-            if let Err(key) = result {
-                error.set(Some(key));
+            match result {
+                // A new session starts on the patrol screen, whatever page signed out.
+                Ok(()) => navigate(&crate::routes::AppRoute::Patrol.href(), Default::default()),
+                Err(key) => error.set(Some(key)),
             }
         });
     };

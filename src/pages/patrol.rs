@@ -52,6 +52,7 @@ fn StartPatrol() -> impl IntoView {
             area: area.get_untracked().trim().to_owned(),
             started_at: platform::now(),
             ended_at: None,
+            notes: String::new(),
         };
         busy.set(true);
         spawn_local(async move {
@@ -170,18 +171,46 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
         });
     };
 
-    let end = {
-        let patrol = patrol.clone();
-        move |_| {
-            let ended = Patrol { ended_at: Some(platform::now().max(patrol.started_at)), ..patrol.clone() };
-            let navigate = navigate.clone();
-            spawn_local(async move {
-                if state.write(Edit::Save(ended)).await.is_ok() {
-                    navigate(&AppRoute::PatrolSummary(pid).href(), Default::default());
-                }
-            });
-        }
+    let end = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let now = platform::now();
+            if state.update::<Patrol>(pid, |p| p.ended_at = Some(now.max(p.started_at))).await.is_ok() {
+                navigate(&AppRoute::PatrolSummary(pid).href(), Default::default());
+            }
+        });
     };
+
+    // The patrol's notes: the team's shared words on the night, synced like everything else.
+    let notes = RwSignal::new(patrol.notes.clone());
+    let notes_errors = RwSignal::new(Vec::<latarnia_core::FieldError>::new());
+    let save_notes = move |_| {
+        let text = notes.get_untracked();
+        spawn_local(async move {
+            match state.update::<Patrol>(pid, |p| p.notes = text).await {
+                Ok(_) => {
+                    notes_errors.set(Vec::new());
+                    state.notify(k::PATROL_NOTES_SAVED, None);
+                }
+                Err(StoreError::Invalid(e)) => notes_errors.set(e.0),
+                Err(_) => {}
+            }
+        });
+    };
+    // A pulled edit of the notes shows up unless the user is typing different ones.
+    let saved_notes = LocalResource::new(move || {
+        state.revision.track();
+        async move { state.store().get::<Patrol>(pid).await.ok().flatten().map(|p| p.data.notes) }
+    });
+    let last_saved = StoredValue::new(patrol.notes.clone());
+    Effect::new(move |_| {
+        if let Some(Some(n)) = saved_notes.get() {
+            if notes.get_untracked() == last_saved.get_value() {
+                notes.set(n.clone());
+            }
+            last_saved.set_value(n);
+        }
+    });
 
     let started = local_time(patrol.started_at, "%H:%M");
     let kind = patrol.kind;
@@ -218,6 +247,12 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
                     children=|r| view! { <ContactItem contact=r.data/> }
                 />
             </ul>
+            <label for="patrol-notes">{i.s(k::PATROL_NOTES)}</label>
+            <textarea id="patrol-notes" data-testid="patrol-notes" rows="3" maxlength="2000"
+                aria-describedby="err-notes"
+                prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+            <FieldErrorText errors=notes_errors field="notes"/>
+            <button class="secondary" data-testid="patrol-notes-save" on:click=save_notes>{i.s(k::PATROL_NOTES_SAVE)}</button>
             <button class="danger big" data-testid="patrol-end" on:click=end>{i.s(k::PATROL_END)}</button>
         </section>
     }

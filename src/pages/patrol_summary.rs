@@ -13,7 +13,7 @@ use crate::i18n::{k, use_i18n};
 use crate::platform;
 use crate::routes::AppRoute;
 use crate::state::AppState;
-use crate::storage::{Edit, Query, Store, StoreError};
+use crate::storage::{Query, Store, StoreError};
 
 #[component]
 pub fn PatrolSummaryPage() -> impl IntoView {
@@ -42,16 +42,17 @@ pub fn PatrolSummaryPage() -> impl IntoView {
                 let team = patrol.team.join(", ");
                 let partner = patrol.partner;
                 let kind = patrol.kind;
+                let pid = patrol.id;
+                let notes = patrol.notes.clone();
                 let resume = move |_| {
-                    let reopened = Patrol { ended_at: None, ..patrol.clone() };
                     spawn_local(async move {
                         if let Some(current) = state.open_patrol().await.ok().flatten() {
-                            if current.id != reopened.id {
+                            if current.id != pid {
                                 state.notify_error(k::PATROL_ALREADY_OPEN);
                                 return;
                             }
                         }
-                        let _ = state.write(Edit::Save(reopened)).await;
+                        let _ = state.update::<Patrol>(pid, |p| p.ended_at = None).await;
                     });
                 };
                 view! {
@@ -63,6 +64,9 @@ pub fn PatrolSummaryPage() -> impl IntoView {
                         </p>
                         {(!team.is_empty()).then(|| view! { <p class="meta">{i.s(k::PATROL_TEAM)}": "{team.clone()}</p> })}
                         {partner.map(|p| view! { <p class="meta">{i.s(k::PATROL_PARTNER)}": "{i.sv("partner", p.as_str())}</p> })}
+                        {(!notes.is_empty()).then(|| view! {
+                            <p class="patrol-notes" data-testid="patrol-summary-notes">{i.s(k::PATROL_NOTES)}": "{notes.clone()}</p>
+                        })}
                         <SummaryTable summary/>
                         {if open {
                             view! { <a class="button big" href=AppRoute::Patrol.href()>{i.s(k::BACK_TO_PATROL)}</a> }.into_any()

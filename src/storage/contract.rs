@@ -28,6 +28,7 @@ pub fn patrol(n: u128) -> Patrol {
         area: "Dworzec".into(),
         started_at: t0(),
         ended_at: None,
+        notes: String::new(),
     }
 }
 

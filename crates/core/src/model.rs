@@ -147,6 +147,9 @@ pub struct Patrol {
     pub started_at: DateTime<Utc>,
     #[serde(default)]
     pub ended_at: Option<DateTime<Utc>>,
+    /// The team's notes on the whole patrol (max 2,000 characters).
+    #[serde(default)]
+    pub notes: String,
 }
 
 impl Patrol {

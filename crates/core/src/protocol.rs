@@ -99,6 +99,16 @@ pub fn changed_fields(old: &Map<String, Value>, new: &Map<String, Value>) -> Map
     out
 }
 
+/// A form's edit laid over the record as it is now: the fields the user changed (from
+/// `original`, what the form loaded, to `edited`) over `current`, which may hold edits pulled
+/// from other phones since the form opened. `None` when the result is not a valid `T`.
+pub fn rebase<T: Record>(original: &T, edited: &T, current: &T) -> Option<T> {
+    let mut fields = fields_of(current);
+    fields.extend(changed_fields(&fields_of(original), &fields_of(edited)));
+    fields.insert("id".into(), serde_json::to_value(current.id()).ok()?);
+    serde_json::from_value(Value::Object(fields)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +130,18 @@ mod tests {
             serde_json::to_value(&m).unwrap(),
             json!({"mid": 18, "collection": "sites", "id": Uuid::nil(), "op": "delete", "hlc": "0001732312345678-0000-x"})
         );
+    }
+
+    #[test]
+    fn a_form_edit_keeps_what_others_changed_meanwhile() {
+        let original = Contact::quick(Uuid::nil(), None, chrono::DateTime::UNIX_EPOCH, Err(PositionStatus::Denied));
+        let mut edited = original.clone();
+        edited.notes = "mine".into();
+        let mut current = original.clone();
+        current.headcount = 3; // pulled from another phone while the form was open
+        let rebased = rebase(&original, &edited, &current).unwrap();
+        assert_eq!((rebased.notes.as_str(), rebased.headcount), ("mine", 3));
+        assert_eq!(rebase(&original, &original, &current).unwrap(), current, "no edit changes nothing");
     }
 
     #[test]

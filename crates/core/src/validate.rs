@@ -104,6 +104,7 @@ pub fn patrol(p: &Patrol) -> Result<(), Invalid> {
     e.check(p.team.len() <= TEAM_MAX, "team", "team_too_large");
     e.check(p.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS), "team", "team_member_invalid");
     e.check(chars(&p.area) <= AREA_MAX_CHARS, "area", "area_too_long");
+    e.check(chars(&p.notes) <= NOTES_MAX_CHARS, "notes", "notes_too_long");
     if let Some(end) = p.ended_at {
         e.check(end >= p.started_at, "ended_at", "ends_before_start");
     }
@@ -178,6 +179,7 @@ mod tests {
             area: "Dworzec".into(),
             started_at: start,
             ended_at: Some(start + Duration::hours(5)),
+            notes: String::new(),
         };
         assert_eq!(p.team, ["Ania", "Kuba"]);
         assert_eq!(patrol(&p), Ok(()));

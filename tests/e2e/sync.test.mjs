@@ -1,0 +1,160 @@
+// Sync in Chromium against the real server: two streetworkers on two phones, offline and back,
+// signing in and out, and a record the server refuses.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+const T = { timeout: 180_000 };
+
+async function phone(user) {
+  const context = await openProfile(tempDir('profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  await page.goto(server.url);
+  await waitForServiceWorker(page);
+  if (user) await signIn(page, server, user);
+  return { context, page, watch };
+}
+
+/** Taps "sync now" and waits until that sync has finished successfully. */
+async function syncNow(page) {
+  const status = byId(page, 'sync-status');
+  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
+  const before = await status.getAttribute('data-last-sync');
+  await byId(page, 'sync-now').click();
+  await page.waitForFunction((b) => {
+    const s = document.querySelector('[data-testid=sync-status]');
+    return s.dataset.syncing === 'false' && s.dataset.lastSync !== b;
+  }, before);
+}
+
+const pending = async (page) => Number(await byId(page, 'sync-pending').textContent());
+const listCount = (page) => byId(page, 'contact-list').getByTestId('contact-item').count();
+
+test('two streetworkers offline share their contacts and converge on the same patrol notes', T, async () => {
+  const ala = await server.addUser('ala');
+  const ola = await server.addUser('ola');
+  const a = await phone(ala);
+  const b = await phone(ola);
+
+  // Ala starts the night's patrol; Ola's phone gets it at the next sync.
+  await byId(a.page, 'patrol-area').fill('Dworzec');
+  await byId(a.page, 'patrol-start').click();
+  await byId(a.page, 'contact-quick').waitFor();
+  await syncNow(a.page);
+  assert.equal(await pending(a.page), 0);
+  await syncNow(b.page);
+  await byId(b.page, 'contact-quick').waitFor();
+
+  // Both lose the signal, record a contact each and write the patrol's notes.
+  await a.context.setOffline(true);
+  await b.context.setOffline(true);
+  await byId(a.page, 'contact-quick').click();
+  await byId(b.page, 'contact-quick').click();
+  await byId(a.page, 'patrol-notes').fill('Ala: koce rozdane');
+  await byId(a.page, 'patrol-notes-save').click();
+  await a.page.waitForTimeout(50);
+  await byId(b.page, 'patrol-notes').fill('Ola: zupa się skończyła');
+  await byId(b.page, 'patrol-notes-save').click();
+  await b.page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) >= 2);
+  assert.ok((await pending(a.page)) >= 2, 'waiting to be sent');
+  await screenshot(b.page, '10-offline-pending');
+
+  // Back online: each phone pushes, then pulls the other's.
+  await a.context.setOffline(false);
+  await b.context.setOffline(false);
+  await syncNow(a.page);
+  await syncNow(b.page);
+  await syncNow(a.page);
+  for (const p of [a.page, b.page]) {
+    assert.equal(await pending(p), 0);
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=contact-list] [data-testid=contact-item]').length === 2);
+    assert.equal(await listCount(p), 2, 'each phone shows both contacts');
+  }
+  const notesA = await byId(a.page, 'patrol-notes').inputValue();
+  const notesB = await byId(b.page, 'patrol-notes').inputValue();
+  assert.equal(notesA, notesB, 'both phones show the same winner');
+  assert.equal(notesA, 'Ola: zupa się skończyła', 'the later edit wins');
+  await screenshot(a.page, '11-synced');
+  a.watch.assertClean();
+  b.watch.assertClean();
+  await a.context.close();
+  await b.context.close();
+});
+
+test('signing in: clear errors, a session that survives reloads offline, and a sign-out that protects unsent records', T, async () => {
+  const kasia = await server.addUser('kasia');
+  const { context, page, watch } = await phone(null);
+  await screenshot(page, '12-login');
+
+  await byId(page, 'login-submit').click();
+  assert.equal(await byId(page, 'login-error').textContent(), 'Wpisz login i hasło.');
+  await byId(page, 'login-login').fill('kasia');
+  await byId(page, 'login-password').fill('wrong password');
+  await byId(page, 'login-submit').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=login-error]')?.textContent === 'Nieprawidłowy login lub hasło.');
+  await context.setOffline(true);
+  await byId(page, 'login-password').fill(kasia.password);
+  await byId(page, 'login-submit').click();
+  await page.waitForFunction(() => /wymaga internetu/.test(document.querySelector('[data-testid=login-error]')?.textContent ?? ''));
+  await context.setOffline(false);
+  await signIn(page, server, kasia);
+
+  // The session survives a reload, offline too.
+  await context.setOffline(true);
+  await page.reload();
+  await byId(page, 'sync-status').waitFor();
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-quick').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) >= 2);
+
+  // Signing out with unsent records warns and deletes nothing until told to.
+  await byId(page, 'nav-settings').click();
+  assert.equal(await byId(page, 'signed-in-as').textContent(), 'kasia (kasia)');
+  await byId(page, 'logout').click();
+  await byId(page, 'logout-warning').waitFor();
+  assert.match(await byId(page, 'logout-warning').textContent(), /niewysłane zapisy \(2\)/);
+  await byId(page, 'logout-cancel').click();
+  await context.setOffline(false);
+  await syncNow(page);
+  assert.equal(await pending(page), 0);
+  await byId(page, 'logout').click();
+  await byId(page, 'login-submit').waitFor();
+  assert.equal(await byId(page, 'logout-warning').count(), 0);
+  // Nothing stays on the phone; signing in again brings the synced records back.
+  const left = await page.evaluate(() => new Promise((ok) => {
+    const r = indexedDB.open('latarnia');
+    r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
+  }));
+  assert.equal(left, 0, 'sign-out leaves no contact on the phone');
+  await signIn(page, server, kasia);
+  await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
+  assert.equal(await listCount(page), 1);
+  watch.assertClean();
+  await context.close();
+});
+
+test('a record the server refuses stays on the phone and is listed with the reason', T, async () => {
+  const partner = await server.addUser('straz', 'partner');
+  const { context, page, watch } = await phone(partner);
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-quick').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) >= 2);
+  await syncNow(page);
+  assert.equal(await pending(page), 0, 'a rejection does not block the queue');
+  await byId(page, 'sync-rejected-count').click();
+  const items = byId(page, 'sync-rejected').getByTestId('sync-rejected-item');
+  await items.first().waitFor();
+  assert.equal(await items.count(), 2, 'the patrol and the contact');
+  assert.equal(await items.first().getAttribute('data-error'), 'forbidden');
+  assert.match(await items.first().textContent(), /brak uprawnień/);
+  await screenshot(page, '13-rejected');
+  await byId(page, 'nav-patrol').click();
+  assert.equal(await listCount(page), 1, 'the contact is still on the phone');
+  watch.assertClean();
+  await context.close();
+});
