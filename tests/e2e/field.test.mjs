@@ -27,7 +27,6 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
 
   await page.goto(server.url);
   await waitForServiceWorker(page);
-  await screenshot(page, '0-login');
   await signIn(page, server);
   await byId(page, 'online-status').waitFor();
   assert.equal(await byId(page, 'online-status').getAttribute('data-online'), 'true');

@@ -39,9 +39,17 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 pub struct SqliteStore {
+    /// The one writer.
     conn: Arc<Mutex<Connection>>,
+    /// Readers (WAL lets them run beside the writer): token checks and pulls never queue
+    /// behind a push's commit.
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: std::sync::atomic::AtomicUsize,
+    pushes: std::sync::mpsc::Sender<PushJob>,
     path: PathBuf,
 }
+
+const READERS: usize = 4;
 
 fn uuid(s: String) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
@@ -95,7 +103,22 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path })
+        let readers = (0..READERS)
+            .map(|_| {
+                let r = Connection::open(&path)?;
+                r.pragma_update(None, "query_only", "ON")?;
+                r.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(Mutex::new(r))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let conn = Arc::new(Mutex::new(conn));
+        let (pushes, jobs) = std::sync::mpsc::channel();
+        let w = conn.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer(w, jobs))
+            .map_err(|e| StoreError::Failed(format!("cannot start the writer: {e}")))?;
+        Ok(SqliteStore { conn, readers: Arc::new(readers), next_reader: Default::default(), pushes, path })
     }
 
     pub fn path(&self) -> &Path {
@@ -114,6 +137,23 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Busy(e.to_string()))?
     }
+
+    /// Runs a read on a free reader connection (or the next one in turn).
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let readers = self.readers.clone();
+        let start = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let n = readers.len();
+            let free = (0..n).find_map(|i| readers[(start + i) % n].try_lock().ok());
+            let mut c = free.unwrap_or_else(|| readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+            f(&mut c)
+        })
+        .await
+        .map_err(|e| StoreError::Busy(e.to_string()))?
+    }
 }
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -127,8 +167,56 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-fn push_tx(c: &mut Connection, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+/// A push waiting for the writer.
+type PushJob = (User, PushRequest, i64, tokio::sync::oneshot::Sender<StoreResult<PushResponse>>);
+
+/// Group commit: the writer takes every push that is waiting, applies each in its own savepoint
+/// (one push's failure undoes only that push) inside one transaction, and commits them with one
+/// fsync before any of them is answered.
+fn writer(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<PushJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < 128 {
+            match jobs.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
+        let applied = (|| -> rusqlite::Result<Vec<StoreResult<PushResponse>>> {
+            let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut out = Vec::with_capacity(group.len());
+            for (user, req, now_ms, _) in &group {
+                let sp = tx.savepoint()?;
+                match push_in(&sp, user, req, *now_ms) {
+                    Ok(r) => {
+                        sp.commit()?;
+                        out.push(Ok(r));
+                    }
+                    Err(e) => out.push(Err(e)), // the savepoint rolls back when dropped
+                }
+            }
+            tx.commit()?;
+            Ok(out)
+        })();
+        drop(c);
+        match applied {
+            Ok(results) => {
+                for ((_, _, _, reply), r) in group.into_iter().zip(results) {
+                    let _ = reply.send(r);
+                }
+            }
+            Err(e) => {
+                // Nothing of the group was applied: every push is answered 503 and retried.
+                for (_, _, _, reply) in group {
+                    let _ = reply.send(Err(StoreError::Busy(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
     let client = req.client_id.to_string();
     let owner: Option<(String, i64)> = tx
         .query_row("SELECT user_id, last_mid FROM clients WHERE client_id = ?1", [&client], |r| {
@@ -217,7 +305,6 @@ fn push_tx(c: &mut Connection, user: &User, req: &PushRequest, now_ms: i64) -> S
         results.push(d.result);
     }
     tx.execute("UPDATE clients SET last_mid = ?1 WHERE client_id = ?2", params![last as i64, client])?;
-    tx.commit()?;
     Ok(PushResponse { last_mutation_id: last, results })
 }
 
@@ -285,11 +372,11 @@ impl Storage for SqliteStore {
     }
 
     async fn epoch(&self) -> StoreResult<String> {
-        self.run(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?)).await
+        self.read(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?)).await
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.run(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
     }
 
     async fn org_add(&self, name: &str) -> StoreResult<Org> {
@@ -305,7 +392,7 @@ impl Storage for SqliteStore {
 
     async fn org_by_name(&self, name: &str) -> StoreResult<Option<Org>> {
         let name = name.to_owned();
-        self.run(move |c| {
+        self.read(move |c| {
             Ok(c.query_row("SELECT id, name FROM orgs WHERE name = ?1", [name], |r| {
                 Ok(Org { id: uuid(r.get(0)?)?, name: r.get(1)? })
             })
@@ -315,7 +402,7 @@ impl Storage for SqliteStore {
     }
 
     async fn user_count(&self) -> StoreResult<u64> {
-        self.run(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)).await
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)).await
     }
 
     async fn user_add(&self, user: &User, password_hash: &str) -> StoreResult<()> {
@@ -331,7 +418,7 @@ impl Storage for SqliteStore {
     }
 
     async fn user_list(&self, org: Option<Uuid>) -> StoreResult<Vec<Account>> {
-        self.run(move |c| {
+        self.read(move |c| {
             let mut s = c.prepare(&format!("{ACCOUNT} WHERE ?1 IS NULL OR org_id = ?1 ORDER BY login"))?;
             let rows = s.query_map([org.map(|o| o.to_string())], account_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -341,7 +428,7 @@ impl Storage for SqliteStore {
 
     async fn account(&self, login: &str) -> StoreResult<Option<Account>> {
         let login = login.to_owned();
-        self.run(move |c| Ok(c.query_row(&format!("{ACCOUNT} WHERE login = ?1"), [login], account_row).optional()?))
+        self.read(move |c| Ok(c.query_row(&format!("{ACCOUNT} WHERE login = ?1"), [login], account_row).optional()?))
             .await
     }
 
@@ -374,7 +461,7 @@ impl Storage for SqliteStore {
 
     async fn token_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<User>> {
         let h = token_hash.to_owned();
-        self.run(move |c| {
+        self.read(move |c| {
             let a = c
                 .query_row(
                     "SELECT u.id, u.login, u.display_name, u.role, u.org_id, u.password_hash, u.disabled
@@ -411,18 +498,21 @@ impl Storage for SqliteStore {
     }
 
     async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
-        let (user, req) = (user.clone(), req.clone());
-        self.run(move |c| push_tx(c, &user, &req, now_ms)).await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.pushes
+            .send((user.clone(), req.clone(), now_ms, reply))
+            .map_err(|_| StoreError::Busy("the writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Busy("the writer has stopped".into()))?
     }
 
     async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
         let user = user.clone();
-        self.run(move |c| pull_tx(c, &user, client_id, after, limit)).await
+        self.read(move |c| pull_tx(c, &user, client_id, after, limit)).await
     }
 
     async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
         let collection = collection.to_owned();
-        self.run(move |c| {
+        self.read(move |c| {
             let mut s = c.prepare(
                 "SELECT seq, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status, error
                  FROM mutation_log WHERE org_id = ?1 AND collection = ?2 AND record_id = ?3 ORDER BY seq",

@@ -1,0 +1,130 @@
+//! Load benchmark (run by `cargo xtask bench`): N clients push and pull against the real server
+//! over loopback for a while; prints one JSON line with durable mutations per second and the
+//! p99 request latency. `--database-url` empty: SQLite in a temporary directory.
+
+use std::time::{Duration, Instant};
+
+use latarnia_core::protocol::fields_of;
+use latarnia_core::sync::{PullResponse, PushResponse, Role, User};
+use latarnia_core::{Contact, Hlc, Mutation, Op, PositionStatus};
+use latarnia_server::http::static_files::Shell;
+use latarnia_server::{app, auth, store, AppState};
+use uuid::Uuid;
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned()).unwrap_or_else(|| default.to_owned())
+}
+
+#[tokio::main]
+async fn main() {
+    let url = arg("--database-url", "");
+    let clients: usize = arg("--clients", "100").parse().unwrap();
+    let seconds: u64 = arg("--seconds", "10").parse().unwrap();
+    let batch: usize = arg("--batch", "10").parse().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = store::open(tmp.path(), &url).await.expect("open the store");
+    let backend = if url.is_empty() { "SQLite".to_owned() } else { "PostgreSQL".to_owned() };
+    let org = db.org_add(&format!("load-{}", Uuid::new_v4())).await.unwrap();
+    let hash = auth::hash_password("load-test-password");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(db.clone(), Shell::load(std::path::Path::new("/nonexistent")));
+    tokio::spawn(latarnia_server::serve(listener, app(state)));
+    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+
+    let mut tokens = Vec::new();
+    for i in 0..clients {
+        let user = User {
+            id: Uuid::new_v4(),
+            login: format!("load{i}-{}", Uuid::new_v4().simple()),
+            display_name: "load".into(),
+            role: Role::Streetworker,
+            org_id: org.id,
+        };
+        db.user_add(&user, &hash).await.unwrap();
+        let (token, token_hash) = auth::new_token();
+        db.token_add(&token_hash, user.id, "load", i64::MAX).await.unwrap();
+        tokens.push(token);
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .map(|token| {
+            let (http, base) = (http.clone(), base.clone());
+            tokio::spawn(async move {
+                let client = Uuid::new_v4();
+                let mut hlc = Hlc::zero(client);
+                let (mut mid, mut cursor) = (0u64, String::new());
+                let (mut applied, mut latencies) = (0usize, Vec::new());
+                while Instant::now() < deadline {
+                    let mutations: Vec<Mutation> = (0..batch)
+                        .map(|_| {
+                            mid += 1;
+                            hlc = hlc.tick(chrono::Utc::now().timestamp_millis() as u64).unwrap();
+                            let c =
+                                Contact::quick(Uuid::new_v4(), None, chrono::Utc::now(), Err(PositionStatus::Denied));
+                            Mutation {
+                                mid,
+                                collection: "contacts".into(),
+                                id: c.id,
+                                op: Op::Upsert,
+                                hlc: hlc.to_string(),
+                                fields: fields_of(&c),
+                            }
+                        })
+                        .collect();
+                    let body = serde_json::json!({"client_id": client, "schema_version": 1, "mutations": mutations});
+                    let t = Instant::now();
+                    let r: PushResponse = http
+                        .post(format!("{base}/api/v1/sync/push"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    latencies.push(t.elapsed());
+                    applied += r.results.iter().filter(|x| x.status == latarnia_core::sync::Status::Applied).count();
+                    let t = Instant::now();
+                    let p: PullResponse = http
+                        .get(format!("{base}/api/v1/sync/pull"))
+                        .bearer_auth(&token)
+                        .query(&[
+                            ("client_id", client.to_string()),
+                            ("cursor", cursor.clone()),
+                            ("limit", "500".into()),
+                        ])
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    latencies.push(t.elapsed());
+                    cursor = p.cursor;
+                }
+                (applied, latencies)
+            })
+        })
+        .collect();
+    let mut applied = 0;
+    let mut latencies = Vec::new();
+    for t in tasks {
+        let (a, l) = t.await.unwrap();
+        applied += a;
+        latencies.extend(l);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let p = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "{}",
+        serde_json::json!({"backend": backend, "clients": clients, "mutations_per_s": applied as f64 / elapsed,
+            "requests": latencies.len(), "p50_ms": p(0.5), "p99_ms": p(0.99)})
+    );
+}
