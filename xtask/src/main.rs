@@ -119,9 +119,16 @@ fn test() -> Result<(), Fail> {
 fn bench() -> Result<(), Fail> {
     setup::app_tools()?;
     setup::test_tools()?;
+    let postgres = setup::postgres()?;
     bundle::app()?;
     bundle::server()?;
-    util::exec(std::process::Command::new("node").arg("tests/bench/bench.mjs").current_dir(root()))
+    util::cargo(&["build", "--release", "-p", "latarnia-server", "--example", "load"])?;
+    util::exec(
+        std::process::Command::new("node")
+            .arg("tests/bench/bench.mjs")
+            .env("LATARNIA_TEST_POSTGRES", postgres)
+            .current_dir(root()),
+    )
 }
 
 #[cfg(test)]
