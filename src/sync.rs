@@ -24,8 +24,9 @@ pub struct SyncView {
     pub pending: usize,
     pub rejected: usize,
     pub last_sync_ms: Option<u64>,
-    /// Records received so far in the running sync.
+    /// Records received so far in the running sync, and how many it will bring in all.
     pub pulled: usize,
+    pub pull_total: Option<usize>,
     /// The last failure, as a translation key (cleared by a success).
     pub error: Option<usize>,
 }
@@ -154,10 +155,16 @@ async fn run(state: AppState) {
         let Some(session) = state.session.get_untracked() else { break };
         let transport = HttpTransport { token: session.token };
         let replica = StoreReplica(state.store());
-        state.sync.update(|v| v.pulled = 0);
+        state.sync.update(|v| {
+            v.pulled = 0;
+            v.pull_total = None;
+        });
         let result = engine::sync_once(&transport, &replica, |p| {
-            if let Progress::Pulled { done } = p {
-                state.sync.update(|v| v.pulled = done);
+            if let Progress::Pulled { done, total } = p {
+                state.sync.update(|v| {
+                    v.pulled = done;
+                    v.pull_total = total;
+                });
             }
         })
         .await;

@@ -50,6 +50,13 @@ pub fn SyncStatus() -> impl IntoView {
                 {i.s(k::SYNC_NOW)}
             </button>
         </div>
+        {move || {
+            let v = view_.get();
+            (v.syncing && v.pull_total.is_some_and(|t| t > 0)).then(|| view! {
+                <progress class="sync-progress" data-testid="sync-progress"
+                    max=v.pull_total.unwrap_or(1) value=v.pulled></progress>
+            })
+        }}
         {move || view_.get().error.map(|key| view! {
             <div class="banner banner-error" role="alert" data-testid="sync-error">{i.s(key)}</div>
         })}

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::hlc::Hlc;
 use crate::protocol::{Mutation, Op};
 use crate::sync::{
-    Change, PullResponse, PushRequest, PushResponse, Status, DEFAULT_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+    Change, PullResponse, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
 };
 
 /// Why a request did not get an answer the engine can use.
@@ -79,8 +79,15 @@ pub struct SyncReport {
 /// How far a sync is, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    Pushed { done: usize, total: usize },
-    Pulled { done: usize },
+    Pushed {
+        done: usize,
+        total: usize,
+    },
+    /// `total`: what this sync will have received when done, when the server says.
+    Pulled {
+        done: usize,
+        total: Option<usize>,
+    },
 }
 
 /// How many of the outbox's first mutations go into one push: at most `max`, and never cutting
@@ -212,13 +219,14 @@ async fn pull_all<T: Transport, R: Replica>(
 ) -> Result<bool, SyncError<R::Error>> {
     let mut cursor = replica.cursor().await.map_err(SyncError::Local)?;
     loop {
-        let page = match transport.pull(client_id, &cursor, DEFAULT_PULL_LIMIT).await {
+        let page = match transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await {
             Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(false),
             other => other.map_err(SyncError::Transport)?,
         };
         replica.apply_pull(&page.changes, &page.cursor).await.map_err(SyncError::Local)?;
         report.pulled += page.changes.len();
-        progress(Progress::Pulled { done: report.pulled });
+        let total = page.remaining.map(|r| report.pulled + r as usize);
+        progress(Progress::Pulled { done: report.pulled, total });
         cursor = page.cursor;
         if !page.has_more {
             return Ok(true);

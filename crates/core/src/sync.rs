@@ -144,6 +144,9 @@ pub struct PullResponse {
     pub cursor: String,
     pub has_more: bool,
     pub last_mutation_id: u64,
+    /// How many changes come after this page (an extension of SYNC.md: a phone's progress bar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
 }
 
 /// Why a mutation can never be applied.

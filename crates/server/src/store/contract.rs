@@ -175,6 +175,8 @@ async fn pull_pages_in_version_order_and_resumes(db: &Db) {
         let mut seen: Vec<Uuid> = full.changes.iter().filter(|c| c.version <= start).map(|c| c.id).collect();
         loop {
             let p = db.pull(&u, client, after, 3).await.unwrap();
+            let left = full.changes.iter().filter(|c| c.version > p.last_version).count() as u64;
+            assert_eq!(p.remaining, left, "what comes after this page");
             seen.extend(p.changes.iter().map(|c| c.id));
             after = p.last_version;
             if !p.has_more {

@@ -91,6 +91,8 @@ pub struct PullPage {
     pub last_version: u64,
     pub has_more: bool,
     pub last_mutation_id: u64,
+    /// Readable changes after this page.
+    pub remaining: u64,
 }
 
 impl PullPage {
@@ -100,6 +102,7 @@ impl PullPage {
             cursor: latarnia_core::sync::cursor(epoch, self.last_version),
             has_more: self.has_more,
             last_mutation_id: self.last_mutation_id,
+            remaining: Some(self.remaining),
         }
     }
 }

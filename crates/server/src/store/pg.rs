@@ -382,6 +382,18 @@ impl Storage for PgStore {
                 &[&org, &(after as i64), &collections, &(limit as i64 + 1)],
             )
             .await?;
+        let more = rows.len() > limit as usize;
+        let last_seen: i64 = if more { rows[limit as usize - 1].get(5) } else { 0 };
+        let remaining: i64 = if more {
+            tx.query_one(
+                "SELECT count(*) FROM records WHERE org_id = $1 AND version > $2 AND collection = ANY($3)",
+                &[&org, &last_seen, &collections],
+            )
+            .await?
+            .get(0)
+        } else {
+            0
+        };
         tx.commit().await?;
         let mut changes = rows
             .iter()
@@ -400,7 +412,13 @@ impl Storage for PgStore {
         let has_more = changes.len() > limit as usize;
         changes.truncate(limit as usize);
         let last_version = changes.last().map_or(after, |c| c.version);
-        Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64 })
+        Ok(PullPage {
+            changes,
+            last_version,
+            has_more,
+            last_mutation_id: last_mutation_id as u64,
+            remaining: remaining as u64,
+        })
     }
 
     async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {

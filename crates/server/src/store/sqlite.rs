@@ -362,7 +362,23 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
     let has_more = changes.len() > limit as usize;
     changes.truncate(limit as usize);
     let last_version = changes.last().map_or(after, |c| c.version);
-    Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64 })
+    let remaining: i64 = if has_more {
+        tx.query_row(
+            "SELECT count(*) FROM records WHERE org_id = ?1 AND version > ?2
+             AND collection IN (SELECT value FROM json_each(?3))",
+            params![user.org_id.to_string(), last_version as i64, list],
+            |r| r.get(0),
+        )?
+    } else {
+        0
+    };
+    Ok(PullPage {
+        changes,
+        last_version,
+        has_more,
+        last_mutation_id: last_mutation_id as u64,
+        remaining: remaining as u64,
+    })
 }
 
 #[async_trait::async_trait]
