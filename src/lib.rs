@@ -30,10 +30,13 @@ pub fn App() -> impl IntoView {
     let signed_in = move || state.session.with(Option::is_some);
     view! {
         <Router>
-            <StatusBar/>
-            <Show when=signed_in>
-                <SyncStatus/>
-            </Show>
+            // Online/offline, what waits to be sent and the last sync stay in view while scrolling.
+            <div class="top-bars">
+                <StatusBar/>
+                <Show when=signed_in>
+                    <SyncStatus/>
+                </Show>
+            </div>
             <main id="main">
                 <Show when=move || state.ready.get() fallback=|| view! { <p class="loading" aria-busy="true">"…"</p> }>
                     <Show when=signed_in fallback=LoginPage>

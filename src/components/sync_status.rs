@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use crate::components::contact_item::local_time;
 use crate::i18n::{k, use_i18n};
+use crate::platform;
 use crate::routes::AppRoute;
 use crate::state::AppState;
 use crate::sync;
@@ -23,6 +24,10 @@ pub fn SyncStatus() -> impl IntoView {
             }
         } else {
             match v.last_sync_ms.and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64)) {
+                // Today's syncs by the hour; older ones with their date.
+                Some(at) if platform::now().signed_duration_since(at).num_hours() < 12 => {
+                    format!("{} {}", i.t(k::SYNC_LAST), local_time(at, "%H:%M"))
+                }
                 Some(at) => format!("{} {}", i.t(k::SYNC_LAST), local_time(at, "%d.%m %H:%M")),
                 None => i.t(k::SYNC_NEVER).to_owned(),
             }
