@@ -16,8 +16,8 @@ use latarnia_core::sync::Change;
 use serde_json::Value;
 
 use super::{
-    merge_stored, observed, plan, resend_values, ClockState, Edit, Local, Query, RejectedRecord, Session, Store,
-    StoreError, SyncState, COLLECTIONS,
+    observed, plan, resend_values, ClockState, Edit, Local, Query, RejectedRecord, Session, Store, StoreError,
+    SyncState, COLLECTIONS,
 };
 
 pub const OUTBOX: &str = "outbox";
@@ -131,6 +131,28 @@ impl IdbStore {
         if let Ok(db) = Rc::try_unwrap(self.db) {
             db.close();
         }
+    }
+}
+
+/// [`super::merge_change`] straight between IndexedDB values and the typed record (no JSON
+/// tree in between: the first sync of a phone runs this for every record).
+fn merge_js(
+    old: Option<JsValue>,
+    c: &Change,
+    pending: Option<&latarnia_core::engine::Pending>,
+) -> Result<Option<JsValue>, StoreError> {
+    fn go<T: Record>(
+        old: Option<JsValue>,
+        c: &Change,
+        pending: Option<&latarnia_core::engine::Pending>,
+    ) -> Result<Option<JsValue>, StoreError> {
+        let existing = old.map(from_js::<Local<T>>).transpose()?;
+        super::merge_change(existing, c, pending).map(|l| to_js(&l)).transpose()
+    }
+    match c.collection.as_str() {
+        PATROLS => go::<latarnia_core::Patrol>(old, c, pending),
+        CONTACTS => go::<latarnia_core::Contact>(old, c, pending),
+        _ => Ok(None),
     }
 }
 
@@ -288,9 +310,8 @@ impl Store for IdbStore {
                 .await;
         let mut puts = Vec::with_capacity(known.len());
         for ((c, store), old) in known.iter().zip(&stores).zip(existing) {
-            let old: Option<Value> = old?.map(from_js).transpose()?;
-            if let Some(v) = merge_stored(old, c, pend.get(&(c.collection.clone(), c.id)))? {
-                puts.push((store, to_js(&v)?));
+            if let Some(v) = merge_js(old?, c, pend.get(&(c.collection.clone(), c.id)))? {
+                puts.push((store, v));
             }
         }
         for r in futures::future::join_all(puts.iter().map(|(store, v)| store.put(v, None))).await {
