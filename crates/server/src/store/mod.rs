@@ -200,7 +200,31 @@ pub fn decide(role: Role, m: &Mutation, current: Option<&RecordState>, now_ms: i
     }
 }
 
-/// A mutation at or below the client's last applied `mid`.
-pub fn duplicate(mid: u64) -> MutationResult {
-    MutationResult { mid, status: Status::Duplicate, error: None, message: None }
+/// What a push does with each of its mutations, from the client's last applied `mid`.
+pub enum Step<'a> {
+    /// At or below the last applied `mid`: answered `duplicate`, nothing applied.
+    Duplicate(MutationResult),
+    Apply(&'a Mutation),
+}
+
+/// Every mutation of a push in order, up to a gap in the `mid`s (the rest waits for the
+/// missing one). The same in every backend.
+pub fn steps(mutations: &[Mutation], mut last: u64) -> Vec<Step<'_>> {
+    let mut out = Vec::with_capacity(mutations.len());
+    for m in mutations {
+        if m.mid <= last {
+            out.push(Step::Duplicate(MutationResult {
+                mid: m.mid,
+                status: Status::Duplicate,
+                error: None,
+                message: None,
+            }));
+        } else if m.mid == last + 1 {
+            last = m.mid;
+            out.push(Step::Apply(m));
+        } else {
+            break;
+        }
+    }
+    out
 }

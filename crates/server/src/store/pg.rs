@@ -11,7 +11,7 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
-use super::{decide, duplicate, Account, AuditEntry, Org, PullPage, Storage, StoreError, StoreResult};
+use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult};
 
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
@@ -281,14 +281,14 @@ impl Storage for PgStore {
         }
         let mut last = row.get::<_, i64>(1) as u64;
         let mut results = Vec::with_capacity(req.mutations.len());
-        for m in &req.mutations {
-            if m.mid <= last {
-                results.push(duplicate(m.mid));
-                continue;
-            }
-            if m.mid != last + 1 {
-                break;
-            }
+        for step in steps(&req.mutations, last) {
+            let m = match step {
+                Step::Duplicate(r) => {
+                    results.push(r);
+                    continue;
+                }
+                Step::Apply(m) => m,
+            };
             let id = m.id.to_string();
             let current = tx
                 .query_opt(

@@ -10,7 +10,7 @@ use latarnia_core::Op;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{decide, duplicate, Account, AuditEntry, Org, PullPage, Storage, StoreError, StoreResult};
+use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult};
 
 const MIGRATIONS: &[&str] = &[
     // 1: server metadata; `epoch` names this database for sync cursors (SYNC.md, Pull).
@@ -236,14 +236,14 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
     };
     let org = user.org_id.to_string();
     let mut results = Vec::with_capacity(req.mutations.len());
-    for m in &req.mutations {
-        if m.mid <= last {
-            results.push(duplicate(m.mid));
-            continue;
-        }
-        if m.mid != last + 1 {
-            break; // a gap: the rest waits for the missing mutation
-        }
+    for step in steps(&req.mutations, last) {
+        let m = match step {
+            Step::Duplicate(r) => {
+                results.push(r);
+                continue;
+            }
+            Step::Apply(m) => m,
+        };
         let current: Option<RecordState> = tx
             .query_row(
                 "SELECT fields, field_hlcs, deleted, deleted_hlc FROM records
