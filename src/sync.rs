@@ -66,7 +66,11 @@ impl Transport for HttpTransport {
             "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}",
             js_sys::encode_uri_component(cursor)
         );
-        answer(Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await).await
+        platform::mark("sync-pull-start");
+        let r =
+            answer(Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await).await;
+        platform::measure("sync-pull", "sync-pull-start");
+        r
     }
 }
 
@@ -89,7 +93,10 @@ impl Replica for StoreReplica {
         Ok(self.0.sync_state().await?.cursor)
     }
     async fn apply_pull(&self, changes: &[Change], cursor: &str) -> Result<(), StoreError> {
-        self.0.apply_pull(changes, cursor, platform::now_ms()).await
+        platform::mark("sync-apply-start");
+        let r = self.0.apply_pull(changes, cursor, platform::now_ms()).await;
+        platform::measure("sync-apply", "sync-apply-start");
+        r
     }
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
         self.0.resend_all(after_mid).await

@@ -51,6 +51,7 @@ where
     mids_are_contiguous_and_clocks_increase(&fresh().await).await;
     acknowledging_empties_the_outbox_and_keeps_rejections(&fresh().await).await;
     a_pull_keeps_pending_fields_and_stores_its_cursor(&fresh().await).await;
+    a_pull_in_pages_keeps_edits_made_between_them(&fresh().await).await;
     resending_renumbers_everything_held(&fresh().await).await;
     session_and_sync_state_are_kept(&fresh().await).await;
 }
@@ -121,6 +122,32 @@ pub async fn a_pull_keeps_pending_fields_and_stores_its_cursor<S: Store>(s: &S) 
     assert!(clock.to_string() > remote_hlc, "the clock moved past what it saw");
     // The pull left the outbox alone.
     assert_eq!(s.outbox().await.unwrap().len(), 1);
+}
+
+/// A pulled record replaces the stored one except where a local mutation is pending (only then
+/// is the stored one read): over several pages, with an edit on the phone between them.
+pub async fn a_pull_in_pages_keeps_edits_made_between_them<S: Store>(s: &S) {
+    let hlc = |ms: u64| Hlc { physical_ms: NOW + ms, counter: 0, client: Uuid::from_u128(77) }.to_string();
+    let (mut x, y) = (contact(700, None, 0), contact(701, None, 1));
+    let whole = |c: &Contact| serde_json::Value::Object(latarnia_core::protocol::fields_of(c));
+    s.apply_pull(&[change(x.id, "contacts", whole(&x), false, &hlc(1))], "epoch.1", NOW).await.unwrap();
+    x.headcount = 4;
+    s.apply_pull(&[change(x.id, "contacts", whole(&x), false, &hlc(2))], "epoch.2", NOW).await.unwrap();
+    let got = s.get::<Contact>(x.id).await.unwrap().expect("kept");
+    assert_eq!((got.data.headcount, got.field_hlcs["headcount"].as_str()), (4, hlc(2).as_str()));
+    let mut edited = got.data.clone();
+    edited.notes = "typed on the phone".into();
+    s.write(Edit::Save(edited), NOW + 3).await.unwrap();
+    let mut theirs = x.clone();
+    (theirs.notes, theirs.headcount) = ("theirs".into(), 5);
+    let page =
+        [change(x.id, "contacts", whole(&theirs), false, &hlc(4)), change(y.id, "contacts", whole(&y), true, &hlc(4))];
+    s.apply_pull(&page, "epoch.3", NOW).await.unwrap();
+    let got = s.get::<Contact>(x.id).await.unwrap().unwrap();
+    assert_eq!((got.data.headcount, got.data.notes.as_str()), (5, "typed on the phone"), "the pending field stays");
+    assert!(got.field_hlcs["notes"] < hlc(4) && got.field_hlcs["headcount"] == hlc(4));
+    assert!(s.get::<Contact>(y.id).await.unwrap().unwrap().deleted);
+    assert_eq!(s.sync_state().await.unwrap().cursor, "epoch.3");
 }
 
 pub async fn resending_renumbers_everything_held<S: Store>(s: &S) {

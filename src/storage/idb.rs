@@ -302,16 +302,27 @@ impl Store for IdbStore {
             sync?.map(from_js).transpose()?.unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
         let pend = pending(&outbox);
         let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
-        let stores: Vec<rexie::Store> = known.iter().map(|c| tx.store(&c.collection)).collect::<Result<_, _>>()?;
-        // Every read at once, then every write at once: each await is a trip through the event
-        // loop, and IndexedDB keeps them in order.
-        let existing =
-            futures::future::join_all(known.iter().zip(&stores).map(|(c, store)| store.get(c.id.to_string().into())))
-                .await;
+        let by_name: Vec<(&str, rexie::Store)> =
+            COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
+        let store_of = |c: &Change| &by_name.iter().find(|(n, _)| *n == c.collection).expect("a known collection").1;
+        // The stored record matters only where a local mutation is pending (the server's state
+        // wins everywhere else), so only those are read. Every read at once, then every write at
+        // once: each await is a trip through the event loop, and IndexedDB keeps them in order.
+        let existing = futures::future::join_all(known.iter().map(|c| {
+            let p = pend.get(&(c.collection.clone(), c.id));
+            let get = p.map(|_| store_of(c).get(c.id.to_string().into()));
+            async move {
+                match get {
+                    Some(get) => get.await,
+                    None => Ok(None),
+                }
+            }
+        }))
+        .await;
         let mut puts = Vec::with_capacity(known.len());
-        for ((c, store), old) in known.iter().zip(&stores).zip(existing) {
+        for (c, old) in known.iter().zip(existing) {
             if let Some(v) = merge_js(old?, c, pend.get(&(c.collection.clone(), c.id)))? {
-                puts.push((store, v));
+                puts.push((store_of(c), v));
             }
         }
         for r in futures::future::join_all(puts.iter().map(|(store, v)| store.put(v, None))).await {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use futures::future::join;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -217,20 +218,31 @@ async fn pull_all<T: Transport, R: Replica>(
     report: &mut SyncReport,
     progress: &mut impl FnMut(Progress),
 ) -> Result<bool, SyncError<R::Error>> {
-    let mut cursor = replica.cursor().await.map_err(SyncError::Local)?;
+    let cursor = replica.cursor().await.map_err(SyncError::Local)?;
+    let mut page = match transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await {
+        Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(false),
+        other => other.map_err(SyncError::Transport)?,
+    };
     loop {
-        let page = match transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await {
-            Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(false),
-            other => other.map_err(SyncError::Transport)?,
+        // The next page is fetched while this one is written: the network and IndexedDB work
+        // side by side. A page is applied (with its cursor) before the next one is looked at,
+        // so a failure there keeps everything before it.
+        let apply = replica.apply_pull(&page.changes, &page.cursor);
+        let (applied, next) = if page.has_more {
+            let (a, n) = join(apply, transport.pull(client_id, &page.cursor, MAX_PULL_LIMIT)).await;
+            (a, Some(n))
+        } else {
+            (apply.await, None)
         };
-        replica.apply_pull(&page.changes, &page.cursor).await.map_err(SyncError::Local)?;
+        applied.map_err(SyncError::Local)?;
         report.pulled += page.changes.len();
         let total = page.remaining.map(|r| report.pulled + r as usize);
         progress(Progress::Pulled { done: report.pulled, total });
-        cursor = page.cursor;
-        if !page.has_more {
-            return Ok(true);
-        }
+        page = match next {
+            None => return Ok(true),
+            Some(Err(TransportError::CursorReset)) if !page.cursor.is_empty() => return Ok(false),
+            Some(other) => other.map_err(SyncError::Transport)?,
+        };
     }
 }
 

@@ -331,6 +331,45 @@ async fn a_record_deleted_before_it_was_ever_synced_never_reaches_the_server_ali
     assert_eq!(alive(&server), 700);
 }
 
+/// A transport that pulls small pages and goes offline at the third one.
+struct OfflineAtThirdPage<'a> {
+    inner: &'a Http,
+    pulls: std::cell::Cell<u32>,
+}
+
+impl Transport for OfflineAtThirdPage<'_> {
+    async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
+        self.inner.push(req).await
+    }
+    async fn pull(&self, client: Uuid, cursor: &str, _limit: u32) -> Result<PullResponse, TransportError> {
+        self.pulls.set(self.pulls.get() + 1);
+        if self.pulls.get() == 3 {
+            return Err(TransportError::Offline);
+        }
+        self.inner.pull(client, cursor, 10).await
+    }
+}
+
+async fn pages_applied_before_the_network_fails_are_kept(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let writer = Phone::new();
+    for i in 0..35 {
+        writer.edit("contacts", Uuid::new_v4(), Op::Upsert, contact(&format!("c{i}")));
+    }
+    writer.sync(&w.worker("ala").await).await.unwrap();
+    let reader = Phone::new();
+    let http = w.worker("ola").await;
+    // The next page is fetched while one is written; the third fetch fails.
+    let failed = reader.sync(&OfflineAtThirdPage { inner: &http, pulls: 0.into() }).await;
+    assert!(matches!(failed, Err(SyncError::Transport(TransportError::Offline))), "{failed:?}");
+    let kept = reader.state.borrow().clone();
+    assert_eq!(kept.records.len(), 20, "both pages fetched before the failure are applied");
+    assert!(!kept.cursor.is_empty(), "with the cursor of the second");
+    let report = reader.sync(&http).await.unwrap();
+    assert_eq!(report.pulled, 15, "the next sync resumes where it stopped");
+    assert_eq!(reader.state.borrow().records, writer.state.borrow().records);
+}
+
 /// Several phones, random edits of their own and each other's records, random disconnects,
 /// lost answers, duplicated and delayed requests and one server kill: every phone ends equal to
 /// the server, with no record lost or duplicated.
@@ -458,5 +497,6 @@ on_both!(
     a_rejected_mutation_never_blocks_later_ones_and_is_kept_to_show,
     edits_made_while_a_sync_is_in_flight_are_pushed_next,
     a_record_deleted_before_it_was_ever_synced_never_reaches_the_server_alive,
+    pages_applied_before_the_network_fails_are_kept,
     seeded_simulation_every_replica_equals_the_server,
 );
