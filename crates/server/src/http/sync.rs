@@ -4,14 +4,14 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use latarnia_core::sync::{
-    parse_cursor, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
-    SCHEMA_VERSION,
+    parse_cursor, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Authed;
 use crate::error::{ApiJson, ApiQuery};
+use crate::store::PullAnswer;
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -45,7 +45,7 @@ async fn pull(
     State(state): State<AppState>,
     authed: Authed,
     ApiQuery(p): ApiQuery<PullParams>,
-) -> Result<Json<PullResponse>, AppError> {
+) -> Result<Json<PullAnswer>, AppError> {
     let epoch = state.db.epoch().await?;
     let after = parse_cursor(&p.cursor, &epoch).ok_or(AppError::CursorReset)?;
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);

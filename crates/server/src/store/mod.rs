@@ -11,10 +11,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use latarnia_core::sync::{
-    admit, clamp_hlc, Change, MutationResult, PullResponse, PushRequest, PushResponse, RecordState, Role, Status, User,
+    admit, clamp_hlc, Change, MutationResult, PushRequest, PushResponse, RecordState, Role, Status, User,
 };
 use latarnia_core::Mutation;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,21 +84,63 @@ pub struct AuditEntry {
     pub error: Option<String>,
 }
 
+/// A change as stored: `fields` and `field_hlcs` are the stored JSON text, sent on as it is (a
+/// pull copies them instead of parsing and writing every record again). Serializes exactly as
+/// [`Change`].
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredChange {
+    pub collection: String,
+    pub id: Uuid,
+    pub fields: Box<RawValue>,
+    pub field_hlcs: Box<RawValue>,
+    pub deleted: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub deleted_hlc: String,
+    pub version: u64,
+}
+
+impl StoredChange {
+    /// The typed change (tests and tools; pulls send the stored text).
+    pub fn parse(&self) -> Change {
+        Change {
+            collection: self.collection.clone(),
+            id: self.id,
+            fields: serde_json::from_str(self.fields.get()).unwrap_or_default(),
+            field_hlcs: serde_json::from_str(self.field_hlcs.get()).unwrap_or_default(),
+            deleted: self.deleted,
+            deleted_hlc: self.deleted_hlc.clone(),
+            version: self.version,
+        }
+    }
+}
+
 /// One page of a pull: changes after a version, in version order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct PullPage {
-    pub changes: Vec<Change>,
+    pub changes: Vec<StoredChange>,
     /// The version the next pull starts after (the last change's, or the asked one).
     pub last_version: u64,
     pub has_more: bool,
     pub last_mutation_id: u64,
-    /// Readable changes after this page.
+    /// Changes after this page, at most: the writes to the organisation's records after it (its
+    /// version counter minus the page's last version). Exact unless a record was written more
+    /// than once since — counting rows instead costs a scan of the whole backlog on every page.
     pub remaining: u64,
 }
 
+/// [`PullResponse`] as the server writes it (the same JSON).
+#[derive(Debug, Serialize)]
+pub struct PullAnswer {
+    pub changes: Vec<StoredChange>,
+    pub cursor: String,
+    pub has_more: bool,
+    pub last_mutation_id: u64,
+    pub remaining: Option<u64>,
+}
+
 impl PullPage {
-    pub fn into_response(self, epoch: &str) -> PullResponse {
-        PullResponse {
+    pub fn into_response(self, epoch: &str) -> PullAnswer {
+        PullAnswer {
             changes: self.changes,
             cursor: latarnia_core::sync::cursor(epoch, self.last_version),
             has_more: self.has_more,

@@ -5,13 +5,13 @@
 //! REPEATABLE READ snapshot) never skips a change that commits later with a smaller number.
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use latarnia_core::sync::{readable, Change, PushRequest, PushResponse, RecordState, Role, User};
+use latarnia_core::sync::{readable, PushRequest, PushResponse, RecordState, Role, User};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
-use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult};
+use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult, StoredChange};
 
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
@@ -382,23 +382,11 @@ impl Storage for PgStore {
                 &[&org, &(after as i64), &collections, &(limit as i64 + 1)],
             )
             .await?;
-        let more = rows.len() > limit as usize;
-        let last_seen: i64 = if more { rows[limit as usize - 1].get(5) } else { 0 };
-        let remaining: i64 = if more {
-            tx.query_one(
-                "SELECT count(*) FROM records WHERE org_id = $1 AND version > $2 AND collection = ANY($3)",
-                &[&org, &last_seen, &collections],
-            )
-            .await?
-            .get(0)
-        } else {
-            0
-        };
         tx.commit().await?;
         let mut changes = rows
             .iter()
             .map(|r| {
-                Ok(Change {
+                Ok(StoredChange {
                     collection: r.get(0),
                     id: uuid(r.get(1))?,
                     fields: json(r.get(2))?,
@@ -412,13 +400,9 @@ impl Storage for PgStore {
         let has_more = changes.len() > limit as usize;
         changes.truncate(limit as usize);
         let last_version = changes.last().map_or(after, |c| c.version);
-        Ok(PullPage {
-            changes,
-            last_version,
-            has_more,
-            last_mutation_id: last_mutation_id as u64,
-            remaining: remaining as u64,
-        })
+        // What is left, at most: every write after this page (O(1); see `PullPage::remaining`).
+        let remaining = if has_more { org_version as u64 - last_version } else { 0 };
+        Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64, remaining })
     }
 
     async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use latarnia_core::sync::{readable, Change, PushRequest, PushResponse, RecordState, Role, User};
+use latarnia_core::sync::{readable, PushRequest, PushResponse, RecordState, Role, User};
 use latarnia_core::Op;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult};
+use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult, StoredChange};
 
 const MIGRATIONS: &[&str] = &[
     // 1: server metadata; `epoch` names this database for sync cursors (SYNC.md, Pull).
@@ -347,7 +347,7 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
          ORDER BY version LIMIT ?4",
     )?;
     let rows = stmt.query_map(params![user.org_id.to_string(), after as i64, list, limit as i64 + 1], |r| {
-        Ok(Change {
+        Ok(StoredChange {
             collection: r.get(0)?,
             id: uuid(r.get(1)?)?,
             fields: json(&r.get::<_, String>(2)?)?,
@@ -362,23 +362,9 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
     let has_more = changes.len() > limit as usize;
     changes.truncate(limit as usize);
     let last_version = changes.last().map_or(after, |c| c.version);
-    let remaining: i64 = if has_more {
-        tx.query_row(
-            "SELECT count(*) FROM records WHERE org_id = ?1 AND version > ?2
-             AND collection IN (SELECT value FROM json_each(?3))",
-            params![user.org_id.to_string(), last_version as i64, list],
-            |r| r.get(0),
-        )?
-    } else {
-        0
-    };
-    Ok(PullPage {
-        changes,
-        last_version,
-        has_more,
-        last_mutation_id: last_mutation_id as u64,
-        remaining: remaining as u64,
-    })
+    // What is left, at most: every write after this page (O(1); see `PullPage::remaining`).
+    let remaining = if has_more { org_version as u64 - last_version } else { 0 };
+    Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64, remaining })
 }
 
 #[async_trait::async_trait]
