@@ -242,17 +242,25 @@ await context.close();
 await server.stop();
 
 // 7. The server under 100 concurrent clients pushing and pulling (crates/server/examples/load.rs).
-const load = (url) => JSON.parse(execFileSync(join(ROOT, 'target/release/examples/load'), ['--seconds', '10', '--database-url', url]).toString().trim().split('\n').pop());
-const sqlite = load('');
-row(`Server on SQLite, 100 clients pushing (10 mutations a push) and pulling: durable mutations per second (p99 ${sqlite.p99_ms.toFixed(0)} ms, p50 ${sqlite.p50_ms.toFixed(0)} ms)`,
-  sqlite.mutations_per_s.toFixed(0), '≥ 1,000/s, p99 ≤ 250 ms', sqlite.mutations_per_s >= 1000 && sqlite.p99_ms <= 250);
-if (process.env.LATARNIA_TEST_POSTGRES) {
-  const base = process.env.LATARNIA_TEST_POSTGRES;
-  const name = `latarnia_bench_${Date.now()}`;
-  execFileSync('psql', [base, '-qc', `CREATE DATABASE ${name}`]);
-  const pg = load(base.replace(/\/[^/]*$/, `/${name}`));
-  execFileSync('psql', [base, '-qc', `DROP DATABASE ${name} WITH (FORCE)`]);
-  row(`The same on PostgreSQL (p99 ${pg.p99_ms.toFixed(0)} ms, p50 ${pg.p50_ms.toFixed(0)} ms)`, pg.mutations_per_s.toFixed(0), 'reported beside it', true);
+const load = (url, rate) => JSON.parse(execFileSync(join(ROOT, 'target/release/examples/load'),
+  ['--seconds', '10', '--rate', String(rate), '--database-url', url]).toString().trim().split('\n').pop());
+const ms = (x) => `${x.toFixed(0)} ms`;
+const backends = [['SQLite', '']];
+if (process.env.LATARNIA_TEST_POSTGRES) backends.push(['PostgreSQL', process.env.LATARNIA_TEST_POSTGRES]);
+for (const [name, base] of backends) {
+  for (const rate of [1050, 0]) {
+    const db = `latarnia_bench_${Date.now()}`;
+    if (base) execFileSync('psql', [base, '-qc', `CREATE DATABASE ${db}`]);
+    const r = load(base && base.replace(/\/[^/]*$/, `/${db}`), rate);
+    if (base) execFileSync('psql', [base, '-qc', `DROP DATABASE ${db} WITH (FORCE)`]);
+    const sqliteTarget = name === 'SQLite' && rate > 0;
+    row(rate
+      ? `Server on ${name}, 100 clients offering 1,050 mutations/s (each a push of 10 and a pull, every 0.95 s): durable mutations/s, p99 (p50 ${ms(r.p50_ms)}, push p99 ${ms(r.push_p99_ms)}, pull p99 ${ms(r.pull_p99_ms)})`
+      : `Server on ${name}, 100 clients each pushing 10 and pulling again as soon as answered (the most it does): durable mutations/s, p99 (p50 ${ms(r.p50_ms)})`,
+      `${r.mutations_per_s.toFixed(0)}/s, ${ms(r.p99_ms)}`,
+      sqliteTarget ? '≥ 1,000/s, p99 ≤ 250 ms' : 'reported',
+      sqliteTarget ? r.mutations_per_s >= 1000 && r.p99_ms <= 250 : true);
+  }
 }
 
 const chromium = execFileSync('/usr/bin/chromium', ['--version']).toString().trim();
@@ -281,7 +289,13 @@ the end of the first sync on a new browser profile (login, push of nothing, 44 p
 applied to IndexedDB with their cursors). The 1,000 mutations are written into the phone's
 store in the app's own shape while offline; the time runs from the tap on "sync now" to the
 status showing the finished sync. The server load is \`crates/server/examples/load.rs\`: the
-server in-process on loopback, 100 clients each pushing 10 new contacts then pulling, for 10 s.
+server in-process on loopback, 100 clients of one organisation each pushing 10 new contacts then
+pulling a page, for 10 s, in two ways. Paced, the clients together offer a rate (each on its own
+schedule, latency counted from when a push was due, so a stalled server shows): the target's
+throughput with its latency. Unpaced, each client pushes again as soon as its pull answered: the
+most the server does, where latency is mostly the queue of 100 clients waiting on each other
+(decision 26). The load client reads only the cursor of a pull: parsing records is the phones'
+work, not this machine's.
 `;
 writeFileSync(join(ROOT, 'docs/benchmarks.md'), md);
 console.log(`\nwrote docs/benchmarks.md`);

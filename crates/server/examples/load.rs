@@ -1,6 +1,12 @@
 //! Load benchmark (run by `cargo xtask bench`): N clients push and pull against the real server
 //! over loopback for a while; prints one JSON line with durable mutations per second and the
-//! p99 request latency. `--database-url` empty: SQLite in a temporary directory.
+//! request latencies. `--database-url` empty: SQLite in a temporary directory.
+//!
+//! Two ways to load it: `--rate 0` (default), every client starts its next push as soon as its
+//! last pull answered — the most the server does (its latencies are mostly the queue of 100
+//! clients); `--rate N`, the clients together offer N mutations a second, each on its own
+//! schedule (a push of `--batch` then a pull, once every `clients × batch / N` seconds), and a
+//! push's latency counts from when it was due, so a slow server cannot hide its delay.
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +33,8 @@ async fn main() {
     let clients: usize = arg("--clients", "100").parse().unwrap();
     let seconds: u64 = arg("--seconds", "10").parse().unwrap();
     let batch: usize = arg("--batch", "10").parse().unwrap();
+    let rate: f64 = arg("--rate", "0").parse().unwrap();
+    let every = (rate > 0.0).then(|| Duration::from_secs_f64(clients as f64 * batch as f64 / rate));
     let tmp = tempfile::tempdir().unwrap();
     let db = store::open(tmp.path(), &url).await.expect("open the store");
     let backend = if url.is_empty() { "SQLite".to_owned() } else { "PostgreSQL".to_owned() };
@@ -57,14 +65,18 @@ async fn main() {
     let started = Instant::now();
     let tasks: Vec<_> = tokens
         .into_iter()
-        .map(|token| {
+        .enumerate()
+        .map(|(i, token)| {
             let (http, base) = (http.clone(), base.clone());
+            // Paced clients start spread over one period.
+            let mut due = started + every.map_or(Duration::ZERO, |e| e.mul_f64(i as f64 / clients as f64));
             tokio::spawn(async move {
                 let client = Uuid::new_v4();
                 let mut hlc = Hlc::zero(client);
                 let (mut mid, mut cursor) = (0u64, String::new());
                 let (mut applied, mut latencies) = (0usize, Vec::new());
-                while Instant::now() < deadline {
+                while due < deadline {
+                    tokio::time::sleep_until(due.into()).await;
                     let mutations: Vec<Mutation> = (0..batch)
                         .map(|_| {
                             mid += 1;
@@ -82,7 +94,7 @@ async fn main() {
                         })
                         .collect();
                     let body = serde_json::json!({"client_id": client, "schema_version": 1, "mutations": mutations});
-                    let t = Instant::now();
+                    let t = if every.is_some() { due } else { Instant::now() };
                     let r: PushResponse = http
                         .post(format!("{base}/api/v1/sync/push"))
                         .bearer_auth(&token)
@@ -114,6 +126,10 @@ async fn main() {
                         .unwrap();
                     latencies.push((t.elapsed(), false));
                     cursor = p.cursor;
+                    due = match every {
+                        Some(e) => due + e,
+                        None => Instant::now(),
+                    };
                 }
                 (applied, latencies)
             })
@@ -139,7 +155,7 @@ async fn main() {
     let p = |q: f64| at(&all, q);
     println!(
         "{}",
-        serde_json::json!({"backend": backend, "clients": clients, "mutations_per_s": applied as f64 / elapsed,
+        serde_json::json!({"backend": backend, "clients": clients, "rate": rate, "mutations_per_s": applied as f64 / elapsed,
             "requests": latencies.len(), "p50_ms": p(0.5), "p99_ms": p(0.99),
             "push_p99_ms": at(&pushes, 0.99), "pull_p99_ms": at(&pulls, 0.99)})
     );
