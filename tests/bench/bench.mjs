@@ -168,24 +168,31 @@ for (let c = 0; c < 20000; c++) {
 }
 if (pending.length) await flush();
 
-context = await openProfile(tempDir('bench-sync'));
-page = context.pages()[0] ?? (await context.newPage());
-await page.goto(server.url);
-await waitForServiceWorker(page);
-await byId(page, 'login-login').fill(server.admin.login);
-await byId(page, 'login-password').fill(server.admin.password);
-let t0 = Date.now();
-await byId(page, 'login-submit').click();
-await page.waitForFunction(() => {
-  const s = document.querySelector('[data-testid=sync-status]');
-  return s && s.dataset.syncing === 'false' && s.dataset.lastSync;
-}, null, { timeout: 600_000, polling: 20 });
-const firstSync = Date.now() - t0;
-const held = await page.evaluate(() => new Promise((ok) => {
-  const r = indexedDB.open('latarnia');
-  r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
-}));
-row(`First sync of a fresh phone: 2,000 patrols and 20,000 contacts (${held.toLocaleString('en')} contacts stored), from "sign in"`, fmt(firstSync), '≤ 4 s', firstSync <= 4000 && held >= 20000);
+// Three fresh phones, one after the other (this machine is a shared VM): the median.
+const firstSyncs = [];
+let held = 0;
+for (let phone = 0; phone < 3; phone++) {
+  if (phone > 0) await context.close();
+  context = await openProfile(tempDir('bench-sync'));
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(server.url);
+  await waitForServiceWorker(page);
+  await byId(page, 'login-login').fill(server.admin.login);
+  await byId(page, 'login-password').fill(server.admin.password);
+  const t = Date.now();
+  await byId(page, 'login-submit').click();
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid=sync-status]');
+    return s && s.dataset.syncing === 'false' && s.dataset.lastSync;
+  }, null, { timeout: 600_000, polling: 20 });
+  firstSyncs.push(Date.now() - t);
+  held = await page.evaluate(() => new Promise((ok) => {
+    const r = indexedDB.open('latarnia');
+    r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
+  }));
+}
+const firstSync = median(firstSyncs);
+row(`First sync of a fresh phone: 2,000 patrols and 20,000 contacts (${held.toLocaleString('en')} contacts stored), from "sign in", median of 3 phones (${firstSyncs.map((x) => (x / 1000).toFixed(1)).join(', ')} s)`, fmt(firstSync), '≤ 4 s', firstSync <= 4000 && held >= 20000);
 
 async function syncOnce() {
   const before = await byId(page, 'sync-status').getAttribute('data-last-sync');
@@ -202,42 +209,49 @@ row('The first sync after that (nothing to send, nothing new)', fmt(firstPush), 
 
 // 1,000 mutations queued offline (written in the app's own shape), pushed when the network
 // comes back: from the \`online\` event to the status showing nothing left to send.
-await context.setOffline(true);
-await page.evaluate(async () => {
-  const db = await new Promise((ok) => { const r = indexedDB.open('latarnia'); r.onsuccess = () => ok(r.result); });
-  await new Promise((ok, fail) => {
-    const tx = db.transaction(['contacts', 'outbox', 'meta'], 'readwrite');
-    const meta = tx.objectStore('meta');
-    meta.get('clock').onsuccess = (e) => {
-      const clock = e.target.result;
-      for (let i = 0; i < 1000; i++) {
-        const id = crypto.randomUUID();
-        const at = Date.now() - i * 1000;
-        const hlc = `${String(Date.now() + 1000).padStart(13, '0')}-${i.toString(16).padStart(4, '0')}-${clock.client_id}`;
-        const data = { id, patrol_id: null, at: new Date(at).toISOString(), headcount: 1, gender: null, age_band: null, pseudonym: '',
-          sleeping_rough: null, condition: null, given: {}, referrals: [], help_refused: false, follow_up: false, notes: 'offline',
-          position: null, position_status: 'unavailable' };
-        tx.objectStore('contacts').put({ id, data, deleted: false, alive: 1, hlc, sort_ms: at });
-        const { id: _, ...fields } = data;
-        clock.last_mid += 1;
-        tx.objectStore('outbox').put({ mid: clock.last_mid, collection: 'contacts', id, op: 'upsert', hlc, fields });
-      }
-      meta.put(clock);
-    };
-    tx.oncomplete = ok; tx.onerror = fail;
+// Three rounds on the same phone (this machine is a shared VM): the median.
+const pushTimes = [];
+let queued = 0;
+let left = 0;
+for (let round = 0; round < 3; round++) {
+  await context.setOffline(true);
+  await page.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('latarnia'); r.onsuccess = () => ok(r.result); });
+    await new Promise((ok, fail) => {
+      const tx = db.transaction(['contacts', 'outbox', 'meta'], 'readwrite');
+      const meta = tx.objectStore('meta');
+      meta.get('clock').onsuccess = (e) => {
+        const clock = e.target.result;
+        for (let i = 0; i < 1000; i++) {
+          const id = crypto.randomUUID();
+          const at = Date.now() - i * 1000;
+          const hlc = `${String(Date.now() + 1000).padStart(13, '0')}-${i.toString(16).padStart(4, '0')}-${clock.client_id}`;
+          const data = { id, patrol_id: null, at: new Date(at).toISOString(), headcount: 1, gender: null, age_band: null, pseudonym: '',
+            sleeping_rough: null, condition: null, given: {}, referrals: [], help_refused: false, follow_up: false, notes: 'offline',
+            position: null, position_status: 'unavailable' };
+          tx.objectStore('contacts').put({ id, data, deleted: false, alive: 1, hlc, sort_ms: at });
+          const { id: _, ...fields } = data;
+          clock.last_mid += 1;
+          tx.objectStore('outbox').put({ mid: clock.last_mid, collection: 'contacts', id, op: 'upsert', hlc, fields });
+        }
+        meta.put(clock);
+      };
+      tx.oncomplete = ok; tx.onerror = fail;
+    });
   });
-});
-await page.reload();
-await byId(page, 'sync-status').waitFor();
-await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) === 1000);
-const queued = Number(await byId(page, 'sync-pending').textContent());
-t0 = Date.now();
-await context.setOffline(false);
-await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false'
-  && Number(document.querySelector('[data-testid=sync-pending]').textContent) === 0, null, { polling: 5, timeout: 60_000 });
-const pushTime = Date.now() - t0;
-const left = Number(await byId(page, 'sync-pending').textContent());
-row(`${queued.toLocaleString('en')} mutations queued offline, pushed and acknowledged (from the \`online\` event)`, fmt(pushTime), '≤ 600 ms', pushTime <= 600 && queued === 1000 && left === 0);
+  await page.reload();
+  await byId(page, 'sync-status').waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) === 1000);
+  queued = Number(await byId(page, 'sync-pending').textContent());
+  const t0 = Date.now();
+  await context.setOffline(false);
+  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false'
+    && Number(document.querySelector('[data-testid=sync-pending]').textContent) === 0, null, { polling: 5, timeout: 60_000 });
+  pushTimes.push(Date.now() - t0);
+  left = Number(await byId(page, 'sync-pending').textContent());
+}
+const pushTime = median(pushTimes);
+row(`${queued.toLocaleString('en')} mutations queued offline, pushed and acknowledged (from the \`online\` event), median of 3 (${pushTimes.join(', ')} ms)`, fmt(pushTime), '≤ 600 ms', pushTime <= 600 && queued === 1000 && left === 0);
 await context.close();
 await server.stop();
 
@@ -285,8 +299,8 @@ and 5.1 ms p95 for the write. This machine is a shared VM: the same build measur
 4.3 ms median on different runs.
 
 Sync: the server is seeded through the push API; "first sync" runs from the tap on "sign in" to
-the end of the first sync on a new browser profile (login, push of nothing, 44 pulls of 500
-applied to IndexedDB with their cursors). The 1,000 mutations are written into the phone's
+the end of the first sync on a new browser profile (login, push of nothing, 11 pulls of 2,000
+applied to IndexedDB with their cursors, each fetched while the one before is written). The 1,000 mutations are written into the phone's
 store in the app's own shape while offline; the time runs from the tap on "sync now" to the
 status showing the finished sync. The server load is \`crates/server/examples/load.rs\`: the
 server in-process on loopback, 100 clients of one organisation each pushing 10 new contacts then
