@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::i18n::k;
 use crate::platform;
 use crate::state::AppState;
+use crate::storage::idb::{IdbStore, Prepared};
 use crate::storage::{AppStore, Store, StoreError};
 
 /// What the status bar and the sync screen show.
@@ -92,9 +93,20 @@ impl Replica for StoreReplica {
     async fn cursor(&self) -> Result<String, StoreError> {
         Ok(self.0.sync_state().await?.cursor)
     }
-    async fn apply_pull(&self, changes: &[Change], cursor: &str) -> Result<(), StoreError> {
+    type Prepared = Option<Prepared>;
+    fn prepare(&self, changes: &[Change]) -> Option<Prepared> {
+        match &self.0 {
+            AppStore::Idb(_) => Some(IdbStore::prepare(changes)),
+            AppStore::Mem(_) => None,
+        }
+    }
+    async fn apply_pull(&self, changes: &[Change], prepared: Option<Prepared>, cursor: &str) -> Result<(), StoreError> {
         platform::mark("sync-apply-start");
-        let r = self.0.apply_pull(changes, cursor, platform::now_ms()).await;
+        let now = platform::now_ms();
+        let r = match (&self.0, prepared) {
+            (AppStore::Idb(s), Some(p)) => s.apply_prepared(changes, p, cursor, now).await,
+            (store, _) => store.apply_pull(changes, cursor, now).await,
+        };
         platform::measure("sync-apply", "sync-apply-start");
         r
     }

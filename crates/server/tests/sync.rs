@@ -224,7 +224,7 @@ async fn a_phone_closed_right_after_applying_a_batch_re_pulls_the_same_state(bac
     // The reader applies the first batch (500 records and its cursor)…
     let reader = Phone::new();
     let page = b.pull(reader.client_id, "", 500).await.unwrap();
-    latarnia_core::engine::Replica::apply_pull(&reader, &page.changes, &page.cursor).await.unwrap();
+    latarnia_core::engine::Replica::apply_pull(&reader, &page.changes, (), &page.cursor).await.unwrap();
     // …and is closed before anything else; it comes back with what it had stored.
     let saved = reader.state.borrow().clone();
     assert_eq!(saved.records.len(), 500);

@@ -397,7 +397,10 @@ impl Replica for Phone {
         Ok(self.state.borrow().cursor.clone())
     }
 
-    async fn apply_pull(&self, changes: &[Change], cursor: &str) -> Result<(), ()> {
+    type Prepared = ();
+    fn prepare(&self, _: &[Change]) {}
+
+    async fn apply_pull(&self, changes: &[Change], _: (), cursor: &str) -> Result<(), ()> {
         let mut s = self.state.borrow_mut();
         let pend = pending(&s.outbox);
         for c in changes {
