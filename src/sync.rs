@@ -53,13 +53,16 @@ async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Er
 
 impl Transport for HttpTransport {
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
+        platform::mark("sync-push-start");
         let r = Request::post("/api/v1/sync/push")
             .header("Authorization", &format!("Bearer {}", self.token))
             .json(req)
             .map_err(|_| TransportError::Offline)?
             .send()
             .await;
-        answer(r).await
+        let r = answer(r).await;
+        platform::measure("sync-push", "sync-push-start");
+        r
     }
 
     async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError> {
