@@ -8,6 +8,7 @@ pub mod engine;
 pub mod hlc;
 pub mod model;
 pub mod protocol;
+pub mod sites;
 pub mod summary;
 pub mod sync;
 pub mod validate;

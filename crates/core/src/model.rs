@@ -1,4 +1,5 @@
-//! Domain types: patrols and contacts (see `docs/glossary.md` for the Polish names).
+//! Domain types: patrols, contacts, places and reports (see `docs/glossary.md` for the Polish
+//! names).
 
 use std::collections::BTreeMap;
 
@@ -131,6 +132,62 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What kind of non-residential place (miejsce niemieszkalne) a site is.
+    SiteKind {
+        AbandonedBuilding => "abandoned_building",
+        AllotmentShed => "allotment_shed",
+        Stairwell => "stairwell",
+        Basement => "basement",
+        Station => "station",
+        HeatingChamber => "heating_chamber",
+        TentCamp => "tent_camp",
+        BridgeViaduct => "bridge_viaduct",
+        ParkForest => "park_forest",
+        Other => "other",
+    }
+);
+
+string_enum!(
+    /// Whether people stay at a place.
+    SiteStatus {
+        Active => "active",
+        Empty => "empty",
+        Closed => "closed",
+        Unverified => "unverified",
+    }
+);
+
+string_enum!(
+    /// Who told the team about a place or a person (zgłoszenie).
+    ReportSource {
+        Phone24h => "phone_24h",
+        CityGuard => "city_guard",
+        Police => "police",
+        Resident => "resident",
+        Other => "other",
+    }
+);
+
+string_enum!(
+    /// How soon a report needs checking.
+    Urgency {
+        Low => "low",
+        Normal => "normal",
+        Urgent => "urgent",
+    }
+);
+
+string_enum!(
+    /// A report's way: new → assigned → checked → closed.
+    ReportStatus {
+        New => "new",
+        Assigned => "assigned",
+        Checked => "checked",
+        Closed => "closed",
+    }
+);
+
 /// A night patrol, a streetworking round or an Akcja ZIMA run. One patrol may cross midnight:
 /// it is one record with a start and an end, whatever the dates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +238,9 @@ pub struct Contact {
     pub id: Uuid,
     #[serde(default)]
     pub patrol_id: Option<Uuid>,
+    /// The place on the map where the contact was made, if it was at one.
+    #[serde(default)]
+    pub site_id: Option<Uuid>,
     pub at: DateTime<Utc>,
     pub headcount: u32,
     #[serde(default)]
@@ -225,6 +285,7 @@ impl Contact {
         Contact {
             id,
             patrol_id,
+            site_id: None,
             at,
             headcount: 1,
             gender: None,
@@ -249,6 +310,68 @@ impl Contact {
 
     pub fn with_children(&self) -> bool {
         self.age_band == Some(AgeBand::Child)
+    }
+}
+
+/// A place on the map of non-residential places: where people sleep rough, kept current by the
+/// team. Deleting one is soft (the record stays, restorable); merging a duplicate into another
+/// deletes it with `merged_into` set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: Uuid,
+    pub label: String,
+    pub kind: SiteKind,
+    pub position: Position,
+    /// Street address or a description of where it is.
+    #[serde(default)]
+    pub address: String,
+    /// How to get there.
+    #[serde(default)]
+    pub access_notes: String,
+    /// Dogs, a collapsing roof, …
+    #[serde(default)]
+    pub dangers: String,
+    pub status: SiteStatus,
+    /// How many people usually stay there.
+    #[serde(default)]
+    pub usual_headcount: Option<u32>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub merged_into: Option<Uuid>,
+}
+
+/// A report from the 24 h line, the city guard, the police or a resident: where to look next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub source: ReportSource,
+    /// The place it is about, when it is on the map; otherwise `position`.
+    #[serde(default)]
+    pub site_id: Option<Uuid>,
+    #[serde(default)]
+    pub position: Option<Position>,
+    pub description: String,
+    pub urgency: Urgency,
+    pub status: ReportStatus,
+    /// The patrol it is assigned to, or a worker's name.
+    #[serde(default)]
+    pub assigned_patrol: Option<Uuid>,
+    #[serde(default)]
+    pub assigned_to: String,
+    /// The contact made when it was checked.
+    #[serde(default)]
+    pub contact_id: Option<Uuid>,
+    #[serde(default)]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// What came of it (required to close it).
+    #[serde(default)]
+    pub outcome: String,
+}
+
+impl Report {
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, ReportStatus::New | ReportStatus::Assigned)
     }
 }
 

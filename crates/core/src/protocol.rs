@@ -26,6 +26,8 @@ pub struct Mutation {
 
 pub const PATROLS: &str = "patrols";
 pub const CONTACTS: &str = "contacts";
+pub const SITES: &str = "sites";
+pub const REPORTS: &str = "reports";
 
 /// A domain type that is synced as a collection of records.
 pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
@@ -68,6 +70,35 @@ impl Record for crate::Contact {
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::contact(self)
+    }
+}
+
+impl Record for crate::Site {
+    const COLLECTION: &'static str = SITES;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.created_at.timestamp_millis() as f64
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::site(self)
+    }
+}
+
+impl Record for crate::Report {
+    const COLLECTION: &'static str = REPORTS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.received_at.timestamp_millis() as f64
+    }
+    fn parent(&self) -> Option<Uuid> {
+        self.site_id
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::report(self)
     }
 }
 

@@ -173,11 +173,21 @@ pub struct Collection {
     check: CheckFn,
     /// Access per role, in the order of `Role::ALL`.
     access: [Access; 4],
+    /// Who may delete and restore records (of those who may write), in the order of `Role::ALL`.
+    deletes: [bool; 4],
 }
 
 impl Collection {
+    fn index(role: Role) -> usize {
+        Role::ALL.iter().position(|r| *r == role).unwrap_or(0)
+    }
+
     pub fn access(&self, role: Role) -> Access {
-        self.access[Role::ALL.iter().position(|r| *r == role).unwrap_or(0)]
+        self.access[Self::index(role)]
+    }
+
+    pub fn may_delete(&self, role: Role) -> bool {
+        self.access(role) == Access::Write && self.deletes[Self::index(role)]
     }
 }
 
@@ -190,13 +200,38 @@ fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<Vec<Stri
     Ok(fields_of(&record).into_iter().map(|(k, _)| k).collect())
 }
 
-use Access::{None as No, Write as W};
+use Access::{None as No, Read as R, Write as W};
 
 /// Every collection of v1 this server knows. Access order: admin, coordinator, streetworker,
-/// partner. Partners work with reports (a later issue) and never read contacts or patrols.
+/// partner. Partners see the map of places and file reports; they never read contacts or
+/// patrols.
 pub static COLLECTIONS: &[Collection] = &[
-    Collection { name: crate::protocol::PATROLS, check: check::<crate::Patrol>, access: [W, W, W, No] },
-    Collection { name: crate::protocol::CONTACTS, check: check::<crate::Contact>, access: [W, W, W, No] },
+    Collection {
+        name: crate::protocol::PATROLS,
+        check: check::<crate::Patrol>,
+        access: [W, W, W, No],
+        deletes: [true, true, true, false],
+    },
+    Collection {
+        name: crate::protocol::CONTACTS,
+        check: check::<crate::Contact>,
+        access: [W, W, W, No],
+        deletes: [true, true, true, false],
+    },
+    // The shared map: every worker keeps it current; deleting (and merging) a place is the
+    // coordinator's.
+    Collection {
+        name: crate::protocol::SITES,
+        check: check::<crate::Site>,
+        access: [W, W, W, R],
+        deletes: [true, true, false, false],
+    },
+    Collection {
+        name: crate::protocol::REPORTS,
+        check: check::<crate::Report>,
+        access: [W, W, W, W],
+        deletes: [true, true, false, false],
+    },
 ];
 
 pub fn collection(name: &str) -> Option<&'static Collection> {
@@ -265,6 +300,9 @@ pub fn admit(role: Role, m: &Mutation, current: Option<&RecordState>) -> Result<
     }
     if m.hlc.parse::<Hlc>().is_err() {
         return Err(Rejection::new("invalid", "malformed hlc"));
+    }
+    if matches!(m.op, Op::Delete | Op::Restore) && !c.may_delete(role) {
+        return Err(Rejection::new("forbidden", format!("a {} may not delete {}", role.as_str(), c.name)));
     }
     match m.op {
         Op::Upsert => {
@@ -451,8 +489,15 @@ mod tests {
 
     #[test]
     fn the_role_table() {
-        assert_eq!(readable(Role::Streetworker), vec!["patrols", "contacts"]);
-        assert!(readable(Role::Partner).is_empty());
+        assert_eq!(readable(Role::Streetworker), vec!["patrols", "contacts", "sites", "reports"]);
+        assert_eq!(readable(Role::Partner), vec!["sites", "reports"], "partners never read contacts");
+        let may_delete = |name: &str| {
+            let c = collection(name).unwrap();
+            Role::ALL.iter().filter(|r| c.may_delete(**r)).map(|r| r.as_str()).collect::<Vec<_>>()
+        };
+        assert_eq!(may_delete("contacts"), ["admin", "coordinator", "streetworker"]);
+        assert_eq!(may_delete("sites"), ["admin", "coordinator"], "deleting a place is the coordinator's");
+        assert_eq!(may_delete("reports"), ["admin", "coordinator"]);
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(*r));
         }

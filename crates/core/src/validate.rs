@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Contact, Patrol, Position};
+use crate::model::{Contact, Patrol, Position, Report, ReportStatus, Site};
 
 pub const NOTES_MAX_CHARS: usize = 2_000;
 pub const PSEUDONYM_MAX_CHARS: usize = 40;
@@ -13,6 +13,11 @@ pub const ITEM_COUNT_MAX: u32 = 999;
 pub const TEAM_MAX: usize = 12;
 pub const NAME_MAX_CHARS: usize = 40;
 pub const AREA_MAX_CHARS: usize = 120;
+pub const LABEL_MAX_CHARS: usize = 80;
+pub const ADDRESS_MAX_CHARS: usize = 200;
+pub const SITE_TEXT_MAX_CHARS: usize = 1_000;
+/// A position less precise than this is flagged (shown, not refused).
+pub const ACCURACY_FLAG_M: f64 = 100.0;
 
 /// Every error code `FieldError::code` can carry; the app has a text for each (`err_<code>`).
 pub const CODES: &[&str] = &[
@@ -28,6 +33,14 @@ pub const CODES: &[&str] = &[
     "team_member_invalid",
     "area_too_long",
     "ends_before_start",
+    "label_empty",
+    "label_too_long",
+    "address_too_long",
+    "text_too_long",
+    "description_empty",
+    "place_missing",
+    "assignee_missing",
+    "outcome_missing",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -111,6 +124,37 @@ pub fn patrol(p: &Patrol) -> Result<(), Invalid> {
     e.finish()
 }
 
+pub fn site(s: &Site) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(!s.label.trim().is_empty(), "label", "label_empty");
+    e.check(chars(&s.label) <= LABEL_MAX_CHARS, "label", "label_too_long");
+    check_position(&mut e, &s.position);
+    e.check(chars(&s.address) <= ADDRESS_MAX_CHARS, "address", "address_too_long");
+    e.check(chars(&s.access_notes) <= SITE_TEXT_MAX_CHARS, "access_notes", "text_too_long");
+    e.check(chars(&s.dangers) <= SITE_TEXT_MAX_CHARS, "dangers", "text_too_long");
+    e.check(s.usual_headcount.is_none_or(|n| n <= HEADCOUNT_MAX), "usual_headcount", "headcount_range");
+    e.finish()
+}
+
+pub fn report(r: &Report) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(!r.description.trim().is_empty(), "description", "description_empty");
+    e.check(chars(&r.description) <= NOTES_MAX_CHARS, "description", "notes_too_long");
+    e.check(r.site_id.is_some() || r.position.is_some(), "position", "place_missing");
+    if let Some(p) = &r.position {
+        check_position(&mut e, p);
+    }
+    e.check(chars(&r.assigned_to) <= NAME_MAX_CHARS, "assigned_to", "team_member_invalid");
+    e.check(
+        r.status != ReportStatus::Assigned || r.assigned_patrol.is_some() || !r.assigned_to.trim().is_empty(),
+        "assigned_to",
+        "assignee_missing",
+    );
+    e.check(r.status != ReportStatus::Closed || !r.outcome.trim().is_empty(), "outcome", "outcome_missing");
+    e.check(chars(&r.outcome) <= NOTES_MAX_CHARS, "outcome", "notes_too_long");
+    e.finish()
+}
+
 /// Splits the team field as typed ("Ania, Kuba; Ola") into trimmed, non-empty names.
 pub fn split_team(input: &str) -> Vec<String> {
     input.split([',', ';', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
@@ -185,6 +229,72 @@ mod tests {
         assert_eq!(patrol(&p), Ok(()));
         p.ended_at = Some(start - Duration::minutes(1));
         assert_eq!(patrol(&p).unwrap_err().code_for("ended_at"), Some("ends_before_start"));
+    }
+
+    fn a_site() -> Site {
+        Site {
+            id: Uuid::nil(),
+            label: "Altanka przy torach".into(),
+            kind: SiteKind::AllotmentShed,
+            position: Position { lat: 54.44, lon: 18.56, accuracy_m: 8.0 },
+            address: "ROD Bursztyn, alejka 3".into(),
+            access_notes: String::new(),
+            dangers: "pies".into(),
+            status: SiteStatus::Active,
+            usual_headcount: Some(2),
+            created_at: Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap(),
+            merged_into: None,
+        }
+    }
+
+    #[test]
+    fn a_place_needs_a_label_and_a_position_on_earth() {
+        assert_eq!(site(&a_site()), Ok(()));
+        let mut bad = a_site();
+        bad.label = "   ".into();
+        bad.position = Position { lat: -91.0, lon: 181.0, accuracy_m: 5.0 };
+        bad.address = "a".repeat(ADDRESS_MAX_CHARS + 1);
+        let err = site(&bad).unwrap_err();
+        assert_eq!(
+            err.0.iter().map(|e| (e.field, e.code)).collect::<Vec<_>>(),
+            [("label", "label_empty"), ("lat", "lat_range"), ("lon", "lon_range"), ("address", "address_too_long")]
+        );
+        bad = a_site();
+        bad.label = "ł".repeat(LABEL_MAX_CHARS + 1);
+        assert_eq!(site(&bad).unwrap_err().code_for("label"), Some("label_too_long"));
+        // An unknown type is not a place at all.
+        let mut v = serde_json::to_value(a_site()).unwrap();
+        v["kind"] = "castle".into();
+        assert!(serde_json::from_value::<Site>(v).is_err());
+    }
+
+    #[test]
+    fn a_report_says_where_and_what_and_is_closed_with_an_outcome() {
+        let mut r = Report {
+            id: Uuid::nil(),
+            received_at: Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap(),
+            source: ReportSource::Phone24h,
+            site_id: None,
+            position: None,
+            description: "Mężczyzna śpi na przystanku".into(),
+            urgency: Urgency::Urgent,
+            status: ReportStatus::New,
+            assigned_patrol: None,
+            assigned_to: String::new(),
+            contact_id: None,
+            checked_at: None,
+            outcome: String::new(),
+        };
+        assert_eq!(report(&r).unwrap_err().code_for("position"), Some("place_missing"));
+        r.site_id = Some(Uuid::from_u128(1));
+        assert_eq!(report(&r), Ok(()));
+        r.status = ReportStatus::Assigned;
+        assert_eq!(report(&r).unwrap_err().code_for("assigned_to"), Some("assignee_missing"));
+        r.assigned_to = "Ania".into();
+        r.status = ReportStatus::Closed;
+        assert_eq!(report(&r).unwrap_err().code_for("outcome"), Some("outcome_missing"));
+        r.outcome = "Przewieziony do noclegowni".into();
+        assert_eq!(report(&r), Ok(()));
     }
 
     proptest! {

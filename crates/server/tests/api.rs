@@ -255,6 +255,101 @@ async fn push_and_pull_over_http_with_roles_and_organisations() {
     }
 }
 
+fn site_fields(lat: f64, lon: f64, label: &str) -> serde_json::Map<String, Value> {
+    json!({"label": label, "kind": "allotment_shed", "position": {"lat": lat, "lon": lon, "accuracy_m": 12.0},
+           "address": "ROD Bursztyn", "access_notes": "", "dangers": "pies", "status": "active",
+           "usual_headcount": 2, "created_at": "2026-01-10T22:00:00Z", "merged_into": null})
+    .as_object()
+    .unwrap()
+    .clone()
+}
+
+fn op(mid: u64, collection: &str, id: Uuid, op: &str, client: Uuid, fields: serde_json::Map<String, Value>) -> Value {
+    json!({"mid": mid, "collection": collection, "id": id, "op": op,
+           "hlc": format!("{:013}-0000-{client}", 1_700_000_000_000u64 + mid), "fields": fields})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn places_and_reports_with_their_roles_and_field_checks() {
+    let api = Api::new().await;
+    let worker = api.user("Sopot", Role::Streetworker).await;
+    let coordinator = api.user("Sopot", Role::Coordinator).await;
+    let partner = api.user("Sopot", Role::Partner).await;
+    let (cw, cc, cp) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (place, report) = (Uuid::new_v4(), Uuid::new_v4());
+    let statuses = |v: &Value| {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["status"].as_str().unwrap().to_owned(), r["error"].as_str().map(str::to_owned)))
+            .collect::<Vec<_>>()
+    };
+    // A streetworker maps a place; bad positions, empty labels and unknown types are refused.
+    let bad_lat = site_fields(91.0, 18.56, "x");
+    let mut bad_type = site_fields(54.44, 18.56, "x");
+    bad_type["kind"] = json!("castle");
+    let (_, v) = api
+        .push(
+            &worker,
+            cw,
+            json!([
+                op(1, "sites", place, "upsert", cw, site_fields(54.44, 18.56, "Altanka przy torach")),
+                op(2, "sites", Uuid::new_v4(), "upsert", cw, bad_lat),
+                op(3, "sites", Uuid::new_v4(), "upsert", cw, site_fields(54.44, 18.56, "  ")),
+                op(4, "sites", Uuid::new_v4(), "upsert", cw, bad_type),
+            ]),
+        )
+        .await;
+    let got = statuses(&v);
+    assert_eq!(got[0].0, "applied");
+    assert!(got[1..].iter().all(|(s, e)| s == "rejected" && e.as_deref() == Some("invalid")), "{v}");
+    assert!(v["results"][1]["message"].as_str().unwrap().contains("lat"), "{v}");
+    // Deleting a place is the coordinator's.
+    let (_, v) = api.push(&worker, cw, json!([op(5, "sites", place, "delete", cw, Default::default())])).await;
+    assert_eq!(statuses(&v)[0], ("rejected".into(), Some("forbidden".into())));
+    // A partner files a report and sees the map, never a contact or a patrol.
+    let report_fields = json!({"received_at": "2026-01-11T06:10:00Z", "source": "city_guard", "site_id": place,
+        "description": "Dwie osoby w altance", "urgency": "urgent", "status": "new"});
+    let (_, v) = api
+        .push(&partner, cp, json!([op(1, "reports", report, "upsert", cp, report_fields.as_object().unwrap().clone())]))
+        .await;
+    assert_eq!(statuses(&v)[0].0, "applied", "{v}");
+    let (_, v) = api
+        .push(&partner, cp, json!([op(2, "sites", Uuid::new_v4(), "upsert", cp, site_fields(54.0, 18.0, "y"))]))
+        .await;
+    assert_eq!(statuses(&v)[0], ("rejected".into(), Some("forbidden".into())), "partners read the map");
+    api.push(&worker, cw, json!([patrol(6, Uuid::new_v4(), cw, "Dworzec")])).await;
+    let (_, page) = api.pull(&partner, cp, "").await;
+    let mut seen: Vec<&str> =
+        page["changes"].as_array().unwrap().iter().map(|c| c["collection"].as_str().unwrap()).collect();
+    seen.sort();
+    assert_eq!(seen, ["reports", "sites"]);
+    // The coordinator closes the report only with an outcome, and may delete the place.
+    let (_, v) = api
+        .push(
+            &coordinator,
+            cc,
+            json!([
+                op(1, "reports", report, "upsert", cc, json!({"status": "closed"}).as_object().unwrap().clone()),
+                op(
+                    2,
+                    "reports",
+                    report,
+                    "upsert",
+                    cc,
+                    json!({"status": "closed", "outcome": "Przewiezieni do noclegowni"}).as_object().unwrap().clone()
+                ),
+                op(3, "sites", place, "delete", cc, Default::default()),
+            ]),
+        )
+        .await;
+    assert_eq!(
+        statuses(&v),
+        [("rejected".into(), Some("invalid".into())), ("applied".into(), None), ("applied".into(), None)]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_audit_log_is_for_admins_of_the_organisation() {
     let api = Api::new().await;
@@ -286,6 +381,13 @@ async fn first_start_makes_one_admin_who_can_sign_in() {
     let (s, doc) = api.call(Method::GET, "/api/v1/openapi.json", Some(&token), Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     assert!(doc["paths"]["/api/v1/sync/push"].is_object());
+    // The document names every collection the server knows, no more.
+    let text = doc.to_string();
+    let start = text.find(r#""enum":["patrols""#).expect("the collections enum");
+    let listed: Vec<String> =
+        serde_json::from_str(&text[start + 7..start + 7 + text[start + 7..].find(']').unwrap() + 1]).unwrap();
+    let known: Vec<&str> = latarnia_core::sync::COLLECTIONS.iter().map(|c| c.name).collect();
+    assert_eq!(listed, known);
 }
 
 #[tokio::test(flavor = "multi_thread")]
