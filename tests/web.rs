@@ -64,7 +64,7 @@ async fn the_database_has_every_store_of_the_latest_schema() {
     assert_eq!(raw.version().unwrap(), SchemaVersion::LATEST as u32);
     let mut names = raw.store_names();
     names.sort();
-    assert_eq!(names, ["contacts", META, OUTBOX, "patrols", REJECTED]);
+    assert_eq!(names, ["contacts", META, OUTBOX, "patrols", REJECTED, "reports", "sites"]);
     raw.close();
     IdbStore::delete(&name).await.unwrap();
 }
@@ -82,6 +82,34 @@ async fn upgrading_from_the_first_schema_keeps_everything() {
     assert_eq!(v2.clock().await.unwrap().client_id, Uuid::from_u128(3));
     assert!(v2.rejected().await.unwrap().is_empty(), "the new store exists");
     v2.close();
+    IdbStore::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_upgrade_that_adds_places_pulls_everything_again() {
+    let name = fresh_name("upgrade-v3");
+    let v2 = IdbStore::open_at(&name, SchemaVersion::V2, Uuid::from_u128(3)).await.unwrap();
+    let c = contract::contact(6, None, 0);
+    v2.write(Edit::Save(c.clone()), 1_000).await.unwrap();
+    v2.close();
+    // Where a V2 phone's pulls stopped, as it stored it.
+    let raw = rexie::Rexie::builder(&name).build().await.unwrap();
+    let tx = raw.transaction(&[META], rexie::TransactionMode::ReadWrite).unwrap();
+    let sync = serde_json::json!({"key": "sync", "cursor": "epoch.5", "last_sync_ms": 1_000});
+    tx.store(META).unwrap().put(&js_sys::JSON::parse(&sync.to_string()).unwrap(), None).await.unwrap();
+    tx.done().await.unwrap();
+    raw.close();
+    // Pulls at V2 skipped places and reports: V3 starts the cursor again and keeps the rest.
+    let v3 = IdbStore::open(&name, Uuid::from_u128(4)).await.unwrap();
+    let sync = v3.sync_state().await.unwrap();
+    assert_eq!((sync.cursor.as_str(), sync.last_sync_ms), ("", Some(1_000)));
+    assert_eq!(v3.get::<Contact>(c.id).await.unwrap().unwrap().data, c);
+    v3.apply_pull(&[], "epoch.9", 2_000).await.unwrap();
+    v3.close();
+    // Opened again at the same version: nothing moves.
+    let again = IdbStore::open(&name, Uuid::from_u128(4)).await.unwrap();
+    assert_eq!(again.sync_state().await.unwrap().cursor, "epoch.9");
+    again.close();
     IdbStore::delete(&name).await.unwrap();
 }
 

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus};
+use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus, Site, SiteKind, SiteStatus};
 use uuid::Uuid;
 
 use latarnia_core::engine::Rejected;
@@ -52,6 +52,7 @@ where
     acknowledging_empties_the_outbox_and_keeps_rejections(&fresh().await).await;
     a_pull_keeps_pending_fields_and_stores_its_cursor(&fresh().await).await;
     a_pull_in_pages_keeps_edits_made_between_them(&fresh().await).await;
+    places_are_kept_and_listed_like_every_record(&fresh().await).await;
     resending_renumbers_everything_held(&fresh().await).await;
     session_and_sync_state_are_kept(&fresh().await).await;
 }
@@ -148,6 +149,32 @@ pub async fn a_pull_in_pages_keeps_edits_made_between_them<S: Store>(s: &S) {
     assert!(got.field_hlcs["notes"] < hlc(4) && got.field_hlcs["headcount"] == hlc(4));
     assert!(s.get::<Contact>(y.id).await.unwrap().unwrap().deleted);
     assert_eq!(s.sync_state().await.unwrap().cursor, "epoch.3");
+}
+
+pub async fn places_are_kept_and_listed_like_every_record<S: Store>(s: &S) {
+    let place = |n: u128, minutes: i64| Site {
+        id: Uuid::from_u128(n),
+        label: format!("Altanka {n}"),
+        kind: SiteKind::AllotmentShed,
+        position: latarnia_core::Position { lat: 54.44, lon: 18.56, accuracy_m: 9.0 },
+        address: String::new(),
+        access_notes: String::new(),
+        dangers: String::new(),
+        status: SiteStatus::Active,
+        usual_headcount: None,
+        created_at: t0() + Duration::minutes(minutes),
+        merged_into: None,
+    };
+    let (a, b) = (place(800, 0), place(801, 5));
+    s.write(Edit::Save(a.clone()), NOW).await.unwrap();
+    s.write(Edit::Save(b.clone()), NOW + 1).await.unwrap();
+    let listed = s.list::<Site>(&Query::default()).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), [b.id, a.id], "newest first");
+    let outbox = s.outbox().await.unwrap();
+    assert_eq!(outbox.iter().filter(|m| m.collection == "sites").count(), 2);
+    s.write(Edit::<Site>::Delete(a.id), NOW + 2).await.unwrap();
+    assert_eq!(s.list::<Site>(&Query::default()).await.unwrap().len(), 1, "a deleted place is not listed");
+    assert!(s.get::<Site>(a.id).await.unwrap().unwrap().deleted, "but kept, restorable");
 }
 
 pub async fn resending_renumbers_everything_held<S: Store>(s: &S) {

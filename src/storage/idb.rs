@@ -2,7 +2,7 @@
 //! rexie deletes the stores a version does not list.
 
 use js_sys::Array;
-use latarnia_core::protocol::{Record, CONTACTS, PATROLS};
+use latarnia_core::protocol::{Record, CONTACTS, PATROLS, REPORTS, SITES};
 use latarnia_core::Mutation;
 use rexie::{Direction, Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::de::DeserializeOwned;
@@ -24,6 +24,14 @@ pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
 pub const REJECTED: &str = "rejected";
 const BY_ALIVE_SORT: &str = "by_alive_sort";
+const SCHEMA_KEY: &str = "schema";
+
+/// The schema version the data was last opened at (meta `"schema"`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SchemaMark {
+    key: String,
+    version: u32,
+}
 const BY_PARENT_SORT: &str = "by_parent_sort";
 
 /// The IndexedDB schema versions, oldest first. A new version appends a variant, lists every
@@ -33,14 +41,17 @@ pub enum SchemaVersion {
     V1 = 1,
     /// Sync: the `rejected` store.
     V2 = 2,
+    /// Places and reports: the `sites` and `reports` stores. Pulls before it skipped them, so
+    /// the upgrade starts the pull cursor again (decision 30).
+    V3 = 3,
 }
 
 impl SchemaVersion {
-    pub const LATEST: SchemaVersion = SchemaVersion::V2;
+    pub const LATEST: SchemaVersion = SchemaVersion::V3;
 
     pub fn stores(self) -> Vec<ObjectStore> {
         let mut stores = match self {
-            SchemaVersion::V1 | SchemaVersion::V2 => vec![
+            SchemaVersion::V1 | SchemaVersion::V2 | SchemaVersion::V3 => vec![
                 ObjectStore::new(PATROLS)
                     .key_path("id")
                     .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"])),
@@ -54,6 +65,15 @@ impl SchemaVersion {
         };
         if self >= SchemaVersion::V2 {
             stores.push(ObjectStore::new(REJECTED).key_path("key"));
+        }
+        if self >= SchemaVersion::V3 {
+            for name in [SITES, REPORTS] {
+                stores.push(
+                    ObjectStore::new(name)
+                        .key_path("id")
+                        .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"])),
+                );
+            }
         }
         stores
     }
@@ -112,15 +132,39 @@ impl IdbStore {
         }
         let db = builder.build().await.map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
         let store = IdbStore { db: Rc::new(db) };
-        store.ensure_clock(new_client_id).await?;
+        store.after_open(version, new_client_id).await?;
         Ok(store)
     }
 
-    async fn ensure_clock(&self, new_client_id: Uuid) -> Result<(), StoreError> {
+    /// A new device gets its clock; an upgrade moves what it must (rexie has no upgrade hook,
+    /// so the schema version the data was last opened at is kept in `meta`).
+    async fn after_open(&self, version: SchemaVersion, new_client_id: Uuid) -> Result<(), StoreError> {
         let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
         let meta = tx.store(META)?;
-        if meta.get(ClockState::KEY.into()).await?.is_none() {
+        let (clock, schema, sync) = futures::join!(
+            meta.get(ClockState::KEY.into()),
+            meta.get(SCHEMA_KEY.into()),
+            meta.get(SyncState::KEY.into())
+        );
+        let is_new = clock?.is_none();
+        if is_new {
             meta.put(&to_js(&ClockState::new(new_client_id))?, None).await?;
+        }
+        // Data from before the version was kept is at most V2.
+        let was = match schema? {
+            Some(v) => from_js::<SchemaMark>(v)?.version,
+            None if is_new => version as u32,
+            None => (version as u32).min(SchemaVersion::V2 as u32),
+        };
+        if was < SchemaVersion::V3 as u32 && version >= SchemaVersion::V3 {
+            if let Some(v) = sync? {
+                let mut sync: SyncState = from_js(v)?;
+                sync.cursor.clear();
+                meta.put(&to_js(&sync)?, None).await?;
+            }
+        }
+        if was != version as u32 {
+            meta.put(&to_js(&SchemaMark { key: SCHEMA_KEY.into(), version: version as u32 })?, None).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -156,6 +200,8 @@ fn merge_js(
     match c.collection.as_str() {
         PATROLS => go::<latarnia_core::Patrol>(old, c, pending),
         CONTACTS => go::<latarnia_core::Contact>(old, c, pending),
+        SITES => go::<latarnia_core::Site>(old, c, pending),
+        REPORTS => go::<latarnia_core::Report>(old, c, pending),
         _ => Ok(None),
     }
 }
@@ -436,6 +482,8 @@ impl Store for IdbStore {
             tx.store(name)?.clear().await?;
         }
         tx.store(META)?.put(&to_js(&ClockState::new(new_client_id))?, None).await?;
+        let mark = SchemaMark { key: SCHEMA_KEY.into(), version: SchemaVersion::LATEST as u32 };
+        tx.store(META)?.put(&to_js(&mark)?, None).await?;
         tx.commit().await?;
         Ok(())
     }

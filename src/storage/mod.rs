@@ -9,7 +9,7 @@ pub mod mem;
 use std::collections::BTreeMap;
 
 use latarnia_core::engine::{merge_pulled, Pending, Rejected};
-use latarnia_core::protocol::{changed_fields, fields_of, Record, CONTACTS, PATROLS};
+use latarnia_core::protocol::{changed_fields, fields_of, Record, CONTACTS, PATROLS, REPORTS, SITES};
 use latarnia_core::sync::{Change, User};
 use latarnia_core::{Hlc, Invalid, Mutation, Op};
 use serde::{Deserialize, Serialize};
@@ -334,7 +334,7 @@ impl Session {
 }
 
 /// The synced collections the app stores, each in an IndexedDB store of its name.
-pub const COLLECTIONS: &[&str] = &[PATROLS, CONTACTS];
+pub const COLLECTIONS: &[&str] = &[PATROLS, CONTACTS, SITES, REPORTS];
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
@@ -358,6 +358,8 @@ pub fn merge_stored(
     match change.collection.as_str() {
         PATROLS => go::<latarnia_core::Patrol>(existing, change, pending),
         CONTACTS => go::<latarnia_core::Contact>(existing, change, pending),
+        SITES => go::<latarnia_core::Site>(existing, change, pending),
+        REPORTS => go::<latarnia_core::Report>(existing, change, pending),
         _ => Ok(None),
     }
 }
