@@ -17,7 +17,8 @@ use leptos_router::path;
 use crate::components::{nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast};
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, login::LoginPage, not_found::NotFound, patrol::PatrolPage,
-    patrol_summary::PatrolSummaryPage, settings::SettingsPage, sync::SyncPage,
+    patrol_summary::PatrolSummaryPage, settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage,
+    sync::SyncPage,
 };
 use crate::state::AppState;
 
@@ -47,6 +48,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/contacts/:id") view=ContactFormPage/>
                             <Route path=path!("/settings") view=SettingsPage/>
                             <Route path=path!("/sync") view=SyncPage/>
+                            <Route path=path!("/sites") view=SitesPage/>
+                            <Route path=path!("/sites/:id") view=SiteFormPage/>
                         </Routes>
                     </Show>
                 </Show>

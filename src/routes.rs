@@ -11,6 +11,9 @@ pub enum AppRoute {
     Contact(Uuid),
     Settings,
     Sync,
+    Sites,
+    NewSite,
+    Site(Uuid),
 }
 
 impl AppRoute {
@@ -23,6 +26,9 @@ impl AppRoute {
             AppRoute::Contact(id) => format!("/contacts/{id}"),
             AppRoute::Settings => "/settings".into(),
             AppRoute::Sync => "/sync".into(),
+            AppRoute::Sites => "/sites".into(),
+            AppRoute::NewSite => "/sites/new".into(),
+            AppRoute::Site(id) => format!("/sites/{id}"),
         }
     }
 }

@@ -32,6 +32,7 @@ pub fn Nav() -> impl IntoView {
         <nav class="bottom-nav" aria-label=i.s(k::NAV_LABEL)>
             {link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉")}
             {link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰")}
+            {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
             {link(AppRoute::Settings, "nav-settings", k::NAV_SETTINGS, "⚙")}
         </nav>
     }

@@ -5,4 +5,6 @@ pub mod not_found;
 pub mod patrol;
 pub mod patrol_summary;
 pub mod settings;
+pub mod site_form;
+pub mod sites;
 pub mod sync;

@@ -1,0 +1,309 @@
+//! A place on the map, new (`/sites/new`) or edited (`/sites/<id>`): at the current GPS position
+//! (accuracy shown, worse than 100 m flagged) or at coordinates typed in; a place already
+//! mapped within 30 m is offered instead.
+
+use latarnia_core::sites::{near_duplicates, DUPLICATE_RADIUS_M};
+use latarnia_core::sync::Role;
+use latarnia_core::validate::{self, ACCURACY_FLAG_M};
+use latarnia_core::{FieldError, Position, Site, SiteKind, SiteStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use crate::components::field_error::FieldErrorText;
+use crate::components::store_error::StoreErrorBanner;
+use crate::i18n::{k, use_i18n};
+use crate::platform::{self, Gps};
+use crate::routes::AppRoute;
+use crate::state::AppState;
+use crate::storage::{Edit, Query, Store, StoreError};
+
+#[component]
+pub fn SiteFormPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let params = use_params_map();
+    let initial = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id")).unwrap_or_default();
+        async move {
+            let others: Vec<Site> =
+                state.store().list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            if id == "new" {
+                let site = Site {
+                    id: platform::new_uuid(),
+                    label: String::new(),
+                    kind: SiteKind::Other,
+                    position: Position { lat: f64::NAN, lon: f64::NAN, accuracy_m: 0.0 },
+                    address: String::new(),
+                    access_notes: String::new(),
+                    dangers: String::new(),
+                    status: SiteStatus::Active,
+                    usual_headcount: None,
+                    created_at: platform::now(),
+                    merged_into: None,
+                };
+                Ok((site, true, others))
+            } else {
+                let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
+                match state.store().get::<Site>(id).await? {
+                    Some(r) if !r.deleted => Ok((r.data, false, others)),
+                    _ => Err(StoreError::NotFound),
+                }
+            }
+        }
+    });
+    move || {
+        initial.get().map(|r| match r {
+            Ok((site, is_new, others)) => view! { <SiteForm site is_new others/> }.into_any(),
+            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
+        })
+    }
+}
+
+fn coordinate(text: &str) -> f64 {
+    text.trim().replace(',', ".").parse().unwrap_or(f64::NAN)
+}
+
+fn shown(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.6}")
+    } else {
+        String::new()
+    }
+}
+
+#[component]
+fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+
+    let watch = platform::watch_position(move |g| state.gps.set(g));
+    on_cleanup(move || {
+        if let Some(id) = watch {
+            platform::stop_watching(id);
+        }
+    });
+
+    let label = RwSignal::new(site.label.clone());
+    let kind = RwSignal::new(site.kind);
+    let status = RwSignal::new(site.status);
+    let address = RwSignal::new(site.address.clone());
+    let access_notes = RwSignal::new(site.access_notes.clone());
+    let dangers = RwSignal::new(site.dangers.clone());
+    let headcount = RwSignal::new(site.usual_headcount.map(|n| n.to_string()).unwrap_or_default());
+    let lat = RwSignal::new(shown(site.position.lat));
+    let lon = RwSignal::new(shown(site.position.lon));
+    let accuracy = RwSignal::new(site.position.accuracy_m);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let busy = RwSignal::new(false);
+
+    // A new place starts where the phone is, as soon as there is a fix.
+    let use_gps = move || {
+        if let Gps::Fix { position, .. } = state.gps.get_untracked() {
+            lat.set(shown(position.lat));
+            lon.set(shown(position.lon));
+            accuracy.set(position.accuracy_m);
+        }
+    };
+    if is_new {
+        Effect::new(move |_| {
+            if matches!(state.gps.get(), Gps::Fix { .. }) && lat.with_untracked(String::is_empty) {
+                use_gps();
+            }
+        });
+    }
+
+    let position =
+        move || Position { lat: coordinate(&lat.get()), lon: coordinate(&lon.get()), accuracy_m: accuracy.get() };
+    let id = site.id;
+    let duplicates = move || {
+        let p = position();
+        if !(p.lat.is_finite() && p.lon.is_finite()) {
+            return Vec::new();
+        }
+        near_duplicates(&others, &p, DUPLICATE_RADIUS_M, id)
+            .into_iter()
+            .map(|(s, d)| (s.id, s.label.clone(), d))
+            .collect::<Vec<_>>()
+    };
+
+    let build = {
+        let base = site.clone();
+        move || -> Result<Site, Vec<FieldError>> {
+            let usual = headcount.get_untracked();
+            let s = Site {
+                label: label.get_untracked().trim().to_owned(),
+                kind: kind.get_untracked(),
+                status: status.get_untracked(),
+                position: position(),
+                address: address.get_untracked().trim().to_owned(),
+                access_notes: access_notes.get_untracked(),
+                dangers: dangers.get_untracked(),
+                usual_headcount: usual.trim().parse().ok(),
+                ..base.clone()
+            };
+            let mut errs = validate::site(&s).err().map(|e| e.0).unwrap_or_default();
+            if !usual.trim().is_empty() && s.usual_headcount.is_none() {
+                errs.push(FieldError { field: "usual_headcount", code: "headcount_range" });
+            }
+            if errs.is_empty() {
+                Ok(s)
+            } else {
+                Err(errs)
+            }
+        }
+    };
+
+    let original = site.clone();
+    let save = {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let s = match build() {
+                Ok(s) => s,
+                Err(errs) => {
+                    errors.set(errs);
+                    state.notify_error(k::FORM_HAS_ERRORS);
+                    return;
+                }
+            };
+            errors.set(Vec::new());
+            busy.set(true);
+            let (navigate, original) = (navigate.clone(), original.clone());
+            spawn_local(async move {
+                let result = state.save_form(&original, s).await;
+                busy.set(false);
+                match result {
+                    Ok(_) => {
+                        state.notify(k::SITE_SAVED, None);
+                        navigate(&AppRoute::Sites.href(), Default::default());
+                    }
+                    Err(StoreError::Invalid(e)) => errors.set(e.0),
+                    Err(_) => {}
+                }
+            });
+        }
+    };
+
+    let may_delete = move || {
+        !is_new
+            && state
+                .session
+                .with(|s| s.as_ref().is_some_and(|s| matches!(s.user.role, Role::Admin | Role::Coordinator)))
+    };
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if let Ok(Some(_)) = state.write(Edit::<Site>::Delete(id)).await {
+                state.notify(k::SITE_DELETED, None);
+                navigate(&AppRoute::Sites.href(), Default::default());
+            }
+        });
+    };
+
+    let text_field = move |name: &'static str, title: usize, value: RwSignal<String>, testid: &'static str| {
+        view! {
+            <label for=format!("site-{name}")>{i.s(title)}</label>
+            <textarea id=format!("site-{name}") data-testid=testid rows="2" aria-describedby=format!("err-{name}")
+                prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+            <FieldErrorText errors field=name/>
+        }
+    };
+
+    view! {
+        <form class="page site-form" on:submit=save novalidate>
+            <h1>{move || if is_new { i.t(k::SITE_NEW_TITLE) } else { i.t(k::SITE_EDIT_TITLE) }}</h1>
+            {move || {
+                let near = duplicates();
+                (!near.is_empty()).then(|| view! {
+                    <div class="warning" role="alert" data-testid="site-duplicate-warning">
+                        <p>{i.s(k::SITE_DUPLICATE_WARNING)}</p>
+                        <ul>
+                            {near.into_iter().map(|(id, label, d)| view! {
+                                <li><a href=AppRoute::Site(id).href() data-testid="site-duplicate">{format!("{label} ({d:.0} m)")}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                })
+            }}
+
+
+            <label for="site-label">{i.s(k::SITE_LABEL)}</label>
+            <input id="site-label" data-testid="site-label" autocomplete="off" aria-describedby="err-label"
+                prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="label"/>
+
+            <label for="site-type">{i.s(k::SITE_KIND)}</label>
+            <select id="site-type" data-testid="site-type"
+                on:change=move |ev| if let Some(v) = SiteKind::parse(&event_target_value(&ev)) { kind.set(v) }>
+                {SiteKind::ALL.iter().map(|&v| view! {
+                    <option value=v.as_str() selected=move || kind.get() == v>{i.sv("site_kind", v.as_str())}</option>
+                }).collect_view()}
+            </select>
+
+            <label for="site-status">{i.s(k::SITE_STATUS)}</label>
+            <select id="site-status" data-testid="site-status"
+                on:change=move |ev| if let Some(v) = SiteStatus::parse(&event_target_value(&ev)) { status.set(v) }>
+                {SiteStatus::ALL.iter().map(|&v| view! {
+                    <option value=v.as_str() selected=move || status.get() == v>{i.sv("site_status", v.as_str())}</option>
+                }).collect_view()}
+            </select>
+
+            <fieldset class="position">
+                <legend>{i.s(k::SITE_POSITION)}</legend>
+                <div class="coordinates">
+                    <label>
+                        <span>{i.s(k::SITE_LAT)}</span>
+                        <input inputmode="decimal" data-testid="site-lat" aria-describedby="err-lat"
+                            prop:value=move || lat.get() on:input=move |ev| { lat.set(event_target_value(&ev)); accuracy.set(0.0); }/>
+                    </label>
+                    <label>
+                        <span>{i.s(k::SITE_LON)}</span>
+                        <input inputmode="decimal" data-testid="site-lon" aria-describedby="err-lon"
+                            prop:value=move || lon.get() on:input=move |ev| { lon.set(event_target_value(&ev)); accuracy.set(0.0); }/>
+                    </label>
+                </div>
+                <FieldErrorText errors field="lat"/>
+                <FieldErrorText errors field="lon"/>
+                <button type="button" class="big" data-testid="site-use-gps" on:click=move |_| use_gps()
+                    disabled=move || !matches!(state.gps.get(), Gps::Fix { .. })>
+                    {i.s(k::SITE_USE_GPS)}
+                </button>
+                <p data-testid="site-accuracy" class={move || if accuracy.get() > ACCURACY_FLAG_M { "hint over" } else { "hint" }}>
+                    {move || {
+                        let a = accuracy.get();
+                        if a > ACCURACY_FLAG_M {
+                            format!("±{a:.0} m — {}", i.t(k::SITE_ACCURACY_POOR))
+                        } else if a > 0.0 {
+                            format!("±{a:.0} m")
+                        } else {
+                            i.t(k::SITE_POSITION_TYPED).to_owned()
+                        }
+                    }}
+                </p>
+            </fieldset>
+
+            {text_field("address", k::SITE_ADDRESS, address, "site-address")}
+            {text_field("access_notes", k::SITE_ACCESS_NOTES, access_notes, "site-access-notes")}
+            {text_field("dangers", k::SITE_DANGERS, dangers, "site-dangers")}
+
+            <label for="site-headcount">{i.s(k::SITE_USUAL_HEADCOUNT)}</label>
+            <input id="site-headcount" type="number" min="0" inputmode="numeric" data-testid="site-headcount"
+                aria-describedby="err-usual_headcount"
+                prop:value=move || headcount.get() on:input=move |ev| headcount.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="usual_headcount"/>
+
+            <div class="form-actions">
+                <button type="submit" class="primary big" data-testid="site-save" disabled=move || busy.get()>
+                    {i.s(k::SAVE)}
+                </button>
+                <Show when=may_delete>
+                    <button type="button" class="danger big" data-testid="site-delete" on:click=delete.clone()>
+                        {i.s(k::DELETE)}
+                    </button>
+                </Show>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,100 @@
+// The map of places as a list (issue 4, first part): a streetworker maps a place at the GPS
+// position, is warned about a duplicate within 30 m, bad coordinates are refused at the field,
+// places survive going offline, and a coordinator on another phone gets them by sync.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, signIn, screenshot } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+const T = { timeout: 180_000 };
+
+async function phone(user) {
+  const context = await openProfile(tempDir('profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  await page.goto(server.url);
+  await waitForServiceWorker(page);
+  await signIn(page, server, user);
+  return { context, page, watch };
+}
+
+async function newPlace(page, label) {
+  await byId(page, 'nav-sites').click();
+  await byId(page, 'site-new').click();
+  // The form takes the phone's position (the harness's fix near Sopot station, ±12 m).
+  await page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
+  await byId(page, 'site-label').fill(label);
+  await byId(page, 'site-type').selectOption('station');
+}
+
+test('places are mapped at the GPS position, duplicates are offered, bad input is refused, and they sync', T, async () => {
+  const ala = await server.addUser('ala');
+  const koordynator = await server.addUser('koordynator', 'coordinator');
+  const { context, page, watch } = await phone(ala);
+
+  await newPlace(page, 'Dworzec, wiata peronu 2');
+  assert.match(await byId(page, 'site-accuracy').textContent(), /±12 m/);
+  await byId(page, 'site-dangers').fill('<b>pies</b> przy wejściu');
+  await byId(page, 'site-save').click();
+  await byId(page, 'site-list').waitFor();
+  assert.equal(await byId(page, 'site-item').count(), 1);
+  assert.match(await byId(page, 'site-item').first().textContent(), /Dworzec, wiata peronu 2/);
+
+  // The same spot again: the place already mapped is offered.
+  await newPlace(page, 'Wiata');
+  await byId(page, 'site-duplicate-warning').waitFor();
+  assert.match(await byId(page, 'site-duplicate-warning').textContent(), /Dworzec, wiata peronu 2/);
+  await screenshot(page, '14-site-duplicate');
+  // 300 m north it is another place; a latitude past 90 is refused at the field, nothing saved.
+  await byId(page, 'site-lat').fill('54.4443');
+  assert.equal(await byId(page, 'site-duplicate-warning').count(), 0);
+  await byId(page, 'site-lat').fill('91');
+  await byId(page, 'site-label').fill('');
+  await byId(page, 'site-save').click();
+  await byId(page, 'error-lat').waitFor();
+  assert.match(await byId(page, 'error-lat').textContent(), /−90 a 90/);
+  assert.match(await byId(page, 'error-label').textContent(), /nazwę/);
+  await byId(page, 'site-lat').fill('54.4443');
+  await byId(page, 'site-label').fill('Altanki ROD Bursztyn');
+  await byId(page, 'site-type').selectOption('allotment_shed');
+  await byId(page, 'site-save').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 2);
+
+  // Search and status filter.
+  await byId(page, 'site-search').fill('bursztyn');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 1);
+  await byId(page, 'site-search').fill('');
+  await byId(page, 'site-filter-status').selectOption('closed');
+  await byId(page, 'sites-empty').waitFor();
+  await byId(page, 'site-filter-status').selectOption('');
+  await screenshot(page, '15-sites');
+
+  // Offline and reloaded: both places are there; a streetworker cannot delete one.
+  await context.setOffline(true);
+  await page.reload();
+  await byId(page, 'site-list').waitFor();
+  assert.equal(await byId(page, 'site-item').count(), 2);
+  await byId(page, 'site-item').first().locator('a').click();
+  await byId(page, 'site-label').waitFor();
+  assert.equal(await byId(page, 'site-delete').count(), 0);
+  await context.setOffline(false);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) === 0, null, { timeout: 30_000 });
+
+  // The coordinator's phone gets them, shown as text (never as HTML), and may delete one.
+  const coord = await phone(koordynator);
+  await page.waitForTimeout(0);
+  await byId(coord.page, 'nav-sites').click();
+  await coord.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 2, null, { timeout: 30_000 });
+  await coord.page.getByText('Dworzec, wiata peronu 2').click();
+  assert.equal(await byId(coord.page, 'site-dangers').inputValue(), '<b>pies</b> przy wejściu');
+  await byId(coord.page, 'site-delete').click();
+  await coord.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 1);
+
+  assert.deepEqual(watch.problems, []);
+  assert.deepEqual(coord.watch.problems, []);
+  await coord.context.close();
+  await context.close();
+});
