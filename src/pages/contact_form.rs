@@ -1,8 +1,11 @@
 //! The detailed contact form: new (`/contacts/new`) or edit (`/contacts/<id>`).
 
 use chrono::{Local, NaiveDateTime, TimeZone, Utc};
+use latarnia_core::sites::nearest;
 use latarnia_core::validate::{self, NOTES_MAX_CHARS};
-use latarnia_core::{AgeBand, Condition, Contact, FieldError, Gender, Item, Referral, ReferralKind, ReferralOutcome};
+use latarnia_core::{
+    AgeBand, Condition, Contact, FieldError, Gender, Item, Position, Referral, ReferralKind, ReferralOutcome, Site,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -15,7 +18,7 @@ use crate::i18n::{k, use_i18n, I18n};
 use crate::platform;
 use crate::routes::AppRoute;
 use crate::state::{AppState, Undo};
-use crate::storage::{Edit, Store, StoreError};
+use crate::storage::{Edit, Query, Store, StoreError};
 
 const AT_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
@@ -31,11 +34,11 @@ pub fn ContactFormPage() -> impl IntoView {
                 let patrol = state.open_patrol().await?;
                 let gps = state.gps.get_untracked().for_contact(platform::now_ms());
                 let c = Contact::quick(platform::new_uuid(), patrol.map(|p| p.id), platform::now(), gps);
-                Ok((c, true))
+                Ok((c, true, places(&state).await?))
             } else {
                 let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
                 match state.store().get::<Contact>(id).await? {
-                    Some(r) if !r.deleted => Ok((r.data, false)),
+                    Some(r) if !r.deleted => Ok((r.data, false, places(&state).await?)),
                     _ => Err(StoreError::NotFound),
                 }
             }
@@ -43,10 +46,31 @@ pub fn ContactFormPage() -> impl IntoView {
     });
     move || {
         initial.get().map(|r| match r {
-            Ok((contact, is_new)) => view! { <ContactForm contact is_new/> }.into_any(),
+            Ok((contact, is_new, sites)) => view! { <ContactForm contact is_new sites/> }.into_any(),
             Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
         })
     }
+}
+
+/// The places on this phone that a contact can be linked to.
+async fn places(state: &AppState) -> Result<Vec<Site>, StoreError> {
+    Ok(state.store().list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect())
+}
+
+/// The places to offer for a contact: the nearest to its position first (with their distance),
+/// then the others by name; a place it is already linked to is always among them.
+pub fn place_options(sites: &[Site], at: Option<&Position>, nearest_count: usize) -> Vec<(Uuid, String)> {
+    let mut rest: Vec<&Site> = sites.iter().filter(|s| s.merged_into.is_none()).collect();
+    let mut out = Vec::new();
+    if let Some(at) = at {
+        for (s, d) in nearest(rest.iter().copied(), at, nearest_count) {
+            out.push((s.id, format!("{} ({d:.0} m)", s.label)));
+        }
+        rest.retain(|s| !out.iter().any(|(id, _)| *id == s.id));
+    }
+    rest.sort_by(|a, b| a.label.cmp(&b.label));
+    out.extend(rest.into_iter().map(|s| (s.id, s.label.clone())));
+    out
 }
 
 /// A group of large radio buttons for a value that may be unknown (`None`).
@@ -82,7 +106,7 @@ fn choice_group<T: Copy + PartialEq + Send + Sync + 'static>(
 }
 
 #[component]
-fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
+fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
@@ -102,6 +126,8 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
     let help_refused = RwSignal::new(contact.help_refused);
     let follow_up = RwSignal::new(contact.follow_up);
     let notes = RwSignal::new(contact.notes.clone());
+    let site_id = RwSignal::new(contact.site_id);
+    let site_options = place_options(&sites, contact.position.as_ref(), 5);
     let at_text = RwSignal::new(contact.at.with_timezone(&Local).format(AT_FORMAT).to_string());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let busy = RwSignal::new(false);
@@ -131,6 +157,7 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
                 help_refused: help_refused.get_untracked(),
                 follow_up: follow_up.get_untracked(),
                 notes: notes.get_untracked(),
+                site_id: site_id.get_untracked(),
                 ..base.clone()
             };
             let mut errs = validate::contact(&c).err().map(|e| e.0).unwrap_or_default();
@@ -270,6 +297,15 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
             </p>
             <FieldErrorText errors field="notes"/>
 
+            <label for="contact-site">{i.s(k::CONTACT_SITE)}</label>
+            <select id="contact-site" data-testid="contact-site"
+                on:change=move |ev| site_id.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
+                <option value="" selected=move || site_id.get().is_none()>{i.s(k::CONTACT_SITE_NONE)}</option>
+                {site_options.into_iter().map(|(id, label)| view! {
+                    <option value=id.to_string() selected=move || site_id.get() == Some(id)>{label}</option>
+                }).collect_view()}
+            </select>
+
             <label for="contact-at">{i.s(k::CONTACT_AT)}</label>
             <input id="contact-at" type="datetime-local" data-testid="contact-at" aria-describedby="err-at"
                 prop:value=move || at_text.get() on:input=move |ev| at_text.set(event_target_value(&ev))/>
@@ -291,5 +327,38 @@ fn ContactForm(contact: Contact, is_new: bool) -> impl IntoView {
                 })}
             </div>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latarnia_core::{SiteKind, SiteStatus};
+
+    fn place(n: u128, label: &str, lat: f64) -> Site {
+        Site {
+            id: Uuid::from_u128(n),
+            label: label.into(),
+            kind: SiteKind::Station,
+            position: Position { lat, lon: 18.56, accuracy_m: 5.0 },
+            address: String::new(),
+            access_notes: String::new(),
+            dangers: String::new(),
+            status: SiteStatus::Active,
+            usual_headcount: None,
+            created_at: Utc::now(),
+            merged_into: None,
+        }
+    }
+
+    #[test]
+    fn the_nearest_places_are_offered_first_then_the_rest_by_name() {
+        let sites = [place(1, "Zajezdnia", 54.50), place(2, "Altanka", 54.60), place(3, "Dworzec", 54.4401)];
+        let here = Position { lat: 54.44, lon: 18.56, accuracy_m: 10.0 };
+        let got = place_options(&sites, Some(&here), 2);
+        assert_eq!(got.iter().map(|(id, _)| id.as_u128()).collect::<Vec<_>>(), [3, 1, 2]);
+        assert_eq!(got[0].1, "Dworzec (11 m)");
+        let no_fix = place_options(&sites, None, 2);
+        assert_eq!(no_fix.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(), ["Altanka", "Dworzec", "Zajezdnia"]);
     }
 }

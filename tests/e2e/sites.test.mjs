@@ -72,6 +72,22 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
   await byId(page, 'site-filter-status').selectOption('');
   await screenshot(page, '15-sites');
 
+  // A detailed contact offers the nearest place first and keeps the link.
+  await byId(page, 'nav-patrol').click();
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-quick').waitFor();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-site').waitFor();
+  const offered = await byId(page, 'contact-site').locator('option').allTextContents();
+  assert.match(offered[1], /^Dworzec, wiata peronu 2 \(\d+ m\)$/, offered.join(' | '));
+  await byId(page, 'contact-site').selectOption({ index: 1 });
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-item').first().locator('a').first().click();
+  await byId(page, 'contact-site').waitFor();
+  assert.match(await byId(page, 'contact-site').locator('option:checked').textContent(), /Dworzec, wiata peronu 2/);
+  await byId(page, 'nav-sites').click();
+  await byId(page, 'site-list').waitFor();
+
   // Offline and reloaded: both places are there; a streetworker cannot delete one.
   await context.setOffline(true);
   await page.reload();
