@@ -2,20 +2,36 @@
 //! and by "not visited for N days", newest first.
 
 use chrono::Utc;
-use latarnia_core::sites::not_visited_for;
+use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for, DUPLICATE_RADIUS_M};
+use latarnia_core::sync::Role;
 use latarnia_core::{Contact, Site, SiteStatus};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::AppState;
-use crate::storage::{Query, Store, StoreError};
+use crate::storage::{Edit, Query, Store, StoreError};
 
 /// Whether a place matches the search text (label or address, case-insensitive).
 pub fn matches_search(site: &Site, text: &str) -> bool {
     let text = text.trim().to_lowercase();
     text.is_empty() || site.label.to_lowercase().contains(&text) || site.address.to_lowercase().contains(&text)
+}
+
+/// Merges the newer place of a pair into the older one: its contacts move, it is marked merged
+/// and deleted (restorable). Each write is its own transaction; a merge cut short is finished
+/// by merging again.
+async fn merge(state: AppState, older: Site, newer: Site, contacts: Vec<Contact>) -> Result<(), StoreError> {
+    let plan = merge_plan(&older, &newer, &contacts, &[]);
+    for c in plan.contacts {
+        state.write(Edit::Save(c)).await?;
+    }
+    let id = plan.retired.id;
+    state.write(Edit::Save(plan.retired)).await?;
+    state.write(Edit::<Site>::Delete(id)).await?;
+    Ok(())
 }
 
 #[component]
@@ -48,9 +64,49 @@ pub fn SitesPage() -> impl IntoView {
             .collect())
     };
 
+    // Places mapped twice (two phones offline at the same spot), for the coordinator to merge.
+    let coordinator = move || {
+        state.session.with(|s| s.as_ref().is_some_and(|s| matches!(s.user.role, Role::Admin | Role::Coordinator)))
+    };
+    let pairs = move || -> Vec<(Site, Site, Vec<Contact>)> {
+        let Some(Ok((sites, contacts))) = data.get() else { return Vec::new() };
+        let sites: Vec<Site> = sites.into_iter().map(|r| r.data).collect();
+        duplicate_pairs(&sites, DUPLICATE_RADIUS_M)
+            .into_iter()
+            .filter_map(|(a, b)| {
+                let (a, b) = (sites.iter().find(|s| s.id == a)?, sites.iter().find(|s| s.id == b)?);
+                let (older, newer) = if (b.created_at, b.id) < (a.created_at, a.id) { (b, a) } else { (a, b) };
+                Some((older.clone(), newer.clone(), contacts.clone()))
+            })
+            .collect()
+    };
+
     view! {
         <section class="page">
             <h1>{i.s(k::SITES_TITLE)}</h1>
+            <Show when=move || coordinator() && !pairs().is_empty()>
+                <div class="warning" data-testid="site-duplicates">
+                    <p>{i.s(k::SITES_DUPLICATES)}</p>
+                    <ul class="plain-list">
+                        {move || pairs().into_iter().map(|(older, newer, contacts)| {
+                            let text = format!("{} ← {}", older.label, newer.label);
+                            view! {
+                                <li data-testid="site-duplicate-pair">
+                                    <span>{text}</span>
+                                    <button type="button" data-testid="site-merge" on:click=move |_| {
+                                        let (older, newer, contacts) = (older.clone(), newer.clone(), contacts.clone());
+                                        spawn_local(async move {
+                                            if merge(state, older, newer, contacts).await.is_ok() {
+                                                state.notify(k::SITES_MERGED, None);
+                                            }
+                                        });
+                                    }>{i.s(k::SITES_MERGE)}</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
+            </Show>
             <a class="button primary big" href=AppRoute::NewSite.href() data-testid="site-new">{i.s(k::SITE_NEW)}</a>
             <div class="filters">
                 <label>

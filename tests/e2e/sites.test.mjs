@@ -108,9 +108,66 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
   assert.equal(await byId(coord.page, 'site-dangers').inputValue(), '<b>pies</b> przy wejściu');
   await byId(coord.page, 'site-delete').click();
   await coord.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 1);
+  await syncNow(coord.page);
 
   assert.deepEqual(watch.problems, []);
   assert.deepEqual(coord.watch.problems, []);
   await coord.context.close();
   await context.close();
+});
+
+/** Taps "sync now" and waits until that sync has finished successfully. */
+async function syncNow(page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
+  const before = await byId(page, 'sync-status').getAttribute('data-last-sync');
+  await byId(page, 'sync-now').click();
+  await page.waitForFunction((b) => {
+    const s = document.querySelector('[data-testid=sync-status]');
+    return s.dataset.syncing === 'false' && s.dataset.lastSync !== b;
+  }, before);
+}
+
+const places = (page) => page.evaluate(() => [...document.querySelectorAll('[data-testid=site-item] strong')].map((e) => e.textContent));
+
+test('two workers offline map the same place; the coordinator merges them and every phone converges', T, async () => {
+  const ewa = await server.addUser('ewa');
+  const jan = await server.addUser('jan');
+  const szefowa = await server.addUser('szefowa', 'coordinator');
+  const a = await phone(ewa);
+  const b = await phone(jan);
+  // Both stand at the same house, 6 m apart, away from the places of the test before.
+  for (const [p, label, lat] of [[a, 'Pustostan przy Kolejowej', '54.43000'], [b, 'Kolejowa 12, stary dom', '54.43005']]) {
+    await p.context.setOffline(true);
+    await newPlace(p.page, label);
+    await byId(p.page, 'site-lat').fill(lat);
+    await byId(p.page, 'site-type').selectOption('abandoned_building');
+    await byId(p.page, 'site-save').click();
+    await byId(p.page, 'site-list').waitFor();
+  }
+  for (const p of [a, b]) {
+    await p.context.setOffline(false);
+    await syncNow(p.page);
+  }
+  await syncNow(a.page);
+
+  const c = await phone(szefowa);
+  await byId(c.page, 'nav-sites').click();
+  await byId(c.page, 'site-duplicates').waitFor({ timeout: 30_000 });
+  assert.equal(await byId(c.page, 'site-duplicate-pair').count(), 1);
+  await screenshot(c.page, '16-site-merge');
+  const gone = () => ![...document.querySelectorAll('[data-testid=site-item] strong')].some((e) => e.textContent === 'Kolejowa 12, stary dom');
+  await byId(c.page, 'site-merge').click();
+  await c.page.waitForFunction(gone);
+  assert.equal(await byId(c.page, 'site-duplicates').count(), 0);
+  assert.ok((await places(c.page)).includes('Pustostan przy Kolejowej'), 'the older place survives');
+  await syncNow(c.page);
+
+  // Both workers' phones converge on the merged map.
+  for (const p of [a, b]) {
+    await syncNow(p.page);
+    await p.page.waitForFunction(gone);
+    assert.deepEqual(await places(p.page), await places(c.page), 'the same map as the coordinator');
+    assert.deepEqual(p.watch.problems, []);
+  }
+  for (const p of [a, b, c]) await p.context.close();
 });
