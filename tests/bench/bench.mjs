@@ -204,8 +204,10 @@ async function syncOnce() {
   }, before, { polling: 5 });
   return Date.now() - t;
 }
-const firstPush = await syncOnce();
-row('The first sync after that (nothing to send, nothing new)', fmt(firstPush), '≤ 100 ms', firstPush <= 100);
+const empties = [];
+for (let n = 0; n < 3; n++) empties.push(await syncOnce());
+const firstPush = median(empties);
+row(`The first sync after that (nothing to send, nothing new), median of 3 (${empties.join(', ')} ms)`, fmt(firstPush), '≤ 100 ms', firstPush <= 100);
 
 // 1,000 mutations queued offline (written in the app's own shape), pushed when the network
 // comes back: from the \`online\` event to the status showing nothing left to send.
