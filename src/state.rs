@@ -201,6 +201,48 @@ impl AppState {
         self.write(Edit::Save(data)).await
     }
 
+    /// Submits a form: shows the field errors of a record that does not validate; otherwise
+    /// saves it (`save_form`) and calls `saved`. A storage failure is shown and the form keeps
+    /// every value.
+    pub fn submit_form<T: Record + 'static>(
+        self,
+        built: Result<T, Vec<latarnia_core::FieldError>>,
+        original: &T,
+        errors: RwSignal<Vec<latarnia_core::FieldError>>,
+        busy: RwSignal<bool>,
+        saved: impl FnOnce() + 'static,
+    ) {
+        let record = match built {
+            Ok(r) => r,
+            Err(errs) => {
+                errors.set(errs);
+                self.notify_error(crate::i18n::k::FORM_HAS_ERRORS);
+                return;
+            }
+        };
+        errors.set(Vec::new());
+        busy.set(true);
+        let original = original.clone();
+        spawn_local(async move {
+            let result = self.save_form(&original, record).await;
+            busy.set(false);
+            match result {
+                Ok(_) => saved(),
+                Err(StoreError::Invalid(e)) => errors.set(e.0),
+                Err(_) => {}
+            }
+        });
+    }
+
+    /// Whether the signed-in user coordinates (deletes and merges places).
+    pub fn is_coordinator(&self) -> bool {
+        self.session.with(|s| {
+            s.as_ref().is_some_and(|s| {
+                matches!(s.user.role, latarnia_core::sync::Role::Admin | latarnia_core::sync::Role::Coordinator)
+            })
+        })
+    }
+
     /// Changes one record as it is stored now.
     pub async fn update<T: Record>(&self, id: Uuid, f: impl FnOnce(&mut T)) -> Result<Option<Mutation>, StoreError> {
         let current = match self.store().get::<T>(id).await {

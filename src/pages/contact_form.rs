@@ -178,31 +178,11 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
         let navigate = navigate.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let c = match build() {
-                Ok(c) => c,
-                Err(errs) => {
-                    errors.set(errs);
-                    state.notify_error(k::FORM_HAS_ERRORS);
-                    return;
-                }
-            };
-            errors.set(Vec::new());
-            busy.set(true);
             let navigate = navigate.clone();
-            let original = original.clone();
-            spawn_local(async move {
-                let result = state.save_form(&original, c).await;
-                busy.set(false);
-                match result {
-                    Ok(_) => {
-                        state.notify(k::CONTACT_SAVED, None);
-                        let to = if back.is_some() && is_new { AppRoute::Patrol } else { AppRoute::History };
-                        navigate(&to.href(), Default::default());
-                    }
-                    Err(StoreError::Invalid(e)) => errors.set(e.0),
-                    // Storage failed: the message is shown and the form keeps every value.
-                    Err(_) => {}
-                }
+            state.submit_form(build(), &original, errors, busy, move || {
+                state.notify(k::CONTACT_SAVED, None);
+                let to = if back.is_some() && is_new { AppRoute::Patrol } else { AppRoute::History };
+                navigate(&to.href(), Default::default());
             });
         }
     };

@@ -3,7 +3,6 @@
 //! mapped within 30 m is offered instead.
 
 use latarnia_core::sites::{near_duplicates, DUPLICATE_RADIUS_M};
-use latarnia_core::sync::Role;
 use latarnia_core::validate::{self, ACCURACY_FLAG_M};
 use latarnia_core::{FieldError, Position, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
@@ -160,38 +159,15 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
         let navigate = navigate.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let s = match build() {
-                Ok(s) => s,
-                Err(errs) => {
-                    errors.set(errs);
-                    state.notify_error(k::FORM_HAS_ERRORS);
-                    return;
-                }
-            };
-            errors.set(Vec::new());
-            busy.set(true);
-            let (navigate, original) = (navigate.clone(), original.clone());
-            spawn_local(async move {
-                let result = state.save_form(&original, s).await;
-                busy.set(false);
-                match result {
-                    Ok(_) => {
-                        state.notify(k::SITE_SAVED, None);
-                        navigate(&AppRoute::Sites.href(), Default::default());
-                    }
-                    Err(StoreError::Invalid(e)) => errors.set(e.0),
-                    Err(_) => {}
-                }
+            let navigate = navigate.clone();
+            state.submit_form(build(), &original, errors, busy, move || {
+                state.notify(k::SITE_SAVED, None);
+                navigate(&AppRoute::Sites.href(), Default::default());
             });
         }
     };
 
-    let may_delete = move || {
-        !is_new
-            && state
-                .session
-                .with(|s| s.as_ref().is_some_and(|s| matches!(s.user.role, Role::Admin | Role::Coordinator)))
-    };
+    let may_delete = move || !is_new && state.is_coordinator();
     let delete = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {

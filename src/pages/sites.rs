@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for, DUPLICATE_RADIUS_M};
-use latarnia_core::sync::Role;
 use latarnia_core::{Contact, Site, SiteStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -65,9 +64,7 @@ pub fn SitesPage() -> impl IntoView {
     };
 
     // Places mapped twice (two phones offline at the same spot), for the coordinator to merge.
-    let coordinator = move || {
-        state.session.with(|s| s.as_ref().is_some_and(|s| matches!(s.user.role, Role::Admin | Role::Coordinator)))
-    };
+    let coordinator = move || state.is_coordinator();
     let pairs = move || -> Vec<(Site, Site, Vec<Contact>)> {
         let Some(Ok((sites, contacts))) = data.get() else { return Vec::new() };
         let sites: Vec<Site> = sites.into_iter().map(|r| r.data).collect();

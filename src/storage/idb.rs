@@ -267,8 +267,8 @@ impl IdbStore {
         // The stored record matters only where a local mutation is pending (the server's state
         // wins everywhere else), so only those are read. Every read at once, then every write at
         // once: each await is a trip through the event loop, and IndexedDB keeps them in order.
-        let existing = futures::future::join_all(known.iter().map(|c| {
-            let p = pend.get(&(c.collection.clone(), c.id));
+        let pending_of: Vec<_> = known.iter().map(|c| pend.get(&(c.collection.clone(), c.id))).collect();
+        let existing = futures::future::join_all(known.iter().zip(&pending_of).map(|(c, p)| {
             let get = p.map(|_| store_of(c).get(c.id.to_string().into()));
             async move {
                 match get {
@@ -281,9 +281,9 @@ impl IdbStore {
         let mut puts = Vec::with_capacity(known.len());
         let prepared = if prepared.0.len() == known.len() { prepared } else { Self::prepare(changes) };
         let mut ahead = prepared.0.into_iter();
-        for (c, old) in known.iter().zip(existing) {
+        for (n, (c, old)) in known.iter().zip(existing).enumerate() {
             let ready = ahead.next().unwrap_or(Ok(None));
-            let merged = match pend.get(&(c.collection.clone(), c.id)) {
+            let merged = match pending_of[n] {
                 Some(p) => merge_js(old?, c, Some(p))?,
                 None => ready?,
             };

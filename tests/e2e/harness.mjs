@@ -134,3 +134,25 @@ export function copyDist() {
   cpSync(join(ROOT, 'dist'), dir, { recursive: true });
   return dir;
 }
+
+/** A phone: a new browser profile on the app, signed in as `user` when given. */
+export async function phone(server, user) {
+  const context = await openProfile(tempDir('profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  await page.goto(server.url);
+  await waitForServiceWorker(page);
+  if (user) await signIn(page, server, user);
+  return { context, page, watch };
+}
+
+/** Taps "sync now" and waits until that sync has finished successfully. */
+export async function syncNow(page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
+  const before = await byId(page, 'sync-status').getAttribute('data-last-sync');
+  await byId(page, 'sync-now').click();
+  await page.waitForFunction((b) => {
+    const s = document.querySelector('[data-testid=sync-status]');
+    return s.dataset.syncing === 'false' && s.dataset.lastSync !== b;
+  }, before);
+}

@@ -3,7 +3,7 @@
 // places survive going offline, and a coordinator on another phone gets them by sync.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, signIn, screenshot } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -11,15 +11,7 @@ after(async () => { await server.stop(); });
 
 const T = { timeout: 180_000 };
 
-async function phone(user) {
-  const context = await openProfile(tempDir('profile'));
-  const page = context.pages()[0] ?? (await context.newPage());
-  const watch = watchPage(page);
-  await page.goto(server.url);
-  await waitForServiceWorker(page);
-  await signIn(page, server, user);
-  return { context, page, watch };
-}
+const phone = (user) => openPhone(server, user);
 
 async function newPlace(page, label) {
   await byId(page, 'nav-sites').click();
@@ -116,16 +108,6 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
   await context.close();
 });
 
-/** Taps "sync now" and waits until that sync has finished successfully. */
-async function syncNow(page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
-  const before = await byId(page, 'sync-status').getAttribute('data-last-sync');
-  await byId(page, 'sync-now').click();
-  await page.waitForFunction((b) => {
-    const s = document.querySelector('[data-testid=sync-status]');
-    return s.dataset.syncing === 'false' && s.dataset.lastSync !== b;
-  }, before);
-}
 
 const places = (page) => page.evaluate(() => [...document.querySelectorAll('[data-testid=site-item] strong')].map((e) => e.textContent));
 

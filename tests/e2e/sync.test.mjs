@@ -2,7 +2,7 @@
 // signing in and out, and a record the server refuses.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn } from './harness.mjs';
+import { startServer, byId, screenshot, signIn, phone as openPhone, syncNow } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -10,27 +10,8 @@ after(async () => { await server.stop(); });
 
 const T = { timeout: 180_000 };
 
-async function phone(user) {
-  const context = await openProfile(tempDir('profile'));
-  const page = context.pages()[0] ?? (await context.newPage());
-  const watch = watchPage(page);
-  await page.goto(server.url);
-  await waitForServiceWorker(page);
-  if (user) await signIn(page, server, user);
-  return { context, page, watch };
-}
+const phone = (user) => openPhone(server, user);
 
-/** Taps "sync now" and waits until that sync has finished successfully. */
-async function syncNow(page) {
-  const status = byId(page, 'sync-status');
-  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
-  const before = await status.getAttribute('data-last-sync');
-  await byId(page, 'sync-now').click();
-  await page.waitForFunction((b) => {
-    const s = document.querySelector('[data-testid=sync-status]');
-    return s.dataset.syncing === 'false' && s.dataset.lastSync !== b;
-  }, before);
-}
 
 const pending = async (page) => Number(await byId(page, 'sync-pending').textContent());
 const listCount = (page) => byId(page, 'contact-list').getByTestId('contact-item').count();
