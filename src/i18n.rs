@@ -91,6 +91,11 @@ mod tests {
         keys.extend(ReferralKind::ALL.iter().map(|v| format!("referral_{}", v.as_str())));
         keys.extend(ReferralOutcome::ALL.iter().map(|v| format!("outcome_{}", v.as_str())));
         keys.extend(PositionStatus::ALL.iter().map(|v| format!("position_{}", v.as_str())));
+        keys.extend(SiteKind::ALL.iter().map(|v| format!("site_kind_{}", v.as_str())));
+        keys.extend(SiteStatus::ALL.iter().map(|v| format!("site_status_{}", v.as_str())));
+        keys.extend(ReportSource::ALL.iter().map(|v| format!("report_source_{}", v.as_str())));
+        keys.extend(Urgency::ALL.iter().map(|v| format!("urgency_{}", v.as_str())));
+        keys.extend(ReportStatus::ALL.iter().map(|v| format!("report_status_{}", v.as_str())));
         for key in &keys {
             assert!(KEYS.binary_search(&key.as_str()).is_ok(), "no translation for {key}");
         }

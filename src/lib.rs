@@ -16,9 +16,9 @@ use leptos_router::path;
 
 use crate::components::{nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast};
 use crate::pages::{
-    contact_form::ContactFormPage, history::HistoryPage, login::LoginPage, not_found::NotFound, patrol::PatrolPage,
-    patrol_summary::PatrolSummaryPage, settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage,
-    sync::SyncPage,
+    contact_form::ContactFormPage, history::HistoryPage, login::LoginPage, map::MapPage, not_found::NotFound,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, report_form::ReportFormPage, reports::ReportsPage,
+    settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
 };
 use crate::state::AppState;
 
@@ -50,6 +50,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/sync") view=SyncPage/>
                             <Route path=path!("/sites") view=SitesPage/>
                             <Route path=path!("/sites/:id") view=SiteFormPage/>
+                            <Route path=path!("/map") view=MapPage/>
+                            <Route path=path!("/reports") view=ReportsPage/>
+                            <Route path=path!("/reports/:id") view=ReportFormPage/>
                         </Routes>
                     </Show>
                 </Show>

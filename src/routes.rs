@@ -14,6 +14,10 @@ pub enum AppRoute {
     Sites,
     NewSite,
     Site(Uuid),
+    Map,
+    Reports,
+    NewReport,
+    Report(Uuid),
 }
 
 impl AppRoute {
@@ -29,6 +33,10 @@ impl AppRoute {
             AppRoute::Sites => "/sites".into(),
             AppRoute::NewSite => "/sites/new".into(),
             AppRoute::Site(id) => format!("/sites/{id}"),
+            AppRoute::Map => "/map".into(),
+            AppRoute::Reports => "/reports".into(),
+            AppRoute::NewReport => "/reports/new".into(),
+            AppRoute::Report(id) => format!("/reports/{id}"),
         }
     }
 }

@@ -38,6 +38,9 @@ pub enum Undo {
     DeleteContact(Uuid),
 }
 
+/// What a page reads from the store, read again when the store changes.
+pub type StoreResource<T> = LocalResource<Result<T, StoreError>>;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Notice {
     /// When it was shown: tells two equal messages apart for the auto-hide timer.
@@ -147,6 +150,7 @@ impl AppState {
         spawn_local(async move {
             state.persisted.set(platform::request_persistence().await);
         });
+        spawn_local(sync::fetch_map_config());
         state
     }
 
@@ -234,13 +238,25 @@ impl AppState {
         });
     }
 
+    fn role_is(&self, roles: &[latarnia_core::sync::Role]) -> bool {
+        self.session.with(|s| s.as_ref().is_some_and(|s| roles.contains(&s.user.role)))
+    }
+
     /// Whether the signed-in user coordinates (deletes and merges places).
     pub fn is_coordinator(&self) -> bool {
-        self.session.with(|s| {
-            s.as_ref().is_some_and(|s| {
-                matches!(s.user.role, latarnia_core::sync::Role::Admin | latarnia_core::sync::Role::Coordinator)
-            })
-        })
+        use latarnia_core::sync::Role;
+        self.role_is(&[Role::Admin, Role::Coordinator])
+    }
+
+    /// Whether the signed-in user is a partner agency's (no contacts, no patrols).
+    pub fn is_partner(&self) -> bool {
+        self.role_is(&[latarnia_core::sync::Role::Partner])
+    }
+
+    /// Who files reports from the 24 h line: coordinators and partners.
+    pub fn may_file_reports(&self) -> bool {
+        use latarnia_core::sync::Role;
+        self.role_is(&[Role::Admin, Role::Coordinator, Role::Partner])
     }
 
     /// Changes one record as it is stored now.

@@ -134,6 +134,20 @@ pub async fn login(login: &str, password: &str) -> Result<LoginResponse, usize> 
 }
 
 /// Ends the session on the server (best effort: offline, it simply expires there).
+/// The server's settings for the map (tile server and attribution), kept for offline use.
+/// Without an answer the ones kept last time (or OpenStreetMap's) stay.
+pub async fn fetch_map_config() {
+    #[derive(serde::Deserialize)]
+    struct MapConfig {
+        tile_url: String,
+        tile_attribution: String,
+    }
+    if let Ok(c) = answer::<MapConfig>(Request::get("/api/v1/config").send().await).await {
+        crate::platform::set_pref("tile_url", &c.tile_url);
+        crate::platform::set_pref("tile_attribution", &c.tile_attribution);
+    }
+}
+
 pub async fn logout_on_server(token: &str) {
     let _ = Request::post("/api/v1/auth/logout").header("Authorization", &format!("Bearer {token}")).send().await;
 }

@@ -8,6 +8,21 @@ pub fn local_time(at: chrono::DateTime<chrono::Utc>, fmt: &str) -> String {
     at.with_timezone(&chrono::Local).format(fmt).to_string()
 }
 
+/// The format of `<input type="datetime-local">`.
+pub const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// A time as a `datetime-local` input shows it (the phone's time zone).
+pub fn local_input(at: chrono::DateTime<chrono::Utc>) -> String {
+    local_time(at, INPUT_FORMAT)
+}
+
+/// What a `datetime-local` input holds, as a moment; `None` when it is not a time.
+pub fn parse_local_input(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(text, INPUT_FORMAT).ok()?;
+    chrono::Local.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&chrono::Utc))
+}
+
 /// One contact in a list: time, people, what was given, and the start of the notes (as text).
 #[component]
 pub fn ContactItem(contact: Contact, #[prop(default = false)] with_date: bool) -> impl IntoView {

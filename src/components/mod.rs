@@ -1,9 +1,12 @@
 pub mod contact_item;
 pub mod field_error;
+pub mod map_view;
 pub mod nav;
+pub mod place_select;
 pub mod status_bar;
 pub mod stepper;
 pub mod store_error;
 pub mod summary_table;
 pub mod sync_status;
+pub mod task_list;
 pub mod toast;

@@ -32,7 +32,9 @@ pub fn Nav() -> impl IntoView {
         <nav class="bottom-nav" aria-label=i.s(k::NAV_LABEL)>
             {link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉")}
             {link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰")}
+            {link(AppRoute::Map, "nav-map", k::NAV_MAP, "▦")}
             {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
+            {link(AppRoute::Reports, "nav-reports", k::NAV_REPORTS, "☎")}
             {link(AppRoute::Settings, "nav-settings", k::NAV_SETTINGS, "⚙")}
         </nav>
     }

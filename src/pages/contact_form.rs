@@ -1,17 +1,19 @@
 //! The detailed contact form: new (`/contacts/new`) or edit (`/contacts/<id>`).
 
-use chrono::{Local, NaiveDateTime, TimeZone, Utc};
 use latarnia_core::sites::nearest;
 use latarnia_core::validate::{self, NOTES_MAX_CHARS};
 use latarnia_core::{
-    AgeBand, Condition, Contact, FieldError, Gender, Item, Position, Referral, ReferralKind, ReferralOutcome, Site,
+    AgeBand, Condition, Contact, FieldError, Gender, Item, Position, Referral, ReferralKind, ReferralOutcome, Report,
+    ReportStatus, Site,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
+use crate::components::contact_item::{local_input, parse_local_input};
 use crate::components::field_error::FieldErrorText;
+use crate::components::place_select::PlaceSelect;
 use crate::components::stepper::Stepper;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n, I18n};
@@ -20,25 +22,33 @@ use crate::routes::AppRoute;
 use crate::state::{AppState, Undo};
 use crate::storage::{Edit, Query, Store, StoreError};
 
-const AT_FORMAT: &str = "%Y-%m-%dT%H:%M";
-
 #[component]
 pub fn ContactFormPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
+    let query = use_query_map();
     // Loaded once per address: later writes must not reset what the user is typing.
     let initial = LocalResource::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
+        // `?report=<id>`: the contact made while checking a report from the 24 h line.
+        let report = query.with(|q| q.get("report")).and_then(|r| Uuid::parse_str(&r).ok());
         async move {
             if id == "new" {
                 let patrol = state.open_patrol().await?;
                 let gps = state.gps.get_untracked().for_contact(platform::now_ms());
-                let c = Contact::quick(platform::new_uuid(), patrol.map(|p| p.id), platform::now(), gps);
-                Ok((c, true, places(&state).await?))
+                let mut c = Contact::quick(platform::new_uuid(), patrol.map(|p| p.id), platform::now(), gps);
+                let report = match report {
+                    Some(rid) => state.store().get::<Report>(rid).await?.filter(|r| !r.deleted).map(|r| r.data),
+                    None => None,
+                };
+                if let Some(r) = &report {
+                    c.site_id = r.site_id;
+                }
+                Ok((c, true, places(&state).await?, report))
             } else {
                 let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
                 match state.store().get::<Contact>(id).await? {
-                    Some(r) if !r.deleted => Ok((r.data, false, places(&state).await?)),
+                    Some(r) if !r.deleted => Ok((r.data, false, places(&state).await?, None)),
                     _ => Err(StoreError::NotFound),
                 }
             }
@@ -46,7 +56,7 @@ pub fn ContactFormPage() -> impl IntoView {
     });
     move || {
         initial.get().map(|r| match r {
-            Ok((contact, is_new, sites)) => view! { <ContactForm contact is_new sites/> }.into_any(),
+            Ok((contact, is_new, sites, report)) => view! { <ContactForm contact is_new sites report/> }.into_any(),
             Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
         })
     }
@@ -106,7 +116,7 @@ fn choice_group<T: Copy + PartialEq + Send + Sync + 'static>(
 }
 
 #[component]
-fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoView {
+fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<Report>) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
@@ -128,7 +138,7 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
     let notes = RwSignal::new(contact.notes.clone());
     let site_id = RwSignal::new(contact.site_id);
     let site_options = place_options(&sites, contact.position.as_ref(), 5);
-    let at_text = RwSignal::new(contact.at.with_timezone(&Local).format(AT_FORMAT).to_string());
+    let at_text = RwSignal::new(local_input(contact.at));
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let busy = RwSignal::new(false);
 
@@ -137,10 +147,7 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
         let given = given.clone();
         let referrals = referrals.clone();
         move || -> Result<Contact, Vec<FieldError>> {
-            let at = NaiveDateTime::parse_from_str(&at_text.get_untracked(), AT_FORMAT)
-                .ok()
-                .and_then(|n| Local.from_local_datetime(&n).earliest())
-                .map(|d| d.with_timezone(&Utc));
+            let at = parse_local_input(&at_text.get_untracked());
             let c = Contact {
                 at: at.unwrap_or(base.at),
                 headcount: headcount.get_untracked(),
@@ -173,6 +180,9 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
     };
 
     let back = contact.patrol_id;
+    let id = contact.id;
+    let checked = report.as_ref().map(|r| r.id);
+    let checking = report.map(|r| r.description);
     let original = contact.clone();
     let save = {
         let navigate = navigate.clone();
@@ -180,14 +190,30 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
             ev.prevent_default();
             let navigate = navigate.clone();
             state.submit_form(build(), &original, errors, busy, move || {
-                state.notify(k::CONTACT_SAVED, None);
                 let to = if back.is_some() && is_new { AppRoute::Patrol } else { AppRoute::History };
-                navigate(&to.href(), Default::default());
+                let Some(rid) = checked else {
+                    state.notify(k::CONTACT_SAVED, None);
+                    return navigate(&to.href(), Default::default());
+                };
+                // The report this contact checked: checked now, linked to the contact.
+                spawn_local(async move {
+                    let now = platform::now();
+                    let linked = state
+                        .update::<Report>(rid, |r| {
+                            r.status = ReportStatus::Checked;
+                            r.contact_id = Some(id);
+                            r.checked_at = Some(now);
+                        })
+                        .await;
+                    if linked.is_ok() {
+                        state.notify(k::REPORT_CHECKED, None);
+                    }
+                    navigate(&to.href(), Default::default());
+                });
             });
         }
     };
 
-    let id = contact.id;
     let delete = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -208,6 +234,9 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
     view! {
         <form class="page contact-form" on:submit=save novalidate>
             <h1>{move || if is_new { i.t(k::CONTACT_NEW_TITLE) } else { i.t(k::CONTACT_EDIT_TITLE) }}</h1>
+            {checking.map(|d| view! {
+                <p class="notice" data-testid="contact-report"><strong>{i.s(k::REPORT_CHECKING)}</strong>" "{d}</p>
+            })}
 
             <label for="contact-headcount-input">{i.s(k::CONTACT_HEADCOUNT)}</label>
             <Stepper value=headcount label=Signal::derive(move || i.t(k::CONTACT_HEADCOUNT).to_owned())
@@ -278,13 +307,7 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
             <FieldErrorText errors field="notes"/>
 
             <label for="contact-site">{i.s(k::CONTACT_SITE)}</label>
-            <select id="contact-site" data-testid="contact-site"
-                on:change=move |ev| site_id.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
-                <option value="" selected=move || site_id.get().is_none()>{i.s(k::CONTACT_SITE_NONE)}</option>
-                {site_options.into_iter().map(|(id, label)| view! {
-                    <option value=id.to_string() selected=move || site_id.get() == Some(id)>{label}</option>
-                }).collect_view()}
-            </select>
+            <PlaceSelect id="contact-site" testid="contact-site" options=site_options value=site_id/>
 
             <label for="contact-at">{i.s(k::CONTACT_AT)}</label>
             <input id="contact-at" type="datetime-local" data-testid="contact-at" aria-describedby="err-at"
@@ -313,6 +336,7 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>) -> impl IntoVie
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
     use latarnia_core::{SiteKind, SiteStatus};
 
     fn place(n: u128, label: &str, lat: f64) -> Site {

@@ -1,9 +1,12 @@
 pub mod contact_form;
 pub mod history;
 pub mod login;
+pub mod map;
 pub mod not_found;
 pub mod patrol;
 pub mod patrol_summary;
+pub mod report_form;
+pub mod reports;
 pub mod settings;
 pub mod site_form;
 pub mod sites;

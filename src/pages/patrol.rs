@@ -9,6 +9,7 @@ use leptos_router::hooks::use_navigate;
 use crate::components::contact_item::{local_time, ContactItem};
 use crate::components::field_error::FieldErrorText;
 use crate::components::store_error::StoreErrorBanner;
+use crate::components::task_list::TaskList;
 use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
@@ -234,6 +235,7 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
                     {i.s(k::CONTACT_NEW)}
                 </a>
             </div>
+            <TaskList patrol_id=pid/>
             <h2>
                 {i.s(k::PATROL_CONTACTS)}" "
                 <span data-testid="contact-count">

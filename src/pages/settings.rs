@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use leptos::task::spawn_local;
 
+use crate::components::map_view::tile_settings;
 use crate::i18n::{k, use_i18n, Lang};
 use crate::platform;
 use crate::state::{AppState, Theme};
@@ -96,6 +97,13 @@ pub fn SettingsPage() -> impl IntoView {
                 <dd class="mono">{move || info.get().and_then(|(c, _)| c).unwrap_or_default()}</dd>
                 <dt>{i.s(k::SETTINGS_VERSION)}</dt>
                 <dd>{env!("CARGO_PKG_VERSION")}</dd>
+            </dl>
+
+            <h2>{i.s(k::SETTINGS_MAP)}</h2>
+            <p class="hint">{i.s(k::SETTINGS_MAP_HINT)}</p>
+            <dl class="facts">
+                <dt>{i.s(k::SETTINGS_TILE_URL)}</dt>
+                <dd class="mono" data-testid="settings-tile-url">{tile_settings().0}</dd>
             </dl>
         </section>
     }

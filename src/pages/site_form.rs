@@ -2,17 +2,20 @@
 //! (accuracy shown, worse than 100 m flagged) or at coordinates typed in; a place already
 //! mapped within 30 m is offered instead.
 
-use latarnia_core::sites::{near_duplicates, DUPLICATE_RADIUS_M};
+use latarnia_core::sites::{near_duplicates, visits, Visit, DUPLICATE_RADIUS_M};
 use latarnia_core::validate::{self, ACCURACY_FLAG_M};
-use latarnia_core::{FieldError, Position, Site, SiteKind, SiteStatus};
+use latarnia_core::{Contact, FieldError, Position, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
+use crate::components::contact_item::local_time;
 use crate::components::field_error::FieldErrorText;
+use crate::components::map_view::MapView;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
+use crate::pages::map::map_points;
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::AppState;
@@ -22,8 +25,11 @@ use crate::storage::{Edit, Query, Store, StoreError};
 pub fn SiteFormPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
+    let query = use_query_map();
     let initial = LocalResource::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
+        // `?lat=…&lon=…`: a place started by a tap on the map.
+        let tapped = query.with(|q| Some((coordinate(&q.get("lat")?), coordinate(&q.get("lon")?))));
         async move {
             let others: Vec<Site> =
                 state.store().list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
@@ -32,7 +38,10 @@ pub fn SiteFormPage() -> impl IntoView {
                     id: platform::new_uuid(),
                     label: String::new(),
                     kind: SiteKind::Other,
-                    position: Position { lat: f64::NAN, lon: f64::NAN, accuracy_m: 0.0 },
+                    position: match tapped {
+                        Some((lat, lon)) => Position { lat, lon, accuracy_m: 0.0 },
+                        None => Position { lat: f64::NAN, lon: f64::NAN, accuracy_m: 0.0 },
+                    },
                     address: String::new(),
                     access_notes: String::new(),
                     dangers: String::new(),
@@ -41,11 +50,20 @@ pub fn SiteFormPage() -> impl IntoView {
                     created_at: platform::now(),
                     merged_into: None,
                 };
-                Ok((site, true, others))
+                Ok((site, true, others, Vec::new()))
             } else {
                 let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
                 match state.store().get::<Site>(id).await? {
-                    Some(r) if !r.deleted => Ok((r.data, false, others)),
+                    Some(r) if !r.deleted => {
+                        let contacts: Vec<Contact> = state
+                            .store()
+                            .list::<Contact>(&Query::default())
+                            .await?
+                            .into_iter()
+                            .map(|c| c.data)
+                            .collect();
+                        Ok((r.data, false, others, visits(id, &contacts)))
+                    }
                     _ => Err(StoreError::NotFound),
                 }
             }
@@ -53,17 +71,19 @@ pub fn SiteFormPage() -> impl IntoView {
     });
     move || {
         initial.get().map(|r| match r {
-            Ok((site, is_new, others)) => view! { <SiteForm site is_new others/> }.into_any(),
+            Ok((site, is_new, others, visits)) => view! { <SiteForm site is_new others visits/> }.into_any(),
             Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
         })
     }
 }
 
-fn coordinate(text: &str) -> f64 {
+/// A coordinate as typed (a comma is a decimal point too); NaN when it is not a number.
+pub fn coordinate(text: &str) -> f64 {
     text.trim().replace(',', ".").parse().unwrap_or(f64::NAN)
 }
 
-fn shown(x: f64) -> String {
+/// A coordinate for an input: six decimals (about 10 cm), empty when unknown.
+pub fn shown(x: f64) -> String {
     if x.is_finite() {
         format!("{x:.6}")
     } else {
@@ -72,7 +92,7 @@ fn shown(x: f64) -> String {
 }
 
 #[component]
-fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
+fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
@@ -115,6 +135,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
 
     let position =
         move || Position { lat: coordinate(&lat.get()), lon: coordinate(&lon.get()), accuracy_m: accuracy.get() };
+    let neighbours = map_points(&others.iter().filter(|s| s.id != site.id).cloned().collect::<Vec<_>>(), &[], &[]);
     let id = site.id;
     let duplicates = move || {
         let p = position();
@@ -126,6 +147,21 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
             .map(|(s, d)| (s.id, s.label.clone(), d))
             .collect::<Vec<_>>()
     };
+
+    // The map under the coordinates: the pin follows them, and dragging it (or a tap) sets them.
+    let pin = Signal::derive(move || {
+        let p = position();
+        (p.lat.is_finite() && p.lon.is_finite()).then_some((p.lat, p.lon))
+    });
+    let on_pin = Callback::new(move |(la, lo): (f64, f64)| {
+        lat.set(shown(la));
+        lon.set(shown(lo));
+        accuracy.set(0.0);
+    });
+    let here = Signal::derive(move || match state.gps.get() {
+        Gps::Fix { position, .. } => Some(position),
+        _ => None,
+    });
 
     let build = {
         let base = site.clone();
@@ -242,6 +278,8 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
                 </div>
                 <FieldErrorText errors field="lat"/>
                 <FieldErrorText errors field="lon"/>
+                <MapView points=neighbours here pin on_pin testid="site-map"/>
+                <p class="hint">{i.s(k::SITE_MAP_HINT)}</p>
                 <button type="button" class="big" data-testid="site-use-gps" on:click=move |_| use_gps()
                     disabled=move || !matches!(state.gps.get(), Gps::Fix { .. })>
                     {i.s(k::SITE_USE_GPS)}
@@ -270,6 +308,8 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
                 prop:value=move || headcount.get() on:input=move |ev| headcount.set(event_target_value(&ev))/>
             <FieldErrorText errors field="usual_headcount"/>
 
+            {(!is_new).then(|| view! { <h2>{i.s(k::SITE_VISITS)}</h2><VisitList visits/> })}
+
             <div class="form-actions">
                 <button type="submit" class="primary big" data-testid="site-save" disabled=move || busy.get()>
                     {i.s(k::SAVE)}
@@ -282,4 +322,27 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>) -> impl IntoView {
             </div>
         </form>
     }
+}
+
+/// The history of a place: every contact there (and, with Akcja ZIMA, every meal-run stop),
+/// newest first; the first line is the last visit and what it found.
+#[component]
+fn VisitList(visits: Vec<Visit>) -> impl IntoView {
+    let i = use_i18n();
+    if visits.is_empty() {
+        return view! { <p class="empty" data-testid="site-visits-empty">{i.s(k::SITE_NO_VISITS)}</p> }.into_any();
+    }
+    view! {
+        <ul class="plain-list" data-testid="site-visits">
+            {visits.into_iter().map(|v| view! {
+                <li data-testid="site-visit">
+                    <a class="row-link" href=AppRoute::Contact(v.contact).href()>
+                        <span>{local_time(v.at, "%Y-%m-%d %H:%M")}</span>
+                        <span>{move || format!("{} {}", v.people, i.t(k::SITE_VISIT_PEOPLE))}</span>
+                    </a>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }

@@ -3,14 +3,14 @@
 
 use chrono::Utc;
 use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for, DUPLICATE_RADIUS_M};
-use latarnia_core::{Contact, Site, SiteStatus};
+use latarnia_core::{Contact, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
-use crate::state::AppState;
+use crate::state::{AppState, StoreResource};
 use crate::storage::{Edit, Query, Store, StoreError};
 
 /// Whether a place matches the search text (label or address, case-insensitive).
@@ -33,41 +33,113 @@ async fn merge(state: AppState, older: Site, newer: Site, contacts: Vec<Contact>
     Ok(())
 }
 
+/// What the list and the map show: search text, type, status, "not visited for N days".
+#[derive(Clone, Copy)]
+pub struct SiteFilters {
+    pub search: RwSignal<String>,
+    pub kind: RwSignal<Option<SiteKind>>,
+    pub status: RwSignal<Option<SiteStatus>>,
+    pub unvisited_days: RwSignal<String>,
+}
+
+impl SiteFilters {
+    pub fn new() -> Self {
+        SiteFilters {
+            search: RwSignal::new(String::new()),
+            kind: RwSignal::new(None),
+            status: RwSignal::new(None),
+            unvisited_days: RwSignal::new(String::new()),
+        }
+    }
+
+    /// The places that pass the filters (read reactively).
+    pub fn apply(&self, sites: Vec<Site>, contacts: &[Contact]) -> Vec<Site> {
+        let days = self.unvisited_days.get().trim().parse::<i64>().ok();
+        let (text, kind, status) = (self.search.get(), self.kind.get(), self.status.get());
+        sites
+            .into_iter()
+            .filter(|s| matches_search(s, &text))
+            .filter(|s| kind.is_none_or(|k| s.kind == k))
+            .filter(|s| status.is_none_or(|w| s.status == w))
+            .filter(|s| days.is_none_or(|d| not_visited_for(s.id, contacts, d, Utc::now())))
+            .collect()
+    }
+}
+
+impl Default for SiteFilters {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The filter controls shared by the list and the map.
+#[component]
+pub fn SiteFilterBar(filters: SiteFilters) -> impl IntoView {
+    let i = use_i18n();
+    let SiteFilters { search, kind, status, unvisited_days } = filters;
+    view! {
+        <div class="filters">
+            <label>
+                <span>{i.s(k::SITES_SEARCH)}</span>
+                <input type="search" data-testid="site-search" prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev))/>
+            </label>
+            <label>
+                <span>{i.s(k::SITE_KIND)}</span>
+                <select data-testid="site-filter-type" on:change=move |ev| kind.set(SiteKind::parse(&event_target_value(&ev)))>
+                    <option value="">{i.s(k::ALL)}</option>
+                    {SiteKind::ALL.iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || kind.get() == Some(*s)>{i.sv("site_kind", s.as_str())}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                <span>{i.s(k::SITE_STATUS)}</span>
+                <select data-testid="site-filter-status"
+                    on:change=move |ev| status.set(SiteStatus::parse(&event_target_value(&ev)))>
+                    <option value="">{i.s(k::ALL)}</option>
+                    {SiteStatus::ALL.iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || status.get() == Some(*s)>{i.sv("site_status", s.as_str())}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                <span>{i.s(k::SITES_NOT_VISITED_DAYS)}</span>
+                <input type="number" min="1" inputmode="numeric" data-testid="site-filter-days"
+                    prop:value=move || unvisited_days.get() on:input=move |ev| unvisited_days.set(event_target_value(&ev))/>
+            </label>
+        </div>
+    }
+}
+
+/// The places (not deleted) and the contacts on this phone, read again on every change.
+pub fn sites_and_contacts(state: AppState) -> StoreResource<(Vec<Site>, Vec<Contact>)> {
+    LocalResource::new(move || {
+        state.revision.track();
+        async move {
+            let store = state.store();
+            let sites = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let contacts = store.list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect();
+            Ok::<_, StoreError>((sites, contacts))
+        }
+    })
+}
+
 #[component]
 pub fn SitesPage() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let search = RwSignal::new(String::new());
-    let status = RwSignal::new(None::<SiteStatus>);
-    let unvisited_days = RwSignal::new(String::new());
-
-    let data = LocalResource::new(move || {
-        state.revision.track();
-        async move {
-            let store = state.store();
-            let sites = store.list::<Site>(&Query::default()).await?;
-            let contacts = store.list::<Contact>(&Query::default()).await?;
-            Ok::<_, StoreError>((sites, contacts.into_iter().map(|c| c.data).collect::<Vec<_>>()))
-        }
-    });
+    let filters = SiteFilters::new();
+    let data = sites_and_contacts(state);
     let shown = move || -> Result<Vec<Site>, StoreError> {
         let (sites, contacts) = data.get().unwrap_or(Ok((Vec::new(), Vec::new())))?;
-        let days = unvisited_days.get().trim().parse::<i64>().ok();
-        let (text, wanted) = (search.get(), status.get());
-        Ok(sites
-            .into_iter()
-            .map(|r| r.data)
-            .filter(|s| matches_search(s, &text))
-            .filter(|s| wanted.is_none_or(|w| s.status == w))
-            .filter(|s| days.is_none_or(|d| not_visited_for(s.id, &contacts, d, Utc::now())))
-            .collect())
+        Ok(filters.apply(sites, &contacts))
     };
 
     // Places mapped twice (two phones offline at the same spot), for the coordinator to merge.
     let coordinator = move || state.is_coordinator();
     let pairs = move || -> Vec<(Site, Site, Vec<Contact>)> {
         let Some(Ok((sites, contacts))) = data.get() else { return Vec::new() };
-        let sites: Vec<Site> = sites.into_iter().map(|r| r.data).collect();
         duplicate_pairs(&sites, DUPLICATE_RADIUS_M)
             .into_iter()
             .filter_map(|(a, b)| {
@@ -105,28 +177,7 @@ pub fn SitesPage() -> impl IntoView {
                 </div>
             </Show>
             <a class="button primary big" href=AppRoute::NewSite.href() data-testid="site-new">{i.s(k::SITE_NEW)}</a>
-            <div class="filters">
-                <label>
-                    <span>{i.s(k::SITES_SEARCH)}</span>
-                    <input type="search" data-testid="site-search" prop:value=move || search.get()
-                        on:input=move |ev| search.set(event_target_value(&ev))/>
-                </label>
-                <label>
-                    <span>{i.s(k::SITE_STATUS)}</span>
-                    <select data-testid="site-filter-status"
-                        on:change=move |ev| status.set(SiteStatus::parse(&event_target_value(&ev)))>
-                        <option value="">{i.s(k::ALL)}</option>
-                        {SiteStatus::ALL.iter().map(|s| view! {
-                            <option value=s.as_str()>{i.sv("site_status", s.as_str())}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>
-                    <span>{i.s(k::SITES_NOT_VISITED_DAYS)}</span>
-                    <input type="number" min="1" inputmode="numeric" data-testid="site-filter-days"
-                        prop:value=move || unvisited_days.get() on:input=move |ev| unvisited_days.set(event_target_value(&ev))/>
-                </label>
-            </div>
+            <SiteFilterBar filters/>
             {move || match shown() {
                 Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
                 Ok(v) if v.is_empty() => view! { <p class="empty" data-testid="sites-empty">{i.s(k::SITES_EMPTY)}</p> }.into_any(),
@@ -153,7 +204,7 @@ pub fn SitesPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use latarnia_core::{Position, SiteKind};
+    use latarnia_core::Position;
     use uuid::Uuid;
 
     #[test]

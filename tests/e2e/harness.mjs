@@ -34,11 +34,15 @@ export function tempDir(prefix) {
 }
 
 /** Starts the server on a free port; `dist` defaults to the built app. */
-export async function startServer({ dist = join(ROOT, 'dist') } = {}) {
+// The tests never reach a real tile server: by default tiles come from a closed port, so every
+// map test runs as a phone that has never seen a tile.
+export const NO_TILES = 'http://127.0.0.1:9/{z}/{x}/{y}.png';
+
+export async function startServer({ dist = join(ROOT, 'dist'), tiles = NO_TILES } = {}) {
   const data = tempDir('data');
   const child = spawn(SERVER, ['--addr', '127.0.0.1:0', '--data-dir', data, '--dist', dist], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, DATABASE_URL: '' },
+    env: { ...process.env, DATABASE_URL: '', LATARNIA_TILE_URL: tiles },
   });
   const [url, admin] = await new Promise((ok, fail) => {
     let out = '';

@@ -17,6 +17,7 @@ const APP_INPUTS: &[&str] = &[
     "index.html",
     "Cargo.toml",
     "Cargo.lock",
+    "package-lock.json",
     "Trunk.toml",
     "build.rs",
 ];

@@ -42,7 +42,7 @@ async fn main() {
     let hash = auth::hash_password("load-test-password");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(db.clone(), Shell::load(std::path::Path::new("/nonexistent")));
+    let state = AppState::new(db.clone(), Shell::load(std::path::Path::new("/nonexistent"), Default::default()));
     tokio::spawn(latarnia_server::serve(listener, app(state)));
     let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
 

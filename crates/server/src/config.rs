@@ -31,6 +31,13 @@ pub struct Config {
     /// Directory of the built app (`trunk build` output).
     #[arg(long, env = "LATARNIA_DIST", default_value = "./dist", global = true)]
     pub dist: PathBuf,
+    /// Map tiles: the address template (`{z}`, `{x}`, `{y}`, optional `{s}`); the CSP allows
+    /// this server and no other. Respect its usage policy (OpenStreetMap's forbids bulk download).
+    #[arg(long, env = "LATARNIA_TILE_URL", default_value = crate::http::map_config::OSM_TILES, global = true)]
+    pub tile_url: String,
+    /// The credit the tiles' licence asks for (HTML, shown on the map).
+    #[arg(long, env = "LATARNIA_TILE_ATTRIBUTION", default_value = crate::http::map_config::OSM_ATTRIBUTION, global = true)]
+    pub tile_attribution: String,
 }
 
 #[derive(Debug, Clone, Subcommand)]

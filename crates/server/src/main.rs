@@ -1,5 +1,6 @@
 use clap::Parser;
 use latarnia_server::config::Cli;
+use latarnia_server::http::map_config::MapTiles;
 use latarnia_server::http::static_files::Shell;
 use latarnia_server::{admin, app, serve, store, AppState};
 
@@ -27,8 +28,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         println!("{out}");
         return Ok(());
     }
+    let tiles = MapTiles::new(&config.tile_url, &config.tile_attribution)?;
     let first = admin::bootstrap(&db).await?;
-    let shell = Shell::load(&config.dist);
+    let shell = Shell::load(&config.dist, tiles);
     if shell.index_html.is_none() {
         tracing::warn!(dist = %config.dist.display(), "the app is not built; serving the API only");
     }

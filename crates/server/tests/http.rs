@@ -5,6 +5,7 @@ use std::path::Path;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
+use latarnia_server::http::map_config::MapTiles;
 use latarnia_server::http::static_files::{inline_script_hashes, Shell};
 use latarnia_server::{app, store, AppState};
 use tower::ServiceExt;
@@ -22,7 +23,7 @@ async fn fixture() -> (tempfile::TempDir, AppState) {
     std::fs::write(dist.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
     std::fs::write(dist.join("icons/icon-192.png"), b"\x89PNG").unwrap();
     let db = store::open(&tmp.path().join("data"), "").await.unwrap();
-    let state = AppState::new(db, Shell::load(&dist));
+    let state = AppState::new(db, Shell::load(&dist, MapTiles::default()));
     (tmp, state)
 }
 
@@ -106,10 +107,32 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
+async fn the_csp_allows_the_configured_tile_server_and_no_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = store::open(tmp.path(), "").await.unwrap();
+    let tiles = MapTiles::new("https://{s}.tiles.example.org/{z}/{x}/{y}.png", "&copy; Example").unwrap();
+    let state = AppState::new(db, Shell::load(Path::new("/nonexistent"), tiles));
+    let r = get(&state, "/api/v1/config").await;
+    assert_eq!(r.status(), StatusCode::OK, "no sign-in needed: nothing private");
+    let csp = header_of(&r, header::CONTENT_SECURITY_POLICY);
+    assert!(csp.contains("img-src 'self' data: https://*.tiles.example.org;"), "{csp}");
+    assert!(csp.contains("connect-src 'self' https://*.tiles.example.org;"), "{csp}");
+    assert!(!csp.contains("openstreetmap"), "only the configured server: {csp}");
+    let body: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
+    assert_eq!(body["tile_url"], "https://{s}.tiles.example.org/{z}/{x}/{y}.png");
+    assert_eq!(body["tile_attribution"], "&copy; Example");
+
+    let (_tmp, state) = fixture().await;
+    let r = get(&state, "/").await;
+    let csp = header_of(&r, header::CONTENT_SECURITY_POLICY);
+    assert!(csp.contains("img-src 'self' data: https://tile.openstreetmap.org;"), "OpenStreetMap by default: {csp}");
+}
+
+#[tokio::test]
 async fn without_a_build_the_api_still_works_and_the_page_says_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let db = store::open(tmp.path(), "").await.unwrap();
-    let state = AppState::new(db, Shell::load(Path::new("/nonexistent")));
+    let state = AppState::new(db, Shell::load(Path::new("/nonexistent"), MapTiles::default()));
     assert_eq!(get(&state, "/api/v1/health").await.status(), StatusCode::OK);
     let r = get(&state, "/").await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);

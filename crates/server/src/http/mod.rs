@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod map_config;
 pub mod openapi;
 pub mod security;
 pub mod static_files;
@@ -17,6 +18,7 @@ use crate::{AppError, AppState};
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::router())
+        .merge(map_config::router())
         .merge(auth::router())
         .merge(sync::router())
         .merge(audit::router())

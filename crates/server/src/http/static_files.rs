@@ -14,24 +14,29 @@ use tower::ServiceExt as _;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeFile;
 
+use super::map_config::MapTiles;
 use super::security::content_security_policy;
 use crate::AppState;
 
 const NO_CACHE: &str = "no-cache";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// The app shell read once at start: `index.html` and the CSP that allows its inline script.
+/// The app shell read once at start: `index.html`, the map's tile server and the CSP that
+/// allows the inline script and those tiles.
 pub struct Shell {
     pub dist: PathBuf,
     pub index_html: Option<String>,
+    pub tiles: MapTiles,
     pub csp: String,
 }
 
 impl Shell {
-    pub fn load(dist: &Path) -> Shell {
+    pub fn load(dist: &Path, tiles: MapTiles) -> Shell {
         let index_html = std::fs::read_to_string(dist.join("index.html")).ok();
         let hashes = index_html.as_deref().map(inline_script_hashes).unwrap_or_default();
-        Shell { dist: dist.to_owned(), csp: content_security_policy(&hashes), index_html }
+        // `MapTiles::new` checked the template; the default is OpenStreetMap's.
+        let origin = tiles.origin().unwrap_or_default();
+        Shell { dist: dist.to_owned(), csp: content_security_policy(&hashes, &origin), index_html, tiles }
     }
 }
 

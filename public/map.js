@@ -1,0 +1,150 @@
+// The map, driven by the app (src/components/map_view.rs): Leaflet and its marker clustering,
+// loaded on first use from /vendor/ (copied from npm by Trunk, precached by the service worker).
+// The app hands it plain data (JSON) and callbacks; it never reads the app's storage.
+//
+// With no tiles (offline, never seen, or the tile server unreachable) the map is a plain
+// background with the scale, and every place is still drawn.
+(function () {
+  'use strict';
+  var loading = null;
+
+  function script(src) {
+    return new Promise(function (ok, fail) {
+      var s = document.createElement('script');
+      s.src = src;
+      s.onload = ok;
+      s.onerror = function () { fail(new Error('could not load ' + src)); };
+      document.head.appendChild(s);
+    });
+  }
+
+  // One marker: a round badge, coloured by status, with the place type's letter; reports are
+  // a diamond. Text goes in as text (textContent), never as HTML.
+  function icon(p) {
+    var el = document.createElement('span');
+    el.className = 'marker-badge';
+    el.textContent = p.symbol || '';
+    el.setAttribute('data-testid', p.kind === 'report' ? 'map-report' : 'map-marker');
+    el.setAttribute('data-id', p.id);
+    el.title = p.label;
+    return L.divIcon({
+      className: 'map-marker ' + p.classes,
+      html: el,
+      iconSize: [30, 30],
+      iconAnchor: [15, 15],
+    });
+  }
+
+  function Map(el, o) {
+    var self = this;
+    this.o = o;
+    this.map = L.map(el, {
+      zoomControl: true,
+      preferCanvas: true,
+      tap: true,
+      attributionControl: true,
+    });
+    this.map.attributionControl.setPrefix(false);
+    this.tiles = L.tileLayer(o.tileUrl, {
+      attribution: o.attribution,
+      maxZoom: 19,
+      crossOrigin: 'anonymous',
+    }).addTo(this.map);
+    L.control.scale({ imperial: false }).addTo(this.map);
+    this.cluster = L.markerClusterGroup({
+      chunkedLoading: true,
+      showCoverageOnHover: false,
+      disableClusteringAtZoom: 17,
+      maxClusterRadius: 50,
+    });
+    this.map.addLayer(this.cluster);
+    this.here = null;
+    this.pin = null;
+    this.fitted = false;
+    this.map.setView([o.lat, o.lon], o.zoom);
+    this.map.on('click', function (e) {
+      if (self.pin && o.pinMovable) self.movePin(e.latlng.lat, e.latlng.lng, true);
+      if (o.onTap) o.onTap(e.latlng.lat, e.latlng.lng);
+    });
+  }
+
+  // Replaces every marker: [{id, lat, lon, kind, classes, symbol, label}].
+  Map.prototype.setPoints = function (json) {
+    var self = this;
+    var points = JSON.parse(json);
+    var markers = points.map(function (p) {
+      var m = L.marker([p.lat, p.lon], { icon: icon(p), keyboard: true, title: p.label });
+      m.on('click', function () { if (self.o.onSelect) self.o.onSelect(p.kind, p.id); });
+      return m;
+    });
+    this.cluster.clearLayers();
+    this.cluster.addLayers(markers);
+    this.el().setAttribute('data-marker-count', String(markers.length));
+    if (!this.fitted && this.o.fit && markers.length > 0) {
+      this.fitted = true;
+      var bounds = L.latLngBounds(points.map(function (p) { return [p.lat, p.lon]; }));
+      this.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17, animate: false });
+    }
+    performance.mark('map-points');
+  };
+
+  // The phone's position and its accuracy circle.
+  Map.prototype.setHere = function (lat, lon, accuracy) {
+    if (this.here) this.here.remove();
+    this.here = null;
+    if (!isFinite(lat) || !isFinite(lon)) return;
+    this.here = L.layerGroup([
+      L.circle([lat, lon], { radius: Math.max(accuracy, 1), className: 'here-accuracy', interactive: false }),
+      L.circleMarker([lat, lon], { radius: 7, className: 'here-dot', interactive: false }),
+    ]).addTo(this.map);
+  };
+
+  // The pin of a place being edited: dragged, or moved by a tap.
+  Map.prototype.setPin = function (lat, lon) {
+    var self = this;
+    if (!isFinite(lat) || !isFinite(lon)) {
+      if (this.pin) this.pin.remove();
+      this.pin = null;
+      return;
+    }
+    if (this.pin) {
+      this.pin.setLatLng([lat, lon]);
+      return;
+    }
+    this.map.setView([lat, lon], Math.max(this.map.getZoom(), 17), { animate: false });
+    var el = document.createElement('span');
+    el.className = 'marker-badge';
+    el.setAttribute('data-testid', 'map-pin');
+    this.pin = L.marker([lat, lon], {
+      draggable: true,
+      autoPan: true,
+      icon: L.divIcon({ className: 'map-marker map-pin', html: el, iconSize: [34, 34], iconAnchor: [17, 34] }),
+    }).addTo(this.map);
+    this.pin.on('dragend', function () {
+      var p = self.pin.getLatLng();
+      if (self.o.onPin) self.o.onPin(p.lat, p.lng);
+    });
+  };
+
+  Map.prototype.movePin = function (lat, lon, tell) {
+    this.setPin(lat, lon);
+    if (tell && this.o.onPin) this.o.onPin(lat, lon);
+  };
+
+  Map.prototype.el = function () { return this.map.getContainer(); };
+  Map.prototype.destroy = function () { this.map.remove(); };
+
+  window.latarniaMap = {
+    // Resolves when Leaflet is there (loaded once per page).
+    ready: function () {
+      if (!loading) {
+        loading = script('/vendor/leaflet.js').then(function () {
+          return script('/vendor/leaflet.markercluster.js');
+        });
+        loading.catch(function () { loading = null; });
+      }
+      return loading;
+    },
+    create: function (el, options) { return new Map(el, options); },
+  };
+})();

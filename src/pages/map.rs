@@ -1,0 +1,102 @@
+//! The map of places (`/map`): every place as a marker by type and status, the open reports,
+//! the phone's position; a tap on the map offers a new place there, a tap on a marker opens it.
+
+use latarnia_core::{Report, Site};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::components::map_view::{kind_symbol, MapPoint, MapView};
+use crate::i18n::{k, use_i18n};
+use crate::pages::sites::{sites_and_contacts, SiteFilterBar, SiteFilters};
+use crate::platform::{self, Gps};
+use crate::routes::AppRoute;
+use crate::state::AppState;
+use crate::storage::{Query, Store};
+
+/// The markers for places and open reports (a report on a place sits at the place).
+pub fn map_points(sites: &[Site], reports: &[Report], all_sites: &[Site]) -> Vec<MapPoint> {
+    let mut out: Vec<MapPoint> = sites
+        .iter()
+        .map(|s| MapPoint {
+            id: s.id.to_string(),
+            lat: s.position.lat,
+            lon: s.position.lon,
+            kind: "site",
+            classes: format!("kind-{} status-{}", s.kind.as_str(), s.status.as_str()),
+            symbol: kind_symbol(s.kind),
+            label: s.label.clone(),
+        })
+        .collect();
+    for r in reports.iter().filter(|r| r.is_open()) {
+        let at = r.site_id.and_then(|id| all_sites.iter().find(|s| s.id == id)).map(|s| s.position).or(r.position);
+        if let Some(p) = at {
+            out.push(MapPoint {
+                id: r.id.to_string(),
+                lat: p.lat,
+                lon: p.lon,
+                kind: "report",
+                classes: format!("report urgency-{}", r.urgency.as_str()),
+                symbol: "!",
+                label: r.description.chars().take(80).collect(),
+            });
+        }
+    }
+    out
+}
+
+#[component]
+pub fn MapPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+    let filters = SiteFilters::new();
+
+    let watch = platform::watch_position(move |g| state.gps.set(g));
+    on_cleanup(move || {
+        if let Some(id) = watch {
+            platform::stop_watching(id);
+        }
+    });
+
+    let data = sites_and_contacts(state);
+    let reports = LocalResource::new(move || {
+        state.revision.track();
+        async move { state.store().list::<Report>(&Query::default()).await.unwrap_or_default() }
+    });
+    let points = Signal::derive(move || {
+        let Some(Ok((sites, contacts))) = data.get() else { return Vec::new() };
+        let reports: Vec<Report> = reports.get().unwrap_or_default().into_iter().map(|r| r.data).collect();
+        let shown = filters.apply(sites.clone(), &contacts);
+        map_points(&shown, &reports, &sites)
+    });
+    let here = Signal::derive(move || match state.gps.get() {
+        Gps::Fix { position, .. } => Some(position),
+        _ => None,
+    });
+    let tapped = RwSignal::new(None::<(f64, f64)>);
+    let on_tap = Callback::new(move |at: (f64, f64)| tapped.set(Some(at)));
+    let on_select = Callback::new(move |(kind, id): (String, String)| {
+        let path = if kind == "report" { "reports" } else { "sites" };
+        navigate(&format!("/{path}/{id}"), Default::default());
+    });
+
+    view! {
+        <section class="page map-page">
+            <h1 class="visually-hidden">{i.s(k::NAV_MAP)}</h1>
+            <details class="map-filters">
+                <summary>{i.s(k::MAP_FILTERS)}</summary>
+                <SiteFilterBar filters/>
+            </details>
+            <MapView points here on_tap on_select fit=true testid="map"/>
+            {move || tapped.get().map(|(lat, lon)| view! {
+                <div class="map-bar">
+                    <span>{format!("{lat:.5}, {lon:.5}")}</span>
+                    <a class="button primary" data-testid="map-add-here"
+                        href=format!("{}?lat={lat:.6}&lon={lon:.6}", AppRoute::NewSite.href())>
+                        {i.s(k::MAP_ADD_HERE)}
+                    </a>
+                </div>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,274 @@
+//! A report from the 24 h line, new (`/reports/new`) or worked on (`/reports/<id>`): where
+//! (a place from the map, or a position), what, how urgent; then assigned to a patrol or a
+//! worker, checked (with the contact made there) and closed with its outcome.
+
+use latarnia_core::{validate, FieldError, Patrol, Position, Report, ReportSource, ReportStatus, Site, Urgency};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use crate::components::contact_item::{local_input, local_time, parse_local_input};
+use crate::components::field_error::FieldErrorText;
+use crate::components::place_select::PlaceSelect;
+use crate::components::store_error::StoreErrorBanner;
+use crate::i18n::{k, use_i18n};
+use crate::pages::contact_form::place_options;
+use crate::pages::site_form::{coordinate, shown};
+use crate::platform::{self, Gps};
+use crate::routes::AppRoute;
+use crate::state::AppState;
+use crate::storage::{Edit, Query, Store, StoreError};
+
+#[derive(Clone)]
+struct Loaded {
+    report: Report,
+    is_new: bool,
+    sites: Vec<Site>,
+    patrols: Vec<Patrol>,
+}
+
+#[component]
+pub fn ReportFormPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let params = use_params_map();
+    let initial = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id")).unwrap_or_default();
+        async move {
+            let store = state.store();
+            let sites = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            // Patrols out now, to assign to (partners do not see patrols: the list is empty).
+            let patrols = store
+                .list::<Patrol>(&Query { limit: Some(50), ..Default::default() })
+                .await?
+                .into_iter()
+                .map(|r| r.data)
+                .filter(|p| p.ended_at.is_none())
+                .collect();
+            let (report, is_new) = if id == "new" {
+                let report = Report {
+                    id: platform::new_uuid(),
+                    received_at: platform::now(),
+                    source: ReportSource::Phone24h,
+                    site_id: None,
+                    position: None,
+                    description: String::new(),
+                    urgency: Urgency::Normal,
+                    status: ReportStatus::New,
+                    assigned_patrol: None,
+                    assigned_to: String::new(),
+                    contact_id: None,
+                    checked_at: None,
+                    outcome: String::new(),
+                };
+                (report, true)
+            } else {
+                let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
+                match store.get::<Report>(id).await? {
+                    Some(r) if !r.deleted => (r.data, false),
+                    _ => return Err(StoreError::NotFound),
+                }
+            };
+            Ok(Loaded { report, is_new, sites, patrols })
+        }
+    });
+    move || {
+        initial.get().map(|r| match r {
+            Ok(Loaded { report, is_new, sites, patrols }) => {
+                view! { <ReportForm report is_new sites patrols/> }.into_any()
+            }
+            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patrol>) -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+
+    let received = RwSignal::new(local_input(report.received_at));
+    let source = RwSignal::new(report.source);
+    let site_id = RwSignal::new(report.site_id);
+    let lat = RwSignal::new(report.position.map(|p| shown(p.lat)).unwrap_or_default());
+    let lon = RwSignal::new(report.position.map(|p| shown(p.lon)).unwrap_or_default());
+    let description = RwSignal::new(report.description.clone());
+    let urgency = RwSignal::new(report.urgency);
+    let status = RwSignal::new(report.status);
+    let assigned_patrol = RwSignal::new(report.assigned_patrol);
+    let assigned_to = RwSignal::new(report.assigned_to.clone());
+    let outcome = RwSignal::new(report.outcome.clone());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let busy = RwSignal::new(false);
+
+    let here = match state.gps.get_untracked() {
+        Gps::Fix { position, .. } => Some(position),
+        _ => None,
+    };
+    let site_options = place_options(&sites, here.as_ref(), 5);
+    let use_gps = move |_| {
+        if let Gps::Fix { position, .. } = state.gps.get_untracked() {
+            lat.set(shown(position.lat));
+            lon.set(shown(position.lon));
+        }
+    };
+
+    let build = {
+        let base = report.clone();
+        move || -> Result<Report, Vec<FieldError>> {
+            let at = parse_local_input(&received.get_untracked());
+            let (la, lo) = (lat.get_untracked(), lon.get_untracked());
+            let typed = !(la.trim().is_empty() && lo.trim().is_empty());
+            let r = Report {
+                received_at: at.unwrap_or(base.received_at),
+                source: source.get_untracked(),
+                site_id: site_id.get_untracked(),
+                position: typed.then(|| Position { lat: coordinate(&la), lon: coordinate(&lo), accuracy_m: 0.0 }),
+                description: description.get_untracked().trim().to_owned(),
+                urgency: urgency.get_untracked(),
+                status: status.get_untracked(),
+                assigned_patrol: assigned_patrol.get_untracked(),
+                assigned_to: assigned_to.get_untracked().trim().to_owned(),
+                outcome: outcome.get_untracked().trim().to_owned(),
+                ..base.clone()
+            };
+            let mut errs = validate::report(&r).err().map(|e| e.0).unwrap_or_default();
+            if at.is_none() {
+                errs.push(FieldError { field: "received_at", code: "at_invalid" });
+            }
+            if errs.is_empty() {
+                Ok(r)
+            } else {
+                Err(errs)
+            }
+        }
+    };
+
+    let original = report.clone();
+    let save = {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let navigate = navigate.clone();
+            state.submit_form(build(), &original, errors, busy, move || {
+                state.notify(k::REPORT_SAVED, None);
+                navigate(&AppRoute::Reports.href(), Default::default());
+            });
+        }
+    };
+
+    let id = report.id;
+    let may_delete = move || !is_new && state.is_coordinator();
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if let Ok(Some(_)) = state.write(Edit::<Report>::Delete(id)).await {
+                state.notify(k::REPORT_DELETED, None);
+                navigate(&AppRoute::Reports.href(), Default::default());
+            }
+        });
+    };
+
+    // The contact made when it was checked: a link for those who may read contacts.
+    let contact = report.contact_id.filter(|_| !state.is_partner());
+    let checked_at = report.checked_at.map(|t| local_time(t, "%Y-%m-%d %H:%M"));
+
+    view! {
+        <form class="page report-form" on:submit=save novalidate>
+            <h1>{move || if is_new { i.t(k::REPORT_NEW) } else { i.t(k::REPORT_TITLE) }}</h1>
+
+            <label for="report-received">{i.s(k::REPORT_RECEIVED)}</label>
+            <input id="report-received" type="datetime-local" data-testid="report-received" aria-describedby="err-received_at"
+                prop:value=move || received.get() on:input=move |ev| received.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="received_at"/>
+
+            <label for="report-source">{i.s(k::REPORT_SOURCE)}</label>
+            <select id="report-source" data-testid="report-source"
+                on:change=move |ev| if let Some(v) = ReportSource::parse(&event_target_value(&ev)) { source.set(v) }>
+                {ReportSource::ALL.iter().map(|&v| view! {
+                    <option value=v.as_str() selected=move || source.get() == v>{i.sv("report_source", v.as_str())}</option>
+                }).collect_view()}
+            </select>
+
+            <label for="report-description">{i.s(k::REPORT_DESCRIPTION)}</label>
+            <textarea id="report-description" data-testid="report-description" rows="3" aria-describedby="err-description"
+                prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+            <FieldErrorText errors field="description"/>
+
+            <label for="report-site">{i.s(k::REPORT_SITE)}</label>
+            <PlaceSelect id="report-site" testid="report-site" options=site_options value=site_id/>
+            <fieldset class="position">
+                <legend>{i.s(k::REPORT_POSITION)}</legend>
+                <div class="coordinates">
+                    <label>
+                        <span>{i.s(k::SITE_LAT)}</span>
+                        <input inputmode="decimal" data-testid="report-lat" aria-describedby="err-lat"
+                            prop:value=move || lat.get() on:input=move |ev| lat.set(event_target_value(&ev))/>
+                    </label>
+                    <label>
+                        <span>{i.s(k::SITE_LON)}</span>
+                        <input inputmode="decimal" data-testid="report-lon" aria-describedby="err-lon"
+                            prop:value=move || lon.get() on:input=move |ev| lon.set(event_target_value(&ev))/>
+                    </label>
+                </div>
+                <button type="button" data-testid="report-use-gps" on:click=use_gps
+                    disabled=move || !matches!(state.gps.get(), Gps::Fix { .. })>{i.s(k::SITE_USE_GPS)}</button>
+                <FieldErrorText errors field="position"/>
+                <FieldErrorText errors field="lat"/>
+                <FieldErrorText errors field="lon"/>
+            </fieldset>
+
+            <label for="report-urgency">{i.s(k::REPORT_URGENCY)}</label>
+            <select id="report-urgency" data-testid="report-urgency"
+                on:change=move |ev| if let Some(v) = Urgency::parse(&event_target_value(&ev)) { urgency.set(v) }>
+                {Urgency::ALL.iter().map(|&v| view! {
+                    <option value=v.as_str() selected=move || urgency.get() == v>{i.sv("urgency", v.as_str())}</option>
+                }).collect_view()}
+            </select>
+
+            <label for="report-status">{i.s(k::REPORT_STATUS)}</label>
+            <select id="report-status" data-testid="report-status"
+                on:change=move |ev| if let Some(v) = ReportStatus::parse(&event_target_value(&ev)) { status.set(v) }>
+                {ReportStatus::ALL.iter().map(|&v| view! {
+                    <option value=v.as_str() selected=move || status.get() == v>{i.sv("report_status", v.as_str())}</option>
+                }).collect_view()}
+            </select>
+
+            <label for="report-patrol">{i.s(k::REPORT_PATROL)}</label>
+            <select id="report-patrol" data-testid="report-patrol"
+                on:change=move |ev| assigned_patrol.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
+                <option value="" selected=move || assigned_patrol.get().is_none()>{i.s(k::NONE)}</option>
+                {patrols.into_iter().map(|p| {
+                    let label = format!("{} · {}", local_time(p.started_at, "%d.%m %H:%M"), p.team.join(", "));
+                    view! { <option value=p.id.to_string() selected=move || assigned_patrol.get() == Some(p.id)>{label}</option> }
+                }).collect_view()}
+            </select>
+            <label for="report-assigned-to">{i.s(k::REPORT_ASSIGNED_TO)}</label>
+            <input id="report-assigned-to" data-testid="report-assigned-to" autocomplete="off" aria-describedby="err-assigned_to"
+                prop:value=move || assigned_to.get() on:input=move |ev| assigned_to.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="assigned_to"/>
+
+            {checked_at.map(|t| view! { <p class="hint" data-testid="report-checked-at">{i.s(k::REPORT_CHECKED_AT)}" "{t}</p> })}
+            {contact.map(|c| view! {
+                <p><a href=AppRoute::Contact(c).href() data-testid="report-contact">{i.s(k::REPORT_CONTACT)}</a></p>
+            })}
+
+            <label for="report-outcome">{i.s(k::REPORT_OUTCOME)}</label>
+            <textarea id="report-outcome" data-testid="report-outcome" rows="2" aria-describedby="err-outcome"
+                prop:value=move || outcome.get() on:input=move |ev| outcome.set(event_target_value(&ev))></textarea>
+            <FieldErrorText errors field="outcome"/>
+
+            <div class="form-actions">
+                <button type="submit" class="primary big" data-testid="report-save" disabled=move || busy.get()>
+                    {i.s(k::SAVE)}
+                </button>
+                <Show when=may_delete>
+                    <button type="button" class="danger big" data-testid="report-delete" on:click=delete.clone()>
+                        {i.s(k::DELETE)}
+                    </button>
+                </Show>
+            </div>
+        </form>
+    }
+}
