@@ -134,17 +134,20 @@ pub async fn login(login: &str, password: &str) -> Result<LoginResponse, usize> 
 }
 
 /// Ends the session on the server (best effort: offline, it simply expires there).
-/// The server's settings for the map (tile server and attribution), kept for offline use.
+/// The server's settings for the map (tile server, attribution, duplicate radius), kept for
+/// offline use.
 /// Without an answer the ones kept last time (or OpenStreetMap's) stay.
 pub async fn fetch_map_config() {
     #[derive(serde::Deserialize)]
     struct MapConfig {
         tile_url: String,
         tile_attribution: String,
+        duplicate_radius_m: f64,
     }
     if let Ok(c) = answer::<MapConfig>(Request::get("/api/v1/config").send().await).await {
         crate::platform::set_pref("tile_url", &c.tile_url);
         crate::platform::set_pref("tile_attribution", &c.tile_attribution);
+        crate::platform::set_pref("duplicate_radius_m", &c.duplicate_radius_m.to_string());
     }
 }
 

@@ -55,6 +55,14 @@ pub fn tile_settings() -> (String, String) {
     )
 }
 
+/// How close (metres) two places must be to be taken for one: the server's setting.
+pub fn duplicate_radius() -> f64 {
+    platform::pref("duplicate_radius_m")
+        .and_then(|r| r.parse().ok())
+        .filter(|r: &f64| r.is_finite() && *r > 0.0)
+        .unwrap_or(latarnia_core::sites::DUPLICATE_RADIUS_M)
+}
+
 pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 pub const DEFAULT_TILE_ATTRIBUTION: &str =
     "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a>";

@@ -2,7 +2,7 @@
 //! (accuracy shown, worse than 100 m flagged) or at coordinates typed in; a place already
 //! mapped within 30 m is offered instead.
 
-use latarnia_core::sites::{near_duplicates, visits, Visit, DUPLICATE_RADIUS_M};
+use latarnia_core::sites::{near_duplicates, visits, Visit};
 use latarnia_core::validate::{self, ACCURACY_FLAG_M};
 use latarnia_core::{Contact, FieldError, Position, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::components::contact_item::local_time;
 use crate::components::field_error::FieldErrorText;
-use crate::components::map_view::MapView;
+use crate::components::map_view::{duplicate_radius, MapView};
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::pages::map::map_points;
@@ -142,7 +142,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
         if !(p.lat.is_finite() && p.lon.is_finite()) {
             return Vec::new();
         }
-        near_duplicates(&others, &p, DUPLICATE_RADIUS_M, id)
+        near_duplicates(&others, &p, duplicate_radius(), id)
             .into_iter()
             .map(|(s, d)| (s.id, s.label.clone(), d))
             .collect::<Vec<_>>()
@@ -230,7 +230,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
                 let near = duplicates();
                 (!near.is_empty()).then(|| view! {
                     <div class="warning" role="alert" data-testid="site-duplicate-warning">
-                        <p>{i.s(k::SITE_DUPLICATE_WARNING)}</p>
+                        <p>{i.t(k::SITE_DUPLICATE_WARNING).replace("{r}", &format!("{:.0}", duplicate_radius()))}</p>
                         <ul>
                             {near.into_iter().map(|(id, label, d)| view! {
                                 <li><a href=AppRoute::Site(id).href() data-testid="site-duplicate">{format!("{label} ({d:.0} m)")}</a></li>

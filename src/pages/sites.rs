@@ -2,11 +2,12 @@
 //! and by "not visited for N days", newest first.
 
 use chrono::Utc;
-use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for, DUPLICATE_RADIUS_M};
+use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for};
 use latarnia_core::{Contact, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::map_view::duplicate_radius;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
@@ -140,7 +141,7 @@ pub fn SitesPage() -> impl IntoView {
     let coordinator = move || state.is_coordinator();
     let pairs = move || -> Vec<(Site, Site, Vec<Contact>)> {
         let Some(Ok((sites, contacts))) = data.get() else { return Vec::new() };
-        duplicate_pairs(&sites, DUPLICATE_RADIUS_M)
+        duplicate_pairs(&sites, duplicate_radius())
             .into_iter()
             .filter_map(|(a, b)| {
                 let (a, b) = (sites.iter().find(|s| s.id == a)?, sites.iter().find(|s| s.id == b)?);
@@ -155,7 +156,7 @@ pub fn SitesPage() -> impl IntoView {
             <h1>{i.s(k::SITES_TITLE)}</h1>
             <Show when=move || coordinator() && !pairs().is_empty()>
                 <div class="warning" data-testid="site-duplicates">
-                    <p>{i.s(k::SITES_DUPLICATES)}</p>
+                    <p>{move || i.t(k::SITES_DUPLICATES).replace("{r}", &format!("{:.0}", duplicate_radius()))}</p>
                     <ul class="plain-list">
                         {move || pairs().into_iter().map(|(older, newer, contacts)| {
                             let text = format!("{} ← {}", older.label, newer.label);
@@ -177,6 +178,9 @@ pub fn SitesPage() -> impl IntoView {
                 </div>
             </Show>
             <a class="button primary big" href=AppRoute::NewSite.href() data-testid="site-new">{i.s(k::SITE_NEW)}</a>
+            <Show when=coordinator>
+                <DeletedSites/>
+            </Show>
             <SiteFilterBar filters/>
             {move || match shown() {
                 Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
@@ -226,5 +230,48 @@ mod tests {
         assert!(matches_search(&s, "bursztyn"));
         assert!(matches_search(&s, ""));
         assert!(!matches_search(&s, "dworzec"));
+    }
+}
+
+/// The deleted places, for the coordinator to restore one deleted by mistake (merged ones too:
+/// restoring one undoes the merge's tombstone, its contacts stay with the survivor).
+#[component]
+fn DeletedSites() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let deleted = LocalResource::new(move || {
+        state.revision.track();
+        async move {
+            let q = Query { deleted: true, ..Default::default() };
+            state.store().list::<Site>(&q).await.map(|v| v.into_iter().map(|r| r.data).collect::<Vec<_>>())
+        }
+    });
+    let shown = move || deleted.get().and_then(Result::ok).unwrap_or_default();
+    view! {
+        <Show when=move || !shown().is_empty()>
+            <details class="deleted-sites" data-testid="site-deleted-list">
+                <summary>{move || format!("{} ({})", i.t(k::SITES_DELETED), shown().len())}</summary>
+                <ul class="plain-list">
+                    {move || shown().into_iter().map(|s| {
+                        let (id, merged) = (s.id, s.merged_into.is_some());
+                        view! {
+                            <li data-testid="site-deleted">
+                                <span>{s.label.clone()}</span>
+                                <button type="button" data-testid="site-restore" on:click=move |_| {
+                                    spawn_local(async move {
+                                        if let Ok(Some(_)) = state.write(Edit::<Site>::Restore(id)).await {
+                                            if merged {
+                                                let _ = state.update::<Site>(id, |s| s.merged_into = None).await;
+                                            }
+                                            state.notify(k::SITE_RESTORED, None);
+                                        }
+                                    });
+                                }>{i.s(k::RESTORE)}</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </details>
+        </Show>
     }
 }

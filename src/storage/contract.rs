@@ -175,6 +175,11 @@ pub async fn places_are_kept_and_listed_like_every_record<S: Store>(s: &S) {
     s.write(Edit::<Site>::Delete(a.id), NOW + 2).await.unwrap();
     assert_eq!(s.list::<Site>(&Query::default()).await.unwrap().len(), 1, "a deleted place is not listed");
     assert!(s.get::<Site>(a.id).await.unwrap().unwrap().deleted, "but kept, restorable");
+    let deleted = s.list::<Site>(&Query { deleted: true, ..Default::default() }).await.unwrap();
+    assert_eq!(deleted.iter().map(|r| r.id).collect::<Vec<_>>(), [a.id], "the deleted ones, to restore");
+    s.write(Edit::<Site>::Restore(a.id), NOW + 3).await.unwrap();
+    assert_eq!(s.list::<Site>(&Query::default()).await.unwrap().len(), 2, "restored");
+    assert!(s.list::<Site>(&Query { deleted: true, ..Default::default() }).await.unwrap().is_empty());
 }
 
 pub async fn resending_renumbers_everything_held<S: Store>(s: &S) {

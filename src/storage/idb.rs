@@ -364,7 +364,7 @@ impl Store for IdbStore {
                 let mut out = Vec::new();
                 for (_, v) in all {
                     let r: Local<T> = from_js(v)?;
-                    if !r.deleted {
+                    if r.deleted == q.deleted {
                         out.push(r);
                     }
                 }
@@ -373,7 +373,8 @@ impl Store for IdbStore {
             }
             None => {
                 let index = store.index(BY_ALIVE_SORT)?;
-                index.scan(Some(range(1.into(), q)?), q.limit, offset, Some(Direction::Prev)).await?
+                let alive = if q.deleted { 0 } else { 1 };
+                index.scan(Some(range(alive.into(), q)?), q.limit, offset, Some(Direction::Prev)).await?
             }
         };
         rows.into_iter().map(|(_, v)| from_js(v)).collect()

@@ -80,7 +80,10 @@ impl Store for MemStore {
         let mut all = Vec::new();
         for v in inner.records.get(T::COLLECTION).into_iter().flat_map(|m| m.values()) {
             let r = decode::<T>(v)?;
-            if !r.deleted && query.matches(r.sort_ms) && (query.parent.is_none() || r.parent == query.parent) {
+            if r.deleted == query.deleted
+                && query.matches(r.sort_ms)
+                && (query.parent.is_none() || r.parent == query.parent)
+            {
                 all.push(r);
             }
         }

@@ -419,6 +419,8 @@ pub struct Query {
     pub to_ms: Option<f64>,
     pub offset: u32,
     pub limit: Option<u32>,
+    /// The deleted records instead of the live ones (to restore one).
+    pub deleted: bool,
 }
 
 impl Query {

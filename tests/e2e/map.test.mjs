@@ -5,7 +5,10 @@
 // its scale.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow } from './harness.mjs';
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, ROOT } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -138,5 +141,45 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
   for (const x of [a, b, c]) {
     assert.deepEqual(x.watch.problems, []);
     await x.context.close();
+  }
+});
+
+test('tiles seen online are there offline, from the service worker\'s bounded cache', T, async () => {
+  // A tile server of our own (every tile the same PNG, with CORS like OpenStreetMap's).
+  const png = readFileSync(join(ROOT, 'public/icons/icon-192.png'));
+  let served = 0;
+  const tiles = createServer((req, res) => {
+    served += 1;
+    res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*' });
+    res.end(png);
+  });
+  await new Promise((ok) => tiles.listen(0, '127.0.0.1', ok));
+  const tileUrl = `http://127.0.0.1:${tiles.address().port}/{z}/{x}/{y}.png`;
+  const own = await startServer({ tiles: tileUrl });
+  try {
+    const user = await own.addUser('kafelki');
+    const { context, page, watch } = await openPhone(own, user);
+    // The phone learns the tile server from the server's settings.
+    await byId(page, 'nav-settings').click();
+    await page.waitForFunction((u) => document.querySelector('[data-testid=settings-tile-url]')?.textContent === u, tileUrl);
+    await page.reload();
+    await byId(page, 'nav-map').click();
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile-loaded').length >= 4, null, { timeout: 30_000 });
+    assert.ok(served >= 4, `tiles came from the tile server (${served})`);
+    // Wait until the service worker has stored them.
+    await page.waitForFunction(async () => (await (await caches.open('latarnia-tiles')).keys()).length >= 4);
+
+    // Offline and reloaded: the same district comes from the cache, not the tile server.
+    const before = served;
+    await context.setOffline(true);
+    await page.reload();
+    await byId(page, 'map').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile-loaded').length >= 4, null, { timeout: 30_000 });
+    assert.equal(served, before, 'nothing fetched while offline');
+    assert.deepEqual(watch.problems, []);
+    await context.close();
+  } finally {
+    await own.stop();
+    tiles.close();
   }
 });

@@ -100,6 +100,15 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
   assert.equal(await byId(coord.page, 'site-dangers').inputValue(), '<b>pies</b> przy wejściu');
   await byId(coord.page, 'site-delete').click();
   await coord.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 1);
+  // Deleted by mistake: the coordinator restores it.
+  await byId(coord.page, 'site-deleted-list').locator('summary').click();
+  assert.match(await byId(coord.page, 'site-deleted').textContent(), /Dworzec, wiata peronu 2/);
+  await byId(coord.page, 'site-restore').click();
+  await coord.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 2);
+  assert.equal(await byId(coord.page, 'site-deleted-list').count(), 0);
+  await coord.page.getByText('Dworzec, wiata peronu 2').click();
+  await byId(coord.page, 'site-delete').click();
+  await coord.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 1);
   await syncNow(coord.page);
 
   assert.deepEqual(watch.problems, []);

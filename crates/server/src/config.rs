@@ -38,6 +38,10 @@ pub struct Config {
     /// The credit the tiles' licence asks for (HTML, shown on the map).
     #[arg(long, env = "LATARNIA_TILE_ATTRIBUTION", default_value = crate::http::map_config::OSM_ATTRIBUTION, global = true)]
     pub tile_attribution: String,
+    /// Places closer than this (metres) are taken for one: a new place warns, and two mapped
+    /// offline are offered to the coordinator for merging.
+    #[arg(long, env = "LATARNIA_DUPLICATE_RADIUS_M", default_value_t = latarnia_core::sites::DUPLICATE_RADIUS_M, global = true)]
+    pub duplicate_radius_m: f64,
 }
 
 #[derive(Debug, Clone, Subcommand)]

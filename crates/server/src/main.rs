@@ -1,6 +1,6 @@
 use clap::Parser;
 use latarnia_server::config::Cli;
-use latarnia_server::http::map_config::MapTiles;
+use latarnia_server::http::map_config::MapSettings;
 use latarnia_server::http::static_files::Shell;
 use latarnia_server::{admin, app, serve, store, AppState};
 
@@ -28,7 +28,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         println!("{out}");
         return Ok(());
     }
-    let tiles = MapTiles::new(&config.tile_url, &config.tile_attribution)?;
+    let tiles = MapSettings::new(&config.tile_url, &config.tile_attribution)?
+        .with_duplicate_radius(config.duplicate_radius_m)?;
     let first = admin::bootstrap(&db).await?;
     let shell = Shell::load(&config.dist, tiles);
     if shell.index_html.is_none() {

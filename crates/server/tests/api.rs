@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use latarnia_core::sync::Role;
-use latarnia_server::http::map_config::MapTiles;
+use latarnia_server::http::map_config::MapSettings;
 use latarnia_server::http::static_files::Shell;
 use latarnia_server::store::contract::{mutation, patrol_fields};
 use latarnia_server::{admin, app, store, AppState};
@@ -23,7 +23,7 @@ impl Api {
     async fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let db = store::open(tmp.path(), "").await.unwrap();
-        Api { state: AppState::new(db, Shell::load(Path::new("/nonexistent"), MapTiles::default())), _tmp: tmp }
+        Api { state: AppState::new(db, Shell::load(Path::new("/nonexistent"), MapSettings::default())), _tmp: tmp }
     }
 
     async fn raw(&self, method: Method, uri: &str, token: Option<&str>, body: Body) -> (StatusCode, Value) {

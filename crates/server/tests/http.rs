@@ -5,7 +5,7 @@ use std::path::Path;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use latarnia_server::http::map_config::MapTiles;
+use latarnia_server::http::map_config::MapSettings;
 use latarnia_server::http::static_files::{inline_script_hashes, Shell};
 use latarnia_server::{app, store, AppState};
 use tower::ServiceExt;
@@ -23,7 +23,7 @@ async fn fixture() -> (tempfile::TempDir, AppState) {
     std::fs::write(dist.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
     std::fs::write(dist.join("icons/icon-192.png"), b"\x89PNG").unwrap();
     let db = store::open(&tmp.path().join("data"), "").await.unwrap();
-    let state = AppState::new(db, Shell::load(&dist, MapTiles::default()));
+    let state = AppState::new(db, Shell::load(&dist, MapSettings::default()));
     (tmp, state)
 }
 
@@ -110,7 +110,7 @@ async fn every_response_carries_the_security_headers() {
 async fn the_csp_allows_the_configured_tile_server_and_no_other() {
     let tmp = tempfile::tempdir().unwrap();
     let db = store::open(tmp.path(), "").await.unwrap();
-    let tiles = MapTiles::new("https://{s}.tiles.example.org/{z}/{x}/{y}.png", "&copy; Example").unwrap();
+    let tiles = MapSettings::new("https://{s}.tiles.example.org/{z}/{x}/{y}.png", "&copy; Example").unwrap();
     let state = AppState::new(db, Shell::load(Path::new("/nonexistent"), tiles));
     let r = get(&state, "/api/v1/config").await;
     assert_eq!(r.status(), StatusCode::OK, "no sign-in needed: nothing private");
@@ -121,6 +121,7 @@ async fn the_csp_allows_the_configured_tile_server_and_no_other() {
     let body: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!(body["tile_url"], "https://{s}.tiles.example.org/{z}/{x}/{y}.png");
     assert_eq!(body["tile_attribution"], "&copy; Example");
+    assert_eq!(body["duplicate_radius_m"], 30.0, "the default radius");
 
     let (_tmp, state) = fixture().await;
     let r = get(&state, "/").await;
@@ -132,7 +133,7 @@ async fn the_csp_allows_the_configured_tile_server_and_no_other() {
 async fn without_a_build_the_api_still_works_and_the_page_says_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let db = store::open(tmp.path(), "").await.unwrap();
-    let state = AppState::new(db, Shell::load(Path::new("/nonexistent"), MapTiles::default()));
+    let state = AppState::new(db, Shell::load(Path::new("/nonexistent"), MapSettings::default()));
     assert_eq!(get(&state, "/api/v1/health").await.status(), StatusCode::OK);
     let r = get(&state, "/").await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);

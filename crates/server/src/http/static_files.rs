@@ -14,7 +14,7 @@ use tower::ServiceExt as _;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeFile;
 
-use super::map_config::MapTiles;
+use super::map_config::MapSettings;
 use super::security::content_security_policy;
 use crate::AppState;
 
@@ -26,15 +26,15 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub struct Shell {
     pub dist: PathBuf,
     pub index_html: Option<String>,
-    pub tiles: MapTiles,
+    pub tiles: MapSettings,
     pub csp: String,
 }
 
 impl Shell {
-    pub fn load(dist: &Path, tiles: MapTiles) -> Shell {
+    pub fn load(dist: &Path, tiles: MapSettings) -> Shell {
         let index_html = std::fs::read_to_string(dist.join("index.html")).ok();
         let hashes = index_html.as_deref().map(inline_script_hashes).unwrap_or_default();
-        // `MapTiles::new` checked the template; the default is OpenStreetMap's.
+        // `MapSettings::new` checked the template; the default is OpenStreetMap's.
         let origin = tiles.origin().unwrap_or_default();
         Shell { dist: dist.to_owned(), csp: content_security_policy(&hashes, &origin), index_html, tiles }
     }
