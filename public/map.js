@@ -18,18 +18,20 @@
     });
   }
 
+  function escape(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+
   // One marker: a round badge, coloured by status, with the place type's letter; reports are
-  // a diamond. Text goes in as text (textContent), never as HTML.
+  // a diamond. HTML text, escaped: the element is made only when the marker is shown.
   function icon(p) {
-    var el = document.createElement('span');
-    el.className = 'marker-badge';
-    el.textContent = p.symbol || '';
-    el.setAttribute('data-testid', p.kind === 'report' ? 'map-report' : 'map-marker');
-    el.setAttribute('data-id', p.id);
-    el.title = p.label;
+    var testid = p.kind === 'report' ? 'map-report' : 'map-marker';
     return L.divIcon({
       className: 'map-marker ' + p.classes,
-      html: el,
+      html: '<span class="marker-badge" data-testid="' + testid + '" data-id="' + escape(p.id) + '" title="' +
+        escape(p.label) + '">' + escape(p.symbol || '') + '</span>',
       iconSize: [30, 30],
       iconAnchor: [15, 15],
     });
@@ -40,6 +42,8 @@
     this.o = o;
     this.map = L.map(el, {
       zoomControl: true,
+      minZoom: 5, // Poland: fewer levels for the clustering to build
+
       preferCanvas: true,
       tap: true,
       attributionControl: true,
@@ -53,6 +57,8 @@
     L.control.scale({ imperial: false }).addTo(this.map);
     this.cluster = L.markerClusterGroup({
       chunkedLoading: true,
+      // Called before the last chunk's markers reach the page: measured just after.
+      chunkProgress: function (done, total) { if (done === total) setTimeout(function () { self.drawn(total); }, 0); },
       showCoverageOnHover: false,
       disableClusteringAtZoom: 17,
       maxClusterRadius: 50,
@@ -71,21 +77,29 @@
   // Replaces every marker: [{id, lat, lon, kind, classes, symbol, label}].
   Map.prototype.setPoints = function (json) {
     var self = this;
+    performance.mark('map-points');
     var points = JSON.parse(json);
     var markers = points.map(function (p) {
       var m = L.marker([p.lat, p.lon], { icon: icon(p), keyboard: true, title: p.label });
       m.on('click', function () { if (self.o.onSelect) self.o.onSelect(p.kind, p.id); });
       return m;
     });
+    performance.mark('map-markers');
     this.cluster.clearLayers();
     this.cluster.addLayers(markers);
-    this.el().setAttribute('data-marker-count', String(markers.length));
+    performance.mark('map-clustered');
+    if (markers.length === 0) this.drawn(0);
     if (!this.fitted && this.o.fit && markers.length > 0) {
       this.fitted = true;
       var bounds = L.latLngBounds(points.map(function (p) { return [p.lat, p.lon]; }));
       this.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17, animate: false });
     }
-    performance.mark('map-points');
+  };
+
+  // Every marker is on the map (clustered): the tests and the benchmark wait for this.
+  Map.prototype.drawn = function (count) {
+    this.el().setAttribute('data-marker-count', String(count));
+    try { performance.measure('map-render', 'map-start'); } catch (e) { /* no start mark */ }
   };
 
   // The phone's position and its accuracy circle.
@@ -93,6 +107,9 @@
     if (this.here) this.here.remove();
     this.here = null;
     if (!isFinite(lat) || !isFinite(lon)) return;
+    // The first fix centres a map that has nothing else to show yet.
+    if (!this.fitted && !this.hereSeen && !this.pin) this.map.setView([lat, lon], 17, { animate: false });
+    this.hereSeen = true;
     this.here = L.layerGroup([
       L.circle([lat, lon], { radius: Math.max(accuracy, 1), className: 'here-accuracy', interactive: false }),
       L.circleMarker([lat, lon], { radius: 7, className: 'here-dot', interactive: false }),
@@ -140,11 +157,17 @@
       if (!loading) {
         loading = script('/vendor/leaflet.js').then(function () {
           return script('/vendor/leaflet.markercluster.js');
-        });
+        }).then(function () { performance.mark('map-leaflet'); });
         loading.catch(function () { loading = null; });
       }
       return loading;
     },
     create: function (el, options) { return new Map(el, options); },
   };
+
+  // Leaflet is parsed when the phone is idle after start, so a map opens without waiting for it.
+  window.addEventListener('load', function () {
+    var later = window.requestIdleCallback || function (f) { setTimeout(f, 1000); };
+    later(function () { window.latarniaMap.ready().catch(function () {}); }, { timeout: 3000 });
+  });
 })();

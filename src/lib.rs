@@ -14,11 +14,14 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::{nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast};
+use crate::components::{
+    nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast, zima_banner::ZimaBanner,
+};
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, login::LoginPage, map::MapPage, not_found::NotFound,
     patrol::PatrolPage, patrol_summary::PatrolSummaryPage, report_form::ReportFormPage, reports::ReportsPage,
-    settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
+    run::RunPage, run_stop::RunStopPage, settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage,
+    sync::SyncPage, zima::ZimaPage,
 };
 use crate::state::AppState;
 
@@ -36,6 +39,7 @@ pub fn App() -> impl IntoView {
                 <StatusBar/>
                 <Show when=signed_in>
                     <SyncStatus/>
+                    <ZimaBanner/>
                 </Show>
             </div>
             <main id="main">
@@ -53,6 +57,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/map") view=MapPage/>
                             <Route path=path!("/reports") view=ReportsPage/>
                             <Route path=path!("/reports/:id") view=ReportFormPage/>
+                            <Route path=path!("/zima") view=ZimaPage/>
+                            <Route path=path!("/zima/runs/:id") view=RunPage/>
+                            <Route path=path!("/zima/stops/:id") view=RunStopPage/>
                         </Routes>
                     </Show>
                 </Show>

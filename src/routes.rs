@@ -18,6 +18,10 @@ pub enum AppRoute {
     Reports,
     NewReport,
     Report(Uuid),
+    Zima,
+    NewRun,
+    Run(Uuid),
+    RunStop(Uuid),
 }
 
 impl AppRoute {
@@ -37,6 +41,10 @@ impl AppRoute {
             AppRoute::Reports => "/reports".into(),
             AppRoute::NewReport => "/reports/new".into(),
             AppRoute::Report(id) => format!("/reports/{id}"),
+            AppRoute::Zima => "/zima".into(),
+            AppRoute::NewRun => "/zima/runs/new".into(),
+            AppRoute::Run(id) => format!("/zima/runs/{id}"),
+            AppRoute::RunStop(id) => format!("/zima/stops/{id}"),
         }
     }
 }

@@ -158,7 +158,6 @@ pub fn MapView(
         map.with_value(|m| {
             if let Some(m) = m {
                 m.set_points(&json);
-                platform::measure("map-render", "map-start");
             }
         });
     });

@@ -10,3 +10,4 @@ pub mod summary_table;
 pub mod sync_status;
 pub mod task_list;
 pub mod toast;
+pub mod zima_banner;

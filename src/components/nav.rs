@@ -35,7 +35,7 @@ pub fn Nav() -> impl IntoView {
             {link(AppRoute::Map, "nav-map", k::NAV_MAP, "▦")}
             {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
             {link(AppRoute::Reports, "nav-reports", k::NAV_REPORTS, "☎")}
-            {link(AppRoute::Settings, "nav-settings", k::NAV_SETTINGS, "⚙")}
+            {link(AppRoute::Zima, "nav-zima", k::NAV_ZIMA, "❄")}
         </nav>
     }
 }

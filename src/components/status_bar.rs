@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use crate::i18n::{k, use_i18n};
 use crate::platform;
+use crate::routes::AppRoute;
 use crate::state::AppState;
 
 /// The top bar: online or offline in large letters, storage problems, and the update offer.
@@ -22,6 +23,11 @@ pub fn StatusBar() -> impl IntoView {
             >
                 {move || if online.get() { i.t(k::STATUS_ONLINE) } else { i.t(k::STATUS_OFFLINE) }}
             </span>
+            // Settings sit here, out of the way of the field screens in the bottom navigation.
+            <Show when=move || state.session.with(Option::is_some)>
+                <a class="settings-link" href=AppRoute::Settings.href() data-testid="nav-settings"
+                    aria-label=i.s(k::NAV_SETTINGS) title=i.s(k::NAV_SETTINGS)>"⚙"</a>
+            </Show>
         </header>
         {move || state.storage_problem.get().map(|key| view! {
             <div class="banner banner-error" role="alert" data-testid="storage-problem">{i.s(key)}</div>

@@ -137,7 +137,9 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<
     let follow_up = RwSignal::new(contact.follow_up);
     let notes = RwSignal::new(contact.notes.clone());
     let site_id = RwSignal::new(contact.site_id);
+    platform::mark("nearest-start");
     let site_options = place_options(&sites, contact.position.as_ref(), 5);
+    platform::measure("nearest-places", "nearest-start");
     let at_text = RwSignal::new(local_input(contact.at));
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let busy = RwSignal::new(false);

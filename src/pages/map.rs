@@ -58,7 +58,7 @@ pub fn MapPage() -> impl IntoView {
         }
     });
 
-    let data = sites_and_contacts(state);
+    let data = sites_and_contacts(state, filters);
     let reports = LocalResource::new(move || {
         state.revision.track();
         async move { state.store().list::<Report>(&Query::default()).await.unwrap_or_default() }

@@ -62,7 +62,7 @@ pub fn SiteFormPage() -> impl IntoView {
                             .into_iter()
                             .map(|c| c.data)
                             .collect();
-                        Ok((r.data, false, others, visits(id, &contacts)))
+                        Ok((r.data, false, others, visits(id, &contacts, &[])))
                     }
                     _ => Err(StoreError::NotFound),
                 }
@@ -336,7 +336,7 @@ fn VisitList(visits: Vec<Visit>) -> impl IntoView {
         <ul class="plain-list" data-testid="site-visits">
             {visits.into_iter().map(|v| view! {
                 <li data-testid="site-visit">
-                    <a class="row-link" href=AppRoute::Contact(v.contact).href()>
+                    <a class="row-link" href=v.contact.map(|c| AppRoute::Contact(c).href())>
                         <span>{local_time(v.at, "%Y-%m-%d %H:%M")}</span>
                         <span>{move || format!("{} {}", v.people, i.t(k::SITE_VISIT_PEOPLE))}</span>
                     </a>

@@ -23,7 +23,9 @@ pub fn matches_search(site: &Site, text: &str) -> bool {
 /// Merges the newer place of a pair into the older one: its contacts move, it is marked merged
 /// and deleted (restorable). Each write is its own transaction; a merge cut short is finished
 /// by merging again.
-async fn merge(state: AppState, older: Site, newer: Site, contacts: Vec<Contact>) -> Result<(), StoreError> {
+async fn merge(state: AppState, older: Site, newer: Site) -> Result<(), StoreError> {
+    let contacts: Vec<Contact> =
+        state.store().list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect();
     let plan = merge_plan(&older, &newer, &contacts, &[]);
     for c in plan.contacts {
         state.write(Edit::Save(c)).await?;
@@ -62,7 +64,7 @@ impl SiteFilters {
             .filter(|s| matches_search(s, &text))
             .filter(|s| kind.is_none_or(|k| s.kind == k))
             .filter(|s| status.is_none_or(|w| s.status == w))
-            .filter(|s| days.is_none_or(|d| not_visited_for(s.id, contacts, d, Utc::now())))
+            .filter(|s| days.is_none_or(|d| not_visited_for(s.id, contacts, &[], d, Utc::now())))
             .collect()
     }
 }
@@ -113,14 +115,20 @@ pub fn SiteFilterBar(filters: SiteFilters) -> impl IntoView {
     }
 }
 
-/// The places (not deleted) and the contacts on this phone, read again on every change.
-pub fn sites_and_contacts(state: AppState) -> StoreResource<(Vec<Site>, Vec<Contact>)> {
+/// The places (not deleted) on this phone, and its contacts only while the filters need them
+/// ("not visited for N days": a phone may hold tens of thousands), read again on every change.
+pub fn sites_and_contacts(state: AppState, filters: SiteFilters) -> StoreResource<(Vec<Site>, Vec<Contact>)> {
     LocalResource::new(move || {
         state.revision.track();
+        let need_contacts = filters.unvisited_days.with(|d| !d.trim().is_empty());
         async move {
             let store = state.store();
             let sites = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
-            let contacts = store.list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect();
+            let contacts = if need_contacts {
+                store.list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect()
+            } else {
+                Vec::new()
+            };
             Ok::<_, StoreError>((sites, contacts))
         }
     })
@@ -131,7 +139,7 @@ pub fn SitesPage() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let filters = SiteFilters::new();
-    let data = sites_and_contacts(state);
+    let data = sites_and_contacts(state, filters);
     let shown = move || -> Result<Vec<Site>, StoreError> {
         let (sites, contacts) = data.get().unwrap_or(Ok((Vec::new(), Vec::new())))?;
         Ok(filters.apply(sites, &contacts))
@@ -139,14 +147,14 @@ pub fn SitesPage() -> impl IntoView {
 
     // Places mapped twice (two phones offline at the same spot), for the coordinator to merge.
     let coordinator = move || state.is_coordinator();
-    let pairs = move || -> Vec<(Site, Site, Vec<Contact>)> {
-        let Some(Ok((sites, contacts))) = data.get() else { return Vec::new() };
+    let pairs = move || -> Vec<(Site, Site)> {
+        let Some(Ok((sites, _))) = data.get() else { return Vec::new() };
         duplicate_pairs(&sites, duplicate_radius())
             .into_iter()
             .filter_map(|(a, b)| {
                 let (a, b) = (sites.iter().find(|s| s.id == a)?, sites.iter().find(|s| s.id == b)?);
                 let (older, newer) = if (b.created_at, b.id) < (a.created_at, a.id) { (b, a) } else { (a, b) };
-                Some((older.clone(), newer.clone(), contacts.clone()))
+                Some((older.clone(), newer.clone()))
             })
             .collect()
     };
@@ -158,15 +166,15 @@ pub fn SitesPage() -> impl IntoView {
                 <div class="warning" data-testid="site-duplicates">
                     <p>{move || i.t(k::SITES_DUPLICATES).replace("{r}", &format!("{:.0}", duplicate_radius()))}</p>
                     <ul class="plain-list">
-                        {move || pairs().into_iter().map(|(older, newer, contacts)| {
+                        {move || pairs().into_iter().map(|(older, newer)| {
                             let text = format!("{} ← {}", older.label, newer.label);
                             view! {
                                 <li data-testid="site-duplicate-pair">
                                     <span>{text}</span>
                                     <button type="button" data-testid="site-merge" on:click=move |_| {
-                                        let (older, newer, contacts) = (older.clone(), newer.clone(), contacts.clone());
+                                        let (older, newer) = (older.clone(), newer.clone());
                                         spawn_local(async move {
-                                            if merge(state, older, newer, contacts).await.is_ok() {
+                                            if merge(state, older, newer).await.is_ok() {
                                                 state.notify(k::SITES_MERGED, None);
                                             }
                                         });

@@ -9,7 +9,10 @@ pub mod mem;
 use std::collections::BTreeMap;
 
 use latarnia_core::engine::{merge_pulled, Pending, Rejected};
-use latarnia_core::protocol::{changed_fields, fields_of, Record, CONTACTS, PATROLS, REPORTS, SITES};
+use latarnia_core::protocol::{
+    changed_fields, fields_of, Record, CONTACTS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES,
+    ZIMA_SETTINGS,
+};
 use latarnia_core::sync::{Change, User};
 use latarnia_core::{Hlc, Invalid, Mutation, Op};
 use serde::{Deserialize, Serialize};
@@ -334,7 +337,27 @@ impl Session {
 }
 
 /// The synced collections the app stores, each in an IndexedDB store of its name.
-pub const COLLECTIONS: &[&str] = &[PATROLS, CONTACTS, SITES, REPORTS];
+pub const COLLECTIONS: &[&str] =
+    &[PATROLS, CONTACTS, SITES, REPORTS, ZIMA_SETTINGS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS];
+
+/// `$go::<T>(args…)` for the record type `T` of the collection `$name`; `Ok(None)` for a
+/// collection this app version does not know. The one place names map to types.
+macro_rules! by_collection {
+    ($name:expr, $go:ident($($arg:expr),*)) => {
+        match $name {
+            latarnia_core::protocol::PATROLS => $go::<latarnia_core::Patrol>($($arg),*),
+            latarnia_core::protocol::CONTACTS => $go::<latarnia_core::Contact>($($arg),*),
+            latarnia_core::protocol::SITES => $go::<latarnia_core::Site>($($arg),*),
+            latarnia_core::protocol::REPORTS => $go::<latarnia_core::Report>($($arg),*),
+            latarnia_core::protocol::ZIMA_SETTINGS => $go::<latarnia_core::ZimaSettings>($($arg),*),
+            latarnia_core::protocol::FORECASTS => $go::<latarnia_core::Forecast>($($arg),*),
+            latarnia_core::protocol::MEAL_RUNS => $go::<latarnia_core::MealRun>($($arg),*),
+            latarnia_core::protocol::MEAL_RUN_STOPS => $go::<latarnia_core::MealRunStop>($($arg),*),
+            _ => Ok(None),
+        }
+    };
+}
+pub(crate) use by_collection;
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
@@ -355,13 +378,7 @@ pub fn merge_stored(
         let existing = existing.map(serde_json::from_value::<Local<T>>).transpose().map_err(failed)?;
         merge_change(existing, change, pending).map(serde_json::to_value).transpose().map_err(failed)
     }
-    match change.collection.as_str() {
-        PATROLS => go::<latarnia_core::Patrol>(existing, change, pending),
-        CONTACTS => go::<latarnia_core::Contact>(existing, change, pending),
-        SITES => go::<latarnia_core::Site>(existing, change, pending),
-        REPORTS => go::<latarnia_core::Report>(existing, change, pending),
-        _ => Ok(None),
-    }
+    by_collection!(change.collection.as_str(), go(existing, change, pending))
 }
 
 /// Everything held (stored values of each collection), as mutations numbered after

@@ -132,8 +132,8 @@ for (let i = 0; i < 5; i++) {
 row('Cold start from the service worker cache, offline, to "quick contact" usable, median of 5', fmt(median(cold)), '≤ 1 s', median(cold) <= 1000);
 
 // 6. Sync (issue 3): a fresh phone's first sync of 2,000 patrols and 20,000 contacts.
-const api = async (path, token, body) => {
-  const r = await fetch(server.url + path, {
+const api = async (path, token, body, on = server) => {
+  const r = await fetch(on.url + path, {
     method: body ? 'POST' : 'GET',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -256,6 +256,88 @@ const pushTime = median(pushTimes);
 row(`${queued.toLocaleString('en')} mutations queued offline, pushed and acknowledged (from the \`online\` event), median of 3 (${pushTimes.join(', ')} ms)`, fmt(pushTime), '≤ 600 ms', pushTime <= 600 && queued === 1000 && left === 0);
 await context.close();
 await server.stop();
+
+// 6b. The map with 2,000 places (issue 4), on a phone that got them by sync, with no tile
+// server (the tests' closed port): first render from the page's start of the map (Leaflet's
+// first load included) to every marker clustered and drawn; then the nearest places among
+// the 2,000 when a contact form opens (the app's own User Timing measures).
+{
+  const mapServer = await startServer();
+  const { token: t2 } = await api('/api/v1/auth/login', null, { login: mapServer.admin.login, password: mapServer.admin.password }, mapServer);
+  const kinds = ['allotment_shed', 'stairwell', 'abandoned_building', 'basement', 'station', 'heating_chamber', 'tent_camp'];
+  const statuses = ['active', 'empty', 'closed', 'unverified'];
+  let rnd = 7;
+  const random = () => { rnd = (rnd * 1103515245 + 12345) % 2147483648; return rnd / 2147483648; };
+  const sites = [];
+  for (let n = 0; n < 2000; n++) {
+    sites.push({ mid: n + 1, collection: 'sites', id: crypto.randomUUID(), op: 'upsert', hlc: `${String(Date.now()).padStart(13, '0')}-${(n % 65536).toString(16).padStart(4, '0')}-${seeder}`,
+      fields: { label: `Miejsce ${n}`, kind: kinds[n % kinds.length], status: statuses[n % statuses.length],
+        position: { lat: 54.35 + random() * 0.15, lon: 18.45 + random() * 0.2, accuracy_m: 10 }, address: `ul. Testowa ${n}`,
+        access_notes: '', dangers: '', usual_headcount: 2, created_at: new Date().toISOString(), merged_into: null } });
+  }
+  for (let i = 0; i < sites.length; i += 500) {
+    await api('/api/v1/sync/push', t2, { client_id: seeder, schema_version: 1, mutations: sites.slice(i, i + 500) }, mapServer);
+  }
+  const mapContext = await openProfile(tempDir('bench-map'));
+  const mp = mapContext.pages()[0] ?? (await mapContext.newPage());
+  await mp.goto(mapServer.url);
+  await waitForServiceWorker(mp);
+  await byId(mp, 'login-login').fill(mapServer.admin.login);
+  await byId(mp, 'login-password').fill(mapServer.admin.password);
+  await byId(mp, 'login-submit').click();
+  await mp.waitForFunction(() => document.querySelector('[data-testid=sync-status]')?.dataset.lastSync, null, { timeout: 120_000 });
+  const renders = [];
+  let markers = 0;
+  for (let n = 0; n < 5; n++) {
+    // The app open and idle (synced), then "Map" tapped: the map's first render in that page.
+    await mp.goto(mapServer.url);
+    await mp.waitForFunction(() => document.querySelector('[data-testid=sync-status]')?.dataset.syncing === 'false');
+    await mp.waitForTimeout(1500);
+    await byId(mp, 'nav-map').click();
+    await mp.waitForFunction(() => document.querySelector('[data-testid=map]')?.dataset.markerCount === '2000', null, { timeout: 60_000 });
+    markers = await mp.evaluate(() => Number(document.querySelector('[data-testid=map]').dataset.markerCount));
+    renders.push(await mp.evaluate(() => performance.getEntriesByName('map-render').at(-1).duration));
+  }
+  const render = median(renders);
+  row(`Map with 2,000 places: first render after "Map" is tapped (places read, clustered, drawn; Leaflet parsed while the app was idle), median of 5 (${renders.map((x) => x.toFixed(0)).join(', ')} ms)`, fmt(render), '≤ 300 ms', render <= 300 && markers === 2000);
+  const lookups = [];
+  for (let n = 0; n < 5; n++) {
+    await mp.goto(`${mapServer.url}/contacts/new`);
+    await byId(mp, 'contact-site').waitFor();
+    lookups.push(await mp.evaluate(() => performance.getEntriesByName('nearest-places').at(-1).duration));
+  }
+  const offered = await byId(mp, 'contact-site').locator('option').count();
+  const lookup = median(lookups);
+  row(`Nearest places among 2,000 in wasm (the contact form's list: 5 nearest, then the rest by name), median of 5 (${lookups.map((x) => x.toFixed(2)).join(', ')} ms)`, fmt(lookup), '≤ 5 ms', lookup <= 5 && offered === 2001);
+
+  // Planning a route of 100 stops (issue 5): 100 open reports proposed as stops, the route
+  // planned in wasm (nearest neighbour + 2-opt; the app's own "route-plan" measure).
+  const reports = [];
+  for (let n = 0; n < 100; n++) {
+    reports.push({ mid: 3000 + n, collection: 'reports', id: crypto.randomUUID(), op: 'upsert', hlc: `${String(Date.now()).padStart(13, '0')}-${(n % 65536).toString(16).padStart(4, '0')}-${seeder}`,
+      fields: { received_at: new Date().toISOString(), source: 'phone_24h', site_id: null, position: { lat: 54.35 + random() * 0.15, lon: 18.45 + random() * 0.2, accuracy_m: 0 },
+        description: `Zgłoszenie ${n}`, urgency: 'normal', status: 'new', assigned_patrol: null, assigned_to: '', contact_id: null, checked_at: null, outcome: '' } });
+  }
+  await api('/api/v1/sync/push', t2, { client_id: seeder, schema_version: 1, mutations: reports }, mapServer);
+  await mp.goto(mapServer.url);
+  await byId(mp, 'sync-now').click();
+  const plans = [];
+  let planned = 0;
+  for (let n = 0; n < 5; n++) {
+    await mp.goto(`${mapServer.url}/zima/runs/new`);
+    await mp.waitForFunction(() => document.querySelectorAll('[data-testid=run-candidate]').length === 100, null, { timeout: 60_000 });
+    await byId(mp, 'run-depot-lat').fill('54.4416');
+    await byId(mp, 'run-depot-lon').fill('18.5601');
+    await byId(mp, 'run-plan').click();
+    await mp.waitForFunction(() => document.querySelectorAll('[data-testid=run-stop-list] [data-testid=run-stop]').length === 100);
+    planned = await mp.evaluate(() => document.querySelectorAll('[data-testid=run-stop-list] [data-testid=run-stop]').length);
+    plans.push(await mp.evaluate(() => performance.getEntriesByName('route-plan').at(-1).duration));
+  }
+  const plan = median(plans);
+  row(`Planning an Akcja ZIMA route of 100 stops in wasm (nearest neighbour + 2-opt), median of 5 (${plans.map((x) => x.toFixed(1)).join(', ')} ms)`, fmt(plan), '≤ 50 ms', plan <= 50 && planned === 100);
+  await mapContext.close();
+  await mapServer.stop();
+}
 
 // 7. The server under 100 concurrent clients pushing and pulling (crates/server/examples/load.rs).
 const load = (url, rate) => JSON.parse(execFileSync(join(ROOT, 'target/release/examples/load'),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,7 +90,19 @@ export async function openProfile(dir, options = {}) {
     ...PHONE,
     ...options,
   });
+  open.add(context);
+  context.on('close', () => open.delete(context));
   return context;
+}
+
+// Browsers a failed test left open are closed when the file's tests end, so a failure is
+// reported at once instead of holding the run until its time limit.
+// (Only under the test runner: the benchmark uses this harness as a plain script.)
+const open = new Set();
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const c of [...open]) await c.close().catch(() => {});
+  });
 }
 
 /** Collects what must never happen on a page: script errors and CSP violations. */

@@ -8,10 +8,12 @@ pub mod engine;
 pub mod hlc;
 pub mod model;
 pub mod protocol;
+pub mod route;
 pub mod sites;
 pub mod summary;
 pub mod sync;
 pub mod validate;
+pub mod zima;
 
 pub use hlc::Hlc;
 pub use model::*;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -372,6 +372,174 @@ pub struct Report {
 impl Report {
     pub fn is_open(&self) -> bool {
         matches!(self.status, ReportStatus::New | ReportStatus::Assigned)
+    }
+}
+
+string_enum!(
+    /// Where a meal-run stop stands.
+    StopStatus {
+        Planned => "planned",
+        Done => "done",
+        Skipped => "skipped",
+    }
+);
+
+/// The organisation's Akcja ZIMA settings: one record per organisation (`ZimaSettings::ID`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZimaSettings {
+    pub id: Uuid,
+    /// At or below this forecast minimum (°C) a night is an Akcja ZIMA night.
+    pub threshold_c: f64,
+}
+
+impl ZimaSettings {
+    /// The one settings record of an organisation (records are per organisation).
+    pub const ID: Uuid = Uuid::from_u128(0x5e77_1465);
+    pub const DEFAULT_THRESHOLD_C: f64 = -10.0;
+
+    pub fn default_for_org() -> Self {
+        ZimaSettings { id: Self::ID, threshold_c: Self::DEFAULT_THRESHOLD_C }
+    }
+}
+
+/// A night's forecast minimum temperature, entered by a coordinator. One record per date: its
+/// id comes from the date, so two coordinators entering the same night edit one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forecast {
+    pub id: Uuid,
+    /// The evening the night starts.
+    pub date: NaiveDate,
+    pub min_c: f64,
+}
+
+impl Forecast {
+    pub fn id_for(date: NaiveDate) -> Uuid {
+        use chrono::Datelike;
+        Uuid::from_u128(0xf0ec_0000_0000 + (date.year() as u128) * 10_000 + date.ordinal() as u128)
+    }
+
+    pub fn new(date: NaiveDate, min_c: f64) -> Self {
+        Forecast { id: Self::id_for(date), date, min_c }
+    }
+
+    /// Whether this night is an Akcja ZIMA night under `threshold_c`.
+    pub fn is_zima(&self, threshold_c: f64) -> bool {
+        self.min_c <= threshold_c
+    }
+}
+
+/// One line of a run's load checklist: an item (`hot_meal`, `blanket`, … or a name of the
+/// team's own) and how many are loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadLine {
+    pub item: String,
+    pub quantity: u32,
+}
+
+/// The load a run starts with, unless the coordinator changes it.
+pub fn default_load() -> Vec<LoadLine> {
+    [
+        ("hot_meal", 30),
+        ("hot_drink", 30),
+        ("blanket", 10),
+        ("sleeping_bag", 5),
+        ("first_aid_kit", 1),
+        ("charged_phone", 1),
+    ]
+    .into_iter()
+    .map(|(item, quantity)| LoadLine { item: item.into(), quantity })
+    .collect()
+}
+
+/// An Akcja ZIMA meal run: one vehicle's night, from the depot through its stops and back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MealRun {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    #[serde(default)]
+    pub forecast_min_c: Option<f64>,
+    #[serde(default)]
+    pub team: Vec<String>,
+    #[serde(default)]
+    pub vehicle: String,
+    /// Where it starts and ends (the warming centre).
+    pub depot_label: String,
+    pub depot: Position,
+    #[serde(default)]
+    pub load: Vec<LoadLine>,
+    /// The planned round trip (metres, great-circle) and its estimated minutes.
+    #[serde(default)]
+    pub planned_distance_m: f64,
+    #[serde(default)]
+    pub planned_minutes: f64,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stop of a meal run: a place (or an open report's position), in the planned order, and
+/// what the team found and gave there — or why it was skipped. A done stop with people found
+/// also writes a contact at the place (`contact_id`), so the place's history and the
+/// indicators count it without a second entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MealRunStop {
+    pub id: Uuid,
+    pub run_id: Uuid,
+    /// Position in the route, from 1.
+    pub seq: u32,
+    #[serde(default)]
+    pub site_id: Option<Uuid>,
+    #[serde(default)]
+    pub report_id: Option<Uuid>,
+    pub label: String,
+    pub position: Position,
+    pub status: StopStatus,
+    #[serde(default)]
+    pub skip_reason: String,
+    #[serde(default)]
+    pub people_found: u32,
+    /// Meals, hot drinks, blankets, sleeping bags given here.
+    #[serde(default)]
+    pub given: BTreeMap<Item, u32>,
+    #[serde(default)]
+    pub condition: Option<Condition>,
+    #[serde(default)]
+    pub ambulance_called: bool,
+    #[serde(default)]
+    pub taken_to_shelter: bool,
+    #[serde(default)]
+    pub refused: bool,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub done_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub contact_id: Option<Uuid>,
+}
+
+impl MealRunStop {
+    /// The contact this stop's result counts as (when people were found), at the place.
+    pub fn as_contact(&self, contact_id: Uuid, at: DateTime<Utc>) -> Contact {
+        let mut referrals = Vec::new();
+        if self.ambulance_called {
+            referrals.push(Referral { kind: ReferralKind::AmbulanceCalled, outcome: ReferralOutcome::Accepted });
+        }
+        if self.taken_to_shelter {
+            referrals.push(Referral { kind: ReferralKind::NightShelter, outcome: ReferralOutcome::Accepted });
+        }
+        Contact {
+            headcount: self.people_found.max(1),
+            condition: self.condition,
+            given: self.given.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (*k, *n)).collect(),
+            referrals,
+            help_refused: self.refused,
+            notes: self.notes.clone(),
+            site_id: self.site_id,
+            sleeping_rough: Some(true),
+            ..Contact::quick(contact_id, None, at, Ok(self.position))
+        }
     }
 }
 

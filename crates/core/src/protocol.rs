@@ -28,6 +28,10 @@ pub const PATROLS: &str = "patrols";
 pub const CONTACTS: &str = "contacts";
 pub const SITES: &str = "sites";
 pub const REPORTS: &str = "reports";
+pub const ZIMA_SETTINGS: &str = "zima_settings";
+pub const FORECASTS: &str = "forecasts";
+pub const MEAL_RUNS: &str = "meal_runs";
+pub const MEAL_RUN_STOPS: &str = "meal_run_stops";
 
 /// A domain type that is synced as a collection of records.
 pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
@@ -99,6 +103,62 @@ impl Record for crate::Report {
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::report(self)
+    }
+}
+
+impl Record for crate::ZimaSettings {
+    const COLLECTION: &'static str = ZIMA_SETTINGS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        0.0
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::zima_settings(self)
+    }
+}
+
+impl Record for crate::Forecast {
+    const COLLECTION: &'static str = FORECASTS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.date.and_hms_opt(12, 0, 0).map_or(0.0, |d| d.and_utc().timestamp_millis() as f64)
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::forecast(self)
+    }
+}
+
+impl Record for crate::MealRun {
+    const COLLECTION: &'static str = MEAL_RUNS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.date.and_hms_opt(12, 0, 0).map_or(0.0, |d| d.and_utc().timestamp_millis() as f64)
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::meal_run(self)
+    }
+}
+
+impl Record for crate::MealRunStop {
+    const COLLECTION: &'static str = MEAL_RUN_STOPS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    /// Stops list in route order (`seq`) within their run.
+    fn sort_ms(&self) -> f64 {
+        -(self.seq as f64)
+    }
+    fn parent(&self) -> Option<Uuid> {
+        Some(self.run_id)
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::validate::meal_run_stop(self)
     }
 }
 

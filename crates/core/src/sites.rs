@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use geo::{Distance, Haversine, Point};
 use uuid::Uuid;
 
-use crate::model::{Contact, Position, Report, Site, SiteStatus};
+use crate::model::{Contact, MealRunStop, Position, Report, Site, SiteStatus, StopStatus};
 
 /// Within this distance a new place warns of an existing one (a setting; this is its default).
 pub const DUPLICATE_RADIUS_M: f64 = 30.0;
@@ -109,33 +109,39 @@ pub fn merge_plan(survivor: &Site, other: &Site, contacts: &[Contact], reports: 
     }
 }
 
-/// A visit to a place: a contact made there.
+/// A visit to a place: a contact made there, or an Akcja ZIMA stop that found nobody (a stop
+/// that found people wrote a contact, counted once as that contact).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Visit {
-    pub contact: Uuid,
+    pub contact: Option<Uuid>,
+    pub stop: Option<Uuid>,
     pub at: DateTime<Utc>,
     pub people: u32,
 }
 
 /// The visits of a place, newest first.
-pub fn visits(site: Uuid, contacts: &[Contact]) -> Vec<Visit> {
+pub fn visits(site: Uuid, contacts: &[Contact], stops: &[MealRunStop]) -> Vec<Visit> {
     let mut v: Vec<Visit> = contacts
         .iter()
         .filter(|c| c.site_id == Some(site))
-        .map(|c| Visit { contact: c.id, at: c.at, people: c.headcount })
+        .map(|c| Visit { contact: Some(c.id), stop: None, at: c.at, people: c.headcount })
         .collect();
+    v.extend(
+        stops
+            .iter()
+            .filter(|s| s.site_id == Some(site) && s.status == StopStatus::Done && s.contact_id.is_none())
+            .filter_map(|s| Some(Visit { contact: None, stop: Some(s.id), at: s.done_at?, people: s.people_found })),
+    );
     v.sort_by_key(|v| std::cmp::Reverse(v.at));
     v
 }
 
 /// Whether a place was last visited more than `days` days before `now` (or never).
-pub fn not_visited_for(site: Uuid, contacts: &[Contact], days: i64, now: DateTime<Utc>) -> bool {
-    contacts
-        .iter()
-        .filter(|c| c.site_id == Some(site))
-        .map(|c| c.at)
-        .max()
-        .is_none_or(|last| now - last > chrono::Duration::days(days))
+pub fn not_visited_for(site: Uuid, contacts: &[Contact], stops: &[MealRunStop], days: i64, now: DateTime<Utc>) -> bool {
+    let by_contact = contacts.iter().filter(|c| c.site_id == Some(site)).map(|c| c.at);
+    let by_stop =
+        stops.iter().filter(|s| s.site_id == Some(site) && s.status == StopStatus::Done).filter_map(|s| s.done_at);
+    by_contact.chain(by_stop).max().is_none_or(|last| now - last > chrono::Duration::days(days))
 }
 
 #[cfg(test)]
@@ -214,8 +220,8 @@ mod tests {
         assert_eq!(plan.retired.merged_into, Some(keep.id));
         let after: Vec<Contact> =
             contacts.iter().map(|c| plan.contacts.iter().find(|m| m.id == c.id).unwrap_or(c).clone()).collect();
-        assert_eq!(visits(keep.id, &after).len(), 2, "the survivor's history holds both visits");
-        assert!(visits(gone.id, &after).is_empty());
+        assert_eq!(visits(keep.id, &after, &[]).len(), 2, "the survivor's history holds both visits");
+        assert!(visits(gone.id, &after, &[]).is_empty());
         assert!(!is_live(&plan.retired));
     }
 
@@ -223,12 +229,12 @@ mod tests {
     fn visits_are_newest_first_and_age_is_counted_from_the_last() {
         let s = Uuid::from_u128(1);
         let contacts = [contact_at(1, Some(s), 3), contact_at(2, Some(s), 9), contact_at(3, None, 20)];
-        let v = visits(s, &contacts);
-        assert_eq!(v.iter().map(|v| v.contact.as_u128()).collect::<Vec<_>>(), [1_002, 1_001]);
+        let v = visits(s, &contacts, &[]);
+        assert_eq!(v.iter().map(|v| v.contact.unwrap().as_u128()).collect::<Vec<_>>(), [1_002, 1_001]);
         let now = Utc.with_ymd_and_hms(2026, 1, 20, 12, 0, 0).unwrap();
-        assert!(not_visited_for(s, &contacts, 7, now));
-        assert!(!not_visited_for(s, &contacts, 14, now));
-        assert!(not_visited_for(Uuid::from_u128(9), &contacts, 365, now), "never visited");
+        assert!(not_visited_for(s, &contacts, &[], 7, now));
+        assert!(!not_visited_for(s, &contacts, &[], 14, now));
+        assert!(not_visited_for(Uuid::from_u128(9), &contacts, &[], 365, now), "never visited");
     }
 
     proptest! {

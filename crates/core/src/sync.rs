@@ -232,6 +232,32 @@ pub static COLLECTIONS: &[Collection] = &[
         access: [W, W, W, W],
         deletes: [true, true, false, false],
     },
+    // Akcja ZIMA: the coordinator sets the threshold and the night's forecast (every device
+    // shows the banner) and plans the runs; the team records each stop.
+    Collection {
+        name: crate::protocol::ZIMA_SETTINGS,
+        check: check::<crate::ZimaSettings>,
+        access: [W, W, R, R],
+        deletes: [false, false, false, false],
+    },
+    Collection {
+        name: crate::protocol::FORECASTS,
+        check: check::<crate::Forecast>,
+        access: [W, W, R, R],
+        deletes: [true, true, false, false],
+    },
+    Collection {
+        name: crate::protocol::MEAL_RUNS,
+        check: check::<crate::MealRun>,
+        access: [W, W, W, No],
+        deletes: [true, true, false, false],
+    },
+    Collection {
+        name: crate::protocol::MEAL_RUN_STOPS,
+        check: check::<crate::MealRunStop>,
+        access: [W, W, W, No],
+        deletes: [true, true, false, false],
+    },
 ];
 
 pub fn collection(name: &str) -> Option<&'static Collection> {
@@ -489,8 +515,21 @@ mod tests {
 
     #[test]
     fn the_role_table() {
-        assert_eq!(readable(Role::Streetworker), vec!["patrols", "contacts", "sites", "reports"]);
-        assert_eq!(readable(Role::Partner), vec!["sites", "reports"], "partners never read contacts");
+        let all =
+            ["patrols", "contacts", "sites", "reports", "zima_settings", "forecasts", "meal_runs", "meal_run_stops"];
+        assert_eq!(readable(Role::Streetworker), all);
+        assert_eq!(
+            readable(Role::Partner),
+            vec!["sites", "reports", "zima_settings", "forecasts"],
+            "partners never read contacts, patrols or runs; they see the Akcja ZIMA banner"
+        );
+        let may_write = |name: &str| {
+            let c = collection(name).unwrap();
+            Role::ALL.iter().filter(|r| c.access(**r) == Access::Write).map(|r| r.as_str()).collect::<Vec<_>>()
+        };
+        assert_eq!(may_write("forecasts"), ["admin", "coordinator"], "the coordinator declares the night");
+        assert_eq!(may_write("zima_settings"), ["admin", "coordinator"]);
+        assert_eq!(may_write("meal_run_stops"), ["admin", "coordinator", "streetworker"]);
         let may_delete = |name: &str| {
             let c = collection(name).unwrap();
             Role::ALL.iter().filter(|r| c.may_delete(**r)).map(|r| r.as_str()).collect::<Vec<_>>()

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use crate::model::{Contact, Patrol, Position, Report, ReportStatus, Site};
+use crate::model::{
+    Contact, Forecast, MealRun, MealRunStop, Patrol, Position, Report, ReportStatus, Site, StopStatus, ZimaSettings,
+};
 
 pub const NOTES_MAX_CHARS: usize = 2_000;
 pub const PSEUDONYM_MAX_CHARS: usize = 40;
@@ -41,7 +43,17 @@ pub const CODES: &[&str] = &[
     "place_missing",
     "assignee_missing",
     "outcome_missing",
+    "temperature_range",
+    "load_invalid",
+    "skip_reason_missing",
+    "stop_result_on_skip",
 ];
+
+/// Forecasts and thresholds outside this range (°C) are typing mistakes.
+pub const TEMPERATURE_RANGE_C: std::ops::RangeInclusive<f64> = -50.0..=45.0;
+/// A vehicle's load: at most this many lines and this many of each.
+pub const LOAD_LINES_MAX: usize = 20;
+pub const LOAD_QUANTITY_MAX: u32 = 9_999;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -133,6 +145,59 @@ pub fn site(s: &Site) -> Result<(), Invalid> {
     e.check(chars(&s.access_notes) <= SITE_TEXT_MAX_CHARS, "access_notes", "text_too_long");
     e.check(chars(&s.dangers) <= SITE_TEXT_MAX_CHARS, "dangers", "text_too_long");
     e.check(s.usual_headcount.is_none_or(|n| n <= HEADCOUNT_MAX), "usual_headcount", "headcount_range");
+    e.finish()
+}
+
+pub fn zima_settings(z: &ZimaSettings) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(TEMPERATURE_RANGE_C.contains(&z.threshold_c), "threshold_c", "temperature_range");
+    e.finish()
+}
+
+pub fn forecast(f: &Forecast) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(TEMPERATURE_RANGE_C.contains(&f.min_c), "min_c", "temperature_range");
+    e.finish()
+}
+
+pub fn meal_run(r: &MealRun) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(r.team.len() <= TEAM_MAX, "team", "team_too_large");
+    e.check(r.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS), "team", "team_member_invalid");
+    e.check(chars(&r.vehicle) <= NAME_MAX_CHARS, "vehicle", "team_member_invalid");
+    e.check(!r.depot_label.trim().is_empty(), "depot_label", "label_empty");
+    e.check(chars(&r.depot_label) <= LABEL_MAX_CHARS, "depot_label", "label_too_long");
+    check_position(&mut e, &r.depot);
+    e.check(r.forecast_min_c.is_none_or(|t| TEMPERATURE_RANGE_C.contains(&t)), "forecast_min_c", "temperature_range");
+    e.check(
+        r.load.len() <= LOAD_LINES_MAX
+            && r.load.iter().all(|l| {
+                !l.item.trim().is_empty() && chars(&l.item) <= NAME_MAX_CHARS && l.quantity <= LOAD_QUANTITY_MAX
+            }),
+        "load",
+        "load_invalid",
+    );
+    if let (Some(start), Some(end)) = (r.started_at, r.ended_at) {
+        e.check(end >= start, "ended_at", "ends_before_start");
+    }
+    e.finish()
+}
+
+pub fn meal_run_stop(s: &MealRunStop) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(!s.label.trim().is_empty(), "label", "label_empty");
+    e.check(chars(&s.label) <= LABEL_MAX_CHARS, "label", "label_too_long");
+    check_position(&mut e, &s.position);
+    e.check(s.people_found <= HEADCOUNT_MAX, "people_found", "headcount_range");
+    e.check(s.given.values().all(|n| *n <= ITEM_COUNT_MAX), "given", "item_count_range");
+    e.check(chars(&s.notes) <= NOTES_MAX_CHARS, "notes", "notes_too_long");
+    e.check(chars(&s.skip_reason) <= AREA_MAX_CHARS, "skip_reason", "text_too_long");
+    e.check(s.status != StopStatus::Skipped || !s.skip_reason.trim().is_empty(), "skip_reason", "skip_reason_missing");
+    e.check(
+        s.status != StopStatus::Skipped || (s.people_found == 0 && s.given.values().all(|n| *n == 0)),
+        "people_found",
+        "stop_result_on_skip",
+    );
     e.finish()
 }
 
@@ -309,5 +374,87 @@ mod tests {
             let c = contact_with(|c| c.notes = "ł".repeat(n));
             prop_assert_eq!(contact(&c).is_ok(), n <= NOTES_MAX_CHARS);
         }
+    }
+
+    #[test]
+    fn akcja_zima_records_refuse_typing_mistakes() {
+        use chrono::NaiveDate;
+        let night = NaiveDate::from_ymd_opt(2026, 1, 14).unwrap();
+        assert_eq!(forecast(&Forecast::new(night, -14.0)), Ok(()));
+        assert_eq!(forecast(&Forecast::new(night, -140.0)).unwrap_err().code_for("min_c"), Some("temperature_range"));
+        assert_eq!(Forecast::id_for(night), Forecast::new(night, 3.0).id, "one record per night");
+        assert_ne!(Forecast::id_for(night), Forecast::id_for(night.succ_opt().unwrap()));
+        assert!(Forecast::new(night, -10.0).is_zima(-10.0), "at the threshold counts");
+        assert!(!Forecast::new(night, -9.5).is_zima(-10.0));
+        let bad = ZimaSettings { threshold_c: 99.0, ..ZimaSettings::default_for_org() };
+        assert_eq!(zima_settings(&bad).unwrap_err().code_for("threshold_c"), Some("temperature_range"));
+
+        let run = MealRun {
+            id: Uuid::nil(),
+            date: night,
+            forecast_min_c: Some(-14.0),
+            team: vec!["Ania".into()],
+            vehicle: "Bus MOPS".into(),
+            depot_label: "Ogrzewalnia".into(),
+            depot: Position { lat: 50.81, lon: 19.12, accuracy_m: 0.0 },
+            load: crate::model::default_load(),
+            planned_distance_m: 0.0,
+            planned_minutes: 0.0,
+            started_at: None,
+            ended_at: None,
+            created_at: Utc.with_ymd_and_hms(2026, 1, 14, 18, 0, 0).unwrap(),
+        };
+        assert_eq!(meal_run(&run), Ok(()));
+        let mut no_depot = run.clone();
+        no_depot.depot_label = " ".into();
+        no_depot.depot.lat = 95.0;
+        let e = meal_run(&no_depot).unwrap_err();
+        assert_eq!((e.code_for("depot_label"), e.code_for("lat")), (Some("label_empty"), Some("lat_range")));
+        let mut bad_load = run;
+        bad_load.load[0].quantity = 100_000;
+        assert_eq!(meal_run(&bad_load).unwrap_err().code_for("load"), Some("load_invalid"));
+    }
+
+    #[test]
+    fn a_stop_is_done_with_its_result_or_skipped_with_a_reason() {
+        let mut stop = MealRunStop {
+            id: Uuid::from_u128(1),
+            run_id: Uuid::nil(),
+            seq: 1,
+            site_id: Some(Uuid::from_u128(7)),
+            report_id: None,
+            label: "Altanki ROD".into(),
+            position: Position { lat: 50.8, lon: 19.1, accuracy_m: 0.0 },
+            status: StopStatus::Skipped,
+            skip_reason: String::new(),
+            people_found: 0,
+            given: Default::default(),
+            condition: None,
+            ambulance_called: false,
+            taken_to_shelter: false,
+            refused: false,
+            notes: String::new(),
+            done_at: None,
+            contact_id: None,
+        };
+        assert_eq!(meal_run_stop(&stop).unwrap_err().code_for("skip_reason"), Some("skip_reason_missing"));
+        stop.skip_reason = "Brama zamknięta".into();
+        assert_eq!(meal_run_stop(&stop), Ok(()));
+        stop.people_found = 2;
+        assert_eq!(meal_run_stop(&stop).unwrap_err().code_for("people_found"), Some("stop_result_on_skip"));
+
+        stop.status = StopStatus::Done;
+        stop.given.insert(Item::HotMeal, 2);
+        stop.given.insert(Item::Blanket, 0);
+        stop.condition = Some(Condition::HypothermiaRisk);
+        stop.ambulance_called = true;
+        assert_eq!(meal_run_stop(&stop), Ok(()));
+        let at = Utc.with_ymd_and_hms(2026, 1, 14, 23, 0, 0).unwrap();
+        let c = stop.as_contact(Uuid::from_u128(9), at);
+        assert_eq!((c.site_id, c.headcount, c.at), (stop.site_id, 2, at));
+        assert_eq!(c.given.get(&Item::HotMeal), Some(&2));
+        assert!(!c.given.contains_key(&Item::Blanket), "nothing given is not listed");
+        assert_eq!(c.referrals[0].kind, ReferralKind::AmbulanceCalled);
+        assert_eq!(contact(&c), Ok(()), "the contact a stop writes is valid");
     }
 }

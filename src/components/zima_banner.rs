@@ -1,0 +1,50 @@
+//! The Akcja ZIMA banner: on every device of the organisation when tonight's forecast minimum
+//! (entered by a coordinator, synced) is at or below the organisation's threshold.
+
+use chrono::{Duration, NaiveDate};
+use latarnia_core::zima::zima_night;
+use latarnia_core::{Forecast, ZimaSettings};
+use leptos::prelude::*;
+
+use crate::i18n::{k, use_i18n};
+use crate::routes::AppRoute;
+use crate::state::AppState;
+use crate::storage::{Query, Store};
+
+/// The night under way: the evening's date (until noon, last night's).
+pub fn tonight() -> NaiveDate {
+    (chrono::Local::now() - Duration::hours(12)).date_naive()
+}
+
+/// The organisation's settings as synced, or the defaults.
+pub async fn zima_settings(state: AppState) -> ZimaSettings {
+    match state.store().get::<ZimaSettings>(ZimaSettings::ID).await {
+        Ok(Some(r)) if !r.deleted => r.data,
+        _ => ZimaSettings::default_for_org(),
+    }
+}
+
+#[component]
+pub fn ZimaBanner() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let night = LocalResource::new(move || {
+        state.revision.track();
+        async move {
+            let settings = zima_settings(state).await;
+            let forecasts: Vec<Forecast> =
+                state.store().list::<Forecast>(&Query::default()).await.ok()?.into_iter().map(|r| r.data).collect();
+            zima_night(&forecasts, tonight(), settings.threshold_c).map(|f| f.min_c)
+        }
+    });
+    move || {
+        night.get().flatten().map(|min_c| {
+            view! {
+                <a class="banner banner-zima" data-testid="zima-banner" href=AppRoute::Zima.href()>
+                    <strong>"Akcja ZIMA"</strong>
+                    <span>{move || format!("{} {min_c:.0} °C", i.t(k::ZIMA_BANNER))}</span>
+                </a>
+            }
+        })
+    }
+}

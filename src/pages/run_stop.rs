@@ -1,0 +1,206 @@
+//! One stop of a meal run (`/zima/stops/<id>`), offline: a link to the place in the phone's
+//! maps app, the checklist — people found, meals, hot drinks, blankets, sleeping bags, their
+//! condition, ambulance, shelter, refused, notes — or "skip" with a reason. A done stop that
+//! found people is also a contact at the place (written here, linked by `contact_id`), and
+//! checks the report it came from.
+
+use latarnia_core::zima::maps_link;
+use latarnia_core::{Condition, FieldError, Item, MealRun, MealRunStop, Report, ReportStatus, StopStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use crate::components::field_error::FieldErrorText;
+use crate::components::stepper::Stepper;
+use crate::components::store_error::StoreErrorBanner;
+use crate::i18n::{k, use_i18n};
+use crate::platform;
+use crate::routes::AppRoute;
+use crate::state::AppState;
+use crate::storage::{Edit, Query, Store, StoreError};
+
+/// The items a stop counts, in the checklist's order.
+const STOP_ITEMS: [Item; 4] = [Item::HotMeal, Item::HotDrink, Item::Blanket, Item::SleepingBag];
+
+#[component]
+pub fn RunStopPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let params = use_params_map();
+    let loaded = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id")).unwrap_or_default();
+        async move {
+            let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
+            match state.store().get::<MealRunStop>(id).await? {
+                Some(r) if !r.deleted => Ok(r.data),
+                _ => Err(StoreError::NotFound),
+            }
+        }
+    });
+    move || {
+        loaded.get().map(|r| match r {
+            Ok(stop) => view! { <StopForm stop/> }.into_any(),
+            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
+        })
+    }
+}
+
+/// After a stop is recorded: the run starts with its first stop and ends with its last.
+async fn mark_run(state: AppState, run_id: Uuid) -> Result<(), StoreError> {
+    let stops = state.store().list::<MealRunStop>(&Query { parent: Some(run_id), ..Default::default() }).await?;
+    let times: Vec<_> = stops.iter().filter_map(|s| s.data.done_at).collect();
+    let finished = stops.iter().all(|s| s.data.status != StopStatus::Planned);
+    let now = platform::now();
+    state
+        .update::<MealRun>(run_id, |r| {
+            if r.started_at.is_none() {
+                r.started_at = times.iter().min().copied().or(Some(now));
+            }
+            if finished && r.ended_at.is_none() {
+                r.ended_at = Some(now.max(r.started_at.unwrap_or(now)));
+            }
+        })
+        .await
+        .map(|_| ())
+}
+
+#[component]
+fn StopForm(stop: MealRunStop) -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+
+    let people = RwSignal::new(stop.people_found);
+    let given: Vec<(Item, RwSignal<u32>)> =
+        STOP_ITEMS.iter().map(|&it| (it, RwSignal::new(stop.given.get(&it).copied().unwrap_or(0)))).collect();
+    let condition = RwSignal::new(stop.condition);
+    let ambulance = RwSignal::new(stop.ambulance_called);
+    let shelter = RwSignal::new(stop.taken_to_shelter);
+    let refused = RwSignal::new(stop.refused);
+    let notes = RwSignal::new(stop.notes.clone());
+    let skip_reason = RwSignal::new(stop.skip_reason.clone());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let busy = RwSignal::new(false);
+
+    let record = {
+        let given = given.clone();
+        let stop = stop.clone();
+        move |status: StopStatus| {
+            let navigate = navigate.clone();
+            let now = platform::now();
+            let mut s = MealRunStop {
+                status,
+                people_found: people.get_untracked(),
+                given: given.iter().map(|(it, n)| (*it, n.get_untracked())).filter(|(_, n)| *n > 0).collect(),
+                condition: condition.get_untracked(),
+                ambulance_called: ambulance.get_untracked(),
+                taken_to_shelter: shelter.get_untracked(),
+                refused: refused.get_untracked(),
+                notes: notes.get_untracked(),
+                skip_reason: skip_reason.get_untracked().trim().to_owned(),
+                done_at: (status == StopStatus::Done).then_some(now),
+                ..stop.clone()
+            };
+            if status == StopStatus::Skipped {
+                // A skipped stop keeps no result.
+                s.people_found = 0;
+                s.given.clear();
+            }
+            if let Err(e) = latarnia_core::validate::meal_run_stop(&s) {
+                return errors.set(e.0);
+            }
+            errors.set(Vec::new());
+            busy.set(true);
+            spawn_local(async move {
+                // The contact this stop counts as (people found), written once and then updated.
+                if s.status == StopStatus::Done && s.people_found > 0 {
+                    let cid = s.contact_id.unwrap_or_else(platform::new_uuid);
+                    if state.write(Edit::Save(s.as_contact(cid, now))).await.is_err() {
+                        return busy.set(false);
+                    }
+                    s.contact_id = Some(cid);
+                }
+                let (run_id, report, contact) = (s.run_id, s.report_id, s.contact_id);
+                let done = s.status == StopStatus::Done;
+                if state.write(Edit::Save(s)).await.is_err() {
+                    return busy.set(false);
+                }
+                if let (Some(rid), true) = (report, done) {
+                    let _ = state
+                        .update::<Report>(rid, |r| {
+                            if r.is_open() {
+                                r.status = ReportStatus::Checked;
+                                r.contact_id = contact;
+                                r.checked_at = Some(now);
+                            }
+                        })
+                        .await;
+                }
+                let _ = mark_run(state, run_id).await;
+                busy.set(false);
+                state.notify(k::RUN_STOP_SAVED, None);
+                navigate(&AppRoute::Run(run_id).href(), Default::default());
+            });
+        }
+    };
+    let done = {
+        let record = record.clone();
+        move |_| record(StopStatus::Done)
+    };
+    let skip = move |_| record(StopStatus::Skipped);
+
+    let check = move |testid: &'static str, label: usize, value: RwSignal<bool>| {
+        view! {
+            <label class="check">
+                <input type="checkbox" data-testid=testid prop:checked=move || value.get()
+                    on:change=move |ev| value.set(event_target_checked(&ev))/>
+                <span>{i.s(label)}</span>
+            </label>
+        }
+    };
+
+    view! {
+        <section class="page stop-form">
+            <h1>{format!("{}. {}", stop.seq, stop.label)}</h1>
+            <a class="button" href=maps_link(&stop.position) target="_blank" rel="noopener" data-testid="run-stop-maps">
+                {i.s(k::RUN_STOP_OPEN_MAPS)}
+            </a>
+            <h2>{i.s(k::RUN_STOP_FOUND)}</h2>
+            <Stepper value=people label=Signal::derive(move || i.t(k::RUN_STOP_PEOPLE).to_owned()) testid="stop-people".to_string() max=200/>
+            <FieldErrorText errors field="people_found"/>
+            {given.iter().map(|(it, n)| {
+                let item = *it;
+                view! {
+                    <Stepper value=*n label=Signal::derive(move || i.value("item", item.as_str()))
+                        testid=format!("stop-given-{}", item.as_str())/>
+                }
+            }).collect_view()}
+            <label for="stop-condition">{i.s(k::CONTACT_CONDITION)}</label>
+            <select id="stop-condition" data-testid="stop-condition"
+                on:change=move |ev| condition.set(Condition::parse(&event_target_value(&ev)))>
+                <option value="" selected=move || condition.get().is_none()>{i.s(k::UNKNOWN)}</option>
+                {Condition::ALL.iter().map(|&c| view! {
+                    <option value=c.as_str() selected=move || condition.get() == Some(c)>{i.sv("condition", c.as_str())}</option>
+                }).collect_view()}
+            </select>
+            {check("stop-ambulance", k::RUN_STOP_AMBULANCE, ambulance)}
+            {check("stop-shelter", k::RUN_STOP_SHELTER, shelter)}
+            {check("stop-refused", k::RUN_STOP_REFUSED, refused)}
+            <label for="stop-notes">{i.s(k::CONTACT_NOTES)}</label>
+            <textarea id="stop-notes" data-testid="stop-notes" rows="2" prop:value=move || notes.get()
+                on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+            <FieldErrorText errors field="notes"/>
+            <button type="button" class="primary huge" data-testid="run-stop-done" disabled=move || busy.get() on:click=done>
+                {i.s(k::RUN_STOP_DONE)}
+            </button>
+            <h2>{i.s(k::RUN_STOP_SKIP_TITLE)}</h2>
+            <label for="run-stop-skip-reason">{i.s(k::RUN_STOP_SKIP_REASON)}</label>
+            <input id="run-stop-skip-reason" data-testid="run-stop-skip-reason" aria-describedby="err-skip_reason"
+                prop:value=move || skip_reason.get() on:input=move |ev| skip_reason.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="skip_reason"/>
+            <button type="button" class="big" data-testid="run-stop-skip" disabled=move || busy.get() on:click=skip>
+                {i.s(k::RUN_STOP_SKIP)}
+            </button>
+        </section>
+    }
+}

@@ -1,0 +1,144 @@
+//! Akcja ZIMA (`/zima`): the organisation's threshold and the night's forecast (coordinators),
+//! and the night's meal runs with their progress as their stops sync.
+
+use chrono::NaiveDate;
+use latarnia_core::zima::summary;
+use latarnia_core::{FieldError, Forecast, MealRun, MealRunStop, ZimaSettings};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::components::field_error::FieldErrorText;
+use crate::components::zima_banner::{tonight, zima_settings};
+use crate::i18n::{k, use_i18n};
+use crate::routes::AppRoute;
+use crate::state::AppState;
+use crate::storage::{Edit, Query, Store, StoreError};
+
+/// A temperature as typed ("-12", "−12,5"); `None` when it is not a number.
+pub fn temperature(text: &str) -> Option<f64> {
+    text.trim().replace('−', "-").replace(',', ".").parse().ok().filter(|t: &f64| t.is_finite())
+}
+
+#[component]
+pub fn ZimaPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let coordinator = move || state.is_coordinator();
+
+    let threshold = RwSignal::new(String::new());
+    let night = RwSignal::new(tonight().to_string());
+    let forecast = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    spawn_local(async move {
+        threshold.set(format!("{}", zima_settings(state).await.threshold_c));
+    });
+
+    let save_threshold = move |_| {
+        let Some(t) = temperature(&threshold.get_untracked()) else {
+            return errors.set(vec![FieldError { field: "threshold_c", code: "temperature_range" }]);
+        };
+        spawn_local(async move {
+            let settings = ZimaSettings { threshold_c: t, ..zima_settings(state).await };
+            match state.write(Edit::Save(settings)).await {
+                Ok(_) => {
+                    errors.set(Vec::new());
+                    state.notify(k::ZIMA_SAVED, None);
+                }
+                Err(StoreError::Invalid(e)) => errors.set(e.0),
+                Err(_) => {}
+            }
+        });
+    };
+    let save_forecast = move |_| {
+        let date = NaiveDate::parse_from_str(&night.get_untracked(), "%Y-%m-%d").ok();
+        let (Some(date), Some(t)) = (date, temperature(&forecast.get_untracked())) else {
+            return errors.set(vec![FieldError { field: "min_c", code: "temperature_range" }]);
+        };
+        spawn_local(async move {
+            match state.write(Edit::Save(Forecast::new(date, t))).await {
+                Ok(_) => {
+                    errors.set(Vec::new());
+                    state.notify(k::ZIMA_SAVED, None);
+                }
+                Err(StoreError::Invalid(e)) => errors.set(e.0),
+                Err(_) => {}
+            }
+        });
+    };
+
+    // The runs, newest night first, with their progress.
+    let runs = LocalResource::new(move || {
+        state.revision.track();
+        async move {
+            let store = state.store();
+            let runs = store.list::<MealRun>(&Query { limit: Some(20), ..Default::default() }).await?;
+            let mut out = Vec::new();
+            for r in runs {
+                let stops: Vec<MealRunStop> = store
+                    .list::<MealRunStop>(&Query { parent: Some(r.id), ..Default::default() })
+                    .await?
+                    .into_iter()
+                    .map(|s| s.data)
+                    .collect();
+                let s = summary(&r.data, &stops);
+                out.push((r.data, s));
+            }
+            Ok::<_, StoreError>(out)
+        }
+    });
+
+    view! {
+        <section class="page">
+            <h1>"Akcja ZIMA"</h1>
+            <Show when=coordinator>
+                <fieldset class="zima-settings">
+                    <legend>{i.s(k::ZIMA_NIGHT)}</legend>
+                    <label for="zima-date">{i.s(k::ZIMA_DATE)}</label>
+                    <input id="zima-date" type="date" data-testid="zima-date" prop:value=move || night.get()
+                        on:input=move |ev| night.set(event_target_value(&ev))/>
+                    <label for="zima-forecast">{i.s(k::ZIMA_FORECAST)}</label>
+                    <input id="zima-forecast" inputmode="decimal" data-testid="zima-forecast" aria-describedby="err-min_c"
+                        prop:value=move || forecast.get() on:input=move |ev| forecast.set(event_target_value(&ev))/>
+                    <FieldErrorText errors field="min_c"/>
+                    <button type="button" class="primary" data-testid="zima-forecast-save" on:click=save_forecast>
+                        {i.s(k::SAVE)}
+                    </button>
+                    <label for="zima-threshold">{i.s(k::ZIMA_THRESHOLD)}</label>
+                    <input id="zima-threshold" inputmode="decimal" data-testid="zima-threshold" aria-describedby="err-threshold_c"
+                        prop:value=move || threshold.get() on:input=move |ev| threshold.set(event_target_value(&ev))/>
+                    <FieldErrorText errors field="threshold_c"/>
+                    <button type="button" data-testid="zima-threshold-save" on:click=save_threshold>{i.s(k::SAVE)}</button>
+                </fieldset>
+                <a class="button primary big" href=AppRoute::NewRun.href() data-testid="run-new">{i.s(k::RUN_NEW)}</a>
+            </Show>
+            <h2>{i.s(k::ZIMA_RUNS)}</h2>
+            <ul class="plain-list" data-testid="run-list">
+                {move || runs.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|(run, s)| {
+                    let progress = format!("{}/{}", s.visited + s.skipped, s.stops);
+                    view! {
+                        <li data-testid="run-item" data-complete=s.complete.to_string()>
+                            <a class="row-link" href=AppRoute::Run(run.id).href()>
+                                <span>{run.date.format("%Y-%m-%d").to_string()}" · "{run.vehicle.clone()}</span>
+                                <span data-testid="run-progress">{progress}</span>
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temperatures_as_typed_on_a_phone() {
+        assert_eq!(temperature("-12"), Some(-12.0));
+        assert_eq!(temperature("−12,5"), Some(-12.5));
+        assert_eq!(temperature(" 3 "), Some(3.0));
+        assert_eq!(temperature("zimno"), None);
+        assert_eq!(temperature(""), None);
+    }
+}

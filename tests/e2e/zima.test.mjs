@@ -1,0 +1,160 @@
+// Akcja ZIMA (issue 5): the coordinator sets the night's forecast below the threshold and the
+// banner appears on a streetworker's phone after sync; the coordinator plans a run of 5 stops
+// (proposed from the places where people were found last time); the streetworker goes offline,
+// completes 4 stops and skips 1, comes online; the coordinator sees the run complete with the
+// summary's numbers, and the places' histories show the visits.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, byId, screenshot, phone as openPhone, syncNow } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+const T = { timeout: 300_000 };
+const phone = (user) => openPhone(server, user);
+
+async function api(path, token, body) {
+  const r = await fetch(server.url + path, {
+    method: body ? 'POST' : 'GET',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+// Five places in Częstochowa where last week's patrol met people, pushed as another phone would.
+async function seedPlaces(user) {
+  const { token } = await api('/api/v1/auth/login', null, { login: user.login, password: user.password });
+  const client = crypto.randomUUID();
+  const hlc = (n) => `${String(Date.now()).padStart(13, '0')}-${n.toString(16).padStart(4, '0')}-${client}`;
+  const mutations = [];
+  const week = new Date(Date.now() - 7 * 86_400_000).toISOString();
+  const spots = [[50.8118, 19.1203], [50.8030, 19.1370], [50.8205, 19.1012], [50.7950, 19.1180], [50.8150, 19.1500]];
+  spots.forEach(([lat, lon], n) => {
+    const site = crypto.randomUUID();
+    mutations.push({ mid: mutations.length + 1, collection: 'sites', id: site, op: 'upsert', hlc: hlc(mutations.length), fields: {
+      label: `Altanka ${n + 1}`, kind: 'allotment_shed', status: 'active', position: { lat, lon, accuracy_m: 8 }, address: '',
+      access_notes: '', dangers: '', usual_headcount: 2, created_at: week, merged_into: null } });
+    mutations.push({ mid: mutations.length + 1, collection: 'contacts', id: crypto.randomUUID(), op: 'upsert', hlc: hlc(mutations.length), fields: {
+      patrol_id: null, site_id: site, at: week, headcount: 2, gender: null, age_band: null, pseudonym: '', sleeping_rough: true,
+      condition: 'ok', given: {}, referrals: [], help_refused: false, follow_up: false, notes: '', position: null, position_status: 'unavailable' } });
+  });
+  await api('/api/v1/sync/push', token, { client_id: client, schema_version: 1, mutations });
+}
+
+test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offline, the summary and the places\' histories', T, async () => {
+  const koord = await server.addUser('koord-zima', 'coordinator');
+  const kuba = await server.addUser('kuba-zima');
+  await seedPlaces(koord);
+  const c = await phone(koord);
+  const s = await phone(kuba);
+  const cp = c.page;
+  const sp = s.page;
+
+  // The coordinator: tonight −14 °C, the threshold −10 °C.
+  await byId(cp, 'nav-zima').click();
+  await byId(cp, 'zima-forecast').fill('x');
+  await byId(cp, 'zima-forecast-save').click();
+  await byId(cp, 'error-min_c').waitFor();
+  await byId(cp, 'zima-forecast').fill('-14');
+  await byId(cp, 'zima-forecast-save').click();
+  await byId(cp, 'zima-banner').waitFor();
+  assert.match(await byId(cp, 'zima-banner').textContent(), /-14 °C/);
+  await syncNow(cp);
+
+  // The streetworker's phone shows the banner after its sync.
+  assert.equal(await byId(sp, 'zima-banner').count(), 0);
+  await syncNow(sp);
+  await byId(sp, 'zima-banner').waitFor();
+
+  // The coordinator plans a run: the five places are proposed; the route is planned.
+  await syncNow(cp);
+  await byId(cp, 'run-new').click();
+  await cp.waitForFunction(() => document.querySelectorAll('[data-testid=run-candidate]').length === 5, null, { timeout: 30_000 });
+  await byId(cp, 'run-vehicle').fill('Bus MOPS');
+  await byId(cp, 'run-team').fill('Kuba, Ola');
+  await byId(cp, 'run-depot').fill('Ogrzewalnia, ul. Krakowska');
+  await byId(cp, 'run-depot-lat').fill('50.8080');
+  await byId(cp, 'run-depot-lon').fill('19.1250');
+  await byId(cp, 'run-plan').click();
+  await cp.waitForFunction(() => document.querySelectorAll('[data-testid=run-stop-list] [data-testid=run-stop]').length === 5);
+  const metres = Number(await byId(cp, 'run-distance').getAttribute('data-metres'));
+  assert.ok(metres > 5000 && metres < 20000, `a round trip of ${metres} m`);
+  await screenshot(cp, '21-run-plan');
+  await byId(cp, 'run-save').click();
+  await byId(cp, 'run-summary').waitFor();
+  await syncNow(cp);
+
+  // The streetworker, offline, works through it: 4 stops done, 1 skipped.
+  await syncNow(sp);
+  await byId(sp, 'nav-zima').click();
+  await byId(sp, 'run-item').waitFor({ timeout: 30_000 });
+  await byId(sp, 'run-item').locator('a').click();
+  await byId(sp, 'run-stop-list').waitFor();
+  await s.context.setOffline(true);
+  for (let n = 0; n < 5; n++) {
+    await sp.locator('[data-testid=run-stop][data-status=planned] a').first().click();
+    await byId(sp, 'run-stop-done').waitFor();
+    assert.match(await byId(sp, 'run-stop-maps').getAttribute('href'), /openstreetmap\.org\/\?mlat=50\.\d+&mlon=19\.\d+/);
+    if (n === 4) {
+      await byId(sp, 'run-stop-skip').click();
+      await byId(sp, 'error-skip_reason').waitFor();
+      await byId(sp, 'run-stop-skip-reason').fill('Brama ROD zamknięta');
+      await byId(sp, 'run-stop-skip').click();
+    } else {
+      await byId(sp, 'stop-people-plus').click(); // 1 person
+      await byId(sp, 'stop-given-hot_meal-plus').click();
+      await byId(sp, 'stop-given-hot_drink-plus').click();
+      if (n === 0) {
+        await byId(sp, 'stop-people-plus').click(); // 2 people
+        await byId(sp, 'stop-given-hot_meal-plus').click();
+        await byId(sp, 'stop-given-blanket-plus').click();
+        await byId(sp, 'stop-condition').selectOption('hypothermia_risk');
+      }
+      if (n === 1) await screenshot(sp, '22-run-stop');
+      await byId(sp, 'run-stop-done').click();
+    }
+    await byId(sp, 'run-summary').waitFor();
+  }
+  const summaryOf = (page) => page.evaluate(() => {
+    const d = document.querySelector('[data-testid=run-summary]').dataset;
+    return { complete: d.complete, visited: d.visited, skipped: d.skipped, people: d.people,
+      meals: document.querySelector('[data-testid=run-given-hot_meal]')?.textContent };
+  });
+  const expected = { complete: 'true', visited: '4', skipped: '1', people: '5', meals: '5' };
+  await sp.waitForFunction(() => document.querySelector('[data-testid=run-summary]').dataset.complete === 'true');
+  assert.deepEqual(await summaryOf(sp), expected);
+  assert.match(await byId(sp, 'run-load').textContent(), /25/, '30 meals loaded, 5 given');
+  await screenshot(sp, '23-run-summary');
+  await s.context.setOffline(false);
+  await syncNow(sp);
+
+  // The coordinator sees it complete, with the same numbers.
+  await syncNow(cp);
+  await byId(cp, 'nav-zima').click();
+  await cp.waitForFunction(() => document.querySelector('[data-testid=run-item]')?.dataset.complete === 'true', null, { timeout: 30_000 });
+  assert.equal(await byId(cp, 'run-progress').textContent(), '5/5');
+  await byId(cp, 'run-item').locator('a').click();
+  await byId(cp, 'run-summary').waitFor();
+  assert.deepEqual(await summaryOf(cp), expected);
+
+  // The places' histories: last week's contact and tonight's stop.
+  await byId(cp, 'nav-sites').click();
+  await byId(cp, 'site-list').waitFor();
+  let withTwo = 0;
+  for (let n = 1; n <= 5; n++) {
+    await cp.getByText(`Altanka ${n}`, { exact: true }).click();
+    await byId(cp, 'site-visits').waitFor();
+    if (await byId(cp, 'site-visit').count() === 2) withTwo += 1;
+    await byId(cp, 'nav-sites').click();
+    await byId(cp, 'site-list').waitFor();
+  }
+  assert.equal(withTwo, 4, 'four places were visited tonight (one was skipped)');
+
+  for (const p of [c, s]) {
+    assert.deepEqual(p.watch.problems, []);
+    await p.context.close();
+  }
+});
