@@ -64,7 +64,22 @@ async fn the_database_has_every_store_of_the_latest_schema() {
     assert_eq!(raw.version().unwrap(), SchemaVersion::LATEST as u32);
     let mut names = raw.store_names();
     names.sort();
-    assert_eq!(names, ["contacts", META, OUTBOX, "patrols", REJECTED, "reports", "sites"]);
+    assert_eq!(
+        names,
+        [
+            "contacts",
+            "forecasts",
+            "meal_run_stops",
+            "meal_runs",
+            META,
+            OUTBOX,
+            "patrols",
+            REJECTED,
+            "reports",
+            "sites",
+            "zima_settings"
+        ]
+    );
     raw.close();
     IdbStore::delete(&name).await.unwrap();
 }
@@ -86,31 +101,34 @@ async fn upgrading_from_the_first_schema_keeps_everything() {
 }
 
 #[wasm_bindgen_test]
-async fn the_upgrade_that_adds_places_pulls_everything_again() {
-    let name = fresh_name("upgrade-v3");
-    let v2 = IdbStore::open_at(&name, SchemaVersion::V2, Uuid::from_u128(3)).await.unwrap();
-    let c = contract::contact(6, None, 0);
-    v2.write(Edit::Save(c.clone()), 1_000).await.unwrap();
-    v2.close();
-    // Where a V2 phone's pulls stopped, as it stored it.
-    let raw = rexie::Rexie::builder(&name).build().await.unwrap();
-    let tx = raw.transaction(&[META], rexie::TransactionMode::ReadWrite).unwrap();
-    let sync = serde_json::json!({"key": "sync", "cursor": "epoch.5", "last_sync_ms": 1_000});
-    tx.store(META).unwrap().put(&js_sys::JSON::parse(&sync.to_string()).unwrap(), None).await.unwrap();
-    tx.done().await.unwrap();
-    raw.close();
-    // Pulls at V2 skipped places and reports: V3 starts the cursor again and keeps the rest.
-    let v3 = IdbStore::open(&name, Uuid::from_u128(4)).await.unwrap();
-    let sync = v3.sync_state().await.unwrap();
-    assert_eq!((sync.cursor.as_str(), sync.last_sync_ms), ("", Some(1_000)));
-    assert_eq!(v3.get::<Contact>(c.id).await.unwrap().unwrap().data, c);
-    v3.apply_pull(&[], "epoch.9", 2_000).await.unwrap();
-    v3.close();
-    // Opened again at the same version: nothing moves.
-    let again = IdbStore::open(&name, Uuid::from_u128(4)).await.unwrap();
-    assert_eq!(again.sync_state().await.unwrap().cursor, "epoch.9");
-    again.close();
-    IdbStore::delete(&name).await.unwrap();
+async fn an_upgrade_that_adds_collections_pulls_everything_again() {
+    // V3 added places and reports, V4 Akcja ZIMA: pulls before them skipped those records.
+    for from in [SchemaVersion::V2, SchemaVersion::V3] {
+        let name = fresh_name("upgrade-collections");
+        let old = IdbStore::open_at(&name, from, Uuid::from_u128(3)).await.unwrap();
+        let c = contract::contact(6, None, 0);
+        old.write(Edit::Save(c.clone()), 1_000).await.unwrap();
+        old.close();
+        // Where the older phone's pulls stopped, as it stored it.
+        let raw = rexie::Rexie::builder(&name).build().await.unwrap();
+        let tx = raw.transaction(&[META], rexie::TransactionMode::ReadWrite).unwrap();
+        let sync = serde_json::json!({"key": "sync", "cursor": "epoch.5", "last_sync_ms": 1_000});
+        tx.store(META).unwrap().put(&js_sys::JSON::parse(&sync.to_string()).unwrap(), None).await.unwrap();
+        tx.done().await.unwrap();
+        raw.close();
+        // The upgrade starts the cursor again and keeps the rest.
+        let new = IdbStore::open(&name, Uuid::from_u128(4)).await.unwrap();
+        let sync = new.sync_state().await.unwrap();
+        assert_eq!((sync.cursor.as_str(), sync.last_sync_ms), ("", Some(1_000)), "from {from:?}");
+        assert_eq!(new.get::<Contact>(c.id).await.unwrap().unwrap().data, c);
+        new.apply_pull(&[], "epoch.9", 2_000).await.unwrap();
+        new.close();
+        // Opened again at the same version: nothing moves.
+        let again = IdbStore::open(&name, Uuid::from_u128(4)).await.unwrap();
+        assert_eq!(again.sync_state().await.unwrap().cursor, "epoch.9");
+        again.close();
+        IdbStore::delete(&name).await.unwrap();
+    }
 }
 
 #[wasm_bindgen_test]

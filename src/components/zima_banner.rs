@@ -42,7 +42,7 @@ pub fn ZimaBanner() -> impl IntoView {
             view! {
                 <a class="banner banner-zima" data-testid="zima-banner" href=AppRoute::Zima.href()>
                     <strong>"Akcja ZIMA"</strong>
-                    <span>{move || format!("{} {min_c:.0} °C", i.t(k::ZIMA_BANNER))}</span>
+                    <span>{move || format!("{} {} °C", i.t(k::ZIMA_BANNER), format!("{min_c:.0}").replace('-', "−"))}</span>
                 </a>
             }
         })
