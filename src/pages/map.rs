@@ -1,17 +1,17 @@
 //! The map of places (`/map`): every place as a marker by type and status, the open reports,
 //! the phone's position; a tap on the map offers a new place there, a tap on a marker opens it.
 
-use latarnia_core::{Report, Site};
+use latarnia_core::{Contact, Report, Site};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::map_view::{kind_symbol, MapPoint, MapView};
 use crate::i18n::{k, use_i18n};
-use crate::pages::sites::{sites_and_contacts, SiteFilterBar, SiteFilters};
+use crate::pages::sites::{SiteFilterBar, SiteFilters};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::AppState;
-use crate::storage::{Query, Store};
+use crate::storage::{Query, Store, StoreError};
 
 /// The markers for places and open reports (a report on a place sits at the place).
 pub fn map_points(sites: &[Site], reports: &[Report], all_sites: &[Site]) -> Vec<MapPoint> {
@@ -58,14 +58,26 @@ pub fn MapPage() -> impl IntoView {
         }
     });
 
-    let data = sites_and_contacts(state, filters);
-    let reports = LocalResource::new(move || {
+    // Places, reports (and contacts for the days filter) in one read, so the markers are set
+    // once, not once per collection.
+    let data = LocalResource::new(move || {
         state.revision.track();
-        async move { state.store().list::<Report>(&Query::default()).await.unwrap_or_default() }
+        let need_contacts = filters.unvisited_days.with(|d| !d.trim().is_empty());
+        async move {
+            let store = state.store();
+            let sites: Vec<Site> = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let reports: Vec<Report> =
+                store.list::<Report>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let contacts: Vec<Contact> = if need_contacts {
+                store.list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, StoreError>((sites, reports, contacts))
+        }
     });
-    let points = Signal::derive(move || {
-        let Some(Ok((sites, contacts))) = data.get() else { return Vec::new() };
-        let reports: Vec<Report> = reports.get().unwrap_or_default().into_iter().map(|r| r.data).collect();
+    let points = Memo::new(move |_| {
+        let Some(Ok((sites, reports, contacts))) = data.get() else { return Vec::new() };
         let shown = filters.apply(sites.clone(), &contacts);
         map_points(&shown, &reports, &sites)
     });
@@ -87,7 +99,7 @@ pub fn MapPage() -> impl IntoView {
                 <summary>{i.s(k::MAP_FILTERS)}</summary>
                 <SiteFilterBar filters/>
             </details>
-            <MapView points here on_tap on_select fit=true testid="map"/>
+            <MapView points=Signal::from(points) here on_tap on_select fit=true testid="map"/>
             {move || tapped.get().map(|(lat, lon)| view! {
                 <div class="map-bar">
                     <span>{format!("{lat:.5}, {lon:.5}")}</span>

@@ -108,8 +108,13 @@ fn km(m: f64) -> String {
     format!("{:.1} km", m / 1000.0)
 }
 
+/// A load item's name: translated for the usual ones, as typed for the team's own.
 fn item_label(i: I18n, item: &str) -> String {
-    i.value("item", item)
+    let key = format!("item_{item}");
+    match crate::i18n::lookup(i.lang(), &key) {
+        text if text == key => item.to_owned(),
+        text => text.to_owned(),
+    }
 }
 
 #[component]
@@ -125,8 +130,17 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
     let depot_label = RwSignal::new(run.depot_label.clone());
     let depot_lat = RwSignal::new(shown(run.depot.lat));
     let depot_lon = RwSignal::new(shown(run.depot.lon));
-    let load: Vec<(String, RwSignal<u32>)> =
-        run.load.iter().map(|l| (l.item.clone(), RwSignal::new(l.quantity))).collect();
+    // The load checklist: the usual items, and any the team adds for the night.
+    let load: RwSignal<Vec<(String, RwSignal<u32>)>> =
+        RwSignal::new(run.load.iter().map(|l| (l.item.clone(), RwSignal::new(l.quantity))).collect());
+    let new_item = RwSignal::new(String::new());
+    let add_item = move |_| {
+        let name = new_item.get_untracked().trim().to_owned();
+        if !name.is_empty() && load.with_untracked(|l| l.iter().all(|(item, _)| *item != name)) {
+            load.update(|l| l.push((name, RwSignal::new(1))));
+            new_item.set(String::new());
+        }
+    };
     // Proposed stops start chosen; the coordinator adds or removes any.
     let chosen: Vec<(Candidate, RwSignal<bool>)> = candidates.into_iter().map(|c| (c, RwSignal::new(true))).collect();
     let chosen = StoredValue::new(chosen);
@@ -166,7 +180,6 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
     };
 
     let save = {
-        let load = load.clone();
         move |_| {
             let navigate = navigate.clone();
             let o = order.get_untracked();
@@ -178,10 +191,9 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
                 vehicle: vehicle.get_untracked().trim().to_owned(),
                 depot_label: depot_label.get_untracked().trim().to_owned(),
                 depot: depot(),
-                load: load
-                    .iter()
-                    .map(|(item, n)| LoadLine { item: item.clone(), quantity: n.get_untracked() })
-                    .collect(),
+                load: load.with_untracked(|l| {
+                    l.iter().map(|(item, n)| LoadLine { item: item.clone(), quantity: n.get_untracked() }).collect()
+                }),
                 planned_distance_m: r.distance_m,
                 planned_minutes: r.minutes,
                 ..run.clone()
@@ -267,10 +279,16 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
             <FieldErrorText errors field="lon"/>
 
             <h2>{i.s(k::RUN_LOAD)}</h2>
-            {load.iter().map(|(item, n)| {
-                let label = item_label(i, item);
-                view! { <Stepper value=*n label=label testid=format!("run-load-{item}") max=9999/> }
+            {move || load.get().into_iter().map(|(item, n)| {
+                let label = item_label(i, &item);
+                view! { <Stepper value=n label=label testid=format!("run-load-{item}") max=9999/> }
             }).collect_view()}
+            <div class="add-line">
+                <input data-testid="run-load-item" autocomplete="off" placeholder=i.s(k::RUN_LOAD_ITEM)
+                    aria-label=i.s(k::RUN_LOAD_ITEM)
+                    prop:value=move || new_item.get() on:input=move |ev| new_item.set(event_target_value(&ev))/>
+                <button type="button" data-testid="run-load-add" on:click=add_item>{i.s(k::RUN_LOAD_ADD)}</button>
+            </div>
             <FieldErrorText errors field="load"/>
 
             <h2>{i.s(k::RUN_CANDIDATES)}</h2>

@@ -396,10 +396,12 @@ impl Store for IdbStore {
                 let range = range(alive.into(), q)?;
                 if q.limit.is_none() && q.offset == 0 {
                     // Everything: one request (a cursor is one event per record; measured ~3×
-                    // slower for the map's 2,000 places), newest first as the index reversed.
-                    let mut all = index.get_all(Some(range), None).await?;
-                    all.reverse();
-                    all.into_iter().map(from_js).collect()
+                    // slower for the map's 2,000 places) and one JSON text for all of them,
+                    // newest first as the index reversed.
+                    let all = index.get_all(Some(range), None).await?;
+                    let mut out: Vec<Local<T>> = from_js(js_sys::Array::from_iter(all.iter()).into())?;
+                    out.reverse();
+                    Ok(out)
                 } else {
                     let rows = index.scan(Some(range), q.limit, offset, Some(Direction::Prev)).await?;
                     rows.into_iter().map(|(_, v)| from_js(v)).collect()

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer, openProfile, tempDir, waitForServiceWorker, byId, signIn } from '../e2e/harness.mjs';
+import { ROOT, startServer, openProfile, tempDir, waitForServiceWorker, byId, signIn, syncNow } from '../e2e/harness.mjs';
 
 const SEED = 20_000;
 const WRITES = 200;
@@ -320,7 +320,7 @@ await server.stop();
   }
   await api('/api/v1/sync/push', t2, { client_id: seeder, schema_version: 1, mutations: reports }, mapServer);
   await mp.goto(mapServer.url);
-  await byId(mp, 'sync-now').click();
+  await syncNow(mp);
   const plans = [];
   let planned = 0;
   for (let n = 0; n < 5; n++) {

@@ -78,6 +78,10 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await byId(cp, 'run-depot').fill('Ogrzewalnia, ul. Krakowska');
   await byId(cp, 'run-depot-lat').fill('50.8080');
   await byId(cp, 'run-depot-lon').fill('19.1250');
+  // The team's own item on the load checklist.
+  await byId(cp, 'run-load-item').fill('Rękawiczki');
+  await byId(cp, 'run-load-add').click();
+  await byId(cp, 'run-load-Rękawiczki').waitFor();
   await byId(cp, 'run-plan').click();
   await cp.waitForFunction(() => document.querySelectorAll('[data-testid=run-stop-list] [data-testid=run-stop]').length === 5);
   const metres = Number(await byId(cp, 'run-distance').getAttribute('data-metres'));
@@ -92,6 +96,7 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await screenshot(cp, '21-run-plan');
   await byId(cp, 'run-save').click();
   await byId(cp, 'run-summary').waitFor();
+  assert.match(await byId(cp, 'run-load').textContent(), /Rękawiczki 1/);
   await syncNow(cp);
 
   // The streetworker, offline, works through it: 4 stops done, 1 skipped.

@@ -432,3 +432,53 @@ async fn admin_commands_refuse_bad_input_clearly() {
     let list = admin::run(db, Command::User(UserCommand::List { org: Some("Sopot".into()) }), &mut "".as_bytes()).await;
     assert_eq!(list.unwrap(), "kasia\tcoordinator\tkasia\tactive");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn akcja_zima_the_coordinator_declares_the_night_and_the_team_records_stops() {
+    let api = Api::new().await;
+    let worker = api.user("Częstochowa", Role::Streetworker).await;
+    let coordinator = api.user("Częstochowa", Role::Coordinator).await;
+    let partner = api.user("Częstochowa", Role::Partner).await;
+    let (cw, cc, cp) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let night = latarnia_core::Forecast::id_for(chrono::NaiveDate::from_ymd_opt(2026, 1, 14).unwrap());
+    let forecast = |t: f64| json!({"date": "2026-01-14", "min_c": t}).as_object().unwrap().clone();
+    let results = |v: &Value| {
+        v["results"].as_array().unwrap().iter().map(|r| r["error"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+    };
+    // Only a coordinator declares the night; a typing mistake is refused.
+    let (_, v) = api.push(&worker, cw, json!([op(1, "forecasts", night, "upsert", cw, forecast(-14.0))])).await;
+    assert_eq!(results(&v), [Some("forbidden".to_owned())]);
+    let (_, v) = api
+        .push(
+            &coordinator,
+            cc,
+            json!([
+                op(1, "forecasts", night, "upsert", cc, forecast(-140.0)),
+                op(2, "forecasts", night, "upsert", cc, forecast(-14.0)),
+            ]),
+        )
+        .await;
+    assert_eq!(results(&v), [Some("invalid".to_owned()), None], "{v}");
+    // The team records a stop; a skipped stop needs its reason.
+    let run = Uuid::new_v4();
+    let stop = |status: &str, reason: &str| {
+        json!({"run_id": run, "seq": 1, "label": "Altanki ROD", "position": {"lat": 50.8, "lon": 19.1, "accuracy_m": 0.0},
+               "status": status, "skip_reason": reason}).as_object().unwrap().clone()
+    };
+    let (_, v) = api
+        .push(
+            &worker,
+            cw,
+            json!([
+                op(2, "meal_run_stops", Uuid::new_v4(), "upsert", cw, stop("skipped", "")),
+                op(3, "meal_run_stops", Uuid::new_v4(), "upsert", cw, stop("skipped", "Brama zamknięta")),
+            ]),
+        )
+        .await;
+    assert_eq!(results(&v), [Some("invalid".to_owned()), None], "{v}");
+    // Every device sees the night (the banner); partners never see runs or stops.
+    let (_, page) = api.pull(&partner, cp, "").await;
+    let seen: Vec<&str> =
+        page["changes"].as_array().unwrap().iter().map(|c| c["collection"].as_str().unwrap()).collect();
+    assert_eq!(seen, ["forecasts"]);
+}
