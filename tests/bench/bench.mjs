@@ -314,7 +314,7 @@ await server.stop();
   // planned in wasm (nearest neighbour + 2-opt; the app's own "route-plan" measure).
   const reports = [];
   for (let n = 0; n < 100; n++) {
-    reports.push({ mid: 3000 + n, collection: 'reports', id: crypto.randomUUID(), op: 'upsert', hlc: `${String(Date.now()).padStart(13, '0')}-${(n % 65536).toString(16).padStart(4, '0')}-${seeder}`,
+    reports.push({ mid: 2001 + n, collection: 'reports', id: crypto.randomUUID(), op: 'upsert', hlc: `${String(Date.now()).padStart(13, '0')}-${(n % 65536).toString(16).padStart(4, '0')}-${seeder}`,
       fields: { received_at: new Date().toISOString(), source: 'phone_24h', site_id: null, position: { lat: 54.35 + random() * 0.15, lon: 18.45 + random() * 0.2, accuracy_m: 0 },
         description: `Zgłoszenie ${n}`, urgency: 'normal', status: 'new', assigned_patrol: null, assigned_to: '', contact_id: null, checked_at: null, outcome: '' } });
   }
