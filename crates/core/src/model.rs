@@ -7,14 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Declares a closed set of values that travel as `snake_case` strings, with `ALL` (in UI
-/// order) and `as_str()` (also the suffix of the value's translation key).
+/// Declares a closed set of values that travel as the given strings (the same on the wire, in
+/// `as_str()` and as the suffix of the value's translation key), with `ALL` in UI order.
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -558,6 +557,20 @@ mod tests {
             assert_eq!(Item::parse(i.as_str()), Some(*i));
         }
         assert_eq!(Item::parse("vodka"), None);
+        // Every value travels as its declared string (the protocol tables list these).
+        fn wire<T: Serialize + Copy>(all: &[T], as_str: fn(T) -> &'static str) {
+            for v in all {
+                assert_eq!(serde_json::to_string(v).unwrap(), format!("\"{}\"", as_str(*v)));
+            }
+        }
+        wire(ReportSource::ALL, ReportSource::as_str);
+        wire(SiteKind::ALL, SiteKind::as_str);
+        wire(Urgency::ALL, Urgency::as_str);
+        wire(StopStatus::ALL, StopStatus::as_str);
+        wire(AgeBand::ALL, AgeBand::as_str);
+        wire(Condition::ALL, Condition::as_str);
+        wire(PositionStatus::ALL, PositionStatus::as_str);
+        assert_eq!(serde_json::to_string(&ReportSource::Phone24h).unwrap(), "\"phone_24h\"");
     }
 
     #[test]

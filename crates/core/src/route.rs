@@ -69,7 +69,14 @@ pub fn plan(depot: &Position, stops: &[Position]) -> Route {
     let m = Matrix::new(depot, stops);
     // Tour over matrix indices: 0 is the depot, stop i is i + 1.
     let mut tour = nearest_neighbour(&m);
-    two_opt(&m, &mut tour);
+    // 2-opt, then Or-opt (moving a run of up to three stops elsewhere), until neither helps:
+    // 2-opt alone stopped 10 % over the optimum on some instances of 9 stops.
+    loop {
+        two_opt(&m, &mut tour);
+        if !or_opt(&m, &mut tour) {
+            break;
+        }
+    }
     let order: Vec<usize> = tour.iter().map(|&i| i - 1).collect();
     let distance_m = length(&m, &tour);
     Route { minutes: estimate_minutes(distance_m, order.len()), order, distance_m }
@@ -127,6 +134,43 @@ fn two_opt(m: &Matrix, tour: &mut [usize]) {
         }
     }
     tour.copy_from_slice(&path[1..=n]);
+}
+
+/// Moves one run of 1–3 consecutive stops (as is or reversed) to the place where it shortens
+/// the tour most; returns whether it moved one.
+fn or_opt(m: &Matrix, tour: &mut Vec<usize>) -> bool {
+    let n = tour.len();
+    let node = |path: &[usize], i: isize| if i < 0 || i as usize >= path.len() { 0 } else { path[i as usize] };
+    let mut best: Option<(f64, usize, usize, usize, bool)> = None;
+    for len in 1..=3.min(n.saturating_sub(1)) {
+        for start in 0..=(n - len) {
+            let (first, last) = (tour[start], tour[start + len - 1]);
+            let (prev, next) = (node(tour, start as isize - 1), node(tour, (start + len) as isize));
+            let removed = m.at(prev, first) + m.at(last, next) - m.at(prev, next);
+            // The tour without the run; insert between rest[k - 1] and rest[k] (depot at the ends).
+            let rest: Vec<usize> = tour[..start].iter().chain(&tour[start + len..]).copied().collect();
+            for k in 0..=rest.len() {
+                if k == start {
+                    continue; // where it was
+                }
+                let (a, b) = (node(&rest, k as isize - 1), node(&rest, k as isize));
+                for reversed in [false, true] {
+                    let (x, y) = if reversed { (last, first) } else { (first, last) };
+                    let gain = removed - (m.at(a, x) + m.at(y, b) - m.at(a, b));
+                    if gain > 1e-9 && best.is_none_or(|(g, ..)| gain > g) {
+                        best = Some((gain, start, len, k, reversed));
+                    }
+                }
+            }
+        }
+    }
+    let Some((_, start, len, k, reversed)) = best else { return false };
+    let mut run: Vec<usize> = tour.drain(start..start + len).collect();
+    if reversed {
+        run.reverse();
+    }
+    tour.splice(k..k, run);
+    true
 }
 
 #[cfg(test)]
