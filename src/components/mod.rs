@@ -1,4 +1,5 @@
 pub mod contact_item;
+pub mod coordinates;
 pub mod field_error;
 pub mod map_view;
 pub mod nav;

@@ -1,26 +1,46 @@
 //! The open reports as the patrol's tasks: those assigned to this patrol first, then the most
 //! urgent. Checking one opens the contact form linked to it.
 
+use latarnia_core::{Report, Site};
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::i18n::{k, use_i18n};
-use crate::pages::reports::{report_place, reports_and_sites};
+use crate::pages::reports::{report_place, work_order};
 use crate::routes::AppRoute;
 use crate::state::AppState;
+use crate::storage::{Query, Store, StoreError};
 
 #[component]
 pub fn TaskList(patrol_id: Uuid) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let data = reports_and_sites(state);
-    let tasks = move || {
-        let Some(Ok((reports, sites))) = data.get() else { return Vec::new() };
-        let mut open: Vec<_> = reports.into_iter().filter(|r| r.is_open()).collect();
-        // Stable: keeps the work order within each group.
-        open.sort_by_key(|r| r.assigned_patrol != Some(patrol_id));
-        open.into_iter().map(|r| (report_place(&r, &sites), r)).collect::<Vec<_>>()
-    };
+    // Read again after every write of the patrol (each quick contact): so only the reports and
+    // the few places the open ones name, never the whole map.
+    let data = LocalResource::new(move || {
+        state.revision.track();
+        async move {
+            let store = state.store();
+            let mut open: Vec<Report> = store
+                .list::<Report>(&Query::default())
+                .await?
+                .into_iter()
+                .map(|r| r.data)
+                .filter(Report::is_open)
+                .collect();
+            work_order(&mut open);
+            // Stable: keeps the work order within each group.
+            open.sort_by_key(|r| r.assigned_patrol != Some(patrol_id));
+            let mut sites: Vec<Site> = Vec::new();
+            for id in open.iter().filter_map(|r| r.site_id) {
+                if let Some(s) = store.get::<Site>(id).await? {
+                    sites.push(s.data);
+                }
+            }
+            Ok::<_, StoreError>(open.into_iter().map(|r| (report_place(&r, &sites), r)).collect::<Vec<_>>())
+        }
+    });
+    let tasks = move || data.get().and_then(Result::ok).unwrap_or_default();
     view! {
         <h2>{i.s(k::TASKS_TITLE)}</h2>
         <ul class="plain-list task-list" data-testid="task-list">

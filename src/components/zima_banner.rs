@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::AppState;
-use crate::storage::{Query, Store};
+use crate::storage::Store;
 
 /// The night under way: the evening's date (until noon, last night's).
 pub fn tonight() -> NaiveDate {
@@ -31,10 +31,12 @@ pub fn ZimaBanner() -> impl IntoView {
     let night = LocalResource::new(move || {
         state.revision.track();
         async move {
+            // Read after every write: tonight's one record (its id is the date's), not all of them.
             let settings = zima_settings(state).await;
-            let forecasts: Vec<Forecast> =
-                state.store().list::<Forecast>(&Query::default()).await.ok()?.into_iter().map(|r| r.data).collect();
-            zima_night(&forecasts, tonight(), settings.threshold_c).map(|f| f.min_c)
+            let night = tonight();
+            let forecast = state.store().get::<Forecast>(Forecast::id_for(night)).await.ok()??;
+            (!forecast.deleted).then_some(())?;
+            zima_night(&[forecast.data], night, settings.threshold_c).map(|f| f.min_c)
         }
     });
     move || {

@@ -9,12 +9,12 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
 use crate::components::contact_item::{local_input, local_time, parse_local_input};
+use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
 use crate::components::place_select::PlaceSelect;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::pages::contact_form::place_options;
-use crate::pages::site_form::{coordinate, shown};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::AppState;
@@ -200,23 +200,10 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
             <PlaceSelect id="report-site" testid="report-site" options=site_options value=site_id/>
             <fieldset class="position">
                 <legend>{i.s(k::REPORT_POSITION)}</legend>
-                <div class="coordinates">
-                    <label>
-                        <span>{i.s(k::SITE_LAT)}</span>
-                        <input inputmode="decimal" data-testid="report-lat" aria-describedby="err-lat"
-                            prop:value=move || lat.get() on:input=move |ev| lat.set(event_target_value(&ev))/>
-                    </label>
-                    <label>
-                        <span>{i.s(k::SITE_LON)}</span>
-                        <input inputmode="decimal" data-testid="report-lon" aria-describedby="err-lon"
-                            prop:value=move || lon.get() on:input=move |ev| lon.set(event_target_value(&ev))/>
-                    </label>
-                </div>
+                <Coordinates lat lon prefix="report" errors/>
                 <button type="button" data-testid="report-use-gps" on:click=use_gps
                     disabled=move || !matches!(state.gps.get(), Gps::Fix { .. })>{i.s(k::SITE_USE_GPS)}</button>
                 <FieldErrorText errors field="position"/>
-                <FieldErrorText errors field="lat"/>
-                <FieldErrorText errors field="lon"/>
             </fieldset>
 
             <label for="report-urgency">{i.s(k::REPORT_URGENCY)}</label>

@@ -8,19 +8,19 @@ use latarnia_core::route::{self, Route};
 use latarnia_core::validate::split_team;
 use latarnia_core::zima::{candidates, load_left, summary, Candidate};
 use latarnia_core::{
-    default_load, Contact, FieldError, Forecast, LoadLine, MealRun, MealRunStop, Position, Report, Site, StopStatus,
+    default_load, Contact, FieldError, Forecast, LoadLine, MealRun, MealRunStop, Position, Report, Site,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
+use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
 use crate::components::stepper::Stepper;
 use crate::components::store_error::StoreErrorBanner;
 use crate::components::zima_banner::tonight;
 use crate::i18n::{k, use_i18n, I18n};
-use crate::pages::site_form::{coordinate, shown};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::AppState;
@@ -204,29 +204,7 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
             let stops: Vec<MealRunStop> = chosen.with_value(|c| {
                 o.iter()
                     .enumerate()
-                    .map(|(seq, &n)| {
-                        let cand = &c[n].0;
-                        MealRunStop {
-                            id: platform::new_uuid(),
-                            run_id: run.id,
-                            seq: seq as u32 + 1,
-                            site_id: cand.site_id,
-                            report_id: cand.report_id,
-                            label: cand.label.clone(),
-                            position: cand.position,
-                            status: StopStatus::Planned,
-                            skip_reason: String::new(),
-                            people_found: 0,
-                            given: Default::default(),
-                            condition: None,
-                            ambulance_called: false,
-                            taken_to_shelter: false,
-                            refused: false,
-                            notes: String::new(),
-                            done_at: None,
-                            contact_id: None,
-                        }
-                    })
+                    .map(|(seq, &n)| c[n].0.to_stop(platform::new_uuid(), run.id, seq as u32 + 1))
                     .collect()
             });
             busy.set(true);
@@ -267,16 +245,7 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
             {text("run-vehicle", k::RUN_VEHICLE, vehicle)}
             {text("run-depot", k::RUN_DEPOT, depot_label)}
             <FieldErrorText errors field="depot_label"/>
-            <div class="coordinates">
-                <label><span>{i.s(k::SITE_LAT)}</span>
-                    <input inputmode="decimal" data-testid="run-depot-lat" prop:value=move || depot_lat.get()
-                        on:input=move |ev| depot_lat.set(event_target_value(&ev))/></label>
-                <label><span>{i.s(k::SITE_LON)}</span>
-                    <input inputmode="decimal" data-testid="run-depot-lon" prop:value=move || depot_lon.get()
-                        on:input=move |ev| depot_lon.set(event_target_value(&ev))/></label>
-            </div>
-            <FieldErrorText errors field="lat"/>
-            <FieldErrorText errors field="lon"/>
+            <Coordinates lat=depot_lat lon=depot_lon prefix="run-depot" errors/>
 
             <h2>{i.s(k::RUN_LOAD)}</h2>
             {move || load.get().into_iter().map(|(item, n)| {

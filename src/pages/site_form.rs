@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::components::contact_item::local_time;
+use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
 use crate::components::map_view::{duplicate_radius, MapView};
 use crate::components::store_error::StoreErrorBanner;
@@ -74,20 +75,6 @@ pub fn SiteFormPage() -> impl IntoView {
             Ok((site, is_new, others, visits)) => view! { <SiteForm site is_new others visits/> }.into_any(),
             Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
         })
-    }
-}
-
-/// A coordinate as typed (a comma is a decimal point too); NaN when it is not a number.
-pub fn coordinate(text: &str) -> f64 {
-    text.trim().replace(',', ".").parse().unwrap_or(f64::NAN)
-}
-
-/// A coordinate for an input: six decimals (about 10 cm), empty when unknown.
-pub fn shown(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.6}")
-    } else {
-        String::new()
     }
 }
 
@@ -264,20 +251,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
 
             <fieldset class="position">
                 <legend>{i.s(k::SITE_POSITION)}</legend>
-                <div class="coordinates">
-                    <label>
-                        <span>{i.s(k::SITE_LAT)}</span>
-                        <input inputmode="decimal" data-testid="site-lat" aria-describedby="err-lat"
-                            prop:value=move || lat.get() on:input=move |ev| { lat.set(event_target_value(&ev)); accuracy.set(0.0); }/>
-                    </label>
-                    <label>
-                        <span>{i.s(k::SITE_LON)}</span>
-                        <input inputmode="decimal" data-testid="site-lon" aria-describedby="err-lon"
-                            prop:value=move || lon.get() on:input=move |ev| { lon.set(event_target_value(&ev)); accuracy.set(0.0); }/>
-                    </label>
-                </div>
-                <FieldErrorText errors field="lat"/>
-                <FieldErrorText errors field="lon"/>
+                <Coordinates lat lon prefix="site" errors on_edit=Callback::new(move |_| accuracy.set(0.0))/>
                 <MapView points=neighbours here pin on_pin testid="site-map"/>
                 <p class="hint">{i.s(k::SITE_MAP_HINT)}</p>
                 <button type="button" class="big" data-testid="site-use-gps" on:click=move |_| use_gps()

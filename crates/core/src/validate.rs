@@ -417,26 +417,14 @@ mod tests {
 
     #[test]
     fn a_stop_is_done_with_its_result_or_skipped_with_a_reason() {
-        let mut stop = MealRunStop {
-            id: Uuid::from_u128(1),
-            run_id: Uuid::nil(),
-            seq: 1,
+        let place = crate::zima::Candidate {
             site_id: Some(Uuid::from_u128(7)),
             report_id: None,
             label: "Altanki ROD".into(),
             position: Position { lat: 50.8, lon: 19.1, accuracy_m: 0.0 },
-            status: StopStatus::Skipped,
-            skip_reason: String::new(),
-            people_found: 0,
-            given: Default::default(),
-            condition: None,
-            ambulance_called: false,
-            taken_to_shelter: false,
-            refused: false,
-            notes: String::new(),
-            done_at: None,
-            contact_id: None,
+            people_last_time: 2,
         };
+        let mut stop = MealRunStop { status: StopStatus::Skipped, ..place.to_stop(Uuid::from_u128(1), Uuid::nil(), 1) };
         assert_eq!(meal_run_stop(&stop).unwrap_err().code_for("skip_reason"), Some("skip_reason_missing"));
         stop.skip_reason = "Brama zamknięta".into();
         assert_eq!(meal_run_stop(&stop), Ok(()));

@@ -25,6 +25,32 @@ pub struct Candidate {
     pub people_last_time: u32,
 }
 
+impl Candidate {
+    /// This candidate as stop `seq` of a run, still to be done.
+    pub fn to_stop(&self, id: Uuid, run_id: Uuid, seq: u32) -> MealRunStop {
+        MealRunStop {
+            id,
+            run_id,
+            seq,
+            site_id: self.site_id,
+            report_id: self.report_id,
+            label: self.label.clone(),
+            position: self.position,
+            status: StopStatus::Planned,
+            skip_reason: String::new(),
+            people_found: 0,
+            given: BTreeMap::new(),
+            condition: None,
+            ambulance_called: false,
+            taken_to_shelter: false,
+            refused: false,
+            notes: String::new(),
+            done_at: None,
+            contact_id: None,
+        }
+    }
+}
+
 /// The stops to propose: live places where people were found at the last visit (most people
 /// first), then open reports not about one of those places. A report about a place the team
 /// has visited before still shows as the report (it is the newer news).
@@ -207,25 +233,20 @@ mod tests {
     }
 
     fn stop(n: u128, status: StopStatus, people: u32, meals: u32, minute: u32) -> MealRunStop {
-        MealRunStop {
-            id: Uuid::from_u128(n),
-            run_id: Uuid::nil(),
-            seq: n as u32,
+        let place = Candidate {
             site_id: None,
             report_id: None,
             label: format!("Przystanek {n}"),
             position: Position { lat: 50.8, lon: 19.1, accuracy_m: 0.0 },
+            people_last_time: 0,
+        };
+        MealRunStop {
             status,
             skip_reason: if status == StopStatus::Skipped { "zamknięte".into() } else { String::new() },
             people_found: people,
             given: if meals > 0 { [(Item::HotMeal, meals)].into() } else { BTreeMap::new() },
-            condition: None,
-            ambulance_called: false,
-            taken_to_shelter: false,
-            refused: false,
-            notes: String::new(),
             done_at: (status == StopStatus::Done).then(|| Utc.with_ymd_and_hms(2026, 1, 14, 22, minute, 0).unwrap()),
-            contact_id: None,
+            ..place.to_stop(Uuid::from_u128(n), Uuid::nil(), n as u32)
         }
     }
 

@@ -1,0 +1,58 @@
+//! Latitude and longitude as typed, with their field errors: the place, report and meal-run
+//! forms share it. A comma is a decimal point too.
+
+use latarnia_core::FieldError;
+use leptos::prelude::*;
+
+use crate::components::field_error::FieldErrorText;
+use crate::i18n::{k, use_i18n};
+
+/// A coordinate as typed (a comma is a decimal point too); NaN when it is not a number.
+pub fn coordinate(text: &str) -> f64 {
+    text.trim().replace(',', ".").parse().unwrap_or(f64::NAN)
+}
+
+/// A coordinate for an input: six decimals (about 10 cm), empty when unknown.
+pub fn shown(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.6}")
+    } else {
+        String::new()
+    }
+}
+
+/// The two inputs (`<prefix>-lat`, `<prefix>-lon`) and the errors of `lat` and `lon`;
+/// `on_edit` runs when either is typed in.
+#[component]
+pub fn Coordinates(
+    lat: RwSignal<String>,
+    lon: RwSignal<String>,
+    prefix: &'static str,
+    errors: RwSignal<Vec<FieldError>>,
+    #[prop(optional)] on_edit: Option<Callback<()>>,
+) -> impl IntoView {
+    let i = use_i18n();
+    let input = move |value: RwSignal<String>, field: &'static str, label: usize| {
+        view! {
+            <label>
+                <span>{i.s(label)}</span>
+                <input inputmode="decimal" data-testid=format!("{prefix}-{field}") aria-describedby=format!("err-{field}")
+                    prop:value=move || value.get()
+                    on:input=move |ev| {
+                        value.set(event_target_value(&ev));
+                        if let Some(f) = on_edit {
+                            f.run(());
+                        }
+                    }/>
+            </label>
+        }
+    };
+    view! {
+        <div class="coordinates">
+            {input(lat, "lat", k::SITE_LAT)}
+            {input(lon, "lon", k::SITE_LON)}
+        </div>
+        <FieldErrorText errors field="lat"/>
+        <FieldErrorText errors field="lon"/>
+    }
+}
