@@ -4,8 +4,11 @@
 //! here — what a valid contact is, how a patrol is summed up, how the hybrid logical clock
 //! orders edits — are the same on the phone and on the server.
 
+pub mod csv;
 pub mod engine;
+pub mod fixture;
 pub mod hlc;
+pub mod indicators;
 pub mod model;
 pub mod protocol;
 pub mod route;

@@ -47,6 +47,9 @@ pub const CODES: &[&str] = &[
     "load_invalid",
     "skip_reason_missing",
     "stop_result_on_skip",
+    "date_invalid",
+    "period_order",
+    "period_too_long",
 ];
 
 /// Forecasts and thresholds outside this range (°C) are typing mistakes.
