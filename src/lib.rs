@@ -18,10 +18,10 @@ use crate::components::{
     nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast, zima_banner::ZimaBanner,
 };
 use crate::pages::{
-    contact_form::ContactFormPage, history::HistoryPage, login::LoginPage, map::MapPage, not_found::NotFound,
-    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, report_form::ReportFormPage, reports::ReportsPage,
-    run::RunPage, run_stop::RunStopPage, settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage,
-    sync::SyncPage, zima::ZimaPage,
+    contact_form::ContactFormPage, history::HistoryPage, indicators::IndicatorsPage, login::LoginPage, map::MapPage,
+    not_found::NotFound, patrol::PatrolPage, patrol_summary::PatrolSummaryPage, report_form::ReportFormPage,
+    reports::ReportsPage, run::RunPage, run_stop::RunStopPage, settings::SettingsPage, site_form::SiteFormPage,
+    sites::SitesPage, sync::SyncPage, zima::ZimaPage,
 };
 use crate::state::AppState;
 
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/zima") view=ZimaPage/>
                             <Route path=path!("/zima/runs/:id") view=RunPage/>
                             <Route path=path!("/zima/stops/:id") view=RunStopPage/>
+                            <Route path=path!("/indicators") view=IndicatorsPage/>
                         </Routes>
                     </Show>
                 </Show>

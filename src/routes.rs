@@ -22,6 +22,7 @@ pub enum AppRoute {
     NewRun,
     Run(Uuid),
     RunStop(Uuid),
+    Indicators,
 }
 
 impl AppRoute {
@@ -45,6 +46,7 @@ impl AppRoute {
             AppRoute::NewRun => "/zima/runs/new".into(),
             AppRoute::Run(id) => format!("/zima/runs/{id}"),
             AppRoute::RunStop(id) => format!("/zima/stops/{id}"),
+            AppRoute::Indicators => "/indicators".into(),
         }
     }
 }

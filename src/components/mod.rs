@@ -1,7 +1,9 @@
 pub mod contact_item;
 pub mod coordinates;
 pub mod field_error;
+pub mod indicator_table;
 pub mod map_view;
+pub mod month_chart;
 pub mod nav;
 pub mod place_select;
 pub mod status_bar;

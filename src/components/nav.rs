@@ -8,6 +8,7 @@ use crate::routes::AppRoute;
 #[component]
 pub fn Nav() -> impl IntoView {
     let i = use_i18n();
+    let state = expect_context::<crate::state::AppState>();
     let path = use_location().pathname;
     let link = move |route: AppRoute, testid: &'static str, label: usize, icon: &'static str| {
         let href = route.href();
@@ -36,6 +37,8 @@ pub fn Nav() -> impl IntoView {
             {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
             {link(AppRoute::Reports, "nav-reports", k::NAV_REPORTS, "☎")}
             {link(AppRoute::Zima, "nav-zima", k::NAV_ZIMA, "❄")}
+            // The report page is the coordinators' (the server answers them alone, too).
+            {move || state.is_coordinator().then(|| link(AppRoute::Indicators, "nav-reports-page", k::NAV_INDICATORS, "∑"))}
         </nav>
     }
 }

@@ -1,5 +1,6 @@
 pub mod contact_form;
 pub mod history;
+pub mod indicators;
 pub mod login;
 pub mod map;
 pub mod not_found;

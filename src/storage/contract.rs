@@ -55,6 +55,36 @@ where
     places_are_kept_and_listed_like_every_record(&fresh().await).await;
     resending_renumbers_everything_held(&fresh().await).await;
     session_and_sync_state_are_kept(&fresh().await).await;
+    the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
+}
+
+/// The Sopot 2021 fixture, pulled as the server sends it, gives the same table on the phone as
+/// `compute` over the records themselves (which is what the server answers); a contact deleted
+/// on the phone drops out, and a place's status time comes from its field's HLC.
+pub async fn the_indicators_read_from_the_phone_are_the_servers<S: Store>(s: &S) {
+    use latarnia_core::indicators::{compute, Period};
+    let f = latarnia_core::fixture::sopot_summer_2021();
+    let changes: Vec<Change> = f
+        .mutations(Uuid::from_u128(0xc0), 1)
+        .into_iter()
+        .enumerate()
+        .map(|(n, m)| Change { version: n as u64 + 1, ..change(m.id, &m.collection, m.fields.into(), false, &m.hlc) })
+        .collect();
+    s.apply_pull(&changes, "cursor-1", NOW).await.unwrap();
+    let summer = Period::parse("2021-06-01", "2021-08-31", None).unwrap();
+    let on_phone = super::indicator_dataset(s, &summer).await.unwrap();
+    let expected = compute(&f.records(), &summer);
+    assert_eq!(compute(&on_phone.records(), &summer), expected);
+    assert_eq!((expected.patrols, expected.contacts, expected.contacts_with_women), (150, 977, 97));
+    // July alone reads only July's contacts (and the days after it), with the same result.
+    let july = Period::month(2021, 7).unwrap();
+    let july_on_phone = super::indicator_dataset(s, &july).await.unwrap();
+    assert!(july_on_phone.contacts.len() < f.contacts.len() / 2);
+    assert_eq!(compute(&july_on_phone.records(), &july), compute(&f.records(), &july));
+
+    s.write(Edit::<Contact>::Delete(f.contacts[0].id), NOW + 1).await.unwrap();
+    let after = compute(&super::indicator_dataset(s, &summer).await.unwrap().records(), &summer);
+    assert_eq!(after.contacts, 976, "a deleted contact never counts");
 }
 
 pub async fn acknowledging_empties_the_outbox_and_keeps_rejections<S: Store>(s: &S) {

@@ -9,11 +9,13 @@ pub mod mem;
 use std::collections::BTreeMap;
 
 use latarnia_core::engine::{merge_pulled, Pending, Rejected};
+use latarnia_core::indicators::{Dataset, Period};
 use latarnia_core::protocol::{
     changed_fields, fields_of, Record, CONTACTS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES,
     ZIMA_SETTINGS,
 };
 use latarnia_core::sync::{Change, User};
+use latarnia_core::{Contact, MealRun, MealRunStop, Patrol, Report, Site};
 use latarnia_core::{Hlc, Invalid, Mutation, Op};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -424,6 +426,40 @@ pub fn resend_values(stored: &[(&'static str, Value)], after_mid: u64) -> Vec<Mu
         }),
         after_mid,
     )
+}
+
+/// What the indicators read for `period` from this phone: the contacts of the period (with two
+/// days' margin after it for patrols that end after midnight; `compute` filters exactly), and
+/// every patrol, place, report, run and stop (a few thousand at most). A place's and a report's
+/// `status` time is its `status` field's HLC.
+pub async fn indicator_dataset(store: &impl Store, period: &Period) -> Result<Dataset, StoreError> {
+    let (from, to) = period.utc_bounds();
+    let contacts = Query {
+        from_ms: Some(from.timestamp_millis() as f64),
+        to_ms: Some((to + chrono::Duration::days(2)).timestamp_millis() as f64),
+        ..Default::default()
+    };
+    let all = Query::default();
+    let mut d = Dataset {
+        patrols: store.list::<Patrol>(&all).await?.into_iter().map(|r| r.data).collect(),
+        contacts: store.list::<Contact>(&contacts).await?.into_iter().map(|r| r.data).collect(),
+        runs: store.list::<MealRun>(&all).await?.into_iter().map(|r| r.data).collect(),
+        stops: store.list::<MealRunStop>(&all).await?.into_iter().map(|r| r.data).collect(),
+        ..Default::default()
+    };
+    fn status_time<T>(r: &Local<T>) -> Option<chrono::DateTime<chrono::Utc>> {
+        let hlc: Hlc = r.field_hlcs.get("status").or(Some(&r.hlc))?.parse().ok()?;
+        chrono::DateTime::from_timestamp_millis(hlc.physical_ms as i64)
+    }
+    for r in store.list::<Site>(&all).await? {
+        d.status_set_at.extend(status_time(&r).map(|t| (r.id, t)));
+        d.sites.push(r.data);
+    }
+    for r in store.list::<Report>(&all).await? {
+        d.status_set_at.extend(status_time(&r).map(|t| (r.id, t)));
+        d.reports.push(r.data);
+    }
+    Ok(d)
 }
 
 /// Which records to list: never the deleted ones, newest first.

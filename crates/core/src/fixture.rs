@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 use crate::hlc::Hlc;
-use crate::indicators::{poland_to_utc, Records};
+use crate::indicators::{poland_to_utc, Dataset};
 use crate::model::*;
 use crate::protocol::{fields_of, Mutation, Op, Record};
 
@@ -28,17 +28,8 @@ pub const SOPOT_PLACES: usize = 6;
 /// The streetworkers of the fixture (6, as in the report), in the patrols' team lists.
 pub const SOPOT_TEAM: [&str; 6] = ["Ania", "Bartek", "Celina", "Darek", "Ewa", "Filip"];
 
-/// Records with, for places and reports, when their status was set (the HLC the push carries).
-#[derive(Debug, Clone, Default)]
-pub struct Fixture {
-    pub patrols: Vec<Patrol>,
-    pub contacts: Vec<Contact>,
-    pub sites: Vec<Site>,
-    pub reports: Vec<Report>,
-    pub runs: Vec<MealRun>,
-    pub stops: Vec<MealRunStop>,
-    pub status_set_at: BTreeMap<Uuid, DateTime<Utc>>,
-}
+/// The fixture is a [`Dataset`].
+pub type Fixture = Dataset;
 
 fn id(kind: u128, n: usize) -> Uuid {
     Uuid::from_u128((0x50_0000_0000 << 32) | (kind << 32) | n as u128)
@@ -77,7 +68,12 @@ pub fn sopot_summer_2021() -> Fixture {
             id: id(3, i),
             label: format!("Miejsce {}", i + 1),
             kind: if i % 2 == 0 { SiteKind::ParkForest } else { SiteKind::Station },
-            position: Position { lat: 54.44 + i as f64 * 0.002, lon: 18.56 + i as f64 * 0.002, accuracy_m: 10.0 },
+            // Thousandths, written as the nearest float (what JSON reads back).
+            position: Position {
+                lat: (54_440 + 2 * i) as f64 / 1000.0,
+                lon: (18_560 + 2 * i) as f64 / 1000.0,
+                accuracy_m: 10.0,
+            },
             address: String::new(),
             access_notes: String::new(),
             dangers: String::new(),
@@ -225,19 +221,7 @@ pub fn sopot_summer_2021() -> Fixture {
     f
 }
 
-impl Fixture {
-    pub fn records(&self) -> Records<'_> {
-        Records {
-            patrols: &self.patrols,
-            contacts: &self.contacts,
-            sites: &self.sites,
-            reports: &self.reports,
-            runs: &self.runs,
-            stops: &self.stops,
-            status_set_at: &self.status_set_at,
-        }
-    }
-
+impl Dataset {
     /// Every record as an upsert from `client`, `mid`s from `first_mid` on. Each mutation's HLC
     /// is the record's own time (for places and reports, when their status was set), so the
     /// server dates "closed" as the records say.
@@ -301,5 +285,22 @@ mod tests {
         let closed = f.sites.last().unwrap();
         let hlc: Hlc = m.iter().find(|m| m.id == closed.id).unwrap().hlc.parse().unwrap();
         assert_eq!(hlc.physical_ms as i64, f.status_set_at[&closed.id].timestamp_millis());
+    }
+
+    #[test]
+    fn records_read_back_from_their_stored_fields_give_the_same_dataset() {
+        let f = sopot_summer_2021();
+        let mut back = Dataset::default();
+        for m in f.mutations(Uuid::from_u128(7), 1) {
+            let fields = serde_json::to_string(&m.fields).unwrap();
+            let status = m.fields.contains_key("status").then_some(m.hlc.as_str());
+            back.add_stored(&m.collection, m.id, &fields, status).unwrap();
+        }
+        let closed = f.sites.last().unwrap().id;
+        assert_eq!(back.status_set_at[&closed], f.status_set_at[&closed]);
+        assert_eq!((back.patrols, back.contacts, back.sites), (f.patrols, f.contacts, f.sites));
+        assert_eq!((back.reports, back.runs, back.stops), (f.reports, f.runs, f.stops));
+        assert!(Dataset::default().add_stored("contacts", Uuid::nil(), "{\"headcount\":\"many\"}", None).is_err());
+        assert!(Dataset::default().add_stored("forecasts", Uuid::nil(), "{}", None).is_ok());
     }
 }

@@ -21,6 +21,7 @@ use crate::model::{
     Contact, Item, MealRun, MealRunStop, Patrol, PatrolKind, ReferralKind, ReferralOutcome, Report, ReportStatus, Site,
     SiteStatus, StopStatus,
 };
+use crate::protocol;
 use crate::validate::{FieldError, Invalid};
 
 /// The longest period one table covers (a few years of comparison is plenty; it bounds the
@@ -166,6 +167,71 @@ pub struct Records<'a> {
     pub runs: &'a [MealRun],
     pub stops: &'a [MealRunStop],
     pub status_set_at: &'a BTreeMap<Uuid, DateTime<Utc>>,
+}
+
+/// [`Records`] owned: what a store reads before computing.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub patrols: Vec<Patrol>,
+    pub contacts: Vec<Contact>,
+    pub sites: Vec<Site>,
+    pub reports: Vec<Report>,
+    pub runs: Vec<MealRun>,
+    pub stops: Vec<MealRunStop>,
+    pub status_set_at: BTreeMap<Uuid, DateTime<Utc>>,
+}
+
+/// The collections the indicators read.
+pub const COLLECTIONS: &[&str] = &[
+    protocol::PATROLS,
+    protocol::CONTACTS,
+    protocol::SITES,
+    protocol::REPORTS,
+    protocol::MEAL_RUNS,
+    protocol::MEAL_RUN_STOPS,
+];
+
+impl Dataset {
+    pub fn records(&self) -> Records<'_> {
+        Records {
+            patrols: &self.patrols,
+            contacts: &self.contacts,
+            sites: &self.sites,
+            reports: &self.reports,
+            runs: &self.runs,
+            stops: &self.stops,
+            status_set_at: &self.status_set_at,
+        }
+    }
+
+    /// Adds one live record as a store keeps it: its `fields` JSON object (without `id`) and
+    /// the HLC of its `status` field, if any. A record that does not read as its type (written
+    /// by a newer app, damaged) is skipped and counted in the result's `Err`.
+    pub fn add_stored(&mut self, collection: &str, id: Uuid, fields: &str, status_hlc: Option<&str>) -> Result<(), ()> {
+        // `{"id":"…",` + the fields: one parse, no intermediate map.
+        let body = fields.trim_start().strip_prefix('{').ok_or(())?;
+        let sep = if body.trim_start().starts_with('}') { "" } else { "," };
+        let text = format!("{{\"id\":\"{id}\"{sep}{body}");
+        fn read<T: serde::de::DeserializeOwned>(text: &str, into: &mut Vec<T>) -> Result<(), ()> {
+            into.push(serde_json::from_str(text).map_err(|_| ())?);
+            Ok(())
+        }
+        match collection {
+            protocol::PATROLS => read(&text, &mut self.patrols),
+            protocol::CONTACTS => read(&text, &mut self.contacts),
+            protocol::SITES => read(&text, &mut self.sites),
+            protocol::REPORTS => read(&text, &mut self.reports),
+            protocol::MEAL_RUNS => read(&text, &mut self.runs),
+            protocol::MEAL_RUN_STOPS => read(&text, &mut self.stops),
+            _ => return Ok(()),
+        }?;
+        if let Some(at) = status_hlc.and_then(|h| h.parse::<crate::Hlc>().ok()) {
+            if let Some(t) = DateTime::from_timestamp_millis(at.physical_ms as i64) {
+                self.status_set_at.insert(id, t);
+            }
+        }
+        Ok(())
+    }
 }
 
 static NO_TIMES: BTreeMap<Uuid, DateTime<Utc>> = BTreeMap::new();

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod indicators;
 pub mod map_config;
 pub mod openapi;
 pub mod security;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(sync::router())
         .merge(audit::router())
+        .merge(indicators::router())
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));

@@ -49,6 +49,65 @@ pub async fn run_all(db: Db) {
     a_client_id_belongs_to_one_user(&db).await;
     the_log_names_who_and_which_fields(&db).await;
     epoch_renewal(&db).await;
+    indicator_records_are_the_live_ones_as_they_are_now(&db).await;
+}
+
+/// Pushes the Sopot fixture for `u` from a new client, in pushes of at most 500; returns the
+/// client and its last `mid`.
+pub async fn push_fixture(db: &Db, u: &User) -> (Uuid, u64) {
+    let client = Uuid::new_v4();
+    let all = latarnia_core::fixture::sopot_summer_2021().mutations(client, 1);
+    let last = all.len() as u64;
+    for chunk in all.chunks(500) {
+        let r = db.push(u, &push(client, chunk.to_vec()), 1_900_000_000_000).await.unwrap();
+        assert!(
+            r.results.iter().all(|m| m.status == Status::Applied),
+            "{:?}",
+            r.results.iter().find(|m| m.status != Status::Applied)
+        );
+    }
+    (client, last)
+}
+
+async fn indicator_records_are_the_live_ones_as_they_are_now(db: &Db) {
+    use latarnia_core::indicators::{compute, Period};
+    let u = user(db, Role::Coordinator).await;
+    let (client, last) = push_fixture(db, &u).await;
+    let f = latarnia_core::fixture::sopot_summer_2021();
+    let summer = Period::parse("2021-06-01", "2021-08-31", None).unwrap();
+    let d = db.indicator_records(u.org_id).await.unwrap();
+    assert_eq!(compute(&d.records(), &summer), compute(&f.records(), &summer));
+    let closed = f.sites.last().unwrap().id;
+    assert_eq!(d.status_set_at.get(&closed), f.status_set_at.get(&closed));
+
+    // A deleted contact is gone; an edited one is there once, as it is now.
+    let (gone, edited) = (f.contacts[1].id, f.contacts[2].id);
+    let hlc = |ms| latarnia_core::Hlc { physical_ms: ms, counter: 0, client }.to_string();
+    let del = Mutation {
+        mid: last + 1,
+        collection: "contacts".into(),
+        id: gone,
+        op: Op::Delete,
+        hlc: hlc(1_800_000_000_000),
+        fields: Map::new(),
+    };
+    let edit = Mutation {
+        mid: last + 2,
+        collection: "contacts".into(),
+        id: edited,
+        op: Op::Upsert,
+        hlc: hlc(1_800_000_000_001),
+        fields: fields(json!({"headcount": 5})),
+    };
+    db.push(&u, &push(client, vec![del, edit]), 1_900_000_000_000).await.unwrap();
+    let d = db.indicator_records(u.org_id).await.unwrap();
+    assert_eq!(d.contacts.len(), f.contacts.len() - 1);
+    assert!(d.contacts.iter().all(|c| c.id != gone));
+    assert_eq!(d.contacts.iter().filter(|c| c.id == edited).map(|c| c.headcount).collect::<Vec<_>>(), [5]);
+
+    // Another organisation's records are never read.
+    let other = user(db, Role::Coordinator).await;
+    assert_eq!(db.indicator_records(other.org_id).await.unwrap().contacts.len(), 0);
 }
 
 async fn accounts_and_tokens(db: &Db) {

@@ -10,6 +10,7 @@ pub mod sqlite;
 use std::path::Path;
 use std::sync::Arc;
 
+use latarnia_core::indicators::Dataset;
 use latarnia_core::sync::{
     admit, clamp_hlc, Change, MutationResult, PushRequest, PushResponse, RecordState, Role, Status, User,
 };
@@ -185,6 +186,35 @@ pub trait Storage: Send + Sync + 'static {
     /// Gives the database a new epoch (after it was restored from a backup): every phone's
     /// cursor is then refused and it pulls again from the start, keeping its outbox.
     async fn renew_epoch(&self) -> StoreResult<String>;
+    /// The organisation's live records of the collections the indicators read
+    /// (`indicators::COLLECTIONS`), typed, with when each place's and report's status was set.
+    async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset>;
+}
+
+/// The SQL list of the collections the indicators read, and those whose `status` time counts.
+pub(crate) fn indicator_collections_sql() -> String {
+    latarnia_core::indicators::COLLECTIONS.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+}
+pub(crate) const STATUS_DATED_SQL: &str = "'sites', 'reports'";
+
+/// Adds one stored row to `dataset`; a row that does not read as its type (a newer app's, or
+/// damaged) is logged and left out rather than failing the whole table.
+pub(crate) fn add_indicator_row(
+    dataset: &mut Dataset,
+    collection: &str,
+    id: &str,
+    fields: &str,
+    field_hlcs: Option<&str>,
+) {
+    let status_hlc = field_hlcs
+        .and_then(|h| serde_json::from_str::<std::collections::HashMap<&str, &str>>(h).ok())
+        .and_then(|h| h.get("status").map(|s| s.to_string()));
+    let ok = Uuid::parse_str(id)
+        .map_err(|_| ())
+        .and_then(|id| dataset.add_stored(collection, id, fields, status_hlc.as_deref()));
+    if ok.is_err() {
+        tracing::warn!(collection, id, "a stored record does not read as its type; left out of the indicators");
+    }
 }
 
 pub type Db = Arc<dyn Storage>;

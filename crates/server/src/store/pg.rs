@@ -5,6 +5,7 @@
 //! REPEATABLE READ snapshot) never skips a change that commits later with a smaller number.
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use latarnia_core::indicators::Dataset;
 use latarnia_core::sync::{readable, PushRequest, PushResponse, RecordState, Role, User};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
@@ -403,6 +404,22 @@ impl Storage for PgStore {
         // What is left, at most: every write after this page (O(1); see `PullPage::remaining`).
         let remaining = if has_more { org_version as u64 - last_version } else { 0 };
         Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64, remaining })
+    }
+
+    async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset> {
+        let sql = format!(
+            "SELECT collection, id, fields, CASE WHEN collection IN ({}) THEN field_hlcs END FROM records
+             WHERE org_id = $1 AND collection IN ({}) AND NOT deleted",
+            super::STATUS_DATED_SQL,
+            super::indicator_collections_sql()
+        );
+        let rows = self.pool.get().await?.query(&sql, &[&org.to_string()]).await?;
+        let mut dataset = Dataset::default();
+        for r in &rows {
+            let hlcs: Option<&str> = r.get(3);
+            super::add_indicator_row(&mut dataset, r.get(0), r.get(1), r.get(2), hlcs);
+        }
+        Ok(dataset)
     }
 
     async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use latarnia_core::indicators::Dataset;
 use latarnia_core::sync::{readable, PushRequest, PushResponse, RecordState, Role, User};
 use latarnia_core::Op;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -549,5 +550,31 @@ impl Storage for SqliteStore {
         })
         .await?;
         Ok(epoch)
+    }
+
+    async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset> {
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT collection, id, fields, CASE WHEN collection IN ({}) THEN field_hlcs END FROM records
+                 WHERE org_id = ?1 AND collection IN ({}) AND deleted = 0",
+                super::STATUS_DATED_SQL,
+                super::indicator_collections_sql()
+            );
+            let mut s = c.prepare(&sql)?;
+            let mut rows = s.query([org.to_string()])?;
+            let mut dataset = Dataset::default();
+            while let Some(r) = rows.next()? {
+                let hlcs: Option<String> = r.get(3)?;
+                super::add_indicator_row(
+                    &mut dataset,
+                    &r.get::<_, String>(0)?,
+                    &r.get::<_, String>(1)?,
+                    &r.get::<_, String>(2)?,
+                    hlcs.as_deref(),
+                );
+            }
+            Ok(dataset)
+        })
+        .await
     }
 }

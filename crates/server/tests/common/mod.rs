@@ -279,6 +279,17 @@ impl Http {
         Http { base: base.to_owned(), token: v["token"].as_str().unwrap().to_owned(), client }
     }
 
+    /// A GET of `path` (from `/api/v1`): the status and the JSON answer.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.client.get(format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The same client with another token (a forged one, in the tests of refusals).
+    pub fn with_token(&self, token: &str) -> Http {
+        Http { token: token.to_owned(), ..self.clone() }
+    }
+
     pub fn via(&self, base: &str) -> Http {
         Http { base: base.to_owned(), ..self.clone() }
     }

@@ -1,0 +1,185 @@
+//! The report page (`/indicators`, coordinators): pick a period and, optionally, one team member;
+//! the indicator table, a chart by month, print and CSV. Computed on the phone from what it holds
+//! (works offline) by the same function the server runs.
+
+use chrono::{Datelike, NaiveDate};
+use latarnia_core::csv::{self, Flavour};
+use latarnia_core::indicators::{compute, default_period, Indicators, Period};
+use latarnia_core::FieldError;
+use leptos::prelude::*;
+
+use crate::components::field_error::FieldErrorText;
+use crate::components::indicator_table::{csv_rows, rows, IndicatorTable, DEFINED};
+use crate::components::month_chart::MonthChart;
+use crate::components::store_error::StoreErrorBanner;
+use crate::i18n::{k, use_i18n};
+use crate::platform;
+use crate::state::AppState;
+use crate::storage::{indicator_dataset, StoreError};
+
+/// The presets under the dates: previous month, previous quarter, this year, previous year.
+pub fn preset(today: NaiveDate, which: &str) -> Period {
+    let (y, q) = (today.year(), (today.month() - 1) / 3 + 1);
+    match which {
+        "quarter" if q == 1 => Period::quarter(y - 1, 4),
+        "quarter" => Period::quarter(y, q - 1),
+        "year" => Period::year(y),
+        "last_year" => Period::year(y - 1),
+        _ => None,
+    }
+    .unwrap_or_else(|| default_period(today))
+}
+
+/// The table's file name: `wskazniki_2021-06-01_2021-08-31.csv`.
+pub fn csv_name(period: &Period, excel: bool) -> String {
+    format!("wskazniki_{}_{}{}.csv", period.from, period.to, if excel { "_excel" } else { "" })
+}
+
+#[component]
+pub fn IndicatorsPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let today = platform::now().date_naive();
+    let start = default_period(today);
+    let from = RwSignal::new(start.from.to_string());
+    let to = RwSignal::new(start.to.to_string());
+    let member = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+
+    let period = Memo::new(move |_| {
+        let m = Some(member.get()).filter(|m| !m.is_empty());
+        Period::parse(&from.get(), &to.get(), m)
+    });
+    Effect::new(move |_| errors.set(period.get().err().map(|e| e.0).unwrap_or_default()));
+
+    // The table and the team members to choose from, read again after every local write or sync.
+    let table = LocalResource::new(move || {
+        state.revision.track();
+        let period = period.get();
+        async move {
+            let Ok(period) = period else { return Ok(None) };
+            platform::mark("indicators-start");
+            let data = indicator_dataset(&state.store(), &period).await?;
+            let table = compute(&data.records(), &period);
+            platform::measure("indicators", "indicators-start");
+            let mut members: Vec<String> =
+                data.patrols.iter().flat_map(|p| p.team.iter().map(|t| t.trim().to_owned())).collect();
+            members.sort_by_key(|m| m.to_lowercase());
+            members.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+            Ok::<_, StoreError>(Some((period, table, members)))
+        }
+    });
+    let members = move || table.get().and_then(Result::ok).flatten().map(|t| t.2).unwrap_or_default();
+
+    let set_preset = move |which: &'static str| {
+        let p = preset(today, which);
+        from.set(p.from.to_string());
+        to.set(p.to.to_string());
+    };
+    let export = move |flavour: Flavour| {
+        let Some((period, t, _)) = table.get_untracked().and_then(Result::ok).flatten() else { return };
+        let lang = i.lang();
+        let heading =
+            (crate::i18n::text(lang, k::IND_INDICATOR).to_owned(), format!("{} – {}", period.from, period.to));
+        let text = csv::write(&csv_rows(heading, &rows(lang, &t)), flavour);
+        if platform::download(&csv_name(&period, flavour == Flavour::PolishExcel), "text/csv;charset=utf-8", &text)
+            .is_err()
+        {
+            state.notify_error(k::IND_EXPORT_FAILED);
+        }
+    };
+
+    view! {
+        <section class="page indicators-page">
+            <h1>{i.s(k::IND_TITLE)}</h1>
+            <fieldset class="period no-print">
+                <legend>{i.s(k::IND_PERIOD)}</legend>
+                <div class="presets">
+                    <button type="button" on:click=move |_| set_preset("month")>{i.s(k::IND_LAST_MONTH)}</button>
+                    <button type="button" on:click=move |_| set_preset("quarter")>{i.s(k::IND_LAST_QUARTER)}</button>
+                    <button type="button" on:click=move |_| set_preset("year")>{i.s(k::IND_THIS_YEAR)}</button>
+                    <button type="button" on:click=move |_| set_preset("last_year")>{i.s(k::IND_LAST_YEAR)}</button>
+                </div>
+                <div class="filters">
+                    <label>
+                        <span>{i.s(k::FROM)}</span>
+                        <input type="date" data-testid="indicators-from" aria-describedby="err-from"
+                            prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev))/>
+                    </label>
+                    <label>
+                        <span>{i.s(k::TO)}</span>
+                        <input type="date" data-testid="indicators-to" aria-describedby="err-to"
+                            prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev))/>
+                    </label>
+                </div>
+                <FieldErrorText errors field="from"/>
+                <FieldErrorText errors field="to"/>
+                <label>
+                    <span>{i.s(k::IND_MEMBER)}</span>
+                    <select data-testid="indicators-member" prop:value=move || member.get()
+                        on:change=move |ev| member.set(event_target_value(&ev))>
+                        <option value="">{i.s(k::IND_MEMBER_ALL)}</option>
+                        {move || members().into_iter().map(|m| view! { <option value=m.clone()>{m.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+            </fieldset>
+            {move || table.get().map(|r| match r {
+                Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
+                Ok(None) => ().into_any(),
+                Ok(Some((period, t, _))) => report(period, t).into_any(),
+            })}
+            <div class="actions no-print">
+                <button type="button" data-testid="indicators-csv" on:click=move |_| export(Flavour::Standard)>{i.s(k::IND_CSV)}</button>
+                <button type="button" data-testid="indicators-csv-excel" on:click=move |_| export(Flavour::PolishExcel)>{i.s(k::IND_CSV_EXCEL)}</button>
+                <button type="button" data-testid="indicators-print" on:click=|_| platform::print()>{i.s(k::IND_PRINT)}</button>
+            </div>
+            <section class="definitions">
+                <h2>{i.s(k::IND_DEFINITIONS)}</h2>
+                <p>{i.s(k::IND_RULES)}</p>
+                <dl>
+                    {DEFINED.iter().map(|id| view! {
+                        <dt>{i.value("ind", id)}</dt>
+                        <dd>{move || i.value("ind", &format!("{id}_def"))}</dd>
+                    }).collect_view()}
+                </dl>
+            </section>
+        </section>
+    }
+}
+
+/// The table and the chart of one computed period.
+fn report(period: Period, t: Indicators) -> impl IntoView {
+    let i = use_i18n();
+    let lang = i.lang();
+    let who = period.member.clone().unwrap_or_else(|| i.t(k::IND_MEMBER_ALL).to_owned());
+    let caption = format!("{} – {} · {}", period.from.format("%d.%m.%Y"), period.to.format("%d.%m.%Y"), who);
+    let empty = t.patrols == 0 && t.contacts == 0 && t.meal_runs == 0 && t.reports_received.unwrap_or(0) == 0;
+    view! {
+        <Show when=move || empty>
+            <p class="empty" data-testid="indicators-empty">{i.s(k::IND_EMPTY)}</p>
+        </Show>
+        <IndicatorTable rows=rows(lang, &t) caption/>
+        <p class="note">{i.s(k::IND_DEVICE_NOTE)}</p>
+        <MonthChart months=t.by_month.clone()/>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn presets_are_whole_calendar_periods_before_today() {
+        let today = day(2026, 2, 10);
+        assert_eq!(preset(today, "month"), Period::month(2026, 1).unwrap());
+        assert_eq!(preset(today, "quarter"), Period::quarter(2025, 4).unwrap());
+        assert_eq!(preset(day(2026, 8, 1), "quarter"), Period::quarter(2026, 2).unwrap());
+        assert_eq!(preset(today, "year"), Period::year(2026).unwrap());
+        assert_eq!(preset(today, "last_year"), Period::year(2025).unwrap());
+        assert_eq!(csv_name(&Period::month(2021, 6).unwrap(), true), "wskazniki_2021-06-01_2021-06-30_excel.csv");
+    }
+}
