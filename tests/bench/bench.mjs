@@ -340,6 +340,77 @@ await server.stop();
   await mapServer.stop();
 }
 
+// 8. Indicators (issue 6) over 100,000 contacts (and 10,000 patrols) of one year, seeded
+// through the push API: the server's GET /api/v1/indicators for the year, and the report page
+// on a phone that got them by sync (the app's own \`indicators\` measure: reading the store and
+// computing), median of 5 each.
+{
+  const indServer = await startServer();
+  const { token: t3 } = await api('/api/v1/auth/login', null, { login: indServer.admin.login, password: indServer.admin.password }, indServer);
+  const client = crypto.randomUUID();
+  let n = 0;
+  const batch = [];
+  const send = async () => { await api('/api/v1/sync/push', t3, { client_id: client, schema_version: 1, mutations: batch.splice(0) }, indServer); };
+  const mutation = (collection, fields) => ({ mid: ++n, collection, id: crypto.randomUUID(), op: 'upsert',
+    hlc: `${String(Date.now()).padStart(13, '0')}-${(n % 65536).toString(16).padStart(4, '0')}-${client}`, fields });
+  const patrolIds = [];
+  const year = Date.parse('2025-01-01T19:00:00Z');
+  for (let p = 0; p < 10_000; p++) {
+    const m = mutation('patrols', { kind: p % 3 ? 'night_patrol' : 'streetworking', team: ['Ania', 'Kuba'], partner: null, area: 'Sopot', notes: '',
+      started_at: new Date(year + p * 3_153_600).toISOString(), ended_at: new Date(year + p * 3_153_600 + 3 * 3600_000).toISOString() });
+    patrolIds.push([m.id, year + p * 3_153_600]);
+    batch.push(m);
+    if (batch.length === 500) await send();
+  }
+  for (let c = 0; c < 100_000; c++) {
+    const [pid, start] = patrolIds[Math.floor(c / 10)];
+    batch.push(mutation('contacts', { patrol_id: pid, at: new Date(start + (c % 10) * 600_000).toISOString(), headcount: 1 + (c % 3),
+      gender: c % 10 === 0 ? 'female' : 'male', age_band: c % 50 === 0 ? 'child' : null, pseudonym: c % 4 ? '' : `P${c % 900}`,
+      sleeping_rough: true, condition: 'ok', given: c % 2 ? { hot_drink: 1, premedical_help: 1 } : { mask: 2 },
+      referrals: c % 97 ? [] : [{ kind: 'night_shelter', outcome: 'accepted' }], help_refused: false, follow_up: false, notes: '',
+      position: { lat: 54.44, lon: 18.56, accuracy_m: 12 }, position_status: 'fixed' }));
+    if (batch.length === 500) await send();
+  }
+  if (batch.length) await send();
+  const serverTimes = [];
+  let counted = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const r = await api('/api/v1/indicators?from=2025-01-01&to=2025-12-31', t3, null, indServer);
+    serverTimes.push(performance.now() - t);
+    counted = r.indicators.contacts;
+  }
+  row(`Indicators on the server (SQLite) for a year of 100,000 contacts and 10,000 patrols, GET /api/v1/indicators, median of 5 (${serverTimes.map((x) => x.toFixed(0)).join(', ')} ms)`,
+    fmt(median(serverTimes)), '≤ 1 s', median(serverTimes) <= 1000 && counted === 100_000);
+
+  const indContext = await openProfile(tempDir('bench-ind'));
+  const ip = indContext.pages()[0] ?? (await indContext.newPage());
+  await ip.goto(indServer.url);
+  await waitForServiceWorker(ip);
+  await signIn(ip, indServer);
+  await ip.waitForFunction(() => {
+    const s = document.querySelector('[data-testid=sync-status]');
+    return s?.dataset.lastSync && s.dataset.syncing === 'false' && Number(document.querySelector('[data-testid=sync-pending]')?.textContent ?? 0) === 0;
+  }, null, { timeout: 600_000 });
+  const browserTimes = [];
+  let shown = '';
+  for (let i = 0; i < 5; i++) {
+    await ip.goto(`${indServer.url}/indicators`);
+    await byId(ip, 'indicators-from').waitFor();
+    await ip.waitForTimeout(500);
+    // The end first: the default period starts later, so only one computation runs (the year).
+    await byId(ip, 'indicators-to').fill('2025-12-31');
+    await byId(ip, 'indicators-from').fill('2025-01-01');
+    await ip.waitForFunction(() => document.querySelector('[data-testid=indicators-table] caption')?.textContent.startsWith('01.01.2025 – 31.12.2025'), null, { timeout: 60_000 });
+    shown = await ip.evaluate(() => document.querySelector('[data-indicator=contacts] [data-value]').dataset.value);
+    browserTimes.push(await ip.evaluate(() => performance.getEntriesByName('indicators').at(-1).duration));
+  }
+  row(`Indicators in the browser (wasm, offline-capable) over the same year synced to the phone: IndexedDB read and compute, median of 5 (${browserTimes.map((x) => x.toFixed(0)).join(', ')} ms)`,
+    fmt(median(browserTimes)), '≤ 2 s', median(browserTimes) <= 2000 && shown === '100000');
+  await indContext.close();
+  await indServer.stop();
+}
+
 // 7. The server under 100 concurrent clients pushing and pulling (crates/server/examples/load.rs).
 const load = (url, rate) => JSON.parse(execFileSync(join(ROOT, 'target/release/examples/load'),
   ['--seconds', '10', '--rate', String(rate), '--database-url', url]).toString().trim().split('\n').pop());

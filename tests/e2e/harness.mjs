@@ -173,3 +173,19 @@ export async function syncNow(page) {
     return s.dataset.syncing === 'false' && s.dataset.lastSync !== b;
   }, before);
 }
+
+/** A JSON call to the server's API (`token` from `apiLogin`); throws on an error status. */
+export async function api(server, path, token, body) {
+  const r = await fetch(server.url + path, {
+    method: body ? 'POST' : 'GET',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+export async function apiLogin(server, user) {
+  const { token } = await api(server, '/api/v1/auth/login', null, { login: user.login, password: user.password, device_name: 'test' });
+  return token;
+}

@@ -181,6 +181,11 @@ pub struct Dataset {
     pub status_set_at: BTreeMap<Uuid, DateTime<Utc>>,
 }
 
+/// A stored record that does not read as its collection's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a stored record does not read as its type")]
+pub struct Unreadable;
+
 /// The collections the indicators read.
 pub const COLLECTIONS: &[&str] = &[
     protocol::PATROLS,
@@ -207,13 +212,19 @@ impl Dataset {
     /// Adds one live record as a store keeps it: its `fields` JSON object (without `id`) and
     /// the HLC of its `status` field, if any. A record that does not read as its type (written
     /// by a newer app, damaged) is skipped and counted in the result's `Err`.
-    pub fn add_stored(&mut self, collection: &str, id: Uuid, fields: &str, status_hlc: Option<&str>) -> Result<(), ()> {
+    pub fn add_stored(
+        &mut self,
+        collection: &str,
+        id: Uuid,
+        fields: &str,
+        status_hlc: Option<&str>,
+    ) -> Result<(), Unreadable> {
         // `{"id":"…",` + the fields: one parse, no intermediate map.
-        let body = fields.trim_start().strip_prefix('{').ok_or(())?;
+        let body = fields.trim_start().strip_prefix('{').ok_or(Unreadable)?;
         let sep = if body.trim_start().starts_with('}') { "" } else { "," };
         let text = format!("{{\"id\":\"{id}\"{sep}{body}");
-        fn read<T: serde::de::DeserializeOwned>(text: &str, into: &mut Vec<T>) -> Result<(), ()> {
-            into.push(serde_json::from_str(text).map_err(|_| ())?);
+        fn read<T: serde::de::DeserializeOwned>(text: &str, into: &mut Vec<T>) -> Result<(), Unreadable> {
+            into.push(serde_json::from_str(text).map_err(|_| Unreadable)?);
             Ok(())
         }
         match collection {

@@ -210,7 +210,7 @@ pub(crate) fn add_indicator_row(
         .and_then(|h| serde_json::from_str::<std::collections::HashMap<&str, &str>>(h).ok())
         .and_then(|h| h.get("status").map(|s| s.to_string()));
     let ok = Uuid::parse_str(id)
-        .map_err(|_| ())
+        .map_err(|_| latarnia_core::indicators::Unreadable)
         .and_then(|id| dataset.add_stored(collection, id, fields, status_hlc.as_deref()));
     if ok.is_err() {
         tracing::warn!(collection, id, "a stored record does not read as its type; left out of the indicators");
