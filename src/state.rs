@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::i18n::Lang;
 use crate::platform::{self, Gps};
+use crate::storage::cache::ListCache;
 use crate::storage::{AppStore, Edit, IdbStore, MemStore, Query, Session, Store, StoreError};
 use crate::sync::{self, SyncView};
 
@@ -77,6 +78,8 @@ pub struct AppState {
     pub sync_timer: StoredValue<u64>,
     /// Failures in a row, for the backoff.
     pub sync_failures: StoredValue<u32>,
+    /// Whole lists of live records kept in memory (`storage::cache`).
+    lists: StoredValue<ListCache, LocalStorage>,
 }
 
 impl AppState {
@@ -105,6 +108,7 @@ impl AppState {
             sync_again: StoredValue::new(false),
             sync_timer: StoredValue::new(0),
             sync_failures: StoredValue::new(0),
+            lists: StoredValue::new_local(ListCache::default()),
         };
 
         Effect::new(move |_| {
@@ -167,7 +171,7 @@ impl AppState {
         platform::measure("store-write", "store-write-start");
         match &result {
             Ok(Some(_)) => {
-                self.revision.update(|r| *r += 1);
+                self.changed(Some(T::COLLECTION));
                 sync::after_edit(*self);
                 // A write went through: the disk is no longer full.
                 if self.storage_problem.get_untracked() == Some(crate::i18n::k::STORAGE_FULL) {
@@ -272,6 +276,28 @@ impl AppState {
         let mut data = current;
         f(&mut data);
         self.write(Edit::Save(data)).await
+    }
+
+    /// Something in the store changed: `collection` by a local write, or (`None`) anything (a
+    /// pull, a sign-in, a wipe). Every page's resources read again (`revision`); kept lists of
+    /// other collections stay.
+    pub fn changed(&self, collection: Option<&'static str>) {
+        self.lists.update_value(|l| l.changed(collection));
+        self.revision.update(|r| *r += 1);
+    }
+
+    /// Every live record of `T`, newest first, from memory while nothing of `T` changed since
+    /// it was read (`storage::cache`).
+    pub async fn live<T: Record + 'static>(&self) -> Result<Vec<T>, StoreError> {
+        let lists = self.lists;
+        crate::storage::cache::live(&self.store(), move |f| lists.update_value(|l| f(l))).await
+    }
+
+    /// Reads the places and reports into memory ahead of the map and list screens (after a
+    /// sync, when the phone is idle).
+    pub async fn warm_lists(&self) {
+        let _ = self.live::<latarnia_core::Site>().await;
+        let _ = self.live::<latarnia_core::Report>().await;
     }
 
     pub fn notify(&self, text: usize, undo: Option<Undo>) {

@@ -214,8 +214,9 @@ async fn run(state: AppState) {
                 state.sync_failures.set_value(0);
                 state.sync.update(|v| v.error = None);
                 if report.pulled > 0 || report.resent {
-                    state.revision.update(|r| *r += 1);
+                    state.changed(None);
                 }
+                state.warm_lists().await;
             }
             Err(SyncError::Transport(TransportError::Unauthorized)) => state.session_expired.set(true),
             Err(SyncError::Transport(TransportError::Offline | TransportError::Unavailable(_))) => {

@@ -9,7 +9,7 @@ use crate::i18n::{k, use_i18n};
 use crate::pages::reports::{report_place, work_order};
 use crate::routes::AppRoute;
 use crate::state::AppState;
-use crate::storage::{Query, Store, StoreError};
+use crate::storage::{Store, StoreError};
 
 #[component]
 pub fn TaskList(patrol_id: Uuid) -> impl IntoView {
@@ -21,13 +21,7 @@ pub fn TaskList(patrol_id: Uuid) -> impl IntoView {
         state.revision.track();
         async move {
             let store = state.store();
-            let mut open: Vec<Report> = store
-                .list::<Report>(&Query::default())
-                .await?
-                .into_iter()
-                .map(|r| r.data)
-                .filter(Report::is_open)
-                .collect();
+            let mut open: Vec<Report> = state.live::<Report>().await?.into_iter().filter(Report::is_open).collect();
             work_order(&mut open);
             // Stable: keeps the work order within each group.
             open.sort_by_key(|r| r.assigned_patrol != Some(patrol_id));

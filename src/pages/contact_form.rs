@@ -20,7 +20,7 @@ use crate::i18n::{k, use_i18n, I18n};
 use crate::platform;
 use crate::routes::AppRoute;
 use crate::state::{AppState, Undo};
-use crate::storage::{Edit, Query, Store, StoreError};
+use crate::storage::{Edit, Store, StoreError};
 
 #[component]
 pub fn ContactFormPage() -> impl IntoView {
@@ -64,7 +64,7 @@ pub fn ContactFormPage() -> impl IntoView {
 
 /// The places on this phone that a contact can be linked to.
 async fn places(state: &AppState) -> Result<Vec<Site>, StoreError> {
-    Ok(state.store().list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect())
+    state.live::<Site>().await
 }
 
 /// The places to offer for a contact: the nearest to its position first (with their distance),

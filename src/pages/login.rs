@@ -86,7 +86,7 @@ async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(), usi
     store.set_session(Some(session.clone())).await.map_err(|e| e.message_key())?;
     state.session_expired.set(false);
     state.session.set(Some(session));
-    state.revision.update(|r| *r += 1);
+    state.changed(None);
     sync::sync_now(state);
     Ok(())
 }

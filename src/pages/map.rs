@@ -64,12 +64,10 @@ pub fn MapPage() -> impl IntoView {
         state.revision.track();
         let need_contacts = filters.unvisited_days.with(|d| !d.trim().is_empty());
         async move {
-            let store = state.store();
-            let sites: Vec<Site> = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
-            let reports: Vec<Report> =
-                store.list::<Report>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let sites: Vec<Site> = state.live::<Site>().await?;
+            let reports: Vec<Report> = state.live::<Report>().await?;
             let contacts: Vec<Contact> = if need_contacts {
-                store.list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect()
+                state.store().list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect()
             } else {
                 Vec::new()
             };

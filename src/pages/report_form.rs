@@ -36,7 +36,7 @@ pub fn ReportFormPage() -> impl IntoView {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         async move {
             let store = state.store();
-            let sites = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let sites = state.live::<Site>().await?;
             // Patrols out now, to assign to (partners do not see patrols: the list is empty).
             let patrols = store
                 .list::<Patrol>(&Query { limit: Some(50), ..Default::default() })

@@ -9,7 +9,7 @@ use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::{AppState, StoreResource};
-use crate::storage::{Query, Store, StoreError};
+use crate::storage::StoreError;
 
 /// The order reports are worked in: open before done, urgent before normal before low, then
 /// the longest waiting first.
@@ -38,11 +38,9 @@ pub fn reports_and_sites(state: AppState) -> StoreResource<(Vec<Report>, Vec<Sit
     LocalResource::new(move || {
         state.revision.track();
         async move {
-            let store = state.store();
-            let mut reports: Vec<Report> =
-                store.list::<Report>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let mut reports: Vec<Report> = state.live::<Report>().await?;
             work_order(&mut reports);
-            let sites = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let sites = state.live::<Site>().await?;
             Ok((reports, sites))
         }
     })

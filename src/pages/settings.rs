@@ -45,7 +45,7 @@ pub fn SettingsPage() -> impl IntoView {
             }
             state.session.set(None);
             state.session_expired.set(false);
-            state.revision.update(|r| *r += 1);
+            state.changed(None);
             sync::refresh(state).await;
         });
     };

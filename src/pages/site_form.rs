@@ -32,8 +32,7 @@ pub fn SiteFormPage() -> impl IntoView {
         // `?lat=…&lon=…`: a place started by a tap on the map.
         let tapped = query.with(|q| Some((coordinate(&q.get("lat")?), coordinate(&q.get("lon")?))));
         async move {
-            let others: Vec<Site> =
-                state.store().list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let others: Vec<Site> = state.live::<Site>().await?;
             if id == "new" {
                 let site = Site {
                     id: platform::new_uuid(),

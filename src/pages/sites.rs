@@ -123,7 +123,7 @@ pub fn sites_and_contacts(state: AppState, filters: SiteFilters) -> StoreResourc
         let need_contacts = filters.unvisited_days.with(|d| !d.trim().is_empty());
         async move {
             let store = state.store();
-            let sites = store.list::<Site>(&Query::default()).await?.into_iter().map(|r| r.data).collect();
+            let sites = state.live::<Site>().await?;
             let contacts = if need_contacts {
                 store.list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect()
             } else {

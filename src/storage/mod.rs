@@ -2,6 +2,7 @@
 //! transaction (SYNC.md, "Client duties"); the planning of that write is plain logic here, the
 //! backends (IndexedDB, in-memory) only carry it out and pass the same contract tests.
 
+pub mod cache;
 pub mod contract;
 pub mod idb;
 pub mod mem;
