@@ -63,7 +63,7 @@ async fn sopot_on(backend: Backend) {
     assert_eq!(ania["indicators"]["places_new"], Value::Null);
 
     // A deleted contact never counts; an edited one counts once, as it is now.
-    let hlc = |n| Hlc { physical_ms: 1_700_000_000_000 + n, counter: 0, client }.to_string();
+    let hlc = |n: u64| Hlc { physical_ms: 1_700_000_000_000 + n, counter: 0, client }.to_string();
     let (gone, edited) = (&f.contacts[0], &f.contacts[1]);
     let edits = vec![
         Mutation {
