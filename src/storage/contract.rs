@@ -357,6 +357,12 @@ pub async fn lists_filter_by_parent_and_time_and_page<S: Store>(s: &S) {
     assert_eq!(ids(s.list(&page2).await.unwrap()), [5, 4, 3], "paging skips deleted records");
     let parent_page = Query { parent: Some(a), offset: 1, limit: Some(2), ..Default::default() };
     assert_eq!(ids(s.list(&parent_page).await.unwrap()), [4, 2]);
+    // The records alone, for computations: the same live ones in the same time bounds.
+    let mut data: Vec<u32> =
+        s.list_data::<Contact>(&range).await.unwrap().into_iter().map(|c| (c.id.as_u128() - 100) as u32).collect();
+    data.sort();
+    assert_eq!(data, [2, 3, 4, 5]);
+    assert_eq!(s.list_data::<Contact>(&Query::default()).await.unwrap().len(), 9, "never the deleted one");
 }
 
 pub async fn mids_are_contiguous_and_clocks_increase<S: Store>(s: &S) {

@@ -441,22 +441,25 @@ pub async fn indicator_dataset(store: &impl Store, period: &Period) -> Result<Da
         ..Default::default()
     };
     let all = Query::default();
-    let mut d = Dataset {
-        patrols: store.list::<Patrol>(&all).await?.into_iter().map(|r| r.data).collect(),
-        contacts: store.list::<Contact>(&contacts).await?.into_iter().map(|r| r.data).collect(),
-        runs: store.list::<MealRun>(&all).await?.into_iter().map(|r| r.data).collect(),
-        stops: store.list::<MealRunStop>(&all).await?.into_iter().map(|r| r.data).collect(),
-        ..Default::default()
-    };
+    // Every read asked at once: IndexedDB serves them side by side.
+    let (runs, stops, patrols, sites, reports, contacts) = futures::join!(
+        store.list_data::<MealRun>(&all),
+        store.list_data::<MealRunStop>(&all),
+        store.list_data::<Patrol>(&all),
+        store.list::<Site>(&all),
+        store.list::<Report>(&all),
+        store.list_data::<Contact>(&contacts),
+    );
+    let mut d = Dataset { runs: runs?, stops: stops?, patrols: patrols?, contacts: contacts?, ..Default::default() };
     fn status_time<T>(r: &Local<T>) -> Option<chrono::DateTime<chrono::Utc>> {
         let hlc: Hlc = r.field_hlcs.get("status").or(Some(&r.hlc))?.parse().ok()?;
         chrono::DateTime::from_timestamp_millis(hlc.physical_ms as i64)
     }
-    for r in store.list::<Site>(&all).await? {
+    for r in sites? {
         d.status_set_at.extend(status_time(&r).map(|t| (r.id, t)));
         d.sites.push(r.data);
     }
-    for r in store.list::<Report>(&all).await? {
+    for r in reports? {
         d.status_set_at.extend(status_time(&r).map(|t| (r.id, t)));
         d.reports.push(r.data);
     }
@@ -493,6 +496,12 @@ pub trait Store {
     async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError>;
     /// Records that are not deleted, newest first.
     async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError>;
+    /// The records alone (no HLCs), in any order: what a computation over many reads (the
+    /// indicators over 100,000 contacts). `query.parent`, `offset` and `limit` are not used.
+    async fn list_data<T: Record>(&self, query: &Query) -> Result<Vec<T>, StoreError> {
+        let q = Query { parent: None, offset: 0, limit: None, ..query.clone() };
+        Ok(self.list::<T>(&q).await?.into_iter().map(|r| r.data).collect())
+    }
     /// Mutations waiting to be pushed, in `mid` order.
     async fn outbox(&self) -> Result<Vec<Mutation>, StoreError>;
     /// This device's sync state (its client id, clock and last `mid`).
@@ -545,6 +554,12 @@ impl Store for AppStore {
         match self {
             AppStore::Idb(s) => s.get(id).await,
             AppStore::Mem(s) => s.get(id).await,
+        }
+    }
+    async fn list_data<T: Record>(&self, query: &Query) -> Result<Vec<T>, StoreError> {
+        match self {
+            AppStore::Idb(s) => s.list_data(query).await,
+            AppStore::Mem(s) => s.list_data(query).await,
         }
     }
     async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {

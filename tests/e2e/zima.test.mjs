@@ -5,7 +5,7 @@
 // summary's numbers, and the places' histories show the visits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -14,19 +14,9 @@ after(async () => { await server.stop(); });
 const T = { timeout: 300_000 };
 const phone = (user) => openPhone(server, user);
 
-async function api(path, token, body) {
-  const r = await fetch(server.url + path, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-}
-
 // Five places in Częstochowa where last week's patrol met people, pushed as another phone would.
 async function seedPlaces(user) {
-  const { token } = await api('/api/v1/auth/login', null, { login: user.login, password: user.password });
+  const token = await apiLogin(server, user);
   const client = crypto.randomUUID();
   const hlc = (n) => `${String(Date.now()).padStart(13, '0')}-${n.toString(16).padStart(4, '0')}-${client}`;
   const mutations = [];
@@ -41,7 +31,7 @@ async function seedPlaces(user) {
       patrol_id: null, site_id: site, at: week, headcount: 2, gender: null, age_band: null, pseudonym: '', sleeping_rough: true,
       condition: 'ok', given: {}, referrals: [], help_refused: false, follow_up: false, notes: '', position: null, position_status: 'unavailable' } });
   });
-  await api('/api/v1/sync/push', token, { client_id: client, schema_version: 1, mutations });
+  await api(server, '/api/v1/sync/push', token, { client_id: client, schema_version: 1, mutations });
 }
 
 test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offline, the summary and the places\' histories', T, async () => {

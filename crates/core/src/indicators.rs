@@ -22,6 +22,7 @@ use crate::model::{
     SiteStatus, StopStatus,
 };
 use crate::protocol;
+use crate::summary::PatrolSummary;
 use crate::validate::{FieldError, Invalid};
 
 /// The longest period one table covers (a few years of comparison is plenty; it bounds the
@@ -372,6 +373,7 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
         bump(&mut chart, day, true);
     }
 
+    let mut tally = PatrolSummary::default();
     let mut pseudonyms = BTreeSet::new();
     let mut active_places = BTreeSet::new();
     for c in records.contacts {
@@ -384,11 +386,7 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
             continue;
         }
         bump(&mut chart, day, false);
-        out.contacts += 1;
-        out.people_met += c.headcount;
-        out.contacts_with_women += u32::from(c.with_women());
-        out.contacts_with_children += u32::from(c.with_children());
-        out.help_refused += u32::from(c.help_refused);
+        tally.add(c);
         let pseudonym = c.pseudonym.trim();
         if !pseudonym.is_empty() {
             pseudonyms.insert(pseudonym.to_lowercase());
@@ -396,11 +394,7 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
         if let Some(site) = c.site_id {
             active_places.insert(site);
         }
-        for (item, n) in &c.given {
-            *out.given.entry(*item).or_default() += n;
-        }
         for r in &c.referrals {
-            *out.referrals.entry(r.kind).or_default().entry(r.outcome).or_default() += 1;
             if r.outcome == ReferralOutcome::Accepted && SHELTER_REFERRALS.contains(&r.kind) {
                 out.taken_to_shelter += 1;
             }
@@ -410,7 +404,14 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
         }
     }
     out.distinct_persons = pseudonyms.len() as u32;
-    out.premedical_help = out.given.get(&Item::PremedicalHelp).copied().unwrap_or(0);
+    out.contacts = tally.contacts;
+    out.people_met = tally.people_met;
+    out.contacts_with_women = tally.with_women;
+    out.contacts_with_children = tally.with_children;
+    out.help_refused = tally.help_refused;
+    out.premedical_help = tally.given.get(&Item::PremedicalHelp).copied().unwrap_or(0);
+    out.given = tally.given;
+    out.referrals = tally.referrals;
 
     // Places: visited with people (a contact there), mapped, closed. A place merged into
     // another is deleted, so never here.

@@ -28,20 +28,25 @@ impl PatrolSummary {
         let mut s =
             PatrolSummary { duration_minutes: (end - patrol.started_at).num_minutes().max(0), ..Default::default() };
         for c in contacts.into_iter().filter(|c| c.patrol_id == Some(patrol.id)) {
-            s.contacts += 1;
-            s.people_met += c.headcount;
-            s.with_women += u32::from(c.with_women());
-            s.with_children += u32::from(c.with_children());
-            s.help_refused += u32::from(c.help_refused);
-            s.follow_up += u32::from(c.follow_up);
-            for (item, n) in &c.given {
-                *s.given.entry(*item).or_default() += n;
-            }
-            for r in &c.referrals {
-                *s.referrals.entry(r.kind).or_default().entry(r.outcome).or_default() += 1;
-            }
+            s.add(c);
         }
         s
+    }
+
+    /// Counts one more contact (the indicators sum contacts up the same way).
+    pub fn add(&mut self, c: &Contact) {
+        self.contacts += 1;
+        self.people_met += c.headcount;
+        self.with_women += u32::from(c.with_women());
+        self.with_children += u32::from(c.with_children());
+        self.help_refused += u32::from(c.help_refused);
+        self.follow_up += u32::from(c.follow_up);
+        for (item, n) in &c.given {
+            *self.given.entry(*item).or_default() += n;
+        }
+        for r in &c.referrals {
+            *self.referrals.entry(r.kind).or_default().entry(r.outcome).or_default() += 1;
+        }
     }
 
     pub fn referral_count(&self) -> u32 {
