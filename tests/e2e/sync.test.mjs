@@ -135,6 +135,7 @@ test('a record the server refuses stays on the phone and is listed with the reas
   assert.match(await items.first().textContent(), /brak uprawnień/);
   await screenshot(page, '13-rejected');
   await byId(page, 'nav-patrol').click();
+  await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
   assert.equal(await listCount(page), 1, 'the contact is still on the phone');
   watch.assertClean();
   await context.close();
