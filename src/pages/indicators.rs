@@ -35,8 +35,23 @@ pub fn csv_name(period: &Period, excel: bool) -> String {
     format!("wskazniki_{}_{}{}.csv", period.from, period.to, if excel { "_excel" } else { "" })
 }
 
+/// The page for coordinators and admins; anyone else is told whose it is (the server refuses
+/// them the table too).
 #[component]
 pub fn IndicatorsPage() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    view! {
+        <Show when=move || state.is_coordinator() fallback=move || view! {
+            <section class="page"><p class="empty" data-testid="indicators-forbidden">{i.s(k::IND_COORDINATORS_ONLY)}</p></section>
+        }>
+            <Indicators/>
+        </Show>
+    }
+}
+
+#[component]
+fn Indicators() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let today = platform::now().date_naive();

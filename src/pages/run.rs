@@ -6,7 +6,7 @@
 
 use latarnia_core::route::{self, Route};
 use latarnia_core::validate::split_team;
-use latarnia_core::zima::{candidates, load_left, summary, Candidate};
+use latarnia_core::zima::{candidates, load_left, on_other_runs, summary, Candidate};
 use latarnia_core::{
     default_load, Contact, FieldError, Forecast, LoadLine, MealRun, MealRunStop, Position, Report, Site,
 };
@@ -32,8 +32,16 @@ async fn all<T: latarnia_core::protocol::Record>(state: AppState) -> Result<Vec<
 
 #[derive(Clone)]
 enum Loaded {
-    Plan { run: MealRun, candidates: Vec<Candidate> },
-    Run { run: MealRun, stops: Vec<MealRunStop> },
+    /// A new run; `taken`: each candidate is already a stop of another run that night.
+    Plan {
+        run: MealRun,
+        candidates: Vec<Candidate>,
+        taken: Vec<bool>,
+    },
+    Run {
+        run: MealRun,
+        stops: Vec<MealRunStop>,
+    },
 }
 
 #[component]
@@ -76,7 +84,10 @@ pub fn RunPage() -> impl IntoView {
                     ended_at: None,
                     created_at: platform::now(),
                 };
-                Ok(Loaded::Plan { run, candidates: candidates(&sites, &contacts, &reports) })
+                let candidates = candidates(&sites, &contacts, &reports);
+                let taken =
+                    on_other_runs(&candidates, &all::<MealRun>(state).await?, &all::<MealRunStop>(state).await?, night);
+                Ok(Loaded::Plan { run, candidates, taken })
             } else {
                 let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
                 let run = match state.store().get::<MealRun>(id).await? {
@@ -97,7 +108,7 @@ pub fn RunPage() -> impl IntoView {
     });
     move || {
         loaded.get().map(|r| match r {
-            Ok(Loaded::Plan { run, candidates }) => view! { <RunPlan run candidates/> }.into_any(),
+            Ok(Loaded::Plan { run, candidates, taken }) => view! { <RunPlan run candidates taken/> }.into_any(),
             Ok(Loaded::Run { run, stops }) => view! { <RunView run stops/> }.into_any(),
             Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
         })
@@ -118,7 +129,7 @@ fn item_label(i: I18n, item: &str) -> String {
 }
 
 #[component]
-fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
+fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
@@ -141,8 +152,11 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
             new_item.set(String::new());
         }
     };
-    // Proposed stops start chosen; the coordinator adds or removes any.
-    let chosen: Vec<(Candidate, RwSignal<bool>)> = candidates.into_iter().map(|c| (c, RwSignal::new(true))).collect();
+    // Proposed stops start chosen, but for those another vehicle has tonight; the coordinator
+    // adds or removes any.
+    let chosen: Vec<(Candidate, RwSignal<bool>)> =
+        candidates.into_iter().zip(taken).map(|(c, taken)| (c, RwSignal::new(!taken))).collect();
+    let other_run = StoredValue::new(chosen.iter().map(|(_, on)| !on.get_untracked()).collect::<Vec<bool>>());
     let chosen = StoredValue::new(chosen);
     // The planned order: indices into `chosen`, with the route's length and time.
     let order = RwSignal::new(Vec::<usize>::new());
@@ -262,17 +276,21 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>) -> impl IntoView {
 
             <h2>{i.s(k::RUN_CANDIDATES)}</h2>
             <ul class="plain-list" data-testid="run-candidates">
-                {chosen.with_value(|c| c.iter().map(|(cand, on)| {
+                {chosen.with_value(|c| c.iter().enumerate().map(|(n, (cand, on))| {
                     let on = *on;
-                    let note = if cand.report_id.is_some() {
+                    let mut note = if cand.report_id.is_some() {
                         i.t(k::RUN_FROM_REPORT).to_owned()
                     } else {
                         format!("{} {}", cand.people_last_time, i.t(k::SITE_VISIT_PEOPLE))
                     };
+                    let taken = other_run.with_value(|t| t[n]);
+                    if taken {
+                        note = format!("{note} · {}", i.t(k::RUN_ON_OTHER_RUN));
+                    }
                     view! {
                         <li>
                             <label class="check">
-                                <input type="checkbox" data-testid="run-candidate" prop:checked=move || on.get()
+                                <input type="checkbox" data-testid="run-candidate" data-other-run=taken.to_string() prop:checked=move || on.get()
                                     on:change=move |ev| on.set(event_target_checked(&ev))/>
                                 <span>{cand.label.clone()}" · "{note}</span>
                             </label>

@@ -116,6 +116,9 @@ test('the Sopot summer of 2021 gives the report\'s numbers on the server and off
   const sw = await openPhone(server, ania);
   await byId(sw.page, 'nav-patrol').waitFor();
   assert.equal(await byId(sw.page, 'nav-reports-page').count(), 0);
+  await sw.page.goto(`${server.url}/indicators`);
+  await byId(sw.page, 'indicators-forbidden').waitFor();
+  assert.equal(await byId(sw.page, 'indicators-table').count(), 0);
   sw.watch.assertClean();
   await sw.context.close();
 });

@@ -87,6 +87,12 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await byId(cp, 'run-save').click();
   await byId(cp, 'run-summary').waitFor();
   assert.match(await byId(cp, 'run-load').textContent(), /Rękawiczki 1/);
+  // A second vehicle the same night: the five places are on the first run, so none is chosen.
+  await byId(cp, 'nav-zima').click();
+  await byId(cp, 'run-new').click();
+  await cp.waitForFunction(() => document.querySelectorAll('[data-testid=run-candidate]').length === 5, null, { timeout: 30_000 });
+  assert.deepEqual(await cp.evaluate(() => [...document.querySelectorAll('[data-testid=run-candidate]')]
+    .map((c) => [c.checked, c.dataset.otherRun])), Array(5).fill([false, 'true']));
   await syncNow(cp);
 
   // The streetworker, offline, works through it: 4 stops done, 1 skipped.

@@ -95,6 +95,25 @@ pub fn candidates(sites: &[Site], contacts: &[Contact], reports: &[Report]) -> V
     out
 }
 
+/// For each candidate, whether another run of `night` already has it as a stop (planned or
+/// done; a skipped stop is free again): when two vehicles go out the same night, the second
+/// is offered the places the first does not cover.
+pub fn on_other_runs(candidates: &[Candidate], runs: &[MealRun], stops: &[MealRunStop], night: NaiveDate) -> Vec<bool> {
+    let tonight: Vec<Uuid> = runs.iter().filter(|r| r.date == night).map(|r| r.id).collect();
+    let taken: Vec<&MealRunStop> =
+        stops.iter().filter(|s| tonight.contains(&s.run_id) && s.status != StopStatus::Skipped).collect();
+    candidates
+        .iter()
+        .map(|c| {
+            taken.iter().any(|s| match (c.report_id, c.site_id) {
+                (Some(r), _) => s.report_id == Some(r),
+                (None, Some(site)) => s.site_id == Some(site) && s.report_id.is_none(),
+                (None, None) => false,
+            })
+        })
+        .collect()
+}
+
 /// What is left in the vehicle: each load line less what the done stops gave of that item.
 pub fn load_left(load: &[LoadLine], stops: &[MealRunStop]) -> Vec<LoadLine> {
     let given = given_total(stops);
@@ -297,5 +316,52 @@ mod tests {
         assert!(
             maps_link(&Position { lat: 50.8, lon: 19.1, accuracy_m: 0.0 }).contains("mlat=50.800000&mlon=19.100000")
         );
+    }
+
+    #[test]
+    fn a_second_run_the_same_night_is_offered_what_the_first_does_not_cover() {
+        let sites = [site(1, SiteStatus::Active), site(2, SiteStatus::Active), site(3, SiteStatus::Active)];
+        let contacts = [contact(10, 1, 1, 2), contact(11, 2, 1, 1), contact(12, 3, 1, 3)];
+        let reports = [report(20, None, ReportStatus::New)];
+        let all = candidates(&sites, &contacts, &reports);
+        assert_eq!(all.len(), 4);
+        let night = NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+        let run = |n: u128, date: NaiveDate| MealRun {
+            id: Uuid::from_u128(n),
+            date,
+            forecast_min_c: None,
+            team: vec![],
+            vehicle: String::new(),
+            depot_label: String::new(),
+            depot: Position { lat: 54.44, lon: 18.56, accuracy_m: 0.0 },
+            load: vec![],
+            planned_distance_m: 0.0,
+            planned_minutes: 0.0,
+            started_at: None,
+            ended_at: None,
+            created_at: t(1),
+        };
+        let first = run(100, night);
+        let last_week = run(101, night - chrono::Duration::days(7));
+        let stop_at = |c: &Candidate, run: &MealRun, seq: u32, status: StopStatus| MealRunStop {
+            status,
+            ..c.to_stop(Uuid::from_u128(200 + u128::from(seq) + run.id.as_u128()), run.id, seq)
+        };
+        // The first van took place 3 (planned) and the report (done), skipped place 1; last
+        // week's run went to place 2.
+        let by_site =
+            |id: u128| all.iter().find(|c| c.site_id == Some(Uuid::from_u128(id)) && c.report_id.is_none()).unwrap();
+        let report_stop = all.iter().find(|c| c.report_id.is_some()).unwrap();
+        let stops = [
+            stop_at(by_site(3), &first, 1, StopStatus::Planned),
+            stop_at(report_stop, &first, 2, StopStatus::Done),
+            stop_at(by_site(1), &first, 3, StopStatus::Skipped),
+            stop_at(by_site(2), &last_week, 1, StopStatus::Done),
+        ];
+        let taken = on_other_runs(&all, &[first.clone(), last_week], &stops, night);
+        let free: Vec<&str> = all.iter().zip(&taken).filter(|(_, t)| !**t).map(|(c, _)| c.label.as_str()).collect();
+        assert_eq!(free, [by_site(1).label.as_str(), by_site(2).label.as_str()]);
+        // Another night: nothing is taken.
+        assert!(on_other_runs(&all, &[first], &stops, night + chrono::Duration::days(1)).iter().all(|t| !t));
     }
 }
