@@ -75,7 +75,15 @@ test('the Sopot summer of 2021 gives the report\'s numbers on the server and off
   const months = await page.evaluate(() => [...document.querySelectorAll('[data-testid=indicators-chart] [data-month]')]
     .map((g) => [g.dataset.month, [...g.querySelectorAll('.bar-value')].map((t) => Number(t.textContent))]));
   assert.deepEqual(months, fromServer.by_month.map((m) => [m.month, [m.contacts, m.patrols]]));
+  await page.evaluate(() => document.querySelector('[data-testid=indicators-table]').scrollIntoView());
   await screenshot(page, '24-indicators');
+  // Printed: the table, the chart and the definitions; no navigation, period form or buttons.
+  await page.emulateMedia({ media: 'print' });
+  const printed = await page.evaluate(() => Object.fromEntries(['indicators-table', 'indicators-chart', 'nav-patrol', 'indicators-from', 'indicators-csv', 'sync-status']
+    .map((id) => [id, document.querySelector(`[data-testid=${id}]`).getBoundingClientRect().height > 0])));
+  assert.deepEqual(printed, { 'indicators-table': true, 'indicators-chart': true, 'nav-patrol': false, 'indicators-from': false, 'indicators-csv': false, 'sync-status': false });
+  if (process.env.LATARNIA_SCREENSHOTS) await page.pdf({ path: '/tmp/latarnia-indicators.pdf', format: 'A4' });
+  await page.emulateMedia({ media: 'screen' });
 
   // CSV: standard (comma, UTF-8) and for Polish Excel (semicolon, BOM, decimal comma).
   const [csv] = await Promise.all([page.waitForEvent('download'), byId(page, 'indicators-csv').click()]);
