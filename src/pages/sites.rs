@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for};
-use latarnia_core::{Contact, Site, SiteKind, SiteStatus};
+use latarnia_core::{Contact, MealRunStop, Report, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -20,15 +20,21 @@ pub fn matches_search(site: &Site, text: &str) -> bool {
     text.is_empty() || site.label.to_lowercase().contains(&text) || site.address.to_lowercase().contains(&text)
 }
 
-/// Merges the newer place of a pair into the older one: its contacts move, it is marked merged
-/// and deleted (restorable). Each write is its own transaction; a merge cut short is finished
-/// by merging again.
+/// Merges the newer place of a pair into the older one: its contacts, reports and Akcja ZIMA
+/// stops move, it is marked merged and deleted (restorable). Each write is its own transaction;
+/// a merge cut short is finished by merging again.
 async fn merge(state: AppState, older: Site, newer: Site) -> Result<(), StoreError> {
-    let contacts: Vec<Contact> =
-        state.store().list::<Contact>(&Query::default()).await?.into_iter().map(|c| c.data).collect();
-    let plan = merge_plan(&older, &newer, &contacts, &[]);
+    let contacts: Vec<Contact> = state.store().list_data::<Contact>(&Query::default()).await?;
+    let stops: Vec<MealRunStop> = state.store().list_data::<MealRunStop>(&Query::default()).await?;
+    let plan = merge_plan(&older, &newer, &contacts, &state.live::<Report>().await?, &stops);
     for c in plan.contacts {
         state.write(Edit::Save(c)).await?;
+    }
+    for r in plan.reports {
+        state.write(Edit::Save(r)).await?;
+    }
+    for s in plan.stops {
+        state.write(Edit::Save(s)).await?;
     }
     let id = plan.retired.id;
     state.write(Edit::Save(plan.retired)).await?;

@@ -89,12 +89,25 @@ pub fn duplicate_pairs(sites: &[Site], radius_m: f64) -> Vec<(Uuid, Uuid)> {
 pub struct MergePlan {
     pub contacts: Vec<Contact>,
     pub reports: Vec<Report>,
+    /// Akcja ZIMA stops at the place (those that found nobody are visits by themselves).
+    pub stops: Vec<MealRunStop>,
     pub retired: Site,
 }
 
-pub fn merge_plan(survivor: &Site, other: &Site, contacts: &[Contact], reports: &[Report]) -> MergePlan {
+pub fn merge_plan(
+    survivor: &Site,
+    other: &Site,
+    contacts: &[Contact],
+    reports: &[Report],
+    stops: &[MealRunStop],
+) -> MergePlan {
     let moved = |site: Option<Uuid>| site == Some(other.id);
     MergePlan {
+        stops: stops
+            .iter()
+            .filter(|s| moved(s.site_id))
+            .map(|s| MealRunStop { site_id: Some(survivor.id), ..s.clone() })
+            .collect(),
         contacts: contacts
             .iter()
             .filter(|c| moved(c.site_id))
@@ -214,8 +227,39 @@ mod tests {
     fn merging_moves_every_visit_and_retires_the_other() {
         let (keep, gone) = (site(1, 54.44, 18.56), site(2, 54.4401, 18.56));
         let contacts = [contact_at(1, Some(gone.id), 3), contact_at(2, Some(keep.id), 4), contact_at(3, None, 5)];
-        let plan = merge_plan(&keep, &gone, &contacts, &[]);
+        let report = Report {
+            id: Uuid::from_u128(30),
+            received_at: Utc.with_ymd_and_hms(2026, 1, 1, 22, 0, 0).unwrap(),
+            source: crate::model::ReportSource::Phone24h,
+            site_id: Some(gone.id),
+            position: None,
+            description: "Ktoś śpi w altanie".into(),
+            urgency: crate::model::Urgency::Normal,
+            status: crate::model::ReportStatus::New,
+            assigned_patrol: None,
+            assigned_to: String::new(),
+            contact_id: None,
+            checked_at: None,
+            outcome: String::new(),
+        };
+        let candidate = crate::zima::Candidate {
+            site_id: Some(gone.id),
+            report_id: None,
+            label: gone.label.clone(),
+            position: gone.position,
+            people_last_time: 0,
+        };
+        // An Akcja ZIMA stop there that found nobody: a visit of its own.
+        let stop = MealRunStop {
+            status: StopStatus::Done,
+            done_at: Some(Utc.with_ymd_and_hms(2026, 1, 6, 22, 0, 0).unwrap()),
+            ..candidate.to_stop(Uuid::from_u128(40), Uuid::from_u128(41), 1)
+        };
+        let plan = merge_plan(&keep, &gone, &contacts, std::slice::from_ref(&report), std::slice::from_ref(&stop));
         assert_eq!(plan.contacts.len(), 1);
+        assert_eq!(plan.reports.iter().map(|r| r.site_id).collect::<Vec<_>>(), [Some(keep.id)]);
+        assert_eq!(plan.stops.iter().map(|s| s.site_id).collect::<Vec<_>>(), [Some(keep.id)]);
+        assert_eq!(visits(keep.id, &[], &plan.stops).len(), 1, "the stop's visit moves too");
         assert_eq!(plan.contacts[0].site_id, Some(keep.id));
         assert_eq!(plan.retired.merged_into, Some(keep.id));
         let after: Vec<Contact> =
