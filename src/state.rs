@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use crate::i18n::Lang;
 use crate::platform::{self, Gps};
+use std::rc::Rc;
+
 use crate::storage::cache::ListCache;
 use crate::storage::{AppStore, Edit, IdbStore, MemStore, Query, Session, Store, StoreError};
 use crate::sync::{self, SyncView};
@@ -79,7 +81,7 @@ pub struct AppState {
     /// Failures in a row, for the backoff.
     pub sync_failures: StoredValue<u32>,
     /// Whole lists of live records kept in memory (`storage::cache`).
-    lists: StoredValue<ListCache, LocalStorage>,
+    lists: StoredValue<Rc<ListCache>, LocalStorage>,
 }
 
 impl AppState {
@@ -108,7 +110,7 @@ impl AppState {
             sync_again: StoredValue::new(false),
             sync_timer: StoredValue::new(0),
             sync_failures: StoredValue::new(0),
-            lists: StoredValue::new_local(ListCache::default()),
+            lists: StoredValue::new_local(Rc::new(ListCache::default())),
         };
 
         Effect::new(move |_| {
@@ -282,15 +284,14 @@ impl AppState {
     /// pull, a sign-in, a wipe). Every page's resources read again (`revision`); kept lists of
     /// other collections stay.
     pub fn changed(&self, collection: Option<&'static str>) {
-        self.lists.update_value(|l| l.changed(collection));
+        self.lists.with_value(|l| l.changed(collection));
         self.revision.update(|r| *r += 1);
     }
 
     /// Every live record of `T`, newest first, from memory while nothing of `T` changed since
     /// it was read (`storage::cache`).
     pub async fn live<T: Record + 'static>(&self) -> Result<Vec<T>, StoreError> {
-        let lists = self.lists;
-        crate::storage::cache::live(&self.store(), move |f| lists.update_value(|l| f(l))).await
+        self.lists.get_value().live(&self.store()).await
     }
 
     /// Reads the places and reports into memory ahead of the map and list screens (after a

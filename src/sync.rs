@@ -216,7 +216,8 @@ async fn run(state: AppState) {
                 if report.pulled > 0 || report.resent {
                     state.changed(None);
                 }
-                state.warm_lists().await;
+                // Read ahead when the sync is over, not as part of it.
+                spawn_local(async move { state.warm_lists().await });
             }
             Err(SyncError::Transport(TransportError::Unauthorized)) => state.session_expired.set(true),
             Err(SyncError::Transport(TransportError::Offline | TransportError::Unavailable(_))) => {

@@ -190,7 +190,7 @@ mod tests {
     use latarnia_core::indicators::{compute, Period};
 
     fn sopot() -> Indicators {
-        compute(&sopot_summer_2021().records(), &Period::parse("2021-06-01", "2021-08-31", None).unwrap())
+        compute(&sopot_summer_2021(), &Period::parse("2021-06-01", "2021-08-31", None).unwrap())
     }
 
     fn value(rows: &[Row], id: &str) -> Cell {

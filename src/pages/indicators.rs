@@ -75,7 +75,7 @@ fn Indicators() -> impl IntoView {
             let Ok(period) = period else { return Ok(None) };
             platform::mark("indicators-start");
             let data = indicator_dataset(&state.store(), &period).await?;
-            let table = compute(&data.records(), &period);
+            let table = compute(&data, &period);
             platform::measure("indicators", "indicators-start");
             let mut members: Vec<String> =
                 data.patrols.iter().flat_map(|p| p.team.iter().map(|t| t.trim().to_owned())).collect();

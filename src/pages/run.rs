@@ -155,8 +155,8 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
     // Proposed stops start chosen, but for those another vehicle has tonight; the coordinator
     // adds or removes any.
     let chosen: Vec<(Candidate, RwSignal<bool>)> =
-        candidates.into_iter().zip(taken).map(|(c, taken)| (c, RwSignal::new(!taken))).collect();
-    let other_run = StoredValue::new(chosen.iter().map(|(_, on)| !on.get_untracked()).collect::<Vec<bool>>());
+        candidates.into_iter().zip(&taken).map(|(c, taken)| (c, RwSignal::new(!taken))).collect();
+    let taken = StoredValue::new(taken);
     let chosen = StoredValue::new(chosen);
     // The planned order: indices into `chosen`, with the route's length and time.
     let order = RwSignal::new(Vec::<usize>::new());
@@ -283,7 +283,7 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
                     } else {
                         format!("{} {}", cand.people_last_time, i.t(k::SITE_VISIT_PEOPLE))
                     };
-                    let taken = other_run.with_value(|t| t[n]);
+                    let taken = taken.with_value(|t| t[n]);
                     if taken {
                         note = format!("{note} · {}", i.t(k::RUN_ON_OTHER_RUN));
                     }

@@ -28,9 +28,6 @@ pub const SOPOT_PLACES: usize = 6;
 /// The streetworkers of the fixture (6, as in the report), in the patrols' team lists.
 pub const SOPOT_TEAM: [&str; 6] = ["Ania", "Bartek", "Celina", "Darek", "Ewa", "Filip"];
 
-/// The fixture is a [`Dataset`].
-pub type Fixture = Dataset;
-
 fn id(kind: u128, n: usize) -> Uuid {
     Uuid::from_u128((0x50_0000_0000 << 32) | (kind << 32) | n as u128)
 }
@@ -40,10 +37,10 @@ fn local(date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
 }
 
 /// Sopot's summer of 2021 (1 June – 31 August).
-pub fn sopot_summer_2021() -> Fixture {
+pub fn sopot_summer_2021() -> Dataset {
     let first = NaiveDate::from_ymd_opt(2021, 6, 1).expect("a date");
     let days = 92; // June, July, August
-    let mut f = Fixture::default();
+    let mut f = Dataset::default();
 
     for i in 0..SOPOT_PATROLS {
         // Evenings from 18:00, spread over the summer; every tenth starts at 22:30 and ends

@@ -159,18 +159,6 @@ pub fn poland_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
 /// Everything the indicators are computed from: the live records of an organisation (or of a
 /// phone), and when each place's and report's `status` was last set (the physical time of that
 /// field's HLC), which dates "closed".
-#[derive(Debug, Clone)]
-pub struct Records<'a> {
-    pub patrols: &'a [Patrol],
-    pub contacts: &'a [Contact],
-    pub sites: &'a [Site],
-    pub reports: &'a [Report],
-    pub runs: &'a [MealRun],
-    pub stops: &'a [MealRunStop],
-    pub status_set_at: &'a BTreeMap<Uuid, DateTime<Utc>>,
-}
-
-/// [`Records`] owned: what a store reads before computing.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     pub patrols: Vec<Patrol>,
@@ -198,18 +186,6 @@ pub const COLLECTIONS: &[&str] = &[
 ];
 
 impl Dataset {
-    pub fn records(&self) -> Records<'_> {
-        Records {
-            patrols: &self.patrols,
-            contacts: &self.contacts,
-            sites: &self.sites,
-            reports: &self.reports,
-            runs: &self.runs,
-            stops: &self.stops,
-            status_set_at: &self.status_set_at,
-        }
-    }
-
     /// Adds one live record as a store keeps it: its `fields` JSON object (without `id`) and
     /// the HLC of its `status` field, if any. A record that does not read as its type (written
     /// by a newer app, damaged) is skipped and counted in the result's `Err`.
@@ -243,22 +219,6 @@ impl Dataset {
             }
         }
         Ok(())
-    }
-}
-
-static NO_TIMES: BTreeMap<Uuid, DateTime<Utc>> = BTreeMap::new();
-
-impl Default for Records<'_> {
-    fn default() -> Self {
-        Records {
-            patrols: &[],
-            contacts: &[],
-            sites: &[],
-            reports: &[],
-            runs: &[],
-            stops: &[],
-            status_set_at: &NO_TIMES,
-        }
     }
 }
 
@@ -315,11 +275,11 @@ impl Indicators {
     }
 }
 
-fn month_key(d: NaiveDate) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
+fn month_key(d: NaiveDate) -> (i32, u32) {
+    (d.year(), d.month())
 }
 
-fn months(period: &Period) -> Vec<String> {
+fn months(period: &Period) -> Vec<(i32, u32)> {
     let mut out = Vec::new();
     let mut d = period.from.with_day(1).expect("day 1");
     while d <= period.to {
@@ -343,10 +303,10 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
 }
 
 /// Computes the table for `period` over `records` (live records only; see the module's rules).
-pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
+pub fn compute(records: &Dataset, period: &Period) -> Indicators {
     let mut out = Indicators::default();
-    let mut chart: BTreeMap<String, (u32, u32)> = months(period).into_iter().map(|m| (m, (0, 0))).collect();
-    let bump = |chart: &mut BTreeMap<String, (u32, u32)>, day: NaiveDate, patrol: bool| {
+    let mut chart: BTreeMap<(i32, u32), (u32, u32)> = months(period).into_iter().map(|m| (m, (0, 0))).collect();
+    let bump = |chart: &mut BTreeMap<(i32, u32), (u32, u32)>, day: NaiveDate, patrol: bool| {
         if let Some(row) = chart.get_mut(&month_key(day)) {
             if patrol {
                 row.0 += 1;
@@ -358,7 +318,7 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
 
     // Patrols: where each one counts (its start), and whether it is the member's.
     let mut patrol_day: HashMap<Uuid, (NaiveDate, bool)> = HashMap::with_capacity(records.patrols.len());
-    for p in records.patrols {
+    for p in &records.patrols {
         let day = poland_date(p.started_at);
         let mine = period.has_member(&p.team);
         patrol_day.insert(p.id, (day, mine));
@@ -376,7 +336,7 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
     let mut tally = PatrolSummary::default();
     let mut pseudonyms = BTreeSet::new();
     let mut active_places = BTreeSet::new();
-    for c in records.contacts {
+    for c in &records.contacts {
         // A contact counts with its patrol; without one (or when the patrol is gone), by itself.
         let (day, mine) = match c.patrol_id.and_then(|id| patrol_day.get(&id)) {
             Some(&(day, mine)) => (day, mine),
@@ -394,14 +354,6 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
         if let Some(site) = c.site_id {
             active_places.insert(site);
         }
-        for r in &c.referrals {
-            if r.outcome == ReferralOutcome::Accepted && SHELTER_REFERRALS.contains(&r.kind) {
-                out.taken_to_shelter += 1;
-            }
-            if r.kind == ReferralKind::AmbulanceCalled {
-                out.ambulances_called += 1;
-            }
-        }
     }
     out.distinct_persons = pseudonyms.len() as u32;
     out.contacts = tally.contacts;
@@ -412,6 +364,9 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
     out.premedical_help = tally.given.get(&Item::PremedicalHelp).copied().unwrap_or(0);
     out.given = tally.given;
     out.referrals = tally.referrals;
+    out.taken_to_shelter =
+        SHELTER_REFERRALS.iter().filter_map(|k| out.referrals.get(k)?.get(&ReferralOutcome::Accepted)).sum();
+    out.ambulances_called = out.referral_count(ReferralKind::AmbulanceCalled);
 
     // Places: visited with people (a contact there), mapped, closed. A place merged into
     // another is deleted, so never here.
@@ -459,8 +414,10 @@ pub fn compute(records: &Records<'_>, period: &Period) -> Indicators {
         out.hot_drinks_delivered += s.given.get(&Item::HotDrink).copied().unwrap_or(0);
     }
 
-    out.by_month =
-        chart.into_iter().map(|(month, (patrols, contacts))| MonthRow { month, patrols, contacts }).collect();
+    out.by_month = chart
+        .into_iter()
+        .map(|((y, m), (patrols, contacts))| MonthRow { month: format!("{y:04}-{m:02}"), patrols, contacts })
+        .collect();
     out
 }
 
@@ -486,14 +443,14 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn run(records: &Records<'_>, from: NaiveDate, to: NaiveDate) -> Indicators {
+    fn run(records: &Dataset, from: NaiveDate, to: NaiveDate) -> Indicators {
         compute(records, &Period::new(from, to, None).unwrap())
     }
 
     #[test]
     fn the_sopot_summer_of_2021_gives_the_reported_numbers() {
         let f = fixture::sopot_summer_2021();
-        let records = f.records();
+        let records = f;
         let t = run(&records, day(2021, 6, 1), day(2021, 8, 31));
         assert_eq!(t.patrols, 150);
         assert_eq!(t.patrol_hours(), 450.0);
@@ -552,21 +509,21 @@ mod tests {
         let alone = contact(3, None, at(2026, 1, 31, 23, 30));
         let patrols = [p];
         let contacts = [c, alone];
-        let records = Records { patrols: &patrols, contacts: &contacts, ..Default::default() };
+        let records = Dataset { patrols: patrols.to_vec(), contacts: contacts.to_vec(), ..Default::default() };
         let jan = compute(&records, &Period::month(2026, 1).unwrap());
         let feb = compute(&records, &Period::month(2026, 2).unwrap());
         assert_eq!((jan.patrols, jan.contacts, jan.patrol_minutes), (1, 1, 240));
         assert_eq!((feb.patrols, feb.contacts, feb.patrol_minutes), (0, 1, 0));
         // A patrol that starts at 00:30 on 1 June in Poland (22:30 UTC on 31 May) is June's.
         let june_night = [patrol(4, at(2026, 5, 31, 22, 30), 60, &[])];
-        let records = Records { patrols: &june_night, ..Default::default() };
+        let records = Dataset { patrols: june_night.to_vec(), ..Default::default() };
         assert_eq!(compute(&records, &Period::month(2026, 5).unwrap()).patrols, 0);
         assert_eq!(compute(&records, &Period::month(2026, 6).unwrap()).patrols, 1);
     }
 
     #[test]
     fn a_period_with_no_data_is_all_zeros_with_a_row_per_month() {
-        let records = Records { ..Default::default() };
+        let records = Dataset::default();
         let t = compute(&records, &Period::quarter(2025, 4).unwrap());
         assert_eq!(t.patrols + t.contacts + t.people_met + t.meal_runs, 0);
         assert_eq!(t.places_new, Some(0));
@@ -575,7 +532,7 @@ mod tests {
         assert!(t.by_month.iter().all(|m| m.patrols == 0 && m.contacts == 0));
         // A period outside the records of a fixture is empty too.
         let f = fixture::sopot_summer_2021();
-        let t = run(&f.records(), day(2022, 1, 1), day(2022, 1, 1));
+        let t = run(&f, day(2022, 1, 1), day(2022, 1, 1));
         assert_eq!((t.patrols, t.contacts, t.by_month.len()), (0, 0, 1));
     }
 
@@ -606,7 +563,7 @@ mod tests {
             contact(11, Some(2), at(2026, 3, 3, 19, 30)),
             contact(12, None, at(2026, 3, 3, 19, 30)),
         ];
-        let records = Records { patrols: &patrols, contacts: &contacts, ..Default::default() };
+        let records = Dataset { patrols: patrols.to_vec(), contacts: contacts.to_vec(), ..Default::default() };
         let mut p = Period::month(2026, 3).unwrap();
         p.member = Some("ania".into());
         let t = compute(&records, &p);
@@ -619,7 +576,7 @@ mod tests {
     #[test]
     fn places_reports_and_runs_count_by_their_own_dates() {
         let f = fixture::sopot_summer_2021();
-        let records = f.records();
+        let records = f;
         let t = run(&records, day(2021, 6, 1), day(2021, 8, 31));
         assert_eq!(t.places_new, Some(fixture::SOPOT_PLACES as u32));
         assert_eq!(t.places_active, fixture::SOPOT_PLACES as u32);
@@ -647,10 +604,10 @@ mod tests {
         let was_women = f.contacts[0].with_women();
         // Deleted: the store leaves the second out.
         let deleted = contacts.remove(1);
-        let records = Records { contacts: &contacts, ..f.records() };
+        let records = Dataset { contacts, ..f.clone() };
         let t = run(&records, day(2021, 6, 1), day(2021, 8, 31));
         assert_eq!(t.contacts, 976);
-        let before = run(&f.records(), day(2021, 6, 1), day(2021, 8, 31));
+        let before = run(&f, day(2021, 6, 1), day(2021, 8, 31));
         assert_eq!(t.people_met, before.people_met + 3 - f.contacts[0].headcount - deleted.headcount);
         assert_eq!(
             t.contacts_with_women,
@@ -692,7 +649,7 @@ mod properties {
                 let parent = patrol.and_then(|p| patrols.get(p)).map(|p: &Patrol| p.id);
                 contacts.push(Contact::quick(Uuid::from_u128(1000 + i as u128), parent, when, Err(crate::model::PositionStatus::Denied)));
             }
-                        let records = Records { patrols: &patrols, contacts: &contacts, ..Default::default() };
+                        let records = Dataset { patrols: patrols.to_vec(), contacts: contacts.to_vec(), ..Default::default() };
             // Contacts near the new year's midnight may fall in 2026: take two years.
             let whole = compute(&records, &Period::new(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(), None).unwrap());
             let (mut patrols_sum, mut contacts_sum, mut minutes) = (0, 0, 0);

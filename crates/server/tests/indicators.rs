@@ -54,7 +54,7 @@ async fn sopot_on(backend: Backend) {
     assert_eq!(answer["period"], json!({"from": "2021-06-01", "to": "2021-08-31"}));
     // The server's numbers are `compute` over the same records.
     let summer = latarnia_core::indicators::Period::parse("2021-06-01", "2021-08-31", None).unwrap();
-    let local = latarnia_core::indicators::compute(&f.records(), &summer);
+    let local = latarnia_core::indicators::compute(&f, &summer);
     assert_eq!(t, &serde_json::to_value(&local).unwrap());
 
     // One team member: Ania is in a third of the patrols (two of the six names of each).

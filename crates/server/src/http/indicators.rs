@@ -49,7 +49,7 @@ async fn indicators(
     })?;
     let dataset = state.db.indicator_records(authed.user.org_id).await?;
     let answer = tokio::task::spawn_blocking(move || {
-        let indicators = compute(&dataset.records(), &period);
+        let indicators = compute(&dataset, &period);
         IndicatorsAnswer { period, indicators }
     })
     .await

@@ -191,11 +191,19 @@ pub trait Storage: Send + Sync + 'static {
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset>;
 }
 
-/// The SQL list of the collections the indicators read, and those whose `status` time counts.
-pub(crate) fn indicator_collections_sql() -> String {
-    latarnia_core::indicators::COLLECTIONS.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+/// The query of `Storage::indicator_records` in either dialect: `org` is the organisation's
+/// placeholder, `live` the test of a row not deleted. Rows: collection, id, fields, and the
+/// field HLCs of places and reports (whose `status` time dates "closed").
+pub(crate) fn indicator_rows_sql(org: &str, live: &str) -> String {
+    use latarnia_core::protocol::{REPORTS, SITES};
+    let quoted = |names: &[&str]| names.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT collection, id, fields, CASE WHEN collection IN ({}) THEN field_hlcs END FROM records
+         WHERE org_id = {org} AND collection IN ({}) AND {live}",
+        quoted(&[SITES, REPORTS]),
+        quoted(latarnia_core::indicators::COLLECTIONS)
+    )
 }
-pub(crate) const STATUS_DATED_SQL: &str = "'sites', 'reports'";
 
 /// Adds one stored row to `dataset`; a row that does not read as its type (a newer app's, or
 /// damaged) is logged and left out rather than failing the whole table.

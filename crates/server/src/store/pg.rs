@@ -407,12 +407,7 @@ impl Storage for PgStore {
     }
 
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset> {
-        let sql = format!(
-            "SELECT collection, id, fields, CASE WHEN collection IN ({}) THEN field_hlcs END FROM records
-             WHERE org_id = $1 AND collection IN ({}) AND NOT deleted",
-            super::STATUS_DATED_SQL,
-            super::indicator_collections_sql()
-        );
+        let sql = super::indicator_rows_sql("$1", "NOT deleted");
         let rows = self.pool.get().await?.query(&sql, &[&org.to_string()]).await?;
         let mut dataset = Dataset::default();
         for r in &rows {

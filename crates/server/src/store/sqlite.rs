@@ -554,13 +554,7 @@ impl Storage for SqliteStore {
 
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset> {
         self.read(move |c| {
-            let sql = format!(
-                "SELECT collection, id, fields, CASE WHEN collection IN ({}) THEN field_hlcs END FROM records
-                 WHERE org_id = ?1 AND collection IN ({}) AND deleted = 0",
-                super::STATUS_DATED_SQL,
-                super::indicator_collections_sql()
-            );
-            let mut s = c.prepare(&sql)?;
+            let mut s = c.prepare(&super::indicator_rows_sql("?1", "deleted = 0"))?;
             let mut rows = s.query([org.to_string()])?;
             let mut dataset = Dataset::default();
             while let Some(r) = rows.next()? {
