@@ -67,9 +67,13 @@ test('two streetworkers offline share their contacts and converge on the same pa
   await b.context.close();
 });
 
-test('signing in: clear errors, a session that survives reloads offline, and a sign-out that protects unsent records', T, async () => {
-  const kasia = await server.addUser('kasia');
-  const { context, page, watch } = await phone(null);
+test('signing in: clear errors, a session that survives reloads offline, and a sign-out that protects unsent records', T, async (t) => {
+  // A server of its own: no other phone's open patrol is pulled here (the patrol screen would
+  // show it instead of "start a patrol", depending on when the first sync ends).
+  const own = await startServer();
+  t.after(() => own.stop());
+  const kasia = await own.addUser('kasia');
+  const { context, page, watch } = await openPhone(own, null);
   await screenshot(page, '12-login');
 
   await byId(page, 'login-submit').click();
@@ -83,7 +87,7 @@ test('signing in: clear errors, a session that survives reloads offline, and a s
   await byId(page, 'login-submit').click();
   await page.waitForFunction(() => /wymaga internetu/.test(document.querySelector('[data-testid=login-error]')?.textContent ?? ''));
   await context.setOffline(false);
-  await signIn(page, server, kasia);
+  await signIn(page, own, kasia);
 
   // The session survives a reload, offline too.
   await context.setOffline(true);
@@ -112,7 +116,7 @@ test('signing in: clear errors, a session that survives reloads offline, and a s
     r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
   }));
   assert.equal(left, 0, 'sign-out leaves no contact on the phone');
-  await signIn(page, server, kasia);
+  await signIn(page, own, kasia);
   await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
   assert.equal(await listCount(page), 1);
   watch.assertClean();
