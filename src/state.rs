@@ -320,10 +320,48 @@ impl AppState {
     }
 
     /// The patrol in progress, if any: the newest one not ended.
-    pub async fn open_patrol(&self) -> Result<Option<Patrol>, StoreError> {
-        let recent = self.store().list::<Patrol>(&Query { limit: Some(20), ..Default::default() }).await?;
-        Ok(recent.into_iter().map(|r| r.data).find(Patrol::is_open))
+    /// The signed-in user's account id (None before the first sign-in).
+    pub fn me(&self) -> Option<Uuid> {
+        self.session.with_untracked(|s| s.as_ref().map(|s| s.user.id))
     }
+
+    /// The patrol this phone's user is on: one they started or joined here, never another
+    /// team's open patrol pulled by the sync (`latarnia_core::current_patrol`).
+    pub async fn open_patrol(&self) -> Result<Option<Patrol>, StoreError> {
+        Ok(self.open_patrols().await?.0)
+    }
+
+    /// The user's current patrol and the colleagues' open patrols they may join.
+    pub async fn open_patrols(&self) -> Result<(Option<Patrol>, Vec<Patrol>), StoreError> {
+        let recent = self.store().list::<Patrol>(&Query { limit: Some(RECENT_PATROLS), ..Default::default() }).await?;
+        let patrols: Vec<Patrol> = recent.into_iter().map(|r| r.data).collect();
+        let (me, joined) = (self.me(), self.joined_patrol());
+        let current = latarnia_core::current_patrol(&patrols, me, joined).cloned();
+        let joinable =
+            latarnia_core::joinable_patrols(&patrols, me, joined, platform::now()).into_iter().cloned().collect();
+        Ok((current, joinable))
+    }
+
+    /// Joins a colleague's open patrol on this phone (two phones, one team): contacts recorded
+    /// here go to it until it ends. Kept on the phone only, per account.
+    pub fn join_patrol(&self, id: Uuid) {
+        if let Some(me) = self.me() {
+            platform::set_pref(&joined_key(me), &id.to_string());
+            self.revision.update(|r| *r += 1);
+        }
+    }
+
+    fn joined_patrol(&self) -> Option<Uuid> {
+        platform::pref(&joined_key(self.me()?)).and_then(|v| Uuid::parse_str(&v).ok())
+    }
+}
+
+/// How many of the newest patrols are looked through for the user's own and the joinable ones:
+/// every team of a big city's night, with room to spare.
+const RECENT_PATROLS: u32 = 50;
+
+fn joined_key(me: Uuid) -> String {
+    format!("joined_patrol:{me}")
 }
 
 fn update_waiting() -> bool {

@@ -21,20 +21,47 @@ pub fn PatrolPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let loaded = LocalResource::new(move || {
         state.revision.track();
-        async move { state.open_patrol().await }
+        state.session.track();
+        async move { state.open_patrols().await }
     });
     // Re-render only when the open patrol itself changes, not on every contact saved.
     let open = Memo::new(move |_| loaded.get());
     move || match open.get() {
         None => view! { <p class="loading" aria-busy="true">"…"</p> }.into_any(),
-        Some(Ok(Some(patrol))) => view! { <ActivePatrol patrol/> }.into_any(),
-        Some(Ok(None)) => view! { <StartPatrol/> }.into_any(),
+        Some(Ok((Some(patrol), _))) => view! { <ActivePatrol patrol/> }.into_any(),
+        Some(Ok((None, joinable))) => view! { <StartPatrol joinable/> }.into_any(),
         Some(Err(e)) => view! { <StoreErrorBanner error=e/> }.into_any(),
     }
 }
 
+/// Colleagues' open patrols (another phone of the same team): one tap joins, so both phones
+/// record into one patrol.
 #[component]
-fn StartPatrol() -> impl IntoView {
+fn JoinPatrol(joinable: Vec<Patrol>) -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    (!joinable.is_empty()).then(|| {
+        view! {
+            <h2>{i.s(k::PATROL_JOIN_TITLE)}</h2>
+            <ul class="plain-list" data-testid="patrol-join-list">
+                {joinable.into_iter().map(|p| {
+                    let id = p.id;
+                    let when = local_time(p.started_at, "%H:%M");
+                    let who = [p.team.join(", "), p.area].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
+                    view! {
+                        <li class="join-item" data-testid="patrol-join-item">
+                            <span>{when}" "{i.sv("patrol_kind", p.kind.as_str())}" "{who}</span>
+                            <button data-testid="patrol-join" on:click=move |_| state.join_patrol(id)>{i.s(k::PATROL_JOIN)}</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+    })
+}
+
+#[component]
+fn StartPatrol(joinable: Vec<Patrol>) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let kind = RwSignal::new(PatrolKind::NightPatrol);
@@ -54,6 +81,7 @@ fn StartPatrol() -> impl IntoView {
             started_at: platform::now(),
             ended_at: None,
             notes: String::new(),
+            started_by: state.me(),
         };
         busy.set(true);
         spawn_local(async move {
@@ -77,6 +105,8 @@ fn StartPatrol() -> impl IntoView {
     view! {
         <section class="page">
             <h1>{i.s(k::PATROL_NEW_TITLE)}</h1>
+            // A teammate's patrol first: on a shared night the phone most likely joins it.
+            <JoinPatrol joinable/>
             <fieldset class="choices">
                 <legend>{i.s(k::PATROL_KIND)}</legend>
                 {PatrolKind::ALL.iter().map(|&kd| view! {

@@ -52,7 +52,10 @@ pub fn PatrolSummaryPage() -> impl IntoView {
                                 return;
                             }
                         }
-                        let _ = state.update::<Patrol>(pid, |p| p.ended_at = None).await;
+                        // Whoever reopens it carries on with it on this phone.
+                        if state.update::<Patrol>(pid, |p| p.ended_at = None).await.is_ok() {
+                            state.join_patrol(pid);
+                        }
                     });
                 };
                 view! {

@@ -29,6 +29,7 @@ pub fn patrol(n: u128) -> Patrol {
         started_at: t0(),
         ended_at: None,
         notes: String::new(),
+        started_by: None,
     }
 }
 

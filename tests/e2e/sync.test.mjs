@@ -22,13 +22,21 @@ test('two streetworkers offline share their contacts and converge on the same pa
   const a = await phone(ala);
   const b = await phone(ola);
 
-  // Ala starts the night's patrol; Ola's phone gets it at the next sync.
+  // Ala starts the night's patrol; Ola's phone gets it at the next sync. It is not taken as
+  // Ola's own (another team may be out the same night): it is offered to join, and she joins.
   await byId(a.page, 'patrol-area').fill('Dworzec');
   await byId(a.page, 'patrol-start').click();
   await byId(a.page, 'contact-quick').waitFor();
   await syncNow(a.page);
   assert.equal(await pending(a.page), 0);
   await syncNow(b.page);
+  const offer = byId(b.page, 'patrol-join-item');
+  await offer.waitFor();
+  assert.match(await offer.textContent(), /Dworzec/);
+  assert.equal(await byId(b.page, 'contact-quick').count(), 0, "Ala's patrol is not Ola's until she joins");
+  await byId(b.page, 'patrol-start').waitFor();
+  await screenshot(b.page, '25-join-patrol');
+  await byId(b.page, 'patrol-join').click();
   await byId(b.page, 'contact-quick').waitFor();
 
   // Both lose the signal, record a contact each and write the patrol's notes.

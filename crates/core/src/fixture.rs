@@ -56,6 +56,7 @@ pub fn sopot_summer_2021() -> Dataset {
             started_at: start,
             ended_at: Some(start + Duration::minutes(SOPOT_PATROL_MINUTES)),
             notes: String::new(),
+            started_by: None,
         });
     }
 

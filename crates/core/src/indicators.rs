@@ -493,6 +493,7 @@ mod tests {
             started_at: start,
             ended_at: Some(start + Duration::minutes(minutes)),
             notes: String::new(),
+            started_by: None,
         }
     }
 
@@ -642,6 +643,7 @@ mod properties {
                     started_at: start,
                     ended_at: Some(start + Duration::minutes(*length)),
                     notes: String::new(),
+                    started_by: None,
                 });
             }
             for (i, (minute, length, patrol)) in starts.iter().enumerate() {

@@ -206,12 +206,50 @@ pub struct Patrol {
     /// The team's notes on the whole patrol (max 2,000 characters).
     #[serde(default)]
     pub notes: String,
+    /// The account that started the patrol. Absent on patrols started before the field existed
+    /// (decision 48): those are offered to join rather than taken as anybody's own.
+    #[serde(default)]
+    pub started_by: Option<Uuid>,
 }
 
 impl Patrol {
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
     }
+
+    /// Whether this phone's user is on the patrol: they started it, or they joined it here.
+    pub fn is_ours(&self, me: Option<Uuid>, joined: Option<Uuid>) -> bool {
+        (me.is_some() && self.started_by == me) || joined == Some(self.id)
+    }
+}
+
+/// How long a colleague's open patrol is offered to join: a night and its morning. An older one
+/// was most likely left open by mistake; it still shows in the history, where its team ends it.
+pub const JOINABLE_FOR_HOURS: i64 = 24;
+
+/// The patrol the phone's user is on now: the newest open one they started or joined. Others'
+/// open patrols — another team out the same night — are never taken as theirs.
+pub fn current_patrol<'a>(
+    patrols: impl IntoIterator<Item = &'a Patrol>,
+    me: Option<Uuid>,
+    joined: Option<Uuid>,
+) -> Option<&'a Patrol> {
+    patrols.into_iter().filter(|p| p.is_open() && p.is_ours(me, joined)).max_by_key(|p| (p.started_at, p.id))
+}
+
+/// Colleagues' open patrols the user may join (two phones on one team), newest first: started
+/// in the last [`JOINABLE_FOR_HOURS`] and not already theirs.
+pub fn joinable_patrols<'a>(
+    patrols: impl IntoIterator<Item = &'a Patrol>,
+    me: Option<Uuid>,
+    joined: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Vec<&'a Patrol> {
+    let since = now - chrono::Duration::hours(JOINABLE_FOR_HOURS);
+    let mut open: Vec<&Patrol> =
+        patrols.into_iter().filter(|p| p.is_open() && !p.is_ours(me, joined) && p.started_at >= since).collect();
+    open.sort_by_key(|p| std::cmp::Reverse((p.started_at, p.id)));
+    open
 }
 
 /// A position from the phone's GPS with its accuracy radius.
@@ -589,5 +627,58 @@ mod tests {
         assert_eq!(v["given"]["hot_drink"], 2);
         let back: Contact = serde_json::from_value(v).unwrap();
         assert_eq!(back, c);
+    }
+
+    fn patrol(id: u128, by: Option<u128>, hours_ago: i64, open: bool) -> Patrol {
+        let now = chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(400);
+        Patrol {
+            id: Uuid::from_u128(id),
+            kind: PatrolKind::NightPatrol,
+            team: vec![],
+            partner: None,
+            area: String::new(),
+            started_at: now - chrono::Duration::hours(hours_ago),
+            ended_at: (!open).then_some(now),
+            notes: String::new(),
+            started_by: by.map(Uuid::from_u128),
+        }
+    }
+
+    #[test]
+    fn the_current_patrol_is_the_users_own_never_another_teams() {
+        let now = chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(400);
+        let (ala, ola) = (Some(Uuid::from_u128(100)), Some(Uuid::from_u128(200)));
+        let patrols = [
+            patrol(1, Some(100), 5, true),  // Ala's, open
+            patrol(2, Some(200), 1, true),  // Ola's, newer, open: another team out the same night
+            patrol(3, Some(100), 2, false), // Ala's, ended
+            patrol(4, None, 3, true),       // started before `started_by` existed
+        ];
+        assert_eq!(current_patrol(&patrols, ala, None).map(|p| p.id), Some(Uuid::from_u128(1)));
+        assert_eq!(current_patrol(&patrols, ola, None).map(|p| p.id), Some(Uuid::from_u128(2)));
+        // Nobody signed in, nothing joined: no patrol is anybody's.
+        assert_eq!(current_patrol(&patrols, None, None), None);
+        // Joined on this phone: Ala's colleague's patrol becomes hers, and the newest of her two.
+        assert_eq!(current_patrol(&patrols, ala, Some(Uuid::from_u128(2))).map(|p| p.id), Some(Uuid::from_u128(2)));
+        // An ended patrol is never current, joined or not.
+        assert_eq!(current_patrol(&patrols[2..3], ala, Some(Uuid::from_u128(3))), None);
+
+        // Offered to join: the others' open patrols of the last day, newest first.
+        let join: Vec<_> = joinable_patrols(&patrols, ala, None, now).iter().map(|p| p.id.as_u128()).collect();
+        assert_eq!(join, vec![2, 4]);
+        let join: Vec<_> =
+            joinable_patrols(&patrols, ala, Some(Uuid::from_u128(2)), now).iter().map(|p| p.id.as_u128()).collect();
+        assert_eq!(join, vec![4]);
+        // A colleague's patrol left open for two days is not offered.
+        let stale = [patrol(5, Some(200), JOINABLE_FOR_HOURS + 1, true)];
+        assert!(joinable_patrols(&stale, ala, None, now).is_empty());
+    }
+
+    #[test]
+    fn a_patrol_without_started_by_still_reads() {
+        let old = r#"{"id":"00000000-0000-0000-0000-000000000001","kind":"night_patrol","started_at":"2026-01-10T21:00:00Z"}"#;
+        let p: Patrol = serde_json::from_str(old).unwrap();
+        assert_eq!(p.started_by, None);
+        assert!(!p.is_ours(None, None));
     }
 }

@@ -73,6 +73,7 @@ mod tests {
             started_at: start,
             ended_at: Some(start + Duration::minutes(270)),
             notes: String::new(),
+            started_by: None,
         };
         let at = start + Duration::hours(3); // 00:30 the next day
         let mut a = Contact::quick(Uuid::from_u128(2), Some(patrol.id), at, Err(PositionStatus::Denied));
@@ -105,6 +106,7 @@ mod tests {
             started_at: start,
             ended_at: None,
             notes: String::new(),
+            started_by: None,
         };
         let s = PatrolSummary::of(&patrol, [], start + Duration::minutes(45));
         assert_eq!(s.duration_minutes, 45);

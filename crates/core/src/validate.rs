@@ -292,6 +292,7 @@ mod tests {
             started_at: start,
             ended_at: Some(start + Duration::hours(5)),
             notes: String::new(),
+            started_by: None,
         };
         assert_eq!(p.team, ["Ania", "Kuba"]);
         assert_eq!(patrol(&p), Ok(()));
