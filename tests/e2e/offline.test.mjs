@@ -13,9 +13,16 @@ test('the service worker never touches /api/ and the app is installable', T, asy
   const context = await openProfile(tempDir('profile'));
   const page = context.pages()[0] ?? (await context.newPage());
   const watch = watchPage(page);
+  const encodings = new Map();
+  page.on('response', async (r) => {
+    if (/\.wasm$/.test(r.url())) encodings.set(r.url(), (await r.allHeaders())['content-encoding']);
+  });
   await page.goto(server.url);
   await waitForServiceWorker(page);
   assert.equal((await page.evaluate(() => fetch('/api/v1/health').then((r) => r.json()))).status, 'ok');
+  // The wasm arrives as the build's Brotli copy (a quarter smaller than gzip, decision 49).
+  assert.ok(encodings.size > 0, 'the wasm was fetched');
+  for (const [url, enc] of encodings) assert.equal(enc, 'br', url);
 
   const manifest = await page.evaluate(() => fetch('/manifest.webmanifest').then((r) => r.json()));
   assert.equal(manifest.display, 'standalone');

@@ -65,6 +65,7 @@ pub fn app() -> Result<(), Fail> {
     println!("xtask: building the app (trunk build --release)");
     exec(command("trunk").args(["build", "--release", "--offline"]))?;
     write_service_worker(&dist)?;
+    precompress(&dist)?;
     std::fs::create_dir_all(root.join("target")).map_err(|e| Fail(e.to_string()))?;
     std::fs::write(&stamp, inputs).map_err(|e| Fail(format!("{}: {e}", stamp.display())))
 }
@@ -91,6 +92,77 @@ fn write_service_worker(dist: &Path) -> Result<(), Fail> {
     std::fs::write(&sw, out).map_err(|e| Fail(format!("{}: {e}", sw.display())))
 }
 
+/// What the server sends compressed when the browser accepts it: the code and the styles.
+const COMPRESSED: &[&str] = &["wasm", "js", "css", "webmanifest"];
+
+/// Writes `<file>.br` (Brotli, best) and `<file>.gz` (gzip, best) beside every file of the app's
+/// code and styles. The server sends them as they are (`Content-Encoding`) instead of compressing
+/// each request; Brotli makes the wasm a quarter smaller than gzip on a phone's connection
+/// (decision 49). Written after the service worker's list, which names the plain files only.
+pub fn precompress(dist: &Path) -> Result<(), Fail> {
+    for file in sorted_files(dist, &["."]) {
+        if !file.extension().and_then(|e| e.to_str()).is_some_and(|e| COMPRESSED.contains(&e)) {
+            continue;
+        }
+        let data = std::fs::read(&file).map_err(|e| Fail(format!("{}: {e}", file.display())))?;
+        let (br, gz) = compressed(&data)?;
+        for (ext, bytes) in [("br", br), ("gz", gz)] {
+            let out = PathBuf::from(format!("{}.{ext}", file.display()));
+            std::fs::write(&out, bytes).map_err(|e| Fail(format!("{}: {e}", out.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Brotli at its best quality and largest window, and gzip at level 9.
+fn compressed(data: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Fail> {
+    use std::io::Write as _;
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 24, ..Default::default() };
+    let mut br = Vec::new();
+    brotli::BrotliCompress(&mut &data[..], &mut br, &params).map_err(|e| Fail(format!("brotli: {e}")))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(data).map_err(|e| Fail(format!("gzip: {e}")))?;
+    let gz = gz.finish().map_err(|e| Fail(format!("gzip: {e}")))?;
+    Ok((br, gz))
+}
+
 pub fn server() -> Result<(), Fail> {
     cargo(&["build", "--release", "-p", "latarnia-server"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read as _;
+
+    #[test]
+    fn both_compressed_copies_give_back_the_file_and_the_brotli_one_is_smaller() {
+        let data: Vec<u8> =
+            (0..20_000u32).flat_map(|i| format!("fn f{}() {{ {} }}\n", i % 977, i % 13).into_bytes()).collect();
+        let (br, gz) = compressed(&data).unwrap();
+        let mut back = Vec::new();
+        brotli::BrotliDecompress(&mut &br[..], &mut back).unwrap();
+        assert_eq!(back, data);
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
+        assert_eq!(back, data);
+        assert!(br.len() < gz.len(), "brotli {} vs gzip {}", br.len(), gz.len());
+    }
+
+    #[test]
+    fn only_code_and_styles_get_compressed_copies() {
+        let dir = std::env::temp_dir().join(format!("latarnia-precompress-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("icons")).unwrap();
+        for f in ["app-0123456789abcdef_bg.wasm", "app-0123456789abcdef.js", "main.css", "index.html", "icons/a.png"] {
+            std::fs::write(dir.join(f), b"x".repeat(1000)).unwrap();
+        }
+        precompress(&dir).unwrap();
+        for f in ["app-0123456789abcdef_bg.wasm", "app-0123456789abcdef.js", "main.css"] {
+            assert!(dir.join(format!("{f}.br")).is_file(), "{f}.br");
+            assert!(dir.join(format!("{f}.gz")).is_file(), "{f}.gz");
+        }
+        assert!(!dir.join("index.html.br").exists(), "the shell is served from memory, never compressed ahead");
+        assert!(!dir.join("icons/a.png.br").exists(), "images are compressed already");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

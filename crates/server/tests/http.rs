@@ -78,6 +78,37 @@ async fn the_shell_and_service_worker_are_never_cached_hashed_assets_forever() {
 }
 
 #[tokio::test]
+async fn the_build_s_compressed_copies_are_sent_to_browsers_that_accept_them() {
+    let (tmp, state) = fixture().await;
+    let wasm = "latarnia-0123456789abcdef_bg.wasm";
+    let dist = tmp.path().join("dist");
+    let plain = std::fs::read(dist.join(wasm)).unwrap();
+    std::fs::write(dist.join(format!("{wasm}.br")), b"brotli bytes").unwrap();
+    std::fs::write(dist.join(format!("{wasm}.gz")), b"gzip bytes").unwrap();
+    let fetch = |accept: &'static str| {
+        let state = state.clone();
+        async move {
+            let req =
+                Request::get(format!("/{wasm}")).header(header::ACCEPT_ENCODING, accept).body(Body::empty()).unwrap();
+            app(state).oneshot(req).await.unwrap()
+        }
+    };
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", "br", &b"brotli bytes"[..]),
+        ("gzip, deflate", "gzip", b"gzip bytes"),
+        ("identity", "", &plain),
+    ] {
+        let r = fetch(accept).await;
+        assert_eq!(r.status(), StatusCode::OK, "{accept}");
+        assert_eq!(header_of(&r, header::CONTENT_ENCODING), encoding, "{accept}");
+        assert_eq!(header_of(&r, header::CONTENT_TYPE), "application/wasm", "{accept}");
+        assert_eq!(header_of(&r, header::CACHE_CONTROL), "public, max-age=31536000, immutable", "{accept}");
+        assert!(header_of(&r, header::VARY).to_ascii_lowercase().contains("accept-encoding"), "{accept}");
+        assert_eq!(&r.into_body().collect().await.unwrap().to_bytes()[..], body, "{accept}");
+    }
+}
+
+#[tokio::test]
 async fn app_routes_fall_back_to_the_shell_missing_files_do_not() {
     let (_tmp, state) = fixture().await;
     for uri in ["/contacts", "/contacts/new", "/patrols/7d3c7a8e-2f0b-4a4e-9d0e-1b2c3d4e5f60", "/settings"] {

@@ -99,11 +99,15 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
     if file.is_file() {
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let cache = if is_hashed_asset(name) { IMMUTABLE } else { NO_CACHE };
-        let mut response = match ServeFile::new(&file).oneshot(request).await {
+        // The build writes `.br` and `.gz` copies of the code and styles (`xtask::bundle`):
+        // sent as they are to a browser that accepts them, compressed per request otherwise.
+        let serve = ServeFile::new(&file).precompressed_br().precompressed_gzip();
+        let mut response = match serve.oneshot(request).await {
             Ok(r) => r.map(Body::new),
             Err(never) => match never {},
         };
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         return response;
     }
     // App routes (no file extension) get the shell; the router in the app takes it from there.
