@@ -50,7 +50,7 @@ impl MemStore {
 }
 
 fn decode<T: Record>(v: &Value) -> Result<Local<T>, StoreError> {
-    serde_json::from_value(v.clone()).map_err(|e| StoreError::Failed(e.to_string()))
+    latarnia_core::protocol::from_json(v).map_err(|e| StoreError::Failed(e.to_string()))
 }
 
 impl Store for MemStore {

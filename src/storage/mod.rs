@@ -268,7 +268,7 @@ pub fn merge_change<T: Record>(
     let (mut fields, deleted) =
         merge_pulled(existing.as_ref().zip(local_fields.as_ref()).map(|(l, f)| (f, l.deleted)), change, pending);
     fields.insert("id".into(), Value::String(change.id.to_string()));
-    let data: T = serde_json::from_value(Value::Object(fields)).ok()?;
+    let data: T = latarnia_core::protocol::from_fields(fields)?;
     let mut field_hlcs = change.field_hlcs.clone();
     let mut deleted_hlc = change.deleted_hlc.clone();
     if let (Some(old), Some(p)) = (&existing, pending) {
@@ -378,7 +378,8 @@ pub fn merge_stored(
         change: &Change,
         pending: Option<&Pending>,
     ) -> Result<Option<Value>, StoreError> {
-        let existing = existing.map(serde_json::from_value::<Local<T>>).transpose().map_err(failed)?;
+        let existing =
+            existing.as_ref().map(latarnia_core::protocol::from_json::<Local<T>>).transpose().map_err(failed)?;
         merge_change(existing, change, pending).map(serde_json::to_value).transpose().map_err(failed)
     }
     by_collection!(change.collection.as_str(), go(existing, change, pending))

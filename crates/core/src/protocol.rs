@@ -197,7 +197,19 @@ pub fn rebase<T: Record>(original: &T, edited: &T, current: &T) -> Option<T> {
     let mut fields = fields_of(current);
     fields.extend(changed_fields(&fields_of(original), &fields_of(edited)));
     fields.insert("id".into(), serde_json::to_value(current.id()).ok()?);
-    serde_json::from_value(Value::Object(fields)).ok()
+    from_fields(fields)
+}
+
+/// A record from its fields, read back through JSON text rather than from the `Value` itself:
+/// the app reads every stored record from text, and one way of reading per type keeps one copy
+/// of each type's reading code in the wasm instead of two (decision 50).
+pub fn from_fields<T: serde::de::DeserializeOwned>(fields: serde_json::Map<String, Value>) -> Option<T> {
+    from_json(&Value::Object(fields)).ok()
+}
+
+/// `serde_json::from_value`, through text (see [`from_fields`]).
+pub fn from_json<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
+    serde_json::from_str(&v.to_string())
 }
 
 #[cfg(test)]
