@@ -92,16 +92,15 @@ fn write_service_worker(dist: &Path) -> Result<(), Fail> {
     std::fs::write(&sw, out).map_err(|e| Fail(format!("{}: {e}", sw.display())))
 }
 
-/// What the server sends compressed when the browser accepts it: the code and the styles.
-const COMPRESSED: &[&str] = &["wasm", "js", "css", "webmanifest"];
-
-/// Writes `<file>.br` (Brotli, best) and `<file>.gz` (gzip, best) beside every file of the app's
-/// code and styles. The server sends them as they are (`Content-Encoding`) instead of compressing
-/// each request; Brotli makes the wasm a quarter smaller than gzip on a phone's connection
-/// (decision 49). Written after the service worker's list, which names the plain files only.
+/// Writes `<file>.br` (Brotli, best) and `<file>.gz` (gzip, best) beside each of Trunk's
+/// content-hashed files (the wasm, its JavaScript, the styles). The server sends them as they
+/// are (`Content-Encoding`) instead of compressing each request; Brotli makes the wasm a quarter
+/// smaller than gzip on a phone's connection (decision 49). Only hashed files: their content
+/// never changes under the same name, so a copy can never be older than its file. Written
+/// after the service worker's list, which names the plain files only.
 pub fn precompress(dist: &Path) -> Result<(), Fail> {
     for file in sorted_files(dist, &["."]) {
-        if !file.extension().and_then(|e| e.to_str()).is_some_and(|e| COMPRESSED.contains(&e)) {
+        if !file.file_name().and_then(|n| n.to_str()).is_some_and(content_hashed) {
             continue;
         }
         let data = std::fs::read(&file).map_err(|e| Fail(format!("{}: {e}", file.display())))?;
@@ -112,6 +111,13 @@ pub fn precompress(dist: &Path) -> Result<(), Fail> {
         }
     }
     Ok(())
+}
+
+/// Trunk's naming of built files, `name-<hex>.ext` and `name-<hex>_bg.wasm` (the server's
+/// `static_files::is_hashed_asset` serves only those with their compressed copies).
+fn content_hashed(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("").trim_end_matches("_bg");
+    stem.rsplit_once('-').is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Brotli at its best quality and largest window, and gzip at level 9.
@@ -150,19 +156,25 @@ mod tests {
     }
 
     #[test]
-    fn only_code_and_styles_get_compressed_copies() {
+    fn only_content_hashed_files_get_compressed_copies() {
         let dir = std::env::temp_dir().join(format!("latarnia-precompress-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("icons")).unwrap();
-        for f in ["app-0123456789abcdef_bg.wasm", "app-0123456789abcdef.js", "main.css", "index.html", "icons/a.png"] {
+        let hashed = ["app-0123456789abcdef_bg.wasm", "app-0123456789abcdef.js", "main-22474a42fbfad2b.css"];
+        let plain = ["sw.js", "boot.js", "index.html", "icons/icon-192.png"];
+        for f in hashed.iter().chain(&plain) {
             std::fs::write(dir.join(f), b"x".repeat(1000)).unwrap();
         }
         precompress(&dir).unwrap();
-        for f in ["app-0123456789abcdef_bg.wasm", "app-0123456789abcdef.js", "main.css"] {
+        for f in hashed {
             assert!(dir.join(format!("{f}.br")).is_file(), "{f}.br");
             assert!(dir.join(format!("{f}.gz")).is_file(), "{f}.gz");
         }
-        assert!(!dir.join("index.html.br").exists(), "the shell is served from memory, never compressed ahead");
-        assert!(!dir.join("icons/a.png.br").exists(), "images are compressed already");
+        // Files that change under the same name (a new service worker) never get a copy that
+        // could be left behind, older than the file.
+        for f in plain {
+            assert!(!dir.join(format!("{f}.br")).exists(), "{f}.br");
+            assert!(!dir.join(format!("{f}.gz")).exists(), "{f}.gz");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

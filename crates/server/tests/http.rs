@@ -106,6 +106,12 @@ async fn the_build_s_compressed_copies_are_sent_to_browsers_that_accept_them() {
         assert!(header_of(&r, header::VARY).to_ascii_lowercase().contains("accept-encoding"), "{accept}");
         assert_eq!(&r.into_body().collect().await.unwrap().to_bytes()[..], body, "{accept}");
     }
+    // The service worker changes under its name: a stale copy beside it is never sent.
+    std::fs::write(dist.join("sw.js.br"), b"an older service worker").unwrap();
+    let req = Request::get("/sw.js").header(header::ACCEPT_ENCODING, "br").body(Body::empty()).unwrap();
+    let r = app(state.clone()).oneshot(req).await.unwrap();
+    assert_ne!(header_of(&r, header::CONTENT_ENCODING), "br");
+    assert_eq!(body_text(r).await, std::fs::read_to_string(dist.join("sw.js")).unwrap());
 }
 
 #[tokio::test]
