@@ -98,14 +98,13 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
     let file = state.shell.dist.join(&rel);
     if file.is_file() {
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let cache = if is_hashed_asset(name) { IMMUTABLE } else { NO_CACHE };
+        let hashed = is_hashed_asset(name);
+        let cache = if hashed { IMMUTABLE } else { NO_CACHE };
         // The build writes `.br` and `.gz` copies of the hashed assets (`xtask::bundle`): sent
         // as they are to a browser that accepts them. Anything else, and a file that changes
         // under its name (`sw.js`), is compressed per request: a copy could be older.
-        let serve = match is_hashed_asset(name) {
-            true => ServeFile::new(&file).precompressed_br().precompressed_gzip(),
-            false => ServeFile::new(&file),
-        };
+        let serve =
+            if hashed { ServeFile::new(&file).precompressed_br().precompressed_gzip() } else { ServeFile::new(&file) };
         let mut response = match serve.oneshot(request).await {
             Ok(r) => r.map(Body::new),
             Err(never) => match never {},
