@@ -25,6 +25,8 @@ async function save(page) {
 
 async function contactAt(page, label) {
   await byId(page, 'nav-patrol').click();
+  // The patrol screen, loaded: either a patrol of one's own or the form to start one.
+  await page.locator('[data-testid=patrol-start], [data-testid=contact-new]').first().waitFor();
   if (await byId(page, 'patrol-start').count()) await byId(page, 'patrol-start').click();
   await byId(page, 'contact-new').click();
   await byId(page, 'contact-site').waitFor();
