@@ -171,9 +171,16 @@ impl AppState {
         platform::mark("store-write-start");
         let result = self.store().write(edit, platform::now_ms()).await;
         platform::measure("store-write", "store-write-start");
-        match &result {
+        self.after_write(T::COLLECTION, &result);
+        result
+    }
+
+    /// What follows every write, whatever its record type (kept apart from the generic `write`:
+    /// one copy in the wasm instead of one per type).
+    fn after_write(&self, collection: &'static str, result: &Result<Option<Mutation>, StoreError>) {
+        match result {
             Ok(Some(_)) => {
-                self.changed(Some(T::COLLECTION));
+                self.changed(Some(collection));
                 sync::after_edit(*self);
                 // A write went through: the disk is no longer full.
                 if self.storage_problem.get_untracked() == Some(crate::i18n::k::STORAGE_FULL) {
@@ -189,7 +196,6 @@ impl AppState {
                 self.notify_error(e.message_key());
             }
         }
-        result
     }
 
     /// Saves a form: only the fields the user changed (from `original`, what the form loaded),

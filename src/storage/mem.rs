@@ -49,6 +49,16 @@ impl MemStore {
     }
 }
 
+/// Newest first by `sort_ms`, then by id (lowercase UUID text orders as the UUIDs do), as
+/// IndexedDB's index gives them.
+fn newest_first(a: &Value, b: &Value) -> std::cmp::Ordering {
+    fn key(v: &Value) -> (f64, &str) {
+        (v["sort_ms"].as_f64().unwrap_or(0.0), v["id"].as_str().unwrap_or(""))
+    }
+    let ((ta, ia), (tb, ib)) = (key(a), key(b));
+    tb.total_cmp(&ta).then(ib.cmp(ia))
+}
+
 fn decode<T: Record>(v: &Value) -> Result<Local<T>, StoreError> {
     latarnia_core::protocol::from_json(v).map_err(|e| StoreError::Failed(e.to_string()))
 }
@@ -77,8 +87,12 @@ impl Store for MemStore {
 
     async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
         let inner = self.0.borrow();
+        // Sorted as stored values, before reading them as `T`: one sort in the wasm for every
+        // collection rather than one per type.
+        let mut rows: Vec<&Value> = inner.records.get(T::COLLECTION).into_iter().flat_map(|m| m.values()).collect();
+        rows.sort_by(|a, b| newest_first(a, b));
         let mut all = Vec::new();
-        for v in inner.records.get(T::COLLECTION).into_iter().flat_map(|m| m.values()) {
+        for v in rows {
             let r = decode::<T>(v)?;
             if r.deleted == query.deleted
                 && query.matches(r.sort_ms)
@@ -87,7 +101,6 @@ impl Store for MemStore {
                 all.push(r);
             }
         }
-        all.sort_by(|a, b| b.sort_ms.total_cmp(&a.sort_ms).then(b.id.cmp(&a.id)));
         let limit = query.limit.map_or(usize::MAX, |l| l as usize);
         Ok(all.into_iter().skip(query.offset as usize).take(limit).collect())
     }
