@@ -48,10 +48,14 @@ fn JoinPatrol(joinable: Vec<Patrol>) -> impl IntoView {
                     let id = p.id;
                     let when = local_time(p.started_at, "%H:%M");
                     let who = [p.team.join(", "), p.area].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
+                    // The button says which patrol it joins to a screen reader, not only "Join".
+                    let label = format!("join-{id}");
                     view! {
                         <li class="join-item" data-testid="patrol-join-item">
-                            <span>{when}" "{i.sv("patrol_kind", p.kind.as_str())}" "{who}</span>
-                            <button data-testid="patrol-join" on:click=move |_| state.join_patrol(id)>{i.s(k::PATROL_JOIN)}</button>
+                            <span id=label.clone()>{when}" "{i.sv("patrol_kind", p.kind.as_str())}" "{who}</span>
+                            <button data-testid="patrol-join" aria-describedby=label on:click=move |_| state.join_patrol(id)>
+                                {i.s(k::PATROL_JOIN)}
+                            </button>
                         </li>
                     }
                 }).collect_view()}

@@ -33,6 +33,8 @@ test('two streetworkers offline share their contacts and converge on the same pa
   const offer = byId(b.page, 'patrol-join-item');
   await offer.waitFor();
   assert.match(await offer.textContent(), /Dworzec/);
+  const described = await byId(b.page, 'patrol-join').getAttribute('aria-describedby');
+  assert.match(await b.page.locator(`[id="${described}"]`).textContent(), /Dworzec/, 'the button names its patrol');
   assert.equal(await byId(b.page, 'contact-quick').count(), 0, "Ala's patrol is not Ola's until she joins");
   await byId(b.page, 'patrol-start').waitFor();
   await screenshot(b.page, '25-join-patrol');
