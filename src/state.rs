@@ -325,7 +325,6 @@ impl AppState {
         }
     }
 
-    /// The patrol in progress, if any: the newest one not ended.
     /// The signed-in user's account id (None before the first sign-in).
     pub fn me(&self) -> Option<Uuid> {
         self.session.with_untracked(|s| s.as_ref().map(|s| s.user.id))
