@@ -11,7 +11,7 @@ use crate::platform::{self, Gps};
 use std::rc::Rc;
 
 use crate::storage::cache::ListCache;
-use crate::storage::{AppStore, Edit, IdbStore, MemStore, Query, Session, Store, StoreError};
+use crate::storage::{AppStore, Backend, Edit, IdbStore, MemStore, Query, Session, Store, StoreError};
 use crate::sync::{self, SyncView};
 
 pub const DB_NAME: &str = "latarnia";
@@ -135,11 +135,11 @@ impl AppState {
 
         spawn_local(async move {
             let store = match IdbStore::open(DB_NAME, platform::new_uuid()).await {
-                Ok(s) => AppStore::Idb(s),
+                Ok(s) => AppStore::new(Backend::Idb(s)),
                 Err(e) => {
                     leptos::logging::error!("IndexedDB: {e:?}");
                     state.storage_problem.set(Some(crate::i18n::k::STORAGE_UNAVAILABLE));
-                    AppStore::Mem(MemStore::new(platform::new_uuid()))
+                    AppStore::new(Backend::Mem(MemStore::new(platform::new_uuid())))
                 }
             };
             let session = store.session().await.unwrap_or_else(|e| {
@@ -161,7 +161,7 @@ impl AppState {
     }
 
     pub fn store(&self) -> AppStore {
-        self.store.get_value().unwrap_or_else(|| AppStore::Mem(MemStore::new(Uuid::nil())))
+        self.store.get_value().unwrap_or_else(|| AppStore::new(Backend::Mem(MemStore::new(Uuid::nil()))))
     }
 
     /// Applies a local edit. A storage failure is shown to the user and returned; the caller

@@ -16,7 +16,7 @@ use crate::i18n::k;
 use crate::platform;
 use crate::state::AppState;
 use crate::storage::idb::{IdbStore, Prepared};
-use crate::storage::{AppStore, Store, StoreError};
+use crate::storage::{AppStore, Backend, Store, StoreError};
 
 /// What the status bar and the sync screen show.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -98,18 +98,20 @@ impl Replica for StoreReplica {
     }
     type Prepared = Option<Prepared>;
     fn prepare(&self, changes: &[Change]) -> Option<Prepared> {
-        match &self.0 {
-            AppStore::Idb(_) => Some(IdbStore::prepare(changes)),
-            AppStore::Mem(_) => None,
+        match &self.0.backend {
+            Backend::Idb(_) => Some(IdbStore::prepare(changes)),
+            Backend::Mem(_) => None,
         }
     }
     async fn apply_pull(&self, changes: &[Change], prepared: Option<Prepared>, cursor: &str) -> Result<(), StoreError> {
         platform::mark("sync-apply-start");
         let now = platform::now_ms();
-        let r = match (&self.0, prepared) {
-            (AppStore::Idb(s), Some(p)) => s.apply_prepared(changes, p, cursor, now).await,
-            (store, _) => store.apply_pull(changes, cursor, now).await,
+        let r = match (&self.0.backend, prepared) {
+            (Backend::Idb(s), Some(p)) => s.apply_prepared(changes, p, cursor, now).await,
+            _ => self.0.apply_pull(changes, cursor, now).await,
         };
+        // Pulled places may be merged ones: links are followed anew.
+        self.0.forget_redirects();
         platform::measure("sync-apply", "sync-apply-start");
         r
     }

@@ -240,7 +240,6 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<
                 <p class="notice" data-testid="contact-report"><strong>{i.s(k::REPORT_CHECKING)}</strong>" "{d}</p>
             })}
 
-            <label for="contact-headcount-input">{i.s(k::CONTACT_HEADCOUNT)}</label>
             <Stepper value=headcount label=Signal::derive(move || i.t(k::CONTACT_HEADCOUNT).to_owned())
                 testid="contact-headcount".into() min=1 max=validate::HEADCOUNT_MAX/>
             <FieldErrorText errors field="headcount"/>
@@ -254,11 +253,8 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<
             <fieldset class="counts">
                 <legend>{i.s(k::CONTACT_GIVEN)}</legend>
                 {given.iter().map(|&(it, n)| view! {
-                    <div class="count-row">
-                        <span class="count-label">{i.sv("item", it.as_str())}</span>
-                        <Stepper value=n label=Signal::derive(move || i.value("item", it.as_str()))
-                            testid=format!("contact-given-{}", it.as_str())/>
-                    </div>
+                    <Stepper value=n label=Signal::derive(move || i.value("item", it.as_str()))
+                        testid=format!("contact-given-{}", it.as_str())/>
                 }).collect_view()}
             </fieldset>
             <FieldErrorText errors field="given"/>

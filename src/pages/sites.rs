@@ -2,12 +2,13 @@
 //! and by "not visited for N days", newest first.
 
 use chrono::Utc;
-use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for};
+use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for, Keep, SiteField};
 use latarnia_core::{Contact, MealRunStop, Report, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::map_view::duplicate_radius;
+use crate::components::site_merge::SiteMerge;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
@@ -20,13 +21,15 @@ pub fn matches_search(site: &Site, text: &str) -> bool {
     text.is_empty() || site.label.to_lowercase().contains(&text) || site.address.to_lowercase().contains(&text)
 }
 
-/// Merges the newer place of a pair into the older one: its contacts, reports and Akcja ZIMA
-/// stops move, it is marked merged and deleted (restorable). Each write is its own transaction;
-/// a merge cut short is finished by merging again.
-async fn merge(state: AppState, older: Site, newer: Site) -> Result<(), StoreError> {
+/// Merges the newer place of a pair into the older one: the older takes the fields the
+/// coordinator chose, the newer's contacts, reports and Akcja ZIMA stops move, it is marked
+/// merged and deleted (restorable). Each write is its own transaction; a merge cut short is
+/// finished by merging again (and links to the merged place lead to the survivor meanwhile).
+async fn merge(state: AppState, older: Site, newer: Site, choices: Vec<(SiteField, Keep)>) -> Result<(), StoreError> {
     let contacts: Vec<Contact> = state.store().list_data::<Contact>(&Query::default()).await?;
     let stops: Vec<MealRunStop> = state.store().list_data::<MealRunStop>(&Query::default()).await?;
-    let plan = merge_plan(&older, &newer, &contacts, &state.live::<Report>().await?, &stops);
+    let plan = merge_plan(&older, &newer, &choices, &contacts, &state.live::<Report>().await?, &stops);
+    state.save_form(&older, plan.survivor).await?;
     for c in plan.contacts {
         state.write(Edit::Save(c)).await?;
     }
@@ -153,6 +156,7 @@ pub fn SitesPage() -> impl IntoView {
 
     // Places mapped twice (two phones offline at the same spot), for the coordinator to merge.
     let coordinator = move || state.is_coordinator();
+    let merging: RwSignal<Option<(Site, Site)>> = RwSignal::new(None);
     let pairs = move || -> Vec<(Site, Site)> {
         let Some(Ok((sites, _))) = data.get() else { return Vec::new() };
         duplicate_pairs(&sites, duplicate_radius())
@@ -168,7 +172,22 @@ pub fn SitesPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>{i.s(k::SITES_TITLE)}</h1>
-            <Show when=move || coordinator() && !pairs().is_empty()>
+            {move || merging.get().map(|(older, newer)| {
+                let on_merge = Callback::new({
+                    let (older, newer) = (older.clone(), newer.clone());
+                    move |choices: Vec<(SiteField, Keep)>| {
+                        let (older, newer) = (older.clone(), newer.clone());
+                        spawn_local(async move {
+                            if merge(state, older, newer, choices).await.is_ok() {
+                                merging.set(None);
+                                state.notify(k::SITES_MERGED, None);
+                            }
+                        });
+                    }
+                });
+                view! { <SiteMerge survivor=older other=newer on_merge on_cancel=Callback::new(move |_| merging.set(None))/> }
+            })}
+            <Show when=move || coordinator() && merging.with(Option::is_none) && !pairs().is_empty()>
                 <div class="warning" data-testid="site-duplicates">
                     <p>{move || i.t(k::SITES_DUPLICATES).replace("{r}", &format!("{:.0}", duplicate_radius()))}</p>
                     <ul class="plain-list">
@@ -178,12 +197,7 @@ pub fn SitesPage() -> impl IntoView {
                                 <li data-testid="site-duplicate-pair">
                                     <span>{text}</span>
                                     <button type="button" data-testid="site-merge" on:click=move |_| {
-                                        let (older, newer) = (older.clone(), newer.clone());
-                                        spawn_local(async move {
-                                            if merge(state, older, newer).await.is_ok() {
-                                                state.notify(k::SITES_MERGED, None);
-                                            }
-                                        });
+                                        merging.set(Some((older.clone(), newer.clone())));
                                     }>{i.s(k::SITES_MERGE)}</button>
                                 </li>
                             }

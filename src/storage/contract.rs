@@ -11,7 +11,7 @@ use latarnia_core::engine::Rejected;
 use latarnia_core::sync::{Change, Role, User};
 use serde_json::json;
 
-use super::{Edit, Query, Session, Store, StoreError};
+use super::{AppStore, Backend, Edit, Query, Session, Store, StoreError};
 
 const NOW: u64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
@@ -40,7 +40,7 @@ pub fn contact(n: u128, patrol: Option<Uuid>, minutes: i64) -> Contact {
 /// Runs every check; panics with the name of the first that fails.
 pub async fn run_all<S, F, Fut>(fresh: F)
 where
-    S: Store,
+    S: Store + Into<Backend>,
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
@@ -57,6 +57,7 @@ where
     resending_renumbers_everything_held(&fresh().await).await;
     session_and_sync_state_are_kept(&fresh().await).await;
     the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
+    a_record_linked_to_a_merged_place_reads_at_the_survivor(&AppStore::new(fresh().await.into())).await;
 }
 
 /// The Sopot 2021 fixture, pulled as the server sends it, gives the same table on the phone as
@@ -377,4 +378,73 @@ pub async fn mids_are_contiguous_and_clocks_increase<S: Store>(s: &S) {
     assert_eq!(mids, (1..=60).collect::<Vec<u64>>());
     let hlcs: Vec<Hlc> = outbox.iter().map(|m| m.hlc.parse().unwrap()).collect();
     assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLCs strictly increase");
+}
+
+/// A contact recorded offline at "Wiadukt nad Wartą" while the coordinator merged it into "Most
+/// na Warcie": after the merge is pulled the app reads it at the survivor — in lists, one by
+/// one and in the indicators — and so does a report pulled after the merge, in either order.
+pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStore) {
+    use latarnia_core::indicators::{compute, Period};
+    use latarnia_core::protocol::fields_of;
+    let place = |n: u128, label: &str| Site {
+        id: Uuid::from_u128(n),
+        label: label.into(),
+        kind: SiteKind::BridgeViaduct,
+        position: latarnia_core::Position { lat: 52.40, lon: 16.93, accuracy_m: 9.0 },
+        address: String::new(),
+        access_notes: String::new(),
+        dangers: String::new(),
+        status: SiteStatus::Active,
+        usual_headcount: None,
+        created_at: t0(),
+        merged_into: None,
+    };
+    let (most, wiadukt) = (place(900, "Most na Warcie"), place(901, "Wiadukt nad Wartą"));
+    let hlc = |n: u64| Hlc { physical_ms: NOW + n, counter: 0, client: Uuid::from_u128(0xc0) }.to_string();
+    let pulled =
+        |site: &Site, deleted: bool, n: u64| change(site.id, "sites", fields_of(site).into(), deleted, &hlc(n));
+    s.apply_pull(&[pulled(&most, false, 1), pulled(&wiadukt, false, 1)], "c1", NOW).await.unwrap();
+    let mut offline = contact(902, None, 0);
+    offline.site_id = Some(wiadukt.id);
+    s.write(Edit::Save(offline.clone()), NOW + 2).await.unwrap();
+    let january = Period::month(2026, 1).unwrap();
+    assert_eq!(compute(&super::indicator_dataset(s, &january).await.unwrap(), &january).places_active, 1);
+
+    let retired = Site { merged_into: Some(most.id), ..wiadukt.clone() };
+    s.apply_pull(&[pulled(&retired, true, 3)], "c2", NOW).await.unwrap();
+    let at = |c: &Contact| c.site_id;
+    let listed = s.list::<Contact>(&Query::default()).await.unwrap();
+    assert_eq!(listed.iter().map(|c| at(&c.data)).collect::<Vec<_>>(), [Some(most.id)]);
+    assert_eq!(s.list_data::<Contact>(&Query::default()).await.unwrap()[0].site_id, Some(most.id));
+    assert_eq!(s.get::<Contact>(offline.id).await.unwrap().unwrap().data.site_id, Some(most.id));
+    let sites = s.list_data::<Site>(&Query::default()).await.unwrap();
+    assert_eq!(sites.iter().map(|s| s.id).collect::<Vec<_>>(), [most.id], "the merged place is gone");
+    assert_eq!(
+        latarnia_core::sites::visits(most.id, &s.list_data::<Contact>(&Query::default()).await.unwrap(), &[]).len(),
+        1
+    );
+    let table = compute(&super::indicator_dataset(s, &january).await.unwrap(), &january);
+    assert_eq!(table.places_active, 1, "the survivor, counted once");
+    // What is stored is as the worker wrote it (nothing rewritten behind anybody's back).
+    let outbox = s.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1);
+
+    // A report about the merged place arriving after the merge.
+    let report = latarnia_core::Report {
+        id: Uuid::from_u128(903),
+        received_at: t0(),
+        source: latarnia_core::ReportSource::Phone24h,
+        site_id: Some(wiadukt.id),
+        position: None,
+        description: "Ktoś śpi pod wiaduktem".into(),
+        urgency: latarnia_core::Urgency::Normal,
+        status: latarnia_core::ReportStatus::New,
+        assigned_patrol: None,
+        assigned_to: String::new(),
+        contact_id: None,
+        checked_at: None,
+        outcome: String::new(),
+    };
+    s.apply_pull(&[change(report.id, "reports", fields_of(&report).into(), false, &hlc(4))], "c3", NOW).await.unwrap();
+    assert_eq!(s.list_data::<latarnia_core::Report>(&Query::default()).await.unwrap()[0].site_id, Some(most.id));
 }

@@ -7,7 +7,9 @@ pub mod contract;
 pub mod idb;
 pub mod mem;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use latarnia_core::engine::{merge_pulled, Pending, Rejected};
 use latarnia_core::indicators::{Dataset, Period};
@@ -15,6 +17,7 @@ use latarnia_core::protocol::{
     changed_fields, fields_of, Record, CONTACTS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES,
     ZIMA_SETTINGS,
 };
+use latarnia_core::sites::Redirects;
 use latarnia_core::sync::{Change, User};
 use latarnia_core::{Contact, MealRun, MealRunStop, Patrol, Report, Site};
 use latarnia_core::{Hlc, Invalid, Mutation, Op};
@@ -460,6 +463,11 @@ pub async fn indicator_dataset(store: &impl Store, period: &Period) -> Result<Da
         d.status_set_at.extend(status_time(&r).map(|t| (r.id, t)));
         d.sites.push(r.data);
     }
+    for r in store.list_data::<Site>(&Query { deleted: true, ..Default::default() }).await? {
+        if let Some(into) = r.merged_into {
+            d.merged.insert(r.id, into);
+        }
+    }
     for r in reports? {
         d.status_set_at.extend(status_time(&r).map(|t| (r.id, t)));
         d.reports.push(r.data);
@@ -537,102 +545,181 @@ pub fn observed(clock: &ClockState, changes: &[Change], now_ms: u64) -> ClockSta
 }
 
 /// The store the app runs on: IndexedDB, or memory when IndexedDB is unavailable (the user is
-/// told that nothing will survive closing the tab).
+/// told that nothing will survive closing the tab). Every record it reads with a link to a
+/// place comes out linked to the live place (`sites::Redirects`): a contact recorded offline at
+/// a place merged meanwhile shows, counts and lists at the survivor on every screen.
 #[derive(Clone)]
-pub enum AppStore {
+pub struct AppStore {
+    pub backend: Backend,
+    /// The merged places' redirects, read on first need and forgotten when places change.
+    redirects: Rc<RefCell<Option<Rc<Redirects>>>>,
+}
+
+#[derive(Clone)]
+pub enum Backend {
     Idb(IdbStore),
     Mem(MemStore),
 }
 
+impl From<MemStore> for Backend {
+    fn from(s: MemStore) -> Self {
+        Backend::Mem(s)
+    }
+}
+
+impl From<IdbStore> for Backend {
+    fn from(s: IdbStore) -> Self {
+        Backend::Idb(s)
+    }
+}
+
+impl AppStore {
+    pub fn new(backend: Backend) -> Self {
+        AppStore { backend, redirects: Rc::default() }
+    }
+
+    /// Places may have changed (a pull, a wipe): read the redirects again when next needed.
+    pub fn forget_redirects(&self) {
+        self.redirects.borrow_mut().take();
+    }
+
+    /// Where links to merged places lead, from the deleted places that were merged.
+    pub async fn redirects(&self) -> Result<Rc<Redirects>, StoreError> {
+        if let Some(r) = self.redirects.borrow().clone() {
+            return Ok(r);
+        }
+        let deleted = self.list_raw::<Site>(&Query { deleted: true, ..Default::default() }).await?;
+        let r = Rc::new(Redirects::new(deleted.iter().map(|s| &s.data)));
+        *self.redirects.borrow_mut() = Some(r.clone());
+        Ok(r)
+    }
+
+    async fn relinked<T: Record>(&self, mut records: Vec<T>) -> Result<Vec<T>, StoreError> {
+        if !links_places::<T>() {
+            return Ok(records);
+        }
+        self.redirects().await?.relink_all(&mut records);
+        Ok(records)
+    }
+
+    async fn list_raw<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.list(query).await,
+            Backend::Mem(s) => s.list(query).await,
+        }
+    }
+}
+
+/// Whether records of `T` can link to a place (so reading them needs the redirects).
+fn links_places<T: Record>() -> bool {
+    matches!(T::COLLECTION, CONTACTS | REPORTS | MEAL_RUN_STOPS)
+}
+
 impl Store for AppStore {
     async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.write(edit, now_ms).await,
-            AppStore::Mem(s) => s.write(edit, now_ms).await,
+        if T::COLLECTION == SITES {
+            self.forget_redirects();
+        }
+        match &self.backend {
+            Backend::Idb(s) => s.write(edit, now_ms).await,
+            Backend::Mem(s) => s.write(edit, now_ms).await,
         }
     }
     async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.get(id).await,
-            AppStore::Mem(s) => s.get(id).await,
+        let got = match &self.backend {
+            Backend::Idb(s) => s.get::<T>(id).await,
+            Backend::Mem(s) => s.get::<T>(id).await,
+        }?;
+        match got {
+            Some(mut r) if links_places::<T>() => {
+                self.redirects().await?.relink(&mut r.data);
+                Ok(Some(r))
+            }
+            other => Ok(other),
         }
     }
     async fn list_data<T: Record>(&self, query: &Query) -> Result<Vec<T>, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.list_data(query).await,
-            AppStore::Mem(s) => s.list_data(query).await,
-        }
+        let read = match &self.backend {
+            Backend::Idb(s) => s.list_data(query).await,
+            Backend::Mem(s) => s.list_data(query).await,
+        }?;
+        self.relinked(read).await
     }
     async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.list(query).await,
-            AppStore::Mem(s) => s.list(query).await,
+        let mut read = self.list_raw::<T>(query).await?;
+        if links_places::<T>() {
+            let r = self.redirects().await?;
+            read.iter_mut().for_each(|l| r.relink(&mut l.data));
         }
+        Ok(read)
     }
     async fn outbox(&self) -> Result<Vec<Mutation>, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.outbox().await,
-            AppStore::Mem(s) => s.outbox().await,
+        match &self.backend {
+            Backend::Idb(s) => s.outbox().await,
+            Backend::Mem(s) => s.outbox().await,
         }
     }
     async fn clock(&self) -> Result<ClockState, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.clock().await,
-            AppStore::Mem(s) => s.clock().await,
+        match &self.backend {
+            Backend::Idb(s) => s.clock().await,
+            Backend::Mem(s) => s.clock().await,
         }
     }
     async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError> {
-        match self {
-            AppStore::Idb(s) => s.acknowledge(through, rejected).await,
-            AppStore::Mem(s) => s.acknowledge(through, rejected).await,
+        match &self.backend {
+            Backend::Idb(s) => s.acknowledge(through, rejected).await,
+            Backend::Mem(s) => s.acknowledge(through, rejected).await,
         }
     }
     async fn rejected(&self) -> Result<Vec<RejectedRecord>, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.rejected().await,
-            AppStore::Mem(s) => s.rejected().await,
+        match &self.backend {
+            Backend::Idb(s) => s.rejected().await,
+            Backend::Mem(s) => s.rejected().await,
         }
     }
     async fn sync_state(&self) -> Result<SyncState, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.sync_state().await,
-            AppStore::Mem(s) => s.sync_state().await,
+        match &self.backend {
+            Backend::Idb(s) => s.sync_state().await,
+            Backend::Mem(s) => s.sync_state().await,
         }
     }
     async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError> {
-        match self {
-            AppStore::Idb(s) => s.set_last_sync(ms).await,
-            AppStore::Mem(s) => s.set_last_sync(ms).await,
+        match &self.backend {
+            Backend::Idb(s) => s.set_last_sync(ms).await,
+            Backend::Mem(s) => s.set_last_sync(ms).await,
         }
     }
     async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
-        match self {
-            AppStore::Idb(s) => s.apply_pull(changes, cursor, now_ms).await,
-            AppStore::Mem(s) => s.apply_pull(changes, cursor, now_ms).await,
-        }
+        let r = match &self.backend {
+            Backend::Idb(s) => s.apply_pull(changes, cursor, now_ms).await,
+            Backend::Mem(s) => s.apply_pull(changes, cursor, now_ms).await,
+        };
+        self.forget_redirects();
+        r
     }
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
-        match self {
-            AppStore::Idb(s) => s.resend_all(after_mid).await,
-            AppStore::Mem(s) => s.resend_all(after_mid).await,
+        match &self.backend {
+            Backend::Idb(s) => s.resend_all(after_mid).await,
+            Backend::Mem(s) => s.resend_all(after_mid).await,
         }
     }
     async fn session(&self) -> Result<Option<Session>, StoreError> {
-        match self {
-            AppStore::Idb(s) => s.session().await,
-            AppStore::Mem(s) => s.session().await,
+        match &self.backend {
+            Backend::Idb(s) => s.session().await,
+            Backend::Mem(s) => s.session().await,
         }
     }
     async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError> {
-        match self {
-            AppStore::Idb(s) => s.set_session(session).await,
-            AppStore::Mem(s) => s.set_session(session).await,
+        match &self.backend {
+            Backend::Idb(s) => s.set_session(session).await,
+            Backend::Mem(s) => s.set_session(session).await,
         }
     }
     async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError> {
-        match self {
-            AppStore::Idb(s) => s.wipe(new_client_id).await,
-            AppStore::Mem(s) => s.wipe(new_client_id).await,
+        self.forget_redirects();
+        match &self.backend {
+            Backend::Idb(s) => s.wipe(new_client_id).await,
+            Backend::Mem(s) => s.wipe(new_client_id).await,
         }
     }
 }

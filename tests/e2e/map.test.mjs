@@ -115,6 +115,7 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
   await byId(c.page, 'site-duplicates').waitFor({ timeout: 30_000 });
   assert.match(await byId(c.page, 'site-duplicate-pair').textContent(), /Dworzec, wiata ← Wiata przy dworcu/);
   await byId(c.page, 'site-merge').click();
+  await byId(c.page, 'site-merge-confirm').click();
   await c.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 3);
   await syncNow(c.page);
 

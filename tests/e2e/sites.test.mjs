@@ -127,11 +127,13 @@ test('two workers offline map the same place; the coordinator merges them and ev
   const a = await phone(ewa);
   const b = await phone(jan);
   // Both stand at the same house, 6 m apart, away from the places of the test before.
-  for (const [p, label, lat] of [[a, 'Pustostan przy Kolejowej', '54.43000'], [b, 'Kolejowa 12, stary dom', '54.43005']]) {
+  for (const [p, label, lat, dangers] of [[a, 'Pustostan przy Kolejowej', '54.43000', 'pies na łańcuchu'],
+    [b, 'Kolejowa 12, stary dom', '54.43005', 'dach się zapada']]) {
     await p.context.setOffline(true);
     await newPlace(p.page, label);
     await byId(p.page, 'site-lat').fill(lat);
     await byId(p.page, 'site-type').selectOption('abandoned_building');
+    await byId(p.page, 'site-dangers').fill(dangers);
     await byId(p.page, 'site-save').click();
     await byId(p.page, 'site-list').waitFor();
   }
@@ -145,10 +147,29 @@ test('two workers offline map the same place; the coordinator merges them and ev
   await byId(c.page, 'nav-sites').click();
   await byId(c.page, 'site-duplicates').waitFor({ timeout: 30_000 });
   assert.equal(await byId(c.page, 'site-duplicate-pair').count(), 1);
-  await screenshot(c.page, '16-site-merge');
   const gone = () => ![...document.querySelectorAll('[data-testid=site-item] strong')].some((e) => e.textContent === 'Kolejowa 12, stary dom');
+  // Merging shows both places side by side, field by field: nothing typed is dropped unseen.
   await byId(c.page, 'site-merge').click();
+  const dialog = byId(c.page, 'site-merge-dialog');
+  await dialog.waitFor();
+  const field = (name) => dialog.locator(`[data-testid=site-merge-field][data-field=${name}]`);
+  assert.deepEqual(await dialog.locator('[data-testid=site-merge-field]').evaluateAll((fs) => fs.map((f) => f.dataset.field)),
+    ['label', 'position', 'dangers'], 'exactly the fields that differ');
+  // Both values are on screen, readable, with the field's name.
+  await field('dangers').getByText('pies na łańcuchu').waitFor();
+  await field('dangers').getByText('dach się zapada').waitFor();
+  await field('dangers').getByText('Zagrożenia (psy, konstrukcja)').waitFor();
+  assert.ok(await field('dangers').getByTestId('site-merge-keep-both').isChecked(), 'text typed on both is kept by default');
+  // The coordinator keeps the older place's name and both dangers.
+  await field('label').getByText('Pustostan przy Kolejowej').click();
+  assert.ok(await field('label').getByTestId('site-merge-keep-survivor').isChecked());
+  await screenshot(c.page, '16-site-merge');
+  await byId(c.page, 'site-merge-confirm').click();
   await c.page.waitForFunction(gone);
+  await c.page.getByText('Pustostan przy Kolejowej').click();
+  assert.equal(await byId(c.page, 'site-dangers').inputValue(), 'pies na łańcuchu\ndach się zapada');
+  await byId(c.page, 'nav-sites').click();
+  await byId(c.page, 'site-list').waitFor();
   assert.equal(await byId(c.page, 'site-duplicates').count(), 0);
   assert.ok((await places(c.page)).includes('Pustostan przy Kolejowej'), 'the older place survives');
   await syncNow(c.page);

@@ -168,6 +168,9 @@ pub struct Dataset {
     pub runs: Vec<MealRun>,
     pub stops: Vec<MealRunStop>,
     pub status_set_at: BTreeMap<Uuid, DateTime<Utc>>,
+    /// Places merged into others (deleted, so not in `sites`): a contact linked to one counts
+    /// at the place it was merged into.
+    pub merged: crate::sites::Redirects,
 }
 
 /// A stored record that does not read as its collection's type.
@@ -207,7 +210,14 @@ impl Dataset {
         match collection {
             protocol::PATROLS => read(&text, &mut self.patrols),
             protocol::CONTACTS => read(&text, &mut self.contacts),
-            protocol::SITES => read(&text, &mut self.sites),
+            protocol::SITES => {
+                let site: crate::Site = serde_json::from_str(&text).map_err(|_| Unreadable)?;
+                match site.merged_into {
+                    Some(into) => self.merged.insert(site.id, into),
+                    None => self.sites.push(site),
+                }
+                Ok(())
+            }
             protocol::REPORTS => read(&text, &mut self.reports),
             protocol::MEAL_RUNS => read(&text, &mut self.runs),
             protocol::MEAL_RUN_STOPS => read(&text, &mut self.stops),
@@ -352,7 +362,7 @@ pub fn compute(records: &Dataset, period: &Period) -> Indicators {
             pseudonyms.insert(pseudonym.to_lowercase());
         }
         if let Some(site) = c.site_id {
-            active_places.insert(site);
+            active_places.insert(records.merged.follow(site));
         }
     }
     out.distinct_persons = pseudonyms.len() as u32;

@@ -46,6 +46,11 @@ pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
     }
     /// Field validation, the same on the phone and on the server.
     fn validate(&self) -> Result<(), crate::Invalid>;
+    /// Its link to a place on the map, for records that have one (read through
+    /// `sites::Redirects`, so a link to a merged place leads to the survivor).
+    fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
+        None
+    }
 }
 
 impl Record for crate::Patrol {
@@ -71,6 +76,9 @@ impl Record for crate::Contact {
     }
     fn parent(&self) -> Option<Uuid> {
         self.patrol_id
+    }
+    fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
+        Some(&mut self.site_id)
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::contact(self)
@@ -100,6 +108,9 @@ impl Record for crate::Report {
     }
     fn parent(&self) -> Option<Uuid> {
         self.site_id
+    }
+    fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
+        Some(&mut self.site_id)
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::report(self)
@@ -156,6 +167,9 @@ impl Record for crate::MealRunStop {
     }
     fn parent(&self) -> Option<Uuid> {
         Some(self.run_id)
+    }
+    fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
+        Some(&mut self.site_id)
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::meal_run_stop(self)

@@ -83,10 +83,147 @@ pub fn duplicate_pairs(sites: &[Site], radius_m: f64) -> Vec<(Uuid, Uuid)> {
     pairs
 }
 
-/// What merging `other` into `survivor` writes: every contact and report of `other` moves to
-/// the survivor, and `other` is marked merged (and then deleted, so it stays restorable).
+/// A field of a place that two mapped copies of it may disagree on, decided field by field
+/// when a coordinator merges them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SiteField {
+    Label,
+    Kind,
+    Status,
+    Position,
+    Address,
+    AccessNotes,
+    Dangers,
+    UsualHeadcount,
+}
+
+impl SiteField {
+    pub const ALL: [SiteField; 8] = [
+        SiteField::Label,
+        SiteField::Kind,
+        SiteField::Status,
+        SiteField::Position,
+        SiteField::Address,
+        SiteField::AccessNotes,
+        SiteField::Dangers,
+        SiteField::UsualHeadcount,
+    ];
+
+    /// The field's name in the protocol (and the translation key's suffix).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteField::Label => "label",
+            SiteField::Kind => "kind",
+            SiteField::Status => "status",
+            SiteField::Position => "position",
+            SiteField::Address => "address",
+            SiteField::AccessNotes => "access_notes",
+            SiteField::Dangers => "dangers",
+            SiteField::UsualHeadcount => "usual_headcount",
+        }
+    }
+
+    /// Free text, which can keep both values joined.
+    pub fn is_text(self) -> bool {
+        matches!(self, SiteField::Label | SiteField::Address | SiteField::AccessNotes | SiteField::Dangers)
+    }
+
+    fn text(self, s: &Site) -> Option<&str> {
+        match self {
+            SiteField::Label => Some(&s.label),
+            SiteField::Address => Some(&s.address),
+            SiteField::AccessNotes => Some(&s.access_notes),
+            SiteField::Dangers => Some(&s.dangers),
+            _ => None,
+        }
+    }
+
+    /// The field as shown to the coordinator when the two differ (text as typed; the other
+    /// fields as their protocol value, which the app translates).
+    pub fn differs(self, a: &Site, b: &Site) -> bool {
+        match self {
+            SiteField::Kind => a.kind != b.kind,
+            SiteField::Status => a.status != b.status,
+            SiteField::Position => (a.position.lat, a.position.lon) != (b.position.lat, b.position.lon),
+            SiteField::UsualHeadcount => a.usual_headcount != b.usual_headcount,
+            text => text.text(a).map(str::trim) != text.text(b).map(str::trim),
+        }
+    }
+}
+
+/// Which value a merged field keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Keep {
+    /// The surviving place's value.
+    Survivor,
+    /// The other place's value.
+    Other,
+    /// Both (text fields only): the survivor's, then the other's.
+    Both,
+}
+
+/// The fields two places disagree on: what the merge screen asks about.
+pub fn differing_fields(survivor: &Site, other: &Site) -> Vec<SiteField> {
+    SiteField::ALL.into_iter().filter(|f| f.differs(survivor, other)).collect()
+}
+
+/// What the merge screen proposes for a field: nothing typed is dropped by default — notes
+/// typed on both are kept joined, a value present on one side only is kept; the name and the
+/// rest keep the survivor's value (both are on the screen to choose from).
+pub fn default_keep(field: SiteField, survivor: &Site, other: &Site) -> Keep {
+    match (field.text(survivor).map(str::trim), field.text(other).map(str::trim)) {
+        (Some(a), Some(b)) if a == b || b.is_empty() || (field == SiteField::Label && !a.is_empty()) => Keep::Survivor,
+        (Some(""), Some(_)) => Keep::Other,
+        (Some(_), Some(_)) => Keep::Both,
+        _ if field == SiteField::UsualHeadcount && survivor.usual_headcount.is_none() => Keep::Other,
+        _ => Keep::Survivor,
+    }
+}
+
+/// The surviving place with the coordinator's choices applied (a field not in `choices` takes
+/// `default_keep`). `Both` joins two texts with " / " on the label and a new line elsewhere;
+/// on a field that is not text it keeps the survivor's value.
+pub fn merged_site(survivor: &Site, other: &Site, choices: &[(SiteField, Keep)]) -> Site {
+    let mut out = survivor.clone();
+    for field in differing_fields(survivor, other) {
+        let keep =
+            choices.iter().find(|(f, _)| *f == field).map_or_else(|| default_keep(field, survivor, other), |c| c.1);
+        let joined = |a: &str, b: &str| {
+            let sep = if field == SiteField::Label { " / " } else { "\n" };
+            match (a.trim(), b.trim()) {
+                ("", b) => b.to_owned(),
+                (a, "") => a.to_owned(),
+                (a, b) => format!("{a}{sep}{b}"),
+            }
+        };
+        let text = |a: &String, b: &String| match keep {
+            Keep::Survivor => a.clone(),
+            Keep::Other => b.clone(),
+            Keep::Both => joined(a, b),
+        };
+        let take_other = keep == Keep::Other;
+        match field {
+            SiteField::Label => out.label = text(&survivor.label, &other.label),
+            SiteField::Address => out.address = text(&survivor.address, &other.address),
+            SiteField::AccessNotes => out.access_notes = text(&survivor.access_notes, &other.access_notes),
+            SiteField::Dangers => out.dangers = text(&survivor.dangers, &other.dangers),
+            SiteField::Kind if take_other => out.kind = other.kind,
+            SiteField::Status if take_other => out.status = other.status,
+            SiteField::Position if take_other => out.position = other.position,
+            SiteField::UsualHeadcount if take_other => out.usual_headcount = other.usual_headcount,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What merging `other` into `survivor` writes: the survivor with the fields the coordinator
+/// chose, every contact, report and stop of `other` moved to the survivor, and `other` marked
+/// merged (and then deleted, so it stays restorable).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergePlan {
+    /// The survivor as it is after the merge (equal to it when nothing was taken over).
+    pub survivor: Site,
     pub contacts: Vec<Contact>,
     pub reports: Vec<Report>,
     /// Akcja ZIMA stops at the place (those that found nobody are visits by themselves).
@@ -97,12 +234,14 @@ pub struct MergePlan {
 pub fn merge_plan(
     survivor: &Site,
     other: &Site,
+    choices: &[(SiteField, Keep)],
     contacts: &[Contact],
     reports: &[Report],
     stops: &[MealRunStop],
 ) -> MergePlan {
     let moved = |site: Option<Uuid>| site == Some(other.id);
     MergePlan {
+        survivor: merged_site(survivor, other, choices),
         stops: stops
             .iter()
             .filter(|s| moved(s.site_id))
@@ -119,6 +258,65 @@ pub fn merge_plan(
             .map(|r| Report { site_id: Some(survivor.id), ..r.clone() })
             .collect(),
         retired: Site { merged_into: Some(survivor.id), ..other.clone() },
+    }
+}
+
+/// Where links to merged places lead: each retired place's id to the place it was merged
+/// into, followed to the end. A record linked to a retired place — made offline before the
+/// merge reached its phone, or arriving after it in any order — is read as linked to the
+/// survivor, on every phone and on the server, without anybody rewriting it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Redirects(HashMap<Uuid, Uuid>);
+
+impl Redirects {
+    /// From any places, deleted ones included (a merged place is deleted).
+    pub fn new<'a>(sites: impl IntoIterator<Item = &'a Site>) -> Self {
+        Redirects(sites.into_iter().filter_map(|s| Some((s.id, s.merged_into?))).filter(|(a, b)| a != b).collect())
+    }
+
+    pub fn insert(&mut self, retired: Uuid, survivor: Uuid) {
+        if retired != survivor {
+            self.0.insert(retired, survivor);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The live place a link to `id` leads to (`id` itself when it was never merged). A chain
+    /// (A into B, then B into C) is followed; a cycle (two merges made in opposite directions
+    /// offline) ends at the smallest id on it, the same on every replica.
+    pub fn follow(&self, id: Uuid) -> Uuid {
+        let mut at = id;
+        let mut seen = vec![id];
+        while let Some(&next) = self.0.get(&at) {
+            if seen.contains(&next) {
+                let start = seen.iter().position(|s| *s == next).unwrap_or(0);
+                return seen[start..].iter().copied().min().unwrap_or(next);
+            }
+            seen.push(next);
+            at = next;
+        }
+        at
+    }
+
+    /// Points a record's place link at the live place.
+    pub fn relink<T: crate::protocol::Record>(&self, record: &mut T) {
+        if self.0.is_empty() {
+            return;
+        }
+        if let Some(link) = record.site_link() {
+            if let Some(id) = *link {
+                *link = Some(self.follow(id));
+            }
+        }
+    }
+
+    pub fn relink_all<T: crate::protocol::Record>(&self, records: &mut [T]) {
+        if !self.0.is_empty() {
+            records.iter_mut().for_each(|r| self.relink(r));
+        }
     }
 }
 
@@ -255,7 +453,7 @@ mod tests {
             done_at: Some(Utc.with_ymd_and_hms(2026, 1, 6, 22, 0, 0).unwrap()),
             ..candidate.to_stop(Uuid::from_u128(40), Uuid::from_u128(41), 1)
         };
-        let plan = merge_plan(&keep, &gone, &contacts, std::slice::from_ref(&report), std::slice::from_ref(&stop));
+        let plan = merge_plan(&keep, &gone, &[], &contacts, std::slice::from_ref(&report), std::slice::from_ref(&stop));
         assert_eq!(plan.contacts.len(), 1);
         assert_eq!(plan.reports.iter().map(|r| r.site_id).collect::<Vec<_>>(), [Some(keep.id)]);
         assert_eq!(plan.stops.iter().map(|s| s.site_id).collect::<Vec<_>>(), [Some(keep.id)]);
@@ -267,6 +465,76 @@ mod tests {
         assert_eq!(visits(keep.id, &after, &[]).len(), 2, "the survivor's history holds both visits");
         assert!(visits(gone.id, &after, &[]).is_empty());
         assert!(!is_live(&plan.retired));
+    }
+
+    #[test]
+    fn merging_shows_every_difference_and_keeps_what_both_workers_typed_by_default() {
+        let mut most = site(1, 54.44, 18.56);
+        most.label = "Most na Warcie".into();
+        most.dangers = "pies na łańcuchu".into();
+        let mut wiadukt = site(2, 54.4401, 18.56);
+        wiadukt.label = "Wiadukt nad Wartą".into();
+        wiadukt.dangers = "dach się zapada".into();
+        wiadukt.access_notes = "od strony torów".into();
+        wiadukt.usual_headcount = Some(3);
+        assert_eq!(
+            differing_fields(&most, &wiadukt),
+            [
+                SiteField::Label,
+                SiteField::Position,
+                SiteField::AccessNotes,
+                SiteField::Dangers,
+                SiteField::UsualHeadcount
+            ]
+        );
+        // Nothing chosen: dangers typed on both are joined, what only the other has is taken.
+        let m = merged_site(&most, &wiadukt, &[]);
+        assert_eq!(m.dangers, "pies na łańcuchu\ndach się zapada");
+        assert_eq!(m.access_notes, "od strony torów");
+        assert_eq!(m.usual_headcount, Some(3));
+        assert_eq!(m.label, "Most na Warcie", "the survivor's name unless both are chosen");
+        assert_eq!(
+            merged_site(&most, &wiadukt, &[(SiteField::Label, Keep::Both)]).label,
+            "Most na Warcie / Wiadukt nad Wartą"
+        );
+        assert_eq!((m.id, m.position), (most.id, most.position));
+        // The coordinator's choices, field by field.
+        let chosen = [
+            (SiteField::Label, Keep::Survivor),
+            (SiteField::Dangers, Keep::Other),
+            (SiteField::Position, Keep::Other),
+            (SiteField::UsualHeadcount, Keep::Survivor),
+        ];
+        let m = merged_site(&most, &wiadukt, &chosen);
+        assert_eq!((m.label.as_str(), m.dangers.as_str()), ("Most na Warcie", "dach się zapada"));
+        assert_eq!((m.position, m.usual_headcount), (wiadukt.position, None));
+        // Both on a field that is not text keeps the survivor's value.
+        assert_eq!(merged_site(&most, &wiadukt, &[(SiteField::Position, Keep::Both)]).position, most.position);
+        // The plan writes the survivor with the choices.
+        assert_eq!(merge_plan(&most, &wiadukt, &chosen, &[], &[], &[]).survivor, m);
+        // Equal places: nothing to decide, the survivor unchanged.
+        assert!(differing_fields(&most, &most).is_empty());
+        assert_eq!(merged_site(&most, &most.clone(), &[]), most);
+    }
+
+    #[test]
+    fn links_to_merged_places_lead_to_the_survivor_through_chains_and_cycles() {
+        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let mut sa = site(1, 54.0, 18.0);
+        sa.merged_into = Some(b);
+        let mut sb = site(2, 54.0, 18.0);
+        sb.merged_into = Some(c);
+        let r = Redirects::new([&sa, &sb, &site(3, 54.0, 18.0)]);
+        assert_eq!((r.follow(a), r.follow(b), r.follow(c)), (c, c, c));
+        assert_eq!(r.follow(Uuid::from_u128(9)), Uuid::from_u128(9));
+        let mut contact = contact_at(1, Some(a), 3);
+        r.relink(&mut contact);
+        assert_eq!(contact.site_id, Some(c));
+        // Two merges made offline in opposite directions: every replica picks the same place.
+        let mut cyc = Redirects::default();
+        cyc.insert(b, c);
+        cyc.insert(c, b);
+        assert_eq!((cyc.follow(b), cyc.follow(c)), (b, b));
     }
 
     #[test]
@@ -298,6 +566,79 @@ mod tests {
             }
             brute.sort();
             prop_assert_eq!(duplicate_pairs(&sites, radius), brute);
+        }
+
+        /// A contact recorded offline at "Wiadukt nad Wartą" while the coordinator merges it
+        /// into "Most na Warcie" (and, in some runs, the survivor later into a third place):
+        /// whatever order a replica receives the changes in, the contact, the survivor's
+        /// history and the indicators all see it at the one live place.
+        #[test]
+        fn a_link_to_a_merged_place_follows_it_in_any_order(
+            order in Just((0..13usize).collect::<Vec<_>>()).prop_shuffle(),
+            chained in any::<bool>(),
+        ) {
+            use crate::protocol::{fields_of, from_fields, Record};
+            use crate::sync::RecordState;
+            use crate::Op;
+            let (most, wiadukt, third) = (site(1, 54.44, 18.56), site(2, 54.4401, 18.56), site(3, 54.4402, 18.56));
+            let earlier = contact_at(1, Some(wiadukt.id), 3);
+            let offline = contact_at(2, Some(wiadukt.id), 4);
+            let plan = merge_plan(&most, &wiadukt, &[], std::slice::from_ref(&earlier), &[], &[]);
+            let second = merge_plan(&third, &plan.survivor, &[], &plan.contacts, &[], &[]);
+            type Change = (&'static str, Uuid, Op, serde_json::Map<String, serde_json::Value>);
+            fn up<T: Record>(r: &T) -> Change {
+                (T::COLLECTION, r.id(), Op::Upsert, fields_of(r))
+            }
+            let mut changes: Vec<Change> = vec![
+                up(&most), up(&wiadukt), up(&third), up(&earlier), up(&offline),
+                up(&plan.survivor), up(&plan.contacts[0]), up(&plan.retired),
+                ("sites", wiadukt.id, Op::Delete, Default::default()),
+            ];
+            // HLCs in the order the changes were made, whatever order they arrive in.
+            let mut hlcs: Vec<String> = (0..changes.len()).map(|i| format!("{i:04}")).collect();
+            if chained {
+                changes.extend([up(&second.survivor), up(&second.contacts[0]), up(&second.retired)]);
+                changes.push(("sites", most.id, Op::Delete, Default::default()));
+                hlcs.extend((9..13).map(|i| format!("{i:04}")));
+            }
+            let arrival: Vec<usize> = order.iter().copied().filter(|&i| i < changes.len()).collect();
+            let mut replica: std::collections::BTreeMap<(&str, Uuid), RecordState> = Default::default();
+            for &i in &arrival {
+                let (coll, id, op, fields) = &changes[i];
+                replica.entry((*coll, *id)).or_default().apply(*op, fields, &hlcs[i]);
+            }
+            let read = |coll: &str| -> Vec<(serde_json::Map<String, serde_json::Value>, Uuid, bool)> {
+                replica.iter().filter(|((c, _), _)| *c == coll).map(|((_, id), r)| (r.fields.clone(), *id, r.deleted)).collect()
+            };
+            let with_id = |(mut f, id, deleted): (serde_json::Map<String, serde_json::Value>, Uuid, bool)| {
+                f.insert("id".into(), serde_json::json!(id));
+                (f, deleted)
+            };
+            let all_sites: Vec<(Site, bool)> =
+                read("sites").into_iter().map(with_id).map(|(f, d)| (from_fields(f).unwrap(), d)).collect();
+            let mut contacts: Vec<Contact> =
+                read("contacts").into_iter().map(with_id).map(|(f, _)| from_fields(f).unwrap()).collect();
+            let live: Vec<Site> = all_sites.iter().filter(|(_, d)| !d).map(|(s, _)| s.clone()).collect();
+            let survivor = if chained { third.id } else { most.id };
+            prop_assert_eq!(live.iter().map(|s| s.id).collect::<Vec<_>>(), if chained { vec![third.id] } else { vec![most.id, third.id] });
+            let redirects = Redirects::new(all_sites.iter().map(|(s, _)| s));
+            let as_stored = contacts.clone();
+            redirects.relink_all(&mut contacts);
+            prop_assert!(contacts.iter().all(|c| c.site_id == Some(survivor)), "{:?}", contacts);
+            prop_assert_eq!(visits(survivor, &contacts, &[]).len(), 2);
+            // The indicators count the one live place.
+            let dataset = crate::indicators::Dataset {
+                contacts: as_stored,
+                sites: live,
+                merged: redirects,
+                ..Default::default()
+            };
+            let january = crate::indicators::Period::new(
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+                None,
+            ).unwrap();
+            prop_assert_eq!(crate::indicators::compute(&dataset, &january).places_active, 1);
         }
 
         #[test]

@@ -193,13 +193,15 @@ pub trait Storage: Send + Sync + 'static {
 
 /// The query of `Storage::indicator_records` in either dialect: `org` is the organisation's
 /// placeholder, `live` the test of a row not deleted. Rows: collection, id, fields, and the
-/// field HLCs of places and reports (whose `status` time dates "closed").
+/// field HLCs of places and reports (whose `status` time dates "closed"); places merged into
+/// others too, deleted as they are (where a contact linked to them counts).
 pub(crate) fn indicator_rows_sql(org: &str, live: &str) -> String {
     use latarnia_core::protocol::{REPORTS, SITES};
     let quoted = |names: &[&str]| names.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
     format!(
         "SELECT collection, id, fields, CASE WHEN collection IN ({}) THEN field_hlcs END FROM records
-         WHERE org_id = {org} AND collection IN ({}) AND {live}",
+         WHERE org_id = {org} AND collection IN ({})
+           AND ({live} OR (collection = '{SITES}' AND fields LIKE '%\"merged_into\":\"%'))",
         quoted(&[SITES, REPORTS]),
         quoted(latarnia_core::indicators::COLLECTIONS)
     )
