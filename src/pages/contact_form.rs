@@ -44,11 +44,15 @@ pub fn ContactFormPage() -> impl IntoView {
                 if let Some(r) = &report {
                     c.site_id = r.site_id;
                 }
-                Ok((c, true, places(&state).await?, report))
+                let draft = ContactDraft::read(&state, &draft_key(None, report.as_ref())).await;
+                Ok((c, true, places(&state).await?, report, draft))
             } else {
                 let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
                 match state.store().get::<Contact>(id).await? {
-                    Some(r) if !r.deleted => Ok((r.data, false, places(&state).await?, None)),
+                    Some(r) if !r.deleted => {
+                        let draft = ContactDraft::read(&state, &draft_key(Some(id), None)).await;
+                        Ok((r.data, false, places(&state).await?, None, draft))
+                    }
                     _ => Err(StoreError::NotFound),
                 }
             }
@@ -56,9 +60,37 @@ pub fn ContactFormPage() -> impl IntoView {
     });
     move || {
         initial.get().map(|r| match r {
-            Ok((contact, is_new, sites, report)) => view! { <ContactForm contact is_new sites report/> }.into_any(),
+            Ok((contact, is_new, sites, report, draft)) => {
+                view! { <ContactForm contact is_new sites report draft/> }.into_any()
+            }
             Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
         })
+    }
+}
+
+/// A contact form's unsaved state, kept on the phone while the user is elsewhere (a tap on the
+/// bottom bar by mistake, the settings, a reload) until it is saved or discarded.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ContactDraft {
+    contact: Contact,
+    /// The time field as typed (it may not parse yet).
+    at: String,
+}
+
+impl ContactDraft {
+    /// The draft kept under `key`, if any (one that no longer reads is dropped).
+    async fn read(state: &AppState, key: &str) -> Option<ContactDraft> {
+        let text = state.store().draft(key).await.ok()??;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// Which draft a form keeps: a new contact's (one per report it checks), or an edit's.
+fn draft_key(editing: Option<Uuid>, report: Option<&Report>) -> String {
+    match (editing, report) {
+        (Some(id), _) => format!("contact:{id}"),
+        (None, Some(r)) => format!("contact:new:{}", r.id),
+        (None, None) => "contact:new".into(),
     }
 }
 
@@ -116,40 +148,75 @@ fn choice_group<T: Copy + PartialEq + Send + Sync + 'static>(
 }
 
 #[component]
-fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<Report>) -> impl IntoView {
+fn ContactForm(
+    contact: Contact,
+    is_new: bool,
+    sites: Vec<Site>,
+    report: Option<Report>,
+    draft: Option<ContactDraft>,
+) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
+    let key = draft_key((!is_new).then_some(contact.id), report.as_ref());
+    let start = draft.as_ref().map_or(&contact, |d| &d.contact);
 
-    let headcount = RwSignal::new(contact.headcount);
-    let gender = RwSignal::new(contact.gender);
-    let age_band = RwSignal::new(contact.age_band);
-    let pseudonym = RwSignal::new(contact.pseudonym.clone());
-    let sleeping_rough = RwSignal::new(contact.sleeping_rough);
-    let condition = RwSignal::new(contact.condition);
+    let headcount = RwSignal::new(start.headcount);
+    let gender = RwSignal::new(start.gender);
+    let age_band = RwSignal::new(start.age_band);
+    let pseudonym = RwSignal::new(start.pseudonym.clone());
+    let sleeping_rough = RwSignal::new(start.sleeping_rough);
+    let condition = RwSignal::new(start.condition);
     let given: Vec<(Item, RwSignal<u32>)> =
-        Item::ALL.iter().map(|&it| (it, RwSignal::new(contact.given.get(&it).copied().unwrap_or(0)))).collect();
+        Item::ALL.iter().map(|&it| (it, RwSignal::new(start.given.get(&it).copied().unwrap_or(0)))).collect();
     let referrals: Vec<(ReferralKind, RwSignal<Option<ReferralOutcome>>)> = ReferralKind::ALL
         .iter()
-        .map(|&kd| (kd, RwSignal::new(contact.referrals.iter().find(|r| r.kind == kd).map(|r| r.outcome))))
+        .map(|&kd| (kd, RwSignal::new(start.referrals.iter().find(|r| r.kind == kd).map(|r| r.outcome))))
         .collect();
-    let help_refused = RwSignal::new(contact.help_refused);
-    let follow_up = RwSignal::new(contact.follow_up);
-    let notes = RwSignal::new(contact.notes.clone());
-    let site_id = RwSignal::new(contact.site_id);
+    let help_refused = RwSignal::new(start.help_refused);
+    let follow_up = RwSignal::new(start.follow_up);
+    let notes = RwSignal::new(start.notes.clone());
+    let site_id = RwSignal::new(start.site_id);
     platform::mark("nearest-start");
     let site_options = place_options(&sites, contact.position.as_ref(), 5);
     platform::measure("nearest-places", "nearest-start");
-    let at_text = RwSignal::new(local_input(contact.at));
+    let at_text = RwSignal::new(draft.as_ref().map_or_else(|| local_input(contact.at), |d| d.at.clone()));
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let busy = RwSignal::new(false);
+    let has_draft = RwSignal::new(draft.is_some());
 
-    let build = {
+    // Puts every field back as `c` has it (discarding a draft).
+    let fill = {
+        let (given, referrals) = (given.clone(), referrals.clone());
+        move |c: &Contact| {
+            headcount.set(c.headcount);
+            gender.set(c.gender);
+            age_band.set(c.age_band);
+            pseudonym.set(c.pseudonym.clone());
+            sleeping_rough.set(c.sleeping_rough);
+            condition.set(c.condition);
+            for (it, n) in &given {
+                n.set(c.given.get(it).copied().unwrap_or(0));
+            }
+            for (kd, o) in &referrals {
+                o.set(c.referrals.iter().find(|r| r.kind == *kd).map(|r| r.outcome));
+            }
+            help_refused.set(c.help_refused);
+            follow_up.set(c.follow_up);
+            notes.set(c.notes.clone());
+            site_id.set(c.site_id);
+            at_text.set(local_input(c.at));
+        }
+    };
+
+    // The form as typed, valid or not.
+    let typed = {
         let base = contact.clone();
         let given = given.clone();
         let referrals = referrals.clone();
-        move || -> Result<Contact, Vec<FieldError>> {
-            let at = parse_local_input(&at_text.get_untracked());
+        move || -> (Contact, String, Option<chrono::DateTime<chrono::Utc>>) {
+            let at_typed = at_text.get_untracked();
+            let at = parse_local_input(&at_typed);
             let c = Contact {
                 at: at.unwrap_or(base.at),
                 headcount: headcount.get_untracked(),
@@ -169,6 +236,46 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<
                 site_id: site_id.get_untracked(),
                 ..base.clone()
             };
+            (c, at_typed, at)
+        }
+    };
+
+    // Every change is kept as the form's draft; back at what was loaded, there is none.
+    {
+        let (typed, given, referrals) = (typed.clone(), given.clone(), referrals.clone());
+        let (original, key) = (contact.clone(), key.clone());
+        Effect::new(move |first: Option<()>| {
+            headcount.track();
+            gender.track();
+            age_band.track();
+            pseudonym.track();
+            sleeping_rough.track();
+            condition.track();
+            given.iter().for_each(|(_, n)| n.track());
+            referrals.iter().for_each(|(_, o)| o.track());
+            help_refused.track();
+            follow_up.track();
+            notes.track();
+            site_id.track();
+            at_text.track();
+            if first.is_none() {
+                return;
+            }
+            let (c, at, _) = typed();
+            let unchanged = c == original && at == local_input(original.at);
+            let text = (!unchanged).then(|| serde_json::to_string(&ContactDraft { contact: c, at }).ok()).flatten();
+            has_draft.set(text.is_some());
+            let key = key.clone();
+            spawn_local(async move {
+                let _ = state.store().set_draft(&key, text).await;
+            });
+        });
+    }
+
+    let build = {
+        let typed = typed.clone();
+        move || -> Result<Contact, Vec<FieldError>> {
+            let (c, _, at) = typed();
             let mut errs = validate::contact(&c).err().map(|e| e.0).unwrap_or_default();
             if at.is_none() {
                 errs.push(FieldError { field: "at", code: "at_invalid" });
@@ -188,10 +295,15 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<
     let original = contact.clone();
     let save = {
         let navigate = navigate.clone();
+        let key = key.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let navigate = navigate.clone();
+            let key = key.clone();
             state.submit_form(build(), &original, errors, busy, move || {
+                spawn_local(async move {
+                    let _ = state.store().set_draft(&key, None).await;
+                });
                 let to = if back.is_some() && is_new { AppRoute::Patrol } else { AppRoute::History };
                 let Some(rid) = checked else {
                     state.notify(k::CONTACT_SAVED, None);
@@ -216,9 +328,20 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<
         }
     };
 
+    let discard = {
+        let original = contact.clone();
+        move |_| {
+            fill(&original);
+            has_draft.set(false);
+            state.notify(k::CONTACT_DRAFT_DISCARDED, None);
+        }
+    };
+
     let delete = move |_| {
         let navigate = navigate.clone();
+        let key = key.clone();
         spawn_local(async move {
+            let _ = state.store().set_draft(&key, None).await;
             if let Ok(Some(_)) = state.write(Edit::<Contact>::Delete(id)).await {
                 state.notify(k::CONTACT_DELETED, Some(Undo::RestoreContact(id)));
                 navigate(&AppRoute::History.href(), Default::default());
@@ -239,6 +362,14 @@ fn ContactForm(contact: Contact, is_new: bool, sites: Vec<Site>, report: Option<
             {checking.map(|d| view! {
                 <p class="notice" data-testid="contact-report"><strong>{i.s(k::REPORT_CHECKING)}</strong>" "{d}</p>
             })}
+            <Show when=move || has_draft.get()>
+                <div class="notice draft" data-testid="contact-draft">
+                    <p>{i.s(k::CONTACT_DRAFT)}</p>
+                    <button type="button" data-testid="contact-draft-discard" on:click=discard.clone()>
+                        {i.s(k::CONTACT_DRAFT_DISCARD)}
+                    </button>
+                </div>
+            </Show>
 
             <Stepper value=headcount label=Signal::derive(move || i.t(k::CONTACT_HEADCOUNT).to_owned())
                 testid="contact-headcount".into() min=1 max=validate::HEADCOUNT_MAX/>

@@ -56,6 +56,7 @@ where
     places_are_kept_and_listed_like_every_record(&fresh().await).await;
     resending_renumbers_everything_held(&fresh().await).await;
     session_and_sync_state_are_kept(&fresh().await).await;
+    a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe(&fresh().await).await;
     the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
     a_record_linked_to_a_merged_place_reads_at_the_survivor(&AppStore::new(fresh().await.into())).await;
 }
@@ -447,4 +448,20 @@ pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStor
     };
     s.apply_pull(&[change(report.id, "reports", fields_of(&report).into(), false, &hlc(4))], "c3", NOW).await.unwrap();
     assert_eq!(s.list_data::<latarnia_core::Report>(&Query::default()).await.unwrap()[0].site_id, Some(most.id));
+}
+
+/// An unsaved form survives until it is saved or discarded, one per form, and a wipe (sign-out)
+/// takes it with everything else.
+pub async fn a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe<S: Store>(s: &S) {
+    assert_eq!(s.draft("contact:new").await.unwrap(), None);
+    s.set_draft("contact:new", Some("{\"notes\":\"pół\"}".into())).await.unwrap();
+    s.set_draft("contact:7", Some("edit".into())).await.unwrap();
+    s.set_draft("contact:new", Some("{\"notes\":\"półtora\"}".into())).await.unwrap();
+    assert_eq!(s.draft("contact:new").await.unwrap().as_deref(), Some("{\"notes\":\"półtora\"}"));
+    assert_eq!(s.draft("contact:7").await.unwrap().as_deref(), Some("edit"));
+    s.set_draft("contact:new", None).await.unwrap();
+    assert_eq!(s.draft("contact:new").await.unwrap(), None);
+    assert_eq!(s.draft("contact:7").await.unwrap().as_deref(), Some("edit"), "one form's draft at a time");
+    s.wipe(Uuid::from_u128(99)).await.unwrap();
+    assert_eq!(s.draft("contact:7").await.unwrap(), None);
 }

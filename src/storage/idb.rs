@@ -18,7 +18,7 @@ use latarnia_core::sync::Change;
 use serde_json::Value;
 
 use super::{
-    observed, plan, resend_values, ClockState, Edit, Local, Query, RejectedRecord, Session, Store, StoreError,
+    observed, plan, resend_values, ClockState, Draft, Edit, Local, Query, RejectedRecord, Session, Store, StoreError,
     SyncState, COLLECTIONS,
 };
 
@@ -569,6 +569,23 @@ impl Store for IdbStore {
             None => {
                 let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
                 tx.store(META)?.delete(Session::KEY.into()).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn draft(&self, form: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.meta::<Draft>(&Draft::key(form)).await?.map(|d| d.text))
+    }
+
+    async fn set_draft(&self, form: &str, text: Option<String>) -> Result<(), StoreError> {
+        let key = Draft::key(form);
+        match text {
+            Some(text) => self.put_meta(&Draft { key, text }).await,
+            None => {
+                let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
+                tx.store(META)?.delete(key.as_str().into()).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -28,6 +28,7 @@ struct Inner {
     rejected: BTreeMap<String, RejectedRecord>,
     sync: SyncState,
     session: Option<Session>,
+    drafts: HashMap<String, String>,
 }
 
 impl Inner {
@@ -39,6 +40,7 @@ impl Inner {
             rejected: BTreeMap::new(),
             sync: SyncState { key: SyncState::KEY.into(), ..Default::default() },
             session: None,
+            drafts: HashMap::new(),
         }
     }
 }
@@ -174,6 +176,19 @@ impl Store for MemStore {
 
     async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError> {
         self.0.borrow_mut().session = session;
+        Ok(())
+    }
+
+    async fn draft(&self, form: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.0.borrow().drafts.get(form).cloned())
+    }
+
+    async fn set_draft(&self, form: &str, text: Option<String>) -> Result<(), StoreError> {
+        let drafts = &mut self.0.borrow_mut().drafts;
+        match text {
+            Some(t) => drafts.insert(form.to_owned(), t),
+            None => drafts.remove(form),
+        };
         Ok(())
     }
 

@@ -342,6 +342,19 @@ impl Session {
     pub const KEY: &'static str = "session";
 }
 
+/// An unsaved form as the store keeps it (meta, under `"draft:" + form`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub key: String,
+    pub text: String,
+}
+
+impl Draft {
+    pub fn key(form: &str) -> String {
+        format!("draft:{form}")
+    }
+}
+
 /// The synced collections the app stores, each in an IndexedDB store of its name.
 pub const COLLECTIONS: &[&str] =
     &[PATROLS, CONTACTS, SITES, REPORTS, ZIMA_SETTINGS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS];
@@ -528,6 +541,11 @@ pub trait Store {
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError>;
     async fn session(&self) -> Result<Option<Session>, StoreError>;
     async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError>;
+    /// An unsaved form kept on the phone (meta `"draft:<form>"`): it survives leaving the form
+    /// and a reload until it is saved or discarded, and goes with everything else at a wipe.
+    async fn draft(&self, form: &str) -> Result<Option<String>, StoreError>;
+    /// Keeps (`Some`) or forgets (`None`) a form's draft.
+    async fn set_draft(&self, form: &str, text: Option<String>) -> Result<(), StoreError>;
     /// Forgets everything (sign-out): records, outbox, rejections, session; the device starts
     /// again as `new_client_id`.
     async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError>;
@@ -713,6 +731,18 @@ impl Store for AppStore {
         match &self.backend {
             Backend::Idb(s) => s.set_session(session).await,
             Backend::Mem(s) => s.set_session(session).await,
+        }
+    }
+    async fn draft(&self, form: &str) -> Result<Option<String>, StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.draft(form).await,
+            Backend::Mem(s) => s.draft(form).await,
+        }
+    }
+    async fn set_draft(&self, form: &str, text: Option<String>) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.set_draft(form, text).await,
+            Backend::Mem(s) => s.set_draft(form, text).await,
         }
     }
     async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError> {

@@ -189,3 +189,25 @@ export async function apiLogin(server, user) {
   const { token } = await api(server, '/api/v1/auth/login', null, { login: user.login, password: user.password, device_name: 'test' });
   return token;
 }
+
+/**
+ * Every −/+ counter on the screen shows its name where a person can read it: a visible label
+ * with text, tied to the counter's field, at least 12 px high — not only a screen-reader name.
+ * Returns the names, in screen order.
+ */
+export async function visibleCounterNames(page) {
+  const found = await page.evaluate(() => [...document.querySelectorAll('.stepper')].map((s) => {
+    const input = s.querySelector('input');
+    const label = input && document.querySelector(`label[for="${input.id}"]`);
+    if (!label) return { problem: `no label for ${input?.dataset.testid}` };
+    const box = label.getBoundingClientRect();
+    const style = getComputedStyle(label);
+    const text = label.textContent.trim();
+    const visible = box.width > 0 && box.height >= 12 && style.visibility !== 'hidden' && style.opacity !== '0'
+      && style.clip === 'auto' && parseFloat(style.fontSize) >= 12;
+    return visible && text ? { name: text } : { problem: `${input.dataset.testid}: label "${text}" not visible` };
+  }));
+  const problems = found.filter((f) => f.problem).map((f) => f.problem);
+  assert.deepEqual(problems, [], 'every counter shows its name on screen');
+  return found.map((f) => f.name);
+}

@@ -5,7 +5,7 @@
 // summary's numbers, and the places' histories show the visits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, visibleCounterNames } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -72,6 +72,9 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await byId(cp, 'run-load-item').fill('Rękawiczki');
   await byId(cp, 'run-load-add').click();
   await byId(cp, 'run-load-Rękawiczki').waitFor();
+  // The load list's counters, the team's own item too, each with its name on screen.
+  const loadNames = await visibleCounterNames(cp);
+  assert.ok(loadNames.includes('Rękawiczki'), `${loadNames}`);
   await byId(cp, 'run-plan').click();
   await cp.waitForFunction(() => document.querySelectorAll('[data-testid=run-stop-list] [data-testid=run-stop]').length === 5);
   const metres = Number(await byId(cp, 'run-distance').getAttribute('data-metres'));
@@ -121,7 +124,12 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
         await byId(sp, 'stop-given-blanket-plus').click();
         await byId(sp, 'stop-condition').selectOption('hypothermia_risk');
       }
-      if (n === 1) await screenshot(sp, '22-run-stop');
+      if (n === 1) {
+        // "Co zastaliśmy": five counters, each named on screen.
+        assert.deepEqual((await visibleCounterNames(sp)).length, 5);
+        await sp.getByText('Koc', { exact: true }).waitFor();
+        await screenshot(sp, '22-run-stop');
+      }
       await byId(sp, 'run-stop-done').click();
     }
     await byId(sp, 'run-summary').waitFor();

@@ -1,0 +1,82 @@
+// What a night shift ran into (issue 14), each flow as a streetworker does it in Chromium: a
+// half-typed contact that survives a wrong tap, the settings and a reload; counters whose names
+// can be read on screen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, byId, phone, visibleCounterNames } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+const T = { timeout: 180_000 };
+
+test('a half-typed contact survives the bottom bar, the settings and a reload until it is saved or discarded', T, async () => {
+  const ola = await server.addUser('ola');
+  const { context, page, watch } = await phone(server, ola);
+  await byId(page, 'patrol-kind-night_patrol').check({ force: true });
+  await byId(page, 'patrol-team').fill('Ola, Piotr');
+  await byId(page, 'patrol-start').click();
+
+  // Half a contact typed …
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-headcount').fill('2');
+  await byId(page, 'contact-given-blanket-plus').click();
+  await byId(page, 'contact-notes').fill('Pan Marek, kaszel od tygodnia');
+  // … every counter named on screen, as on the stop and load screens.
+  const names = await visibleCounterNames(page);
+  assert.ok(names.includes('Liczba osób') && names.includes('Koc'), `${names}`);
+
+  // … then a tap on the bottom bar by mistake, and back.
+  await byId(page, 'nav-map').click();
+  await byId(page, 'nav-patrol').click();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-draft').waitFor();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'Pan Marek, kaszel od tygodnia');
+  assert.equal(await byId(page, 'contact-headcount').inputValue(), '2');
+  assert.equal(await byId(page, 'contact-given-blanket').inputValue(), '1');
+
+  // The settings, to switch the language, and Back.
+  await byId(page, 'nav-settings').click();
+  await byId(page, 'lang-select').selectOption('en');
+  await page.goBack();
+  await byId(page, 'contact-draft').waitFor();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'Pan Marek, kaszel od tygodnia');
+  assert.match(await byId(page, 'contact-draft').textContent(), /Unsaved draft/);
+
+  // A reload (a dead battery, a swipe) keeps it too.
+  await byId(page, 'contact-notes').fill('Pan Marek, kaszel od tygodnia, śpi na klatce');
+  await page.waitForTimeout(500); // the phone's own write; a person takes longer than this
+  await page.reload();
+  await byId(page, 'contact-draft').waitFor();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'Pan Marek, kaszel od tygodnia, śpi na klatce');
+
+  // Saved: the draft is gone, the next contact starts empty.
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-notes').waitFor();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), '');
+  assert.equal(await byId(page, 'contact-draft').count(), 0);
+
+  // Discarded on purpose: the form is empty again, and stays so after a reload.
+  await byId(page, 'contact-notes').fill('pomyłka');
+  await byId(page, 'contact-draft-discard').click();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), '');
+  await page.waitForTimeout(500);
+  await page.reload();
+  await byId(page, 'contact-notes').waitFor();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), '');
+  assert.equal(await byId(page, 'contact-draft').count(), 0);
+
+  // An edit keeps its own draft, apart from a new contact's.
+  await byId(page, 'nav-contacts').click();
+  await byId(page, 'contact-list').getByTestId('contact-item').first().locator('a').first().click();
+  await byId(page, 'contact-notes').fill('poprawka w toku');
+  await byId(page, 'nav-patrol').click();
+  await page.goBack();
+  await byId(page, 'contact-draft').waitFor();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'poprawka w toku');
+  watch.assertClean();
+  await context.close();
+});
