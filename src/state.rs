@@ -265,6 +265,17 @@ impl AppState {
         self.role_is(&[latarnia_core::sync::Role::Partner])
     }
 
+    /// Whether the signed-in user may create and change records of `collection` (the role
+    /// table in core, the server's own): nobody is offered what the server would refuse.
+    pub fn may_write(&self, collection: &str) -> bool {
+        self.session.with(|s| s.as_ref().is_some_and(|s| latarnia_core::sync::may_write(s.user.role, collection)))
+    }
+
+    /// Whether the signed-in user may delete and restore records of `collection`.
+    pub fn may_delete(&self, collection: &str) -> bool {
+        self.session.with(|s| s.as_ref().is_some_and(|s| latarnia_core::sync::may_delete(s.user.role, collection)))
+    }
+
     /// Who files reports from the 24 h line: coordinators and partners.
     pub fn may_file_reports(&self) -> bool {
         use latarnia_core::sync::Role;

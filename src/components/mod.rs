@@ -6,6 +6,7 @@ pub mod map_view;
 pub mod month_chart;
 pub mod nav;
 pub mod place_select;
+pub mod run_progress;
 pub mod site_merge;
 pub mod status_bar;
 pub mod stepper;

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use latarnia_core::protocol::{CONTACTS, PATROLS};
+
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 
@@ -31,8 +33,9 @@ pub fn Nav() -> impl IntoView {
     };
     view! {
         <nav class="bottom-nav" aria-label=i.s(k::NAV_LABEL)>
-            {link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉")}
-            {link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰")}
+            // Patrols and contacts are not a partner agency's (the server refuses them both).
+            {move || state.may_write(PATROLS).then(|| link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉"))}
+            {move || state.may_write(CONTACTS).then(|| link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰"))}
             {link(AppRoute::Map, "nav-map", k::NAV_MAP, "▦")}
             {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
             {link(AppRoute::Reports, "nav-reports", k::NAV_REPORTS, "☎")}

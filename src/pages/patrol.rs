@@ -26,11 +26,21 @@ pub fn PatrolPage() -> impl IntoView {
     });
     // Re-render only when the open patrol itself changes, not on every contact saved.
     let open = Memo::new(move |_| loaded.get());
-    move || match open.get() {
+    move || {
+        match open.get() {
+        // A partner agency's account has no patrols: its work is the reports.
+        _ if state.session.with(Option::is_some) && !state.may_write(latarnia_core::protocol::PATROLS) => view! {
+            <section class="page" data-testid="patrol-not-yours">
+                <p>{use_i18n().s(k::PATROL_NOT_FOR_ROLE)}</p>
+                <a class="button primary big" href=crate::routes::AppRoute::Reports.href()>{use_i18n().s(k::NAV_REPORTS)}</a>
+            </section>
+        }
+        .into_any(),
         None => view! { <p class="loading" aria-busy="true">"…"</p> }.into_any(),
         Some(Ok((Some(patrol), _))) => view! { <ActivePatrol patrol/> }.into_any(),
         Some(Ok((None, joinable))) => view! { <StartPatrol joinable/> }.into_any(),
         Some(Err(e)) => view! { <StoreErrorBanner error=e/> }.into_any(),
+    }
     }
 }
 

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
+use crate::components::run_progress::RunProgress;
 use crate::components::stepper::Stepper;
 use crate::components::store_error::StoreErrorBanner;
 use crate::components::zima_banner::tonight;
@@ -28,6 +29,23 @@ use crate::storage::{Edit, Query, Store, StoreError};
 
 async fn all<T: latarnia_core::protocol::Record>(state: AppState) -> Result<Vec<T>, StoreError> {
     Ok(state.store().list::<T>(&Query::default()).await?.into_iter().map(|r| r.data).collect())
+}
+
+/// Deletes a run (`deleted`) or restores it, with its stops and the contacts they wrote
+/// (`zima::with_run`): a run planned by mistake then counts nowhere.
+pub async fn set_run_deleted(state: AppState, run: Uuid, deleted: bool) -> Result<(), StoreError> {
+    let q = Query { parent: Some(run), deleted, ..Default::default() };
+    let stops = state.store().list_data::<MealRunStop>(&q).await?;
+    let (stop_ids, contact_ids) = latarnia_core::zima::with_run(run, &stops);
+    let edit = |id| if deleted { Edit::<MealRunStop>::Delete(id) } else { Edit::Restore(id) };
+    for id in stop_ids {
+        state.write(edit(id)).await?;
+    }
+    for id in contact_ids {
+        state.write(if deleted { Edit::<Contact>::Delete(id) } else { Edit::Restore(id) }).await?;
+    }
+    state.write(if deleted { Edit::<MealRun>::Delete(run) } else { Edit::Restore(run) }).await?;
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -108,6 +126,11 @@ pub fn RunPage() -> impl IntoView {
     });
     move || {
         loaded.get().map(|r| match r {
+            // Planning is the coordinator's (a partner may not write runs at all).
+            Ok(Loaded::Plan { .. }) if !(state.is_coordinator() && state.may_write(latarnia_core::protocol::MEAL_RUNS)) => {
+                view! { <section class="page"><p class="notice" data-testid="run-plan-not-allowed">{use_i18n().s(k::RUN_PLAN_NOT_ALLOWED)}</p></section> }
+                    .into_any()
+            }
             Ok(Loaded::Plan { run, candidates, taken }) => view! { <RunPlan run candidates taken/> }.into_any(),
             Ok(Loaded::Run { run, stops }) => view! { <RunView run stops/> }.into_any(),
             Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
@@ -330,6 +353,18 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
 #[component]
 fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
     let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let navigate = leptos_router::hooks::use_navigate();
+    let run_id = run.id;
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if set_run_deleted(state, run_id, true).await.is_ok() {
+                state.notify(k::RUN_DELETED, None);
+                navigate(&AppRoute::Zima.href(), Default::default());
+            }
+        });
+    };
     let s = summary(&run, &stops);
     let left = load_left(&run.load, &stops);
     let given: Vec<(String, u32)> = s.given.iter().map(|(item, n)| (item.as_str().to_owned(), *n)).collect();
@@ -361,8 +396,7 @@ fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
             <h2>{i.s(k::RUN_SUMMARY)}</h2>
             <dl class="facts" data-testid="run-summary" data-complete=s.complete.to_string()
                 data-visited=s.visited data-skipped=s.skipped data-people=s.people>
-                <dt>{i.s(k::RUN_VISITED)}</dt><dd>{format!("{} / {}", s.visited, s.stops)}</dd>
-                <dt>{i.s(k::RUN_SKIPPED)}</dt><dd>{s.skipped}</dd>
+                <dt>{i.s(k::RUN_VISITED)}</dt><dd><RunProgress summary=s.clone()/></dd>
                 <dt>{i.s(k::SUMMARY_PEOPLE)}</dt><dd>{s.people}</dd>
                 {given.into_iter().map(|(item, n)| {
                     let label = item_label(i, &item);
@@ -371,6 +405,11 @@ fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
                 <dt>{i.s(k::RUN_DURATION)}</dt><dd>{s.minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "—".into())}</dd>
                 <dt>{i.s(k::RUN_DISTANCE)}</dt><dd>{km(s.distance_m)}</dd>
             </dl>
+            <Show when=move || state.may_delete(latarnia_core::protocol::MEAL_RUNS)>
+                <button type="button" class="danger big" data-testid="run-delete" on:click=delete.clone()>
+                    {i.s(k::RUN_DELETE)}
+                </button>
+            </Show>
         </section>
     }
 }

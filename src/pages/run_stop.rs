@@ -165,6 +165,22 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
             <a class="button" href=maps_link(&stop.position) target="_blank" rel="noopener" data-testid="run-stop-maps">
                 {i.s(k::RUN_STOP_OPEN_MAPS)}
             </a>
+            {match stop.status {
+                StopStatus::Planned => None,
+                StopStatus::Done => Some(view! {
+                    <p class="notice" data-testid="run-stop-result">
+                        <strong>{i.s(k::RUN_STOP_RESULT_DONE)}</strong>
+                        {stop.done_at.map(|t| format!(" {}", crate::components::contact_item::local_time(t, "%H:%M")))}
+                        " — "{i.s(k::RUN_STOP_RESULT_CORRECT)}
+                    </p>
+                }.into_any()),
+                StopStatus::Skipped => Some(view! {
+                    <p class="notice" data-testid="run-stop-result">
+                        <strong>{i.s(k::RUN_STOP_RESULT_SKIPPED)}</strong>" "{stop.skip_reason.clone()}
+                        " — "{i.s(k::RUN_STOP_RESULT_CORRECT)}
+                    </p>
+                }.into_any()),
+            }}
             <h2>{i.s(k::RUN_STOP_FOUND)}</h2>
             <Stepper value=people label=Signal::derive(move || i.t(k::RUN_STOP_PEOPLE).to_owned()) testid="stop-people".to_string() max=200/>
             <FieldErrorText errors field="people_found"/>

@@ -33,11 +33,25 @@ pub fn SyncPage() -> impl IntoView {
                         let link = (r.collection == "contacts").then(|| view! {
                             <a href=AppRoute::Contact(r.id).href() class="button secondary small">{i.s(k::SYNC_OPEN_RECORD)}</a>
                         });
+                        let (collection, id) = (r.collection.clone(), r.id);
+                        let discard = move |_| {
+                            let collection = collection.clone();
+                            leptos::task::spawn_local(async move {
+                                if state.store().discard_rejected(&collection, id).await.is_ok() {
+                                    state.changed(None);
+                                    state.notify(k::SYNC_REJECTED_DISCARDED, None);
+                                }
+                            });
+                        };
+                        // The server's own words are for support, not for the user: the reason
+                        // is shown in the user's language.
                         view! {
-                            <li data-testid="sync-rejected-item" data-error=r.error.clone()>
-                                <strong>{kind}</strong>" · "{reason}
-                                <span class="meta">{r.message.clone()}</span>
+                            <li data-testid="sync-rejected-item" data-error=r.error.clone() data-message=r.message.clone()>
+                                <strong>{kind}</strong>" · "<span data-testid="sync-rejected-reason">{reason}</span>
                                 {link}
+                                <button type="button" class="secondary" data-testid="sync-rejected-discard" on:click=discard>
+                                    {i.s(k::SYNC_REJECTED_DISCARD)}
+                                </button>
                             </li>
                         }
                     }).collect_view().into_any()

@@ -2,12 +2,14 @@
 //! and the night's meal runs with their progress as their stops sync.
 
 use chrono::NaiveDate;
+use latarnia_core::protocol::{FORECASTS, MEAL_RUNS};
 use latarnia_core::zima::summary;
 use latarnia_core::{FieldError, Forecast, MealRun, MealRunStop, ZimaSettings};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::field_error::FieldErrorText;
+use crate::components::run_progress::RunProgress;
 use crate::components::zima_banner::{tonight, zima_settings};
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
@@ -23,7 +25,10 @@ pub fn temperature(text: &str) -> Option<f64> {
 pub fn ZimaPage() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let coordinator = move || state.is_coordinator();
+    // The forecast and the threshold are the coordinator's; planning a run, too (the role
+    // table says who may write runs at all: never a partner).
+    let coordinator = move || state.may_write(FORECASTS) && state.may_write(MEAL_RUNS) && state.is_coordinator();
+    let sees_runs = move || state.may_write(MEAL_RUNS);
 
     let threshold = RwSignal::new(String::new());
     let night = RwSignal::new(tonight().to_string());
@@ -111,21 +116,66 @@ pub fn ZimaPage() -> impl IntoView {
                 </fieldset>
                 <a class="button primary big" href=AppRoute::NewRun.href() data-testid="run-new">{i.s(k::RUN_NEW)}</a>
             </Show>
+            <Show when=sees_runs>
             <h2>{i.s(k::ZIMA_RUNS)}</h2>
             <ul class="plain-list" data-testid="run-list">
                 {move || runs.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|(run, s)| {
-                    let progress = format!("{}/{}", s.visited + s.skipped, s.stops);
                     view! {
                         <li data-testid="run-item" data-complete=s.complete.to_string()>
                             <a class="row-link" href=AppRoute::Run(run.id).href()>
                                 <span>{run.date.format("%Y-%m-%d").to_string()}" · "{run.vehicle.clone()}</span>
-                                <span data-testid="run-progress">{progress}</span>
+                                <RunProgress summary=s.clone()/>
                             </a>
                         </li>
                     }
                 }).collect_view()}
             </ul>
+            <Show when=coordinator>
+                <DeletedRuns/>
+            </Show>
+            </Show>
         </section>
+    }
+}
+
+/// Runs deleted by mistake, for the coordinator to restore (with their stops and contacts).
+#[component]
+fn DeletedRuns() -> impl IntoView {
+    let i = use_i18n();
+    let state = expect_context::<AppState>();
+    let deleted = LocalResource::new(move || {
+        state.revision.track();
+        async move {
+            let q = Query { deleted: true, limit: Some(20), ..Default::default() };
+            state.store().list_data::<MealRun>(&q).await
+        }
+    });
+    move || {
+        let runs = deleted.get().and_then(Result::ok).unwrap_or_default();
+        (!runs.is_empty()).then(|| {
+            view! {
+                <details class="deleted" data-testid="run-deleted-list">
+                    <summary>{i.s(k::RUN_DELETED_LIST)}</summary>
+                    <ul class="plain-list">
+                        {runs.into_iter().map(|r| {
+                            let id = r.id;
+                            view! {
+                                <li data-testid="run-deleted">
+                                    <span>{r.date.format("%Y-%m-%d").to_string()}" · "{r.vehicle.clone()}</span>
+                                    <button type="button" data-testid="run-restore" on:click=move |_| {
+                                        spawn_local(async move {
+                                            if crate::pages::run::set_run_deleted(state, id, false).await.is_ok() {
+                                                state.notify(k::RUN_RESTORED, None);
+                                            }
+                                        });
+                                    }>{i.s(k::RESTORE)}</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </details>
+            }
+        })
     }
 }
 

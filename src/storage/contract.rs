@@ -57,6 +57,7 @@ where
     resending_renumbers_everything_held(&fresh().await).await;
     session_and_sync_state_are_kept(&fresh().await).await;
     a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe(&fresh().await).await;
+    a_refused_record_can_be_discarded_with_its_refusal(&fresh().await).await;
     the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
     a_record_linked_to_a_merged_place_reads_at_the_survivor(&AppStore::new(fresh().await.into())).await;
 }
@@ -464,4 +465,24 @@ pub async fn a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe<S: Stor
     assert_eq!(s.draft("contact:7").await.unwrap().as_deref(), Some("edit"), "one form's draft at a time");
     s.wipe(Uuid::from_u128(99)).await.unwrap();
     assert_eq!(s.draft("contact:7").await.unwrap(), None);
+}
+
+/// A record the server refused (a partner's run, say) can be given up: the refusal and the
+/// phone's copy go, the other refusals and records stay.
+pub async fn a_refused_record_can_be_discarded_with_its_refusal<S: Store>(s: &S) {
+    for i in 0..2u128 {
+        s.write(Edit::Save(contact(500 + i, None, 0)), NOW).await.unwrap();
+    }
+    let outbox = s.outbox().await.unwrap();
+    let refuse =
+        |m: &latarnia_core::Mutation| Rejected { mutation: m.clone(), error: "forbidden".into(), message: "no".into() };
+    s.acknowledge(2, vec![refuse(&outbox[0]), refuse(&outbox[1])]).await.unwrap();
+    s.discard_rejected("contacts", outbox[0].id).await.unwrap();
+    let left = s.rejected().await.unwrap();
+    assert_eq!(left.iter().map(|r| r.id).collect::<Vec<_>>(), [outbox[1].id]);
+    assert!(s.get::<Contact>(outbox[0].id).await.unwrap().is_none(), "the refused copy is gone");
+    assert!(s.get::<Contact>(outbox[1].id).await.unwrap().is_some());
+    // An unknown collection (a newer app's refusal) is dropped without touching records.
+    s.discard_rejected("no_such_collection", outbox[1].id).await.unwrap();
+    assert_eq!(s.rejected().await.unwrap().len(), 1);
 }

@@ -513,6 +513,20 @@ impl Store for IdbStore {
         tx.store(REJECTED)?.get_all(None, None).await?.into_iter().map(from_js).collect()
     }
 
+    async fn discard_rejected(&self, collection: &str, id: Uuid) -> Result<(), StoreError> {
+        let key = format!("{collection}:{id}");
+        let mut names = vec![REJECTED];
+        let known = COLLECTIONS.iter().find(|c| **c == collection);
+        names.extend(known);
+        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+        tx.store(REJECTED)?.delete(key.as_str().into()).await?;
+        if let Some(c) = known {
+            tx.store(c)?.delete(id.to_string().as_str().into()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn sync_state(&self) -> Result<SyncState, StoreError> {
         Ok(self
             .meta::<SyncState>(SyncState::KEY)

@@ -129,6 +129,15 @@ impl Store for MemStore {
         Ok(self.0.borrow().rejected.values().cloned().collect())
     }
 
+    async fn discard_rejected(&self, collection: &str, id: Uuid) -> Result<(), StoreError> {
+        let mut inner = self.0.borrow_mut();
+        inner.rejected.remove(&format!("{collection}:{id}"));
+        if let Some(records) = inner.records.get_mut(collection) {
+            records.remove(&id);
+        }
+        Ok(())
+    }
+
     async fn sync_state(&self) -> Result<SyncState, StoreError> {
         Ok(self.0.borrow().sync.clone())
     }

@@ -532,6 +532,10 @@ pub trait Store {
     /// Removes the mutations up to `through` from the outbox and keeps the rejected ones.
     async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError>;
     async fn rejected(&self) -> Result<Vec<RejectedRecord>, StoreError>;
+    /// Gives up a record the server refused: its refusal and the phone's copy go (a record
+    /// the server never accepted exists nowhere else; an edit of one it holds returns with the
+    /// server's next change of it).
+    async fn discard_rejected(&self, collection: &str, id: Uuid) -> Result<(), StoreError>;
     async fn sync_state(&self) -> Result<SyncState, StoreError>;
     async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError>;
     /// Applies pulled changes, advances the clock past them and stores the cursor, in one
@@ -693,6 +697,12 @@ impl Store for AppStore {
         match &self.backend {
             Backend::Idb(s) => s.rejected().await,
             Backend::Mem(s) => s.rejected().await,
+        }
+    }
+    async fn discard_rejected(&self, collection: &str, id: Uuid) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.discard_rejected(collection, id).await,
+            Backend::Mem(s) => s.discard_rejected(collection, id).await,
         }
     }
     async fn sync_state(&self) -> Result<SyncState, StoreError> {

@@ -151,10 +151,23 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await syncNow(cp);
   await byId(cp, 'nav-zima').click();
   await cp.waitForFunction(() => document.querySelector('[data-testid=run-item]')?.dataset.complete === 'true', null, { timeout: 30_000 });
-  assert.equal(await byId(cp, 'run-progress').textContent(), '5/5');
+  // One progress, the same words on the list and on the run's page.
+  const listed = await byId(cp, 'run-progress').textContent();
+  assert.equal(listed, '5 / 5 przystanków, pominięte: 1');
   await byId(cp, 'run-item').locator('a').click();
   await byId(cp, 'run-summary').waitFor();
   assert.deepEqual(await summaryOf(cp), expected);
+  assert.equal(await byId(cp, 'run-summary').getByTestId('run-progress').textContent(), listed);
+  // A finished stop opens with what was recorded; a skipped one with its reason.
+  await cp.locator('[data-testid=run-stop][data-status=done] a').first().click();
+  await byId(cp, 'run-stop-result').waitFor();
+  assert.match(await byId(cp, 'run-stop-result').textContent(), /Odwiedzony/);
+  assert.ok(Number(await byId(cp, 'stop-people').inputValue()) > 0, 'the people found are shown');
+  await cp.goBack();
+  await cp.locator('[data-testid=run-stop][data-status=skipped] a').first().click();
+  await byId(cp, 'run-stop-result').waitFor();
+  assert.match(await byId(cp, 'run-stop-result').textContent(), /Brama ROD zamknięta/);
+  assert.equal(await byId(cp, 'run-stop-skip-reason').inputValue(), 'Brama ROD zamknięta');
 
   // The places' histories: last week's contact and tonight's stop.
   await byId(cp, 'nav-sites').click();

@@ -606,6 +606,29 @@ mod tests {
     }
 
     #[test]
+    fn a_deleted_run_counts_nowhere_with_its_stops_and_their_contacts() {
+        let f = fixture::sopot_summer_2021();
+        let summer = (day(2021, 6, 1), day(2021, 8, 31));
+        let before = run(&f, summer.0, summer.1);
+        let mut stops = f.stops.clone();
+        // One of the run's stops found people and wrote a contact.
+        let written = f.contacts[0].id;
+        stops[0].contact_id = Some(written);
+        let gone = f.runs[0].id;
+        let (gone_stops, gone_contacts) = crate::zima::with_run(gone, &stops);
+        assert_eq!((gone_stops.len(), &gone_contacts), (stops.len(), &vec![written]));
+        let after = Dataset {
+            runs: f.runs.iter().filter(|r| r.id != gone).cloned().collect(),
+            stops: stops.iter().filter(|s| !gone_stops.contains(&s.id)).cloned().collect(),
+            contacts: f.contacts.iter().filter(|c| !gone_contacts.contains(&c.id)).cloned().collect(),
+            ..f.clone()
+        };
+        let t = run(&after, summer.0, summer.1);
+        assert_eq!((t.meal_runs, t.stops_visited, t.meals_delivered), (0, 0, 0));
+        assert_eq!(t.contacts, before.contacts - 1);
+    }
+
+    #[test]
     fn an_edited_record_counts_once_as_it_is_now_and_a_deleted_one_never() {
         let f = fixture::sopot_summer_2021();
         let mut contacts = f.contacts.clone();

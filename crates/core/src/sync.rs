@@ -264,6 +264,17 @@ pub fn collection(name: &str) -> Option<&'static Collection> {
     COLLECTIONS.iter().find(|c| c.name == name)
 }
 
+/// Whether `role` may create and change records of `collection` — what the app offers it.
+/// An unknown collection is nobody's.
+pub fn may_write(role: Role, collection: &str) -> bool {
+    self::collection(collection).is_some_and(|c| c.access(role) == Access::Write)
+}
+
+/// Whether `role` may delete (and restore) records of `collection`.
+pub fn may_delete(role: Role, collection: &str) -> bool {
+    self::collection(collection).is_some_and(|c| c.may_delete(role))
+}
+
 /// The collections a role may read (what a pull returns to it).
 pub fn readable(role: Role) -> Vec<&'static str> {
     COLLECTIONS.iter().filter(|c| c.access(role) >= Access::Read).map(|c| c.name).collect()
@@ -540,6 +551,18 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(*r));
         }
+    }
+
+    #[test]
+    fn what_each_role_may_write_and_delete_follows_the_table() {
+        use crate::protocol::{CONTACTS, FORECASTS, MEAL_RUNS, PATROLS, REPORTS};
+        assert!(may_write(Role::Coordinator, MEAL_RUNS) && may_delete(Role::Coordinator, MEAL_RUNS));
+        assert!(may_write(Role::Streetworker, MEAL_RUNS) && !may_delete(Role::Streetworker, MEAL_RUNS));
+        for c in [MEAL_RUNS, PATROLS, CONTACTS, FORECASTS] {
+            assert!(!may_write(Role::Partner, c), "a partner is never offered {c}");
+        }
+        assert!(may_write(Role::Partner, REPORTS) && !may_delete(Role::Partner, REPORTS));
+        assert!(!may_write(Role::Admin, "no_such_collection") && !may_delete(Role::Admin, "no_such_collection"));
     }
 
     fn arb_mutation() -> impl Strategy<Value = (Op, Map<String, Value>, String)> {

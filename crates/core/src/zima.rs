@@ -149,6 +149,23 @@ pub struct RunSummary {
     pub complete: bool,
 }
 
+impl RunSummary {
+    /// How far the run is, the one definition every screen shows: stops handled (visited or
+    /// skipped) of all its stops, with the skipped ones named apart — "4 / 5 (1 skipped)".
+    pub fn progress(&self) -> Progress {
+        Progress { handled: self.visited + self.skipped, skipped: self.skipped, total: self.stops }
+    }
+}
+
+/// A run's progress (see [`RunSummary::progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Stops visited or skipped.
+    pub handled: usize,
+    pub skipped: usize,
+    pub total: usize,
+}
+
 pub fn summary(run: &MealRun, stops: &[MealRunStop]) -> RunSummary {
     let done: Vec<&MealRunStop> = stops.iter().filter(|s| s.status == StopStatus::Done).collect();
     let times: Vec<DateTime<Utc>> = done.iter().filter_map(|s| s.done_at).collect();
@@ -164,6 +181,14 @@ pub fn summary(run: &MealRun, stops: &[MealRunStop]) -> RunSummary {
         distance_m: run.planned_distance_m,
         complete: !stops.is_empty() && stops.iter().all(|s| s.status != StopStatus::Planned),
     }
+}
+
+/// What deleting a run deletes with it, so that a run planned by mistake counts nowhere: its
+/// stops, and the contacts its stops wrote (a stop that found people is also a contact).
+/// Restoring the run restores the same records.
+pub fn with_run(run: Uuid, stops: &[MealRunStop]) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mine: Vec<&MealRunStop> = stops.iter().filter(|s| s.run_id == run).collect();
+    (mine.iter().map(|s| s.id).collect(), mine.iter().filter_map(|s| s.contact_id).collect())
 }
 
 /// A link that opens a position in the phone's maps app (Android and iOS both handle `geo:`
@@ -297,6 +322,7 @@ mod tests {
         assert_eq!(s.given.get(&Item::HotMeal), Some(&5));
         assert_eq!(s.minutes, Some(45));
         assert!(!s.complete, "one stop still planned");
+        assert_eq!(s.progress(), Progress { handled: 3, skipped: 1, total: 4 }, "visited and skipped are both handled");
         let left = load_left(&run.load, &stops);
         assert_eq!(left[0], LoadLine { item: "hot_meal".into(), quantity: 25 });
         assert_eq!(left[4], LoadLine { item: "first_aid_kit".into(), quantity: 1 }, "not given out");
