@@ -336,6 +336,24 @@ impl AppState {
         }
     }
 
+    /// Deletes a run (`deleted`) or restores it, with its stops and the contacts they wrote
+    /// (`zima::with_run`): a run planned by mistake then counts nowhere.
+    pub async fn set_run_deleted(&self, run: Uuid, deleted: bool) -> Result<(), StoreError> {
+        let state = *self;
+        let q = Query { parent: Some(run), deleted, ..Default::default() };
+        let stops = state.store().list_data::<latarnia_core::MealRunStop>(&q).await?;
+        let (stop_ids, contact_ids) = latarnia_core::zima::with_run(run, &stops);
+        let edit = |id| if deleted { Edit::<latarnia_core::MealRunStop>::Delete(id) } else { Edit::Restore(id) };
+        for id in stop_ids {
+            state.write(edit(id)).await?;
+        }
+        for id in contact_ids {
+            state.write(if deleted { Edit::<Contact>::Delete(id) } else { Edit::Restore(id) }).await?;
+        }
+        state.write(if deleted { Edit::<latarnia_core::MealRun>::Delete(run) } else { Edit::Restore(run) }).await?;
+        Ok(())
+    }
+
     /// The signed-in user's account id (None before the first sign-in).
     pub fn me(&self) -> Option<Uuid> {
         self.session.with_untracked(|s| s.as_ref().map(|s| s.user.id))

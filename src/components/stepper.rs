@@ -1,7 +1,11 @@
 use leptos::prelude::*;
 
+use crate::i18n::{k, use_i18n};
+
 /// A count with large − and + buttons (gloves), and the number itself editable, always with
-/// its name on screen beside it: at −14 °C nobody reads meals from blankets by position.
+/// its name on screen beside it: at −14 °C nobody reads meals from blankets by position. A
+/// number typed that the count cannot be (−5, "dużo", over the most) is never changed silently:
+/// the counter says so, and what it keeps.
 #[component]
 pub fn Stepper(
     value: RwSignal<u32>,
@@ -10,25 +14,54 @@ pub fn Stepper(
     #[prop(default = 0)] min: u32,
     #[prop(default = 999)] max: u32,
 ) -> impl IntoView {
+    let i = use_i18n();
     let input_id = format!("{testid}-input");
+    let error_id = format!("{testid}-error");
+    let error_testid = error_id.clone();
+    // What was typed, while it is not a count this field can hold.
+    let wrong = RwSignal::new(None::<String>);
+    let step = move |by: i64| {
+        wrong.set(None);
+        value.update(|v| *v = (*v as i64 + by).clamp(min as i64, max as i64) as u32);
+    };
     view! {
         <div class="count-row" data-testid=format!("{testid}-row")>
             <label class="count-label" for=input_id.clone() data-testid=format!("{testid}-label")>{label}</label>
             <div class="stepper" role="group" aria-label=label>
                 <button type="button" class="step" aria-label=move || format!("{} −", label.get())
-                    data-testid=format!("{testid}-minus")
-                    on:click=move |_| value.update(|v| *v = v.saturating_sub(1).max(min))>"−"</button>
+                    data-testid=format!("{testid}-minus") on:click=move |_| step(-1)>"−"</button>
                 <input id=input_id type="number" inputmode="numeric" min=min max=max data-testid=testid.clone()
-                    prop:value=move || value.get().to_string()
+                    aria-invalid=move || wrong.with(Option::is_some).to_string() aria-describedby=error_id.clone()
+                    prop:value=move || wrong.get().unwrap_or_else(|| value.get().to_string())
                     on:input=move |ev| {
                         let text = event_target_value(&ev);
-                        // Out-of-range numbers are kept as typed so validation can name them.
-                        value.set(text.trim().parse().unwrap_or(0));
+                        match text.trim().parse::<i64>() {
+                            Ok(n) if (min as i64..=max as i64).contains(&n) => {
+                                wrong.set(None);
+                                value.set(n as u32);
+                            }
+                            // Half typed ("" before a digit): nothing to say yet.
+                            _ if text.trim().is_empty() => wrong.set(Some(String::new())),
+                            _ => wrong.set(Some(text)),
+                        }
+                    }
+                    on:blur=move |_| {
+                        if wrong.with(|w| w.as_deref() == Some("")) {
+                            wrong.set(None);
+                        }
                     }/>
                 <button type="button" class="step" aria-label=move || format!("{} +", label.get())
-                    data-testid=format!("{testid}-plus")
-                    on:click=move |_| value.update(|v| *v = (*v + 1).min(max))>"+"</button>
+                    data-testid=format!("{testid}-plus") on:click=move |_| step(1)>"+"</button>
             </div>
+            <Show when=move || wrong.with(|w| w.as_deref().is_some_and(|t| !t.is_empty()))>
+                <p class="field-error" id=error_id.clone() role="alert" data-testid=error_testid.clone()>
+                    {move || i.t(k::STEPPER_INVALID)
+                        .replace("{typed}", wrong.get().unwrap_or_default().trim())
+                        .replace("{min}", &min.to_string())
+                        .replace("{max}", &max.to_string())
+                        .replace("{kept}", &value.get().to_string())}
+                </p>
+            </Show>
         </div>
     }
 }

@@ -44,7 +44,8 @@ pub fn ZimaBanner() -> impl IntoView {
             view! {
                 <a class="banner banner-zima" data-testid="zima-banner" href=AppRoute::Zima.href()>
                     <strong>"Akcja ZIMA"</strong>
-                    <span>{move || format!("{} {} °C", i.t(k::ZIMA_BANNER), format!("{min_c:.0}").replace('-', "−"))}</span>
+                    <span>{move || format!("{} {}", i.t(k::ZIMA_BANNER),
+                        latarnia_core::validate::celsius(min_c, i.lang() == crate::i18n::Lang::Pl))}</span>
                 </a>
             }
         })

@@ -31,23 +31,6 @@ async fn all<T: latarnia_core::protocol::Record>(state: AppState) -> Result<Vec<
     Ok(state.store().list::<T>(&Query::default()).await?.into_iter().map(|r| r.data).collect())
 }
 
-/// Deletes a run (`deleted`) or restores it, with its stops and the contacts they wrote
-/// (`zima::with_run`): a run planned by mistake then counts nowhere.
-pub async fn set_run_deleted(state: AppState, run: Uuid, deleted: bool) -> Result<(), StoreError> {
-    let q = Query { parent: Some(run), deleted, ..Default::default() };
-    let stops = state.store().list_data::<MealRunStop>(&q).await?;
-    let (stop_ids, contact_ids) = latarnia_core::zima::with_run(run, &stops);
-    let edit = |id| if deleted { Edit::<MealRunStop>::Delete(id) } else { Edit::Restore(id) };
-    for id in stop_ids {
-        state.write(edit(id)).await?;
-    }
-    for id in contact_ids {
-        state.write(if deleted { Edit::<Contact>::Delete(id) } else { Edit::Restore(id) }).await?;
-    }
-    state.write(if deleted { Edit::<MealRun>::Delete(run) } else { Edit::Restore(run) }).await?;
-    Ok(())
-}
-
 #[derive(Clone)]
 enum Loaded {
     /// A new run; `taken`: each candidate is already a stop of another run that night.
@@ -223,7 +206,7 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
             let Some(r) = route.get_untracked() else { return };
             let run = MealRun {
                 date: chrono::NaiveDate::parse_from_str(&date.get_untracked(), "%Y-%m-%d").unwrap_or(run.date),
-                forecast_min_c: crate::pages::zima::temperature(&forecast.get_untracked()),
+                forecast_min_c: latarnia_core::validate::temperature(&forecast.get_untracked()).ok(),
                 team: split_team(&team.get_untracked()),
                 vehicle: vehicle.get_untracked().trim().to_owned(),
                 depot_label: depot_label.get_untracked().trim().to_owned(),
@@ -359,7 +342,7 @@ fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
     let delete = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
-            if set_run_deleted(state, run_id, true).await.is_ok() {
+            if state.set_run_deleted(run_id, true).await.is_ok() {
                 state.notify(k::RUN_DELETED, None);
                 navigate(&AppRoute::Zima.href(), Default::default());
             }
@@ -373,7 +356,7 @@ fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
             <h1>{format!("Akcja ZIMA · {}", run.date.format("%Y-%m-%d"))}</h1>
             <p class="meta">
                 {run.vehicle.clone()}" · "{run.team.join(", ")}" · "{run.depot_label.clone()}
-                {run.forecast_min_c.map(|t| format!(" · {t:.0} °C"))}
+                {run.forecast_min_c.map(|t| format!(" · {}", latarnia_core::validate::celsius(t, i.lang() == crate::i18n::Lang::Pl)))}
             </p>
             <p>{format!("{} · ~{:.0} min", km(run.planned_distance_m), run.planned_minutes)}</p>
             <ol class="plain-list" data-testid="run-stop-list">

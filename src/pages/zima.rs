@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use latarnia_core::protocol::{FORECASTS, MEAL_RUNS};
+use latarnia_core::validate;
 use latarnia_core::zima::summary;
 use latarnia_core::{FieldError, Forecast, MealRun, MealRunStop, ZimaSettings};
 use leptos::prelude::*;
@@ -15,11 +16,6 @@ use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::AppState;
 use crate::storage::{Edit, Query, Store, StoreError};
-
-/// A temperature as typed ("-12", "−12,5"); `None` when it is not a number.
-pub fn temperature(text: &str) -> Option<f64> {
-    text.trim().replace('−', "-").replace(',', ".").parse().ok().filter(|t: &f64| t.is_finite())
-}
 
 #[component]
 pub fn ZimaPage() -> impl IntoView {
@@ -34,13 +30,31 @@ pub fn ZimaPage() -> impl IntoView {
     let night = RwSignal::new(tonight().to_string());
     let forecast = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
+    let comma = move || i.lang() == crate::i18n::Lang::Pl;
+    let typed = move |t: f64| if comma() { format!("{t}").replace('.', ",") } else { format!("{t}") };
     spawn_local(async move {
-        threshold.set(format!("{}", zima_settings(state).await.threshold_c));
+        threshold.set(typed(zima_settings(state).await.threshold_c));
+    });
+    // The saved forecast of the chosen night, shown as saved (and again when the page reopens).
+    let saved = LocalResource::new(move || {
+        state.revision.track();
+        let night = NaiveDate::parse_from_str(&night.get(), "%Y-%m-%d").ok();
+        async move {
+            let night = night?;
+            let id = Forecast::id_for(night);
+            state.store().get::<Forecast>(id).await.ok().flatten().filter(|r| !r.deleted).map(|r| r.data.min_c)
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(saved) = saved.get() {
+            forecast.set(saved.map(typed).unwrap_or_default());
+        }
     });
 
     let save_threshold = move |_| {
-        let Some(t) = temperature(&threshold.get_untracked()) else {
-            return errors.set(vec![FieldError { field: "threshold_c", code: "temperature_range" }]);
+        let t = match validate::temperature(&threshold.get_untracked()) {
+            Ok(t) => t,
+            Err(code) => return errors.set(vec![FieldError { field: "threshold_c", code }]),
         };
         spawn_local(async move {
             let settings = ZimaSettings { threshold_c: t, ..zima_settings(state).await };
@@ -55,9 +69,12 @@ pub fn ZimaPage() -> impl IntoView {
         });
     };
     let save_forecast = move |_| {
-        let date = NaiveDate::parse_from_str(&night.get_untracked(), "%Y-%m-%d").ok();
-        let (Some(date), Some(t)) = (date, temperature(&forecast.get_untracked())) else {
-            return errors.set(vec![FieldError { field: "min_c", code: "temperature_range" }]);
+        let Ok(date) = NaiveDate::parse_from_str(&night.get_untracked(), "%Y-%m-%d") else {
+            return errors.set(vec![FieldError { field: "date", code: "date_invalid" }]);
+        };
+        let t = match validate::temperature(&forecast.get_untracked()) {
+            Ok(t) => t,
+            Err(code) => return errors.set(vec![FieldError { field: "min_c", code }]),
         };
         spawn_local(async move {
             match state.write(Edit::Save(Forecast::new(date, t))).await {
@@ -99,12 +116,19 @@ pub fn ZimaPage() -> impl IntoView {
                 <fieldset class="zima-settings">
                     <legend>{i.s(k::ZIMA_NIGHT)}</legend>
                     <label for="zima-date">{i.s(k::ZIMA_DATE)}</label>
-                    <input id="zima-date" type="date" data-testid="zima-date" prop:value=move || night.get()
-                        on:input=move |ev| night.set(event_target_value(&ev))/>
+                    <input id="zima-date" type="date" data-testid="zima-date" aria-describedby="err-date"
+                        prop:value=move || night.get() on:input=move |ev| night.set(event_target_value(&ev))/>
+                    <FieldErrorText errors field="date"/>
                     <label for="zima-forecast">{i.s(k::ZIMA_FORECAST)}</label>
                     <input id="zima-forecast" inputmode="decimal" data-testid="zima-forecast" aria-describedby="err-min_c"
                         prop:value=move || forecast.get() on:input=move |ev| forecast.set(event_target_value(&ev))/>
                     <FieldErrorText errors field="min_c"/>
+                    <p class="hint" data-testid="zima-forecast-saved">
+                        {move || match saved.get().flatten() {
+                            Some(t) => format!("{} {}", i.t(k::ZIMA_FORECAST_SAVED), validate::celsius(t, comma())),
+                            None => i.t(k::ZIMA_FORECAST_NONE).to_owned(),
+                        }}
+                    </p>
                     <button type="button" class="primary" data-testid="zima-forecast-save" on:click=save_forecast>
                         {i.s(k::SAVE)}
                     </button>
@@ -164,7 +188,7 @@ fn DeletedRuns() -> impl IntoView {
                                     <span>{r.date.format("%Y-%m-%d").to_string()}" · "{r.vehicle.clone()}</span>
                                     <button type="button" data-testid="run-restore" on:click=move |_| {
                                         spawn_local(async move {
-                                            if crate::pages::run::set_run_deleted(state, id, false).await.is_ok() {
+                                            if state.set_run_deleted(id, false).await.is_ok() {
                                                 state.notify(k::RUN_RESTORED, None);
                                             }
                                         });
@@ -176,19 +200,5 @@ fn DeletedRuns() -> impl IntoView {
                 </details>
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn temperatures_as_typed_on_a_phone() {
-        assert_eq!(temperature("-12"), Some(-12.0));
-        assert_eq!(temperature("−12,5"), Some(-12.5));
-        assert_eq!(temperature(" 3 "), Some(3.0));
-        assert_eq!(temperature("zimno"), None);
-        assert_eq!(temperature(""), None);
     }
 }

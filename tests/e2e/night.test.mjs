@@ -80,3 +80,36 @@ test('a half-typed contact survives the bottom bar, the settings and a reload un
   watch.assertClean();
   await context.close();
 });
+
+test('Akcja ZIMA fields say what is wrong and show what is saved', T, async () => {
+  const szefowa = await server.addUser('szefowa-zima', 'coordinator');
+  const { context, page, watch } = await phone(server, szefowa);
+  await byId(page, 'nav-zima').click();
+  const error = () => page.locator('#err-min_c').textContent();
+  await byId(page, 'zima-forecast-save').click();
+  assert.match(await error(), /Wpisz temperaturę/, 'an empty forecast');
+  await byId(page, 'zima-forecast').fill('zimno');
+  await byId(page, 'zima-forecast-save').click();
+  assert.match(await error(), /To nie jest liczba/);
+  await byId(page, 'zima-forecast').fill('-80');
+  await byId(page, 'zima-forecast-save').click();
+  assert.ok((await error()).length > 0, 'out of range is named');
+  await byId(page, 'zima-forecast').fill('-14,5');
+  await byId(page, 'zima-forecast-save').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=zima-forecast-saved]').textContent.includes('−14,5 °C'));
+  await byId(page, 'zima-banner').waitFor();
+  assert.match(await byId(page, 'zima-banner').textContent(), /−14,5 °C/, 'tenths are kept and shown');
+  // Reopened: the saved forecast is in the field.
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('[data-testid=zima-forecast]').value === '-14,5');
+
+  // A load of −5 is not quietly made 0: the counter says what is wrong and what is kept.
+  await byId(page, 'run-new').click();
+  await byId(page, 'run-load-hot_meal').fill('-5');
+  await byId(page, 'run-load-hot_meal-error').waitFor();
+  assert.match(await byId(page, 'run-load-hot_meal-error').textContent(), /„-5” — wpisz liczbę od 0 do 9999\. Zapisane zostanie: \d+/);
+  await byId(page, 'run-load-hot_meal').fill('12');
+  assert.equal(await byId(page, 'run-load-hot_meal-error').count(), 0);
+  watch.assertClean();
+  await context.close();
+});

@@ -133,9 +133,35 @@ test('signing in: clear errors, a session that survives reloads offline, and a s
   await context.close();
 });
 
-test('a record the server refuses stays on the phone and is listed with the reason', T, async () => {
+test('a partner is offered only what its role may do; a record the server refuses is listed in the user\'s words and can be discarded', T, async () => {
   const partner = await server.addUser('straz', 'partner');
   const { context, page, watch } = await phone(partner);
+  // Nothing a partner may not write is on offer: no patrols, no contacts, no run planning.
+  await byId(page, 'patrol-not-yours').waitFor();
+  assert.equal(await byId(page, 'nav-patrol').count(), 0);
+  assert.equal(await byId(page, 'nav-contacts').count(), 0);
+  assert.equal(await byId(page, 'patrol-start').count(), 0);
+  await byId(page, 'nav-zima').click();
+  await byId(page, 'zima-banner').or(page.locator('h1', { hasText: 'Akcja ZIMA' })).first().waitFor();
+  assert.equal(await byId(page, 'run-new').count(), 0);
+  assert.equal(await byId(page, 'run-list').count(), 0);
+  await page.goto(`${server.url}/zima/runs/new`);
+  await byId(page, 'run-plan-not-allowed').waitFor();
+
+  // The phone still believes the account is a streetworker's (its role was narrowed after it
+  // signed in): what it records, the server refuses.
+  await page.evaluate(() => new Promise((ok, fail) => {
+    const open = indexedDB.open('latarnia');
+    open.onsuccess = () => {
+      const tx = open.result.transaction('meta', 'readwrite');
+      const meta = tx.objectStore('meta');
+      const get = meta.get('session');
+      get.onsuccess = () => { const s = get.result; s.user.role = 'streetworker'; meta.put(s); };
+      tx.oncomplete = () => { open.result.close(); ok(); };
+      tx.onerror = () => fail(tx.error);
+    };
+  }));
+  await page.goto(server.url);
   await byId(page, 'patrol-start').click();
   await byId(page, 'contact-quick').click();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) >= 2);
@@ -146,11 +172,24 @@ test('a record the server refuses stays on the phone and is listed with the reas
   await items.first().waitFor();
   assert.equal(await items.count(), 2, 'the patrol and the contact');
   assert.equal(await items.first().getAttribute('data-error'), 'forbidden');
-  assert.match(await items.first().textContent(), /brak uprawnień/);
+  const text = (await byId(page, 'sync-rejected').textContent());
+  assert.match(text, /Twoja rola nie pozwala na taki zapis/);
+  assert.doesNotMatch(text, /may not|collection_|partner/, 'no raw server text, no untranslated names');
   await screenshot(page, '13-rejected');
   await byId(page, 'nav-patrol').click();
   await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
-  assert.equal(await listCount(page), 1, 'the contact is still on the phone');
+  assert.equal(await listCount(page), 1, 'the contact is still on the phone until discarded');
+
+  // Discarded on purpose, one by one: gone from the list and from the phone.
+  await page.goto(`${server.url}/sync`);
+  await items.first().waitFor();
+  await items.first().getByTestId('sync-rejected-discard').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=sync-rejected-item]').length === 1);
+  await items.first().getByTestId('sync-rejected-discard').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=sync-rejected-item]').length === 0);
+  await byId(page, 'nav-contacts').click();
+  await byId(page, 'history-empty').or(byId(page, 'contact-list')).first().waitFor();
+  assert.equal(await byId(page, 'contact-item').count(), 0, 'the refused contact is gone');
   watch.assertClean();
   await context.close();
 });

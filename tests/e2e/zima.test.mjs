@@ -182,6 +182,30 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   }
   assert.equal(withTwo, 4, 'four places were visited tonight (one was skipped)');
 
+  // Planned by mistake: the coordinator deletes the run; it no longer counts anywhere, and
+  // comes back with its stops when restored.
+  const mealRuns = async () => {
+    await byId(cp, 'nav-reports-page').click();
+    const today = await cp.evaluate(() => new Date().toLocaleDateString('sv-SE'));
+    await byId(cp, 'indicators-from').fill(today);
+    await byId(cp, 'indicators-to').fill(today);
+    await cp.waitForFunction(() => document.querySelector('[data-testid=indicators-table] [data-indicator=meal_runs] td'));
+    return cp.evaluate(() => document.querySelector('[data-indicator=meal_runs] td').dataset.value);
+  };
+  assert.equal(await mealRuns(), '1');
+  await byId(cp, 'nav-zima').click();
+  await byId(cp, 'run-item').locator('a').click();
+  await byId(cp, 'run-delete').click();
+  await byId(cp, 'run-deleted-list').waitFor();
+  assert.equal(await byId(cp, 'run-item').count(), 0);
+  assert.equal(await mealRuns(), '0', 'a deleted run never counts');
+  await byId(cp, 'nav-zima').click();
+  await byId(cp, 'run-deleted-list').locator('summary').click();
+  await byId(cp, 'run-restore').click();
+  await byId(cp, 'run-item').waitFor();
+  assert.equal(await byId(cp, 'run-progress').textContent(), '5 / 5 przystanków, pominięte: 1');
+  assert.equal(await mealRuns(), '1');
+
   for (const p of [c, s]) {
     assert.deepEqual(p.watch.problems, []);
     await p.context.close();

@@ -44,6 +44,8 @@ pub const CODES: &[&str] = &[
     "assignee_missing",
     "outcome_missing",
     "temperature_range",
+    "temperature_empty",
+    "temperature_not_number",
     "load_invalid",
     "skip_reason_missing",
     "stop_result_on_skip",
@@ -54,6 +56,31 @@ pub const CODES: &[&str] = &[
 
 /// Forecasts and thresholds outside this range (°C) are typing mistakes.
 pub const TEMPERATURE_RANGE_C: std::ops::RangeInclusive<f64> = -50.0..=45.0;
+
+/// A temperature as typed on a phone ("-12", "−12,5", " 3 "), or the error code that says
+/// what is wrong with it: nothing typed, not a number, or out of range. Tenths are kept.
+pub fn temperature(text: &str) -> Result<f64, &'static str> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("temperature_empty");
+    }
+    let n: f64 = t.replace(['−', '–'], "-").replace(',', ".").parse().map_err(|_| "temperature_not_number")?;
+    if !n.is_finite() {
+        return Err("temperature_not_number");
+    }
+    if !TEMPERATURE_RANGE_C.contains(&n) {
+        return Err("temperature_range");
+    }
+    Ok((n * 10.0).round() / 10.0)
+}
+
+/// A temperature as the app shows it: the typographic minus, tenths only when there are any,
+/// a decimal comma in Polish ("−14,5 °C", "−14 °C").
+pub fn celsius(t: f64, decimal_comma: bool) -> String {
+    let text = if (t * 10.0).round() % 10.0 == 0.0 { format!("{t:.0}") } else { format!("{t:.1}") };
+    let text = if decimal_comma { text.replace('.', ",") } else { text };
+    format!("{} °C", text.replace('-', "−"))
+}
 /// A vehicle's load: at most this many lines and this many of each.
 pub const LOAD_LINES_MAX: usize = 20;
 pub const LOAD_QUANTITY_MAX: u32 = 9_999;
@@ -231,6 +258,23 @@ pub fn split_team(input: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_temperature_is_read_or_named_wrong() {
+        assert_eq!(temperature("-12"), Ok(-12.0));
+        assert_eq!(temperature("−14,5"), Ok(-14.5));
+        assert_eq!(temperature(" 3 "), Ok(3.0));
+        assert_eq!(temperature(""), Err("temperature_empty"));
+        assert_eq!(temperature("  "), Err("temperature_empty"));
+        assert_eq!(temperature("zimno"), Err("temperature_not_number"));
+        assert_eq!(temperature("NaN"), Err("temperature_not_number"));
+        assert_eq!(temperature("inf"), Err("temperature_not_number"));
+        assert_eq!(temperature("-80"), Err("temperature_range"));
+        assert_eq!(celsius(-14.5, true), "−14,5 °C");
+        assert_eq!(celsius(-14.5, false), "−14.5 °C");
+        assert_eq!(celsius(-14.0, true), "−14 °C");
+        assert_eq!(celsius(3.0, true), "3 °C");
+    }
     use crate::model::*;
     use chrono::{Duration, TimeZone, Utc};
     use proptest::prelude::*;
