@@ -17,10 +17,12 @@ use crate::platform;
 use crate::state::AppState;
 use crate::storage::{indicator_dataset, StoreError};
 
-/// The presets under the dates: previous month, previous quarter, this year, previous year.
+/// The presets under the dates: this month (where the page opens), previous month, previous
+/// quarter, this year, previous year.
 pub fn preset(today: NaiveDate, which: &str) -> Period {
     let (y, q) = (today.year(), (today.month() - 1) / 3 + 1);
     match which {
+        "this_month" => Period::month(y, today.month()),
         "quarter" if q == 1 => Period::quarter(y - 1, 4),
         "quarter" => Period::quarter(y, q - 1),
         "year" => Period::year(y),
@@ -30,9 +32,27 @@ pub fn preset(today: NaiveDate, which: &str) -> Period {
     .unwrap_or_else(|| default_period(today))
 }
 
-/// The table's file name: `wskazniki_2021-06-01_2021-08-31.csv`.
+/// The table's file name: `wskazniki_2021-06-01_2021-08-31.csv`, and for one team member
+/// `wskazniki_ania-kowalska_2021-06-01_2021-08-31.csv` (letters and digits kept, Polish ones
+/// too; anything else a dash), so two files never pass for each other.
 pub fn csv_name(period: &Period, excel: bool) -> String {
-    format!("wskazniki_{}_{}{}.csv", period.from, period.to, if excel { "_excel" } else { "" })
+    let who = period.member.as_deref().map(|m| {
+        let slug: String = m.trim().to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect();
+        format!("{}_", slug.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-"))
+    });
+    format!(
+        "wskazniki_{}{}_{}{}.csv",
+        who.unwrap_or_default(),
+        period.from,
+        period.to,
+        if excel { "_excel" } else { "" }
+    )
+}
+
+/// The CSV's first line: what the file is, whose, and which period.
+pub fn csv_heading(lang: crate::i18n::Lang, period: &Period) -> (String, String) {
+    let who = period.member.clone().unwrap_or_else(|| crate::i18n::text(lang, k::IND_MEMBER_ALL).to_owned());
+    (crate::i18n::text(lang, k::IND_INDICATOR).to_owned(), format!("{} – {} · {who}", period.from, period.to))
 }
 
 /// The page for coordinators and admins; anyone else is told whose it is (the server refuses
@@ -55,7 +75,7 @@ fn Indicators() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let today = platform::now().date_naive();
-    let start = default_period(today);
+    let start = preset(today, "this_month");
     let from = RwSignal::new(start.from.to_string());
     let to = RwSignal::new(start.to.to_string());
     let member = RwSignal::new(String::new());
@@ -94,9 +114,7 @@ fn Indicators() -> impl IntoView {
     let export = move |flavour: Flavour| {
         let Some((period, t, _)) = table.get_untracked().and_then(Result::ok).flatten() else { return };
         let lang = i.lang();
-        let heading =
-            (crate::i18n::text(lang, k::IND_INDICATOR).to_owned(), format!("{} – {}", period.from, period.to));
-        let text = csv::write(&csv_rows(heading, &rows(lang, &t)), flavour);
+        let text = csv::write(&csv_rows(csv_heading(lang, &period), &rows(lang, &t)), flavour);
         if platform::download(&csv_name(&period, flavour == Flavour::PolishExcel), "text/csv;charset=utf-8", &text)
             .is_err()
         {
@@ -110,6 +128,9 @@ fn Indicators() -> impl IntoView {
             <fieldset class="period no-print">
                 <legend>{i.s(k::IND_PERIOD)}</legend>
                 <div class="presets">
+                    <button type="button" data-testid="indicators-this-month" on:click=move |_| set_preset("this_month")>
+                        {i.s(k::IND_THIS_MONTH)}
+                    </button>
                     <button type="button" on:click=move |_| set_preset("month")>{i.s(k::IND_LAST_MONTH)}</button>
                     <button type="button" on:click=move |_| set_preset("quarter")>{i.s(k::IND_LAST_QUARTER)}</button>
                     <button type="button" on:click=move |_| set_preset("year")>{i.s(k::IND_THIS_YEAR)}</button>
@@ -195,6 +216,13 @@ mod tests {
         assert_eq!(preset(day(2026, 8, 1), "quarter"), Period::quarter(2026, 2).unwrap());
         assert_eq!(preset(today, "year"), Period::year(2026).unwrap());
         assert_eq!(preset(today, "last_year"), Period::year(2025).unwrap());
+        assert_eq!(preset(today, "this_month"), Period::month(2026, 2).unwrap());
         assert_eq!(csv_name(&Period::month(2021, 6).unwrap(), true), "wskazniki_2021-06-01_2021-06-30_excel.csv");
+        let ania = Period::parse("2021-06-01", "2021-06-30", Some("  Ania Żak ".into())).unwrap();
+        assert_eq!(csv_name(&ania, false), "wskazniki_ania-żak_2021-06-01_2021-06-30.csv");
+        let (_, heading) = csv_heading(crate::i18n::Lang::Pl, &ania);
+        assert!(heading.starts_with("2021-06-01 – 2021-06-30 · ") && heading.ends_with("Ania Żak"), "{heading}");
+        let (_, whole) = csv_heading(crate::i18n::Lang::Pl, &Period::month(2021, 6).unwrap());
+        assert!(!whole.contains("Ania"), "{whole}");
     }
 }

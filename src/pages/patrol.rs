@@ -259,6 +259,17 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
 
     let started = local_time(patrol.started_at, "%H:%M");
     let kind = patrol.kind;
+    // Where and with whom, as entered at the start.
+    let (area, partner, team) = (patrol.area.clone(), patrol.partner, patrol.team.join(", "));
+    let where_with = move || {
+        let partner = partner.map(|p| i.value("partner", p.as_str()));
+        [Some(area.clone()), partner, Some(team.clone())]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
     let gps_text = move || match state.gps.get() {
         Gps::Waiting => i.t(k::GPS_WAITING).to_owned(),
         Gps::Fix { position, .. } => format!("GPS ±{:.0} m", position.accuracy_m),
@@ -270,6 +281,7 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
             <h1 data-testid="patrol-active">
                 {move || format!("{} · {} {started}", i.value("patrol_kind", kind.as_str()), i.t(k::SINCE))}
             </h1>
+            <p class="meta" data-testid="patrol-where">{where_with}</p>
             <p class="gps" data-testid="gps-status">{gps_text}</p>
             <div class="actions">
                 <button class="primary huge" data-testid="contact-quick" on:click=quick>

@@ -41,6 +41,7 @@ pub fn PatrolSummaryPage() -> impl IntoView {
                 let open = patrol.is_open();
                 let team = patrol.team.join(", ");
                 let partner = patrol.partner;
+                let area = patrol.area.clone();
                 let kind = patrol.kind;
                 let pid = patrol.id;
                 let notes = patrol.notes.clone();
@@ -66,7 +67,12 @@ pub fn PatrolSummaryPage() -> impl IntoView {
                             {end.clone().unwrap_or_else(|| i.t(k::IN_PROGRESS).to_owned())}
                         </p>
                         {(!team.is_empty()).then(|| view! { <p class="meta">{i.s(k::PATROL_TEAM)}": "{team.clone()}</p> })}
-                        {partner.map(|p| view! { <p class="meta">{i.s(k::PATROL_PARTNER)}": "{i.sv("partner", p.as_str())}</p> })}
+                        {partner.map(|p| view! {
+                            <p class="meta" data-testid="patrol-summary-partner">{i.s(k::PATROL_PARTNER)}": "{i.sv("partner", p.as_str())}</p>
+                        })}
+                        {(!area.is_empty()).then(|| view! {
+                            <p class="meta" data-testid="patrol-summary-area">{i.s(k::PATROL_AREA)}": "{area.clone()}</p>
+                        })}
                         {(!notes.is_empty()).then(|| view! {
                             <p class="patrol-notes" data-testid="patrol-summary-notes">{i.s(k::PATROL_NOTES)}": "{notes.clone()}</p>
                         })}

@@ -39,6 +39,8 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
   await screenshot(page, '1-start-patrol');
   await byId(page, 'patrol-start').click();
   await byId(page, 'contact-quick').waitFor();
+  // Where and with whom, as entered at the start, in the patrol's header.
+  assert.equal(await byId(page, 'patrol-where').textContent(), 'Dworzec Sopot · Straż Miejska · Ania, Kuba');
 
   // 1: the quick contact, one tap.
   await byId(page, 'contact-quick').click();
@@ -97,6 +99,8 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
   await byId(page, 'patrol-summary').waitFor();
   const cell = async (id) => (await byId(page, id).textContent()).trim();
   assert.equal(await cell('summary-contacts'), '4');
+  assert.match(await byId(page, 'patrol-summary-area').textContent(), /Dworzec Sopot/);
+  assert.match(await byId(page, 'patrol-summary-partner').textContent(), /Straż Miejska/);
   assert.equal(await cell('summary-people'), '6');
   assert.equal(await cell('summary-women'), '1');
   assert.equal(await cell('summary-children'), '1');

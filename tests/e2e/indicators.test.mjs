@@ -53,6 +53,9 @@ test('the Sopot summer of 2021 gives the report\'s numbers on the server and off
   const { context, page, watch } = await openPhone(server, koordynatorka);
   await syncNow(page);
   await byId(page, 'nav-reports-page').click();
+  // The page opens on this month.
+  const firstOfMonth = await page.evaluate(() => new Date().toLocaleDateString('sv-SE').slice(0, 8) + '01');
+  assert.equal(await byId(page, 'indicators-from').inputValue(), firstOfMonth);
   await pick(page, '2021-06-01', '2021-08-31');
   const shown = await table(page);
   for (const [id, value] of Object.entries(SOPOT)) assert.equal(shown[id], value, id);
@@ -109,6 +112,10 @@ test('the Sopot summer of 2021 gives the report\'s numbers on the server and off
   await byId(page, 'indicators-member').selectOption('Ania');
   await page.waitForFunction(() => document.querySelector('[data-testid=indicators-table] caption')?.textContent.endsWith('Ania'));
   assert.equal((await table(page)).patrols, '50');
+  // One member's CSV says whose it is, in its name and its first line.
+  const [mine] = await Promise.all([page.waitForEvent('download'), byId(page, 'indicators-csv').click()]);
+  assert.equal(mine.suggestedFilename(), 'wskazniki_ania_2021-06-01_2021-08-31.csv');
+  assert.match(readFileSync(await mine.path(), 'utf8').split('\r\n')[0], /2021-06-01 – 2021-08-31 · Ania/);
   await byId(page, 'indicators-member').selectOption('');
   await pick(page, '2022-01-01', '2022-03-31');
   await byId(page, 'indicators-empty').waitFor();
