@@ -97,11 +97,7 @@ fn Indicators() -> impl IntoView {
             let data = indicator_dataset(&state.store(), &period).await?;
             let table = compute(&data, &period);
             platform::measure("indicators", "indicators-start");
-            let mut members: Vec<String> =
-                data.patrols.iter().flat_map(|p| p.team.iter().map(|t| t.trim().to_owned())).collect();
-            members.sort_by_key(|m| m.to_lowercase());
-            members.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-            Ok::<_, StoreError>(Some((period, table, members)))
+            Ok::<_, StoreError>(Some((period, table, latarnia_core::indicators::members(&data))))
         }
     });
     let members = move || table.get().and_then(Result::ok).flatten().map(|t| t.2).unwrap_or_default();
@@ -158,6 +154,7 @@ fn Indicators() -> impl IntoView {
                         {move || members().into_iter().map(|m| view! { <option value=m.clone()>{m.clone()}</option> }).collect_view()}
                     </select>
                 </label>
+                <p class="hint" data-testid="indicators-member-how">{i.s(k::IND_MEMBER_HOW)}</p>
             </fieldset>
             {move || table.get().map(|r| match r {
                 Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),

@@ -346,11 +346,22 @@ pub fn compute(records: &Dataset, period: &Period) -> Indicators {
     let mut tally = PatrolSummary::default();
     let mut pseudonyms = BTreeSet::new();
     let mut active_places = BTreeSet::new();
+    // A contact an Akcja ZIMA stop wrote is the work of that run's team, as a patrol's contact
+    // is the patrol's team's: a member's figures come from every record whose team names them.
+    let run_of: HashMap<Uuid, &MealRun> = records.runs.iter().map(|r| (r.id, r)).collect();
+    let by_stop: HashMap<Uuid, bool> = records
+        .stops
+        .iter()
+        .filter_map(|s| {
+            let mine = run_of.get(&s.run_id).map_or(period.member.is_none(), |r| period.has_member(&r.team));
+            Some((s.contact_id?, mine))
+        })
+        .collect();
     for c in &records.contacts {
         // A contact counts with its patrol; without one (or when the patrol is gone), by itself.
         let (day, mine) = match c.patrol_id.and_then(|id| patrol_day.get(&id)) {
             Some(&(day, mine)) => (day, mine),
-            None => (poland_date(c.at), period.member.is_none()),
+            None => (poland_date(c.at), by_stop.get(&c.id).copied().unwrap_or(period.member.is_none())),
         };
         if !(mine && period.contains(day)) {
             continue;
@@ -429,6 +440,16 @@ pub fn compute(records: &Dataset, period: &Period) -> Indicators {
         .map(|((y, m), (patrols, contacts))| MonthRow { month: format!("{y:04}-{m:02}"), patrols, contacts })
         .collect();
     out
+}
+
+/// The team members the indicators can be asked for: every name on a patrol's or a run's team
+/// (trimmed, once whatever its case), sorted.
+pub fn members(records: &Dataset) -> Vec<String> {
+    let teams = records.patrols.iter().map(|p| &p.team).chain(records.runs.iter().map(|r| &r.team));
+    let mut names: Vec<String> = teams.flatten().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    names.sort_by_key(|m| (m.to_lowercase(), m.clone()));
+    names.dedup_by(|a, b| a.to_lowercase() == b.to_lowercase());
+    names
 }
 
 /// The default period: the previous calendar month of `today` (what a monthly report covers).
@@ -603,6 +624,35 @@ mod tests {
         // July alone: the run and one closed report are in July.
         let july = compute(&records, &Period::month(2021, 7).unwrap());
         assert_eq!((july.meal_runs, july.reports_closed), (1, Some(1)));
+    }
+
+    #[test]
+    fn a_member_on_every_team_has_the_organisations_figures() {
+        let mut f = fixture::sopot_summer_2021();
+        // A run's done stop that found people wrote a contact (no patrol).
+        let written = f.stops[0].as_contact(Uuid::from_u128(0x5709), f.stops[0].done_at.unwrap());
+        f.stops[0].contact_id = Some(written.id);
+        f.contacts.push(written);
+        for p in &mut f.patrols {
+            p.team = vec!["Ania".into()];
+        }
+        for r in &mut f.runs {
+            r.team = vec![" ania ".into()];
+        }
+        let (from, to) = (day(2021, 6, 1), day(2021, 8, 31));
+        let org = run(&f, from, to);
+        let ania = compute(&f, &Period::new(from, to, Some("Ania".into())).unwrap());
+        assert_eq!(
+            (ania.patrols, ania.contacts, ania.people_met, &ania.given, ania.meal_runs, ania.stops_visited),
+            (org.patrols, org.contacts, org.people_met, &org.given, org.meal_runs, org.stops_visited)
+        );
+        assert_eq!((ania.meals_delivered, ania.hot_drinks_delivered), (org.meals_delivered, org.hot_drinks_delivered));
+        // Someone on no team has nothing.
+        let ola = compute(&f, &Period::new(from, to, Some("Ola".into())).unwrap());
+        assert_eq!((ola.contacts, ola.meal_runs), (0, 0));
+        // A name on a run's team is a member as much as one on a patrol's.
+        f.runs[0].team = vec!["Kierowca Jan".into()];
+        assert_eq!(members(&f), ["Ania", "Kierowca Jan"]);
     }
 
     #[test]
