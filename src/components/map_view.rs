@@ -2,7 +2,7 @@
 //! status, clustered; the phone's position; optionally a pin to drag or to move by a tap.
 //! The tile server and its attribution come from the server's settings (`/api/v1/config`).
 
-use latarnia_core::Position;
+use latarnia_core::{Position, Report, Site};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -219,4 +219,35 @@ pub fn kind_symbol(kind: latarnia_core::SiteKind) -> &'static str {
         ParkForest => "L",
         Other => "•",
     }
+}
+
+/// The markers for places and open reports (a report on a place sits at the place).
+pub fn map_points(sites: &[Site], reports: &[Report], all_sites: &[Site]) -> Vec<MapPoint> {
+    let mut out: Vec<MapPoint> = sites
+        .iter()
+        .map(|s| MapPoint {
+            id: s.id.to_string(),
+            lat: s.position.lat,
+            lon: s.position.lon,
+            kind: "site",
+            classes: format!("kind-{} status-{}", s.kind.as_str(), s.status.as_str()),
+            symbol: kind_symbol(s.kind),
+            label: s.label.clone(),
+        })
+        .collect();
+    for r in reports.iter().filter(|r| r.is_open()) {
+        let at = r.site_id.and_then(|id| all_sites.iter().find(|s| s.id == id)).map(|s| s.position).or(r.position);
+        if let Some(p) = at {
+            out.push(MapPoint {
+                id: r.id.to_string(),
+                lat: p.lat,
+                lon: p.lon,
+                kind: "report",
+                classes: format!("report urgency-{}", r.urgency.as_str()),
+                symbol: "!",
+                label: r.description.chars().take(80).collect(),
+            });
+        }
+    }
+    out
 }

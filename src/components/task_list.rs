@@ -1,12 +1,16 @@
 //! The open reports as the patrol's tasks: those assigned to this patrol first, then the most
-//! urgent. Checking one opens the contact form linked to it.
+//! urgent. Each names its place or the caller's landmark, how far it is from the worker, a link
+//! to directions in the maps app, and urgent ones stand out. Checking one opens the contact
+//! form linked to it.
 
-use latarnia_core::{Report, Site};
+use latarnia_core::reports::{distance_text, whereabouts, work_order};
+use latarnia_core::zima::maps_link;
+use latarnia_core::{Report, Site, Urgency};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::i18n::{k, use_i18n};
-use crate::pages::reports::{report_place, work_order};
+use crate::i18n::{k, use_i18n, Lang};
+use crate::platform::Gps;
 use crate::routes::AppRoute;
 use crate::state::AppState;
 use crate::storage::{Store, StoreError};
@@ -31,28 +35,51 @@ pub fn TaskList(patrol_id: Uuid) -> impl IntoView {
                     sites.push(s.data);
                 }
             }
-            Ok::<_, StoreError>(open.into_iter().map(|r| (report_place(&r, &sites), r)).collect::<Vec<_>>())
+            Ok::<_, StoreError>((open, sites))
         }
     });
-    let tasks = move || data.get().and_then(Result::ok).unwrap_or_default();
+    let here = move || match state.gps.get() {
+        Gps::Fix { position, .. } => Some(position),
+        _ => None,
+    };
     view! {
         <h2>{i.s(k::TASKS_TITLE)}</h2>
         <ul class="plain-list task-list" data-testid="task-list">
             {move || {
-                let v = tasks();
-                if v.is_empty() {
+                let (open, sites) = data.get().and_then(Result::ok).unwrap_or_default();
+                if open.is_empty() {
                     return view! { <li class="empty" data-testid="tasks-empty">{i.s(k::TASKS_EMPTY)}</li> }.into_any();
                 }
-                v.into_iter().map(|(place, r)| {
+                let here = here();
+                let comma = i.lang() == Lang::Pl;
+                open.into_iter().map(|r| {
+                    let w = whereabouts(&r, &sites, here.as_ref());
                     let href = format!("{}?report={}", AppRoute::NewContact.href(), r.id);
-                    let ours = (r.assigned_patrol == Some(patrol_id)).then_some("ours");
+                    let urgent = r.urgency == Urgency::Urgent;
+                    let class = match (r.assigned_patrol == Some(patrol_id), urgent) {
+                        (true, true) => "ours urgent",
+                        (true, false) => "ours",
+                        (false, true) => "urgent",
+                        (false, false) => "",
+                    };
+                    let place = [w.label.clone(), w.note.clone()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" — ");
+                    let distance = w.distance_m.map(|m| distance_text(m, comma));
                     view! {
-                        <li data-testid="task-item" data-urgency=r.urgency.as_str() class=ours>
+                        <li data-testid="task-item" data-urgency=r.urgency.as_str() class=class>
                             <div>
+                                {urgent.then(|| view! { <span class="badge urgent" data-testid="task-urgent">{i.s(k::TASKS_URGENT)}</span>" " })}
                                 <strong>{r.description.clone()}</strong>
-                                <span class="meta">{place}" · "{i.sv("urgency", r.urgency.as_str())}</span>
+                                {(!place.is_empty()).then(|| view! { <span class="meta" data-testid="task-place">{place}</span> })}
+                                {distance.map(|d| view! { <span class="meta" data-testid="task-distance">{d}</span> })}
                             </div>
-                            <a class="button" href=href data-testid="task-check">{i.s(k::TASK_CHECK)}</a>
+                            <div class="task-actions">
+                                {w.position.map(|p| view! {
+                                    <a class="button" href=maps_link(&p) target="_blank" rel="noopener" data-testid="task-maps">
+                                        {i.s(k::TASKS_OPEN_MAPS)}
+                                    </a>
+                                })}
+                                <a class="button" href=href data-testid="task-check">{i.s(k::TASK_CHECK)}</a>
+                            </div>
                         </li>
                     }
                 }).collect_view().into_any()

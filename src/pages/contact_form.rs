@@ -1,9 +1,8 @@
 //! The detailed contact form: new (`/contacts/new`) or edit (`/contacts/<id>`).
 
-use latarnia_core::sites::nearest;
 use latarnia_core::validate::{self, NOTES_MAX_CHARS};
 use latarnia_core::{
-    AgeBand, Condition, Contact, FieldError, Gender, Item, Position, Referral, ReferralKind, ReferralOutcome, Report,
+    AgeBand, Condition, Contact, FieldError, Gender, Item, Referral, ReferralKind, ReferralOutcome, Report,
     ReportStatus, Site,
 };
 use leptos::prelude::*;
@@ -13,7 +12,7 @@ use uuid::Uuid;
 
 use crate::components::contact_item::{local_input, parse_local_input};
 use crate::components::field_error::FieldErrorText;
-use crate::components::place_select::PlaceSelect;
+use crate::components::place_select::{place_options, PlaceSelect};
 use crate::components::stepper::Stepper;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n, I18n};
@@ -97,22 +96,6 @@ fn draft_key(editing: Option<Uuid>, report: Option<&Report>) -> String {
 /// The places on this phone that a contact can be linked to.
 async fn places(state: &AppState) -> Result<Vec<Site>, StoreError> {
     state.live::<Site>().await
-}
-
-/// The places to offer for a contact: the nearest to its position first (with their distance),
-/// then the others by name; a place it is already linked to is always among them.
-pub fn place_options(sites: &[Site], at: Option<&Position>, nearest_count: usize) -> Vec<(Uuid, String)> {
-    let mut rest: Vec<&Site> = sites.iter().filter(|s| s.merged_into.is_none()).collect();
-    let mut out = Vec::new();
-    if let Some(at) = at {
-        for (s, d) in nearest(rest.iter().copied(), at, nearest_count) {
-            out.push((s.id, format!("{} ({d:.0} m)", s.label)));
-        }
-        rest.retain(|s| !out.iter().any(|(id, _)| *id == s.id));
-    }
-    rest.sort_by(|a, b| a.label.cmp(&b.label));
-    out.extend(rest.into_iter().map(|s| (s.id, s.label.clone())));
-    out
 }
 
 /// A group of large radio buttons for a value that may be unknown (`None`).
@@ -459,39 +442,5 @@ fn ContactForm(
                 })}
             </div>
         </form>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Utc;
-    use latarnia_core::{SiteKind, SiteStatus};
-
-    fn place(n: u128, label: &str, lat: f64) -> Site {
-        Site {
-            id: Uuid::from_u128(n),
-            label: label.into(),
-            kind: SiteKind::Station,
-            position: Position { lat, lon: 18.56, accuracy_m: 5.0 },
-            address: String::new(),
-            access_notes: String::new(),
-            dangers: String::new(),
-            status: SiteStatus::Active,
-            usual_headcount: None,
-            created_at: Utc::now(),
-            merged_into: None,
-        }
-    }
-
-    #[test]
-    fn the_nearest_places_are_offered_first_then_the_rest_by_name() {
-        let sites = [place(1, "Zajezdnia", 54.50), place(2, "Altanka", 54.60), place(3, "Dworzec", 54.4401)];
-        let here = Position { lat: 54.44, lon: 18.56, accuracy_m: 10.0 };
-        let got = place_options(&sites, Some(&here), 2);
-        assert_eq!(got.iter().map(|(id, _)| id.as_u128()).collect::<Vec<_>>(), [3, 1, 2]);
-        assert_eq!(got[0].1, "Dworzec (11 m)");
-        let no_fix = place_options(&sites, None, 2);
-        assert_eq!(no_fix.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(), ["Altanka", "Dworzec", "Zajezdnia"]);
     }
 }

@@ -5,44 +5,13 @@ use latarnia_core::{Contact, Report, Site};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::map_view::{kind_symbol, MapPoint, MapView};
+use crate::components::map_view::{map_points, MapView};
 use crate::i18n::{k, use_i18n};
 use crate::pages::sites::{SiteFilterBar, SiteFilters};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::AppState;
 use crate::storage::{Query, Store, StoreError};
-
-/// The markers for places and open reports (a report on a place sits at the place).
-pub fn map_points(sites: &[Site], reports: &[Report], all_sites: &[Site]) -> Vec<MapPoint> {
-    let mut out: Vec<MapPoint> = sites
-        .iter()
-        .map(|s| MapPoint {
-            id: s.id.to_string(),
-            lat: s.position.lat,
-            lon: s.position.lon,
-            kind: "site",
-            classes: format!("kind-{} status-{}", s.kind.as_str(), s.status.as_str()),
-            symbol: kind_symbol(s.kind),
-            label: s.label.clone(),
-        })
-        .collect();
-    for r in reports.iter().filter(|r| r.is_open()) {
-        let at = r.site_id.and_then(|id| all_sites.iter().find(|s| s.id == id)).map(|s| s.position).or(r.position);
-        if let Some(p) = at {
-            out.push(MapPoint {
-                id: r.id.to_string(),
-                lat: p.lat,
-                lon: p.lon,
-                kind: "report",
-                classes: format!("report urgency-{}", r.urgency.as_str()),
-                symbol: "!",
-                label: r.description.chars().take(80).collect(),
-            });
-        }
-    }
-    out
-}
 
 #[component]
 pub fn MapPage() -> impl IntoView {

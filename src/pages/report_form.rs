@@ -2,6 +2,7 @@
 //! (a place from the map, or a position), what, how urgent; then assigned to a patrol or a
 //! worker, checked (with the contact made there) and closed with its outcome.
 
+use latarnia_core::reports::default_source;
 use latarnia_core::{validate, FieldError, Patrol, Position, Report, ReportSource, ReportStatus, Site, Urgency};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,10 +12,10 @@ use uuid::Uuid;
 use crate::components::contact_item::{local_input, local_time, parse_local_input};
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
-use crate::components::place_select::PlaceSelect;
+use crate::components::map_view::{map_points, MapView};
+use crate::components::place_select::{place_options, PlaceSelect};
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
-use crate::pages::contact_form::place_options;
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::AppState;
@@ -46,12 +47,20 @@ pub fn ReportFormPage() -> impl IntoView {
                 .filter(|p| p.ended_at.is_none())
                 .collect();
             let (report, is_new) = if id == "new" {
+                // Who files it is its source (a city guard's account files "Straż Miejska") and
+                // is written on it.
+                let (source, filed_by) = state.session.with_untracked(|s| match s {
+                    Some(s) => (default_source(s.user.role, &s.user.display_name), s.user.display_name.clone()),
+                    None => (ReportSource::Phone24h, String::new()),
+                });
                 let report = Report {
                     id: platform::new_uuid(),
                     received_at: platform::now(),
-                    source: ReportSource::Phone24h,
+                    source,
                     site_id: None,
                     position: None,
+                    place_note: String::new(),
+                    filed_by,
                     description: String::new(),
                     urgency: Urgency::Normal,
                     status: ReportStatus::New,
@@ -88,7 +97,15 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
 
+    // The phone's position while the form is open ("use my position", the map's dot).
+    let watch = platform::watch_position(move |g| state.gps.set(g));
+    on_cleanup(move || {
+        if let Some(id) = watch {
+            platform::stop_watching(id);
+        }
+    });
     let received = RwSignal::new(local_input(report.received_at));
+    let place_note = RwSignal::new(report.place_note.clone());
     let source = RwSignal::new(report.source);
     let site_id = RwSignal::new(report.site_id);
     let lat = RwSignal::new(report.position.map(|p| shown(p.lat)).unwrap_or_default());
@@ -107,6 +124,20 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
         _ => None,
     };
     let site_options = place_options(&sites, here.as_ref(), 5);
+    // The map: the mapped places, and a pin for the report's own position (a tap or a drag).
+    let places = map_points(&sites, &[], &[]);
+    let pin = Signal::derive(move || {
+        let (la, lo) = (coordinate(&lat.get()), coordinate(&lon.get()));
+        (la.is_finite() && lo.is_finite()).then_some((la, lo))
+    });
+    let on_pin = Callback::new(move |(la, lo): (f64, f64)| {
+        lat.set(shown(la));
+        lon.set(shown(lo));
+    });
+    let here_now = Signal::derive(move || match state.gps.get() {
+        Gps::Fix { position, .. } => Some(position),
+        _ => None,
+    });
     let use_gps = move |_| {
         if let Gps::Fix { position, .. } = state.gps.get_untracked() {
             lat.set(shown(position.lat));
@@ -125,6 +156,7 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
                 source: source.get_untracked(),
                 site_id: site_id.get_untracked(),
                 position: typed.then(|| Position { lat: coordinate(&la), lon: coordinate(&lo), accuracy_m: 0.0 }),
+                place_note: place_note.get_untracked().trim().to_owned(),
                 description: description.get_untracked().trim().to_owned(),
                 urgency: urgency.get_untracked(),
                 status: status.get_untracked(),
@@ -200,11 +232,20 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
             <PlaceSelect id="report-site" testid="report-site" options=site_options value=site_id/>
             <fieldset class="position">
                 <legend>{i.s(k::REPORT_POSITION)}</legend>
-                <Coordinates lat lon prefix="report" errors/>
-                <button type="button" data-testid="report-use-gps" on:click=use_gps
+                <MapView points=places here=here_now pin on_pin on_tap=on_pin testid="report-map"/>
+                <p class="hint">{i.s(k::REPORT_MAP_HINT)}</p>
+                <button type="button" class="big" data-testid="report-use-gps" on:click=use_gps
                     disabled=move || !matches!(state.gps.get(), Gps::Fix { .. })>{i.s(k::SITE_USE_GPS)}</button>
+                <Coordinates lat lon prefix="report" errors/>
                 <FieldErrorText errors field="position"/>
             </fieldset>
+            <label for="report-place-note">{i.s(k::REPORT_PLACE_NOTE)}</label>
+            <input id="report-place-note" data-testid="report-place-note" autocomplete="off" aria-describedby="err-place_note"
+                prop:value=move || place_note.get() on:input=move |ev| place_note.set(event_target_value(&ev))/>
+            <FieldErrorText errors field="place_note"/>
+            {(!report.filed_by.is_empty()).then(|| view! {
+                <p class="hint" data-testid="report-filed-by">{i.s(k::REPORT_FILED_BY)}" "{report.filed_by.clone()}</p>
+            })}
 
             <label for="report-urgency">{i.s(k::REPORT_URGENCY)}</label>
             <select id="report-urgency" data-testid="report-urgency"

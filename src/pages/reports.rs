@@ -1,6 +1,7 @@
 //! Reports from the 24 h line (`/reports`): open ones first, the most urgent at the top.
 //! Coordinators and partners file them; streetworkers check them on their patrols.
 
+use latarnia_core::reports::{whereabouts, work_order};
 use latarnia_core::{Report, Site, Urgency};
 use leptos::prelude::*;
 
@@ -11,25 +12,14 @@ use crate::routes::AppRoute;
 use crate::state::{AppState, StoreResource};
 use crate::storage::StoreError;
 
-/// The order reports are worked in: open before done, urgent before normal before low, then
-/// the longest waiting first.
-pub fn work_order(reports: &mut [Report]) {
-    let rank = |u: Urgency| match u {
-        Urgency::Urgent => 0,
-        Urgency::Normal => 1,
-        Urgency::Low => 2,
-    };
-    reports.sort_by(|a, b| {
-        (!a.is_open(), rank(a.urgency), a.received_at, a.id).cmp(&(!b.is_open(), rank(b.urgency), b.received_at, b.id))
-    });
-}
-
-/// What a report is about: its place's label, or its coordinates.
-pub fn report_place(report: &Report, sites: &[Site]) -> String {
-    match (report.site_id.and_then(|id| sites.iter().find(|s| s.id == id)), &report.position) {
-        (Some(site), _) => site.label.clone(),
-        (None, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
-        (None, None) => String::new(),
+/// Where a report is, in a line: the place or what the caller said, else its coordinates.
+pub fn place_line(report: &Report, sites: &[Site]) -> String {
+    let w = whereabouts(report, sites, None);
+    match (w.label.is_empty(), w.note.is_empty(), w.position) {
+        (false, false, _) => format!("{} ({})", w.label, w.note),
+        (false, true, _) => w.label,
+        (true, _, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
+        (true, _, None) => String::new(),
     }
 }
 
@@ -75,7 +65,7 @@ pub fn ReportsPage() -> impl IntoView {
                 Ok((v, sites)) => view! {
                     <ul class="site-list" data-testid="report-list">
                         {v.into_iter().map(|r| {
-                            let place = report_place(&r, &sites);
+                            let place = place_line(&r, &sites);
                             let urgent = (r.urgency == Urgency::Urgent).then_some("urgent");
                             view! {
                                 <li data-testid="report-item" data-status=r.status.as_str() class=urgent>
@@ -87,6 +77,9 @@ pub fn ReportsPage() -> impl IntoView {
                                             {local_time(r.received_at, "%Y-%m-%d %H:%M")}
                                         </span>
                                         {(!place.is_empty()).then(|| view! { <span class="meta">{place}</span> })}
+                                        {(!r.filed_by.is_empty()).then(|| view! {
+                                            <span class="meta" data-testid="report-item-filed-by">{i.s(k::REPORT_FILED_BY)}" "{r.filed_by.clone()}</span>
+                                        })}
                                     </a>
                                 </li>
                             }
@@ -95,51 +88,5 @@ pub fn ReportsPage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{TimeZone, Utc};
-    use latarnia_core::{Position, ReportSource, ReportStatus};
-    use uuid::Uuid;
-
-    fn report(n: u128, urgency: Urgency, status: ReportStatus, hour: u32) -> Report {
-        Report {
-            id: Uuid::from_u128(n),
-            received_at: Utc.with_ymd_and_hms(2026, 1, 10, hour, 0, 0).unwrap(),
-            source: ReportSource::Phone24h,
-            site_id: None,
-            position: Some(Position { lat: 54.44, lon: 18.56, accuracy_m: 0.0 }),
-            description: format!("r{n}"),
-            urgency,
-            status,
-            assigned_patrol: None,
-            assigned_to: String::new(),
-            contact_id: None,
-            checked_at: None,
-            outcome: String::new(),
-        }
-    }
-
-    #[test]
-    fn open_and_urgent_first_then_the_longest_waiting() {
-        let mut v = vec![
-            report(1, Urgency::Urgent, ReportStatus::Closed, 1),
-            report(2, Urgency::Low, ReportStatus::New, 1),
-            report(3, Urgency::Normal, ReportStatus::Assigned, 5),
-            report(4, Urgency::Normal, ReportStatus::New, 3),
-            report(5, Urgency::Urgent, ReportStatus::New, 9),
-        ];
-        work_order(&mut v);
-        let order: Vec<u128> = v.iter().map(|r| r.id.as_u128()).collect();
-        assert_eq!(order, vec![5, 4, 3, 2, 1]);
-    }
-
-    #[test]
-    fn a_report_shows_its_place_or_its_coordinates() {
-        let r = report(1, Urgency::Low, ReportStatus::New, 1);
-        assert_eq!(report_place(&r, &[]), "54.44000, 18.56000");
     }
 }

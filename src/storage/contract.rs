@@ -438,6 +438,8 @@ pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStor
         source: latarnia_core::ReportSource::Phone24h,
         site_id: Some(wiadukt.id),
         position: None,
+        place_note: String::new(),
+        filed_by: String::new(),
         description: "Ktoś śpi pod wiaduktem".into(),
         urgency: latarnia_core::Urgency::Normal,
         status: latarnia_core::ReportStatus::New,

@@ -154,6 +154,8 @@ pub fn sopot_summer_2021() -> Dataset {
             source: ReportSource::Phone24h,
             site_id: Some(f.sites[n].id),
             position: None,
+            place_note: String::new(),
+            filed_by: String::new(),
             description: format!("Zgłoszenie {}: osoba śpi na ławce", n + 1),
             urgency: Urgency::Normal,
             status,

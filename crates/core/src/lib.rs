@@ -11,6 +11,7 @@ pub mod hlc;
 pub mod indicators;
 pub mod model;
 pub mod protocol;
+pub mod reports;
 pub mod route;
 pub mod sites;
 pub mod summary;

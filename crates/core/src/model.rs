@@ -388,6 +388,13 @@ pub struct Report {
     pub site_id: Option<Uuid>,
     #[serde(default)]
     pub position: Option<Position>,
+    /// Where exactly, as the caller said it: an address, a landmark ("the bench behind the
+    /// shop"). Optional; shown with the place or the position.
+    #[serde(default)]
+    pub place_note: String,
+    /// Who filed it: the account's name, written by the phone that filed it.
+    #[serde(default)]
+    pub filed_by: String,
     pub description: String,
     pub urgency: Urgency,
     pub status: ReportStatus,

@@ -431,6 +431,8 @@ mod tests {
             source: crate::model::ReportSource::Phone24h,
             site_id: Some(gone.id),
             position: None,
+            place_note: String::new(),
+            filed_by: String::new(),
             description: "Ktoś śpi w altanie".into(),
             urgency: crate::model::Urgency::Normal,
             status: crate::model::ReportStatus::New,

@@ -236,6 +236,8 @@ pub fn report(r: &Report) -> Result<(), Invalid> {
     e.check(!r.description.trim().is_empty(), "description", "description_empty");
     e.check(chars(&r.description) <= NOTES_MAX_CHARS, "description", "notes_too_long");
     e.check(r.site_id.is_some() || r.position.is_some(), "position", "place_missing");
+    e.check(chars(&r.place_note) <= ADDRESS_MAX_CHARS, "place_note", "address_too_long");
+    e.check(chars(&r.filed_by) <= LABEL_MAX_CHARS, "filed_by", "label_too_long");
     if let Some(p) = &r.position {
         check_position(&mut e, p);
     }
@@ -389,6 +391,8 @@ mod tests {
             source: ReportSource::Phone24h,
             site_id: None,
             position: None,
+            place_note: String::new(),
+            filed_by: String::new(),
             description: "Mężczyzna śpi na przystanku".into(),
             urgency: Urgency::Urgent,
             status: ReportStatus::New,

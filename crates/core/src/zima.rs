@@ -237,6 +237,8 @@ mod tests {
             source: ReportSource::Resident,
             site_id: site.map(Uuid::from_u128),
             position: Some(Position { lat: 50.81, lon: 19.2, accuracy_m: 0.0 }),
+            place_note: String::new(),
+            filed_by: String::new(),
             description: format!("Zgłoszenie {n}"),
             urgency: Urgency::Normal,
             status,
