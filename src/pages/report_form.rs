@@ -232,7 +232,7 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
             <PlaceSelect id="report-site" testid="report-site" options=site_options value=site_id/>
             <fieldset class="position">
                 <legend>{i.s(k::REPORT_POSITION)}</legend>
-                <MapView points=places here=here_now pin on_pin on_tap=on_pin testid="report-map"/>
+                <MapView points=places here=here_now pin on_pin testid="report-map"/>
                 <p class="hint">{i.s(k::REPORT_MAP_HINT)}</p>
                 <button type="button" class="big" data-testid="report-use-gps" on:click=use_gps
                     disabled=move || !matches!(state.gps.get(), Gps::Fix { .. })>{i.s(k::SITE_USE_GPS)}</button>

@@ -50,7 +50,6 @@ test('a report becomes a task, is checked with a contact, and is closed; partner
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=task-item]').length === 1, null, { timeout: 30_000 });
   assert.match(await byId(page, 'task-item').textContent(), /ławce przy peronie 2/);
   assert.equal(await byId(page, 'task-item').getAttribute('data-urgency'), 'urgent');
-  await screenshot(page, '18-patrol-tasks');
   await sw.context.setOffline(true);
   await byId(page, 'task-check').click();
   await byId(page, 'contact-report').waitFor();
@@ -102,5 +101,50 @@ test('a report becomes a task, is checked with a contact, and is closed; partner
   for (const p of [coord, sw, partner]) {
     assert.deepEqual(p.watch.problems, []);
     await p.context.close();
+  }
+});
+
+test('a city guard files a report located by its position and the map, with the caller\'s landmark; the task says where, how far, and how to get there', T, async () => {
+  const sm = await server.addUser('straz-miejska-sopot', 'partner');
+  const ala = await server.addUser('ala-r');
+  const p = await phone(sm);
+  const { page } = p;
+  await byId(page, 'nav-reports').click();
+  await byId(page, 'report-new').click();
+  // Who files it is the source: a city guard's account files "Straż Miejska".
+  assert.equal(await byId(page, 'report-source').inputValue(), 'city_guard');
+  // A tap on the form's map puts the pin there …
+  await byId(page, 'report-map').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid=report-map] .leaflet-container, [data-testid=report-map].leaflet-container'));
+  const box = await byId(page, 'report-map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForFunction(() => document.querySelector('[data-testid=report-lat]').value !== '');
+  // … and "use my position" is there for a partner with a GPS fix.
+  await page.waitForFunction(() => !document.querySelector('[data-testid=report-use-gps]').disabled, null, { timeout: 15_000 });
+  await byId(page, 'report-use-gps').click();
+  assert.equal(await byId(page, 'report-lat').inputValue(), '54.441600');
+  await byId(page, 'report-place-note').fill('ławka za Biedronką, róg Chopina');
+  await byId(page, 'report-description').fill('Kobieta w cienkiej kurtce, zgłosił przechodzień');
+  await byId(page, 'report-urgency').selectOption('urgent');
+  await byId(page, 'report-save').click();
+  await byId(page, 'report-list').waitFor();
+  assert.match(await byId(page, 'report-item-filed-by').textContent(), /straz-miejska-sopot/);
+  await syncNow(page);
+
+  // On a streetworker's patrol: the landmark, the distance, directions, marked urgent.
+  const sw = await phone(ala);
+  await byId(sw.page, 'patrol-start').click();
+  await sw.page.waitForFunction(() => document.querySelectorAll('[data-testid=task-item]').length >= 1, null, { timeout: 30_000 });
+  const task = sw.page.getByTestId('task-item').filter({ hasText: 'cienkiej kurtce' });
+  assert.match(await task.getByTestId('task-place').textContent(), /ławka za Biedronką, róg Chopina/);
+  await task.getByTestId('task-distance').waitFor({ timeout: 15_000 });
+  assert.match(await task.getByTestId('task-distance').textContent(), /^\d+ m$/);
+  assert.match(await task.getByTestId('task-maps').getAttribute('href'), /openstreetmap\.org\/\?mlat=54\.4416/);
+  assert.equal(await task.getByTestId('task-urgent').textContent(), 'PILNE');
+  assert.doesNotMatch(await task.textContent(), /54\.44160, 18\.56010/, 'no raw coordinates');
+  await screenshot(sw.page, '18-patrol-tasks');
+  for (const x of [p, sw]) {
+    assert.deepEqual(x.watch.problems, []);
+    await x.context.close();
   }
 });
