@@ -34,7 +34,8 @@ pub fn App() -> impl IntoView {
     let signed_in = move || state.session.with(Option::is_some);
     view! {
         <Router>
-            // Online/offline, what waits to be sent and the last sync stay in view while scrolling.
+            // Online/offline, what waits to be sent and the last sync: at the top, scrolling away
+            // with the page (only the bottom navigation stays fixed on a small screen).
             <div class="top-bars">
                 <StatusBar/>
                 <Show when=signed_in>

@@ -49,6 +49,22 @@ pub fn set_document_attr(name: &str, value: &str) {
     }
 }
 
+/// Takes the user to the field of the error named `field` (its input points at `err-<field>`
+/// with `aria-describedby`): focused, and scrolled clear of the bottom bar. Runs after the error
+/// texts are drawn.
+pub fn focus_field_error(field: &'static str) {
+    use wasm_bindgen::JsCast;
+    leptos::prelude::request_animation_frame(move || {
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+        let selector = format!("[aria-describedby~=\"err-{field}\"]");
+        if let Some(el) =
+            doc.query_selector(&selector).ok().flatten().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
 pub fn is_online() -> bool {
     web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
 }

@@ -231,6 +231,9 @@ impl AppState {
         let record = match built {
             Ok(r) => r,
             Err(errs) => {
+                if let Some(first) = errs.first() {
+                    platform::focus_field_error(first.field);
+                }
                 errors.set(errs);
                 self.notify_error(crate::i18n::k::FORM_HAS_ERRORS);
                 return;

@@ -153,8 +153,8 @@ export function copyDist() {
 }
 
 /** A phone: a new browser profile on the app, signed in as `user` when given. */
-export async function phone(server, user) {
-  const context = await openProfile(tempDir('profile'));
+export async function phone(server, user, options = {}) {
+  const context = await openProfile(tempDir('profile'), options);
   const page = context.pages()[0] ?? (await context.newPage());
   const watch = watchPage(page);
   await page.goto(server.url);
@@ -210,4 +210,55 @@ export async function visibleCounterNames(page) {
   const problems = found.filter((f) => f.problem).map((f) => f.problem);
   assert.deepEqual(problems, [], 'every counter shows its name on screen');
   return found.map((f) => f.name);
+}
+
+/**
+ * The visible controls smaller than 48 px in either direction (a radio or checkbox drawn by
+ * its label is measured by its label), as "testid-or-text WxH".
+ */
+export async function smallControls(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const seen = new Set();
+    for (const el of document.querySelectorAll('button, a[href], input:not([type=hidden]), select, textarea, summary')) {
+      let target = el;
+      const style = getComputedStyle(el);
+      if (el.matches('input[type=radio], input[type=checkbox]') && (style.opacity === '0' || el.getBoundingClientRect().width <= 1)) {
+        target = el.closest('label')?.querySelector('span') ?? el;
+      }
+      if (seen.has(target)) continue;
+      seen.add(target);
+      const r = target.getBoundingClientRect();
+      const visible = r.width > 0 && r.height > 0 && getComputedStyle(target).visibility !== 'hidden'
+        && !target.closest('.leaflet-container, [hidden], details:not([open]) > :not(summary)');
+      if (visible && (r.width < 47.5 || r.height < 47.5)) {
+        out.push(`${el.dataset.testid || el.textContent.trim().slice(0, 30) || el.tagName} ${Math.round(r.width)}x${Math.round(r.height)}`);
+      }
+    }
+    return out;
+  });
+}
+
+/** Elements that stay put while the page scrolls (fixed or sticky), with their heights. */
+export async function pinned(page) {
+  return page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((e) => ['fixed', 'sticky'].includes(getComputedStyle(e).position) && e.getBoundingClientRect().height > 0)
+    .filter((e) => !e.parentElement.closest('.bottom-nav, .toast'))
+    .map((e) => ({ what: e.className || e.tagName, height: Math.round(e.getBoundingClientRect().height) })));
+}
+
+/** Whether anything fixed on the screen covers the focused element (or it is off screen). */
+export async function focusedIsVisible(page) {
+  return page.evaluate(() => {
+    const f = document.activeElement;
+    if (!f || f === document.body) return 'nothing focused';
+    const r = f.getBoundingClientRect();
+    if (r.top < 0 || r.bottom > window.innerHeight) return `off screen ${Math.round(r.top)}..${Math.round(r.bottom)}`;
+    for (const e of document.querySelectorAll('body *')) {
+      if (!['fixed', 'sticky'].includes(getComputedStyle(e).position)) continue;
+      const o = e.getBoundingClientRect();
+      if (o.height > 0 && o.top < r.bottom && o.bottom > r.top && o.left < r.right && o.right > r.left) return `covered by ${e.className}`;
+    }
+    return 'visible';
+  });
 }

@@ -3,7 +3,7 @@
 // can be read on screen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, phone, visibleCounterNames } from './harness.mjs';
+import { startServer, byId, phone, visibleCounterNames, smallControls, pinned, focusedIsVisible, screenshot } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -110,6 +110,46 @@ test('Akcja ZIMA fields say what is wrong and show what is saved', T, async () =
   assert.match(await byId(page, 'run-load-hot_meal-error').textContent(), /„-5” — wpisz liczbę od 0 do 9999\. Zapisane zostanie: \d+/);
   await byId(page, 'run-load-hot_meal').fill('12');
   assert.equal(await byId(page, 'run-load-hot_meal-error').count(), 0);
+  watch.assertClean();
+  await context.close();
+});
+
+test('at 320×640 only the bottom bar stays put, an error field is never covered, and every control is 48 px', T, async () => {
+  const kasia = await server.addUser('kasia-320', 'coordinator');
+  const small = { viewport: { width: 320, height: 640 } };
+  const { context, page, watch } = await phone(server, kasia, small);
+  // An Akcja ZIMA night, so the banner is on screen too.
+  await byId(page, 'nav-zima').click();
+  await byId(page, 'zima-forecast').fill('-15');
+  await byId(page, 'zima-forecast-save').click();
+  await byId(page, 'zima-banner').waitFor();
+  const controlsOn = async (where) => assert.deepEqual(await smallControls(page), [], `controls under 48 px on ${where}`);
+  await controlsOn('Akcja ZIMA');
+
+  await byId(page, 'nav-patrol').click();
+  await byId(page, 'patrol-kind-night_patrol').check({ force: true });
+  await byId(page, 'patrol-partner').selectOption('city_guard');
+  await controlsOn('the patrol start');
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-quick').waitFor();
+  await controlsOn('the patrol');
+  assert.deepEqual((await pinned(page)).map((p) => p.what), ['bottom-nav'], 'only the bottom bar is fixed');
+
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-notes').waitFor();
+  await controlsOn('the contact form');
+  // A note too long: saving takes the worker to the field, clear of every bar.
+  await byId(page, 'contact-notes').fill('x'.repeat(2001));
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await byId(page, 'contact-save').click();
+  await byId(page, 'error-notes').waitFor();
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'contact-notes');
+  assert.equal(await focusedIsVisible(page), 'visible');
+  await screenshot(page, '26-error-at-320');
+
+  await byId(page, 'nav-settings').click();
+  await byId(page, 'lang-select').waitFor();
+  await controlsOn('the settings');
   watch.assertClean();
   await context.close();
 });
