@@ -40,8 +40,6 @@ pub fn Nav() -> impl IntoView {
             {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
             {link(AppRoute::Reports, "nav-reports", k::NAV_REPORTS, "☎")}
             {link(AppRoute::Zima, "nav-zima", k::NAV_ZIMA, "❄")}
-            // The report page is the coordinators' (the server answers them alone, too).
-            {move || state.is_coordinator().then(|| link(AppRoute::Indicators, "nav-reports-page", k::NAV_INDICATORS, "∑"))}
         </nav>
     }
 }

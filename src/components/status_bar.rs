@@ -23,7 +23,13 @@ pub fn StatusBar() -> impl IntoView {
             >
                 {move || if online.get() { i.t(k::STATUS_ONLINE) } else { i.t(k::STATUS_OFFLINE) }}
             </span>
-            // Settings sit here, out of the way of the field screens in the bottom navigation.
+            // The report page and the settings sit here, out of the way of the field screens in
+            // the bottom navigation (which keeps six items of 48 px or more at 320 px).
+            <Show when=move || state.is_coordinator()>
+                <a class="settings-link report-link" href=AppRoute::Indicators.href() data-testid="nav-reports-page">
+                    <span aria-hidden="true">"∑ "</span>{i.s(k::NAV_INDICATORS)}
+                </a>
+            </Show>
             <Show when=move || state.session.with(Option::is_some)>
                 <a class="settings-link" href=AppRoute::Settings.href() data-testid="nav-settings"
                     aria-label=i.s(k::NAV_SETTINGS) title=i.s(k::NAV_SETTINGS)>"⚙"</a>

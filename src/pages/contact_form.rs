@@ -245,7 +245,8 @@ fn ContactForm(
                 return;
             }
             let (c, at, _) = typed();
-            let unchanged = c == original && at == local_input(original.at);
+            // The time field holds minutes: as loaded, it stands for the exact time loaded.
+            let unchanged = at == local_input(original.at) && Contact { at: original.at, ..c.clone() } == original;
             let text = (!unchanged).then(|| serde_json::to_string(&ContactDraft { contact: c, at }).ok()).flatten();
             has_draft.set(text.is_some());
             let key = key.clone();
