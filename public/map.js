@@ -69,7 +69,8 @@
     this.fitted = false;
     this.map.setView([o.lat, o.lon], o.zoom);
     this.map.on('click', function (e) {
-      if (self.pin && o.pinMovable) self.movePin(e.latlng.lat, e.latlng.lng, true);
+      // A form choosing a position: a tap puts the pin there (the first tap makes it).
+      if (o.pinMovable) self.movePin(e.latlng.lat, e.latlng.lng, true);
       if (o.onTap) o.onTap(e.latlng.lat, e.latlng.lng);
     });
   }

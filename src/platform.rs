@@ -60,6 +60,9 @@ pub fn focus_field_error(field: &'static str) {
         if let Some(el) =
             doc.query_selector(&selector).ok().flatten().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
+            // The whole field at the top (the page's scroll padding keeps it clear), then the
+            // caret in it: focus alone scrolls only as far as the caret.
+            el.scroll_into_view_with_bool(true);
             let _ = el.focus();
         }
     });

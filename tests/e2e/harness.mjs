@@ -243,7 +243,8 @@ export async function smallControls(page) {
 export async function pinned(page) {
   return page.evaluate(() => [...document.querySelectorAll('body *')]
     .filter((e) => ['fixed', 'sticky'].includes(getComputedStyle(e).position) && e.getBoundingClientRect().height > 0)
-    .filter((e) => !e.parentElement.closest('.bottom-nav, .toast'))
+    // A toast is a passing message (it goes by itself), not a bar.
+    .filter((e) => !e.closest('.toast') && !e.parentElement.closest('.bottom-nav'))
     .map((e) => ({ what: e.className || e.tagName, height: Math.round(e.getBoundingClientRect().height) })));
 }
 

@@ -117,7 +117,7 @@ test('a city guard files a report located by its position and the map, with the 
   await byId(page, 'report-map').waitFor();
   await page.waitForFunction(() => document.querySelector('[data-testid=report-map] .leaflet-container, [data-testid=report-map].leaflet-container'));
   const box = await byId(page, 'report-map').boundingBox();
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await byId(page, 'report-map').click({ position: { x: box.width / 2, y: box.height / 3 } });
   await page.waitForFunction(() => document.querySelector('[data-testid=report-lat]').value !== '');
   // … and "use my position" is there for a partner with a GPS fix.
   await page.waitForFunction(() => !document.querySelector('[data-testid=report-use-gps]').disabled, null, { timeout: 15_000 });

@@ -184,12 +184,14 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
 
   // Planned by mistake: the coordinator deletes the run; it no longer counts anywhere, and
   // comes back with its stops when restored.
+  // The run's night (a night is dated by its evening: at 06:00 it is still last night's run).
+  const night = (await byId(cp, 'run-item').textContent()).match(/\d{4}-\d{2}-\d{2}/)[0];
   const mealRuns = async () => {
     await byId(cp, 'nav-reports-page').click();
-    const today = await cp.evaluate(() => new Date().toLocaleDateString('sv-SE'));
-    await byId(cp, 'indicators-from').fill(today);
-    await byId(cp, 'indicators-to').fill(today);
-    await cp.waitForFunction(() => document.querySelector('[data-testid=indicators-table] [data-indicator=meal_runs] td'));
+    await byId(cp, 'indicators-from').fill(night);
+    await byId(cp, 'indicators-to').fill(night);
+    const shown = night.split('-').reverse().join('.');
+    await cp.waitForFunction((d) => document.querySelector('[data-testid=indicators-table] caption')?.textContent.startsWith(`${d} – ${d}`), shown);
     return cp.evaluate(() => document.querySelector('[data-indicator=meal_runs] td').dataset.value);
   };
   assert.equal(await mealRuns(), '1');
