@@ -46,22 +46,16 @@ pub fn PlaceSelect(
 mod tests {
     use super::*;
     use chrono::Utc;
-    use latarnia_core::{SiteKind, SiteStatus};
+    use latarnia_core::SiteKind;
 
     fn place(n: u128, label: &str, lat: f64) -> Site {
-        Site {
-            id: Uuid::from_u128(n),
-            label: label.into(),
-            kind: SiteKind::Station,
-            position: Position { lat, lon: 18.56, accuracy_m: 5.0 },
-            address: String::new(),
-            access_notes: String::new(),
-            dangers: String::new(),
-            status: SiteStatus::Active,
-            usual_headcount: None,
-            created_at: Utc::now(),
-            merged_into: None,
-        }
+        Site::new(
+            Uuid::from_u128(n),
+            label,
+            SiteKind::Station,
+            Position { lat, lon: 18.56, accuracy_m: 5.0 },
+            Utc::now(),
+        )
     }
 
     #[test]

@@ -53,23 +53,8 @@ pub fn ReportFormPage() -> impl IntoView {
                     Some(s) => (default_source(s.user.role, &s.user.display_name), s.user.display_name.clone()),
                     None => (ReportSource::Phone24h, String::new()),
                 });
-                let report = Report {
-                    id: platform::new_uuid(),
-                    received_at: platform::now(),
-                    source,
-                    site_id: None,
-                    position: None,
-                    place_note: String::new(),
-                    filed_by,
-                    description: String::new(),
-                    urgency: Urgency::Normal,
-                    status: ReportStatus::New,
-                    assigned_patrol: None,
-                    assigned_to: String::new(),
-                    contact_id: None,
-                    checked_at: None,
-                    outcome: String::new(),
-                };
+                let report =
+                    Report { source, filed_by, ..Report::new(platform::new_uuid(), platform::now(), String::new()) };
                 (report, true)
             } else {
                 let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;

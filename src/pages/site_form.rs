@@ -33,22 +33,11 @@ pub fn SiteFormPage() -> impl IntoView {
         async move {
             let others: Vec<Site> = state.live::<Site>().await?;
             if id == "new" {
-                let site = Site {
-                    id: platform::new_uuid(),
-                    label: String::new(),
-                    kind: SiteKind::Other,
-                    position: match tapped {
-                        Some((lat, lon)) => Position { lat, lon, accuracy_m: 0.0 },
-                        None => Position { lat: f64::NAN, lon: f64::NAN, accuracy_m: 0.0 },
-                    },
-                    address: String::new(),
-                    access_notes: String::new(),
-                    dangers: String::new(),
-                    status: SiteStatus::Active,
-                    usual_headcount: None,
-                    created_at: platform::now(),
-                    merged_into: None,
+                let at = match tapped {
+                    Some((lat, lon)) => Position { lat, lon, accuracy_m: 0.0 },
+                    None => Position { lat: f64::NAN, lon: f64::NAN, accuracy_m: 0.0 },
                 };
+                let site = Site::new(platform::new_uuid(), String::new(), SiteKind::Other, at, platform::now());
                 Ok((site, true, others, Vec::new()))
             } else {
                 let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;

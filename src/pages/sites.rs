@@ -241,18 +241,10 @@ mod tests {
 
     #[test]
     fn search_looks_at_label_and_address_ignoring_case() {
+        let at = Position { lat: 54.44, lon: 18.56, accuracy_m: 5.0 };
         let s = Site {
-            id: Uuid::nil(),
-            label: "Altanka przy torach".into(),
-            kind: SiteKind::AllotmentShed,
-            position: Position { lat: 54.44, lon: 18.56, accuracy_m: 5.0 },
             address: "ROD Bursztyn".into(),
-            access_notes: String::new(),
-            dangers: String::new(),
-            status: SiteStatus::Active,
-            usual_headcount: None,
-            created_at: Utc::now(),
-            merged_into: None,
+            ..Site::new(Uuid::nil(), "Altanka przy torach", SiteKind::AllotmentShed, at, Utc::now())
         };
         assert!(matches_search(&s, "  TORACH "));
         assert!(matches_search(&s, "bursztyn"));

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus, Site, SiteKind, SiteStatus};
+use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus, Site, SiteKind};
 use uuid::Uuid;
 
 use latarnia_core::engine::Rejected;
@@ -186,18 +186,10 @@ pub async fn a_pull_in_pages_keeps_edits_made_between_them<S: Store>(s: &S) {
 }
 
 pub async fn places_are_kept_and_listed_like_every_record<S: Store>(s: &S) {
-    let place = |n: u128, minutes: i64| Site {
-        id: Uuid::from_u128(n),
-        label: format!("Altanka {n}"),
-        kind: SiteKind::AllotmentShed,
-        position: latarnia_core::Position { lat: 54.44, lon: 18.56, accuracy_m: 9.0 },
-        address: String::new(),
-        access_notes: String::new(),
-        dangers: String::new(),
-        status: SiteStatus::Active,
-        usual_headcount: None,
-        created_at: t0() + Duration::minutes(minutes),
-        merged_into: None,
+    let place = |n: u128, minutes: i64| {
+        let at = latarnia_core::Position { lat: 54.44, lon: 18.56, accuracy_m: 9.0 };
+        let created = t0() + Duration::minutes(minutes);
+        Site::new(Uuid::from_u128(n), format!("Altanka {n}"), SiteKind::AllotmentShed, at, created)
     };
     let (a, b) = (place(800, 0), place(801, 5));
     s.write(Edit::Save(a.clone()), NOW).await.unwrap();
@@ -388,18 +380,9 @@ pub async fn mids_are_contiguous_and_clocks_increase<S: Store>(s: &S) {
 pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStore) {
     use latarnia_core::indicators::{compute, Period};
     use latarnia_core::protocol::fields_of;
-    let place = |n: u128, label: &str| Site {
-        id: Uuid::from_u128(n),
-        label: label.into(),
-        kind: SiteKind::BridgeViaduct,
-        position: latarnia_core::Position { lat: 52.40, lon: 16.93, accuracy_m: 9.0 },
-        address: String::new(),
-        access_notes: String::new(),
-        dangers: String::new(),
-        status: SiteStatus::Active,
-        usual_headcount: None,
-        created_at: t0(),
-        merged_into: None,
+    let place = |n: u128, label: &str| {
+        let at = latarnia_core::Position { lat: 52.40, lon: 16.93, accuracy_m: 9.0 };
+        Site::new(Uuid::from_u128(n), label, SiteKind::BridgeViaduct, at, t0())
     };
     let (most, wiadukt) = (place(900, "Most na Warcie"), place(901, "Wiadukt nad Wartą"));
     let hlc = |n: u64| Hlc { physical_ms: NOW + n, counter: 0, client: Uuid::from_u128(0xc0) }.to_string();
@@ -433,21 +416,8 @@ pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStor
 
     // A report about the merged place arriving after the merge.
     let report = latarnia_core::Report {
-        id: Uuid::from_u128(903),
-        received_at: t0(),
-        source: latarnia_core::ReportSource::Phone24h,
         site_id: Some(wiadukt.id),
-        position: None,
-        place_note: String::new(),
-        filed_by: String::new(),
-        description: "Ktoś śpi pod wiaduktem".into(),
-        urgency: latarnia_core::Urgency::Normal,
-        status: latarnia_core::ReportStatus::New,
-        assigned_patrol: None,
-        assigned_to: String::new(),
-        contact_id: None,
-        checked_at: None,
-        outcome: String::new(),
+        ..latarnia_core::Report::new(Uuid::from_u128(903), t0(), "Ktoś śpi pod wiaduktem")
     };
     s.apply_pull(&[change(report.id, "reports", fields_of(&report).into(), false, &hlc(4))], "c3", NOW).await.unwrap();
     assert_eq!(s.list_data::<latarnia_core::Report>(&Query::default()).await.unwrap()[0].site_id, Some(most.id));

@@ -377,6 +377,31 @@ pub struct Site {
     pub merged_into: Option<Uuid>,
 }
 
+impl Site {
+    /// A new, active place with nothing but its name, type and position.
+    pub fn new(
+        id: Uuid,
+        label: impl Into<String>,
+        kind: SiteKind,
+        position: Position,
+        created_at: DateTime<Utc>,
+    ) -> Site {
+        Site {
+            id,
+            label: label.into(),
+            kind,
+            position,
+            address: String::new(),
+            access_notes: String::new(),
+            dangers: String::new(),
+            status: SiteStatus::Active,
+            usual_headcount: None,
+            created_at,
+            merged_into: None,
+        }
+    }
+}
+
 /// A report from the 24 h line, the city guard, the police or a resident: where to look next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -414,6 +439,28 @@ pub struct Report {
 }
 
 impl Report {
+    /// A new report from the 24 h line, of normal urgency, about `description`: what the form
+    /// starts from before anything is chosen.
+    pub fn new(id: Uuid, received_at: DateTime<Utc>, description: impl Into<String>) -> Report {
+        Report {
+            id,
+            received_at,
+            source: ReportSource::Phone24h,
+            site_id: None,
+            position: None,
+            place_note: String::new(),
+            filed_by: String::new(),
+            description: description.into(),
+            urgency: Urgency::Normal,
+            status: ReportStatus::New,
+            assigned_patrol: None,
+            assigned_to: String::new(),
+            contact_id: None,
+            checked_at: None,
+            outcome: String::new(),
+        }
+    }
+
     pub fn is_open(&self) -> bool {
         matches!(self.status, ReportStatus::New | ReportStatus::Assigned)
     }

@@ -78,46 +78,26 @@ pub fn default_source(role: Role, account_name: &str) -> ReportSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ReportStatus, SiteKind, SiteStatus};
+    use crate::model::{ReportStatus, SiteKind};
     use chrono::{TimeZone, Utc};
     use uuid::Uuid;
 
     fn report(site: Option<Uuid>, position: Option<Position>, note: &str) -> Report {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 22, 0, 0).unwrap();
         Report {
-            id: Uuid::from_u128(1),
-            received_at: Utc.with_ymd_and_hms(2026, 1, 1, 22, 0, 0).unwrap(),
-            source: ReportSource::Phone24h,
             site_id: site,
             position,
             place_note: note.into(),
-            filed_by: String::new(),
-            description: "Ktoś leży na ławce".into(),
             urgency: Urgency::Urgent,
-            status: ReportStatus::New,
-            assigned_patrol: None,
-            assigned_to: String::new(),
-            contact_id: None,
-            checked_at: None,
-            outcome: String::new(),
+            ..Report::new(Uuid::from_u128(1), at, "Ktoś leży na ławce")
         }
     }
 
     #[test]
     fn a_task_names_the_place_or_the_landmark_and_how_far_it_is() {
         let p = |lat: f64| Position { lat, lon: 18.56, accuracy_m: 5.0 };
-        let site = Site {
-            id: Uuid::from_u128(7),
-            label: "Dworzec, wiata".into(),
-            kind: SiteKind::Station,
-            position: p(54.441),
-            address: String::new(),
-            access_notes: String::new(),
-            dangers: String::new(),
-            status: SiteStatus::Active,
-            usual_headcount: None,
-            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            merged_into: None,
-        };
+        let created = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let site = Site::new(Uuid::from_u128(7), "Dworzec, wiata", SiteKind::Station, p(54.441), created);
         let here = p(54.44);
         let at_site =
             whereabouts(&report(Some(site.id), None, "przy kasach"), std::slice::from_ref(&site), Some(&here));

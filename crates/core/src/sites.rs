@@ -367,19 +367,8 @@ mod tests {
     }
 
     fn site(n: u128, lat: f64, lon: f64) -> Site {
-        Site {
-            id: Uuid::from_u128(n),
-            label: format!("miejsce {n}"),
-            kind: SiteKind::AllotmentShed,
-            position: at(lat, lon),
-            address: String::new(),
-            access_notes: String::new(),
-            dangers: String::new(),
-            status: SiteStatus::Active,
-            usual_headcount: None,
-            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            merged_into: None,
-        }
+        let created = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        Site::new(Uuid::from_u128(n), format!("miejsce {n}"), SiteKind::AllotmentShed, at(lat, lon), created)
     }
 
     fn contact_at(n: u128, site: Option<Uuid>, day: u32) -> Contact {
@@ -425,23 +414,9 @@ mod tests {
     fn merging_moves_every_visit_and_retires_the_other() {
         let (keep, gone) = (site(1, 54.44, 18.56), site(2, 54.4401, 18.56));
         let contacts = [contact_at(1, Some(gone.id), 3), contact_at(2, Some(keep.id), 4), contact_at(3, None, 5)];
-        let report = Report {
-            id: Uuid::from_u128(30),
-            received_at: Utc.with_ymd_and_hms(2026, 1, 1, 22, 0, 0).unwrap(),
-            source: crate::model::ReportSource::Phone24h,
-            site_id: Some(gone.id),
-            position: None,
-            place_note: String::new(),
-            filed_by: String::new(),
-            description: "Ktoś śpi w altanie".into(),
-            urgency: crate::model::Urgency::Normal,
-            status: crate::model::ReportStatus::New,
-            assigned_patrol: None,
-            assigned_to: String::new(),
-            contact_id: None,
-            checked_at: None,
-            outcome: String::new(),
-        };
+        let received = Utc.with_ymd_and_hms(2026, 1, 1, 22, 0, 0).unwrap();
+        let report =
+            Report { site_id: Some(gone.id), ..Report::new(Uuid::from_u128(30), received, "Ktoś śpi w altanie") };
         let candidate = crate::zima::Candidate {
             site_id: Some(gone.id),
             report_id: None,

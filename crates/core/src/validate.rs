@@ -347,18 +347,13 @@ mod tests {
     }
 
     fn a_site() -> Site {
+        let at = Position { lat: 54.44, lon: 18.56, accuracy_m: 8.0 };
+        let created = Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap();
         Site {
-            id: Uuid::nil(),
-            label: "Altanka przy torach".into(),
-            kind: SiteKind::AllotmentShed,
-            position: Position { lat: 54.44, lon: 18.56, accuracy_m: 8.0 },
             address: "ROD Bursztyn, alejka 3".into(),
-            access_notes: String::new(),
             dangers: "pies".into(),
-            status: SiteStatus::Active,
             usual_headcount: Some(2),
-            created_at: Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap(),
-            merged_into: None,
+            ..Site::new(Uuid::nil(), "Altanka przy torach", SiteKind::AllotmentShed, at, created)
         }
     }
 
@@ -385,23 +380,9 @@ mod tests {
 
     #[test]
     fn a_report_says_where_and_what_and_is_closed_with_an_outcome() {
-        let mut r = Report {
-            id: Uuid::nil(),
-            received_at: Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap(),
-            source: ReportSource::Phone24h,
-            site_id: None,
-            position: None,
-            place_note: String::new(),
-            filed_by: String::new(),
-            description: "Mężczyzna śpi na przystanku".into(),
-            urgency: Urgency::Urgent,
-            status: ReportStatus::New,
-            assigned_patrol: None,
-            assigned_to: String::new(),
-            contact_id: None,
-            checked_at: None,
-            outcome: String::new(),
-        };
+        let received = Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap();
+        let mut r =
+            Report { urgency: Urgency::Urgent, ..Report::new(Uuid::nil(), received, "Mężczyzna śpi na przystanku") };
         assert_eq!(report(&r).unwrap_err().code_for("position"), Some("place_missing"));
         r.site_id = Some(Uuid::from_u128(1));
         assert_eq!(report(&r), Ok(()));

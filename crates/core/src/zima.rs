@@ -200,7 +200,7 @@ pub fn maps_link(p: &Position) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PositionStatus, ReportSource, ReportStatus, SiteKind, SiteStatus, Urgency};
+    use crate::model::{PositionStatus, ReportSource, ReportStatus, SiteKind, SiteStatus};
     use chrono::TimeZone;
 
     fn t(day: u32) -> DateTime<Utc> {
@@ -208,19 +208,8 @@ mod tests {
     }
 
     fn site(n: u128, status: SiteStatus) -> Site {
-        Site {
-            id: Uuid::from_u128(n),
-            label: format!("Miejsce {n}"),
-            kind: SiteKind::AllotmentShed,
-            position: Position { lat: 50.8, lon: 19.1 + n as f64 / 1000.0, accuracy_m: 5.0 },
-            address: String::new(),
-            access_notes: String::new(),
-            dangers: String::new(),
-            status,
-            usual_headcount: None,
-            created_at: t(1),
-            merged_into: None,
-        }
+        let at = Position { lat: 50.8, lon: 19.1 + n as f64 / 1000.0, accuracy_m: 5.0 };
+        Site { status, ..Site::new(Uuid::from_u128(n), format!("Miejsce {n}"), SiteKind::AllotmentShed, at, t(1)) }
     }
 
     fn contact(n: u128, site: u128, day: u32, people: u32) -> Contact {
@@ -232,21 +221,11 @@ mod tests {
 
     fn report(n: u128, site: Option<u128>, status: ReportStatus) -> Report {
         Report {
-            id: Uuid::from_u128(2000 + n),
-            received_at: t(3),
             source: ReportSource::Resident,
             site_id: site.map(Uuid::from_u128),
             position: Some(Position { lat: 50.81, lon: 19.2, accuracy_m: 0.0 }),
-            place_note: String::new(),
-            filed_by: String::new(),
-            description: format!("Zgłoszenie {n}"),
-            urgency: Urgency::Normal,
             status,
-            assigned_patrol: None,
-            assigned_to: String::new(),
-            contact_id: None,
-            checked_at: None,
-            outcome: String::new(),
+            ..Report::new(Uuid::from_u128(2000 + n), t(3), format!("Zgłoszenie {n}"))
         }
     }
 
