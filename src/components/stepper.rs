@@ -3,9 +3,9 @@ use leptos::prelude::*;
 use crate::i18n::{k, use_i18n};
 
 /// A count with large − and + buttons (gloves), and the number itself editable, always with
-/// its name on screen beside it: at −14 °C nobody reads meals from blankets by position. A
-/// number typed that the count cannot be (−5, "dużo", over the most) is never changed silently:
-/// the counter says so, and what it keeps.
+/// its name on screen beside it: at −14 °C nobody reads meals from blankets by position. What
+/// a count cannot be (−5, "dużo") is never changed silently: the counter says so, and what it
+/// keeps; a count out of range is kept for the form's validation to name.
 #[component]
 pub fn Stepper(
     value: RwSignal<u32>,
@@ -36,9 +36,11 @@ pub fn Stepper(
                     on:input=move |ev| {
                         let text = event_target_value(&ev);
                         match text.trim().parse::<i64>() {
-                            Ok(n) if (min as i64..=max as i64).contains(&n) => {
+                            // Out-of-range counts are kept as typed so the form's validation
+                            // names them at the field when saving.
+                            Ok(n) if n >= 0 => {
                                 wrong.set(None);
-                                value.set(n as u32);
+                                value.set(n.min(u32::MAX as i64) as u32);
                             }
                             // Half typed ("" before a digit): nothing to say yet.
                             _ if text.trim().is_empty() => wrong.set(Some(String::new())),
