@@ -105,12 +105,14 @@ pub fn MapView(
                 Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
                 Err(_) => false,
             };
-            if !ready {
-                failed.set(true);
+            // The screen may have been left while Leaflet loaded: then there is nothing to draw.
+            if failed.try_set(!ready).is_some() || !ready {
                 return;
             }
             let (tile_url, attribution) = tile_settings();
-            let start = pin.and_then(|p| p.get_untracked()).or_else(|| here.get_untracked().map(|h| (h.lat, h.lon)));
+            let start = pin
+                .and_then(|p| p.try_get_untracked().flatten())
+                .or_else(|| here.try_get_untracked().flatten().map(|h| (h.lat, h.lon)));
             let (lat, lon, zoom) = match start {
                 Some((lat, lon)) => (lat, lon, 17.0),
                 None => DEFAULT_CENTRE,

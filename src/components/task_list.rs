@@ -63,7 +63,7 @@ pub fn TaskList(patrol_id: Uuid) -> impl IntoView {
                         (false, false) => "",
                     };
                     let place = [w.label.clone(), w.note.clone()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" — ");
-                    let distance = w.distance_m.map(|m| distance_text(m, comma));
+                    let distance = w.distance_m.map(|m| i.t(k::TASKS_AWAY).replace("{d}", &distance_text(m, comma)));
                     view! {
                         <li data-testid="task-item" data-urgency=r.urgency.as_str() class=class>
                             <div>

@@ -47,7 +47,8 @@ pub fn SyncPage() -> impl IntoView {
                         // is shown in the user's language.
                         view! {
                             <li data-testid="sync-rejected-item" data-error=r.error.clone() data-message=r.message.clone()>
-                                <strong>{kind}</strong>" · "<span data-testid="sync-rejected-reason">{reason}</span>
+                                <strong>{kind}</strong>
+                                <span data-testid="sync-rejected-reason">{reason}</span>
                                 {link}
                                 <button type="button" class="secondary" data-testid="sync-rejected-discard" on:click=discard>
                                     {i.s(k::SYNC_REJECTED_DISCARD)}

@@ -138,7 +138,7 @@ test('a city guard files a report located by its position and the map, with the 
   const task = sw.page.getByTestId('task-item').filter({ hasText: 'cienkiej kurtce' });
   assert.match(await task.getByTestId('task-place').textContent(), /ławka za Biedronką, róg Chopina/);
   await task.getByTestId('task-distance').waitFor({ timeout: 15_000 });
-  assert.match(await task.getByTestId('task-distance').textContent(), /^\d+ m$/);
+  assert.match(await task.getByTestId('task-distance').textContent(), /^\d+ m stąd$/);
   assert.match(await task.getByTestId('task-maps').getAttribute('href'), /openstreetmap\.org\/\?mlat=54\.4416/);
   assert.equal(await task.getByTestId('task-urgent').textContent(), 'PILNE');
   assert.doesNotMatch(await task.textContent(), /54\.44160, 18\.56010/, 'no raw coordinates');

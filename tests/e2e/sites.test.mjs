@@ -163,6 +163,7 @@ test('two workers offline map the same place; the coordinator merges them and ev
   // The coordinator keeps the older place's name and both dangers.
   await field('label').getByText('Pustostan przy Kolejowej').click();
   assert.ok(await field('label').getByTestId('site-merge-keep-survivor').isChecked());
+  await field('dangers').scrollIntoViewIfNeeded();
   await screenshot(c.page, '16-site-merge');
   await byId(c.page, 'site-merge-confirm').click();
   await c.page.waitForFunction(gone);
