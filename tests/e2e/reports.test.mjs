@@ -35,7 +35,6 @@ test('a report becomes a task, is checked with a contact, and is closed; partner
   await byId(cp, 'report-lon').fill('18.5701');
   await byId(cp, 'report-urgency').selectOption('urgent');
   await byId(cp, 'report-source').selectOption('city_guard');
-  await screenshot(cp, '17-report-new');
   await byId(cp, 'report-save').click();
   await byId(cp, 'report-list').waitFor();
   assert.equal(await byId(cp, 'report-item').count(), 1);
@@ -126,6 +125,8 @@ test('a city guard files a report located by its position and the map, with the 
   await byId(page, 'report-place-note').fill('ławka za Biedronką, róg Chopina');
   await byId(page, 'report-description').fill('Kobieta w cienkiej kurtce, zgłosił przechodzień');
   await byId(page, 'report-urgency').selectOption('urgent');
+  await byId(page, 'report-map').scrollIntoViewIfNeeded();
+  await screenshot(page, '17-report-new');
   await byId(page, 'report-save').click();
   await byId(page, 'report-list').waitFor();
   assert.match(await byId(page, 'report-item-filed-by').textContent(), /straz-miejska-sopot/);
