@@ -132,3 +132,66 @@ async fn sopot_2021_through_the_sync_api_on_sqlite() {
 async fn sopot_2021_through_the_sync_api_on_postgres() {
     sopot_on(Backend::Postgres).await;
 }
+
+/// A contact recorded at a place that a coordinator later merged into another counts at the
+/// surviving place on the server too (the merged place is deleted, its link followed).
+async fn merged_place_on(backend: Backend) {
+    use chrono::TimeZone;
+    use latarnia_core::protocol::fields_of;
+    use latarnia_core::{Contact, Position, PositionStatus, Site, SiteKind};
+    let Some(url) = backend.fresh_url().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &url, free_addr());
+    server.add_user("koordynatorka", "coordinator");
+    let coordinator = Http::login(&server.url(), "koordynatorka", PASSWORD).await;
+    let client = Uuid::new_v4();
+    let january = chrono::Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).unwrap();
+    let at = Position { lat: 52.40, lon: 16.93, accuracy_m: 5.0 };
+    let most = Site::new(Uuid::new_v4(), "Most na Warcie", SiteKind::BridgeViaduct, at, january);
+    let wiadukt = Site::new(Uuid::new_v4(), "Wiadukt nad Wartą", SiteKind::BridgeViaduct, at, january);
+    let contact_at = |site: &Site| Contact {
+        site_id: Some(site.id),
+        ..Contact::quick(Uuid::new_v4(), None, january, Err(PositionStatus::Unavailable))
+    };
+    let f = latarnia_core::indicators::Dataset {
+        sites: vec![most.clone(), wiadukt.clone()],
+        // Visits at "Wiadukt" only: were its link not followed, they would count nowhere.
+        contacts: vec![contact_at(&wiadukt), contact_at(&wiadukt)],
+        ..Default::default()
+    };
+    let mutations = f.mutations(client, 1);
+    let next = mutations.len() as u64 + 1;
+    push_all(&coordinator, client, mutations).await;
+    let active = |answer: Value| answer["indicators"]["places_active"].clone();
+    let period = "/indicators?from=2026-01-01&to=2026-01-31";
+    assert_eq!(active(coordinator.get(period).await.1), 1, "{backend:?}: one place visited");
+
+    // The coordinator merges "Wiadukt" into "Most": marked merged, then deleted.
+    let now = Hlc { physical_ms: chrono::Utc::now().timestamp_millis() as u64, counter: 0, client };
+    let merged = Site { merged_into: Some(most.id), ..wiadukt.clone() };
+    let retire = |mid: u64, op: Op, fields: serde_json::Map<String, Value>, counter: u16| Mutation {
+        mid,
+        collection: "sites".into(),
+        id: wiadukt.id,
+        op,
+        hlc: Hlc { counter, ..now }.to_string(),
+        fields,
+    };
+    push_all(
+        &coordinator,
+        client,
+        vec![retire(next, Op::Upsert, fields_of(&merged), 0), retire(next + 1, Op::Delete, Default::default(), 1)],
+    )
+    .await;
+    assert_eq!(active(coordinator.get(period).await.1), 1, "{backend:?}: the visits count at the survivor");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visit_to_a_merged_place_counts_at_the_survivor_on_sqlite() {
+    merged_place_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visit_to_a_merged_place_counts_at_the_survivor_on_postgres() {
+    merged_place_on(Backend::Postgres).await;
+}
