@@ -573,8 +573,9 @@ pub fn observed(clock: &ClockState, changes: &[Change], now_ms: u64) -> ClockSta
 #[derive(Clone)]
 pub struct AppStore {
     pub backend: Backend,
-    /// The merged places' redirects, read on first need and forgotten when places change.
-    redirects: Rc<RefCell<Option<Rc<Redirects>>>>,
+    /// The merged places' redirects, read on first need and forgotten when places change;
+    /// with a count of those changes, so a read that a change overtook is never kept.
+    redirects: Rc<RefCell<(u64, Option<Rc<Redirects>>)>>,
 }
 
 #[derive(Clone)]
@@ -602,22 +603,27 @@ impl AppStore {
 
     /// Places may have changed (a pull, a wipe): read the redirects again when next needed.
     pub fn forget_redirects(&self) {
-        self.redirects.borrow_mut().take();
+        let mut kept = self.redirects.borrow_mut();
+        *kept = (kept.0 + 1, None);
     }
 
     /// Where links to merged places lead, from the deleted places that were merged.
     pub async fn redirects(&self) -> Result<Rc<Redirects>, StoreError> {
-        if let Some(r) = self.redirects.borrow().clone() {
+        let (at, kept) = self.redirects.borrow().clone();
+        if let Some(r) = kept {
             return Ok(r);
         }
         let deleted = self.list_raw::<Site>(&Query { deleted: true, ..Default::default() }).await?;
         let r = Rc::new(Redirects::new(deleted.iter().map(|s| &s.data)));
-        *self.redirects.borrow_mut() = Some(r.clone());
+        let mut now = self.redirects.borrow_mut();
+        if now.0 == at {
+            now.1 = Some(r.clone());
+        }
         Ok(r)
     }
 
     async fn relinked<T: Record>(&self, mut records: Vec<T>) -> Result<Vec<T>, StoreError> {
-        if !links_places::<T>() {
+        if !T::LINKS_PLACE {
             return Ok(records);
         }
         self.redirects().await?.relink_all(&mut records);
@@ -632,20 +638,16 @@ impl AppStore {
     }
 }
 
-/// Whether records of `T` can link to a place (so reading them needs the redirects).
-fn links_places<T: Record>() -> bool {
-    matches!(T::COLLECTION, CONTACTS | REPORTS | MEAL_RUN_STOPS)
-}
-
 impl Store for AppStore {
     async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
+        let written = match &self.backend {
+            Backend::Idb(s) => s.write(edit, now_ms).await,
+            Backend::Mem(s) => s.write(edit, now_ms).await,
+        };
         if T::COLLECTION == SITES {
             self.forget_redirects();
         }
-        match &self.backend {
-            Backend::Idb(s) => s.write(edit, now_ms).await,
-            Backend::Mem(s) => s.write(edit, now_ms).await,
-        }
+        written
     }
     async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError> {
         let got = match &self.backend {
@@ -653,7 +655,7 @@ impl Store for AppStore {
             Backend::Mem(s) => s.get::<T>(id).await,
         }?;
         match got {
-            Some(mut r) if links_places::<T>() => {
+            Some(mut r) if T::LINKS_PLACE => {
                 self.redirects().await?.relink(&mut r.data);
                 Ok(Some(r))
             }
@@ -669,7 +671,7 @@ impl Store for AppStore {
     }
     async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
         let mut read = self.list_raw::<T>(query).await?;
-        if links_places::<T>() {
+        if T::LINKS_PLACE {
             let r = self.redirects().await?;
             read.iter_mut().for_each(|l| r.relink(&mut l.data));
         }

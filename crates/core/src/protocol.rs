@@ -37,6 +37,8 @@ pub const MEAL_RUN_STOPS: &str = "meal_run_stops";
 pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
     /// The collection's name in the protocol.
     const COLLECTION: &'static str;
+    /// Whether its records can link to a place (`site_link`).
+    const LINKS_PLACE: bool = false;
     fn id(&self) -> Uuid;
     /// The time the record is listed by (milliseconds since the epoch).
     fn sort_ms(&self) -> f64;
@@ -68,6 +70,7 @@ impl Record for crate::Patrol {
 
 impl Record for crate::Contact {
     const COLLECTION: &'static str = CONTACTS;
+    const LINKS_PLACE: bool = true;
     fn id(&self) -> Uuid {
         self.id
     }
@@ -100,6 +103,7 @@ impl Record for crate::Site {
 
 impl Record for crate::Report {
     const COLLECTION: &'static str = REPORTS;
+    const LINKS_PLACE: bool = true;
     fn id(&self) -> Uuid {
         self.id
     }
@@ -158,6 +162,7 @@ impl Record for crate::MealRun {
 
 impl Record for crate::MealRunStop {
     const COLLECTION: &'static str = MEAL_RUN_STOPS;
+    const LINKS_PLACE: bool = true;
     fn id(&self) -> Uuid {
         self.id
     }
