@@ -342,18 +342,17 @@ impl AppState {
     /// Deletes a run (`deleted`) or restores it, with its stops and the contacts they wrote
     /// (`zima::with_run`): a run planned by mistake then counts nowhere.
     pub async fn set_run_deleted(&self, run: Uuid, deleted: bool) -> Result<(), StoreError> {
-        let state = *self;
+        use latarnia_core::{MealRun, MealRunStop};
         let q = Query { parent: Some(run), deleted, ..Default::default() };
-        let stops = state.store().list_data::<latarnia_core::MealRunStop>(&q).await?;
+        let stops = self.store().list_data::<MealRunStop>(&q).await?;
         let (stop_ids, contact_ids) = latarnia_core::zima::with_run(run, &stops);
-        let edit = |id| if deleted { Edit::<latarnia_core::MealRunStop>::Delete(id) } else { Edit::Restore(id) };
         for id in stop_ids {
-            state.write(edit(id)).await?;
+            self.write(Edit::<MealRunStop>::deleted(id, deleted)).await?;
         }
         for id in contact_ids {
-            state.write(if deleted { Edit::<Contact>::Delete(id) } else { Edit::Restore(id) }).await?;
+            self.write(Edit::<Contact>::deleted(id, deleted)).await?;
         }
-        state.write(if deleted { Edit::<latarnia_core::MealRun>::Delete(run) } else { Edit::Restore(run) }).await?;
+        self.write(Edit::<MealRun>::deleted(run, deleted)).await?;
         Ok(())
     }
 

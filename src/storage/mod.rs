@@ -169,6 +169,15 @@ pub enum Edit<T> {
 }
 
 impl<T: Record> Edit<T> {
+    /// Deletes (`true`) or restores (`false`) the record `id`.
+    pub fn deleted(id: Uuid, deleted: bool) -> Self {
+        if deleted {
+            Edit::Delete(id)
+        } else {
+            Edit::Restore(id)
+        }
+    }
+
     pub fn id(&self) -> Uuid {
         match self {
             Edit::Save(r) => r.id(),
