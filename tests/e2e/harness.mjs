@@ -1,7 +1,7 @@
 // Shared set-up for the end-to-end tests: a real server on a free port with its own data
 // directory, and Debian's Chromium driven by playwright-core at a phone's size.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, cpSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,9 @@ export async function startServer({ dist = join(ROOT, 'dist'), tiles = NO_TILES 
       const m = out.match(/running at (http:\/\/[^\s/]+)\//);
       if (m) {
         clearTimeout(timer);
-        const first = out.match(/sign in as "([^"]+)" with the password "([^"]+)"/);
-        ok([m[1], first ? { login: first[1], password: first[2] } : null]);
+        // The first password is in a 0600 file in the data directory, not on stdout.
+        const first = out.match(/sign in as "([^"]+)"; the password is in "([^"]+)"/);
+        ok([m[1], first ? { login: first[1], password: readFileSync(first[2], 'utf8').trim() } : null]);
       }
     });
     child.on('exit', (code) => fail(new Error(`server exited with ${code}: ${out}`)));

@@ -46,6 +46,10 @@ pub struct Period {
 impl Period {
     /// A checked period: `from` not after `to`, at most [`MAX_PERIOD_DAYS`].
     pub fn new(from: NaiveDate, to: NaiveDate, member: Option<String>) -> Result<Self, Invalid> {
+        if !crate::validate::year_ok(from) || !crate::validate::year_ok(to) {
+            let field = if crate::validate::year_ok(from) { "to" } else { "from" };
+            return Err(Invalid(vec![FieldError { field, code: "date_range" }]));
+        }
         if to < from {
             return Err(Invalid(vec![FieldError { field: "to", code: "period_order" }]));
         }
@@ -58,15 +62,17 @@ impl Period {
 
     /// Parses the dates as a form or a query string gives them (`YYYY-MM-DD`).
     pub fn parse(from: &str, to: &str, member: Option<String>) -> Result<Self, Invalid> {
-        let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+        let date = |s: &str, field: &'static str, errors: &mut Vec<FieldError>| {
+            let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+            match d {
+                None => errors.push(FieldError { field, code: "date_invalid" }),
+                Some(d) if !crate::validate::year_ok(d) => errors.push(FieldError { field, code: "date_range" }),
+                Some(_) => {}
+            }
+            d.filter(|d| crate::validate::year_ok(*d))
+        };
         let mut errors = Vec::new();
-        let (f, t) = (date(from), date(to));
-        if f.is_none() {
-            errors.push(FieldError { field: "from", code: "date_invalid" });
-        }
-        if t.is_none() {
-            errors.push(FieldError { field: "to", code: "date_invalid" });
-        }
+        let (f, t) = (date(from, "from", &mut errors), date(to, "to", &mut errors));
         match (f, t) {
             (Some(f), Some(t)) => Period::new(f, t, member),
             _ => Err(Invalid(errors)),
@@ -121,28 +127,27 @@ impl Period {
     }
 }
 
-/// The last Sunday of `month` in `year`.
-fn last_sunday(year: i32, month: u32) -> NaiveDate {
-    let last = Period::month(year, month).expect("a valid month").to;
+/// The last Sunday of `month` in `year` (`None` past the calendar's end).
+fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
+    let last = Period::month(year, month)?.to;
     let back = last.weekday().num_days_from_sunday();
-    last - Duration::days(i64::from(back))
+    last.checked_sub_signed(Duration::days(i64::from(back)))
 }
 
 /// Poland's offset from UTC at `at`: CET (+1) in winter, CEST (+2) from 01:00 UTC on the last
 /// Sunday of March to 01:00 UTC on the last Sunday of October (the EU rule, in force since 1996).
 pub fn poland_offset_hours(at: DateTime<Utc>) -> i64 {
     let year = at.year();
-    let switch = |month| last_sunday(year, month).and_hms_opt(1, 0, 0).expect("01:00").and_utc();
-    if at >= switch(3) && at < switch(10) {
-        2
-    } else {
-        1
+    let switch = |month| last_sunday(year, month).and_then(|d| d.and_hms_opt(1, 0, 0)).map(|d| d.and_utc());
+    match (switch(3), switch(10)) {
+        (Some(spring), Some(autumn)) if at >= spring && at < autumn => 2,
+        _ => 1,
     }
 }
 
 /// The calendar day in Poland of an instant.
 pub fn poland_date(at: DateTime<Utc>) -> NaiveDate {
-    (at + Duration::hours(poland_offset_hours(at))).date_naive()
+    at.checked_add_signed(Duration::hours(poland_offset_hours(at))).unwrap_or(at).date_naive()
 }
 
 /// The instant of a wall-clock time in Poland (a time skipped in spring reads as summer time,
@@ -500,7 +505,7 @@ mod tests {
     #[test]
     fn summer_time_follows_the_eu_rule() {
         // 2021: summer time from 28 March 01:00 UTC to 31 October 01:00 UTC.
-        assert_eq!((last_sunday(2021, 3), last_sunday(2021, 10)), (day(2021, 3, 28), day(2021, 10, 31)));
+        assert_eq!((last_sunday(2021, 3), last_sunday(2021, 10)), (Some(day(2021, 3, 28)), Some(day(2021, 10, 31))));
         assert_eq!(poland_offset_hours(at(2021, 3, 28, 0, 59)), 1);
         assert_eq!(poland_offset_hours(at(2021, 3, 28, 1, 0)), 2);
         assert_eq!(poland_offset_hours(at(2021, 10, 31, 0, 59)), 2);
@@ -574,9 +579,15 @@ mod tests {
         let e = Period::parse("30.06.2021", "", None).unwrap_err();
         assert_eq!((e.code_for("from"), e.code_for("to")), (Some("date_invalid"), Some("date_invalid")));
         assert_eq!(
-            Period::parse("1990-01-01", "2021-01-01", None).unwrap_err().code_for("from"),
+            Period::parse("2001-01-01", "2021-01-01", None).unwrap_err().code_for("from"),
             Some("period_too_long")
         );
+        // Years outside 2000–2100 are refused before any date arithmetic (an overflow once).
+        let e = Period::parse("+262142-12-31", "2021-01-01", None).unwrap_err();
+        assert!(matches!(e.code_for("from"), Some("date_invalid" | "date_range")), "{e}");
+        assert_eq!(Period::parse("1999-12-31", "2021-01-01", None).unwrap_err().code_for("from"), Some("date_range"));
+        assert_eq!(Period::parse("2021-01-01", "2101-01-01", None).unwrap_err().code_for("to"), Some("date_range"));
+        assert!(Period::parse("2100-12-01", "2100-12-31", None).is_ok());
         let one_day = Period::parse("2021-06-01", "2021-06-01", Some("  ".into())).unwrap();
         assert_eq!(one_day.member, None);
         assert_eq!(Period::quarter(2021, 3).unwrap(), Period::parse("2021-07-01", "2021-09-30", None).unwrap());

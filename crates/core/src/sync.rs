@@ -401,7 +401,12 @@ mod tests {
     }
 
     fn contact_fields() -> Map<String, Value> {
-        let c = Contact::quick(Uuid::nil(), None, chrono::DateTime::UNIX_EPOCH, Err(PositionStatus::Denied));
+        let c = Contact::quick(
+            Uuid::nil(),
+            None,
+            chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(365 * 51),
+            Err(PositionStatus::Denied),
+        );
         fields_of(&c)
     }
 

@@ -52,7 +52,21 @@ pub const CODES: &[&str] = &[
     "date_invalid",
     "period_order",
     "period_too_long",
+    "date_range",
 ];
+
+/// The years a date may fall in (inclusive): the work's, with room either side. Past them a
+/// date is a typing mistake or an attack (`+262142-12-31` once overflowed the indicators).
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Whether a date's year is in [`YEARS`].
+pub fn year_ok(d: impl chrono::Datelike) -> bool {
+    YEARS.contains(&d.year())
+}
+
+fn check_time(e: &mut Errors, t: Option<chrono::DateTime<chrono::Utc>>, field: &'static str) {
+    e.check(t.is_none_or(year_ok), field, "date_range");
+}
 
 /// Forecasts and thresholds outside this range (°C) are typing mistakes.
 pub const TEMPERATURE_RANGE_C: std::ops::RangeInclusive<f64> = -50.0..=45.0;
@@ -141,6 +155,7 @@ fn check_position(e: &mut Errors, p: &Position) {
 pub fn contact(c: &Contact) -> Result<(), Invalid> {
     let mut e = Errors::default();
     e.check((1..=HEADCOUNT_MAX).contains(&c.headcount), "headcount", "headcount_range");
+    check_time(&mut e, Some(c.at), "at");
     e.check(chars(&c.notes) <= NOTES_MAX_CHARS, "notes", "notes_too_long");
     e.check(chars(&c.pseudonym) <= PSEUDONYM_MAX_CHARS, "pseudonym", "pseudonym_too_long");
     e.check(c.given.values().all(|n| (1..=ITEM_COUNT_MAX).contains(n)), "given", "item_count_range");
@@ -158,6 +173,8 @@ pub fn patrol(p: &Patrol) -> Result<(), Invalid> {
     let mut e = Errors::default();
     e.check(p.team.len() <= TEAM_MAX, "team", "team_too_large");
     e.check(p.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS), "team", "team_member_invalid");
+    check_time(&mut e, Some(p.started_at), "started_at");
+    check_time(&mut e, p.ended_at, "ended_at");
     e.check(chars(&p.area) <= AREA_MAX_CHARS, "area", "area_too_long");
     e.check(chars(&p.notes) <= NOTES_MAX_CHARS, "notes", "notes_too_long");
     if let Some(end) = p.ended_at {
@@ -171,6 +188,7 @@ pub fn site(s: &Site) -> Result<(), Invalid> {
     e.check(!s.label.trim().is_empty(), "label", "label_empty");
     e.check(chars(&s.label) <= LABEL_MAX_CHARS, "label", "label_too_long");
     check_position(&mut e, &s.position);
+    check_time(&mut e, Some(s.created_at), "created_at");
     e.check(chars(&s.address) <= ADDRESS_MAX_CHARS, "address", "address_too_long");
     e.check(chars(&s.access_notes) <= SITE_TEXT_MAX_CHARS, "access_notes", "text_too_long");
     e.check(chars(&s.dangers) <= SITE_TEXT_MAX_CHARS, "dangers", "text_too_long");
@@ -187,6 +205,7 @@ pub fn zima_settings(z: &ZimaSettings) -> Result<(), Invalid> {
 pub fn forecast(f: &Forecast) -> Result<(), Invalid> {
     let mut e = Errors::default();
     e.check(TEMPERATURE_RANGE_C.contains(&f.min_c), "min_c", "temperature_range");
+    e.check(year_ok(f.date), "date", "date_range");
     e.finish()
 }
 
@@ -194,6 +213,10 @@ pub fn meal_run(r: &MealRun) -> Result<(), Invalid> {
     let mut e = Errors::default();
     e.check(r.team.len() <= TEAM_MAX, "team", "team_too_large");
     e.check(r.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS), "team", "team_member_invalid");
+    e.check(year_ok(r.date), "date", "date_range");
+    check_time(&mut e, r.started_at, "started_at");
+    check_time(&mut e, r.ended_at, "ended_at");
+    check_time(&mut e, Some(r.created_at), "created_at");
     e.check(chars(&r.vehicle) <= NAME_MAX_CHARS, "vehicle", "team_member_invalid");
     e.check(!r.depot_label.trim().is_empty(), "depot_label", "label_empty");
     e.check(chars(&r.depot_label) <= LABEL_MAX_CHARS, "depot_label", "label_too_long");
@@ -219,6 +242,7 @@ pub fn meal_run_stop(s: &MealRunStop) -> Result<(), Invalid> {
     e.check(chars(&s.label) <= LABEL_MAX_CHARS, "label", "label_too_long");
     check_position(&mut e, &s.position);
     e.check(s.people_found <= HEADCOUNT_MAX, "people_found", "headcount_range");
+    check_time(&mut e, s.done_at, "done_at");
     e.check(s.given.values().all(|n| *n <= ITEM_COUNT_MAX), "given", "item_count_range");
     e.check(chars(&s.notes) <= NOTES_MAX_CHARS, "notes", "notes_too_long");
     e.check(chars(&s.skip_reason) <= AREA_MAX_CHARS, "skip_reason", "text_too_long");
@@ -234,6 +258,8 @@ pub fn meal_run_stop(s: &MealRunStop) -> Result<(), Invalid> {
 pub fn report(r: &Report) -> Result<(), Invalid> {
     let mut e = Errors::default();
     e.check(!r.description.trim().is_empty(), "description", "description_empty");
+    check_time(&mut e, Some(r.received_at), "received_at");
+    check_time(&mut e, r.checked_at, "checked_at");
     e.check(chars(&r.description) <= NOTES_MAX_CHARS, "description", "notes_too_long");
     e.check(r.site_id.is_some() || r.position.is_some(), "position", "place_missing");
     e.check(chars(&r.place_note) <= ADDRESS_MAX_CHARS, "place_note", "address_too_long");

@@ -13,15 +13,22 @@ use crate::store::{Db, StoreError};
 pub const FIRST_ORG: &str = "Latarnia";
 pub const FIRST_ADMIN: &str = "admin";
 
+/// The file in the data directory that holds the first admin's password (mode 0600).
+pub const FIRST_PASSWORD_FILE: &str = "first-admin-password.txt";
+
 /// On first start with no users: an organisation and an admin with a random password, returned
-/// once so the server prints it.
+/// once so the server can tell where it is. Several instances starting at once on one empty
+/// database all come up: the one that loses the race finds the other's organisation and admin.
 pub async fn bootstrap(db: &Db) -> Result<Option<(String, String)>, StoreError> {
     if db.user_count().await? > 0 {
         return Ok(None);
     }
     let org = match db.org_by_name(FIRST_ORG).await? {
         Some(o) => o,
-        None => db.org_add(FIRST_ORG).await?,
+        None => match db.org_add(FIRST_ORG).await {
+            Err(StoreError::Conflict) => db.org_by_name(FIRST_ORG).await?.ok_or(StoreError::NotFound)?,
+            other => other?,
+        },
     };
     let password = generate_password();
     let hash = tokio::task::block_in_place(|| hash_password(&password));
@@ -32,8 +39,48 @@ pub async fn bootstrap(db: &Db) -> Result<Option<(String, String)>, StoreError> 
         role: Role::Admin,
         org_id: org.id,
     };
-    db.user_add(&user, &hash).await?;
-    Ok(Some((user.login, password)))
+    match db.user_add(&user, &hash).await {
+        Err(StoreError::Conflict) => Ok(None),
+        other => other.map(|()| Some((user.login, password))),
+    }
+}
+
+/// Writes the first admin's password to [`FIRST_PASSWORD_FILE`] in `dir`, readable by this
+/// user only (not into a service's journal); returns the file's path.
+pub fn write_first_password(dir: &std::path::Path, password: &str) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    let path = dir.join(FIRST_PASSWORD_FILE);
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(&path)?;
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    writeln!(f, "{password}")?;
+    f.sync_all()?;
+    Ok(path)
+}
+
+/// Creates `dir` (and its parents) and makes it this user's only (0700).
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
+}
+
+fn read_password(stdin: &mut dyn BufRead) -> Result<String, String> {
+    let mut line = String::new();
+    stdin.read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+    if p.chars().count() < 10 {
+        return Err("the password must have at least 10 characters".into());
+    }
+    if p.len() > crate::auth::MAX_PASSWORD_BYTES {
+        return Err(format!("the password may have at most {} bytes", crate::auth::MAX_PASSWORD_BYTES));
+    }
+    Ok(p)
 }
 
 /// Runs one admin command; returns what to print.
@@ -60,17 +107,8 @@ pub async fn run(db: &Db, command: Command, stdin: &mut dyn BufRead) -> Result<S
             }
             let org =
                 db.org_by_name(&org).await.map_err(fail)?.ok_or_else(|| format!("no organisation named {org:?}"))?;
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                stdin.read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
-                let p = line.trim_end_matches(['\r', '\n']).to_owned();
-                if p.chars().count() < 10 {
-                    return Err("the password must have at least 10 characters".into());
-                }
-                (p, false)
-            } else {
-                (generate_password(), true)
-            };
+            let (password, generated) =
+                if password_stdin { (read_password(stdin)?, false) } else { (generate_password(), true) };
             let user = User {
                 id: Uuid::new_v4(),
                 display_name: name.unwrap_or_else(|| login.clone()),
@@ -115,6 +153,20 @@ pub async fn run(db: &Db, command: Command, stdin: &mut dyn BufRead) -> Result<S
             true => Ok(format!("user {login} disabled; their sessions have ended")),
             false => Err(format!("no user {login:?}")),
         },
+        Command::User(UserCommand::Enable { login }) => match db.user_enable(&login).await.map_err(fail)? {
+            true => Ok(format!("user {login} enabled; they can sign in again")),
+            false => Err(format!("no user {login:?}")),
+        },
+        Command::User(UserCommand::Password { login, password_stdin }) => {
+            let (password, generated) =
+                if password_stdin { (read_password(stdin)?, false) } else { (generate_password(), true) };
+            let hash = hash_password(&password);
+            match db.user_set_password(&login, &hash).await.map_err(fail)? {
+                false => Err(format!("no user {login:?}")),
+                true if generated => Ok(format!("new password of {login}: {password}; their sessions have ended")),
+                true => Ok(format!("password of {login} changed; their sessions have ended")),
+            }
+        }
         Command::Token(TokenCommand::Revoke { login }) => {
             if db.account(&login).await.map_err(fail)?.is_none() {
                 return Err(format!("no user {login:?}"));

@@ -57,29 +57,55 @@ pub fn generate_password() -> String {
     random_bytes::<20>().iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
 }
 
-/// Limits login attempts per login name and per address within a window.
+/// The longest login (`user add` refuses longer ones; a login request with one is refused before
+/// anything is counted or looked up).
+pub const MAX_LOGIN_CHARS: usize = 64;
+/// Argon2 reads the whole password: a longer one is refused unhashed.
+pub const MAX_PASSWORD_BYTES: usize = 1_024;
+
+/// Limits login attempts per login name and per address within a window, in bounded memory.
 pub struct LoginLimiter {
     attempts: Mutex<HashMap<String, (Instant, u32)>>,
     pub max: u32,
     pub window: Duration,
+    /// At most this many logins and addresses are tracked; past it the oldest window goes.
+    pub capacity: usize,
 }
 
 impl Default for LoginLimiter {
     fn default() -> Self {
-        LoginLimiter { attempts: Mutex::new(HashMap::new()), max: 10, window: Duration::from_secs(300) }
+        LoginLimiter {
+            attempts: Mutex::new(HashMap::new()),
+            max: 10,
+            window: Duration::from_secs(300),
+            capacity: 20_000,
+        }
     }
 }
 
 impl LoginLimiter {
+    /// How many logins and addresses are tracked now.
+    pub fn tracked(&self) -> usize {
+        self.attempts.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Counts an attempt; `false` when the login or the address has used up its attempts.
+    /// The login is counted as it is looked up: trimmed, in lower case.
     pub fn allow(&self, login: &str, ip: Option<IpAddr>) -> bool {
         let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if map.len() > 10_000 {
+        if map.len() + 2 > self.capacity {
             map.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+            while map.len() + 2 > self.capacity {
+                let oldest = map.iter().min_by_key(|(_, (start, _))| *start).map(|(k, _)| k.clone());
+                match oldest {
+                    Some(k) => map.remove(&k),
+                    None => break,
+                };
+            }
         }
         let mut ok = true;
-        let keys = [Some(format!("login:{}", login.to_lowercase())), ip.map(|ip| format!("ip:{ip}"))];
+        let keys = [Some(format!("login:{}", login.trim().to_lowercase())), ip.map(|ip| format!("ip:{ip}"))];
         for key in keys.into_iter().flatten() {
             // An address may be a whole team behind one router: it gets more attempts.
             let max = if key.starts_with("ip:") { self.max * 5 } else { self.max };
@@ -95,7 +121,10 @@ impl LoginLimiter {
 
     /// A successful login clears the login's count.
     pub fn reset(&self, login: &str) {
-        self.attempts.lock().unwrap_or_else(|p| p.into_inner()).remove(&format!("login:{}", login.to_lowercase()));
+        self.attempts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&format!("login:{}", login.trim().to_lowercase()));
     }
 }
 
@@ -154,8 +183,24 @@ mod tests {
         let l = LoginLimiter { max: 3, ..Default::default() };
         assert!((0..3).all(|_| l.allow("ala", None)));
         assert!(!l.allow("ALA", None), "case does not dodge the limit");
+        assert!(!l.allow(" ala\t", None), "nor do spaces around it");
         assert!(l.allow("ola", None));
         l.reset("ala");
         assert!(l.allow("ala", None));
+    }
+
+    #[test]
+    fn the_limiter_holds_bounded_memory() {
+        let l = LoginLimiter { capacity: 100, ..Default::default() };
+        for i in 0..10_000u32 {
+            l.allow(&format!("user{i}"), Some(IpAddr::from(i.to_be_bytes())));
+            assert!(l.tracked() <= 100);
+        }
+        // The newest are still counted.
+        let l = LoginLimiter { capacity: 100, max: 2, ..Default::default() };
+        for i in 0..500 {
+            l.allow(&format!("x{i}"), None);
+        }
+        assert!(l.allow("ola", None) && l.allow("ola", None) && !l.allow("ola", None));
     }
 }

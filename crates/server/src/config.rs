@@ -42,6 +42,29 @@ pub struct Config {
     /// offline are offered to the coordinator for merging.
     #[arg(long, env = "LATARNIA_DUPLICATE_RADIUS_M", default_value_t = latarnia_core::sites::DUPLICATE_RADIUS_M, global = true)]
     pub duplicate_radius_m: f64,
+    /// Send `Strict-Transport-Security` (set it when the server is reached over HTTPS only).
+    #[arg(long, env = "LATARNIA_HSTS", global = true)]
+    pub hsts: bool,
+    /// Behind a reverse proxy: the header in which it names the client's address (its last
+    /// entry is taken), e.g. `X-Forwarded-For`. Unset, the connection's address counts.
+    #[arg(long, env = "LATARNIA_CLIENT_IP_HEADER", default_value = "", global = true)]
+    pub client_ip_header: String,
+    /// Deleted records can be restored for this many days; then their fields are erased.
+    #[arg(long, env = "LATARNIA_TRASH_DAYS", default_value_t = 30, global = true)]
+    pub trash_days: u32,
+}
+
+impl Config {
+    pub fn net(&self) -> Result<crate::NetSettings, String> {
+        let client_ip_header = match self.client_ip_header.trim() {
+            "" => None,
+            h => Some(
+                axum::http::HeaderName::from_bytes(h.as_bytes())
+                    .map_err(|_| format!("LATARNIA_CLIENT_IP_HEADER {h:?} is not a header name"))?,
+            ),
+        };
+        Ok(crate::NetSettings { hsts: self.hsts, client_ip_header })
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -90,6 +113,16 @@ pub enum UserCommand {
     },
     /// Disables a user: their sessions end at their next request.
     Disable { login: String },
+    /// Enables a disabled user again.
+    Enable { login: String },
+    /// Sets a new password (generated and printed, or read from standard input) and ends the
+    /// user's sessions.
+    Password {
+        login: String,
+        /// Read the password from standard input (one line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

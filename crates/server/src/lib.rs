@@ -23,11 +23,38 @@ pub struct AppState {
     pub db: Db,
     pub shell: Arc<http::static_files::Shell>,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Password checks running at once (argon2 takes memory and a core each).
+    pub hashing: Arc<tokio::sync::Semaphore>,
+    pub net: Arc<NetSettings>,
 }
+
+/// How the server sits on the network (from `Config`).
+#[derive(Debug, Clone, Default)]
+pub struct NetSettings {
+    /// Send `Strict-Transport-Security` (only behind TLS).
+    pub hsts: bool,
+    /// The header in which a trusted reverse proxy names the client's address
+    /// (`X-Forwarded-For`: its last entry, the one the proxy added).
+    pub client_ip_header: Option<axum::http::HeaderName>,
+}
+
+/// At most this many password checks at once.
+pub const CONCURRENT_HASHES: usize = 4;
 
 impl AppState {
     pub fn new(db: Db, shell: http::static_files::Shell) -> Self {
-        AppState { db, shell: Arc::new(shell), limiter: Arc::new(auth::LoginLimiter::default()) }
+        AppState {
+            db,
+            shell: Arc::new(shell),
+            limiter: Arc::new(auth::LoginLimiter::default()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_HASHES)),
+            net: Arc::new(NetSettings::default()),
+        }
+    }
+
+    pub fn with_net(mut self, net: NetSettings) -> Self {
+        self.net = Arc::new(net);
+        self
     }
 }
 

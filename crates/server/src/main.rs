@@ -30,6 +30,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let tiles = MapSettings::new(&config.tile_url, &config.tile_attribution)?
         .with_duplicate_radius(config.duplicate_radius_m)?;
+    let net = config.net()?;
     let first = admin::bootstrap(&db).await?;
     let shell = Shell::load(&config.dist, tiles);
     if shell.index_html.is_none() {
@@ -38,9 +39,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     if let Some((login, password)) = first {
-        println!("First start: sign in as {login:?} with the password {password:?} (shown only this once).");
+        admin::private_dir(&config.data_dir)?;
+        let file = admin::write_first_password(&config.data_dir, &password)?;
+        println!(
+            "First start: sign in as {login:?}; the password is in {:?} (readable only by this user; delete it after signing in).",
+            file.display().to_string()
+        );
+        // On a terminal, not in a service's journal.
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            println!("The password: {password}");
+        }
     }
     println!("Latarnia is running at http://{addr}/  (database: {})", db.describe());
-    serve(listener, app(AppState::new(db, shell))).await?;
+    serve(listener, app(AppState::new(db, shell).with_net(net))).await?;
     Ok(())
 }

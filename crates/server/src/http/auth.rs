@@ -1,15 +1,17 @@
 //! `POST /auth/login`, `POST /auth/logout`, `GET /me` (SYNC.md, Auth).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Extension;
 use axum::{Json, Router};
 use latarnia_core::sync::{LoginRequest, LoginResponse, User};
 
-use crate::auth::{decoy_hash, new_token, verify_password, Authed, TOKEN_LIFETIME};
+use crate::auth::{
+    decoy_hash, new_token, verify_password, Authed, MAX_LOGIN_CHARS, MAX_PASSWORD_BYTES, TOKEN_LIFETIME,
+};
 use crate::error::ApiJson;
 use crate::{AppError, AppState};
 
@@ -17,17 +19,42 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/auth/login", post(login)).route("/auth/logout", post(logout)).route("/me", get(me))
 }
 
+/// The client's address: the connection's, or behind a trusted reverse proxy the last entry of
+/// the header it writes (`NetSettings::client_ip_header`).
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+    if let Some(name) = &state.net.client_ip_header {
+        let named = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if named.is_some() {
+            return named;
+        }
+    }
+    peer.map(|p| p.ip())
+}
+
 async fn login(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
-    if !state.limiter.allow(&req.login, peer.map(|p| p.0 .0.ip())) {
+    let login = req.login.trim();
+    // No login is longer (`user add` refuses them): refused before it is counted or looked up.
+    if login.chars().count() > MAX_LOGIN_CHARS || req.password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::BadLogin);
+    }
+    if !state.limiter.allow(login, client_ip(&state, &headers, peer.map(|p| p.0 .0))) {
         return Err(AppError::TooManyAttempts);
     }
-    let account = state.db.account(req.login.trim()).await?;
+    let account = state.db.account(login).await?;
     let hash = account.as_ref().map_or_else(|| decoy_hash().to_owned(), |a| a.password_hash.clone());
     let password = req.password;
+    let _permit = state.hashing.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -35,7 +62,7 @@ async fn login(
         Some(a) if ok && !a.disabled => a,
         _ => return Err(AppError::BadLogin),
     };
-    state.limiter.reset(&req.login);
+    state.limiter.reset(login);
     let (token, token_hash) = new_token();
     let expires_at = chrono::Utc::now() + TOKEN_LIFETIME;
     let device: String = req.device_name.chars().take(100).collect();

@@ -27,9 +27,17 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
-    Router::new()
+    let routes = Router::new()
         .nest("/api/v1", api)
         .merge(static_files::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers));
+    guarded(routes).with_state(state)
+}
+
+/// A panic in a handler answers `500 internal` and the server keeps serving (the server's
+/// build unwinds; see Cargo.toml).
+pub fn guarded<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes.layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+        axum::response::IntoResponse::into_response(AppError::Internal("a handler panicked".into()))
+    }))
 }

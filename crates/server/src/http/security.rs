@@ -19,8 +19,17 @@ pub fn content_security_policy(script_hashes: &[String], tile_origin: &str) -> S
 }
 
 pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if api {
+        // A pull's JSON must never land in the browser's HTTP cache, where a sign-out does not
+        // reach it.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.net.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     if let Ok(csp) = HeaderValue::from_str(&state.shell.csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }

@@ -168,6 +168,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn account(&self, login: &str) -> StoreResult<Option<Account>>;
     /// Disables a user and ends all their sessions; `false` when no such login.
     async fn user_disable(&self, login: &str) -> StoreResult<bool>;
+    /// Enables a user again; `false` when no such login.
+    async fn user_enable(&self, login: &str) -> StoreResult<bool>;
+    /// Sets a user's password hash and ends all their sessions; `false` when no such login.
+    async fn user_set_password(&self, login: &str, password_hash: &str) -> StoreResult<bool>;
 
     async fn token_add(&self, token_hash: &str, user: Uuid, device: &str, expires_ms: i64) -> StoreResult<()>;
     /// The user of a live token: not revoked, not expired, user not disabled.

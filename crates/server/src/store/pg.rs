@@ -220,6 +220,24 @@ impl Storage for PgStore {
         Ok(n > 0)
     }
 
+    async fn user_enable(&self, login: &str) -> StoreResult<bool> {
+        let n = self.pool.get().await?.execute("UPDATE users SET disabled = false WHERE login = $1", &[&login]).await?;
+        Ok(n > 0)
+    }
+
+    async fn user_set_password(&self, login: &str, password_hash: &str) -> StoreResult<bool> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let n = tx.execute("UPDATE users SET password_hash = $2 WHERE login = $1", &[&login, &password_hash]).await?;
+        tx.execute(
+            "UPDATE tokens SET revoked = true WHERE user_id IN (SELECT id FROM users WHERE login = $1)",
+            &[&login],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
     async fn token_add(&self, token_hash: &str, user: Uuid, device: &str, expires_ms: i64) -> StoreResult<()> {
         self.pool
             .get()

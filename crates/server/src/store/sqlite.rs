@@ -86,7 +86,7 @@ impl SqliteStore {
     /// directory and file, and applies the migrations.
     pub fn open(data_dir: &Path, database_url: &str) -> StoreResult<Self> {
         let path = if database_url.is_empty() {
-            std::fs::create_dir_all(data_dir).map_err(|e| {
+            crate::admin::private_dir(data_dir).map_err(|e| {
                 StoreError::Failed(format!("cannot create the data directory {}: {e}", data_dir.display()))
             })?;
             data_dir.join("latarnia.sqlite3")
@@ -98,6 +98,16 @@ impl SqliteStore {
             }
             p
         };
+        // The file is this user's only; SQLite gives its -wal and -shm files the same mode.
+        let mut o = std::fs::OpenOptions::new();
+        o.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let file = o.open(&path).map_err(|e| StoreError::Failed(format!("cannot open {}: {e}", path.display())))?;
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| StoreError::Failed(format!("cannot protect {}: {e}", path.display())))?;
+        drop(file);
         let mut conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -189,7 +199,11 @@ fn writer(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<PushJob>
             let mut out = Vec::with_capacity(group.len());
             for (user, req, now_ms, _) in &group {
                 let sp = tx.savepoint()?;
-                match push_in(&sp, user, req, *now_ms) {
+                // A panic in one push undoes that push only; the writer thread lives on.
+                let applied =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| push_in(&sp, user, req, *now_ms)))
+                        .unwrap_or_else(|_| Err(StoreError::Failed("a push panicked".into())));
+                match applied {
                     Ok(r) => {
                         sp.commit()?;
                         out.push(Ok(r));
@@ -440,6 +454,26 @@ impl Storage for SqliteStore {
         self.run(move |c| {
             let tx = c.transaction()?;
             let n = tx.execute("UPDATE users SET disabled = 1 WHERE login = ?1", [&login])?;
+            tx.execute(
+                "UPDATE tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE login = ?1)",
+                [&login],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn user_enable(&self, login: &str) -> StoreResult<bool> {
+        let login = login.to_owned();
+        self.run(move |c| Ok(c.execute("UPDATE users SET disabled = 0 WHERE login = ?1", [&login])? > 0)).await
+    }
+
+    async fn user_set_password(&self, login: &str, password_hash: &str) -> StoreResult<bool> {
+        let (login, hash) = (login.to_owned(), password_hash.to_owned());
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let n = tx.execute("UPDATE users SET password_hash = ?2 WHERE login = ?1", [&login, &hash])?;
             tx.execute(
                 "UPDATE tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE login = ?1)",
                 [&login],

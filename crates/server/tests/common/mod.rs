@@ -54,6 +54,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// More command-line flags.
+    pub extra: Vec<String>,
     child: Option<Child>,
     /// The first-start admin's password, when this process printed one.
     pub first_admin: Option<(String, String)>,
@@ -65,10 +67,15 @@ impl Server {
     }
 
     pub fn start_with(data_dir: &Path, database_url: &str, addr: SocketAddr) -> Server {
+        Server::start_args(data_dir, database_url, addr, &[])
+    }
+
+    pub fn start_args(data_dir: &Path, database_url: &str, addr: SocketAddr, extra: &[&str]) -> Server {
         let mut s = Server {
             addr,
             data_dir: data_dir.to_owned(),
             database_url: database_url.to_owned(),
+            extra: extra.iter().map(|a| a.to_string()).collect(),
             child: None,
             first_admin: None,
         };
@@ -82,6 +89,7 @@ impl Server {
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["--database-url", &self.database_url, "--dist", "/nonexistent"])
+            .args(&self.extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -96,7 +104,8 @@ impl Server {
             }
             if let Some(rest) = line.strip_prefix("First start: sign in as ") {
                 let parts: Vec<&str> = rest.split('"').collect();
-                self.first_admin = Some((parts[1].to_owned(), parts[3].to_owned()));
+                let password = std::fs::read_to_string(parts[3]).expect("the first password's file");
+                self.first_admin = Some((parts[1].to_owned(), password.trim().to_owned()));
             }
             if line.starts_with("Latarnia is running at") {
                 break;
