@@ -280,8 +280,19 @@ pub fn merge_change<T: Record>(
     let (mut fields, deleted) =
         merge_pulled(existing.as_ref().zip(local_fields.as_ref()).map(|(l, f)| (f, l.deleted)), change, pending);
     fields.insert("id".into(), Value::String(change.id.to_string()));
-    let data: T = latarnia_core::protocol::from_fields(fields)?;
     let mut field_hlcs = change.field_hlcs.clone();
+    let data: T = match latarnia_core::protocol::from_fields(fields) {
+        Some(d) => d,
+        // A deleted record arrives as its tombstone (no fields): a phone that holds it keeps
+        // what it has, deleted (restorable from here while the server's trash keeps it); a
+        // phone that never had it has nothing to keep.
+        None if change.deleted => {
+            let old = existing.as_ref()?;
+            field_hlcs = old.field_hlcs.clone();
+            old.data.clone()
+        }
+        None => return None,
+    };
     let mut deleted_hlc = change.deleted_hlc.clone();
     if let (Some(old), Some(p)) = (&existing, pending) {
         for name in &p.fields {

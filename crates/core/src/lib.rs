@@ -4,6 +4,7 @@
 //! here — what a valid contact is, how a patrol is summed up, how the hybrid logical clock
 //! orders edits — are the same on the phone and on the server.
 
+pub mod access;
 pub mod csv;
 pub mod engine;
 pub mod fixture;

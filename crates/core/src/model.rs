@@ -372,6 +372,8 @@ pub struct Site {
     /// How many people usually stay there.
     #[serde(default)]
     pub usual_headcount: Option<u32>,
+    /// Hidden from partners (least privilege): a partner's phone reads the place without it.
+    #[serde(default)]
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub merged_into: Option<Uuid>,
@@ -420,6 +422,8 @@ pub struct Report {
     /// Who filed it: the account's name, written by the phone that filed it.
     #[serde(default)]
     pub filed_by: String,
+    /// Partners read it only in the reports they filed (least privilege).
+    #[serde(default)]
     pub description: String,
     pub urgency: Urgency,
     pub status: ReportStatus,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::hlc::Hlc;
-use crate::protocol::{fields_of, Mutation, Op, Record};
+use crate::protocol::{Mutation, Op, Record};
 
 /// The protocol's `schema_version`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -162,14 +162,13 @@ impl Rejection {
     }
 }
 
-type CheckFn = fn(Uuid, &Map<String, Value>) -> Result<Vec<String>, Rejection>;
+type CheckFn = fn(Uuid, &Map<String, Value>) -> Result<(), Rejection>;
 
 /// A collection: its name, its field check, and who may read and write it. A new collection is
 /// one entry in [`COLLECTIONS`] and a [`Record`] implementation — no new plumbing.
 pub struct Collection {
     pub name: &'static str,
-    /// Checks `candidate` (the stored fields with the incoming ones laid over them) and names
-    /// the fields the collection knows.
+    /// Checks `candidate` (the stored fields with the incoming ones laid over them).
     check: CheckFn,
     /// Access per role, in the order of `Role::ALL`.
     access: [Access; 4],
@@ -191,13 +190,12 @@ impl Collection {
     }
 }
 
-fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<Vec<String>, Rejection> {
+fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<(), Rejection> {
     let mut whole = candidate.clone();
     whole.insert("id".into(), Value::String(id.to_string()));
     let record: T = serde_json::from_value(Value::Object(whole))
         .map_err(|e| Rejection::new("invalid", format!("{}: {e}", T::COLLECTION)))?;
-    record.validate().map_err(|e| Rejection::new("invalid", e.to_string()))?;
-    Ok(fields_of(&record).into_iter().map(|(k, _)| k).collect())
+    record.validate().map_err(|e| Rejection::new("invalid", e.to_string()))
 }
 
 use Access::{None as No, Read as R, Write as W};
@@ -289,6 +287,10 @@ pub struct RecordState {
     pub deleted: bool,
     #[serde(default)]
     pub deleted_hlc: String,
+    /// Deleted longer than the trash keeps records: its fields are erased and it stays a
+    /// tombstone for good (no change applies to it any more).
+    #[serde(default)]
+    pub purged: bool,
 }
 
 impl RecordState {
@@ -296,6 +298,9 @@ impl RecordState {
     /// in the client id, so it breaks ties). Returns whether anything changed. Applying the same
     /// set of mutations in any order gives the same state.
     pub fn apply(&mut self, op: Op, fields: &Map<String, Value>, hlc: &str) -> bool {
+        if self.purged {
+            return false;
+        }
         match op {
             Op::Upsert => {
                 let mut changed = false;
@@ -328,8 +333,14 @@ impl RecordState {
 }
 
 /// Checks a mutation against the collection rules and the user's role, and returns the fields
-/// to merge (unknown fields dropped). `current` is the record as stored, if it exists.
-pub fn admit(role: Role, m: &Mutation, current: Option<&RecordState>) -> Result<Map<String, Value>, Rejection> {
+/// to merge: those the role may write (`access::writes`; unknown fields dropped). `current` is
+/// the record as stored, if it exists; `own` whether the user created it.
+pub fn admit(
+    role: Role,
+    m: &Mutation,
+    current: Option<&RecordState>,
+    own: bool,
+) -> Result<Map<String, Value>, Rejection> {
     let c = collection(&m.collection)
         .ok_or_else(|| Rejection::new("unknown_collection", format!("unknown collection {:?}", m.collection)))?;
     if c.access(role) < Access::Write {
@@ -341,17 +352,37 @@ pub fn admit(role: Role, m: &Mutation, current: Option<&RecordState>) -> Result<
     if matches!(m.op, Op::Delete | Op::Restore) && !c.may_delete(role) {
         return Err(Rejection::new("forbidden", format!("a {} may not delete {}", role.as_str(), c.name)));
     }
+    let own = own || current.is_none();
+    if !own && !crate::access::edits_others(role, c.name) {
+        return Err(Rejection::new(
+            "forbidden",
+            format!("a {} may change only the {} they created", role.as_str(), c.name),
+        ));
+    }
     match m.op {
         Op::Upsert => {
+            let mut admitted: Map<String, Value> = m
+                .fields
+                .iter()
+                .filter(|(k, _)| crate::access::writes(role, c.name, k, own))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if current.is_none() {
+                admitted.extend(crate::access::initial_fields(role, c.name));
+            }
             let mut candidate = current.map(|s| s.fields.clone()).unwrap_or_default();
-            candidate.extend(m.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let known = (c.check)(m.id, &candidate)?;
-            Ok(m.fields.iter().filter(|(k, _)| known.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
+            candidate.extend(admitted.iter().map(|(k, v)| (k.clone(), v.clone())));
+            (c.check)(m.id, &candidate)?;
+            Ok(admitted)
         }
         Op::Delete if !m.fields.is_empty() => {
             let upsert = Mutation { op: Op::Upsert, ..m.clone() };
-            admit(role, &upsert, current)
+            admit(role, &upsert, current, own)
         }
+        Op::Restore if current.is_some_and(|s| s.purged) => Err(Rejection::new(
+            "gone",
+            "deleted longer ago than the trash keeps records: it cannot be restored",
+        )),
         Op::Delete | Op::Restore if current.is_none() => {
             Err(Rejection::new("not_found", "delete or restore of a record the server does not have"))
         }
@@ -393,6 +424,7 @@ pub fn parse_cursor(cursor: &str, epoch: &str) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::model::*;
+    use crate::protocol::fields_of;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -445,22 +477,22 @@ mod tests {
     fn admit_checks_collection_role_and_fields() {
         let id = Uuid::from_u128(7);
         let ok = upsert(id, contact_fields());
-        assert!(admit(Role::Streetworker, &ok, None).is_ok());
-        assert_eq!(admit(Role::Partner, &ok, None).unwrap_err().code, "forbidden");
+        assert!(admit(Role::Streetworker, &ok, None, true).is_ok());
+        assert_eq!(admit(Role::Partner, &ok, None, true).unwrap_err().code, "forbidden");
         let mut unknown = ok.clone();
         unknown.collection = "boats".into();
-        assert_eq!(admit(Role::Admin, &unknown, None).unwrap_err().code, "unknown_collection");
+        assert_eq!(admit(Role::Admin, &unknown, None, true).unwrap_err().code, "unknown_collection");
         let mut bad = contact_fields();
         bad.insert("headcount".into(), json!(100000));
-        assert_eq!(admit(Role::Admin, &upsert(id, bad), None).unwrap_err().code, "invalid");
+        assert_eq!(admit(Role::Admin, &upsert(id, bad), None, true).unwrap_err().code, "invalid");
         let mut bad_type = contact_fields();
         bad_type.insert("gender".into(), json!("dragon"));
-        let r = admit(Role::Admin, &upsert(id, bad_type), None).unwrap_err();
+        let r = admit(Role::Admin, &upsert(id, bad_type), None, true).unwrap_err();
         assert_eq!(r.code, "invalid");
         assert!(r.message.contains("dragon"), "{}", r.message);
         let mut pos = contact_fields();
         pos.insert("position".into(), json!({"lat": 91.0, "lon": 19.0, "accuracy_m": 5.0}));
-        assert!(admit(Role::Admin, &upsert(id, pos), None).unwrap_err().message.contains("lat_range"));
+        assert!(admit(Role::Admin, &upsert(id, pos), None, true).unwrap_err().message.contains("lat_range"));
     }
 
     #[test]
@@ -468,24 +500,24 @@ mod tests {
         let id = Uuid::from_u128(7);
         let mut f = contact_fields();
         f.insert("favourite_colour".into(), json!("blue"));
-        let admitted = admit(Role::Streetworker, &upsert(id, f), None).unwrap();
+        let admitted = admit(Role::Streetworker, &upsert(id, f), None, true).unwrap();
         assert!(!admitted.contains_key("favourite_colour"));
         let mut stored = RecordState::default();
         stored.apply(Op::Upsert, &admitted, "a");
         // A partial edit alone would not be a whole contact; laid over the stored one it is.
         let edit = upsert(id, fields(json!({"notes": "koc"})));
-        assert_eq!(admit(Role::Streetworker, &edit, Some(&stored)).unwrap(), fields(json!({"notes": "koc"})));
-        assert_eq!(admit(Role::Streetworker, &edit, None).unwrap_err().code, "invalid");
+        assert_eq!(admit(Role::Streetworker, &edit, Some(&stored), true).unwrap(), fields(json!({"notes": "koc"})));
+        assert_eq!(admit(Role::Streetworker, &edit, None, true).unwrap_err().code, "invalid");
         let del = Mutation { op: Op::Delete, fields: Map::new(), ..edit };
-        assert_eq!(admit(Role::Streetworker, &del, None).unwrap_err().code, "not_found");
-        assert!(admit(Role::Streetworker, &del, Some(&stored)).is_ok());
+        assert_eq!(admit(Role::Streetworker, &del, None, true).unwrap_err().code, "not_found");
+        assert!(admit(Role::Streetworker, &del, Some(&stored), true).is_ok());
     }
 
     #[test]
     fn a_delete_may_carry_the_fields_of_a_record_never_pushed() {
         let id = Uuid::from_u128(9);
         let del = Mutation { op: Op::Delete, ..upsert(id, contact_fields()) };
-        let fields = admit(Role::Streetworker, &del, None).unwrap();
+        let fields = admit(Role::Streetworker, &del, None, true).unwrap();
         let mut s = RecordState::default();
         assert!(s.apply(Op::Delete, &fields, &del.hlc));
         assert!(s.deleted);
@@ -493,7 +525,7 @@ mod tests {
         let mut bad = contact_fields();
         bad.insert("headcount".into(), json!(0));
         assert_eq!(
-            admit(Role::Streetworker, &Mutation { op: Op::Delete, ..upsert(id, bad) }, None).unwrap_err().code,
+            admit(Role::Streetworker, &Mutation { op: Op::Delete, ..upsert(id, bad) }, None, true).unwrap_err().code,
             "invalid"
         );
     }

@@ -107,7 +107,7 @@ proptest! {
         let m = mutation(collection, fields, op);
         let mut dataset = Dataset::default();
         for role in Role::ALL {
-            if let Ok(admitted) = admit(*role, &m, None) {
+            if let Ok(admitted) = admit(*role, &m, None, true) {
                 let mut state = RecordState::default();
                 state.apply(m.op, &admitted, &m.hlc);
                 let stored = Value::Object(state.fields.clone()).to_string();
@@ -143,7 +143,7 @@ proptest! {
 fn a_contact_from_year_262142_is_refused_with_its_field() {
     let (collection, mut fields) = bases().swap_remove(1);
     fields.insert("at".into(), json!("+262142-12-31T23:00:00Z"));
-    let r = admit(Role::Streetworker, &mutation(collection, fields.clone(), Op::Upsert), None).unwrap_err();
+    let r = admit(Role::Streetworker, &mutation(collection, fields.clone(), Op::Upsert), None, true).unwrap_err();
     assert_eq!(r.code, "invalid");
     assert!(r.message.contains("at: date_range"), "{}", r.message);
     // Stored anyway (before this rule), it still cannot take the indicators down.

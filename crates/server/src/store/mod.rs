@@ -17,6 +17,7 @@ use latarnia_core::sync::{
 use latarnia_core::Mutation;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use serde_json::Map;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -257,13 +258,21 @@ pub struct Decision {
     pub result: MutationResult,
     /// The record's new state, when it changed.
     pub new_state: Option<RecordState>,
-    /// The field names carried (for the log).
+    /// The field names carried that the collection knows (for the log: never a value, never a
+    /// name a client made up).
     pub fields: Vec<String>,
+    /// The collection's name for the log (`"?"` for one the server does not know).
+    pub log_collection: &'static str,
 }
 
-pub fn decide(role: Role, m: &Mutation, current: Option<&RecordState>, now_ms: i64) -> Decision {
-    let names = m.fields.keys().cloned().collect();
-    match admit(role, m, current) {
+/// Decides one mutation of `user`'s. `created_by` is the stored record's creator (`None` for a
+/// new record).
+pub fn decide(user: &User, m: &Mutation, current: Option<&RecordState>, created_by: Option<&str>, now_ms: i64) -> Decision {
+    let known = latarnia_core::access::fields(&m.collection);
+    let names = m.fields.keys().filter(|k| known.contains(&k.as_str())).cloned().collect();
+    let log_collection = latarnia_core::sync::collection(&m.collection).map_or("?", |c| c.name);
+    let own = created_by.is_none_or(|c| c == user.id.to_string());
+    match admit(user.role, m, current, own) {
         Err(r) => Decision {
             result: MutationResult {
                 mid: m.mid,
@@ -273,18 +282,53 @@ pub fn decide(role: Role, m: &Mutation, current: Option<&RecordState>, now_ms: i
             },
             new_state: None,
             fields: names,
+            log_collection,
         },
-        Ok(fields) => {
+        Ok(mut fields) => {
             let mut state = current.cloned().unwrap_or_default();
             let hlc = clamp_hlc(&m.hlc, now_ms.max(0) as u64);
+            // Who filed a report is the account that pushed it, not what its phone wrote.
+            if current.is_none() && m.collection == latarnia_core::protocol::REPORTS && m.op == latarnia_core::Op::Upsert {
+                fields.insert("filed_by".into(), user.display_name.clone().into());
+            }
             let changed = state.apply(m.op, &fields, &hlc) || current.is_none();
             Decision {
                 result: MutationResult { mid: m.mid, status: Status::Applied, error: None, message: None },
                 new_state: changed.then_some(state),
                 fields: names,
+                log_collection,
             }
         }
     }
+}
+
+/// A stored change as `user` may read it: a deleted record as its tombstone, and for a partner
+/// only the fields its role reads (`access::visible_fields`). Records that need no cut go out
+/// as stored text.
+pub fn outgoing(user: &User, created_by: &str, mut c: StoredChange) -> StoredChange {
+    let cut = |fields: &Map<String, serde_json::Value>| {
+        let tomb = if c.deleted { latarnia_core::access::tombstone_fields(&c.collection, fields) } else { None };
+        let base = tomb.as_ref().unwrap_or(fields);
+        let own = created_by == user.id.to_string();
+        latarnia_core::access::visible_fields(user.role, &c.collection, own, base).or(tomb)
+    };
+    let fields: Map<String, serde_json::Value> = match serde_json::from_str(c.fields.get()) {
+        Ok(f) => f,
+        Err(_) => return c,
+    };
+    if !c.deleted && user.role != Role::Partner {
+        return c;
+    }
+    if let Some(shown) = cut(&fields) {
+        let hlcs: Map<String, serde_json::Value> = serde_json::from_str(c.field_hlcs.get()).unwrap_or_default();
+        let hlcs: Map<String, serde_json::Value> = hlcs.into_iter().filter(|(k, _)| shown.contains_key(k)).collect();
+        let raw = |m: Map<String, serde_json::Value>| {
+            RawValue::from_string(serde_json::Value::Object(m).to_string()).unwrap_or_else(|_| c.fields.clone())
+        };
+        c.field_hlcs = raw(hlcs);
+        c.fields = raw(shown);
+    }
+    c
 }
 
 /// What a push does with each of its mutations, from the client's last applied `mid`.

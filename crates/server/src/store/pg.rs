@@ -35,6 +35,13 @@ const MIGRATIONS: &[&str] = &[
         collection TEXT NOT NULL, record_id TEXT NOT NULL, op TEXT NOT NULL, hlc TEXT NOT NULL,
         fields TEXT NOT NULL, status TEXT NOT NULL, error TEXT);
      CREATE INDEX mutation_log_record ON mutation_log(org_id, collection, record_id);",
+    "ALTER TABLE records ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+     ALTER TABLE records ADD COLUMN purged BOOLEAN NOT NULL DEFAULT false;
+     ALTER TABLE orgs ADD COLUMN retention_months INTEGER NOT NULL DEFAULT 36;
+     CREATE TABLE access_log (seq BIGSERIAL PRIMARY KEY, org_id TEXT NOT NULL,
+        at_ms BIGINT NOT NULL, user_id TEXT NOT NULL, login TEXT NOT NULL, client_id TEXT NOT NULL,
+        device TEXT NOT NULL, counts TEXT NOT NULL);
+     CREATE INDEX access_log_org ON access_log(org_id, seq);",
 ];
 
 /// Any number: two instances starting at once take turns migrating.
@@ -309,31 +316,36 @@ impl Storage for PgStore {
                 Step::Apply(m) => m,
             };
             let id = m.id.to_string();
-            let current = tx
+            let row = tx
                 .query_opt(
-                    "SELECT fields, field_hlcs, deleted, deleted_hlc FROM records
+                    "SELECT fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
                      WHERE org_id = $1 AND collection = $2 AND id = $3",
                     &[&org, &m.collection, &id],
                 )
                 .await?
-                .map(|r| -> StoreResult<RecordState> {
-                    Ok(RecordState {
-                        fields: json(r.get(0))?,
-                        field_hlcs: json(r.get(1))?,
-                        deleted: r.get(2),
-                        deleted_hlc: r.get(3),
-                    })
+                .map(|r| -> StoreResult<(RecordState, String)> {
+                    Ok((
+                        RecordState {
+                            fields: json(r.get(0))?,
+                            field_hlcs: json(r.get(1))?,
+                            deleted: r.get(2),
+                            deleted_hlc: r.get(3),
+                            purged: r.get(5),
+                        },
+                        r.get(4),
+                    ))
                 })
                 .transpose()?;
-            let d = decide(user.role, m, current.as_ref(), now_ms);
+            let (current, created_by) = row.unzip();
+            let d = decide(user, m, current.as_ref(), created_by.as_deref(), now_ms);
             if let Some(s) = &d.new_state {
                 let version: i64 = tx
                     .query_one("UPDATE orgs SET version = version + 1 WHERE id = $1 RETURNING version", &[&org])
                     .await?
                     .get(0);
                 tx.execute(
-                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version,
+                       created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                      ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
                        field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
                        deleted_hlc = excluded.deleted_hlc, version = excluded.version",
@@ -346,6 +358,7 @@ impl Storage for PgStore {
                         &s.deleted,
                         &s.deleted_hlc,
                         &version,
+                        &uid,
                     ],
                 )
                 .await?;
@@ -359,7 +372,7 @@ impl Storage for PgStore {
                     &uid,
                     &client,
                     &(m.mid as i64),
-                    &m.collection,
+                    &d.log_collection,
                     &id,
                     &op_str(m.op),
                     &m.hlc,
@@ -396,7 +409,7 @@ impl Storage for PgStore {
         let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
         let rows = tx
             .query(
-                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc FROM records
+                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by FROM records
                  WHERE org_id = $1 AND version > $2 AND collection = ANY($3) ORDER BY version LIMIT $4",
                 &[&org, &(after as i64), &collections, &(limit as i64 + 1)],
             )
@@ -405,7 +418,7 @@ impl Storage for PgStore {
         let mut changes = rows
             .iter()
             .map(|r| {
-                Ok(StoredChange {
+                let change = StoredChange {
                     collection: r.get(0),
                     id: uuid(r.get(1))?,
                     fields: json(r.get(2))?,
@@ -413,7 +426,8 @@ impl Storage for PgStore {
                     deleted: r.get(4),
                     version: r.get::<_, i64>(5) as u64,
                     deleted_hlc: r.get(6),
-                })
+                };
+                Ok(super::outgoing(user, r.get(7), change))
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let has_more = changes.len() > limit as usize;

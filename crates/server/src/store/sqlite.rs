@@ -37,6 +37,14 @@ const MIGRATIONS: &[&str] = &[
         collection TEXT NOT NULL, record_id TEXT NOT NULL, op TEXT NOT NULL, hlc TEXT NOT NULL,
         fields TEXT NOT NULL, status TEXT NOT NULL, error TEXT) STRICT;
      CREATE INDEX mutation_log_record ON mutation_log(org_id, collection, record_id);",
+    // 3: least privilege (who created a record), the trash's end, retention, the access log.
+    "ALTER TABLE records ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+     ALTER TABLE records ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE orgs ADD COLUMN retention_months INTEGER NOT NULL DEFAULT 36;
+     CREATE TABLE access_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL, user_id TEXT NOT NULL, login TEXT NOT NULL, client_id TEXT NOT NULL,
+        device TEXT NOT NULL, counts TEXT NOT NULL) STRICT;
+     CREATE INDEX access_log_org ON access_log(org_id, seq);",
 ];
 
 pub struct SqliteStore {
@@ -259,30 +267,35 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
             }
             Step::Apply(m) => m,
         };
-        let current: Option<RecordState> = tx
+        let row: Option<(RecordState, String)> = tx
             .query_row(
-                "SELECT fields, field_hlcs, deleted, deleted_hlc FROM records
+                "SELECT fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
                  WHERE org_id = ?1 AND collection = ?2 AND id = ?3",
                 params![org, m.collection, m.id.to_string()],
                 |r| {
-                    Ok(RecordState {
-                        fields: json(&r.get::<_, String>(0)?)?,
-                        field_hlcs: json(&r.get::<_, String>(1)?)?,
-                        deleted: r.get(2)?,
-                        deleted_hlc: r.get(3)?,
-                    })
+                    Ok((
+                        RecordState {
+                            fields: json(&r.get::<_, String>(0)?)?,
+                            field_hlcs: json(&r.get::<_, String>(1)?)?,
+                            deleted: r.get(2)?,
+                            deleted_hlc: r.get(3)?,
+                            purged: r.get(5)?,
+                        },
+                        r.get(4)?,
+                    ))
                 },
             )
             .optional()?;
-        let d = decide(user.role, m, current.as_ref(), now_ms);
+        let (current, created_by) = row.unzip();
+        let d = decide(user, m, current.as_ref(), created_by.as_deref(), now_ms);
         if let Some(s) = &d.new_state {
             let version: i64 =
                 tx.query_row("UPDATE orgs SET version = version + 1 WHERE id = ?1 RETURNING version", [&org], |r| {
                     r.get(0)
                 })?;
             tx.execute(
-                "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version,
+                   created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
                    field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
                    deleted_hlc = excluded.deleted_hlc, version = excluded.version",
@@ -294,7 +307,8 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
                     serde_json::to_string(&s.field_hlcs).unwrap_or_default(),
                     s.deleted,
                     s.deleted_hlc,
-                    version
+                    version,
+                    user.id.to_string()
                 ],
             )?;
         }
@@ -307,7 +321,7 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
                 user.id.to_string(),
                 client,
                 m.mid as i64,
-                m.collection,
+                d.log_collection,
                 m.id.to_string(),
                 op_str(m.op),
                 m.hlc,
@@ -357,12 +371,12 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
     let collections = readable(user.role);
     let list = serde_json::to_string(&collections).unwrap_or_default();
     let mut stmt = tx.prepare_cached(
-        "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc FROM records
+        "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by FROM records
          WHERE org_id = ?1 AND version > ?2 AND collection IN (SELECT value FROM json_each(?3))
          ORDER BY version LIMIT ?4",
     )?;
     let rows = stmt.query_map(params![user.org_id.to_string(), after as i64, list, limit as i64 + 1], |r| {
-        Ok(StoredChange {
+        let change = StoredChange {
             collection: r.get(0)?,
             id: uuid(r.get(1)?)?,
             fields: json(&r.get::<_, String>(2)?)?,
@@ -370,7 +384,8 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
             deleted: r.get(4)?,
             version: r.get::<_, i64>(5)? as u64,
             deleted_hlc: r.get(6)?,
-        })
+        };
+        Ok(super::outgoing(user, &r.get::<_, String>(7)?, change))
     })?;
     let mut changes = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
