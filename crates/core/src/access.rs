@@ -170,7 +170,14 @@ pub fn writes(role: Role, collection: &str, field: &str, own: bool) -> bool {
                 (collection, field),
                 (
                     REPORTS,
-                    "received_at" | "source" | "site_id" | "position" | "place_note" | "filed_by" | "description" | "urgency"
+                    "received_at"
+                        | "source"
+                        | "site_id"
+                        | "position"
+                        | "place_note"
+                        | "filed_by"
+                        | "description"
+                        | "urgency"
                 )
             )
         }
@@ -197,7 +204,12 @@ pub fn edits_others(role: Role, collection: &str) -> bool {
 
 /// The fields of a record as `role` may read them: `own` when the user created it. `None` when
 /// every field is visible (the record goes out as stored).
-pub fn visible_fields(role: Role, collection: &str, own: bool, fields: &Map<String, Value>) -> Option<Map<String, Value>> {
+pub fn visible_fields(
+    role: Role,
+    collection: &str,
+    own: bool,
+    fields: &Map<String, Value>,
+) -> Option<Map<String, Value>> {
     let shown = |name: &str| match sees(role, collection, name) {
         Sees::Every => true,
         Sees::Own => own,
@@ -235,7 +247,13 @@ mod tests {
             (SITES, fields_of(&f.sites[0]).keys().cloned().collect()),
             (REPORTS, fields_of(&f.reports[0]).keys().cloned().collect()),
             (ZIMA_SETTINGS, fields_of(&crate::ZimaSettings::default_for_org()).keys().cloned().collect()),
-            (FORECASTS, fields_of(&crate::Forecast::new(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), 0.0)).keys().cloned().collect()),
+            (
+                FORECASTS,
+                fields_of(&crate::Forecast::new(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), 0.0))
+                    .keys()
+                    .cloned()
+                    .collect(),
+            ),
             (MEAL_RUNS, fields_of(&f.runs[0]).keys().cloned().collect()),
             (MEAL_RUN_STOPS, fields_of(&f.stops[0]).keys().cloned().collect()),
         ];

@@ -379,10 +379,9 @@ pub fn admit(
             let upsert = Mutation { op: Op::Upsert, ..m.clone() };
             admit(role, &upsert, current, own)
         }
-        Op::Restore if current.is_some_and(|s| s.purged) => Err(Rejection::new(
-            "gone",
-            "deleted longer ago than the trash keeps records: it cannot be restored",
-        )),
+        Op::Restore if current.is_some_and(|s| s.purged) => {
+            Err(Rejection::new("gone", "deleted longer ago than the trash keeps records: it cannot be restored"))
+        }
         Op::Delete | Op::Restore if current.is_none() => {
             Err(Rejection::new("not_found", "delete or restore of a record the server does not have"))
         }

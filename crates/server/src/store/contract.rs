@@ -36,6 +36,19 @@ pub async fn user(db: &Db, role: Role) -> User {
     user
 }
 
+/// Another user of `role` in `org`.
+pub async fn user_in(db: &Db, org: Uuid, role: Role, name: &str) -> User {
+    let user = User {
+        id: Uuid::new_v4(),
+        login: format!("u-{}", Uuid::new_v4()),
+        display_name: name.into(),
+        role,
+        org_id: org,
+    };
+    db.user_add(&user, "hash").await.expect("user_add");
+    user
+}
+
 fn push(client: Uuid, mutations: Vec<Mutation>) -> PushRequest {
     PushRequest { client_id: client, schema_version: SCHEMA_VERSION, mutations }
 }
@@ -50,6 +63,138 @@ pub async fn run_all(db: Db) {
     the_log_names_who_and_which_fields(&db).await;
     epoch_renewal(&db).await;
     indicator_records_are_the_live_ones_as_they_are_now(&db).await;
+    each_role_reads_and_writes_only_its_fields(&db).await;
+}
+
+/// Every change `u` pulls, from the start.
+pub async fn pull_all(db: &Db, u: &User) -> Vec<latarnia_core::sync::Change> {
+    let client = Uuid::new_v4();
+    let (mut after, mut out) = (0, Vec::new());
+    loop {
+        let page = db.pull(u, client, after, 2_000).await.unwrap();
+        out.extend(page.changes.iter().map(|c| c.parse()));
+        after = page.last_version;
+        if !page.has_more {
+            return out;
+        }
+    }
+}
+
+fn report_mutation(mid: u64, id: Uuid, hlc_ms: u64, client: Uuid, f: Value) -> Mutation {
+    Mutation { collection: "reports".into(), ..mutation(mid, id, Op::Upsert, hlc_ms, client, fields(f)) }
+}
+
+/// The role table (`access::sees`), cell by cell, as each role's pull carries it; and a
+/// partner's pushes: its own reports only, its own fields only.
+async fn each_role_reads_and_writes_only_its_fields(db: &Db) {
+    use latarnia_core::access::{fields as known, sees, Sees};
+    let coordinator = user(db, Role::Coordinator).await;
+    let org = coordinator.org_id;
+    let (worker, admin) =
+        (user_in(db, org, Role::Streetworker, "Ula").await, user_in(db, org, Role::Admin, "Adam").await);
+    let (p1, p2) =
+        (user_in(db, org, Role::Partner, "Straż Miejska").await, user_in(db, org, Role::Partner, "Policja").await);
+    push_fixture(db, &coordinator).await;
+    // A partner files a report, trying to set what is the team's.
+    let (c1, r1) = (Uuid::new_v4(), Uuid::new_v4());
+    let filed = report_mutation(
+        1,
+        r1,
+        1_000,
+        c1,
+        json!({"received_at": "2026-01-10T21:00:00Z", "source": "city_guard",
+        "position": {"lat": 54.44, "lon": 18.56, "accuracy_m": 5.0}, "description": "Mężczyzna śpi na ławce",
+        "urgency": "urgent", "status": "closed", "outcome": "nic", "assigned_to": "ktoś", "filed_by": "Komendant"}),
+    );
+    let r = db.push(&p1, &push(c1, vec![filed]), 2_000).await.unwrap();
+    assert_eq!(r.results[0].status, Status::Applied, "{r:?}");
+    // The coordinator assigns and closes it.
+    let cc = Uuid::new_v4();
+    let close = report_mutation(
+        1,
+        r1,
+        3_000,
+        cc,
+        json!({"status": "closed", "outcome": "Sprawdzone, w schronisku", "assigned_to": "Ania"}),
+    );
+    assert_eq!(db.push(&coordinator, &push(cc, vec![close]), 4_000).await.unwrap().results[0].status, Status::Applied);
+    // Another partner may not change it; its filer may, in its own fields only.
+    let c2 = Uuid::new_v4();
+    let r = db
+        .push(&p2, &push(c2, vec![report_mutation(1, r1, 5_000, c2, json!({"description": "x"}))]), 6_000)
+        .await
+        .unwrap();
+    assert_eq!((r.results[0].status, r.results[0].error.as_deref()), (Status::Rejected, Some("forbidden")));
+    let r = db
+        .push(
+            &p1,
+            &push(
+                c1,
+                vec![report_mutation(
+                    2,
+                    r1,
+                    5_000,
+                    c1,
+                    json!({"description": "Mężczyzna i pies", "outcome": "zmienione"}),
+                )],
+            ),
+            6_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.results[0].status, Status::Applied);
+    for who in [&coordinator, &worker, &admin, &p1, &p2] {
+        let changes = pull_all(db, who).await;
+        let mut cells = 0;
+        for c in &changes {
+            let own = c.collection == "reports" && c.id == r1 && who.id == p1.id;
+            for field in known(&c.collection) {
+                let expected = match sees(who.role, &c.collection, field) {
+                    Sees::Every => true,
+                    Sees::Own => own,
+                    Sees::Never => false,
+                };
+                let present = c.fields.contains_key(*field);
+                let what = format!("{} reading {}.{field} (own: {own})", who.role.as_str(), c.collection);
+                if c.id == r1 {
+                    // Filed by a partner with some fields only: nothing it may not see is there.
+                    assert!(!present || expected, "{what}");
+                } else if !c.deleted {
+                    // The fixture's records carry every field: each cell of the table shows.
+                    assert_eq!(present, expected, "{what}");
+                }
+                assert_eq!(
+                    c.field_hlcs.contains_key(*field),
+                    c.fields.contains_key(*field),
+                    "{}.{field}'s HLC",
+                    c.collection
+                );
+                cells += 1;
+            }
+        }
+        assert!(cells > 0);
+        let collections: std::collections::BTreeSet<&str> = changes.iter().map(|c| c.collection.as_str()).collect();
+        if who.role == Role::Partner {
+            assert!(!collections.contains("contacts") && !collections.contains("patrols"), "{collections:?}");
+        }
+        let report = changes.iter().find(|c| c.id == r1).unwrap();
+        match who.role {
+            Role::Partner if who.id == p1.id => {
+                assert_eq!(report.fields["description"], "Mężczyzna i pies");
+                assert_eq!(report.fields["outcome"], "Sprawdzone, w schronisku", "a partner's outcome is dropped");
+                assert_eq!(report.fields["filed_by"], "Straż Miejska", "the server names the filer");
+                assert_eq!(report.fields["status"], "closed");
+                assert!(!report.fields.contains_key("assigned_to"));
+            }
+            Role::Partner => {
+                assert!(!report.fields.contains_key("description") && !report.fields.contains_key("outcome"))
+            }
+            _ => {
+                assert_eq!(report.fields["assigned_to"], "Ania", "a partner's assignee is dropped");
+                assert_eq!(report.fields["filed_by"], "Straż Miejska");
+            }
+        }
+    }
 }
 
 /// Pushes the Sopot fixture for `u` from a new client, in pushes of at most 500; returns the

@@ -267,7 +267,13 @@ pub struct Decision {
 
 /// Decides one mutation of `user`'s. `created_by` is the stored record's creator (`None` for a
 /// new record).
-pub fn decide(user: &User, m: &Mutation, current: Option<&RecordState>, created_by: Option<&str>, now_ms: i64) -> Decision {
+pub fn decide(
+    user: &User,
+    m: &Mutation,
+    current: Option<&RecordState>,
+    created_by: Option<&str>,
+    now_ms: i64,
+) -> Decision {
     let known = latarnia_core::access::fields(&m.collection);
     let names = m.fields.keys().filter(|k| known.contains(&k.as_str())).cloned().collect();
     let log_collection = latarnia_core::sync::collection(&m.collection).map_or("?", |c| c.name);
@@ -288,7 +294,10 @@ pub fn decide(user: &User, m: &Mutation, current: Option<&RecordState>, created_
             let mut state = current.cloned().unwrap_or_default();
             let hlc = clamp_hlc(&m.hlc, now_ms.max(0) as u64);
             // Who filed a report is the account that pushed it, not what its phone wrote.
-            if current.is_none() && m.collection == latarnia_core::protocol::REPORTS && m.op == latarnia_core::Op::Upsert {
+            if current.is_none()
+                && m.collection == latarnia_core::protocol::REPORTS
+                && m.op == latarnia_core::Op::Upsert
+            {
                 fields.insert("filed_by".into(), user.display_name.clone().into());
             }
             let changed = state.apply(m.op, &fields, &hlc) || current.is_none();
