@@ -13,6 +13,7 @@ pub mod indicators;
 pub mod model;
 pub mod protocol;
 pub mod reports;
+pub mod retention;
 pub mod route;
 pub mod sites;
 pub mod summary;

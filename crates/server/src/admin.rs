@@ -7,7 +7,7 @@ use latarnia_core::sync::{Role, User};
 use uuid::Uuid;
 
 use crate::auth::{generate_password, hash_password};
-use crate::config::{Command, OrgCommand, TokenCommand, UserCommand};
+use crate::config::{Command, OrgCommand, RetentionCommand, TokenCommand, UserCommand};
 use crate::store::{Db, StoreError};
 
 pub const FIRST_ORG: &str = "Latarnia";
@@ -83,8 +83,50 @@ fn read_password(stdin: &mut dyn BufRead) -> Result<String, String> {
     Ok(p)
 }
 
+/// Retention for every organisation (or one): contacts past its setting anonymised, records
+/// deleted more than `trash_days` ago purged. One line per organisation.
+pub async fn retention(
+    db: &Db,
+    only: Option<&str>,
+    trash_days: u32,
+    now: chrono::DateTime<chrono::Utc>,
+    dry_run: bool,
+) -> Result<String, String> {
+    use crate::store::{run_job, Job};
+    let orgs = db.org_list().await.map_err(|e| e.to_string())?;
+    if let Some(name) = only {
+        if !orgs.iter().any(|(o, _)| o.name == name) {
+            return Err(format!("no organisation named {name:?}"));
+        }
+    }
+    let now_ms = now.timestamp_millis();
+    let trash_cutoff = (now_ms - i64::from(trash_days) * 86_400_000).max(0) as u64;
+    let mut out = Vec::new();
+    for (org, months) in orgs.iter().filter(|(o, _)| only.is_none_or(|n| n == o.name)) {
+        let anonymised = match latarnia_core::retention::retention_cutoff(now, *months) {
+            Some(cutoff) => {
+                run_job(db, org.id, &Job::Retention(cutoff), now_ms, dry_run).await.map_err(|e| e.to_string())?
+            }
+            None => 0,
+        };
+        let purged =
+            run_job(db, org.id, &Job::Purge(trash_cutoff), now_ms, dry_run).await.map_err(|e| e.to_string())?;
+        let verb = if dry_run { "would be" } else { "were" };
+        out.push(format!(
+            "{}: {anonymised} contact(s) older than {months} months {verb} anonymised; {purged} record(s) deleted more than {trash_days} days ago {verb} erased",
+            org.name
+        ));
+    }
+    Ok(out.join("\n"))
+}
+
 /// Runs one admin command; returns what to print.
 pub async fn run(db: &Db, command: Command, stdin: &mut dyn BufRead) -> Result<String, String> {
+    run_with(db, command, stdin, latarnia_core::retention::DEFAULT_TRASH_DAYS).await
+}
+
+/// [`run`] with the server's trash setting.
+pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_days: u32) -> Result<String, String> {
     let fail = |e: StoreError| e.to_string();
     match command {
         Command::Org(OrgCommand::Add { name }) => {
@@ -173,6 +215,43 @@ pub async fn run(db: &Db, command: Command, stdin: &mut dyn BufRead) -> Result<S
             }
             let n = db.tokens_revoke_all(&login).await.map_err(fail)?;
             Ok(format!("{n} session(s) of {login} ended"))
+        }
+        Command::Retention(RetentionCommand::Run { org, dry_run }) => {
+            retention(db, org.as_deref(), trash_days, chrono::Utc::now(), dry_run).await
+        }
+        Command::Retention(RetentionCommand::Set { org, months }) => {
+            match db.org_set_retention(&org, months).await.map_err(fail)? {
+                true if months == 0 => Ok(format!("{org}: contacts are kept until deleted")),
+                true => Ok(format!("{org}: contacts are anonymised after {months} months")),
+                false => Err(format!("no organisation named {org:?}")),
+            }
+        }
+        Command::Erase { org, pseudonym } => {
+            let o =
+                db.org_by_name(&org).await.map_err(fail)?.ok_or_else(|| format!("no organisation named {org:?}"))?;
+            if latarnia_core::retention::pseudonym_key(&pseudonym).is_empty() {
+                return Err("give the pseudonym to erase".into());
+            }
+            let now = chrono::Utc::now().timestamp_millis();
+            let n = crate::store::run_job(db, o.id, &crate::store::Job::Erase(pseudonym), now, false)
+                .await
+                .map_err(fail)?;
+            Ok(format!("{n} contact(s) erased (pseudonym and notes); every phone erases them at its next sync"))
+        }
+        Command::AccessLog { org, limit } => {
+            let o =
+                db.org_by_name(&org).await.map_err(fail)?.ok_or_else(|| format!("no organisation named {org:?}"))?;
+            let rows = db.access_log(o.id, limit).await.map_err(fail)?;
+            Ok(rows
+                .iter()
+                .map(|e| {
+                    let at =
+                        chrono::DateTime::from_timestamp_millis(e.at_ms).map(|t| t.to_rfc3339()).unwrap_or_default();
+                    let counts: Vec<String> = e.counts.iter().map(|(c, n)| format!("{c}={n}")).collect();
+                    format!("{at}\t{}\t{}\t{}\t{}", e.login, e.device, e.client_id, counts.join(","))
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
         Command::Restored => {
             let epoch = db.renew_epoch().await.map_err(fail)?;

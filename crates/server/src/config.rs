@@ -80,6 +80,45 @@ pub enum Command {
     Token(TokenCommand),
     /// Run once after restoring the database from a backup: phones then pull everything again.
     Restored,
+    /// Retention: anonymise contacts older than each organisation's setting, and end the trash
+    /// of records deleted longer ago than `--trash-days` (the server does this daily too).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Erases a person on request: the pseudonym and notes of every contact with it.
+    Erase {
+        #[arg(long)]
+        org: String,
+        /// Case and spaces are ignored.
+        #[arg(long)]
+        pseudonym: String,
+    },
+    /// Who pulled what, from which device, when (newest first).
+    AccessLog {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RetentionCommand {
+    /// Runs retention and the trash's end now.
+    Run {
+        /// Only this organisation.
+        #[arg(long)]
+        org: Option<String>,
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Sets an organisation's retention of contacts, in months (0 = off).
+    Set {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        months: u32,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -24,7 +24,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let config = cli.config;
     let db = store::open(&config.data_dir, &config.database_url).await?;
     if let Some(command) = cli.command {
-        let out = admin::run(&db, command, &mut std::io::stdin().lock()).await?;
+        let out = admin::run_with(&db, command, &mut std::io::stdin().lock(), config.trash_days).await?;
         println!("{out}");
         return Ok(());
     }
@@ -51,6 +51,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("Latarnia is running at http://{addr}/  (database: {})", db.describe());
+    // Retention and the trash's end, daily (first a minute after the start).
+    let (jobs, trash_days) = (db.clone(), config.trash_days);
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            every.tick().await;
+            match admin::retention(&jobs, None, trash_days, chrono::Utc::now(), false).await {
+                Ok(report) => tracing::info!(%report, "retention"),
+                Err(e) => tracing::error!(error = %e, "retention failed"),
+            }
+        }
+    });
     serve(listener, app(AppState::new(db, shell).with_net(net))).await?;
     Ok(())
 }

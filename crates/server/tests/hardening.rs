@@ -195,3 +195,51 @@ async fn instances_started_at_once_on_an_empty_postgres_all_come_up() {
         assert_eq!(Http::login(&s.url(), login, password).await.get("/me").await.0, 200);
     }
 }
+
+#[tokio::test]
+async fn an_erasure_reaches_every_phone_and_pulls_are_logged_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path());
+    let (login, password) = s.first_admin.clone().unwrap();
+    s.add_user("ula", "streetworker");
+    s.add_user("kasia", "coordinator");
+    let worker = Http::login(&s.url(), "ula", "password-of-the-test").await;
+    let phone = Phone::new();
+    let c = Contact::quick(Uuid::nil(), None, chrono::Utc::now(), Err(PositionStatus::Denied));
+    let mut f = latarnia_core::protocol::fields_of(&c);
+    f.insert("pseudonym".into(), json!("Pan Janek"));
+    f.insert("notes".into(), json!("kaszle"));
+    let id = Uuid::new_v4();
+    phone.edit("contacts", id, latarnia_core::Op::Upsert, f);
+    phone.sync(&worker).await.unwrap();
+    let coordinator = Http::login(&s.url(), "kasia", "password-of-the-test").await;
+    let post = |http: &Http, body: Value| {
+        client().post(format!("{}/api/v1/erasure", http.base)).bearer_auth(&http.token).json(&body).send()
+    };
+    let r = post(&worker, json!({"pseudonym": "pan janek"})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 403, "a streetworker may not erase");
+    let r = post(&coordinator, json!({"pseudonym": "  "})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = post(&coordinator, json!({"pseudonym": "PAN  janek"})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"erased": 1}));
+    phone.sync(&worker).await.unwrap();
+    let held = phone.state.borrow().records[&("contacts".to_string(), id)].0.clone();
+    assert_eq!((held["pseudonym"].as_str(), held["notes"].as_str()), (Some(""), Some("")), "the phone erased it");
+    // The access log: admins only; the pulls above are in it, with their counts.
+    assert_eq!(worker.get("/access-log").await.0, 403);
+    let admin = Http::login(&s.url(), &login, &password).await;
+    let (status, log) = admin.get("/access-log").await;
+    assert_eq!(status, 200);
+    let ula: Vec<&Value> = log.as_array().unwrap().iter().filter(|e| e["login"] == "ula").collect();
+    assert!(ula.len() >= 2 && ula.iter().all(|e| e["device"] == "sim"), "{log}");
+    assert!(ula.iter().any(|e| e["counts"]["contacts"] == 1), "{log}");
+    let cli = s.admin(&["access-log", "--org", "Latarnia"], "");
+    assert!(cli.contains("ula\tsim"), "{cli}");
+    // The commands: a dry run says what it would do; the log never holds the pseudonym.
+    let dry = s.admin(&["retention", "run", "--dry-run"], "");
+    assert!(dry.contains("Latarnia: 0 contact(s) older than 36 months would be anonymised"), "{dry}");
+    assert!(s.admin(&["erase", "--org", "Latarnia", "--pseudonym", "nobody"], "").contains("0 contact(s) erased"));
+    let (_, audit) = admin.get(&format!("/audit/contacts/{id}")).await;
+    assert!(!audit.to_string().to_lowercase().contains("janek"), "{audit}");
+    assert_eq!(audit.as_array().unwrap().last().unwrap()["op"], "erase");
+}

@@ -6,6 +6,7 @@ pub mod health;
 pub mod indicators;
 pub mod map_config;
 pub mod openapi;
+pub mod privacy;
 pub mod security;
 pub mod static_files;
 pub mod sync;
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(audit::router())
         .merge(indicators::router())
+        .merge(privacy::router())
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));

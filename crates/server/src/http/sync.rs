@@ -50,5 +50,12 @@ async fn pull(
     let after = parse_cursor(&p.cursor, &epoch).ok_or(AppError::CursorReset)?;
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
     let page = state.db.pull(&authed.user, p.client_id, after, limit).await?;
+    let mut counts = std::collections::BTreeMap::<&str, u64>::new();
+    for c in &page.changes {
+        *counts.entry(c.collection.as_str()).or_default() += 1;
+    }
+    let counts = serde_json::to_string(&counts).unwrap_or_default();
+    let now = chrono::Utc::now().timestamp_millis();
+    state.db.access_log_add(&authed.user, p.client_id, &authed.token_hash, &counts, now).await?;
     Ok(Json(page.into_response(&epoch)))
 }

@@ -64,6 +64,112 @@ pub async fn run_all(db: Db) {
     epoch_renewal(&db).await;
     indicator_records_are_the_live_ones_as_they_are_now(&db).await;
     each_role_reads_and_writes_only_its_fields(&db).await;
+    erasure_retention_and_the_trash(&db).await;
+    retention_keeps_the_indicators_but_distinct_persons(&db).await;
+    pulls_are_logged(&db).await;
+}
+
+fn contact_mutation(mid: u64, id: Uuid, client: Uuid, pseudonym: &str, at: &str) -> Mutation {
+    let c = latarnia_core::fixture::sopot_summer_2021().contacts[0].clone();
+    let mut f = latarnia_core::protocol::fields_of(&c);
+    f.insert("pseudonym".into(), json!(pseudonym));
+    f.insert("notes".into(), json!("kaszle; mieszka u siostry"));
+    f.insert("position".into(), json!({"lat": 54.44, "lon": 18.56, "accuracy_m": 5.0}));
+    f.insert("at".into(), json!(at));
+    Mutation { collection: "contacts".into(), ..mutation(mid, id, Op::Upsert, 1_700_000_000_000 + mid, client, f) }
+}
+
+async fn erasure_retention_and_the_trash(db: &Db) {
+    use super::{run_job, Job};
+    let u = user(db, Role::Streetworker).await;
+    let client = Uuid::new_v4();
+    let (a, b, c, p) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let ms = vec![
+        contact_mutation(1, a, client, "Pan Janek", "2021-06-01T20:00:00Z"),
+        contact_mutation(2, b, client, "pan  JANEK", "2026-11-20T20:00:00Z"),
+        contact_mutation(3, c, client, "Ola", "2026-11-20T20:00:00Z"),
+        mutation(4, p, Op::Upsert, 1_000, client, patrol_fields("Dworzec")),
+        mutation(5, p, Op::Delete, 2_000, client, Map::new()),
+    ];
+    db.push(&u, &push(client, ms), 1_800_000_000_000).await.unwrap();
+    let now = 1_800_000_000_000;
+    // Erasure: case and spaces ignored, as an ordinary change every phone pulls.
+    assert_eq!(run_job(db, u.org_id, &Job::Erase(" pan janek".into()), now, true).await.unwrap(), 2, "dry run");
+    assert_eq!(run_job(db, u.org_id, &Job::Erase(" pan janek".into()), now, false).await.unwrap(), 2);
+    let by_id =
+        |changes: &[latarnia_core::sync::Change], id: Uuid| changes.iter().find(|x| x.id == id).unwrap().clone();
+    let all = pull_all(db, &u).await;
+    for id in [a, b] {
+        let x = by_id(&all, id);
+        assert_eq!((x.fields["pseudonym"].as_str(), x.fields["notes"].as_str()), (Some(""), Some("")));
+        assert!(!x.fields["position"].is_null(), "an erasure keeps the position; retention takes it");
+    }
+    assert_eq!(by_id(&all, c).fields["pseudonym"], "Ola");
+    let log = db.audit(u.org_id, "contacts", a).await.unwrap();
+    let last = log.last().unwrap();
+    assert_eq!((last.op.as_str(), last.fields.clone()), ("erase", vec!["notes".to_string(), "pseudonym".to_string()]));
+    assert_eq!(last.user_id, super::SERVER_USER);
+    assert!(
+        !serde_json::to_string(&log).unwrap().to_lowercase().contains("janek"),
+        "the log never holds the pseudonym"
+    );
+    assert_eq!(run_job(db, u.org_id, &Job::Erase("Pan Janek".into()), now, false).await.unwrap(), 0, "nothing left");
+    // Retention: contacts before the cutoff lose pseudonym, notes and exact position.
+    let cutoff = chrono::DateTime::parse_from_rfc3339("2023-12-01T00:00:00Z").unwrap().to_utc();
+    assert_eq!(run_job(db, u.org_id, &Job::Retention(cutoff), now, true).await.unwrap(), 1);
+    assert!(!by_id(&pull_all(db, &u).await, a).fields["position"].is_null(), "a dry run changes nothing");
+    assert_eq!(run_job(db, u.org_id, &Job::Retention(cutoff), now, false).await.unwrap(), 1);
+    let all = pull_all(db, &u).await;
+    assert!(by_id(&all, a).fields["position"].is_null());
+    assert_eq!(by_id(&all, a).fields["headcount"], by_id(&all, c).fields["headcount"], "counts stay");
+    assert!(!by_id(&all, b).fields["position"].is_null(), "newer contacts keep theirs");
+    // The trash: the patrol deleted at 2 s is erased for good; a restore is refused.
+    assert_eq!(run_job(db, u.org_id, &Job::Purge(now as u64 - 30 * 86_400_000), now, false).await.unwrap(), 1);
+    assert_eq!(run_job(db, u.org_id, &Job::Purge(now as u64), now, false).await.unwrap(), 0, "once");
+    assert!(db.scan(u.org_id, true).await.unwrap().is_empty());
+    let x = by_id(&pull_all(db, &u).await, p);
+    assert!(x.deleted && x.fields.is_empty());
+    let r = db
+        .push(&u, &push(client, vec![mutation(6, p, Op::Restore, 1_800_000_000_001, client, Map::new())]), now)
+        .await
+        .unwrap();
+    assert_eq!(r.results[0].error.as_deref(), Some("gone"));
+    let r = db
+        .push(&u, &push(client, vec![mutation(7, p, Op::Upsert, 1_800_000_000_002, client, patrol_fields("x"))]), now)
+        .await
+        .unwrap();
+    assert_eq!(r.results[0].status, Status::Applied, "answered, so the phone's outbox moves on");
+    assert!(by_id(&pull_all(db, &u).await, p).fields.is_empty(), "but nothing comes back");
+}
+
+async fn retention_keeps_the_indicators_but_distinct_persons(db: &Db) {
+    use latarnia_core::indicators::{compute, Period};
+    let u = user(db, Role::Coordinator).await;
+    push_fixture(db, &u).await;
+    let year = Period::parse("2021-01-01", "2021-12-31", None).unwrap();
+    let before = compute(&db.indicator_records(u.org_id).await.unwrap(), &year);
+    let cutoff = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().to_utc();
+    let n = super::run_job(db, u.org_id, &super::Job::Retention(cutoff), 1_900_000_000_000, false).await.unwrap();
+    assert!(n > 900, "{n}");
+    let after = compute(&db.indicator_records(u.org_id).await.unwrap(), &year);
+    assert!(before.distinct_persons > 0);
+    assert_eq!(after.distinct_persons, 0, "no pseudonym is left to tell persons apart");
+    let same = latarnia_core::indicators::Indicators { distinct_persons: before.distinct_persons, ..after };
+    assert_eq!(same, before, "every other indicator stays");
+}
+
+async fn pulls_are_logged(db: &Db) {
+    let u = user(db, Role::Coordinator).await;
+    let client = Uuid::new_v4();
+    db.token_add("hash-of-a-token", u.id, "Telefon Ani", 9_999_999_999_999).await.unwrap();
+    db.access_log_add(&u, client, "hash-of-a-token", r#"{"contacts":3,"sites":1}"#, 5_000).await.unwrap();
+    db.access_log_add(&u, client, "no-such-token", "{}", 6_000).await.unwrap();
+    let log = db.access_log(u.org_id, 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!((log[1].device.as_str(), log[1].counts["contacts"], log[1].at_ms), ("Telefon Ani", 3, 5_000));
+    assert_eq!(log[0].login, u.login, "newest first");
+    let other = user(db, Role::Admin).await;
+    assert!(db.access_log(other.org_id, 10).await.unwrap().is_empty(), "organisations never see each other's");
 }
 
 /// Every change `u` pulls, from the start.

@@ -86,6 +86,83 @@ pub struct AuditEntry {
     pub error: Option<String>,
 }
 
+/// The user id the server's own changes are logged under.
+pub const SERVER_USER: Uuid = Uuid::max();
+
+/// One record a server job changes.
+#[derive(Debug, Clone)]
+pub struct ServerWrite {
+    pub collection: String,
+    pub id: Uuid,
+    pub state: RecordState,
+    /// `erase`, `anonymise` or `purge` (the log's `op`).
+    pub job: &'static str,
+    pub fields: Vec<String>,
+}
+
+/// One pull, as the access log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessEntry {
+    pub at_ms: i64,
+    pub user_id: Uuid,
+    pub login: String,
+    pub client_id: Uuid,
+    pub device: String,
+    /// Records sent, by collection.
+    pub counts: std::collections::BTreeMap<String, u64>,
+}
+
+/// What a server job does.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// Erase a person: pseudonym and notes of every contact with this pseudonym.
+    Erase(String),
+    /// Anonymise contacts from before this moment.
+    Retention(chrono::DateTime<chrono::Utc>),
+    /// End the trash of records deleted before this time (ms).
+    Purge(u64),
+}
+
+/// Records written per transaction by a job: pushes wait at most for one batch.
+pub const JOB_BATCH: usize = 500;
+
+/// Runs a job over an organisation's records; the number of records it changed (or would
+/// change, with `dry_run`).
+pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) -> StoreResult<u64> {
+    use latarnia_core::retention::{erase, expired, has_pseudonym, purge, ANONYMISED, ERASED};
+    let deleted = matches!(job, Job::Purge(_));
+    let rows = db.scan(org, deleted).await?;
+    let now = now_ms.max(0) as u64;
+    let mut writes = Vec::new();
+    for (collection, id, mut state) in rows {
+        let (name, fields) = match job {
+            Job::Erase(p) if has_pseudonym(&state.fields, p) => ("erase", erase(&mut state, ERASED, now)),
+            Job::Retention(cutoff) if expired(&state.fields, *cutoff) => {
+                ("anonymise", erase(&mut state, ANONYMISED, now))
+            }
+            Job::Purge(cutoff) => {
+                let names: Vec<String> = state.fields.keys().cloned().collect();
+                if !purge(&collection, &mut state, *cutoff) {
+                    continue;
+                }
+                ("purge", names)
+            }
+            _ => continue,
+        };
+        if name == "purge" || !fields.is_empty() {
+            writes.push(ServerWrite { collection, id, state, job: name, fields });
+        }
+    }
+    let n = writes.len() as u64;
+    if !dry_run {
+        while !writes.is_empty() {
+            let rest = writes.split_off(writes.len().min(JOB_BATCH));
+            db.write_server(org, std::mem::replace(&mut writes, rest), now_ms).await?;
+        }
+    }
+    Ok(n)
+}
+
 /// A change as stored: `fields` and `field_hlcs` are the stored JSON text, sent on as it is (a
 /// pull copies them instead of parsing and writing every record again). Serializes exactly as
 /// [`Change`].
@@ -191,6 +268,27 @@ pub trait Storage: Send + Sync + 'static {
     /// Gives the database a new epoch (after it was restored from a backup): every phone's
     /// cursor is then refused and it pulls again from the start, keeping its outbox.
     async fn renew_epoch(&self) -> StoreResult<String>;
+    /// Every organisation with its retention setting (months; 0 = off).
+    async fn org_list(&self) -> StoreResult<Vec<(Org, u32)>>;
+    /// Sets an organisation's retention of contacts in months; `false` when no such name.
+    async fn org_set_retention(&self, name: &str, months: u32) -> StoreResult<bool>;
+    /// The records a server job looks at: every contact (`deleted == false`), or every deleted
+    /// record not yet purged (`deleted == true`).
+    async fn scan(&self, org: Uuid, deleted: bool) -> StoreResult<Vec<(String, Uuid, RecordState)>>;
+    /// Writes the results of a server job in one transaction, each as a new version (so every
+    /// phone pulls it) and a line of the log (the job's name and the field names).
+    async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()>;
+    /// Notes a pull: who, from which device (the session's), when, how many of each collection.
+    async fn access_log_add(
+        &self,
+        user: &User,
+        client_id: Uuid,
+        token_hash: &str,
+        counts: &str,
+        now_ms: i64,
+    ) -> StoreResult<()>;
+    /// The newest `limit` entries of the organisation's access log, newest first.
+    async fn access_log(&self, org: Uuid, limit: u32) -> StoreResult<Vec<AccessEntry>>;
     /// The organisation's live records of the collections the indicators read
     /// (`indicators::COLLECTIONS`), typed, with when each place's and report's status was set.
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset>;

@@ -12,7 +12,10 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
-use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult, StoredChange};
+use super::{
+    decide, steps, AccessEntry, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
+    StoreResult, StoredChange, SERVER_USER,
+};
 
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
@@ -436,6 +439,150 @@ impl Storage for PgStore {
         // What is left, at most: every write after this page (O(1); see `PullPage::remaining`).
         let remaining = if has_more { org_version as u64 - last_version } else { 0 };
         Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64, remaining })
+    }
+
+    async fn org_list(&self) -> StoreResult<Vec<(Org, u32)>> {
+        let rows =
+            self.pool.get().await?.query("SELECT id, name, retention_months FROM orgs ORDER BY name", &[]).await?;
+        rows.iter()
+            .map(|r| Ok((Org { id: uuid(r.get(0))?, name: r.get(1) }, r.get::<_, i32>(2).max(0) as u32)))
+            .collect()
+    }
+
+    async fn org_set_retention(&self, name: &str, months: u32) -> StoreResult<bool> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute(
+                "UPDATE orgs SET retention_months = $2 WHERE name = $1",
+                &[&name, &(months.min(i32::MAX as u32) as i32)],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn scan(&self, org: Uuid, deleted: bool) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
+        let sql = if deleted {
+            "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
+             WHERE org_id = $1 AND deleted AND NOT purged"
+        } else {
+            "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
+             WHERE org_id = $1 AND collection = 'contacts' AND NOT purged"
+        };
+        let rows = self.pool.get().await?.query(sql, &[&org.to_string()]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.get(0),
+                    uuid(r.get(1))?,
+                    RecordState {
+                        fields: json(r.get(2))?,
+                        field_hlcs: json(r.get(3))?,
+                        deleted: r.get(4),
+                        deleted_hlc: r.get(5),
+                        purged: false,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let org = org.to_string();
+        tx.query_one("SELECT version FROM orgs WHERE id = $1 FOR UPDATE", &[&org]).await?;
+        let server = SERVER_USER.to_string();
+        for w in &writes {
+            let version: i64 = tx
+                .query_one("UPDATE orgs SET version = version + 1 WHERE id = $1 RETURNING version", &[&org])
+                .await?
+                .get(0);
+            tx.execute(
+                "UPDATE records SET fields = $4, field_hlcs = $5, purged = $6, version = $7
+                 WHERE org_id = $1 AND collection = $2 AND id = $3",
+                &[
+                    &org,
+                    &w.collection,
+                    &w.id.to_string(),
+                    &serde_json::Value::Object(w.state.fields.clone()).to_string(),
+                    &serde_json::to_string(&w.state.field_hlcs).unwrap_or_default(),
+                    &w.state.purged,
+                    &version,
+                ],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+                   fields, status) VALUES ($1, $2, $3, $3, 0, $4, $5, $6, '', $7, 'applied')",
+                &[
+                    &org,
+                    &now_ms,
+                    &server,
+                    &w.collection,
+                    &w.id.to_string(),
+                    &w.job,
+                    &serde_json::to_string(&w.fields).unwrap_or_default(),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn access_log_add(
+        &self,
+        user: &User,
+        client_id: Uuid,
+        token_hash: &str,
+        counts: &str,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO access_log (org_id, at_ms, user_id, login, client_id, device, counts)
+                 VALUES ($1, $2, $3, $4, $5, COALESCE((SELECT device FROM tokens WHERE hash = $6), ''), $7)",
+                &[
+                    &user.org_id.to_string(),
+                    &now_ms,
+                    &user.id.to_string(),
+                    &user.login,
+                    &client_id.to_string(),
+                    &token_hash,
+                    &counts,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn access_log(&self, org: Uuid, limit: u32) -> StoreResult<Vec<AccessEntry>> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT at_ms, user_id, login, client_id, device, counts FROM access_log
+                 WHERE org_id = $1 ORDER BY seq DESC LIMIT $2",
+                &[&org.to_string(), &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccessEntry {
+                    at_ms: r.get(0),
+                    user_id: uuid(r.get(1))?,
+                    login: r.get(2),
+                    client_id: uuid(r.get(3))?,
+                    device: r.get(4),
+                    counts: json(r.get(5))?,
+                })
+            })
+            .collect()
     }
 
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset> {

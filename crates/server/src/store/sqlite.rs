@@ -11,7 +11,10 @@ use latarnia_core::Op;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{decide, steps, Account, AuditEntry, Org, PullPage, Step, Storage, StoreError, StoreResult, StoredChange};
+use super::{
+    decide, steps, AccessEntry, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
+    StoreResult, StoredChange, SERVER_USER,
+};
 
 const MIGRATIONS: &[&str] = &[
     // 1: server metadata; `epoch` names this database for sync cursors (SYNC.md, Pull).
@@ -599,6 +602,135 @@ impl Storage for SqliteStore {
         })
         .await?;
         Ok(epoch)
+    }
+
+    async fn org_list(&self) -> StoreResult<Vec<(Org, u32)>> {
+        self.read(|c| {
+            let mut s = c.prepare("SELECT id, name, retention_months FROM orgs ORDER BY name")?;
+            let rows = s.query_map([], |r| Ok((Org { id: uuid(r.get(0)?)?, name: r.get(1)? }, r.get::<_, u32>(2)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn org_set_retention(&self, name: &str, months: u32) -> StoreResult<bool> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            Ok(c.execute("UPDATE orgs SET retention_months = ?2 WHERE name = ?1", params![name, months])? > 0)
+        })
+        .await
+    }
+
+    async fn scan(&self, org: Uuid, deleted: bool) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
+        self.read(move |c| {
+            let sql = if deleted {
+                "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
+                 WHERE org_id = ?1 AND deleted = 1 AND purged = 0"
+            } else {
+                "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
+                 WHERE org_id = ?1 AND collection = 'contacts' AND purged = 0"
+            };
+            let mut s = c.prepare(sql)?;
+            let rows = s.query_map([org.to_string()], |r| {
+                Ok((
+                    r.get(0)?,
+                    uuid(r.get(1)?)?,
+                    RecordState {
+                        fields: json(&r.get::<_, String>(2)?)?,
+                        field_hlcs: json(&r.get::<_, String>(3)?)?,
+                        deleted: r.get(4)?,
+                        deleted_hlc: r.get(5)?,
+                        purged: false,
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let org = org.to_string();
+            for w in &writes {
+                let version: i64 = tx.query_row(
+                    "UPDATE orgs SET version = version + 1 WHERE id = ?1 RETURNING version",
+                    [&org],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "UPDATE records SET fields = ?4, field_hlcs = ?5, purged = ?6, version = ?7
+                     WHERE org_id = ?1 AND collection = ?2 AND id = ?3",
+                    params![
+                        org,
+                        w.collection,
+                        w.id.to_string(),
+                        serde_json::Value::Object(w.state.fields.clone()).to_string(),
+                        serde_json::to_string(&w.state.field_hlcs).unwrap_or_default(),
+                        w.state.purged,
+                        version
+                    ],
+                )?;
+                tx.execute(
+                    "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+                       fields, status) VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, '', ?7, 'applied')",
+                    params![
+                        org,
+                        now_ms,
+                        SERVER_USER.to_string(),
+                        w.collection,
+                        w.id.to_string(),
+                        w.job,
+                        serde_json::to_string(&w.fields).unwrap_or_default()
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn access_log_add(
+        &self,
+        user: &User,
+        client_id: Uuid,
+        token_hash: &str,
+        counts: &str,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let (u, t, n) = (user.clone(), token_hash.to_owned(), counts.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO access_log (org_id, at_ms, user_id, login, client_id, device, counts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, COALESCE((SELECT device FROM tokens WHERE hash = ?6), ''), ?7)",
+                params![u.org_id.to_string(), now_ms, u.id.to_string(), u.login, client_id.to_string(), t, n],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn access_log(&self, org: Uuid, limit: u32) -> StoreResult<Vec<AccessEntry>> {
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT at_ms, user_id, login, client_id, device, counts FROM access_log
+                 WHERE org_id = ?1 ORDER BY seq DESC LIMIT ?2",
+            )?;
+            let rows = s.query_map(params![org.to_string(), limit], |r| {
+                Ok(AccessEntry {
+                    at_ms: r.get(0)?,
+                    user_id: uuid(r.get(1)?)?,
+                    login: r.get(2)?,
+                    client_id: uuid(r.get(3)?)?,
+                    device: r.get(4)?,
+                    counts: json(&r.get::<_, String>(5)?)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
     }
 
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset> {
