@@ -233,6 +233,31 @@ pub fn tombstone_fields(collection: &str, fields: &Map<String, Value>) -> Option
     }
 }
 
+/// The table of `docs/protocol.md`: one row per collection and field, one column per role
+/// (`R` reads, `W` reads and writes, `W own` writes only in records the user created, `own: R`
+/// reads only in those, `–` never).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| collection | field | admin | coordinator | streetworker | partner |\n|---|---|---|---|---|---|\n");
+    for (collection, names) in FIELDS {
+        for field in *names {
+            let cells: Vec<&str> = Role::ALL
+                .iter()
+                .map(|r| match (sees(*r, collection, field), writes(*r, collection, field, true), writes(*r, collection, field, false)) {
+                    (Sees::Every, _, true) => "W",
+                    (Sees::Every, true, false) => "R; W own",
+                    (Sees::Own, true, false) => "own: R W",
+                    (Sees::Every, false, false) => "R",
+                    (Sees::Own, false, _) => "own: R",
+                    (Sees::Own, true, true) => "own: R; W",
+                    (Sees::Never, _, _) => "–",
+                })
+                .collect();
+            out.push_str(&format!("| {collection} | {field} | {} |\n", cells.join(" | ")));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +286,16 @@ mod tests {
             assert_eq!(fields(c), names, "{c}");
         }
         assert_eq!(FIELDS.len(), crate::sync::COLLECTIONS.len());
+    }
+
+    /// The table in docs/protocol.md is this one, cell by cell.
+    #[test]
+    fn the_documented_table_is_the_code_s() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md")).unwrap();
+        let table = markdown_table();
+        if !doc.contains(&table) {
+            panic!("docs/protocol.md's role table differs from the code's; it is:\n{table}");
+        }
     }
 
     #[test]
