@@ -4,7 +4,7 @@
 // the contact.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -85,6 +85,9 @@ test('a report becomes a task, is checked with a contact, and is closed; partner
   await byId(partner.page, 'report-item').locator('a').click();
   await byId(partner.page, 'report-outcome').waitFor();
   assert.equal(await byId(partner.page, 'report-contact').count(), 0);
+  // Least privilege: another's report reaches a partner without its description and outcome.
+  assert.equal(await byId(partner.page, 'report-outcome').inputValue(), '', 'another\'s outcome never reaches a partner');
+  assert.equal(await byId(partner.page, 'report-description').inputValue(), '');
   const contacts = await partner.page.evaluate(() => new Promise((resolve, reject) => {
     const open = indexedDB.open('latarnia');
     open.onsuccess = () => {
@@ -144,6 +147,21 @@ test('a city guard files a report located by its position and the map, with the 
   assert.equal(await task.getByTestId('task-urgent').textContent(), 'PILNE');
   assert.doesNotMatch(await task.textContent(), /54\.44160, 18\.56010/, 'no raw coordinates');
   await screenshot(sw.page, '18-patrol-tasks');
+
+  // The team closes it; the city guard that filed it sees the outcome of its own report.
+  const href = await byId(page, 'report-item').locator('a').getAttribute('href');
+  const id = href.split('/').pop();
+  const token = await apiLogin(server, server.admin);
+  const client = crypto.randomUUID();
+  const hlc = `${String(Date.now() + 1000).padStart(13, '0')}-0000-${client}`;
+  await api(server, '/api/v1/sync/push', token, { client_id: client, schema_version: 1, mutations: [
+    { mid: 1, collection: 'reports', id, op: 'upsert', hlc, fields: { status: 'closed', outcome: 'Przewieziona do noclegowni' } }] });
+  await syncNow(page);
+  await byId(page, 'report-filter-open').uncheck();
+  await page.waitForFunction(() => document.querySelector('[data-testid=report-item]')?.dataset.status === 'closed', null, { timeout: 30_000 });
+  await byId(page, 'report-item').locator('a').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=report-outcome]')?.value === 'Przewieziona do noclegowni', null, { timeout: 15_000 });
+  assert.equal(await byId(page, 'report-description').inputValue(), 'Kobieta w cienkiej kurtce, zgłosił przechodzień');
   for (const x of [p, sw]) {
     assert.deepEqual(x.watch.problems, []);
     await x.context.close();
