@@ -153,6 +153,26 @@ pub async fn fetch_map_config() {
     }
 }
 
+/// Asks the server to erase a person (`POST /api/v1/erasure`): the number of contacts erased, or
+/// why not, as a translation key.
+pub async fn erase_pseudonym(token: &str, pseudonym: &str) -> Result<u64, usize> {
+    #[derive(serde::Deserialize)]
+    struct Erased {
+        erased: u64,
+    }
+    let r = Request::post("/api/v1/erasure")
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&serde_json::json!({ "pseudonym": pseudonym }))
+        .map_err(|_| k::ERASURE_FAILED)?
+        .send()
+        .await;
+    match answer::<Erased>(r).await {
+        Ok(e) => Ok(e.erased),
+        Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::ERASURE_OFFLINE),
+        Err(_) => Err(k::ERASURE_FAILED),
+    }
+}
+
 pub async fn logout_on_server(token: &str) {
     let _ = Request::post("/api/v1/auth/logout").header("Authorization", &format!("Bearer {token}")).send().await;
 }

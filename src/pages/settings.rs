@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use leptos::task::spawn_local;
 
+use crate::components::erasure_form::ErasureForm;
 use crate::components::map_view::tile_settings;
 use crate::i18n::{k, use_i18n, Lang};
 use crate::platform;
@@ -98,6 +99,10 @@ pub fn SettingsPage() -> impl IntoView {
                 <dt>{i.s(k::SETTINGS_VERSION)}</dt>
                 <dd>{env!("CARGO_PKG_VERSION")}</dd>
             </dl>
+
+            <Show when=move || state.is_coordinator()>
+                <ErasureForm />
+            </Show>
 
             <h2>{i.s(k::SETTINGS_MAP)}</h2>
             <p class="hint">{i.s(k::SETTINGS_MAP_HINT)}</p>

@@ -59,6 +59,7 @@ where
     a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe(&fresh().await).await;
     a_refused_record_can_be_discarded_with_its_refusal(&fresh().await).await;
     the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
+    a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it(&fresh().await).await;
     a_record_linked_to_a_merged_place_reads_at_the_survivor(&AppStore::new(fresh().await.into())).await;
 }
 
@@ -91,6 +92,51 @@ pub async fn the_indicators_read_from_the_phone_are_the_servers<S: Store>(s: &S)
     assert_eq!(after.contacts, 976, "a deleted contact never counts");
 }
 
+/// A record deleted on another phone arrives as its tombstone (no fields): a phone that holds it
+/// keeps its copy, deleted (restorable from there); one that never had it stores nothing. When
+/// the server's trash ends (`purged`), the phone's copy goes too — but a merged place, kept
+/// whole as the link to its survivor.
+pub async fn a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it<S: Store>(s: &S) {
+    let held = contact(900, None, 0);
+    let live =
+        change(held.id, "contacts", latarnia_core::protocol::fields_of(&held).into(), false, "0001700000000000-0000-a");
+    s.apply_pull(&[live], "c1", NOW).await.unwrap();
+    let tomb = |id| Change {
+        fields: Default::default(),
+        field_hlcs: Default::default(),
+        version: 2,
+        ..change(id, "contacts", serde_json::json!({}), true, "0001700000000001-0000-b")
+    };
+    let never = contact(901, None, 0).id;
+    s.apply_pull(&[tomb(held.id), tomb(never)], "c2", NOW).await.unwrap();
+    let kept = s.get::<Contact>(held.id).await.unwrap().expect("the phone's copy is kept");
+    assert!(kept.deleted, "and shown deleted");
+    assert_eq!(kept.data, held);
+    assert!(s.get::<Contact>(never).await.unwrap().is_none());
+    s.apply_pull(&[Change { purged: true, version: 3, ..tomb(held.id) }], "c3", NOW).await.unwrap();
+    assert!(s.get::<Contact>(held.id).await.unwrap().is_none(), "the trash's end erases it on the phone");
+    let mut merged = latarnia_core::Site::new(
+        Uuid::from_u128(902),
+        "Altana",
+        latarnia_core::SiteKind::Other,
+        latarnia_core::Position { lat: 54.44, lon: 18.56, accuracy_m: 5.0 },
+        chrono::DateTime::from_timestamp_millis(NOW as i64).unwrap(),
+    );
+    merged.merged_into = Some(Uuid::from_u128(903));
+    let site = Change {
+        purged: true,
+        ..change(
+            merged.id,
+            "sites",
+            latarnia_core::protocol::fields_of(&merged).into(),
+            true,
+            "0001700000000002-0000-c",
+        )
+    };
+    s.apply_pull(&[site], "c4", NOW).await.unwrap();
+    assert_eq!(s.get::<latarnia_core::Site>(merged.id).await.unwrap().expect("a merged place stays").data, merged);
+}
+
 pub async fn acknowledging_empties_the_outbox_and_keeps_rejections<S: Store>(s: &S) {
     for i in 0..5u128 {
         s.write(Edit::Save(contact(300 + i, None, 0)), NOW).await.unwrap();
@@ -117,6 +163,7 @@ fn change(id: Uuid, collection: &str, fields: serde_json::Value, deleted: bool, 
         deleted,
         deleted_hlc: if deleted { hlc.into() } else { String::new() },
         version: 1,
+        purged: false,
     }
 }
 

@@ -345,9 +345,11 @@ impl IdbStore {
         // The stored record matters only where a local mutation is pending (the server's state
         // wins everywhere else), so only those are read. Every read at once, then every write at
         // once: each await is a trip through the event loop, and IndexedDB keeps them in order.
+        // A deleted record arrives as its tombstone: the phone's own copy is read too (kept,
+        // deleted, while the server's trash keeps it).
         let pending_of: Vec<_> = known.iter().map(|c| pend.get(&(c.collection.clone(), c.id))).collect();
         let existing = futures::future::join_all(known.iter().zip(&pending_of).map(|(c, p)| {
-            let get = p.map(|_| store_of(c).get(c.id.to_string().into()));
+            let get = (p.is_some() || c.deleted).then(|| store_of(c).get(c.id.to_string().into()));
             async move {
                 match get {
                     Some(get) => get.await,
@@ -357,17 +359,26 @@ impl IdbStore {
         }))
         .await;
         let mut puts = Vec::with_capacity(known.len());
+        let mut erased = Vec::new();
         let prepared = if prepared.0.len() == known.len() { prepared } else { Self::prepare(changes) };
         let mut ahead = prepared.0.into_iter();
         for (n, (c, old)) in known.iter().zip(existing).enumerate() {
             let ready = ahead.next().unwrap_or(Ok(None));
-            let merged = match pending_of[n] {
-                Some(p) => merge_js(old?, c, Some(p))?,
-                None => ready?,
+            if c.erases_local() {
+                erased.push(c);
+                continue;
+            }
+            let merged = match (pending_of[n], c.deleted) {
+                (None, false) => ready?,
+                (p, _) => merge_js(old?, c, p)?,
             };
             if let Some(v) = merged {
                 puts.push((c.collection.as_str(), v));
             }
+        }
+        // The end of the server's trash: the phone's copy goes too.
+        for c in erased {
+            store_of(c).delete(c.id.to_string().into()).await?;
         }
         sync.cursor = cursor.to_owned();
         let clock = observed(&clock, changes, now_ms);
@@ -394,7 +405,7 @@ impl Store for IdbStore {
         let records = tx.store(T::COLLECTION)?;
         let outbox = tx.store(OUTBOX)?;
         let meta = tx.store(META)?;
-        // Only IndexedDB requests are awaited until the commit (SYNC.md). Requests that do not
+        // Only IndexedDB requests are awaited until the commit (docs/protocol.md). Requests that do not
         // depend on each other are issued together: each await is a trip through the event loop.
         let (clock, existing) =
             futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id().to_string().into()));

@@ -154,6 +154,10 @@ impl Store for MemStore {
         let mut merged = Vec::new();
         for c in changes {
             let Some(&collection) = COLLECTIONS.iter().find(|n| **n == c.collection) else { continue };
+            if c.erases_local() {
+                inner.records.entry(collection).or_default().remove(&c.id);
+                continue;
+            }
             let existing = inner.records.get(collection).and_then(|m| m.get(&c.id)).cloned();
             if let Some(v) = merge_stored(existing, c, pend.get(&(c.collection.clone(), c.id)))? {
                 merged.push((collection, c.id, v));

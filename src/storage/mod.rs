@@ -1,5 +1,5 @@
 //! The phone's local store. Every local edit writes its record and its outbox mutation in one
-//! transaction (SYNC.md, "Client duties"); the planning of that write is plain logic here, the
+//! transaction (docs/protocol.md, "Client duties"); the planning of that write is plain logic here, the
 //! backends (IndexedDB, in-memory) only carry it out and pass the same contract tests.
 
 pub mod cache;

@@ -237,19 +237,27 @@ pub fn tombstone_fields(collection: &str, fields: &Map<String, Value>) -> Option
 /// (`R` reads, `W` reads and writes, `W own` writes only in records the user created, `own: R`
 /// reads only in those, `–` never).
 pub fn markdown_table() -> String {
-    let mut out = String::from("| collection | field | admin | coordinator | streetworker | partner |\n|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| collection | field | admin | coordinator | streetworker | partner |\n|---|---|---|---|---|---|\n",
+    );
     for (collection, names) in FIELDS {
         for field in *names {
             let cells: Vec<&str> = Role::ALL
                 .iter()
-                .map(|r| match (sees(*r, collection, field), writes(*r, collection, field, true), writes(*r, collection, field, false)) {
-                    (Sees::Every, _, true) => "W",
-                    (Sees::Every, true, false) => "R; W own",
-                    (Sees::Own, true, false) => "own: R W",
-                    (Sees::Every, false, false) => "R",
-                    (Sees::Own, false, _) => "own: R",
-                    (Sees::Own, true, true) => "own: R; W",
-                    (Sees::Never, _, _) => "–",
+                .map(|r| {
+                    match (
+                        sees(*r, collection, field),
+                        writes(*r, collection, field, true),
+                        writes(*r, collection, field, false),
+                    ) {
+                        (Sees::Every, _, true) => "W",
+                        (Sees::Every, true, false) => "R; W own",
+                        (Sees::Own, true, false) => "own: R W",
+                        (Sees::Every, false, false) => "R",
+                        (Sees::Own, false, _) => "own: R",
+                        (Sees::Own, true, true) => "own: R; W",
+                        (Sees::Never, _, _) => "–",
+                    }
                 })
                 .collect();
             out.push_str(&format!("| {collection} | {field} | {} |\n", cells.join(" | ")));

@@ -1,4 +1,4 @@
-//! The phone's side of SYNC.md as plain logic: push the outbox, then pull, applying each batch
+//! The phone's side of docs/protocol.md as plain logic: push the outbox, then pull, applying each batch
 //! with its cursor at once. The browser shell (IndexedDB, fetch) and the test clients (memory,
 //! HTTP) implement the two small traits; the rules live here once.
 
@@ -124,7 +124,7 @@ pub fn batch_len(outbox: &[Mutation], max: usize) -> usize {
 
 /// The first `n` mutations of the outbox as they are pushed: a record whose last pending
 /// operation is a delete travels deleted — its upserts become deletes carrying the same fields
-/// (SYNC.md extension) — so a record created and deleted offline is never alive on the server,
+/// (a protocol extension) — so a record created and deleted offline is never alive on the server,
 /// however the outbox is cut into pushes. The final state is the same as in the original order.
 pub fn deletes_first(outbox: &[Mutation], n: usize) -> Vec<Mutation> {
     let mut last_flag: HashMap<(&str, Uuid), Op> = HashMap::new();
@@ -360,7 +360,7 @@ pub fn merge_pulled(
     (fields, deleted)
 }
 
-/// The newest HLC in a batch of changes: the client's clock observes it (SYNC.md).
+/// The newest HLC in a batch of changes: the client's clock observes it (docs/protocol.md).
 pub fn newest_hlc(changes: &[Change]) -> Option<Hlc> {
     changes.iter().flat_map(|c| c.field_hlcs.values()).filter_map(|h| h.parse::<Hlc>().ok()).max()
 }
@@ -403,6 +403,7 @@ mod tests {
             deleted: true,
             deleted_hlc: String::new(),
             version: 3,
+            purged: false,
         };
         let p = pending(&[m(1, 0, Op::Upsert)]);
         let mut mine = p[&("patrols".to_string(), Uuid::nil())].clone();

@@ -1,4 +1,4 @@
-//! Hybrid logical clock (SYNC.md): `"{physical_ms:013}-{counter:04x}-{client_id}"`, whose string
+//! Hybrid logical clock (docs/protocol.md): `"{physical_ms:013}-{counter:04x}-{client_id}"`, whose string
 //! order is its time order.
 
 use std::fmt;

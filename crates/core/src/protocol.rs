@@ -1,4 +1,4 @@
-//! Protocol types of SYNC.md that the phone already needs offline: the outbox mutation.
+//! Protocol types of docs/protocol.md that the phone already needs offline: the outbox mutation.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! The sync protocol of SYNC.md in plain Rust: the wire types of push, pull and login, the
+//! The sync protocol of docs/protocol.md in plain Rust: the wire types of push, pull and login, the
 //! per-field last-writer-wins merge, the collections and who may read and write them. The server
 //! and the phone both build on this, so they cannot disagree about a rule.
 
@@ -113,7 +113,7 @@ pub struct MutationResult {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// For a rejection: which field and why, in words (an extension of SYNC.md).
+    /// For a rejection: which field and why, in words (a compatible extension of the protocol).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -132,10 +132,22 @@ pub struct Change {
     pub fields: Map<String, Value>,
     pub field_hlcs: BTreeMap<String, String>,
     pub deleted: bool,
-    /// The HLC that decided `deleted` (an extension of SYNC.md; empty when never deleted).
+    /// The HLC that decided `deleted` (a compatible extension of the protocol; empty when never deleted).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub deleted_hlc: String,
     pub version: u64,
+    /// Deleted longer ago than the server's trash keeps records: its fields are erased for
+    /// good, and a phone erases its own copy (a compatible extension of the protocol).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub purged: bool,
+}
+
+impl Change {
+    /// Whether a phone drops its copy of the record: purged, with nothing kept (a merged place
+    /// is kept whole, as the link to the survivor).
+    pub fn erases_local(&self) -> bool {
+        self.purged && self.fields.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +156,7 @@ pub struct PullResponse {
     pub cursor: String,
     pub has_more: bool,
     pub last_mutation_id: u64,
-    /// How many changes come after this page (an extension of SYNC.md: a phone's progress bar).
+    /// How many changes come after this page (a compatible extension of the protocol: a phone's progress bar).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
 }

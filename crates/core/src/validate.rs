@@ -53,6 +53,7 @@ pub const CODES: &[&str] = &[
     "period_order",
     "period_too_long",
     "date_range",
+    "pseudonym_empty",
 ];
 
 /// The years a date may fall in (inclusive): the work's, with room either side. Past them a

@@ -1,4 +1,4 @@
-//! The one error type of the HTTP layer: `{ "error", "message" }` (SYNC.md), internals logged
+//! The one error type of the HTTP layer: `{ "error", "message" }` (docs/protocol.md), internals logged
 //! and never shown.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};

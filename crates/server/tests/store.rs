@@ -2,7 +2,7 @@
 
 mod common;
 
-use latarnia_server::store::{self, contract, sqlite::SqliteStore};
+use latarnia_server::store::{self, contract, sqlite::SqliteStore, Storage};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_passes_the_contract() {
@@ -44,6 +44,20 @@ async fn postgres_passes_the_contract() {
     let epoch = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap().epoch().await.unwrap();
     let again = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap();
     assert_eq!(again.epoch().await.unwrap(), epoch);
+}
+
+/// The PostgreSQL suite once over TLS (`sslmode=require`; Debian's PostgreSQL offers TLS with
+/// its snake-oil certificate), and `sslmode=disable` really plain.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_over_tls_passes_the_contract() {
+    use latarnia_server::store::pg::PgStore;
+    let Some(url) = common::pg_fresh_db().await else { return };
+    let tls = PgStore::open(&format!("{url}?sslmode=require")).await.expect("PostgreSQL offers TLS");
+    assert!(tls.encrypted().await.unwrap(), "sslmode=require connects over TLS");
+    assert!(tls.describe().contains("sslmode=require"), "{}", tls.describe());
+    contract::run_all(std::sync::Arc::new(tls)).await;
+    let plain = PgStore::open(&format!("{url}?sslmode=disable")).await.unwrap();
+    assert!(!plain.encrypted().await.unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,4 +1,4 @@
-//! SYNC.md's "What the tests must prove", against the real server binary over HTTP, with a
+//! docs/protocol.md's "What the tests must prove", against the real server binary over HTTP, with a
 //! fault-injecting proxy and real SIGKILLs. The phones run the app's sync engine.
 
 mod common;

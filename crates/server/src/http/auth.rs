@@ -1,4 +1,4 @@
-//! `POST /auth/login`, `POST /auth/logout`, `GET /me` (SYNC.md, Auth).
+//! `POST /auth/login`, `POST /auth/logout`, `GET /me` (docs/protocol.md, Auth).
 
 use std::net::{IpAddr, SocketAddr};
 

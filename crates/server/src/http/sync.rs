@@ -1,4 +1,4 @@
-//! `POST /sync/push` and `GET /sync/pull` (SYNC.md).
+//! `POST /sync/push` and `GET /sync/pull` (docs/protocol.md).
 
 use axum::extract::State;
 use axum::routing::{get, post};

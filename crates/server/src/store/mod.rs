@@ -5,6 +5,7 @@
 
 pub mod contract;
 pub mod pg;
+pub mod pg_tls;
 pub mod sqlite;
 
 use std::path::Path;
@@ -176,6 +177,8 @@ pub struct StoredChange {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub deleted_hlc: String,
     pub version: u64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub purged: bool,
 }
 
 impl StoredChange {
@@ -189,6 +192,7 @@ impl StoredChange {
             deleted: self.deleted,
             deleted_hlc: self.deleted_hlc.clone(),
             version: self.version,
+            purged: self.purged,
         }
     }
 }

@@ -106,8 +106,9 @@ fn account_row(r: &Row) -> StoreResult<Account> {
 
 impl PgStore {
     pub async fn open(url: &str) -> StoreResult<Self> {
+        let tls = super::pg_tls::mode(url)?;
         let config: tokio_postgres::Config =
-            url.parse().map_err(|e| StoreError::Failed(format!("DATABASE_URL is not a PostgreSQL URL: {e}")))?;
+            tls.url.parse().map_err(|e| StoreError::Failed(format!("DATABASE_URL is not a PostgreSQL URL: {e}")))?;
         let describe = format!(
             "PostgreSQL {} on {}",
             config.get_dbname().unwrap_or("(default)"),
@@ -122,11 +123,23 @@ impl PgStore {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let describe = format!("{describe} (sslmode={})", tls.mode);
+        let mc = || ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = match super::pg_tls::connector(&tls)? {
+            Some(rustls) => Manager::from_config(config, rustls, mc()),
+            None => Manager::from_config(config, NoTls, mc()),
+        };
         let pool = Pool::builder(manager).max_size(16).build().map_err(|e| StoreError::Failed(e.to_string()))?;
         let store = PgStore { pool, describe };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Whether this store's connections to PostgreSQL are encrypted (`pg_stat_ssl`).
+    pub async fn encrypted(&self) -> StoreResult<bool> {
+        let c = self.pool.get().await?;
+        let row = c.query_opt("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).await?;
+        Ok(row.is_some_and(|r| r.get(0)))
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -412,7 +425,7 @@ impl Storage for PgStore {
         let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
         let rows = tx
             .query(
-                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by FROM records
+                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
                  WHERE org_id = $1 AND version > $2 AND collection = ANY($3) ORDER BY version LIMIT $4",
                 &[&org, &(after as i64), &collections, &(limit as i64 + 1)],
             )
@@ -429,6 +442,7 @@ impl Storage for PgStore {
                     deleted: r.get(4),
                     version: r.get::<_, i64>(5) as u64,
                     deleted_hlc: r.get(6),
+                    purged: r.get(8),
                 };
                 Ok(super::outgoing(user, r.get(7), change))
             })

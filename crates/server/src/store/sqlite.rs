@@ -17,7 +17,7 @@ use super::{
 };
 
 const MIGRATIONS: &[&str] = &[
-    // 1: server metadata; `epoch` names this database for sync cursors (SYNC.md, Pull).
+    // 1: server metadata; `epoch` names this database for sync cursors (docs/protocol.md, Pull).
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
     // 2: accounts, sync state, records and the log of mutations.
     "CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
@@ -374,7 +374,7 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
     let collections = readable(user.role);
     let list = serde_json::to_string(&collections).unwrap_or_default();
     let mut stmt = tx.prepare_cached(
-        "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by FROM records
+        "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
          WHERE org_id = ?1 AND version > ?2 AND collection IN (SELECT value FROM json_each(?3))
          ORDER BY version LIMIT ?4",
     )?;
@@ -387,6 +387,7 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
             deleted: r.get(4)?,
             version: r.get::<_, i64>(5)? as u64,
             deleted_hlc: r.get(6)?,
+            purged: r.get(8)?,
         };
         Ok(super::outgoing(user, &r.get::<_, String>(7)?, change))
     })?;

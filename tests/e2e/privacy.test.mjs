@@ -1,0 +1,66 @@
+// Erasure on request (issue 15): a coordinator erases a person by pseudonym on the settings
+// screen; a streetworker's phone no longer shows the pseudonym or the notes after its sync, and
+// the counts of the contact stay.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, byId, screenshot, phone as openPhone, syncNow } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+const T = { timeout: 180_000 };
+const phone = (user) => openPhone(server, user);
+
+test('a coordinator erases a person by pseudonym; a streetworker\'s phone no longer shows it after its sync', T, async () => {
+  const kasia = await server.addUser('kasia-e', 'coordinator');
+  const ula = await server.addUser('ula-e');
+  const sw = await phone(ula);
+  await byId(sw.page, 'patrol-start').click();
+  await byId(sw.page, 'contact-new').click();
+  await byId(sw.page, 'contact-pseudonym').fill('Pan Janek');
+  await byId(sw.page, 'contact-headcount').fill('2');
+  await byId(sw.page, 'contact-notes').fill('kaszle, prosi o śpiwór');
+  await byId(sw.page, 'contact-save').click();
+  const item = byId(sw.page, 'contact-list').getByTestId('contact-item');
+  await item.first().waitFor();
+  assert.match(await item.first().textContent(), /kaszle/);
+  await syncNow(sw.page);
+
+  const co = await phone(kasia);
+  await byId(co.page, 'nav-settings').click();
+  // An empty pseudonym is refused in words, at the field.
+  await byId(co.page, 'erasure-submit').click();
+  assert.equal(await byId(co.page, 'error-pseudonym').textContent(), 'Podaj pseudonim.');
+  await byId(co.page, 'erasure-pseudonym').fill('  pan JANEK ');
+  await byId(co.page, 'erasure-submit').click();
+  assert.match(await byId(co.page, 'erasure-confirm-box').textContent(), /„pan JANEK”\? Tego nie da się cofnąć/);
+  await screenshot(co.page, '25-erasure-confirm');
+  await byId(co.page, 'erasure-confirm').click();
+  await byId(co.page, 'erasure-result').waitFor();
+  assert.equal(await byId(co.page, 'erasure-result').textContent(), 'Usunięto dane z kontaktów: 1.');
+
+  // The streetworker's phone, after its sync: no notes in the list, no pseudonym in the form;
+  // the count of people stays.
+  await syncNow(sw.page);
+  await sw.page.waitForFunction(() => !document.querySelector('[data-testid=contact-item]')?.textContent.includes('kaszle'), null, { timeout: 30_000 });
+  assert.match(await item.first().getByTestId('contact-item-headcount').textContent(), /^2 /);
+  await item.first().locator('a').click();
+  await byId(sw.page, 'contact-pseudonym').waitFor();
+  assert.equal(await byId(sw.page, 'contact-pseudonym').inputValue(), '');
+  assert.equal(await byId(sw.page, 'contact-notes').inputValue(), '');
+  const held = await sw.page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('latarnia');
+    open.onsuccess = () => {
+      const all = open.result.transaction('contacts').objectStore('contacts').getAll();
+      all.onsuccess = () => resolve(JSON.stringify(all.result));
+      all.onerror = () => reject(all.error);
+    };
+    open.onerror = () => reject(open.error);
+  }));
+  assert.doesNotMatch(held.toLowerCase(), /janek|kaszle/, 'nothing of it is left in the phone\'s store');
+  for (const p of [sw, co]) {
+    assert.deepEqual(p.watch.problems, []);
+    await p.context.close();
+  }
+});
