@@ -149,7 +149,8 @@ test('a city guard files a report located by its position and the map, with the 
   await screenshot(sw.page, '18-patrol-tasks');
 
   // The team closes it; the city guard that filed it sees the outcome of its own report.
-  const href = await byId(page, 'report-item').locator('a').getAttribute('href');
+  const mine = byId(page, 'report-item').filter({ hasText: 'cienkiej kurtce' });
+  const href = await mine.locator('a').getAttribute('href');
   const id = href.split('/').pop();
   const token = await apiLogin(server, server.admin);
   const client = crypto.randomUUID();
@@ -158,8 +159,9 @@ test('a city guard files a report located by its position and the map, with the 
     { mid: 1, collection: 'reports', id, op: 'upsert', hlc, fields: { status: 'closed', outcome: 'Przewieziona do noclegowni' } }] });
   await syncNow(page);
   await byId(page, 'report-filter-open').uncheck();
-  await page.waitForFunction(() => document.querySelector('[data-testid=report-item]')?.dataset.status === 'closed', null, { timeout: 30_000 });
-  await byId(page, 'report-item').locator('a').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=report-item]')]
+    .some((r) => r.dataset.status === 'closed' && r.textContent.includes('cienkiej kurtce')), null, { timeout: 30_000 });
+  await mine.locator('a').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=report-outcome]')?.value === 'Przewieziona do noclegowni', null, { timeout: 15_000 });
   assert.equal(await byId(page, 'report-description').inputValue(), 'Kobieta w cienkiej kurtce, zgłosił przechodzień');
   for (const x of [p, sw]) {

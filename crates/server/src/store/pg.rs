@@ -305,25 +305,69 @@ impl Storage for PgStore {
             .await?)
     }
 
+    /// One push in a fixed number of round trips, whatever its size: the records it touches are
+    /// read in one query, decided in memory (a record touched twice sees its first change), and
+    /// written, versioned and logged in one statement each — the organisation's lock is held for
+    /// those few trips only.
     async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
         let org = user.org_id.to_string();
         // The organisation's row lock first: one push per organisation at a time, in every
         // instance; it is held until the commit.
-        tx.query_one("SELECT version FROM orgs WHERE id = $1 FOR UPDATE", &[&org]).await?;
+        let lock = tx.prepare_cached("SELECT version FROM orgs WHERE id = $1 FOR UPDATE").await?;
+        tx.query_one(&lock, &[&org]).await?;
         let client = req.client_id.to_string();
         let uid = user.id.to_string();
-        tx.execute("INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&client, &uid])
+        let claim = tx
+            .prepare_cached(
+                "INSERT INTO clients (client_id, user_id) VALUES ($1, $2)
+                 ON CONFLICT (client_id) DO UPDATE SET last_mid = clients.last_mid
+                 RETURNING user_id, last_mid",
+            )
             .await?;
-        let row =
-            tx.query_one("SELECT user_id, last_mid FROM clients WHERE client_id = $1 FOR UPDATE", &[&client]).await?;
+        let row = tx.query_one(&claim, &[&client, &uid]).await?;
         if row.get::<_, String>(0) != uid {
             return Err(StoreError::Forbidden("client_id"));
         }
-        let mut last = row.get::<_, i64>(1) as u64;
+        let first = row.get::<_, i64>(1) as u64;
+        let plan = steps(&req.mutations, first);
+        // Every record the push touches, in one query.
+        let (cols, ids): (Vec<String>, Vec<String>) = plan
+            .iter()
+            .filter_map(|s| match s {
+                Step::Apply(m) => Some((m.collection.clone(), m.id.to_string())),
+                Step::Duplicate(_) => None,
+            })
+            .unzip();
+        let read = tx
+            .prepare_cached(
+                "SELECT r.collection, r.id, r.fields, r.field_hlcs, r.deleted, r.deleted_hlc, r.created_by, r.purged
+                 FROM records r JOIN unnest($2::text[], $3::text[]) AS k(collection, id)
+                   ON r.collection = k.collection AND r.id = k.id
+                 WHERE r.org_id = $1",
+            )
+            .await?;
+        let mut known: std::collections::HashMap<(String, String), (RecordState, String)> =
+            std::collections::HashMap::new();
+        for r in tx.query(&read, &[&org, &cols, &ids]).await? {
+            let state = RecordState {
+                fields: json(r.get(2))?,
+                field_hlcs: json(r.get(3))?,
+                deleted: r.get(4),
+                deleted_hlc: r.get(5),
+                purged: r.get(7),
+            };
+            known.insert((r.get(0), r.get(1)), (state, r.get(6)));
+        }
+        let mut last = first;
         let mut results = Vec::with_capacity(req.mutations.len());
-        for step in steps(&req.mutations, last) {
+        // Written records in the order they changed (a record written twice: its last state, at
+        // the place of its last change), and the log's rows.
+        let mut written: Vec<(String, String)> = Vec::new();
+        let mut log: Vec<(i64, &'static str, String, &'static str, String, String, &'static str, Option<String>)> =
+            Vec::new();
+        for step in plan {
             let m = match step {
                 Step::Duplicate(r) => {
                     results.push(r);
@@ -331,77 +375,105 @@ impl Storage for PgStore {
                 }
                 Step::Apply(m) => m,
             };
-            let id = m.id.to_string();
-            let row = tx
-                .query_opt(
-                    "SELECT fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
-                     WHERE org_id = $1 AND collection = $2 AND id = $3",
-                    &[&org, &m.collection, &id],
-                )
-                .await?
-                .map(|r| -> StoreResult<(RecordState, String)> {
-                    Ok((
-                        RecordState {
-                            fields: json(r.get(0))?,
-                            field_hlcs: json(r.get(1))?,
-                            deleted: r.get(2),
-                            deleted_hlc: r.get(3),
-                            purged: r.get(5),
-                        },
-                        r.get(4),
-                    ))
-                })
-                .transpose()?;
-            let (current, created_by) = row.unzip();
-            let d = decide(user, m, current.as_ref(), created_by.as_deref(), now_ms);
-            if let Some(s) = &d.new_state {
-                let version: i64 = tx
-                    .query_one("UPDATE orgs SET version = version + 1 WHERE id = $1 RETURNING version", &[&org])
-                    .await?
-                    .get(0);
-                tx.execute(
-                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version,
-                       created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
-                       field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
-                       deleted_hlc = excluded.deleted_hlc, version = excluded.version",
-                    &[
-                        &org,
-                        &m.collection,
-                        &id,
-                        &serde_json::Value::Object(s.fields.clone()).to_string(),
-                        &serde_json::to_string(&s.field_hlcs).unwrap_or_default(),
-                        &s.deleted,
-                        &s.deleted_hlc,
-                        &version,
-                        &uid,
-                    ],
-                )
-                .await?;
+            let key = (m.collection.clone(), m.id.to_string());
+            let (current, created_by) = match known.get(&key) {
+                Some((s, c)) => (Some(s), Some(c.as_str())),
+                None => (None, None),
+            };
+            let d = decide(user, m, current, created_by, now_ms);
+            if let Some(state) = d.new_state {
+                let creator = created_by.map_or_else(|| uid.clone(), str::to_owned);
+                known.insert(key.clone(), (state, creator));
+                written.retain(|k| *k != key);
+                written.push(key.clone());
             }
-            tx.execute(
-                "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-                   fields, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                &[
-                    &org,
-                    &now_ms,
-                    &uid,
-                    &client,
-                    &(m.mid as i64),
-                    &d.log_collection,
-                    &id,
-                    &op_str(m.op),
-                    &m.hlc,
-                    &serde_json::to_string(&d.fields).unwrap_or_default(),
-                    &status_str(&d.result),
-                    &d.result.error,
-                ],
-            )
-            .await?;
+            log.push((
+                m.mid as i64,
+                d.log_collection,
+                key.1,
+                op_str(m.op),
+                m.hlc.clone(),
+                serde_json::to_string(&d.fields).unwrap_or_default(),
+                status_str(&d.result),
+                d.result.error.clone(),
+            ));
             last = m.mid;
             results.push(d.result);
         }
-        tx.execute("UPDATE clients SET last_mid = $1 WHERE client_id = $2", &[&(last as i64), &client]).await?;
+        if !written.is_empty() {
+            let bump =
+                tx.prepare_cached("UPDATE orgs SET version = version + $2 WHERE id = $1 RETURNING version").await?;
+            let top: i64 = tx.query_one(&bump, &[&org, &(written.len() as i64)]).await?.get(0);
+            let base = top - written.len() as i64;
+            let mut a: (
+                Vec<String>,
+                Vec<String>,
+                Vec<String>,
+                Vec<String>,
+                Vec<bool>,
+                Vec<String>,
+                Vec<i64>,
+                Vec<String>,
+            ) = Default::default();
+            for (n, key) in written.iter().enumerate() {
+                let (state, creator) = &known[key];
+                a.0.push(key.0.clone());
+                a.1.push(key.1.clone());
+                a.2.push(serde_json::Value::Object(state.fields.clone()).to_string());
+                a.3.push(serde_json::to_string(&state.field_hlcs).unwrap_or_default());
+                a.4.push(state.deleted);
+                a.5.push(state.deleted_hlc.clone());
+                a.6.push(base + n as i64 + 1);
+                a.7.push(creator.clone());
+            }
+            let upsert = tx
+                .prepare_cached(
+                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by)
+                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
+                       $8::bigint[], $9::text[])
+                     ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
+                       field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
+                       deleted_hlc = excluded.deleted_hlc, version = excluded.version",
+                )
+                .await?;
+            tx.execute(&upsert, &[&org, &a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6, &a.7]).await?;
+        }
+        if !log.is_empty() {
+            let mut l: (
+                Vec<i64>,
+                Vec<&str>,
+                Vec<String>,
+                Vec<&str>,
+                Vec<String>,
+                Vec<String>,
+                Vec<&str>,
+                Vec<Option<String>>,
+            ) = Default::default();
+            for e in log {
+                l.0.push(e.0);
+                l.1.push(e.1);
+                l.2.push(e.2);
+                l.3.push(e.3);
+                l.4.push(e.4);
+                l.5.push(e.5);
+                l.6.push(e.6);
+                l.7.push(e.7);
+            }
+            let insert = tx
+                .prepare_cached(
+                    "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+                       fields, status, error)
+                     SELECT $1, $2, $3, $4, * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::text[], $12::text[])",
+                )
+                .await?;
+            tx.execute(&insert, &[&org, &now_ms, &uid, &client, &l.0, &l.1, &l.2, &l.3, &l.4, &l.5, &l.6, &l.7])
+                .await?;
+        }
+        if last != first {
+            let mark = tx.prepare_cached("UPDATE clients SET last_mid = $1 WHERE client_id = $2").await?;
+            tx.execute(&mark, &[&(last as i64), &client]).await?;
+        }
         // PostgreSQL's default synchronous_commit: the commit is on disk when this returns.
         tx.commit().await?;
         Ok(PushResponse { last_mutation_id: last, results })
