@@ -26,6 +26,35 @@ pub struct AppState {
     /// Password checks running at once (argon2 takes memory and a core each).
     pub hashing: Arc<tokio::sync::Semaphore>,
     pub net: Arc<NetSettings>,
+    pub access: Arc<AccessLog>,
+}
+
+/// Pulls noted for the access log, written together every [`AccessLog::EVERY`] (a write of
+/// its own per pull would cost every pull a disk flush). A crash loses at most that last moment
+/// of the log, never data; reading the log writes what is waiting first.
+#[derive(Default)]
+pub struct AccessLog {
+    waiting: std::sync::Mutex<Vec<store::AccessRow>>,
+    /// One writer at a time, so the log keeps its order.
+    writing: tokio::sync::Mutex<()>,
+}
+
+impl AccessLog {
+    pub const EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+    pub fn note(&self, row: store::AccessRow) {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).push(row);
+    }
+
+    /// Writes what is waiting.
+    pub async fn flush(&self, db: &Db) -> Result<(), store::StoreError> {
+        let _turn = self.writing.lock().await;
+        let rows = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|p| p.into_inner()));
+        if rows.is_empty() {
+            return Ok(());
+        }
+        db.access_log_add(rows).await
+    }
 }
 
 /// How the server sits on the network (from `Config`).
@@ -49,7 +78,26 @@ impl AppState {
             limiter: Arc::new(auth::LoginLimiter::default()),
             hashing: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_HASHES)),
             net: Arc::new(NetSettings::default()),
+            access: Arc::new(AccessLog::default()),
         }
+        .writing_the_access_log()
+    }
+
+    /// Starts the task that writes the access log (it ends with the last handle to the log).
+    fn writing_the_access_log(self) -> Self {
+        let (log, db) = (Arc::downgrade(&self.access), self.db.clone());
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                loop {
+                    tokio::time::sleep(AccessLog::EVERY).await;
+                    let Some(log) = log.upgrade() else { return };
+                    if let Err(e) = log.flush(&db).await {
+                        tracing::error!(error = %e, "the access log could not be written");
+                    }
+                }
+            });
+        }
+        self
     }
 
     pub fn with_net(mut self, net: NetSettings) -> Self {

@@ -29,6 +29,7 @@ async fn access_log(
     if authed.user.role != Role::Admin {
         return Err(AppError::Forbidden("access-log"));
     }
+    state.access.flush(&state.db).await?;
     Ok(Json(state.db.access_log(authed.user.org_id, p.limit.unwrap_or(200).clamp(1, 5_000)).await?))
 }
 

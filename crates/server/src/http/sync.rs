@@ -56,6 +56,12 @@ async fn pull(
     }
     let counts = serde_json::to_string(&counts).unwrap_or_default();
     let now = chrono::Utc::now().timestamp_millis();
-    state.db.access_log_add(&authed.user, p.client_id, &authed.token_hash, &counts, now).await?;
+    state.access.note(crate::store::AccessRow {
+        user: authed.user,
+        client_id: p.client_id,
+        token_hash: authed.token_hash,
+        counts,
+        at_ms: now,
+    });
     Ok(Json(page.into_response(&epoch)))
 }

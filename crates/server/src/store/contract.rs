@@ -162,8 +162,19 @@ async fn pulls_are_logged(db: &Db) {
     let u = user(db, Role::Coordinator).await;
     let client = Uuid::new_v4();
     db.token_add("hash-of-a-token", u.id, "Telefon Ani", 9_999_999_999_999).await.unwrap();
-    db.access_log_add(&u, client, "hash-of-a-token", r#"{"contacts":3,"sites":1}"#, 5_000).await.unwrap();
-    db.access_log_add(&u, client, "no-such-token", "{}", 6_000).await.unwrap();
+    let row = |token: &str, counts: &str, at_ms| super::AccessRow {
+        user: u.clone(),
+        client_id: client,
+        token_hash: token.into(),
+        counts: counts.into(),
+        at_ms,
+    };
+    db.access_log_add(vec![
+        row("hash-of-a-token", r#"{"contacts":3,"sites":1}"#, 5_000),
+        row("no-such-token", "{}", 6_000),
+    ])
+    .await
+    .unwrap();
     let log = db.access_log(u.org_id, 10).await.unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!((log[1].device.as_str(), log[1].counts["contacts"], log[1].at_ms), ("Telefon Ani", 3, 5_000));

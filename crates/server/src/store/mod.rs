@@ -101,6 +101,17 @@ pub struct ServerWrite {
     pub fields: Vec<String>,
 }
 
+/// One pull, as it is noted (the device is looked up from the session).
+#[derive(Debug, Clone)]
+pub struct AccessRow {
+    pub user: User,
+    pub client_id: Uuid,
+    pub token_hash: String,
+    /// `{collection: count}` as JSON text.
+    pub counts: String,
+    pub at_ms: i64,
+}
+
 /// One pull, as the access log keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccessEntry {
@@ -134,8 +145,7 @@ pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) 
     let deleted = matches!(job, Job::Purge(_));
     let rows = db.scan(org, deleted).await?;
     let now = now_ms.max(0) as u64;
-    let mut writes = Vec::new();
-    for (collection, id, mut state) in rows {
+    let decide = |(collection, id, mut state): (String, Uuid, RecordState)| -> Option<ServerWrite> {
         let (name, fields) = match job {
             Job::Erase(p) if has_pseudonym(&state.fields, p) => ("erase", erase(&mut state, ERASED, now)),
             Job::Retention(cutoff) if expired(&state.fields, *cutoff) => {
@@ -144,24 +154,34 @@ pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) 
             Job::Purge(cutoff) => {
                 let names: Vec<String> = state.fields.keys().cloned().collect();
                 if !purge(&collection, &mut state, *cutoff) {
-                    continue;
+                    return None;
                 }
                 ("purge", names)
             }
-            _ => continue,
+            _ => return None,
         };
-        if name == "purge" || !fields.is_empty() {
-            writes.push(ServerWrite { collection, id, state, job: name, fields });
+        (name == "purge" || !fields.is_empty()).then_some(ServerWrite { collection, id, state, job: name, fields })
+    };
+    // Each batch is decided while the one before is being written (the writer holds the
+    // database, this the other core).
+    let (mut count, mut writing) = (0u64, None::<tokio::task::JoinHandle<StoreResult<()>>>);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<ServerWrite> = rows.by_ref().filter_map(decide).take(JOB_BATCH).collect();
+        count += batch.len() as u64;
+        if dry_run || batch.is_empty() {
+            continue;
         }
-    }
-    let n = writes.len() as u64;
-    if !dry_run {
-        while !writes.is_empty() {
-            let rest = writes.split_off(writes.len().min(JOB_BATCH));
-            db.write_server(org, std::mem::replace(&mut writes, rest), now_ms).await?;
+        if let Some(w) = writing.take() {
+            w.await.map_err(|e| StoreError::Failed(e.to_string()))??;
         }
+        let db = db.clone();
+        writing = Some(tokio::spawn(async move { db.write_server(org, batch, now_ms).await }));
     }
-    Ok(n)
+    if let Some(w) = writing {
+        w.await.map_err(|e| StoreError::Failed(e.to_string()))??;
+    }
+    Ok(count)
 }
 
 /// A change as stored: `fields` and `field_hlcs` are the stored JSON text, sent on as it is (a
@@ -282,15 +302,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Writes the results of a server job in one transaction, each as a new version (so every
     /// phone pulls it) and a line of the log (the job's name and the field names).
     async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()>;
-    /// Notes a pull: who, from which device (the session's), when, how many of each collection.
-    async fn access_log_add(
-        &self,
-        user: &User,
-        client_id: Uuid,
-        token_hash: &str,
-        counts: &str,
-        now_ms: i64,
-    ) -> StoreResult<()>;
+    /// Notes pulls (in one transaction): who, from which device (the session's), when, how many
+    /// records of each collection.
+    async fn access_log_add(&self, rows: Vec<AccessRow>) -> StoreResult<()>;
     /// The newest `limit` entries of the organisation's access log, newest first.
     async fn access_log(&self, org: Uuid, limit: u32) -> StoreResult<Vec<AccessEntry>>;
     /// The organisation's live records of the collections the indicators read

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
 use super::{
-    decide, steps, AccessEntry, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
+    decide, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
     StoreResult, StoredChange, SERVER_USER,
 };
 
@@ -53,6 +53,77 @@ const MIGRATION_LOCK: i64 = 0x4c61_7461_726e_6961;
 pub struct PgStore {
     pool: Pool,
     describe: String,
+    /// One writer task per organisation (made at its first push): it takes every push of that
+    /// organisation waiting in this instance and applies them in one transaction, each in its
+    /// own savepoint, with one commit — group commit, as SQLite's writer does. Organisations
+    /// never wait on each other's writer.
+    writers: std::sync::Mutex<std::collections::HashMap<Uuid, tokio::sync::mpsc::UnboundedSender<PushJob>>>,
+}
+
+/// A push waiting for its organisation's writer.
+type PushJob = (User, PushRequest, i64, tokio::sync::oneshot::Sender<StoreResult<PushResponse>>);
+
+/// At most this many pushes in one group.
+const GROUP: usize = 64;
+
+async fn writer(pool: Pool, org: String, mut jobs: tokio::sync::mpsc::UnboundedReceiver<PushJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        while group.len() < GROUP {
+            match jobs.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        match group_commit(&pool, &org, &group).await {
+            Ok(results) => {
+                for ((_, _, _, reply), r) in group.into_iter().zip(results) {
+                    let _ = reply.send(r);
+                }
+            }
+            // Nothing of the group was applied: every push is answered 503 and retried.
+            Err(e) => {
+                let message = e.to_string();
+                for (_, _, _, reply) in group {
+                    let _ = reply.send(Err(StoreError::Busy(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+async fn group_commit(pool: &Pool, org: &str, group: &[PushJob]) -> StoreResult<Vec<StoreResult<PushResponse>>> {
+    let mut c = pool.get().await?;
+    let mut tx = c.transaction().await?;
+    // The organisation's row lock first: one group per organisation at a time, in every
+    // instance; it is held until the commit and orders the versions.
+    let lock = tx.prepare_cached("SELECT version FROM orgs WHERE id = $1 FOR UPDATE").await?;
+    let first: i64 = tx.query_one(&lock, &[&org]).await?.get(0);
+    // Versions are handed out here, in order, and the organisation's row is written once at the
+    // end (a row updated at every push piles up versions of itself that every later update has
+    // to walk). A push undone by its savepoint leaves a gap, which is harmless.
+    let mut version = first;
+    let mut out = Vec::with_capacity(group.len());
+    for (user, req, now_ms, _) in group {
+        let sp = tx.savepoint("push").await?;
+        match push_in(&sp, user, req, *now_ms, &mut version).await {
+            Ok(r) => {
+                sp.commit().await?;
+                out.push(Ok(r));
+            }
+            Err(e) => {
+                sp.rollback().await?;
+                out.push(Err(e));
+            }
+        }
+    }
+    if version != first {
+        let set = tx.prepare_cached("UPDATE orgs SET version = $2 WHERE id = $1").await?;
+        tx.execute(&set, &[&org, &version]).await?;
+    }
+    // PostgreSQL's default synchronous_commit: the commit is on disk when this returns.
+    tx.commit().await?;
+    Ok(out)
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -130,7 +201,7 @@ impl PgStore {
             None => Manager::from_config(config, NoTls, mc()),
         };
         let pool = Pool::builder(manager).max_size(16).build().map_err(|e| StoreError::Failed(e.to_string()))?;
-        let store = PgStore { pool, describe };
+        let store = PgStore { pool, describe, writers: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -166,6 +237,191 @@ impl PgStore {
     }
 }
 
+/// Records to write with one `unnest` statement, column by column.
+#[derive(Default)]
+struct RecordColumns {
+    collection: Vec<String>,
+    id: Vec<String>,
+    fields: Vec<String>,
+    hlcs: Vec<String>,
+    deleted: Vec<bool>,
+    deleted_hlc: Vec<String>,
+    version: Vec<i64>,
+    created_by: Vec<String>,
+}
+
+/// Lines of the log to write with one `unnest` statement, column by column.
+#[derive(Default)]
+struct LogColumns {
+    mid: Vec<i64>,
+    collection: Vec<&'static str>,
+    record: Vec<String>,
+    op: Vec<&'static str>,
+    hlc: Vec<String>,
+    fields: Vec<String>,
+    status: Vec<&'static str>,
+    error: Vec<Option<String>>,
+}
+
+/// One push (inside its group's transaction, the organisation locked) in a fixed number of round
+/// trips, whatever its size: the records it touches are read in one query, decided in memory (a
+/// record touched twice sees its first change), and written, versioned and logged in one
+/// statement each.
+async fn push_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    user: &User,
+    req: &PushRequest,
+    now_ms: i64,
+    version: &mut i64,
+) -> StoreResult<PushResponse> {
+    let org = user.org_id.to_string();
+    let client = req.client_id.to_string();
+    let uid = user.id.to_string();
+    let claim = tx
+        .prepare_cached(
+            "INSERT INTO clients (client_id, user_id) VALUES ($1, $2)
+                 ON CONFLICT (client_id) DO UPDATE SET last_mid = clients.last_mid
+                 RETURNING user_id, last_mid",
+        )
+        .await?;
+    let row = tx.query_one(&claim, &[&client, &uid]).await?;
+    if row.get::<_, String>(0) != uid {
+        return Err(StoreError::Forbidden("client_id"));
+    }
+    let first = row.get::<_, i64>(1) as u64;
+    let plan = steps(&req.mutations, first);
+    // Every record the push touches, in one query.
+    let (cols, ids): (Vec<String>, Vec<String>) = plan
+        .iter()
+        .filter_map(|s| match s {
+            Step::Apply(m) => Some((m.collection.clone(), m.id.to_string())),
+            Step::Duplicate(_) => None,
+        })
+        .unzip();
+    let read = tx
+        .prepare_cached(
+            // By the primary key (an index scan whatever the table's size); a pair of another
+            // collection with one of these ids is not asked for below.
+            "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
+             WHERE org_id = $1 AND collection = ANY($2::text[]) AND id = ANY($3::text[])",
+        )
+        .await?;
+    let mut known: std::collections::HashMap<(String, String), (RecordState, String)> =
+        std::collections::HashMap::new();
+    for r in tx.query(&read, &[&org, &cols, &ids]).await? {
+        let state = RecordState {
+            fields: json(r.get(2))?,
+            field_hlcs: json(r.get(3))?,
+            deleted: r.get(4),
+            deleted_hlc: r.get(5),
+            purged: r.get(7),
+        };
+        known.insert((r.get(0), r.get(1)), (state, r.get(6)));
+    }
+    let mut last = first;
+    let mut results = Vec::with_capacity(req.mutations.len());
+    // Written records in the order they changed (a record written twice: its last state, at
+    // the place of its last change), and the log's rows.
+    let mut written: Vec<(String, String)> = Vec::new();
+    let mut log = LogColumns::default();
+    for step in plan {
+        let m = match step {
+            Step::Duplicate(r) => {
+                results.push(r);
+                continue;
+            }
+            Step::Apply(m) => m,
+        };
+        let key = (m.collection.clone(), m.id.to_string());
+        let (current, created_by) = match known.get(&key) {
+            Some((s, c)) => (Some(s), Some(c.as_str())),
+            None => (None, None),
+        };
+        let d = decide(user, m, current, created_by, now_ms);
+        if let Some(state) = d.new_state {
+            let creator = created_by.map_or_else(|| uid.clone(), str::to_owned);
+            known.insert(key.clone(), (state, creator));
+            written.retain(|k| *k != key);
+            written.push(key.clone());
+        }
+        log.mid.push(m.mid as i64);
+        log.collection.push(d.log_collection);
+        log.record.push(key.1);
+        log.op.push(op_str(m.op));
+        log.hlc.push(m.hlc.clone());
+        log.fields.push(serde_json::to_string(&d.fields).unwrap_or_default());
+        log.status.push(status_str(&d.result));
+        log.error.push(d.result.error.clone());
+        last = m.mid;
+        results.push(d.result);
+    }
+    if !written.is_empty() {
+        let base = *version;
+        *version += written.len() as i64;
+        let mut a = RecordColumns::default();
+        for (n, key) in written.iter().enumerate() {
+            let (state, creator) = &known[key];
+            a.collection.push(key.0.clone());
+            a.id.push(key.1.clone());
+            a.fields.push(serde_json::Value::Object(state.fields.clone()).to_string());
+            a.hlcs.push(serde_json::to_string(&state.field_hlcs).unwrap_or_default());
+            a.deleted.push(state.deleted);
+            a.deleted_hlc.push(state.deleted_hlc.clone());
+            a.version.push(base + n as i64 + 1);
+            a.created_by.push(creator.clone());
+        }
+        let upsert = tx
+                .prepare_cached(
+                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by)
+                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
+                       $8::bigint[], $9::text[])
+                     ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
+                       field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
+                       deleted_hlc = excluded.deleted_hlc, version = excluded.version",
+                )
+                .await?;
+        tx.execute(
+            &upsert,
+            &[&org, &a.collection, &a.id, &a.fields, &a.hlcs, &a.deleted, &a.deleted_hlc, &a.version, &a.created_by],
+        )
+        .await?;
+    }
+    if !log.mid.is_empty() {
+        let l = &log;
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+                       fields, status, error)
+                     SELECT $1, $2, $3, $4, * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::text[], $12::text[])",
+            )
+            .await?;
+        tx.execute(
+            &insert,
+            &[
+                &org,
+                &now_ms,
+                &uid,
+                &client,
+                &l.mid,
+                &l.collection,
+                &l.record,
+                &l.op,
+                &l.hlc,
+                &l.fields,
+                &l.status,
+                &l.error,
+            ],
+        )
+        .await?;
+    }
+    if last != first {
+        let mark = tx.prepare_cached("UPDATE clients SET last_mid = $1 WHERE client_id = $2").await?;
+        tx.execute(&mark, &[&(last as i64), &client]).await?;
+    }
+    Ok(PushResponse { last_mutation_id: last, results })
+}
+
 #[async_trait::async_trait]
 impl Storage for PgStore {
     fn describe(&self) -> String {
@@ -174,7 +430,8 @@ impl Storage for PgStore {
 
     async fn epoch(&self) -> StoreResult<String> {
         let c = self.pool.get().await?;
-        Ok(c.query_one("SELECT value FROM meta WHERE key = 'epoch'", &[]).await?.get(0))
+        let q = c.prepare_cached("SELECT value FROM meta WHERE key = 'epoch'").await?;
+        Ok(c.query_one(&q, &[]).await?.get(0))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -305,203 +562,54 @@ impl Storage for PgStore {
             .await?)
     }
 
-    /// One push in a fixed number of round trips, whatever its size: the records it touches are
-    /// read in one query, decided in memory (a record touched twice sees its first change), and
-    /// written, versioned and logged in one statement each — the organisation's lock is held for
-    /// those few trips only.
     async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {
-        let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
-        let org = user.org_id.to_string();
-        // The organisation's row lock first: one push per organisation at a time, in every
-        // instance; it is held until the commit.
-        let lock = tx.prepare_cached("SELECT version FROM orgs WHERE id = $1 FOR UPDATE").await?;
-        tx.query_one(&lock, &[&org]).await?;
-        let client = req.client_id.to_string();
-        let uid = user.id.to_string();
-        let claim = tx
-            .prepare_cached(
-                "INSERT INTO clients (client_id, user_id) VALUES ($1, $2)
-                 ON CONFLICT (client_id) DO UPDATE SET last_mid = clients.last_mid
-                 RETURNING user_id, last_mid",
-            )
-            .await?;
-        let row = tx.query_one(&claim, &[&client, &uid]).await?;
-        if row.get::<_, String>(0) != uid {
-            return Err(StoreError::Forbidden("client_id"));
-        }
-        let first = row.get::<_, i64>(1) as u64;
-        let plan = steps(&req.mutations, first);
-        // Every record the push touches, in one query.
-        let (cols, ids): (Vec<String>, Vec<String>) = plan
-            .iter()
-            .filter_map(|s| match s {
-                Step::Apply(m) => Some((m.collection.clone(), m.id.to_string())),
-                Step::Duplicate(_) => None,
-            })
-            .unzip();
-        let read = tx
-            .prepare_cached(
-                "SELECT r.collection, r.id, r.fields, r.field_hlcs, r.deleted, r.deleted_hlc, r.created_by, r.purged
-                 FROM records r JOIN unnest($2::text[], $3::text[]) AS k(collection, id)
-                   ON r.collection = k.collection AND r.id = k.id
-                 WHERE r.org_id = $1",
-            )
-            .await?;
-        let mut known: std::collections::HashMap<(String, String), (RecordState, String)> =
-            std::collections::HashMap::new();
-        for r in tx.query(&read, &[&org, &cols, &ids]).await? {
-            let state = RecordState {
-                fields: json(r.get(2))?,
-                field_hlcs: json(r.get(3))?,
-                deleted: r.get(4),
-                deleted_hlc: r.get(5),
-                purged: r.get(7),
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let mut job = Some((user.clone(), req.clone(), now_ms, reply));
+        for _ in 0..2 {
+            let sender = {
+                let mut writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
+                writers
+                    .entry(user.org_id)
+                    .or_insert_with(|| {
+                        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                        tokio::spawn(writer(self.pool.clone(), user.org_id.to_string(), rx));
+                        tx
+                    })
+                    .clone()
             };
-            known.insert((r.get(0), r.get(1)), (state, r.get(6)));
-        }
-        let mut last = first;
-        let mut results = Vec::with_capacity(req.mutations.len());
-        // Written records in the order they changed (a record written twice: its last state, at
-        // the place of its last change), and the log's rows.
-        let mut written: Vec<(String, String)> = Vec::new();
-        let mut log: Vec<(i64, &'static str, String, &'static str, String, String, &'static str, Option<String>)> =
-            Vec::new();
-        for step in plan {
-            let m = match step {
-                Step::Duplicate(r) => {
-                    results.push(r);
-                    continue;
+            match sender.send(job.take().expect("a job to send")) {
+                Ok(()) => return answer.await.map_err(|_| StoreError::Busy("the writer has stopped".into()))?,
+                // Its writer ended (a runtime that stopped): a new one takes it.
+                Err(e) => {
+                    job = Some(e.0);
+                    self.writers.lock().unwrap_or_else(|p| p.into_inner()).remove(&user.org_id);
                 }
-                Step::Apply(m) => m,
-            };
-            let key = (m.collection.clone(), m.id.to_string());
-            let (current, created_by) = match known.get(&key) {
-                Some((s, c)) => (Some(s), Some(c.as_str())),
-                None => (None, None),
-            };
-            let d = decide(user, m, current, created_by, now_ms);
-            if let Some(state) = d.new_state {
-                let creator = created_by.map_or_else(|| uid.clone(), str::to_owned);
-                known.insert(key.clone(), (state, creator));
-                written.retain(|k| *k != key);
-                written.push(key.clone());
             }
-            log.push((
-                m.mid as i64,
-                d.log_collection,
-                key.1,
-                op_str(m.op),
-                m.hlc.clone(),
-                serde_json::to_string(&d.fields).unwrap_or_default(),
-                status_str(&d.result),
-                d.result.error.clone(),
-            ));
-            last = m.mid;
-            results.push(d.result);
         }
-        if !written.is_empty() {
-            let bump =
-                tx.prepare_cached("UPDATE orgs SET version = version + $2 WHERE id = $1 RETURNING version").await?;
-            let top: i64 = tx.query_one(&bump, &[&org, &(written.len() as i64)]).await?.get(0);
-            let base = top - written.len() as i64;
-            let mut a: (
-                Vec<String>,
-                Vec<String>,
-                Vec<String>,
-                Vec<String>,
-                Vec<bool>,
-                Vec<String>,
-                Vec<i64>,
-                Vec<String>,
-            ) = Default::default();
-            for (n, key) in written.iter().enumerate() {
-                let (state, creator) = &known[key];
-                a.0.push(key.0.clone());
-                a.1.push(key.1.clone());
-                a.2.push(serde_json::Value::Object(state.fields.clone()).to_string());
-                a.3.push(serde_json::to_string(&state.field_hlcs).unwrap_or_default());
-                a.4.push(state.deleted);
-                a.5.push(state.deleted_hlc.clone());
-                a.6.push(base + n as i64 + 1);
-                a.7.push(creator.clone());
-            }
-            let upsert = tx
-                .prepare_cached(
-                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by)
-                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
-                       $8::bigint[], $9::text[])
-                     ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
-                       field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
-                       deleted_hlc = excluded.deleted_hlc, version = excluded.version",
-                )
-                .await?;
-            tx.execute(&upsert, &[&org, &a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6, &a.7]).await?;
-        }
-        if !log.is_empty() {
-            let mut l: (
-                Vec<i64>,
-                Vec<&str>,
-                Vec<String>,
-                Vec<&str>,
-                Vec<String>,
-                Vec<String>,
-                Vec<&str>,
-                Vec<Option<String>>,
-            ) = Default::default();
-            for e in log {
-                l.0.push(e.0);
-                l.1.push(e.1);
-                l.2.push(e.2);
-                l.3.push(e.3);
-                l.4.push(e.4);
-                l.5.push(e.5);
-                l.6.push(e.6);
-                l.7.push(e.7);
-            }
-            let insert = tx
-                .prepare_cached(
-                    "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-                       fields, status, error)
-                     SELECT $1, $2, $3, $4, * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-                       $10::text[], $11::text[], $12::text[])",
-                )
-                .await?;
-            tx.execute(&insert, &[&org, &now_ms, &uid, &client, &l.0, &l.1, &l.2, &l.3, &l.4, &l.5, &l.6, &l.7])
-                .await?;
-        }
-        if last != first {
-            let mark = tx.prepare_cached("UPDATE clients SET last_mid = $1 WHERE client_id = $2").await?;
-            tx.execute(&mark, &[&(last as i64), &client]).await?;
-        }
-        // PostgreSQL's default synchronous_commit: the commit is on disk when this returns.
-        tx.commit().await?;
-        Ok(PushResponse { last_mutation_id: last, results })
+        Err(StoreError::Busy("the writer has stopped".into()))
     }
 
     async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
         let mut c = self.pool.get().await?;
         let tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
         let org = user.org_id.to_string();
-        let last_mutation_id: i64 = tx
-            .query_opt(
-                "SELECT last_mid FROM clients WHERE client_id = $1 AND user_id = $2",
-                &[&client_id.to_string(), &user.id.to_string()],
-            )
-            .await?
-            .map_or(0, |r| r.get(0));
-        let org_version: i64 = tx.query_one("SELECT version FROM orgs WHERE id = $1", &[&org]).await?.get(0);
+        // Statements prepared once per connection: a pull is three queries, not six trips.
+        let (q_client, q_org, q_records) = tokio::try_join!(
+            tx.prepare_cached("SELECT last_mid FROM clients WHERE client_id = $1 AND user_id = $2"),
+            tx.prepare_cached("SELECT version FROM orgs WHERE id = $1"),
+            tx.prepare_cached(
+                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
+                 WHERE org_id = $1 AND version > $2 AND collection = ANY($3) ORDER BY version LIMIT $4"
+            ),
+        )?;
+        let last_mutation_id: i64 =
+            tx.query_opt(&q_client, &[&client_id.to_string(), &user.id.to_string()]).await?.map_or(0, |r| r.get(0));
+        let org_version: i64 = tx.query_one(&q_org, &[&org]).await?.get(0);
         if after > org_version as u64 {
             return Err(StoreError::CursorReset);
         }
         let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
-        let rows = tx
-            .query(
-                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
-                 WHERE org_id = $1 AND version > $2 AND collection = ANY($3) ORDER BY version LIMIT $4",
-                &[&org, &(after as i64), &collections, &(limit as i64 + 1)],
-            )
-            .await?;
+        let rows = tx.query(&q_records, &[&org, &(after as i64), &collections, &(limit as i64 + 1)]).await?;
         tx.commit().await?;
         let mut changes = rows
             .iter()
@@ -579,68 +687,68 @@ impl Storage for PgStore {
         let tx = c.transaction().await?;
         let org = org.to_string();
         tx.query_one("SELECT version FROM orgs WHERE id = $1 FOR UPDATE", &[&org]).await?;
-        let server = SERVER_USER.to_string();
-        for w in &writes {
-            let version: i64 = tx
-                .query_one("UPDATE orgs SET version = version + 1 WHERE id = $1 RETURNING version", &[&org])
-                .await?
-                .get(0);
-            tx.execute(
-                "UPDATE records SET fields = $4, field_hlcs = $5, purged = $6, version = $7
-                 WHERE org_id = $1 AND collection = $2 AND id = $3",
-                &[
-                    &org,
-                    &w.collection,
-                    &w.id.to_string(),
-                    &serde_json::Value::Object(w.state.fields.clone()).to_string(),
-                    &serde_json::to_string(&w.state.field_hlcs).unwrap_or_default(),
-                    &w.state.purged,
-                    &version,
-                ],
+        let top: i64 = tx
+            .query_one(
+                "UPDATE orgs SET version = version + $2 WHERE id = $1 RETURNING version",
+                &[&org, &(writes.len() as i64)],
             )
-            .await?;
-            tx.execute(
-                "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-                   fields, status) VALUES ($1, $2, $3, $3, 0, $4, $5, $6, '', $7, 'applied')",
-                &[
-                    &org,
-                    &now_ms,
-                    &server,
-                    &w.collection,
-                    &w.id.to_string(),
-                    &w.job,
-                    &serde_json::to_string(&w.fields).unwrap_or_default(),
-                ],
-            )
-            .await?;
+            .await?
+            .get(0);
+        let base = top - writes.len() as i64;
+        let mut a: (Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<bool>, Vec<i64>, Vec<&str>, Vec<String>) =
+            Default::default();
+        for (n, w) in writes.iter().enumerate() {
+            a.0.push(w.collection.clone());
+            a.1.push(w.id.to_string());
+            a.2.push(serde_json::Value::Object(w.state.fields.clone()).to_string());
+            a.3.push(serde_json::to_string(&w.state.field_hlcs).unwrap_or_default());
+            a.4.push(w.state.purged);
+            a.5.push(base + n as i64 + 1);
+            a.6.push(w.job);
+            a.7.push(serde_json::to_string(&w.fields).unwrap_or_default());
         }
+        tx.execute(
+            "UPDATE records r SET fields = u.fields, field_hlcs = u.field_hlcs, purged = u.purged, version = u.version
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bigint[])
+               AS u(collection, id, fields, field_hlcs, purged, version)
+             WHERE r.org_id = $1 AND r.collection = u.collection AND r.id = u.id",
+            &[&org, &a.0, &a.1, &a.2, &a.3, &a.4, &a.5],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status)
+             SELECT $1, $2, $3, $3, 0, collection, id, op, '', fields, 'applied'
+             FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u(collection, id, op, fields)",
+            &[&org, &now_ms, &SERVER_USER.to_string(), &a.0, &a.1, &a.6, &a.7],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn access_log_add(
-        &self,
-        user: &User,
-        client_id: Uuid,
-        token_hash: &str,
-        counts: &str,
-        now_ms: i64,
-    ) -> StoreResult<()> {
+    async fn access_log_add(&self, rows: Vec<AccessRow>) -> StoreResult<()> {
+        let mut a: (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<String>) =
+            Default::default();
+        for r in rows {
+            a.0.push(r.user.org_id.to_string());
+            a.1.push(r.at_ms);
+            a.2.push(r.user.id.to_string());
+            a.3.push(r.user.login);
+            a.4.push(r.client_id.to_string());
+            a.5.push(r.token_hash);
+            a.6.push(r.counts);
+        }
         self.pool
             .get()
             .await?
             .execute(
                 "INSERT INTO access_log (org_id, at_ms, user_id, login, client_id, device, counts)
-                 VALUES ($1, $2, $3, $4, $5, COALESCE((SELECT device FROM tokens WHERE hash = $6), ''), $7)",
-                &[
-                    &user.org_id.to_string(),
-                    &now_ms,
-                    &user.id.to_string(),
-                    &user.login,
-                    &client_id.to_string(),
-                    &token_hash,
-                    &counts,
-                ],
+                 SELECT u.org_id, u.at_ms, u.user_id, u.login, u.client_id,
+                   COALESCE((SELECT device FROM tokens WHERE hash = u.token_hash), ''), u.counts
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                   WITH ORDINALITY AS u(org_id, at_ms, user_id, login, client_id, token_hash, counts, n)
+                 ORDER BY u.n",
+                &[&a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6],
             )
             .await?;
         Ok(())

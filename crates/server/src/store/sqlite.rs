@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    decide, steps, AccessEntry, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
+    decide, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
     StoreResult, StoredChange, SERVER_USER,
 };
 
@@ -654,38 +654,44 @@ impl Storage for SqliteStore {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let org = org.to_string();
-            for w in &writes {
-                let version: i64 = tx.query_row(
-                    "UPDATE orgs SET version = version + 1 WHERE id = ?1 RETURNING version",
-                    [&org],
-                    |r| r.get(0),
-                )?;
-                tx.execute(
+            // The batch's versions in one step, given out in order.
+            let top: i64 = tx.query_row(
+                "UPDATE orgs SET version = version + ?2 WHERE id = ?1 RETURNING version",
+                params![org, writes.len() as i64],
+                |r| r.get(0),
+            )?;
+            let base = top - writes.len() as i64;
+            {
+                let mut update = tx.prepare_cached(
                     "UPDATE records SET fields = ?4, field_hlcs = ?5, purged = ?6, version = ?7
                      WHERE org_id = ?1 AND collection = ?2 AND id = ?3",
-                    params![
+                )?;
+                let mut log = tx.prepare_cached(
+                    "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+                       fields, status) VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, '', ?7, 'applied')",
+                )?;
+                let server = SERVER_USER.to_string();
+                for (n, w) in writes.iter().enumerate() {
+                    let id = w.id.to_string();
+                    update.execute(params![
                         org,
                         w.collection,
-                        w.id.to_string(),
+                        id,
                         serde_json::Value::Object(w.state.fields.clone()).to_string(),
                         serde_json::to_string(&w.state.field_hlcs).unwrap_or_default(),
                         w.state.purged,
-                        version
-                    ],
-                )?;
-                tx.execute(
-                    "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-                       fields, status) VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, '', ?7, 'applied')",
-                    params![
+                        base + n as i64 + 1
+                    ])?;
+                    log.execute(params![
                         org,
                         now_ms,
-                        SERVER_USER.to_string(),
+                        server,
                         w.collection,
-                        w.id.to_string(),
+                        id,
                         w.job,
                         serde_json::to_string(&w.fields).unwrap_or_default()
-                    ],
-                )?;
+                    ])?;
+                }
             }
             tx.commit()?;
             Ok(())
@@ -693,21 +699,27 @@ impl Storage for SqliteStore {
         .await
     }
 
-    async fn access_log_add(
-        &self,
-        user: &User,
-        client_id: Uuid,
-        token_hash: &str,
-        counts: &str,
-        now_ms: i64,
-    ) -> StoreResult<()> {
-        let (u, t, n) = (user.clone(), token_hash.to_owned(), counts.to_owned());
+    async fn access_log_add(&self, rows: Vec<AccessRow>) -> StoreResult<()> {
         self.run(move |c| {
-            c.execute(
-                "INSERT INTO access_log (org_id, at_ms, user_id, login, client_id, device, counts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, COALESCE((SELECT device FROM tokens WHERE hash = ?6), ''), ?7)",
-                params![u.org_id.to_string(), now_ms, u.id.to_string(), u.login, client_id.to_string(), t, n],
-            )?;
+            let tx = c.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO access_log (org_id, at_ms, user_id, login, client_id, device, counts)
+                     VALUES (?1, ?2, ?3, ?4, ?5, COALESCE((SELECT device FROM tokens WHERE hash = ?6), ''), ?7)",
+                )?;
+                for r in &rows {
+                    insert.execute(params![
+                        r.user.org_id.to_string(),
+                        r.at_ms,
+                        r.user.id.to_string(),
+                        r.user.login,
+                        r.client_id.to_string(),
+                        r.token_hash,
+                        r.counts
+                    ])?;
+                }
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
