@@ -437,13 +437,14 @@ pub fn outgoing(user: &User, created_by: &str, mut c: StoredChange) -> StoredCha
         let own = created_by == user.id.to_string();
         latarnia_core::access::visible_fields(user.role, &c.collection, own, base).or(tomb)
     };
+    // Staff reading a live record: sent as stored, never parsed (the pull's hot path).
+    if !c.deleted && user.role != Role::Partner {
+        return c;
+    }
     let fields: Map<String, serde_json::Value> = match serde_json::from_str(c.fields.get()) {
         Ok(f) => f,
         Err(_) => return c,
     };
-    if !c.deleted && user.role != Role::Partner {
-        return c;
-    }
     if let Some(shown) = cut(&fields) {
         let hlcs: Map<String, serde_json::Value> = serde_json::from_str(c.field_hlcs.get()).unwrap_or_default();
         let hlcs: Map<String, serde_json::Value> = hlcs.into_iter().filter(|(k, _)| shown.contains_key(k)).collect();
