@@ -67,6 +67,53 @@ pub async fn run_all(db: Db) {
     erasure_retention_and_the_trash(&db).await;
     retention_keeps_the_indicators_but_distinct_persons(&db).await;
     pulls_are_logged(&db).await;
+    scans_page_through_every_record_once(&db).await;
+}
+
+/// A job reads an organisation's records a page at a time: every page continues where the last
+/// ended, across collections, and no record is seen twice or left out.
+async fn scans_page_through_every_record_once(db: &Db) {
+    let u = user(db, Role::Coordinator).await;
+    let client = Uuid::new_v4();
+    let mut ms = Vec::new();
+    let (mut contacts, mut deleted) = (Vec::new(), Vec::new());
+    for n in 0..7u64 {
+        let id = Uuid::new_v4();
+        ms.push(contact_mutation(n + 1, id, client, "x", "2024-01-01T20:00:00Z"));
+        contacts.push(id);
+    }
+    for n in 0..5u64 {
+        let (id, mid) = (Uuid::new_v4(), 8 + 2 * n);
+        let patrol = mutation(mid, id, Op::Upsert, 1_000 + mid, client, patrol_fields("Dworzec"));
+        // Deleted records of two collections: patrols, and contacts (the first two).
+        let m = if n < 3 { patrol } else { contact_mutation(mid, id, client, "y", "2024-01-01T20:00:00Z") };
+        let collection = m.collection.clone();
+        ms.push(m);
+        ms.push(Mutation {
+            collection,
+            ..mutation(mid + 1, id, Op::Delete, 1_800_000_000_000 + mid, client, Map::new())
+        });
+        deleted.push(id);
+    }
+    let r = db.push(&u, &push(client, ms), 1_800_000_000_000).await.unwrap();
+    assert!(r.results.len() == 17 && r.results.iter().all(|r| r.status == Status::Applied), "{:?}", r.results);
+    for (only_deleted, expected) in [(false, contacts.len() + 2), (true, deleted.len())] {
+        let (mut seen, mut after) = (Vec::new(), None);
+        loop {
+            let page = db.scan(u.org_id, only_deleted, after.take(), 2).await.unwrap();
+            assert!(page.len() <= 2, "a page holds at most its limit");
+            seen.extend(page.iter().map(|(c, id, _)| (c.clone(), *id)));
+            if page.len() < 2 {
+                break;
+            }
+            after = page.last().map(|(c, id, _)| (c.clone(), *id));
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(seen, sorted, "in (collection, id) order, each once");
+        assert_eq!(seen.len(), expected, "deleted only: {only_deleted}");
+    }
 }
 
 fn contact_mutation(mid: u64, id: Uuid, client: Uuid, pseudonym: &str, at: &str) -> Mutation {
@@ -126,7 +173,7 @@ async fn erasure_retention_and_the_trash(db: &Db) {
     // The trash: the patrol deleted at 2 s is erased for good; a restore is refused.
     assert_eq!(run_job(db, u.org_id, &Job::Purge(now as u64 - 30 * 86_400_000), now, false).await.unwrap(), 1);
     assert_eq!(run_job(db, u.org_id, &Job::Purge(now as u64), now, false).await.unwrap(), 0, "once");
-    assert!(db.scan(u.org_id, true).await.unwrap().is_empty());
+    assert!(db.scan(u.org_id, true, None, 10).await.unwrap().is_empty());
     let x = by_id(&pull_all(db, &u).await, p);
     assert!(x.deleted && x.fields.is_empty());
     let r = db

@@ -135,15 +135,18 @@ pub enum Job {
     Purge(u64),
 }
 
-/// Records written per transaction by a job: pushes wait at most for one batch.
-pub const JOB_BATCH: usize = 500;
+/// Records a job reads at a time; it decides and writes each page (one transaction) while
+/// reading the next, so pushes wait at most for one page's write.
+pub const JOB_PAGE: u32 = 500;
+
+/// Where a paged [`Storage::scan`] goes on from: the last row's collection and id.
+pub type ScanAfter = Option<(String, Uuid)>;
 
 /// Runs a job over an organisation's records; the number of records it changed (or would
 /// change, with `dry_run`).
 pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) -> StoreResult<u64> {
     use latarnia_core::retention::{erase, expired, has_pseudonym, purge, ANONYMISED, ERASED};
     let deleted = matches!(job, Job::Purge(_));
-    let rows = db.scan(org, deleted).await?;
     let now = now_ms.max(0) as u64;
     let decide = |(collection, id, mut state): (String, Uuid, RecordState)| -> Option<ServerWrite> {
         let (name, fields) = match job {
@@ -162,21 +165,28 @@ pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) 
         };
         (name == "purge" || !fields.is_empty()).then_some(ServerWrite { collection, id, state, job: name, fields })
     };
-    // Each batch is decided while the one before is being written (the writer holds the
-    // database, this the other core).
-    let (mut count, mut writing) = (0u64, None::<tokio::task::JoinHandle<StoreResult<()>>>);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<ServerWrite> = rows.by_ref().filter_map(decide).take(JOB_BATCH).collect();
-        count += batch.len() as u64;
-        if dry_run || batch.is_empty() {
-            continue;
-        }
-        if let Some(w) = writing.take() {
-            w.await.map_err(|e| StoreError::Failed(e.to_string()))??;
-        }
+    // Three pages at a time: one read (by a reader), one decided (here), one written (by the
+    // writer).
+    let scan = |after: ScanAfter| {
         let db = db.clone();
-        writing = Some(tokio::spawn(async move { db.write_server(org, batch, now_ms).await }));
+        tokio::spawn(async move { db.scan(org, deleted, after, JOB_PAGE).await })
+    };
+    let (mut count, mut reading, mut writing) =
+        (0u64, Some(scan(None)), None::<tokio::task::JoinHandle<StoreResult<()>>>);
+    while let Some(r) = reading.take() {
+        let page = r.await.map_err(|e| StoreError::Failed(e.to_string()))??;
+        if page.len() == JOB_PAGE as usize {
+            reading = page.last().map(|(c, id, _)| scan(Some((c.clone(), *id))));
+        }
+        let batch: Vec<ServerWrite> = page.into_iter().filter_map(decide).collect();
+        count += batch.len() as u64;
+        if !dry_run && !batch.is_empty() {
+            if let Some(w) = writing.take() {
+                w.await.map_err(|e| StoreError::Failed(e.to_string()))??;
+            }
+            let db = db.clone();
+            writing = Some(tokio::spawn(async move { db.write_server(org, batch, now_ms).await }));
+        }
     }
     if let Some(w) = writing {
         w.await.map_err(|e| StoreError::Failed(e.to_string()))??;
@@ -297,8 +307,15 @@ pub trait Storage: Send + Sync + 'static {
     /// Sets an organisation's retention of contacts in months; `false` when no such name.
     async fn org_set_retention(&self, name: &str, months: u32) -> StoreResult<bool>;
     /// The records a server job looks at: every contact (`deleted == false`), or every deleted
-    /// record not yet purged (`deleted == true`).
-    async fn scan(&self, org: Uuid, deleted: bool) -> StoreResult<Vec<(String, Uuid, RecordState)>>;
+    /// record not yet purged (`deleted == true`); at most `limit` of them, in (collection, id)
+    /// order, after `after`.
+    async fn scan(
+        &self,
+        org: Uuid,
+        deleted: bool,
+        after: ScanAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, Uuid, RecordState)>>;
     /// Writes the results of a server job in one transaction, each as a new version (so every
     /// phone pulls it) and a line of the log (the job's name and the field names).
     async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()>;
@@ -310,6 +327,21 @@ pub trait Storage: Send + Sync + 'static {
     /// The organisation's live records of the collections the indicators read
     /// (`indicators::COLLECTIONS`), typed, with when each place's and report's status was set.
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset>;
+}
+
+/// The two queries of a job's paged [`Storage::scan`] in either dialect (`param(n)` writes the
+/// n-th placeholder: organisation, collection, id, limit): the rest of the cursor's collection
+/// after its id, then the collections after it. Each is one index seek; a single query with
+/// `collection > c OR (collection = c AND id > i)` made SQLite walk the collection from its
+/// start again for every page.
+pub(crate) fn scan_sql(deleted: bool, param: fn(usize) -> String) -> [String; 2] {
+    let which = if deleted { "deleted AND NOT purged" } else { "collection = 'contacts' AND NOT purged" };
+    let select = "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records";
+    let (org, collection, id, limit) = (param(1), param(2), param(3), param(4));
+    [
+        format!("{select} WHERE org_id = {org} AND collection = {collection} AND id > {id} AND {which} ORDER BY id LIMIT {limit}"),
+        format!("{select} WHERE org_id = {org} AND collection > {collection} AND {which} ORDER BY collection, id LIMIT {limit}"),
+    ]
 }
 
 /// The query of `Storage::indicator_records` in either dialect: `org` is the organisation's

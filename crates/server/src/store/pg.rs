@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
 use super::{
-    decide, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
-    StoreResult, StoredChange, SERVER_USER,
+    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ScanAfter, ServerWrite, Step,
+    Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -656,18 +656,25 @@ impl Storage for PgStore {
         Ok(n > 0)
     }
 
-    async fn scan(&self, org: Uuid, deleted: bool) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
-        let sql = if deleted {
-            "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
-             WHERE org_id = $1 AND deleted AND NOT purged"
-        } else {
-            "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
-             WHERE org_id = $1 AND collection = 'contacts' AND NOT purged"
-        };
-        let rows = self.pool.get().await?.query(sql, &[&org.to_string()]).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
+    async fn scan(
+        &self,
+        org: Uuid,
+        deleted: bool,
+        after: ScanAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
+        let (collection, id) = after.map(|(c, id)| (c, id.to_string())).unwrap_or_default();
+        let c = self.pool.get().await?;
+        let mut out = Vec::new();
+        for sql in scan_sql(deleted, |n| format!("${n}")) {
+            let left = i64::from(limit) - out.len() as i64;
+            // Typed: the second query does not use the id.
+            let text = tokio_postgres::types::Type::TEXT;
+            let s = c
+                .prepare_typed_cached(&sql, &[text.clone(), text.clone(), text, tokio_postgres::types::Type::INT8])
+                .await?;
+            for r in c.query(&s, &[&org.to_string(), &collection, &id, &left]).await? {
+                out.push((
                     r.get(0),
                     uuid(r.get(1))?,
                     RecordState {
@@ -677,9 +684,13 @@ impl Storage for PgStore {
                         deleted_hlc: r.get(5),
                         purged: false,
                     },
-                ))
-            })
-            .collect()
+                ));
+            }
+            if out.len() == limit as usize {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()> {
@@ -700,7 +711,7 @@ impl Storage for PgStore {
         for (n, w) in writes.iter().enumerate() {
             a.0.push(w.collection.clone());
             a.1.push(w.id.to_string());
-            a.2.push(serde_json::Value::Object(w.state.fields.clone()).to_string());
+            a.2.push(serde_json::to_string(&w.state.fields).unwrap_or_default());
             a.3.push(serde_json::to_string(&w.state.field_hlcs).unwrap_or_default());
             a.4.push(w.state.purged);
             a.5.push(base + n as i64 + 1);

@@ -12,8 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    decide, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ServerWrite, Step, Storage, StoreError,
-    StoreResult, StoredChange, SERVER_USER,
+    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ScanAfter, ServerWrite, Step,
+    Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -50,6 +50,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX access_log_org ON access_log(org_id, seq);",
 ];
 
+/// Pages are read through a memory map (up to this much of the file) rather than a system call
+/// each: a job's scan and its updates touch pages all over the records table.
+const MMAP_BYTES: i64 = 1 << 30;
+
 pub struct SqliteStore {
     /// The one writer.
     conn: Arc<Mutex<Connection>>,
@@ -58,7 +62,26 @@ pub struct SqliteStore {
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: std::sync::atomic::AtomicUsize,
     pushes: std::sync::mpsc::Sender<PushJob>,
+    /// Dropped with the store: the checkpointer stops.
+    _checkpoints: std::sync::mpsc::Sender<()>,
     path: PathBuf,
+}
+
+/// The writer checkpoints by itself only past this many WAL pages (64 MiB), a safety valve:
+/// [`checkpointer`] does it beside the writer.
+const WAL_PAGES_BEFORE_WRITER_CHECKPOINTS: i64 = 16_384;
+
+/// Copies the WAL's pages into the database file every half second on its own connection and
+/// thread (a passive checkpoint: it never blocks the writer or a reader). Left to the writer,
+/// a checkpoint runs inside the commit that crosses 1,000 pages, and a push waits for it.
+fn checkpointer(path: PathBuf, stop: std::sync::mpsc::Receiver<()>) {
+    let Ok(c) = Connection::open(&path) else { return };
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(std::time::Duration::from_millis(500))
+    {
+        if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!("checkpoint: {e}");
+        }
+    }
 }
 
 const READERS: usize = 4;
@@ -123,12 +146,15 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES_BEFORE_WRITER_CHECKPOINTS)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
         let readers = (0..READERS)
             .map(|_| {
                 let r = Connection::open(&path)?;
                 r.pragma_update(None, "query_only", "ON")?;
+                r.pragma_update(None, "mmap_size", MMAP_BYTES)?;
                 r.busy_timeout(std::time::Duration::from_secs(5))?;
                 Ok(Mutex::new(r))
             })
@@ -140,7 +166,20 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || writer(w, jobs))
             .map_err(|e| StoreError::Failed(format!("cannot start the writer: {e}")))?;
-        Ok(SqliteStore { conn, readers: Arc::new(readers), next_reader: Default::default(), pushes, path })
+        let (checkpoints, stop) = std::sync::mpsc::channel();
+        let p = path.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoints".into())
+            .spawn(move || checkpointer(p, stop))
+            .map_err(|e| StoreError::Failed(format!("cannot start the checkpointer: {e}")))?;
+        Ok(SqliteStore {
+            conn,
+            readers: Arc::new(readers),
+            next_reader: Default::default(),
+            pushes,
+            _checkpoints: checkpoints,
+            path,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -622,30 +661,40 @@ impl Storage for SqliteStore {
         .await
     }
 
-    async fn scan(&self, org: Uuid, deleted: bool) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
+    async fn scan(
+        &self,
+        org: Uuid,
+        deleted: bool,
+        after: ScanAfter,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
         self.read(move |c| {
-            let sql = if deleted {
-                "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
-                 WHERE org_id = ?1 AND deleted = 1 AND purged = 0"
-            } else {
-                "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records
-                 WHERE org_id = ?1 AND collection = 'contacts' AND purged = 0"
-            };
-            let mut s = c.prepare(sql)?;
-            let rows = s.query_map([org.to_string()], |r| {
-                Ok((
-                    r.get(0)?,
-                    uuid(r.get(1)?)?,
-                    RecordState {
-                        fields: json(&r.get::<_, String>(2)?)?,
-                        field_hlcs: json(&r.get::<_, String>(3)?)?,
-                        deleted: r.get(4)?,
-                        deleted_hlc: r.get(5)?,
-                        purged: false,
-                    },
-                ))
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            let (collection, id) = after.map(|(c, id)| (c, id.to_string())).unwrap_or_default();
+            let mut out = Vec::new();
+            for sql in scan_sql(deleted, |n| format!("?{n}")) {
+                let left = limit as usize - out.len();
+                let mut s = c.prepare_cached(&sql)?;
+                let rows = s.query_map(params![org.to_string(), collection, id, left], |r| {
+                    Ok((
+                        r.get(0)?,
+                        uuid(r.get(1)?)?,
+                        RecordState {
+                            fields: json(&r.get::<_, String>(2)?)?,
+                            field_hlcs: json(&r.get::<_, String>(3)?)?,
+                            deleted: r.get(4)?,
+                            deleted_hlc: r.get(5)?,
+                            purged: false,
+                        },
+                    ))
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+                if out.len() == limit as usize {
+                    break;
+                }
+            }
+            Ok(out)
         })
         .await
     }
@@ -677,7 +726,7 @@ impl Storage for SqliteStore {
                         org,
                         w.collection,
                         id,
-                        serde_json::Value::Object(w.state.fields.clone()).to_string(),
+                        serde_json::to_string(&w.state.fields).unwrap_or_default(),
                         serde_json::to_string(&w.state.field_hlcs).unwrap_or_default(),
                         w.state.purged,
                         base + n as i64 + 1
