@@ -145,12 +145,11 @@ impl FromRequestParts<AppState> for Authed {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized)?;
         let token_hash = token_hash(token.trim());
-        let user = state
-            .db
-            .token_user(&token_hash, chrono::Utc::now().timestamp_millis())
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(Authed { user, token_hash })
+        match state.db.token_user(&token_hash, chrono::Utc::now().timestamp_millis()).await? {
+            Some(user) => Ok(Authed { user, token_hash }),
+            None if state.db.token_wiped(&token_hash).await? => Err(AppError::Revoked),
+            None => Err(AppError::Unauthorized),
+        }
     }
 }
 

@@ -15,6 +15,10 @@ pub enum AppError {
     NotFound,
     #[error("unauthorized")]
     Unauthorized,
+    /// The organisation withdrew this device (`token revoke`, `user disable`): the phone
+    /// erases what it holds.
+    #[error("revoked")]
+    Revoked,
     #[error("wrong login or password")]
     BadLogin,
     #[error("forbidden: {0}")]
@@ -40,6 +44,9 @@ impl AppError {
         let (status, code, message) = match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "No such resource."),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Sign in first (no valid session)."),
+            AppError::Revoked => {
+                (StatusCode::UNAUTHORIZED, "revoked", "This device's access was withdrawn; erase its data.")
+            }
             AppError::BadLogin => (StatusCode::UNAUTHORIZED, "bad_login", "Wrong login or password."),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Your account may not do this."),
             AppError::TooManyAttempts => {

@@ -160,12 +160,24 @@ async fn disabling_a_user_or_revoking_ends_sessions_at_the_next_request() {
         admin::run(&api.state.db, Command::Token(TokenCommand::Revoke { login: login.clone() }), &mut "".as_bytes())
             .await;
     assert_eq!(out.unwrap(), format!("2 session(s) of {login} ended"));
-    assert_eq!(api.call(Method::GET, "/api/v1/me", Some(&second), Value::Null).await.0, StatusCode::UNAUTHORIZED);
+    // The phone is told its device was withdrawn (it erases what it holds), apart from a
+    // session that merely ended.
+    let (status, body) = api.call(Method::GET, "/api/v1/me", Some(&second), Value::Null).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("revoked")));
+    let pull = api
+        .call(Method::GET, &format!("/api/v1/sync/pull?client_id={}", uuid::Uuid::new_v4()), Some(&second), Value::Null)
+        .await;
+    assert_eq!((pull.0, pull.1["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("revoked")), "a sync too");
+    let signed_out = api.login(&login, "correct horse battery").await;
+    api.call(Method::POST, "/api/v1/auth/logout", Some(&signed_out), Value::Null).await;
+    let (status, body) = api.call(Method::GET, "/api/v1/me", Some(&signed_out), Value::Null).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
     let third = api.login(&login, "correct horse battery").await;
     admin::run(&api.state.db, Command::User(UserCommand::Disable { login: login.clone() }), &mut "".as_bytes())
         .await
         .unwrap();
-    assert_eq!(api.call(Method::GET, "/api/v1/me", Some(&third), Value::Null).await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = api.call(Method::GET, "/api/v1/me", Some(&third), Value::Null).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("revoked")));
     let again = api
         .call(Method::POST, "/api/v1/auth/login", None, json!({"login": login, "password": "correct horse battery"}))
         .await;

@@ -432,11 +432,21 @@ async fn accounts_and_tokens(db: &Db) {
     assert_eq!(db.token_user("nope", 1_000).await.unwrap(), None);
     db.token_revoke("t1").await.unwrap();
     assert_eq!(db.token_user("t1", 1_000).await.unwrap(), None, "revoked");
+    assert!(!db.token_wiped("t1").await.unwrap(), "a sign-out is no remote wipe");
+    assert!(!db.token_wiped("t2").await.unwrap() && !db.token_wiped("nope").await.unwrap());
     assert_eq!(db.tokens_revoke_all(&u.login).await.unwrap(), 1);
     assert_eq!(db.token_user("t2", 1_000).await.unwrap(), None);
+    assert!(db.token_wiped("t2").await.unwrap(), "`token revoke` withdraws the device");
     db.token_add("t3", u.id, "phone", 2_000).await.unwrap();
     assert!(db.user_disable(&u.login).await.unwrap());
     assert_eq!(db.token_user("t3", 1_000).await.unwrap(), None, "disabled");
+    assert!(db.token_wiped("t3").await.unwrap(), "`user disable` withdraws the devices");
+    assert!(db.user_enable(&u.login).await.unwrap());
+    db.token_add("t4", u.id, "phone", 2_000).await.unwrap();
+    assert!(db.user_set_password(&u.login, "hash2").await.unwrap());
+    assert_eq!(db.token_user("t4", 1_000).await.unwrap(), None, "a new password ends the sessions");
+    assert!(!db.token_wiped("t4").await.unwrap(), "but keeps the phone's unsent records");
+    assert!(db.user_disable(&u.login).await.unwrap());
     assert!(!db.user_disable("nobody-here").await.unwrap());
     assert!(db.user_count().await.unwrap() >= 1);
 }

@@ -278,7 +278,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn user_add(&self, user: &User, password_hash: &str) -> StoreResult<()>;
     async fn user_list(&self, org: Option<Uuid>) -> StoreResult<Vec<Account>>;
     async fn account(&self, login: &str) -> StoreResult<Option<Account>>;
-    /// Disables a user and ends all their sessions; `false` when no such login.
+    /// Disables a user and withdraws all their devices (see `token_wiped`); `false` when no
+    /// such login.
     async fn user_disable(&self, login: &str) -> StoreResult<bool>;
     /// Enables a user again; `false` when no such login.
     async fn user_enable(&self, login: &str) -> StoreResult<bool>;
@@ -288,8 +289,13 @@ pub trait Storage: Send + Sync + 'static {
     async fn token_add(&self, token_hash: &str, user: Uuid, device: &str, expires_ms: i64) -> StoreResult<()>;
     /// The user of a live token: not revoked, not expired, user not disabled.
     async fn token_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<User>>;
+    /// Ends a session (a sign-out): the device keeps nothing anyway.
     async fn token_revoke(&self, token_hash: &str) -> StoreResult<()>;
-    /// Revokes every token of a login; the number revoked.
+    /// Whether the organisation withdrew this token's device (`token revoke`, `user disable`):
+    /// it is told `revoked` and erases what it holds. A sign-out, a changed password or an
+    /// expired token are not (the phone keeps unsent records and asks to sign in again).
+    async fn token_wiped(&self, token_hash: &str) -> StoreResult<bool>;
+    /// Revokes every token of a login and withdraws its devices; the number revoked.
     async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64>;
 
     /// Applies a push in one transaction, committed durably before it returns.

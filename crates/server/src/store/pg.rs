@@ -45,6 +45,8 @@ const MIGRATIONS: &[&str] = &[
         at_ms BIGINT NOT NULL, user_id TEXT NOT NULL, login TEXT NOT NULL, client_id TEXT NOT NULL,
         device TEXT NOT NULL, counts TEXT NOT NULL);
      CREATE INDEX access_log_org ON access_log(org_id, seq);",
+    // 4: a device withdrawn by the organisation (remote wipe), apart from a session ended.
+    "ALTER TABLE tokens ADD COLUMN wipe BOOLEAN NOT NULL DEFAULT false;",
 ];
 
 /// Any number: two instances starting at once take turns migrating.
@@ -492,7 +494,7 @@ impl Storage for PgStore {
         let tx = c.transaction().await?;
         let n = tx.execute("UPDATE users SET disabled = true WHERE login = $1", &[&login]).await?;
         tx.execute(
-            "UPDATE tokens SET revoked = true WHERE user_id IN (SELECT id FROM users WHERE login = $1)",
+            "UPDATE tokens SET revoked = true, wipe = true WHERE user_id IN (SELECT id FROM users WHERE login = $1)",
             &[&login],
         )
         .await?;
@@ -550,13 +552,27 @@ impl Storage for PgStore {
         Ok(())
     }
 
+    async fn token_wiped(&self, token_hash: &str) -> StoreResult<bool> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM tokens t JOIN users u ON u.id = t.user_id
+                   WHERE t.hash = $1 AND (t.wipe OR u.disabled))",
+                &[&token_hash],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
     async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64> {
         Ok(self
             .pool
             .get()
             .await?
             .execute(
-                "UPDATE tokens SET revoked = true WHERE NOT revoked AND user_id IN (SELECT id FROM users WHERE login = $1)",
+                "UPDATE tokens SET revoked = true, wipe = true WHERE NOT revoked AND user_id IN (SELECT id FROM users WHERE login = $1)",
                 &[&login],
             )
             .await?)

@@ -48,6 +48,8 @@ const MIGRATIONS: &[&str] = &[
         at_ms INTEGER NOT NULL, user_id TEXT NOT NULL, login TEXT NOT NULL, client_id TEXT NOT NULL,
         device TEXT NOT NULL, counts TEXT NOT NULL) STRICT;
      CREATE INDEX access_log_org ON access_log(org_id, seq);",
+    // 4: a device withdrawn by the organisation (remote wipe), apart from a session ended.
+    "ALTER TABLE tokens ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Pages are read through a memory map (up to this much of the file) rather than a system call
@@ -513,7 +515,7 @@ impl Storage for SqliteStore {
             let tx = c.transaction()?;
             let n = tx.execute("UPDATE users SET disabled = 1 WHERE login = ?1", [&login])?;
             tx.execute(
-                "UPDATE tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE login = ?1)",
+                "UPDATE tokens SET revoked = 1, wipe = 1 WHERE user_id IN (SELECT id FROM users WHERE login = ?1)",
                 [&login],
             )?;
             tx.commit()?;
@@ -580,11 +582,24 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn token_wiped(&self, token_hash: &str) -> StoreResult<bool> {
+        let h = token_hash.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM tokens t JOIN users u ON u.id = t.user_id
+                   WHERE t.hash = ?1 AND (t.wipe = 1 OR u.disabled = 1))",
+                [h],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
     async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64> {
         let login = login.to_owned();
         self.run(move |c| {
             let n = c.execute(
-                "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND user_id IN (SELECT id FROM users WHERE login = ?1)",
+                "UPDATE tokens SET revoked = 1, wipe = 1 WHERE revoked = 0 AND user_id IN (SELECT id FROM users WHERE login = ?1)",
                 [login],
             )?;
             Ok(n as u64)
