@@ -6,6 +6,7 @@ pub mod i18n;
 pub mod pages;
 pub mod platform;
 pub mod routes;
+pub mod session;
 pub mod state;
 pub mod storage;
 pub mod sync;

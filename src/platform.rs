@@ -83,6 +83,17 @@ pub async fn request_persistence() -> Option<bool> {
     answer.as_bool()
 }
 
+/// The service worker's cache of map tiles (`public/sw.js`).
+pub const TILE_CACHE: &str = "latarnia-tiles";
+
+/// Deletes the cache of map tiles seen (where the team works shows in them).
+pub async fn forget_tiles() {
+    let Some(caches) = web_sys::window().and_then(|w| w.caches().ok()) else { return };
+    if let Err(e) = wasm_bindgen_futures::JsFuture::from(caches.delete(TILE_CACHE)).await {
+        leptos::logging::error!("tile cache: {e:?}");
+    }
+}
+
 /// What the GPS knows right now.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Gps {

@@ -73,6 +73,9 @@ pub struct AppState {
     pub session: RwSignal<Option<Session>>,
     /// The server no longer accepts the session: sign in again (nothing local is lost).
     pub session_expired: RwSignal<bool>,
+    /// Why nobody is signed in, when the phone was emptied by the organisation (a translation
+    /// key the sign-in screen shows).
+    pub signed_out_why: RwSignal<Option<usize>>,
     pub sync: RwSignal<SyncView>,
     /// A sync was asked for while one was running: run once more after it.
     pub sync_again: StoredValue<bool>,
@@ -106,6 +109,7 @@ impl AppState {
             update_ready: RwSignal::new(update_waiting()),
             session: RwSignal::new(None),
             session_expired: RwSignal::new(false),
+            signed_out_why: RwSignal::new(None),
             sync: RwSignal::new(SyncView::default()),
             sync_again: StoredValue::new(false),
             sync_timer: StoredValue::new(0),

@@ -44,7 +44,10 @@ async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Er
     let r = r.map_err(|_| TransportError::Offline)?;
     match r.status() {
         200 => r.json().await.map_err(|_| TransportError::Offline),
-        401 => Err(TransportError::Unauthorized),
+        401 => match r.json::<serde_json::Value>().await {
+            Ok(body) if body["error"] == "revoked" => Err(TransportError::Revoked),
+            _ => Err(TransportError::Unauthorized),
+        },
         409 => Err(TransportError::CursorReset),
         0 | 502..=504 => Err(TransportError::Unavailable(r.status().to_string())),
         s => Err(TransportError::Refused(s, r.text().await.unwrap_or_default())),
@@ -242,6 +245,7 @@ async fn run(state: AppState) {
                 spawn_local(async move { state.warm_lists().await });
             }
             Err(SyncError::Transport(TransportError::Unauthorized)) => state.session_expired.set(true),
+            Err(SyncError::Transport(TransportError::Revoked)) => crate::session::wipe(state).await,
             Err(SyncError::Transport(TransportError::Offline | TransportError::Unavailable(_))) => {
                 state.sync.update(|v| v.error = Some(k::SYNC_FAILED));
             }

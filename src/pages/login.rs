@@ -5,10 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::i18n::{k, use_i18n};
-use crate::platform;
 use crate::state::AppState;
-use crate::storage::{Session, Store};
-use crate::sync;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -30,7 +27,7 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let result = sign_in(state, &l, &p).await;
+            let result = crate::session::sign_in(state, &l, &p).await;
             busy.set(false);
             match result {
                 // A new session starts on the patrol screen, whatever page signed out.
@@ -42,6 +39,9 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="page login">
             <h1>{i.s(k::LOGIN_TITLE)}</h1>
+            {move || state.signed_out_why.get().map(|key| view! {
+                <p class="banner banner-error" role="alert" data-testid="signed-out-why">{i.s(key)}</p>
+            })}
             <p class="hint">{i.s(k::LOGIN_INTRO)}</p>
             <form on:submit=submit novalidate>
                 <label for="login-login">{i.s(k::LOGIN_LOGIN)}</label>
@@ -61,32 +61,4 @@ pub fn LoginPage() -> impl IntoView {
             </form>
         </section>
     }
-}
-
-/// Signs in; on success the session is stored with the data and the first sync starts. A
-/// different user than the one whose records wait to be sent is refused (their records stay).
-async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(), usize> {
-    let answer = sync::login(login, password).await?;
-    let store = state.store();
-    let previous = store.session().await.ok().flatten();
-    if previous.as_ref().is_some_and(|p| p.user.id != answer.user.id) {
-        let pending = store.outbox().await.map(|o| o.len()).unwrap_or(1);
-        if pending > 0 {
-            sync::logout_on_server(&answer.token).await;
-            return Err(k::LOGIN_OTHER_USER);
-        }
-        store.wipe(platform::new_uuid()).await.map_err(|e| e.message_key())?;
-    }
-    let session = Session {
-        key: Session::KEY.into(),
-        token: answer.token,
-        expires_at: answer.expires_at.to_rfc3339(),
-        user: answer.user,
-    };
-    store.set_session(Some(session.clone())).await.map_err(|e| e.message_key())?;
-    state.session_expired.set(false);
-    state.session.set(Some(session));
-    state.changed(None);
-    sync::sync_now(state);
-    Ok(())
 }

@@ -7,7 +7,6 @@ use leptos::task::spawn_local;
 use crate::components::erasure_form::ErasureForm;
 use crate::components::map_view::tile_settings;
 use crate::i18n::{k, use_i18n, Lang};
-use crate::platform;
 use crate::state::{AppState, Theme};
 use crate::storage::Store;
 use crate::sync;
@@ -32,23 +31,7 @@ pub fn SettingsPage() -> impl IntoView {
             confirm.set(true);
             return;
         }
-        spawn_local(async move {
-            let store = state.store();
-            if let Some(s) = state.session.get_untracked() {
-                if state.online.get_untracked() {
-                    sync::logout_on_server(&s.token).await;
-                }
-            }
-            // Nothing about the people met stays on a phone nobody is signed in to.
-            if let Err(e) = store.wipe(platform::new_uuid()).await {
-                state.notify_error(e.message_key());
-                return;
-            }
-            state.session.set(None);
-            state.session_expired.set(false);
-            state.changed(None);
-            sync::refresh(state).await;
-        });
+        spawn_local(crate::session::sign_out(state));
     };
     let user =
         move || state.session.get().map(|s| format!("{} ({})", s.user.display_name, s.user.login)).unwrap_or_default();

@@ -75,6 +75,13 @@ export async function startServer({ dist = join(ROOT, 'dist'), tiles = NO_TILES 
       });
       return { login, password };
     },
+    /** Runs an admin command of the server on its data directory (`token revoke x`…). */
+    async admin(...args) {
+      await new Promise((ok, fail) => {
+        const c = spawn(SERVER, ['--data-dir', data, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
+        c.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`${args.join(' ')} exited with ${code}`))));
+      });
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));

@@ -64,3 +64,57 @@ test('a coordinator erases a person by pseudonym; a streetworker\'s phone no lon
     await p.context.close();
   }
 });
+
+// Remote wipe (issue 16): a lost phone is withdrawn with `token revoke`; at its next request it
+// erases its records (sent or not), its outbox and its map tiles, keeps the app shell, and says why.
+const idbDump = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('latarnia');
+  open.onsuccess = () => {
+    const db = open.result;
+    const names = [...db.objectStoreNames];
+    const tx = db.transaction(names);
+    const out = {};
+    for (const n of names) tx.objectStore(n).getAll().onsuccess = (e) => { out[n] = e.target.result; };
+    tx.oncomplete = () => resolve(JSON.stringify(out));
+    tx.onerror = () => reject(tx.error);
+  };
+  open.onerror = () => reject(open.error);
+}));
+
+test('a phone withdrawn with `token revoke` empties itself at its next sync and says why', T, async () => {
+  const ola = await server.addUser('ola-w');
+  const sw = await phone(ola);
+  await byId(sw.page, 'patrol-start').click();
+  const record = async (pseudonym, notes) => {
+    await byId(sw.page, 'contact-new').click();
+    await byId(sw.page, 'contact-pseudonym').fill(pseudonym);
+    await byId(sw.page, 'contact-notes').fill(notes);
+    await byId(sw.page, 'contact-save').click();
+    await byId(sw.page, 'contact-list').getByText(notes).waitFor();
+  };
+  await record('Pan Zbyszek', 'WIPE-MARKER-SENT');
+  await syncNow(sw.page);
+  // One more, not yet sent: the phone may be in a stranger's hands, so it goes too.
+  await sw.context.setOffline(true);
+  await record('Pani Irena', 'WIPE-MARKER-UNSENT');
+  const held = await idbDump(sw.page);
+  assert.match(held, /WIPE-MARKER-SENT/);
+  assert.match(held, /WIPE-MARKER-UNSENT/);
+  assert.ok(await sw.page.evaluate(() => caches.has('latarnia-tiles')), 'the tile cache exists before');
+
+  await server.admin('token', 'revoke', 'ola-w');
+  await sw.context.setOffline(false);
+  await byId(sw.page, 'signed-out-why').waitFor({ timeout: 60_000 });
+  assert.equal(await byId(sw.page, 'signed-out-why').textContent(),
+    'Organizacja cofnęła dostęp temu telefonowi. Wszystkie dane zapisane na nim zostały usunięte. Zaloguj się ponownie, jeśli to pomyłka.');
+  await byId(sw.page, 'login-submit').waitFor();
+  await screenshot(sw.page, '26-remote-wipe');
+  const left = await idbDump(sw.page);
+  assert.doesNotMatch(left, /WIPE-MARKER|Zbyszek|Irena/, 'no record, sent or unsent, is left');
+  assert.doesNotMatch(left, /"token"/, 'no session is left');
+  const caches = await sw.page.evaluate(() => caches.keys());
+  assert.ok(!caches.includes('latarnia-tiles'), `the tile cache is gone: ${caches}`);
+  assert.ok(caches.some((c) => c.startsWith('latarnia-shell-')), `the app shell stays: ${caches}`);
+  assert.deepEqual(sw.watch.problems, []);
+  await sw.context.close();
+});

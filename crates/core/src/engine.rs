@@ -21,6 +21,8 @@ pub enum TransportError {
     Offline,
     /// The session is no longer valid: sign in again (nothing local is lost).
     Unauthorized,
+    /// 401 revoked: the organisation withdrew this device; it erases what it holds.
+    Revoked,
     /// 409 cursor_reset: the server was restored; pull again from the start.
     CursorReset,
     /// 503 or another server failure: try again later.
