@@ -76,7 +76,7 @@ export async function startServer({ dist = join(ROOT, 'dist'), tiles = NO_TILES 
       return { login, password };
     },
     /** Runs an admin command of the server on its data directory (`token revoke x`…). */
-    async admin(...args) {
+    async cli(...args) {
       await new Promise((ok, fail) => {
         const c = spawn(SERVER, ['--data-dir', data, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
         c.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`${args.join(' ')} exited with ${code}`))));

@@ -102,7 +102,7 @@ test('a phone withdrawn with `token revoke` empties itself at its next sync and 
   assert.match(held, /WIPE-MARKER-UNSENT/);
   assert.ok(await sw.page.evaluate(() => caches.has('latarnia-tiles')), 'the tile cache exists before');
 
-  await server.admin('token', 'revoke', 'ola-w');
+  await server.cli('token', 'revoke', 'ola-w');
   await sw.context.setOffline(false);
   await byId(sw.page, 'signed-out-why').waitFor({ timeout: 60_000 });
   assert.equal(await byId(sw.page, 'signed-out-why').textContent(),
