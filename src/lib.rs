@@ -2,6 +2,7 @@
 //! browser tests can use them.
 
 pub mod components;
+pub mod crypto;
 pub mod i18n;
 pub mod pages;
 pub mod platform;

@@ -145,3 +145,34 @@ async fn the_first_page_comes_from_the_index_newest_first() {
     s.close();
     IdbStore::delete(&name).await.unwrap();
 }
+
+/// The WebCrypto wrapper (encryption at rest): the PIN unwraps the data key and nothing else
+/// does; sealed records open again only with that key and never show their text.
+#[wasm_bindgen_test]
+async fn the_pin_unwraps_the_data_key_and_sealed_text_never_shows() {
+    use latarnia::crypto::{new_key, open, rewrap, seal, unlock, CryptoError};
+    // Few rounds: this checks the steps, not their cost (the bench times the real figure).
+    let (key, kept) = new_key("482916", 1_000).await.expect("WebCrypto in Chromium");
+    assert_eq!((kept.salt.len(), kept.iv.len(), kept.iterations), (16, 12, 1_000));
+    let text = "pan Zbyszek; kaszle, prosi o śpiwór".as_bytes();
+    let sealed = seal(&key, text).await.unwrap();
+    assert!(!sealed.windows(7).any(|w| w == b"Zbyszek"), "no plain text in what is kept");
+    assert_ne!(seal(&key, text).await.unwrap(), sealed, "a fresh IV every time");
+    assert_eq!(open(&key, &sealed).await.unwrap(), text);
+    // After a restart: the PIN alone brings the same key back; a wrong PIN does not.
+    let again = unlock("482916", &kept).await.unwrap();
+    assert_eq!(open(&again, &sealed).await.unwrap(), text);
+    assert_eq!(unlock("482917", &kept).await.err(), Some(CryptoError::WrongPin));
+    // A changed PIN keeps the data key (records need no re-encryption).
+    let moved = rewrap("482916", &kept, "1234567").await.unwrap();
+    assert_eq!(open(&unlock("1234567", &moved).await.unwrap(), &sealed).await.unwrap(), text);
+    assert_eq!(unlock("482916", &moved).await.err(), Some(CryptoError::WrongPin));
+    assert_eq!(rewrap("000000", &kept, "1").await.err(), Some(CryptoError::WrongPin));
+    // Tampered, truncated or another key's: refused, never a panic.
+    let mut bad = sealed.clone();
+    *bad.last_mut().unwrap() ^= 1;
+    assert_eq!(open(&key, &bad).await.err(), Some(CryptoError::Damaged));
+    assert_eq!(open(&key, &sealed[..5]).await.err(), Some(CryptoError::Damaged));
+    let (other, _) = new_key("111111", 1_000).await.unwrap();
+    assert_eq!(open(&other, &sealed).await.err(), Some(CryptoError::Damaged));
+}
