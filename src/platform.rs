@@ -37,6 +37,19 @@ pub fn pref(key: &str) -> Option<String> {
     local_storage()?.get_item(key).ok().flatten()
 }
 
+pub fn forget_pref(key: &str) {
+    if let Some(s) = local_storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// Loads the app again from the start (the shell comes from the service worker's cache).
+pub fn reload() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}
+
 pub fn set_pref(key: &str, value: &str) {
     if let Some(s) = local_storage() {
         let _ = s.set_item(key, value);

@@ -32,6 +32,7 @@ pub async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(),
     };
     store.set_session(Some(session.clone())).await.map_err(|e| e.message_key())?;
     state.session_expired.set(false);
+    platform::forget_pref(WIPED);
     state.signed_out_why.set(None);
     state.session.set(Some(session));
     state.changed(None);
@@ -47,28 +48,41 @@ pub async fn sign_out(state: AppState) {
             sync::logout_on_server(&s.token).await;
         }
     }
-    erase(state, None).await;
+    erase(state).await;
+}
+
+/// Set while the sign-in screen should say that the organisation emptied the phone.
+const WIPED: &str = "wiped";
+
+/// Why nobody is signed in, as the sign-in screen says it (at start).
+pub fn signed_out_why() -> Option<usize> {
+    platform::pref(WIPED).map(|_| k::WIPED_BY_ORGANISATION)
 }
 
 /// The organisation withdrew this device (`401 revoked`): everything goes, unsent records too
-/// (the phone may be in a stranger's hands), and the sign-in screen says why.
+/// (the phone may be in a stranger's hands). The app then starts again from nothing: no screen,
+/// list or value read before stays in memory, and the sign-in screen says why.
 pub async fn wipe(state: AppState) {
-    erase(state, Some(k::WIPED_BY_ORGANISATION)).await;
-}
-
-/// Erases the records, the outbox, the session and the map tiles seen; keeps the app shell.
-async fn erase(state: AppState, why: Option<usize>) {
-    // Nothing about the people met stays on a phone nobody is signed in to.
     if let Err(e) = state.store().wipe(platform::new_uuid()).await {
         state.notify_error(e.message_key());
         return;
     }
     // The tiles show where the team works; a failure here leaves them to the cache's own limit.
     platform::forget_tiles().await;
+    platform::set_pref(WIPED, "1");
+    platform::reload();
+}
+
+/// Erases the records, the outbox, the session and the map tiles seen; keeps the app shell.
+async fn erase(state: AppState) {
+    // Nothing about the people met stays on a phone nobody is signed in to.
+    if let Err(e) = state.store().wipe(platform::new_uuid()).await {
+        state.notify_error(e.message_key());
+        return;
+    }
+    platform::forget_tiles().await;
     state.session.set(None);
     state.session_expired.set(false);
-    state.notice.set(None);
-    state.signed_out_why.set(why);
     state.changed(None);
     sync::refresh(state).await;
 }

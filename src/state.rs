@@ -109,7 +109,7 @@ impl AppState {
             update_ready: RwSignal::new(update_waiting()),
             session: RwSignal::new(None),
             session_expired: RwSignal::new(false),
-            signed_out_why: RwSignal::new(None),
+            signed_out_why: RwSignal::new(crate::session::signed_out_why()),
             sync: RwSignal::new(SyncView::default()),
             sync_again: StoredValue::new(false),
             sync_timer: StoredValue::new(0),

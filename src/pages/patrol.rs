@@ -98,16 +98,21 @@ fn StartPatrol(joinable: Vec<Patrol>) -> impl IntoView {
             started_by: state.me(),
         };
         busy.set(true);
+        let last_team = team.get_untracked();
+        // The saved patrol replaces this form at once: its signals may be gone by the time the
+        // write answers, hence `try_set`.
         spawn_local(async move {
             match state.write(Edit::Save(patrol)).await {
                 Ok(_) => {
-                    platform::set_pref("last_team", &team.get_untracked());
-                    errors.set(Vec::new());
+                    platform::set_pref("last_team", &last_team);
+                    errors.try_set(Vec::new());
                 }
-                Err(StoreError::Invalid(e)) => errors.set(e.0),
+                Err(StoreError::Invalid(e)) => {
+                    errors.try_set(e.0);
+                }
                 Err(_) => {}
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
 
