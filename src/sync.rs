@@ -125,8 +125,12 @@ impl Replica for StoreReplica {
 
 /// Why signing in failed, as a translation key.
 pub async fn login(login: &str, password: &str) -> Result<LoginResponse, usize> {
-    let body =
-        LoginRequest { login: login.trim().into(), password: password.into(), device_name: platform::device_name() };
+    let body = LoginRequest {
+        login: login.trim().into(),
+        password: password.into(),
+        device_name: platform::device_name(),
+        client_id: None,
+    };
     let r = Request::post("/api/v1/auth/login").json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
     match r {
         Err(_) => Err(k::LOGIN_OFFLINE),

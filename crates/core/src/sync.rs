@@ -66,6 +66,9 @@ pub struct LoginRequest {
     pub password: String,
     #[serde(default)]
     pub device_name: String,
+    /// The phone's client id: the answer then carries its recovery key (`device_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Uuid>,
 }
 
 /// The signed-in user (`GET /api/v1/me`, and in the login answer).
@@ -83,6 +86,11 @@ pub struct LoginResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: User,
+    /// This user's recovery key for the phone `client_id` (64 hex digits), when one was given:
+    /// the phone keeps its data key wrapped under it as well as under the PIN, and never keeps
+    /// this key itself (docs/protocol.md, "Sign-in").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
 }
 
 /// Every error answer: a machine code and a human sentence.

@@ -494,3 +494,31 @@ async fn akcja_zima_the_coordinator_declares_the_night_and_the_team_records_stop
         page["changes"].as_array().unwrap().iter().map(|c| c["collection"].as_str().unwrap()).collect();
     assert_eq!(seen, ["forecasts"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_in_with_a_client_id_gets_that_phones_recovery_key_until_the_phone_is_withdrawn() {
+    let api = Api::new().await;
+    let token = api.user("Gdynia", Role::Streetworker).await;
+    let (_, me) = api.call(Method::GET, "/api/v1/me", Some(&token), Value::Null).await;
+    let login = me["login"].as_str().unwrap().to_owned();
+    let (phone, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let sign_in = |client: Option<uuid::Uuid>| {
+        let body = json!({"login": login, "password": "correct horse battery", "client_id": client});
+        let api = &api;
+        async move {
+            let (status, body) = api.call(Method::POST, "/api/v1/auth/login", None, body).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["device_key"].as_str().map(str::to_owned)
+        }
+    };
+    let first = sign_in(Some(phone)).await.expect("a recovery key");
+    assert!(first.len() == 64 && first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+    assert_eq!(sign_in(Some(phone)).await.as_deref(), Some(first.as_str()), "the same phone, the same key");
+    assert_ne!(sign_in(Some(other)).await.as_deref(), Some(first.as_str()), "another phone, another key");
+    assert_eq!(sign_in(None).await, None, "an older app asks for none");
+    use latarnia_server::config::{Command, TokenCommand};
+    admin::run(&api.state.db, Command::Token(TokenCommand::Revoke { login: login.clone() }), &mut "".as_bytes())
+        .await
+        .unwrap();
+    assert_ne!(sign_in(Some(phone)).await.as_deref(), Some(first.as_str()), "a withdrawn phone's key is gone");
+}

@@ -67,8 +67,15 @@ async fn login(
     let expires_at = chrono::Utc::now() + TOKEN_LIFETIME;
     let device: String = req.device_name.chars().take(100).collect();
     state.db.token_add(&token_hash, account.user.id, &device, expires_at.timestamp_millis()).await?;
+    let device_key = match req.client_id {
+        Some(client) => {
+            let fresh = hex::encode(crate::auth::random_bytes::<32>());
+            Some(state.db.device_key(account.user.id, client, &fresh).await?)
+        }
+        None => None,
+    };
     tracing::info!(login = %account.user.login, device = %device, "signed in");
-    Ok(Json(LoginResponse { token, expires_at, user: account.user }))
+    Ok(Json(LoginResponse { token, expires_at, user: account.user, device_key }))
 }
 
 async fn logout(State(state): State<AppState>, authed: Authed) -> Result<StatusCode, AppError> {

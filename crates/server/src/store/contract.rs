@@ -427,6 +427,11 @@ async fn accounts_and_tokens(db: &Db) {
     assert!(db.user_list(Some(u.org_id)).await.unwrap().iter().any(|a| a.user == u));
     db.token_add("t1", u.id, "phone", 2_000).await.unwrap();
     db.token_add("t2", u.id, "tablet", 2_000).await.unwrap();
+    // A phone's recovery key: made once, the same at every sign-in, one per phone.
+    let (phone, tablet) = (Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(db.device_key(u.id, phone, "k1").await.unwrap(), "k1");
+    assert_eq!(db.device_key(u.id, phone, "k2").await.unwrap(), "k1", "kept, not replaced");
+    assert_eq!(db.device_key(u.id, tablet, "k3").await.unwrap(), "k3");
     assert_eq!(db.token_user("t1", 1_000).await.unwrap(), Some(u.clone()));
     assert_eq!(db.token_user("t1", 2_000).await.unwrap(), None, "expired");
     assert_eq!(db.token_user("nope", 1_000).await.unwrap(), None);
@@ -437,10 +442,12 @@ async fn accounts_and_tokens(db: &Db) {
     assert_eq!(db.tokens_revoke_all(&u.login).await.unwrap(), 1);
     assert_eq!(db.token_user("t2", 1_000).await.unwrap(), None);
     assert!(db.token_wiped("t2").await.unwrap(), "`token revoke` withdraws the device");
+    assert_eq!(db.device_key(u.id, phone, "k4").await.unwrap(), "k4", "and the old recovery key is gone");
     db.token_add("t3", u.id, "phone", 2_000).await.unwrap();
     assert!(db.user_disable(&u.login).await.unwrap());
     assert_eq!(db.token_user("t3", 1_000).await.unwrap(), None, "disabled");
     assert!(db.token_wiped("t3").await.unwrap(), "`user disable` withdraws the devices");
+    assert_eq!(db.device_key(u.id, phone, "k5").await.unwrap(), "k5", "and forgets their recovery keys");
     assert!(db.user_enable(&u.login).await.unwrap());
     db.token_add("t4", u.id, "phone", 2_000).await.unwrap();
     assert!(db.user_set_password(&u.login, "hash2").await.unwrap());

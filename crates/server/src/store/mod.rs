@@ -297,6 +297,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn token_wiped(&self, token_hash: &str) -> StoreResult<bool>;
     /// Revokes every token of a login and withdraws its devices; the number revoked.
     async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64>;
+    /// The recovery key of one user's phone (`client`): the one kept, or `fresh` kept and
+    /// returned. It opens the phone's data again when its PIN is locked out, and only from a
+    /// password sign-in; `token revoke` and `user disable` forget the user's keys.
+    async fn device_key(&self, user: Uuid, client: Uuid, fresh: &str) -> StoreResult<String>;
 
     /// Applies a push in one transaction, committed durably before it returns.
     async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse>;

@@ -47,7 +47,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX access_log_org ON access_log(org_id, seq);",
     // 4: a device withdrawn by the organisation (remote wipe), apart from a session ended.
     "ALTER TABLE tokens ADD COLUMN wipe BOOLEAN NOT NULL DEFAULT false;",
+    // 5: each phone's recovery key (a PIN forgotten: the password opens the phone's data again).
+    "CREATE TABLE device_keys (user_id TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL,
+        PRIMARY KEY (user_id, client_id));",
 ];
+
+/// A withdrawn user's phones can no longer be opened with the password.
+const FORGET_DEVICE_KEYS: &str = "DELETE FROM device_keys WHERE user_id IN (SELECT id FROM users WHERE login = $1)";
 
 /// Any number: two instances starting at once take turns migrating.
 const MIGRATION_LOCK: i64 = 0x4c61_7461_726e_6961;
@@ -498,6 +504,7 @@ impl Storage for PgStore {
             &[&login],
         )
         .await?;
+        tx.execute(FORGET_DEVICE_KEYS, &[&login]).await?;
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -567,15 +574,31 @@ impl Storage for PgStore {
     }
 
     async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64> {
-        Ok(self
-            .pool
-            .get()
-            .await?
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let n = tx
             .execute(
                 "UPDATE tokens SET revoked = true, wipe = true WHERE NOT revoked AND user_id IN (SELECT id FROM users WHERE login = $1)",
                 &[&login],
             )
-            .await?)
+            .await?;
+        tx.execute(FORGET_DEVICE_KEYS, &[&login]).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn device_key(&self, user: Uuid, client: Uuid, fresh: &str) -> StoreResult<String> {
+        let c = self.pool.get().await?;
+        let (user, client) = (user.to_string(), client.to_string());
+        c.execute(
+            "INSERT INTO device_keys (user_id, client_id, secret) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&user, &client, &fresh],
+        )
+        .await?;
+        let row = c
+            .query_one("SELECT secret FROM device_keys WHERE user_id = $1 AND client_id = $2", &[&user, &client])
+            .await?;
+        Ok(row.get(0))
     }
 
     async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse> {

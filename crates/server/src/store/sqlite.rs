@@ -50,7 +50,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX access_log_org ON access_log(org_id, seq);",
     // 4: a device withdrawn by the organisation (remote wipe), apart from a session ended.
     "ALTER TABLE tokens ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;",
+    // 5: each phone's recovery key (a PIN forgotten: the password opens the phone's data again).
+    "CREATE TABLE device_keys (user_id TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL,
+        PRIMARY KEY (user_id, client_id)) STRICT;",
 ];
+
+/// A withdrawn user's phones can no longer be opened with the password.
+const FORGET_DEVICE_KEYS: &str = "DELETE FROM device_keys WHERE user_id IN (SELECT id FROM users WHERE login = ?1)";
 
 /// Pages are read through a memory map (up to this much of the file) rather than a system call
 /// each: a job's scan and its updates touch pages all over the records table.
@@ -518,6 +524,7 @@ impl Storage for SqliteStore {
                 "UPDATE tokens SET revoked = 1, wipe = 1 WHERE user_id IN (SELECT id FROM users WHERE login = ?1)",
                 [&login],
             )?;
+            tx.execute(FORGET_DEVICE_KEYS, [&login])?;
             tx.commit()?;
             Ok(n > 0)
         })
@@ -598,11 +605,30 @@ impl Storage for SqliteStore {
     async fn tokens_revoke_all(&self, login: &str) -> StoreResult<u64> {
         let login = login.to_owned();
         self.run(move |c| {
-            let n = c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE tokens SET revoked = 1, wipe = 1 WHERE revoked = 0 AND user_id IN (SELECT id FROM users WHERE login = ?1)",
-                [login],
+                [&login],
             )?;
+            tx.execute(FORGET_DEVICE_KEYS, [&login])?;
+            tx.commit()?;
             Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn device_key(&self, user: Uuid, client: Uuid, fresh: &str) -> StoreResult<String> {
+        let (user, client, fresh) = (user.to_string(), client.to_string(), fresh.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO device_keys (user_id, client_id, secret) VALUES (?1, ?2, ?3)",
+                params![user, client, fresh],
+            )?;
+            Ok(c.query_row(
+                "SELECT secret FROM device_keys WHERE user_id = ?1 AND client_id = ?2",
+                params![user, client],
+                |r| r.get(0),
+            )?)
         })
         .await
     }
