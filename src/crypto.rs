@@ -73,9 +73,38 @@ fn gcm(iv: &[u8]) -> Object {
     AesGcmParams::new("AES-GCM", &Uint8Array::from(iv)).into()
 }
 
-/// The key that wraps the data key, derived from the PIN.
-async fn pin_key(pin: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, CryptoError> {
+/// What opens the data key: the worker's PIN, or the recovery key the server gives this phone
+/// at a password sign-in (32 random bytes, never kept on the phone).
+#[derive(Clone, Copy)]
+pub enum Secret<'a> {
+    Pin(&'a str),
+    Recovery(&'a [u8]),
+}
+
+/// The key that wraps the data key: derived from the PIN (PBKDF2-SHA256 with `salt`), or the
+/// recovery key itself.
+async fn wrapping_key(secret: Secret<'_>, salt: &[u8], iterations: u32) -> Result<CryptoKey, CryptoError> {
     let s = subtle()?;
+    let pin = match secret {
+        Secret::Pin(pin) => pin,
+        Secret::Recovery(bytes) => {
+            if bytes.len() != 32 {
+                return Err(CryptoError::WrongPin);
+            }
+            let algorithm = AesKeyGenParams::new("AES-GCM", 256);
+            return key(call(
+                s.import_key_with_object(
+                    "raw",
+                    &Uint8Array::from(bytes),
+                    &algorithm,
+                    false,
+                    &usages(&["wrapKey", "unwrapKey"]),
+                ),
+                CryptoError::Unavailable,
+            )
+            .await?);
+        }
+    };
     let raw = Uint8Array::from(pin.as_bytes());
     let algorithm = Object::new();
     js_sys::Reflect::set(&algorithm, &"name".into(), &"PBKDF2".into()).map_err(|_| CryptoError::Unavailable)?;
@@ -93,74 +122,83 @@ async fn pin_key(pin: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, C
     .await?)
 }
 
-async fn unwrap_with(wrapping: &CryptoKey, w: &WrappedKey) -> Result<DataKey, CryptoError> {
-    let s = subtle()?;
+/// The data key out of `w`; `extractable` only for the one step of wrapping it again.
+async fn unwrap_with(wrapping: &CryptoKey, w: &WrappedKey, extractable: bool) -> Result<CryptoKey, CryptoError> {
     let algorithm = AesKeyGenParams::new("AES-GCM", 256);
-    let k = call(
-        s.unwrap_key_with_u8_array_and_object_and_object(
+    key(call(
+        subtle()?.unwrap_key_with_u8_array_and_object_and_object(
             "raw",
             &w.wrapped,
             wrapping,
             &gcm(&w.iv),
             &algorithm,
-            false,
+            extractable,
             &usages(&["encrypt", "decrypt"]),
         ),
         CryptoError::WrongPin,
     )
-    .await?;
-    Ok(DataKey(key(k)?))
+    .await?)
 }
 
-/// A new random data key for a new PIN: the key to use now, and what the phone keeps.
-pub async fn new_key(pin: &str, iterations: u32) -> Result<(DataKey, WrappedKey), CryptoError> {
-    let s = subtle()?;
+/// `data` (extractable) wrapped under `secret`.
+async fn wrap(data: &CryptoKey, secret: Secret<'_>, iterations: u32) -> Result<WrappedKey, CryptoError> {
+    let (salt, iv) = match secret {
+        Secret::Pin(_) => (random(SALT_BYTES)?, random(IV_BYTES)?),
+        Secret::Recovery(_) => (Vec::new(), random(IV_BYTES)?),
+    };
+    let iterations = if matches!(secret, Secret::Pin(_)) { iterations } else { 0 };
+    let wrapping = wrapping_key(secret, &salt, iterations).await?;
+    let wrapped =
+        bytes(call(subtle()?.wrap_key_with_object("raw", data, &wrapping, &gcm(&iv)), CryptoError::Unavailable).await?);
+    Ok(WrappedKey { salt, iterations, iv, wrapped })
+}
+
+/// A new random data key: the key to use now, and what the phone keeps of it — wrapped under
+/// the PIN, and under the recovery key when there is one.
+pub async fn new_key(
+    pin: &str,
+    iterations: u32,
+    recovery: Option<&[u8]>,
+) -> Result<(DataKey, WrappedKey, Option<WrappedKey>), CryptoError> {
     // Extractable only so that it can be wrapped; the copy kept in memory is unwrapped below,
     // non-extractable, and this one is dropped.
     let fresh = key(call(
-        s.generate_key_with_object(&AesKeyGenParams::new("AES-GCM", 256), true, &usages(&["encrypt", "decrypt"])),
-        CryptoError::Unavailable,
-    )
-    .await?)?;
-    let (salt, iv) = (random(SALT_BYTES)?, random(IV_BYTES)?);
-    let wrapping = pin_key(pin, &salt, iterations).await?;
-    let wrapped =
-        bytes(call(s.wrap_key_with_object("raw", &fresh, &wrapping, &gcm(&iv)), CryptoError::Unavailable).await?);
-    let kept = WrappedKey { salt, iterations, iv, wrapped };
-    let data = unwrap_with(&wrapping, &kept).await?;
-    Ok((data, kept))
-}
-
-/// The data key from the PIN; `WrongPin` when it is not the PIN it was wrapped with.
-pub async fn unlock(pin: &str, w: &WrappedKey) -> Result<DataKey, CryptoError> {
-    let wrapping = pin_key(pin, &w.salt, w.iterations).await?;
-    unwrap_with(&wrapping, w).await
-}
-
-/// The same data key wrapped under a new PIN (the records stay as they are).
-pub async fn rewrap(old_pin: &str, w: &WrappedKey, new_pin: &str) -> Result<WrappedKey, CryptoError> {
-    // WebCrypto wraps only an extractable key; the kept copy is not one, so the old PIN's
-    // wrapping key unwraps an extractable copy for this one step.
-    let s = subtle()?;
-    let old = pin_key(old_pin, &w.salt, w.iterations).await?;
-    let algorithm = AesKeyGenParams::new("AES-GCM", 256);
-    let k = key(call(
-        s.unwrap_key_with_u8_array_and_object_and_object(
-            "raw",
-            &w.wrapped,
-            &old,
-            &gcm(&w.iv),
-            &algorithm,
+        subtle()?.generate_key_with_object(
+            &AesKeyGenParams::new("AES-GCM", 256),
             true,
             &usages(&["encrypt", "decrypt"]),
         ),
-        CryptoError::WrongPin,
+        CryptoError::Unavailable,
     )
     .await?)?;
-    let (salt, iv) = (random(SALT_BYTES)?, random(IV_BYTES)?);
-    let wrapping = pin_key(new_pin, &salt, w.iterations).await?;
-    let wrapped = bytes(call(s.wrap_key_with_object("raw", &k, &wrapping, &gcm(&iv)), CryptoError::Unavailable).await?);
-    Ok(WrappedKey { salt, iterations: w.iterations, iv, wrapped })
+    let by_pin = wrap(&fresh, Secret::Pin(pin), iterations).await?;
+    let by_recovery = match recovery {
+        Some(r) => Some(wrap(&fresh, Secret::Recovery(r), 0).await?),
+        None => None,
+    };
+    let data = unlock(Secret::Pin(pin), &by_pin).await?;
+    Ok((data, by_pin, by_recovery))
+}
+
+/// The data key from what opens it; `WrongPin` when it is not what it was wrapped with.
+pub async fn unlock(secret: Secret<'_>, w: &WrappedKey) -> Result<DataKey, CryptoError> {
+    let wrapping = wrapping_key(secret, &w.salt, w.iterations).await?;
+    Ok(DataKey(unwrap_with(&wrapping, w, false).await?))
+}
+
+/// The same data key wrapped under `to` (a new PIN: the records stay as they are), opened with
+/// `from`. `iterations` for a PIN.
+pub async fn rewrap(
+    from: Secret<'_>,
+    w: &WrappedKey,
+    to: Secret<'_>,
+    iterations: u32,
+) -> Result<WrappedKey, CryptoError> {
+    // WebCrypto wraps only an extractable key; the kept copy is not one, so `from` unwraps an
+    // extractable copy for this one step.
+    let wrapping = wrapping_key(from, &w.salt, w.iterations).await?;
+    let k = unwrap_with(&wrapping, w, true).await?;
+    wrap(&k, to, iterations).await
 }
 
 /// Encrypts `plain`: a fresh random IV, then the ciphertext with its tag.

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::i18n::k;
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::idb::{IdbStore, Prepared};
+use crate::storage::idb::Prepared;
 use crate::storage::{AppStore, Backend, Store, StoreError};
 
 /// What the status bar and the sync screen show.
@@ -100,9 +100,9 @@ impl Replica for StoreReplica {
         Ok(self.0.sync_state().await?.cursor)
     }
     type Prepared = Option<Prepared>;
-    fn prepare(&self, changes: &[Change]) -> Option<Prepared> {
+    async fn prepare(&self, changes: &[Change]) -> Option<Prepared> {
         match &self.0.backend {
-            Backend::Idb(_) => Some(IdbStore::prepare(changes)),
+            Backend::Idb(s) => Some(s.prepare(changes).await),
             Backend::Mem(_) => None,
         }
     }

@@ -5,7 +5,7 @@
 use std::cell::Cell;
 
 use latarnia::storage::idb::{IdbStore, SchemaVersion, META, OUTBOX, REJECTED};
-use latarnia::storage::{contract, Edit, Query, Store};
+use latarnia::storage::{contract, Edit, KeyRing, Query, Store};
 use latarnia_core::Contact;
 use uuid::Uuid;
 use wasm_bindgen_test::*;
@@ -150,9 +150,10 @@ async fn the_first_page_comes_from_the_index_newest_first() {
 /// does; sealed records open again only with that key and never show their text.
 #[wasm_bindgen_test]
 async fn the_pin_unwraps_the_data_key_and_sealed_text_never_shows() {
-    use latarnia::crypto::{new_key, open, rewrap, seal, unlock, CryptoError};
+    use latarnia::crypto::{new_key, open, rewrap, seal, unlock, CryptoError, Secret::*};
     // Few rounds: this checks the steps, not their cost (the bench times the real figure).
-    let (key, kept) = new_key("482916", 1_000).await.expect("WebCrypto in Chromium");
+    let recovery = [7u8; 32];
+    let (key, kept, by_recovery) = new_key("482916", 1_000, Some(&recovery)).await.expect("WebCrypto in Chromium");
     assert_eq!((kept.salt.len(), kept.iv.len(), kept.iterations), (16, 12, 1_000));
     let text = "pan Zbyszek; kaszle, prosi o śpiwór".as_bytes();
     let sealed = seal(&key, text).await.unwrap();
@@ -160,19 +161,148 @@ async fn the_pin_unwraps_the_data_key_and_sealed_text_never_shows() {
     assert_ne!(seal(&key, text).await.unwrap(), sealed, "a fresh IV every time");
     assert_eq!(open(&key, &sealed).await.unwrap(), text);
     // After a restart: the PIN alone brings the same key back; a wrong PIN does not.
-    let again = unlock("482916", &kept).await.unwrap();
+    let again = unlock(Pin("482916"), &kept).await.unwrap();
     assert_eq!(open(&again, &sealed).await.unwrap(), text);
-    assert_eq!(unlock("482917", &kept).await.err(), Some(CryptoError::WrongPin));
+    assert_eq!(unlock(Pin("482917"), &kept).await.err(), Some(CryptoError::WrongPin));
     // A changed PIN keeps the data key (records need no re-encryption).
-    let moved = rewrap("482916", &kept, "1234567").await.unwrap();
-    assert_eq!(open(&unlock("1234567", &moved).await.unwrap(), &sealed).await.unwrap(), text);
-    assert_eq!(unlock("482916", &moved).await.err(), Some(CryptoError::WrongPin));
-    assert_eq!(rewrap("000000", &kept, "1").await.err(), Some(CryptoError::WrongPin));
+    let moved = rewrap(Pin("482916"), &kept, Pin("1234567"), 1_000).await.unwrap();
+    assert_eq!(open(&unlock(Pin("1234567"), &moved).await.unwrap(), &sealed).await.unwrap(), text);
+    assert_eq!(unlock(Pin("482916"), &moved).await.err(), Some(CryptoError::WrongPin));
+    assert_eq!(rewrap(Pin("000000"), &kept, Pin("1"), 1_000).await.err(), Some(CryptoError::WrongPin));
+    // The PIN forgotten: the server's recovery key opens the same data key, and a new PIN
+    // wraps it; another recovery key does not.
+    let by_recovery = by_recovery.expect("wrapped under the recovery key too");
+    assert_eq!(open(&unlock(Recovery(&recovery), &by_recovery).await.unwrap(), &sealed).await.unwrap(), text);
+    assert_eq!(unlock(Recovery(&[8u8; 32]), &by_recovery).await.err(), Some(CryptoError::WrongPin));
+    assert_eq!(unlock(Recovery(&[7u8; 5]), &by_recovery).await.err(), Some(CryptoError::WrongPin));
+    let new_pin = rewrap(Recovery(&recovery), &by_recovery, Pin("999111"), 1_000).await.unwrap();
+    assert_eq!(open(&unlock(Pin("999111"), &new_pin).await.unwrap(), &sealed).await.unwrap(), text);
     // Tampered, truncated or another key's: refused, never a panic.
     let mut bad = sealed.clone();
     *bad.last_mut().unwrap() ^= 1;
     assert_eq!(open(&key, &bad).await.err(), Some(CryptoError::Damaged));
     assert_eq!(open(&key, &sealed[..5]).await.err(), Some(CryptoError::Damaged));
-    let (other, _) = new_key("111111", 1_000).await.unwrap();
+    let (other, _, _) = new_key("111111", 1_000, None).await.unwrap();
     assert_eq!(open(&other, &sealed).await.err(), Some(CryptoError::Damaged));
+}
+
+/// A store that seals, unlocked with a fresh key (few PBKDF2 rounds: the steps, not the cost).
+async fn sealing_store(name: &str, client: u128) -> (IdbStore, latarnia::crypto::DataKey, KeyRing) {
+    let s = IdbStore::open(name, Uuid::from_u128(client)).await.expect("IndexedDB opens");
+    let (key, pin, recovery) = latarnia::crypto::new_key("482916", 1_000, None).await.unwrap();
+    let ring = KeyRing { key: KeyRing::KEY.into(), pin: Some(pin), recovery, failures: 0, next_try_ms: 0 };
+    s.set_key_ring(&ring).await.unwrap();
+    s.unlock(key.clone());
+    (s, key, ring)
+}
+
+#[wasm_bindgen_test]
+async fn a_sealing_indexeddb_store_passes_the_contract() {
+    contract::run_all(|| async { sealing_store(&fresh_name("sealed-contract"), 7).await.0 }).await;
+}
+
+/// Every value of every store as the browser keeps it, as one text.
+async fn raw_text(name: &str) -> String {
+    let raw = rexie::Rexie::builder(name).build().await.unwrap();
+    let names = raw.store_names();
+    let tx = raw.transaction(&names, rexie::TransactionMode::ReadOnly).unwrap();
+    let mut out = String::new();
+    for n in &names {
+        for v in tx.store(n).unwrap().get_all(None, None).await.unwrap() {
+            out.push_str(&String::from(js_sys::JSON::stringify(&v).unwrap()));
+        }
+    }
+    drop(tx);
+    raw.close();
+    out
+}
+
+#[wasm_bindgen_test]
+async fn sealed_records_keep_no_typed_text_and_nothing_reads_while_locked() {
+    use latarnia::storage::{Session, StoreError};
+    use latarnia_core::{Report, Site, SiteKind};
+    let name = fresh_name("sealed");
+    let (s, key, ring) = sealing_store(&name, 11).await;
+    let patrol = contract::patrol(1);
+    let contact = Contact {
+        pseudonym: "MARKER-pseudonim".into(),
+        notes: "MARKER-notatka kaszle".into(),
+        ..contract::contact(2, Some(patrol.id), 5)
+    };
+    let at = latarnia_core::Position { lat: 54.44, lon: 18.56, accuracy_m: 5.0 };
+    let site = Site {
+        access_notes: "MARKER-dojście od torów".into(),
+        ..Site::new(Uuid::from_u128(3), "MARKER-wiadukt", SiteKind::Other, at, chrono::Utc::now())
+    };
+    let report = Report {
+        site_id: Some(site.id),
+        ..Report::new(Uuid::from_u128(4), chrono::Utc::now(), "MARKER-zgłoszenie z 24h")
+    };
+    s.write(Edit::Save(patrol.clone()), 1_000).await.unwrap();
+    s.write(Edit::Save(contact.clone()), 2_000).await.unwrap();
+    s.write(Edit::Save(site.clone()), 3_000).await.unwrap();
+    s.write(Edit::Save(report.clone()), 4_000).await.unwrap();
+    s.set_draft("contact", Some("MARKER-szkic".into())).await.unwrap();
+    let session = Session {
+        key: Session::KEY.into(),
+        token: "MARKER-token".into(),
+        expires_at: "2027-01-01T00:00:00Z".into(),
+        user: latarnia_core::sync::User {
+            id: Uuid::from_u128(9),
+            login: "MARKER-login".into(),
+            display_name: "MARKER-Ania".into(),
+            role: latarnia_core::sync::Role::Streetworker,
+            org_id: Uuid::from_u128(10),
+        },
+    };
+    s.set_session(Some(session.clone())).await.unwrap();
+    let text = raw_text(&name).await;
+    assert!(!text.is_empty() && !text.contains("MARKER"), "typed text in clear: {text}");
+    assert!(text.contains(&contact.id.to_string()), "ids stay in clear for the indexes");
+
+    // Locked: nothing sealed reads, nothing is written; the key ring and the clock still read.
+    s.lock();
+    assert_eq!(s.list::<Contact>(&Query::default()).await.err(), Some(StoreError::Locked));
+    assert_eq!(s.get::<Site>(site.id).await.err(), Some(StoreError::Locked));
+    assert_eq!(s.outbox().await.err(), Some(StoreError::Locked));
+    assert_eq!(s.session().await.err(), Some(StoreError::Locked));
+    assert_eq!(s.write(Edit::Save(contract::contact(5, None, 0)), 5_000).await.err(), Some(StoreError::Locked));
+    assert_eq!(s.key_ring().await.unwrap(), Some(ring.clone()));
+    s.close();
+
+    // Reopened (a restart): locked until the key is back, then everything is there.
+    let again = IdbStore::open(&name, Uuid::from_u128(12)).await.unwrap();
+    assert_eq!(again.session().await.err(), Some(StoreError::Locked), "a phone with a PIN opens locked");
+    let key_again =
+        latarnia::crypto::unlock(latarnia::crypto::Secret::Pin("482916"), ring.pin.as_ref().unwrap()).await.unwrap();
+    again.unlock(key_again);
+    assert_eq!(again.get::<Contact>(contact.id).await.unwrap().unwrap().data, contact);
+    assert_eq!(again.list_data::<Site>(&Query::default()).await.unwrap(), [site]);
+    assert_eq!(again.list::<Report>(&Query::default()).await.unwrap()[0].data, report);
+    assert_eq!(again.session().await.unwrap(), Some(session));
+    assert_eq!(again.draft("contact").await.unwrap().as_deref(), Some("MARKER-szkic"));
+    assert_eq!(again.outbox().await.unwrap().len(), 4);
+    assert_eq!(again.list::<Contact>(&Query { parent: Some(patrol.id), ..Default::default() }).await.unwrap().len(), 1);
+    drop(key);
+    again.close();
+    IdbStore::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn what_was_kept_in_clear_before_the_pin_is_sealed_once_it_is_set() {
+    let name = fresh_name("seal-all");
+    let s = IdbStore::open(&name, Uuid::from_u128(13)).await.unwrap();
+    let c = Contact { notes: "MARKER-sprzed PIN-u".into(), ..contract::contact(20, None, 0) };
+    s.write(Edit::Save(c.clone()), 1_000).await.unwrap();
+    s.set_draft("contact", Some("MARKER-szkic".into())).await.unwrap();
+    assert!(raw_text(&name).await.contains("MARKER"), "no PIN yet: in clear, as before this version");
+    let (key, _, _) = latarnia::crypto::new_key("482916", 1_000, None).await.unwrap();
+    s.unlock(key);
+    s.seal_all().await.unwrap();
+    assert!(!raw_text(&name).await.contains("MARKER"));
+    assert_eq!(s.get::<Contact>(c.id).await.unwrap().unwrap().data, c);
+    assert_eq!(s.outbox().await.unwrap()[0].id, c.id);
+    assert_eq!(s.draft("contact").await.unwrap().as_deref(), Some("MARKER-szkic"));
+    s.close();
+    IdbStore::delete(&name).await.unwrap();
 }

@@ -56,6 +56,7 @@ where
     places_are_kept_and_listed_like_every_record(&fresh().await).await;
     resending_renumbers_everything_held(&fresh().await).await;
     session_and_sync_state_are_kept(&fresh().await).await;
+    the_key_ring_is_kept_and_goes_at_a_wipe(&fresh().await).await;
     a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe(&fresh().await).await;
     a_refused_record_can_be_discarded_with_its_refusal(&fresh().await).await;
     the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
@@ -295,6 +296,29 @@ pub async fn session_and_sync_state_are_kept<S: Store>(s: &S) {
     let clock = s.clock().await.unwrap();
     assert_eq!((clock.client_id, clock.last_mid), (Uuid::from_u128(99), 0));
     assert_eq!(s.sync_state().await.unwrap().cursor, "");
+}
+
+pub async fn the_key_ring_is_kept_and_goes_at_a_wipe<S: Store>(s: &S) {
+    use crate::crypto::WrappedKey;
+    let before = s.key_ring().await.unwrap();
+    let wrapped = WrappedKey { salt: vec![1; 16], iterations: 600_000, iv: vec![2; 12], wrapped: vec![3; 48] };
+    let ring = super::KeyRing {
+        key: super::KeyRing::KEY.into(),
+        pin: Some(wrapped.clone()),
+        recovery: Some(WrappedKey { salt: vec![], iterations: 0, ..wrapped }),
+        failures: 3,
+        next_try_ms: NOW,
+    };
+    s.set_key_ring(&ring).await.unwrap();
+    assert_eq!(s.key_ring().await.unwrap(), Some(ring.clone()));
+    // Ten wrong PINs: the PIN's copy goes, the recovery copy stays.
+    let locked_out = super::KeyRing { pin: None, failures: 10, ..ring };
+    s.set_key_ring(&locked_out).await.unwrap();
+    assert_eq!(s.key_ring().await.unwrap(), Some(locked_out));
+    if before.is_none() {
+        s.wipe(Uuid::from_u128(98)).await.unwrap();
+        assert_eq!(s.key_ring().await.unwrap(), None, "a wipe forgets the key ring");
+    }
 }
 
 fn session() -> Session {

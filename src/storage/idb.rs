@@ -18,9 +18,12 @@ use latarnia_core::sync::Change;
 use serde_json::Value;
 
 use super::{
-    observed, plan, resend_values, ClockState, Draft, Edit, Local, Query, RejectedRecord, Session, Store, StoreError,
-    SyncState, COLLECTIONS,
+    observed, plan, resend_values, ClockState, Draft, Edit, KeyRing, Local, Query, RejectedRecord, Session, Store,
+    StoreError, SyncState, COLLECTIONS,
 };
+use crate::crypto::{self, CryptoError, DataKey};
+use js_sys::Uint8Array;
+use std::cell::RefCell;
 
 pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
@@ -104,6 +107,18 @@ impl SchemaVersion {
 #[derive(Clone)]
 pub struct IdbStore {
     db: Rc<Rexie>,
+    vault: Rc<RefCell<Vault>>,
+}
+
+/// Whether values are sealed, and under which key (docs/privacy.md, "On the phone").
+#[derive(Clone, Default)]
+enum Vault {
+    /// No PIN yet (a phone's data from before it had one, or a test's store): kept in clear.
+    #[default]
+    Clear,
+    Open(DataKey),
+    /// There is a key ring, but its key is not in memory: nothing sealed can be read.
+    Locked,
 }
 
 impl From<rexie::Error> for StoreError {
@@ -118,41 +133,147 @@ impl From<rexie::Error> for StoreError {
     }
 }
 
+impl From<CryptoError> for StoreError {
+    fn from(e: CryptoError) -> Self {
+        match e {
+            CryptoError::Unavailable => StoreError::Unavailable("WebCrypto".into()),
+            CryptoError::WrongPin | CryptoError::Damaged => StoreError::Failed(format!("sealed value: {e:?}")),
+        }
+    }
+}
+
+fn json_failed(e: serde_json::Error) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
 /// Values go to IndexedDB as JSON text parsed by the browser: one string over the boundary
 /// instead of a call per property, and objects the browser clones faster (measured: a fresh
 /// phone's first sync ~10 % quicker).
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, StoreError> {
-    let text = serde_json::to_string(v).map_err(|e| StoreError::Failed(e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| StoreError::Failed("JSON.parse".into()))
+    parse(&serde_json::to_string(v).map_err(json_failed)?)
+}
+
+fn parse(text: &str) -> Result<JsValue, StoreError> {
+    js_sys::JSON::parse(text).map_err(|_| StoreError::Failed("JSON.parse".into()))
 }
 
 fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, StoreError> {
     // The same way back: one JSON string over the boundary (measured: reading 2,000 places
     // for the map took ~5× longer property by property through serde-wasm-bindgen).
     let text = js_sys::JSON::stringify(&v).map_err(|_| StoreError::Failed("JSON.stringify".into()))?;
-    serde_json::from_str(&String::from(text)).map_err(|e| StoreError::Failed(e.to_string()))
+    serde_json::from_str(&String::from(text)).map_err(json_failed)
+}
+
+/// The property that holds a sealed value's bytes (IV, ciphertext and tag).
+const SEALED: &str = "sealed";
+
+/// What stays in clear beside a sealed record: what the indexes and lists need, nothing typed.
+#[derive(Serialize)]
+struct RecordIndex {
+    id: Uuid,
+    alive: u8,
+    sort_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<Uuid>,
+    deleted: bool,
+}
+
+impl RecordIndex {
+    fn of<T>(l: &Local<T>) -> Self {
+        RecordIndex { id: l.id, alive: l.alive, sort_ms: l.sort_ms, parent: l.parent, deleted: l.deleted }
+    }
+
+    /// The same from a stored record read without its type.
+    fn of_value(v: &Value) -> Value {
+        let mut out = serde_json::Map::new();
+        for name in ["id", "alive", "sort_ms", "parent", "deleted"] {
+            if let Some(x) = v.get(name).filter(|x| !x.is_null()) {
+                out.insert(name.into(), x.clone());
+            }
+        }
+        Value::Object(out)
+    }
+}
+
+#[derive(Serialize)]
+struct ByKey<'a> {
+    key: &'a str,
+}
+
+#[derive(Serialize)]
+struct ByMid {
+    mid: u64,
+}
+
+/// A value as JSON text and what stays in clear beside it once sealed (not generic: one copy
+/// of the sealing code serves every type).
+struct Plain {
+    json: String,
+    index: JsValue,
+}
+
+fn plain<T: Serialize>(value: &T, index: &impl Serialize) -> Result<Plain, StoreError> {
+    Ok(Plain { json: serde_json::to_string(value).map_err(json_failed)?, index: to_js(index)? })
+}
+
+/// The value as stored: sealed under `key` beside its clear index, or in clear without a key.
+async fn seal(key: Option<&DataKey>, p: Plain) -> Result<JsValue, StoreError> {
+    let Some(key) = key else { return parse(&p.json) };
+    let sealed = crypto::seal(key, p.json.as_bytes()).await?;
+    js_sys::Reflect::set(&p.index, &SEALED.into(), &Uint8Array::from(&sealed[..]))
+        .map_err(|_| StoreError::Failed("Reflect.set".into()))?;
+    Ok(p.index)
+}
+
+/// Many values sealed at once (WebCrypto works beside the page; each await is a trip through
+/// the event loop).
+async fn seal_all_of(key: Option<&DataKey>, plains: Vec<Plain>) -> Result<Vec<JsValue>, StoreError> {
+    futures::future::join_all(plains.into_iter().map(|p| seal(key, p))).await.into_iter().collect()
+}
+
+/// A stored value's JSON text: opened when it is sealed (`Locked` without a key).
+async fn open_text(key: Option<&DataKey>, v: &JsValue) -> Result<String, StoreError> {
+    let sealed = js_sys::Reflect::get(v, &SEALED.into()).unwrap_or(JsValue::UNDEFINED);
+    if sealed.is_undefined() {
+        let text = js_sys::JSON::stringify(v).map_err(|_| StoreError::Failed("JSON.stringify".into()))?;
+        return Ok(text.into());
+    }
+    let key = key.ok_or(StoreError::Locked)?;
+    let bytes = crypto::open(key, &Uint8Array::new(&sealed).to_vec()).await?;
+    String::from_utf8(bytes).map_err(|e| StoreError::Failed(e.to_string()))
+}
+
+async fn open<T: DeserializeOwned>(key: Option<&DataKey>, v: JsValue) -> Result<T, StoreError> {
+    serde_json::from_str(&open_text(key, &v).await?).map_err(json_failed)
+}
+
+/// Many stored values opened at once, in their order.
+async fn open_all<T: DeserializeOwned>(
+    key: Option<&DataKey>,
+    rows: impl IntoIterator<Item = JsValue>,
+) -> Result<Vec<T>, StoreError> {
+    let texts = futures::future::join_all(rows.into_iter().map(|v| async move { open_text(key, &v).await })).await;
+    texts.into_iter().map(|t| serde_json::from_str(&t?).map_err(json_failed)).collect()
+}
+
+fn is_sealed(v: &JsValue) -> bool {
+    js_sys::Reflect::get(v, &SEALED.into()).is_ok_and(|s| !s.is_undefined())
 }
 
 /// The first characters of ids (UUIDs, lowercase hex): the slices a whole-store read is cut into.
 const SLICES: [&str; 16] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"];
 
-/// Each stored record's `data`, as one JSON text across to wasm (its field HLCs, half of a
-/// stored contact, stay behind), skipping those not `alive` or out of `q`'s time when given.
-fn pick<T: DeserializeOwned>(rows: &[JsValue], filter: Option<(u8, &Query)>) -> Result<Vec<T>, StoreError> {
-    let (data_key, alive_key, sort_key) =
-        (JsValue::from_str("data"), JsValue::from_str("alive"), JsValue::from_str("sort_ms"));
+/// The stored records `alive` and in `q`'s time, judged by their clear fields.
+fn pick(rows: &[JsValue], alive: u8, q: &Query) -> Vec<JsValue> {
+    let (alive_key, sort_key) = (JsValue::from_str("alive"), JsValue::from_str("sort_ms"));
     let get = |v: &JsValue, k: &JsValue| js_sys::Reflect::get(v, k).unwrap_or(JsValue::NULL);
-    let data = Array::new();
-    for v in rows {
-        if let Some((alive, q)) = filter {
-            let live = get(v, &alive_key).as_f64() == Some(f64::from(alive));
-            if !live || !get(v, &sort_key).as_f64().is_some_and(|s| q.matches(s)) {
-                continue;
-            }
-        }
-        data.push(&get(v, &data_key));
-    }
-    from_js(data.into())
+    rows.iter()
+        .filter(|v| {
+            get(v, &alive_key).as_f64() == Some(f64::from(alive))
+                && get(v, &sort_key).as_f64().is_some_and(|s| q.matches(s))
+        })
+        .cloned()
+        .collect()
 }
 
 fn key(parts: &[JsValue]) -> JsValue {
@@ -203,7 +324,8 @@ impl IdbStore {
         }
     }
 
-    /// Opens (creating or upgrading) the database; a new device gets `new_client_id`.
+    /// Opens (creating or upgrading) the database; a new device gets `new_client_id`. A phone
+    /// with a PIN opens locked.
     pub async fn open(name: &str, new_client_id: Uuid) -> Result<Self, StoreError> {
         Self::open_at(name, SchemaVersion::LATEST, new_client_id).await
     }
@@ -215,8 +337,11 @@ impl IdbStore {
             builder = builder.add_object_store(store);
         }
         let db = builder.build().await.map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
-        let store = IdbStore { db: Rc::new(db) };
+        let store = IdbStore { db: Rc::new(db), vault: Rc::default() };
         store.after_open(version, new_client_id).await?;
+        if store.key_ring().await?.is_some() {
+            *store.vault.borrow_mut() = Vault::Locked;
+        }
         Ok(store)
     }
 
@@ -264,22 +389,90 @@ impl IdbStore {
             db.close();
         }
     }
+
+    /// From now on values are sealed and opened with `key`.
+    pub fn unlock(&self, key: DataKey) {
+        *self.vault.borrow_mut() = Vault::Open(key);
+    }
+
+    /// Forgets the data key: nothing sealed can be read or written until the next unlock.
+    pub fn lock(&self) {
+        *self.vault.borrow_mut() = Vault::Locked;
+    }
+
+    /// The key to seal and open with: `None` while the phone has no PIN.
+    fn sealing(&self) -> Result<Option<DataKey>, StoreError> {
+        match &*self.vault.borrow() {
+            Vault::Clear => Ok(None),
+            Vault::Open(k) => Ok(Some(k.clone())),
+            Vault::Locked => Err(StoreError::Locked),
+        }
+    }
+
+    /// The clock as stored now (read in a write's own transaction to see whether anything was
+    /// written since the values it seals were read).
+    async fn clock_in(meta: &rexie::Store) -> Result<ClockState, StoreError> {
+        from_js(meta.get(ClockState::KEY.into()).await?.ok_or_else(|| StoreError::Failed("no clock record".into()))?)
+    }
+
+    /// Seals everything still stored in clear (a phone's data from before it had a PIN), in one
+    /// transaction.
+    pub async fn seal_all(&self) -> Result<(), StoreError> {
+        let Some(key) = self.sealing()? else { return Ok(()) };
+        let mut names: Vec<&str> = COLLECTIONS.to_vec();
+        names.extend([OUTBOX, REJECTED, META]);
+        loop {
+            let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
+            let clock = Self::clock_in(&tx.store(META)?).await?;
+            let mut plains = Vec::new();
+            for name in &names {
+                for v in tx.store(name)?.get_all(None, None).await? {
+                    if is_sealed(&v) {
+                        continue;
+                    }
+                    let value: Value = from_js(v)?;
+                    let index = match *name {
+                        OUTBOX => serde_json::json!({ "mid": value["mid"] }),
+                        REJECTED => serde_json::json!({ "key": value["key"] }),
+                        META => match value["key"].as_str() {
+                            Some(k) if k == Session::KEY || k.starts_with("draft:") => serde_json::json!({ "key": k }),
+                            _ => continue,
+                        },
+                        _ => RecordIndex::of_value(&value),
+                    };
+                    plains.push((*name, plain(&value, &index)?));
+                }
+            }
+            drop(tx);
+            let (stores, plains): (Vec<&str>, Vec<Plain>) = plains.into_iter().unzip();
+            let sealed = seal_all_of(Some(&key), plains).await?;
+            let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+            if Self::clock_in(&tx.store(META)?).await? != clock {
+                let _ = tx.abort().await;
+                continue;
+            }
+            for (name, v) in stores.into_iter().zip(sealed) {
+                tx.store(name)?.put(&v, None).await?;
+            }
+            tx.commit().await?;
+            return Ok(());
+        }
+    }
 }
 
-/// [`super::merge_change`] straight between IndexedDB values and the typed record (no JSON
-/// tree in between: the first sync of a phone runs this for every record).
-fn merge_js(
-    old: Option<JsValue>,
+/// [`super::merge_change`] from a stored value to what is stored (sealed when `key`).
+fn merge_plain(
+    old: Option<String>,
     c: &Change,
     pending: Option<&latarnia_core::engine::Pending>,
-) -> Result<Option<JsValue>, StoreError> {
+) -> Result<Option<Plain>, StoreError> {
     fn go<T: Record>(
-        old: Option<JsValue>,
+        old: Option<String>,
         c: &Change,
         pending: Option<&latarnia_core::engine::Pending>,
-    ) -> Result<Option<JsValue>, StoreError> {
-        let existing = old.map(from_js::<Local<T>>).transpose()?;
-        super::merge_change(existing, c, pending).map(|l| to_js(&l)).transpose()
+    ) -> Result<Option<Plain>, StoreError> {
+        let existing = old.map(|t| serde_json::from_str::<Local<T>>(&t)).transpose().map_err(json_failed)?;
+        super::merge_change(existing, c, pending).map(|l| plain(&l, &RecordIndex::of(&l))).transpose()
     }
     super::by_collection!(c.collection.as_str(), go(old, c, pending))
 }
@@ -287,31 +480,65 @@ fn merge_js(
 impl IdbStore {
     async fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
-        tx.store(META)?.get(key.into()).await?.map(from_js).transpose()
+        let v = tx.store(META)?.get(key.into()).await?;
+        drop(tx);
+        match v {
+            Some(v) => Ok(Some(open(self.sealing()?.as_ref(), v).await?)),
+            None => Ok(None),
+        }
     }
 
-    async fn put_meta<T: Serialize>(&self, value: &T) -> Result<(), StoreError> {
+    /// Keeps `value` under meta `key`; sealed when `sealed` (what a person typed or who they
+    /// are), in clear otherwise (clocks, cursors, the key ring).
+    async fn put_meta<T: Serialize>(&self, key: &str, value: &T, sealed: bool) -> Result<(), StoreError> {
+        let v = match sealed {
+            true => seal(self.sealing()?.as_ref(), plain(value, &ByKey { key })?).await?,
+            false => to_js(value)?,
+        };
         let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
-        tx.store(META)?.put(&to_js(value)?, None).await?;
+        tx.store(META)?.put(&v, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
+        tx.store(META)?.delete(key.into()).await?;
         tx.commit().await?;
         Ok(())
     }
 }
 
-/// Pulled records converted to what IndexedDB stores, ahead of the transaction that writes them
-/// (in the order of the changes of a known collection; `None`: a record this version cannot read).
-pub struct Prepared(Vec<Result<Option<JsValue>, StoreError>>);
+/// Pulled records converted to what IndexedDB stores (sealed), ahead of the transaction that
+/// writes them (in the order of the changes of a known collection; `None`: a record this version
+/// cannot read).
+pub struct Prepared(Result<Vec<Option<JsValue>>, StoreError>);
 
 impl IdbStore {
-    /// The conversion that needs nothing stored: the server's state, as no local edit is pending.
-    pub fn prepare(changes: &[Change]) -> Prepared {
-        Prepared(
-            changes
-                .iter()
-                .filter(|c| COLLECTIONS.contains(&c.collection.as_str()))
-                .map(|c| merge_js(None, c, None))
-                .collect(),
-        )
+    /// The conversion that needs nothing stored: the server's state, as no local edit is
+    /// pending (sealing included, while the page before is being written).
+    pub async fn prepare(&self, changes: &[Change]) -> Prepared {
+        Prepared(self.prepare_changes(changes).await)
+    }
+
+    async fn prepare_changes(&self, changes: &[Change]) -> Result<Vec<Option<JsValue>>, StoreError> {
+        let key = self.sealing()?;
+        let plains = changes
+            .iter()
+            .filter(|c| COLLECTIONS.contains(&c.collection.as_str()))
+            .map(|c| if c.erases_local() { Ok(None) } else { merge_plain(None, c, None) })
+            .collect::<Result<Vec<_>, _>>()?;
+        let sealed = futures::future::join_all(plains.into_iter().map(|p| {
+            let key = key.as_ref();
+            async move {
+                match p {
+                    Some(p) => seal(key, p).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        }))
+        .await;
+        sealed.into_iter().collect()
     }
 
     /// [`Store::apply_pull`] with the records converted ahead by [`IdbStore::prepare`] (only
@@ -323,130 +550,201 @@ impl IdbStore {
         cursor: &str,
         now_ms: u64,
     ) -> Result<(), StoreError> {
+        let key = self.sealing()?;
+        let key = key.as_ref();
+        let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
+        let mut ahead = match prepared.0 {
+            Ok(p) if p.len() == known.len() => Some(p),
+            _ => None,
+        };
         let mut names: Vec<&str> = COLLECTIONS.to_vec();
         names.extend([OUTBOX, META]);
-        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
-        let meta = tx.store(META)?;
-        let outbox_store = tx.store(OUTBOX)?;
-        let (outbox, clock, sync) = futures::join!(
-            outbox_store.get_all(None, None),
-            meta.get(ClockState::KEY.into()),
-            meta.get(SyncState::KEY.into())
-        );
-        let outbox: Vec<latarnia_core::Mutation> = outbox?.into_iter().map(from_js).collect::<Result<_, _>>()?;
-        let clock: ClockState = from_js(clock?.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
-        let mut sync: SyncState =
-            sync?.map(from_js).transpose()?.unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
-        let pend = pending(&outbox);
-        let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
-        let by_name: Vec<(&str, rexie::Store)> =
-            COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
-        let store_of = |c: &Change| &by_name.iter().find(|(n, _)| *n == c.collection).expect("a known collection").1;
-        // The stored record matters only where a local mutation is pending (the server's state
-        // wins everywhere else), so only those are read. Every read at once, then every write at
-        // once: each await is a trip through the event loop, and IndexedDB keeps them in order.
-        // A deleted record arrives as its tombstone: the phone's own copy is read too (kept,
-        // deleted, while the server's trash keeps it).
-        let pending_of: Vec<_> = known.iter().map(|c| pend.get(&(c.collection.clone(), c.id))).collect();
-        let existing = futures::future::join_all(known.iter().zip(&pending_of).map(|(c, p)| {
-            let get = (p.is_some() || c.deleted).then(|| store_of(c).get(c.id.to_string().into()));
-            async move {
-                match get {
-                    Some(get) => get.await,
-                    None => Ok(None),
+        // Sealed values are opened and sealed between transactions (a transaction ends at the
+        // first await on anything but IndexedDB): what is read first, what is written last, in
+        // a transaction that checks that the clock has not moved meanwhile (no local write came
+        // in between); if it has, all again.
+        loop {
+            let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
+            let meta = tx.store(META)?;
+            let outbox_store = tx.store(OUTBOX)?;
+            let (outbox, clock, sync) = futures::join!(
+                outbox_store.get_all(None, None),
+                meta.get(ClockState::KEY.into()),
+                meta.get(SyncState::KEY.into())
+            );
+            let (outbox, clock_raw, sync) = (outbox?, clock?, sync?);
+            drop(tx);
+            let outbox: Vec<Mutation> = open_all(key, outbox).await?;
+            let clock: ClockState = from_js(clock_raw.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
+            let mut sync: SyncState = sync
+                .map(from_js)
+                .transpose()?
+                .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+            let pend = pending(&outbox);
+            // The stored record matters only where a local mutation is pending (the server's
+            // state wins everywhere else), or for a tombstone (the phone keeps its own copy,
+            // deleted, while the server's trash keeps it).
+            let pending_of: Vec<_> = known.iter().map(|c| pend.get(&(c.collection.clone(), c.id))).collect();
+            let wanted: Vec<usize> =
+                (0..known.len()).filter(|&n| pending_of[n].is_some() || known[n].deleted).collect();
+            let mut existing: Vec<Option<JsValue>> = vec![None; known.len()];
+            if !wanted.is_empty() {
+                let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
+                let by_name: Vec<(&str, rexie::Store)> =
+                    COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
+                let store_of =
+                    |c: &Change| &by_name.iter().find(|(n, _)| *n == c.collection).expect("a known collection").1;
+                let got = futures::future::join_all(
+                    wanted.iter().map(|&n| store_of(known[n]).get(known[n].id.to_string().into())),
+                )
+                .await;
+                for (&n, v) in wanted.iter().zip(got) {
+                    existing[n] = v?;
                 }
             }
-        }))
-        .await;
-        let mut puts = Vec::with_capacity(known.len());
-        let mut erased = Vec::new();
-        let prepared = if prepared.0.len() == known.len() { prepared } else { Self::prepare(changes) };
-        let mut ahead = prepared.0.into_iter();
-        for (n, (c, old)) in known.iter().zip(existing).enumerate() {
-            let ready = ahead.next().unwrap_or(Ok(None));
-            if c.erases_local() {
-                erased.push(c);
+            let mut puts: Vec<(&str, JsValue)> = Vec::with_capacity(known.len());
+            let mut erased = Vec::new();
+            let mut again = Vec::new();
+            for (n, c) in known.iter().enumerate() {
+                if c.erases_local() {
+                    erased.push(*c);
+                    continue;
+                }
+                match (pending_of[n], c.deleted, &ahead) {
+                    (None, false, Some(p)) => {
+                        if let Some(v) = &p[n] {
+                            puts.push((c.collection.as_str(), v.clone()));
+                        }
+                    }
+                    _ => again.push(n),
+                }
+            }
+            // Those merged with what is stored: opened, merged and sealed, all at once.
+            let opened = futures::future::join_all(again.iter().map(|&n| {
+                let old = existing[n].take();
+                async move {
+                    match old {
+                        Some(v) => open_text(key, &v).await.map(Some),
+                        None => Ok(None),
+                    }
+                }
+            }))
+            .await;
+            let mut plains = Vec::new();
+            for (&n, old) in again.iter().zip(opened) {
+                if let Some(p) = merge_plain(old?, known[n], pending_of[n])? {
+                    plains.push((known[n].collection.as_str(), p));
+                }
+            }
+            let (stores, plains): (Vec<&str>, Vec<Plain>) = plains.into_iter().unzip();
+            puts.extend(stores.into_iter().zip(seal_all_of(key, plains).await?));
+            sync.cursor = cursor.to_owned();
+            let next_clock = observed(&clock, changes, now_ms);
+            let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+            let meta = tx.store(META)?;
+            if Self::clock_in(&meta).await? != clock {
+                let _ = tx.abort().await;
+                // The values sealed ahead assumed no pending edit: merge them all again.
+                ahead = None;
                 continue;
             }
-            let merged = match (pending_of[n], c.deleted) {
-                (None, false) => ready?,
-                (p, _) => merge_js(old?, c, p)?,
-            };
-            if let Some(v) = merged {
-                puts.push((c.collection.as_str(), v));
+            let by_name: Vec<(&str, rexie::Store)> =
+                COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
+            let store_of = |name: &str| &by_name.iter().find(|(n, _)| *n == name).expect("a known collection").1;
+            // The end of the server's trash: the phone's copy goes too.
+            for c in erased {
+                store_of(&c.collection).delete(c.id.to_string().into()).await?;
             }
+            let (clock_js, sync_js) = (to_js(&next_clock)?, to_js(&sync)?);
+            // Every write issued at once, per store; only the last request of each is awaited
+            // (a failed one aborts the transaction, which `done` reports).
+            let writes = by_name.iter().map(|(name, store)| {
+                store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
+            });
+            let (records, meta) = futures::join!(
+                futures::future::join_all(writes),
+                meta.put_all([(clock_js, None), (sync_js, None)].into_iter())
+            );
+            records.into_iter().try_for_each(|r| r)?;
+            meta?;
+            if !tx.done().await?.is_committed() {
+                return Err(StoreError::Failed("the pull transaction was aborted".into()));
+            }
+            return Ok(());
         }
-        // The end of the server's trash: the phone's copy goes too.
-        for c in erased {
-            store_of(c).delete(c.id.to_string().into()).await?;
-        }
-        sync.cursor = cursor.to_owned();
-        let clock = observed(&clock, changes, now_ms);
-        let (clock, sync) = (to_js(&clock)?, to_js(&sync)?);
-        // Every write issued at once, per store; only the last request of each is awaited (a
-        // failed one aborts the transaction, which `done` reports).
-        let writes = by_name.iter().map(|(name, store)| {
-            store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
-        });
-        let (records, meta) =
-            futures::join!(futures::future::join_all(writes), meta.put_all([(clock, None), (sync, None)].into_iter()));
-        records.into_iter().try_for_each(|r| r)?;
-        meta?;
-        if !tx.done().await?.is_committed() {
-            return Err(StoreError::Failed("the pull transaction was aborted".into()));
-        }
-        Ok(())
     }
 }
 
 impl Store for IdbStore {
     async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
-        let tx = self.db.transaction(&[T::COLLECTION, OUTBOX, META], TransactionMode::ReadWrite)?;
-        let records = tx.store(T::COLLECTION)?;
-        let outbox = tx.store(OUTBOX)?;
-        let meta = tx.store(META)?;
-        // Only IndexedDB requests are awaited until the commit (docs/protocol.md). Requests that do not
-        // depend on each other are issued together: each await is a trip through the event loop.
-        let (clock, existing) =
-            futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id().to_string().into()));
-        let clock: ClockState = match clock? {
-            Some(v) => from_js(v)?,
-            None => return Err(StoreError::Failed("no clock record".into())),
-        };
-        let existing = existing?.map(from_js::<Local<T>>).transpose()?;
-        let planned = match plan(&clock, existing, edit, now_ms) {
-            Ok(Some(p)) => p,
-            other => {
+        let key = self.sealing()?;
+        let key = key.as_ref();
+        // Read, open, plan and seal outside any transaction (WebCrypto's awaits would end it),
+        // then write in one transaction that first checks that the clock has not moved since
+        // (no other write came in between); if it has, all again.
+        loop {
+            let tx = self.db.transaction(&[T::COLLECTION, META], TransactionMode::ReadOnly)?;
+            let (meta, records) = (tx.store(META)?, tx.store(T::COLLECTION)?);
+            let (clock, existing) =
+                futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id().to_string().into()));
+            let (clock, existing) = (clock?, existing?);
+            drop(tx);
+            let clock: ClockState = from_js(clock.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
+            let existing = match existing {
+                Some(v) => Some(open::<Local<T>>(key, v).await?),
+                None => None,
+            };
+            let Some(planned) = plan(&clock, existing, edit.clone(), now_ms)? else { return Ok(None) };
+            let (record, mutation) = futures::join!(
+                async { seal(key, plain(&planned.record, &RecordIndex::of(&planned.record))?).await },
+                async { seal(key, plain(&planned.mutation, &ByMid { mid: planned.mutation.mid })?).await },
+            );
+            let (record, mutation, next_clock) = (record?, mutation?, to_js(&planned.clock)?);
+            let tx = self.db.transaction(&[T::COLLECTION, OUTBOX, META], TransactionMode::ReadWrite)?;
+            let meta = tx.store(META)?;
+            if Self::clock_in(&meta).await? != clock {
                 let _ = tx.abort().await;
-                return other.map(|_| None);
+                continue;
             }
-        };
-        let (record, mutation, clock) = (to_js(&planned.record)?, to_js(&planned.mutation)?, to_js(&planned.clock)?);
-        let (a, b, c) = futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&clock, None));
-        a?;
-        b?;
-        c?;
-        // Let IndexedDB commit on its own once the requests are done, and wait for that: an
-        // explicit commit() measured slower in Chromium.
-        if !tx.done().await?.is_committed() {
-            return Err(StoreError::Failed("the write transaction was aborted".into()));
+            let (records, outbox) = (tx.store(T::COLLECTION)?, tx.store(OUTBOX)?);
+            let (a, b, c) =
+                futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&next_clock, None));
+            a?;
+            b?;
+            c?;
+            // Let IndexedDB commit on its own once the requests are done, and wait for that: an
+            // explicit commit() measured slower in Chromium.
+            if !tx.done().await?.is_committed() {
+                return Err(StoreError::Failed("the write transaction was aborted".into()));
+            }
+            return Ok(Some(planned.mutation));
         }
-        Ok(Some(planned.mutation))
     }
 
     async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError> {
+        let key = self.sealing()?;
         let tx = self.db.transaction(&[T::COLLECTION], TransactionMode::ReadOnly)?;
         let v = tx.store(T::COLLECTION)?.get(id.to_string().into()).await?;
-        v.map(from_js).transpose()
+        drop(tx);
+        match v {
+            Some(v) => Ok(Some(open(key.as_ref(), v).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn list<T: Record>(&self, q: &Query) -> Result<Vec<Local<T>>, StoreError> {
         // The rows are found without knowing their type (`rows`); only reading them is per type.
-        from_js(self.rows(T::COLLECTION, q).await?.into())
+        let key = self.sealing()?;
+        open_all(key.as_ref(), self.rows(T::COLLECTION, q).await?.iter()).await
     }
 
     async fn list_data<T: Record>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
         use futures::stream::{FuturesUnordered, StreamExt};
+        let key = self.sealing()?;
+        let key = key.as_ref();
+        let data = |rows: Vec<JsValue>| async move {
+            Ok::<_, StoreError>(open_all::<Local<T>>(key, rows).await?.into_iter().map(|l| l.data))
+        };
         let tx = self.db.transaction(&[T::COLLECTION], TransactionMode::ReadOnly)?;
         let store = tx.store(T::COLLECTION)?;
         let index = store.index(BY_ALIVE_SORT)?;
@@ -466,12 +764,12 @@ impl Store for IdbStore {
         if !(q.matches(first) && q.matches(last)) {
             // A part of the store: through the time index.
             let rows = index.get_all(Some(in_range), None).await?;
-            return pick::<T>(&rows, None);
+            drop(tx);
+            return Ok(data(rows).await?.collect());
         }
-        let mut out = Vec::new();
-        // Every live record is in the period (a year of a phone's contacts): the store itself is read faster
-        // than through the index, in 16 slices by the first character of the id, all asked at
-        // once; each slice is turned into records while IndexedDB reads the next ones.
+        // Every live record is in the period (a year of a phone's contacts): the store itself is
+        // read faster than through the index, in 16 slices by the first character of the id, all
+        // asked at once; the rows are chosen by their clear fields, then opened.
         let mut slices: FuturesUnordered<_> = SLICES
             .iter()
             .enumerate()
@@ -485,27 +783,38 @@ impl Store for IdbStore {
                 async move { store.get_all(Some(slice.map_err(rexie::Error::from)?), None).await }
             })
             .collect();
-        while let Some(rows) = slices.next().await {
-            out.extend(pick::<T>(&rows?, Some((alive, q)))?);
+        let mut rows = Vec::new();
+        while let Some(slice) = slices.next().await {
+            rows.extend(pick(&slice?, alive, q));
         }
-        Ok(out)
+        drop(slices);
+        drop(tx);
+        Ok(data(rows).await?.collect())
     }
 
     async fn outbox(&self) -> Result<Vec<Mutation>, StoreError> {
+        let key = self.sealing()?;
         let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
         let rows = tx.store(OUTBOX)?.get_all(None, None).await?;
-        rows.into_iter().map(from_js).collect()
+        drop(tx);
+        open_all(key.as_ref(), rows).await
     }
 
     async fn clock(&self) -> Result<ClockState, StoreError> {
         let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
-        match tx.store(META)?.get(ClockState::KEY.into()).await? {
-            Some(v) => from_js(v),
-            None => Err(StoreError::Failed("no clock record".into())),
-        }
+        Self::clock_in(&tx.store(META)?).await
     }
 
     async fn acknowledge(&self, through: u64, rejected: Vec<Rejected>) -> Result<(), StoreError> {
+        let key = self.sealing()?;
+        let plains = rejected
+            .into_iter()
+            .map(|r| {
+                let r = RejectedRecord::from(r);
+                plain(&r, &ByKey { key: &r.key })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let rejected = seal_all_of(key.as_ref(), plains).await?;
         let tx = self.db.transaction(&[OUTBOX, REJECTED], TransactionMode::ReadWrite)?;
         let outbox = tx.store(OUTBOX)?;
         let rejected_store = tx.store(REJECTED)?;
@@ -513,15 +822,18 @@ impl Store for IdbStore {
             KeyRange::upper_bound(&JsValue::from_f64(through as f64), Some(false)).map_err(rexie::Error::from)?;
         outbox.delete(upto.into()).await?;
         for r in rejected {
-            rejected_store.put(&to_js(&RejectedRecord::from(r))?, None).await?;
+            rejected_store.put(&r, None).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     async fn rejected(&self) -> Result<Vec<RejectedRecord>, StoreError> {
+        let key = self.sealing()?;
         let tx = self.db.transaction(&[REJECTED], TransactionMode::ReadOnly)?;
-        tx.store(REJECTED)?.get_all(None, None).await?.into_iter().map(from_js).collect()
+        let rows = tx.store(REJECTED)?.get_all(None, None).await?;
+        drop(tx);
+        open_all(key.as_ref(), rows).await
     }
 
     async fn discard_rejected(&self, collection: &str, id: Uuid) -> Result<(), StoreError> {
@@ -548,40 +860,48 @@ impl Store for IdbStore {
     async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError> {
         let mut s = self.sync_state().await?;
         s.last_sync_ms = Some(ms);
-        self.put_meta(&s).await
+        self.put_meta(SyncState::KEY, &s, false).await
     }
 
     async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
-        self.apply_prepared(changes, Self::prepare(changes), cursor, now_ms).await
+        self.apply_prepared(changes, self.prepare(changes).await, cursor, now_ms).await
     }
 
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
+        let key = self.sealing()?;
+        let key = key.as_ref();
         let mut names: Vec<&str> = COLLECTIONS.to_vec();
         names.extend([OUTBOX, META]);
-        let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
-        let mut stored: Vec<(&'static str, Value)> = Vec::new();
-        for c in COLLECTIONS {
-            for v in tx.store(c)?.get_all(None, None).await? {
-                stored.push((c, from_js(v)?));
+        loop {
+            let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
+            let mut rows: Vec<(&'static str, JsValue)> = Vec::new();
+            for c in COLLECTIONS {
+                rows.extend(tx.store(c)?.get_all(None, None).await?.into_iter().map(|v| (*c, v)));
             }
+            let clock = Self::clock_in(&tx.store(META)?).await?;
+            drop(tx);
+            let (names_of, rows): (Vec<&'static str>, Vec<JsValue>) = rows.into_iter().unzip();
+            let values: Vec<Value> = open_all(key, rows).await?;
+            let stored: Vec<(&'static str, Value)> = names_of.into_iter().zip(values).collect();
+            let plan = resend_values(&stored, after_mid);
+            let plains = plan.iter().map(|m| plain(m, &ByMid { mid: m.mid })).collect::<Result<Vec<_>, _>>()?;
+            let sealed = seal_all_of(key, plains).await?;
+            let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+            let meta = tx.store(META)?;
+            if Self::clock_in(&meta).await? != clock {
+                let _ = tx.abort().await;
+                continue;
+            }
+            let outbox = tx.store(OUTBOX)?;
+            outbox.clear().await?;
+            for m in &sealed {
+                outbox.put(m, None).await?;
+            }
+            let clock = ClockState { last_mid: after_mid + plan.len() as u64, ..clock };
+            meta.put(&to_js(&clock)?, None).await?;
+            tx.commit().await?;
+            return Ok(());
         }
-        let meta = tx.store(META)?;
-        let mut clock: ClockState = meta
-            .get(ClockState::KEY.into())
-            .await?
-            .map(from_js)
-            .transpose()?
-            .ok_or_else(|| StoreError::Failed("no clock record".into()))?;
-        let plan = resend_values(&stored, after_mid);
-        let outbox = tx.store(OUTBOX)?;
-        outbox.clear().await?;
-        for m in &plan {
-            outbox.put(&to_js(m)?, None).await?;
-        }
-        clock.last_mid = after_mid + plan.len() as u64;
-        meta.put(&to_js(&clock)?, None).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn session(&self) -> Result<Option<Session>, StoreError> {
@@ -590,13 +910,8 @@ impl Store for IdbStore {
 
     async fn set_session(&self, session: Option<Session>) -> Result<(), StoreError> {
         match session {
-            Some(s) => self.put_meta(&s).await,
-            None => {
-                let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
-                tx.store(META)?.delete(Session::KEY.into()).await?;
-                tx.commit().await?;
-                Ok(())
-            }
+            Some(s) => self.put_meta(Session::KEY, &s, true).await,
+            None => self.delete_meta(Session::KEY).await,
         }
     }
 
@@ -607,13 +922,8 @@ impl Store for IdbStore {
     async fn set_draft(&self, form: &str, text: Option<String>) -> Result<(), StoreError> {
         let key = Draft::key(form);
         match text {
-            Some(text) => self.put_meta(&Draft { key, text }).await,
-            None => {
-                let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
-                tx.store(META)?.delete(key.as_str().into()).await?;
-                tx.commit().await?;
-                Ok(())
-            }
+            Some(text) => self.put_meta(&key, &Draft { key: key.clone(), text }, true).await,
+            None => self.delete_meta(&key).await,
         }
     }
 
@@ -628,6 +938,16 @@ impl Store for IdbStore {
         let mark = SchemaMark { key: SCHEMA_KEY.into(), version: SchemaVersion::LATEST as u32 };
         tx.store(META)?.put(&to_js(&mark)?, None).await?;
         tx.commit().await?;
+        *self.vault.borrow_mut() = Vault::Clear;
         Ok(())
+    }
+
+    async fn key_ring(&self) -> Result<Option<KeyRing>, StoreError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
+        tx.store(META)?.get(KeyRing::KEY.into()).await?.map(from_js).transpose()
+    }
+
+    async fn set_key_ring(&self, ring: &KeyRing) -> Result<(), StoreError> {
+        self.put_meta(KeyRing::KEY, ring, false).await
     }
 }

@@ -13,8 +13,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    merge_stored, observed, plan, resend_values, ClockState, Edit, Local, Query, RejectedRecord, Session, Store,
-    StoreError, SyncState, COLLECTIONS,
+    merge_stored, observed, plan, resend_values, ClockState, Edit, KeyRing, Local, Query, RejectedRecord, Session,
+    Store, StoreError, SyncState, COLLECTIONS,
 };
 
 #[derive(Clone)]
@@ -29,6 +29,7 @@ struct Inner {
     sync: SyncState,
     session: Option<Session>,
     drafts: HashMap<String, String>,
+    key_ring: Option<KeyRing>,
 }
 
 impl Inner {
@@ -41,6 +42,7 @@ impl Inner {
             sync: SyncState { key: SyncState::KEY.into(), ..Default::default() },
             session: None,
             drafts: HashMap::new(),
+            key_ring: None,
         }
     }
 }
@@ -207,6 +209,15 @@ impl Store for MemStore {
 
     async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError> {
         *self.0.borrow_mut() = Inner::new(new_client_id);
+        Ok(())
+    }
+
+    async fn key_ring(&self) -> Result<Option<KeyRing>, StoreError> {
+        Ok(self.0.borrow().key_ring.clone())
+    }
+
+    async fn set_key_ring(&self, ring: &KeyRing) -> Result<(), StoreError> {
+        self.0.borrow_mut().key_ring = Some(ring.clone());
         Ok(())
     }
 }

@@ -42,6 +42,9 @@ pub enum StoreError {
     Invalid(#[from] Invalid),
     #[error("local storage failed: {0}")]
     Failed(String),
+    /// The app is locked: the data key is not in memory, sealed records cannot be read.
+    #[error("the app is locked")]
+    Locked,
 }
 
 impl StoreError {
@@ -54,6 +57,7 @@ impl StoreError {
             StoreError::NotFound => k::RECORD_NOT_FOUND,
             StoreError::Invalid(_) => k::FORM_HAS_ERRORS,
             StoreError::Failed(_) => k::STORAGE_FAILED,
+            StoreError::Locked => k::APP_LOCKED,
         }
     }
 }
@@ -362,6 +366,27 @@ impl Session {
     pub const KEY: &'static str = "session";
 }
 
+/// How the phone's data key is kept (meta `"keys"`, in clear: it holds no record data). The
+/// data key itself is stored only wrapped: under the PIN, and under the recovery key the server
+/// keeps for this phone (opened only by a password sign-in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyRing {
+    pub key: String,
+    /// `None` once the PIN was entered wrong too often: only the password opens the phone.
+    pub pin: Option<crate::crypto::WrappedKey>,
+    pub recovery: Option<crate::crypto::WrappedKey>,
+    /// Wrong PINs in a row, and when the next try is allowed (ms since the epoch): kept here so
+    /// that a reload does not reset them.
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub next_try_ms: u64,
+}
+
+impl KeyRing {
+    pub const KEY: &'static str = "keys";
+}
+
 /// An unsaved form as the store keeps it (meta, under `"draft:" + form`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
@@ -570,9 +595,12 @@ pub trait Store {
     async fn draft(&self, form: &str) -> Result<Option<String>, StoreError>;
     /// Keeps (`Some`) or forgets (`None`) a form's draft.
     async fn set_draft(&self, form: &str, text: Option<String>) -> Result<(), StoreError>;
-    /// Forgets everything (sign-out): records, outbox, rejections, session; the device starts
-    /// again as `new_client_id`.
+    /// Forgets everything (sign-out): records, outbox, rejections, session, the key ring; the
+    /// device starts again as `new_client_id`.
     async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError>;
+    /// The wrapped data key and the count of wrong PINs (readable while locked).
+    async fn key_ring(&self) -> Result<Option<KeyRing>, StoreError>;
+    async fn set_key_ring(&self, ring: &KeyRing) -> Result<(), StoreError>;
 }
 
 /// The clock after observing pulled changes.
@@ -782,6 +810,43 @@ impl Store for AppStore {
         match &self.backend {
             Backend::Idb(s) => s.wipe(new_client_id).await,
             Backend::Mem(s) => s.wipe(new_client_id).await,
+        }
+    }
+    async fn key_ring(&self) -> Result<Option<KeyRing>, StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.key_ring().await,
+            Backend::Mem(s) => s.key_ring().await,
+        }
+    }
+    async fn set_key_ring(&self, ring: &KeyRing) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.set_key_ring(ring).await,
+            Backend::Mem(s) => s.set_key_ring(ring).await,
+        }
+    }
+}
+
+impl AppStore {
+    /// From now on records are sealed and opened with `key` (IndexedDB; memory keeps nothing on
+    /// disk to seal).
+    pub fn unlock(&self, key: crate::crypto::DataKey) {
+        if let Backend::Idb(s) = &self.backend {
+            s.unlock(key);
+        }
+    }
+
+    /// Forgets the data key: nothing sealed can be read until the next unlock.
+    pub fn lock(&self) {
+        if let Backend::Idb(s) = &self.backend {
+            s.lock();
+        }
+    }
+
+    /// Seals whatever is still stored in clear (data kept before the phone had a PIN).
+    pub async fn seal_all(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.seal_all().await,
+            Backend::Mem(_) => Ok(()),
         }
     }
 }

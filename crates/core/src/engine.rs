@@ -58,7 +58,7 @@ pub trait Replica {
     /// What a replica can work out from pulled changes before it looks at what it stores (a
     /// phone converts the records while the page before is being written).
     type Prepared;
-    fn prepare(&self, changes: &[Change]) -> Self::Prepared;
+    async fn prepare(&self, changes: &[Change]) -> Self::Prepared;
     /// Applies pulled changes (with what `prepare` made of them) and stores `cursor`, atomically.
     async fn apply_pull(&self, changes: &[Change], prepared: Self::Prepared, cursor: &str) -> Result<(), Self::Error>;
     /// The server lost changes (restored from a backup): replace the outbox with everything
@@ -177,7 +177,7 @@ pub async fn sync_once<T: Transport, R: Replica>(
         // The server was restored: forget the cursor, and before pulling anything (which
         // would lay the server's older state over ours) send everything we hold again.
         report.cursor_reset = true;
-        replica.apply_pull(&[], replica.prepare(&[]), "").await.map_err(SyncError::Local)?;
+        replica.apply_pull(&[], replica.prepare(&[]).await, "").await.map_err(SyncError::Local)?;
         if !report.resent {
             let probe = transport.pull(client_id, "", 1).await.map_err(SyncError::Transport)?;
             replica.resend_all(probe.last_mutation_id).await.map_err(SyncError::Local)?;
@@ -230,7 +230,7 @@ async fn pull_all<T: Transport, R: Replica>(
     // before the next one is, so a failure keeps everything before it.
     let fetch = |cursor: String| async move {
         let page = transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await?;
-        let prepared = replica.prepare(&page.changes);
+        let prepared = replica.prepare(&page.changes).await;
         Ok::<_, TransportError>((page, prepared))
     };
     let (mut page, mut prepared) = match fetch(cursor.clone()).await {

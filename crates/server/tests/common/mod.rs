@@ -418,7 +418,7 @@ impl Replica for Phone {
     }
 
     type Prepared = ();
-    fn prepare(&self, _: &[Change]) {}
+    async fn prepare(&self, _: &[Change]) {}
 
     async fn apply_pull(&self, changes: &[Change], _: (), cursor: &str) -> Result<(), ()> {
         let mut s = self.state.borrow_mut();
