@@ -20,11 +20,12 @@ use crate::components::{
     nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast, zima_banner::ZimaBanner,
 };
 use crate::pages::{
-    contact_form::ContactFormPage, history::HistoryPage, indicators::IndicatorsPage, login::LoginPage, map::MapPage,
-    not_found::NotFound, patrol::PatrolPage, patrol_summary::PatrolSummaryPage, report_form::ReportFormPage,
-    reports::ReportsPage, run::RunPage, run_stop::RunStopPage, settings::SettingsPage, site_form::SiteFormPage,
-    sites::SitesPage, sync::SyncPage, zima::ZimaPage,
+    contact_form::ContactFormPage, history::HistoryPage, indicators::IndicatorsPage, lock::LockPage, login::LoginPage,
+    map::MapPage, not_found::NotFound, patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage,
+    report_form::ReportFormPage, reports::ReportsPage, run::RunPage, run_stop::RunStopPage, settings::SettingsPage,
+    site_form::SiteFormPage, sites::SitesPage, sync::SyncPage, zima::ZimaPage,
 };
+use crate::session::Access;
 use crate::state::AppState;
 
 #[component]
@@ -47,6 +48,9 @@ pub fn App() -> impl IntoView {
             </div>
             <main id="main">
                 <Show when=move || state.ready.get() fallback=|| view! { <p class="loading" aria-busy="true">"…"</p> }>
+                    // Locked or without a PIN yet, nothing of the app is there: only its own screen.
+                    <Show when=move || state.access.get() != Access::Locked fallback=LockPage>
+                    <Show when=move || state.access.get() != Access::NeedsPin fallback=PinSetupPage>
                     <Show when=signed_in fallback=LoginPage>
                         <Routes fallback=NotFound>
                             <Route path=path!("/") view=PatrolPage/>
@@ -65,6 +69,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/zima/stops/:id") view=RunStopPage/>
                             <Route path=path!("/indicators") view=IndicatorsPage/>
                         </Routes>
+                    </Show>
+                    </Show>
                     </Show>
                 </Show>
             </main>

@@ -220,6 +220,17 @@ pub fn on_visible(f: impl Fn() + 'static) {
     cb.forget();
 }
 
+/// Calls `f(visible)` whenever the page is hidden (another app, the screen off) or shown again.
+pub fn on_visibility(f: impl Fn(bool) + 'static) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let d = doc.clone();
+    let cb = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        f(d.visibility_state() == web_sys::VisibilityState::Visible);
+    });
+    let _ = doc.add_event_listener_with_callback("visibilitychange", cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
 /// Runs `work` holding the Web Lock `name` unless another tab holds it (then `busy`). Without
 /// Web Locks (old browsers) the work simply runs.
 pub fn with_lock(name: &str, work: impl std::future::Future<Output = ()> + 'static, busy: impl FnOnce() + 'static) {

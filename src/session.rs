@@ -1,43 +1,295 @@
-//! The session: signing in, signing out, and the remote wipe. What a phone holds about the
-//! people met stays on it only while someone is signed in and the organisation still trusts
-//! the device.
+//! The session: signing in, the PIN and the app lock, signing out, and the remote wipe. What a
+//! phone holds about the people met is sealed under a data key that only the worker's PIN (or,
+//! after too many wrong PINs, their password through the server's recovery key) opens, and
+//! stays on the phone only while the organisation still trusts the device.
 
+use latarnia_core::lock;
 use leptos::prelude::*;
 
+use crate::crypto::{self, CryptoError, Secret};
 use crate::i18n::k;
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::{Session, Store};
+use crate::storage::{AppStore, KeyRing, Session, Store};
 use crate::sync;
 
-/// Signs in; on success the session is stored with the data and the first sync starts. A
-/// different user than the one whose records wait to be sent is refused (their records stay).
-pub async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(), usize> {
-    let answer = sync::login(login, password).await?;
-    let store = state.store();
-    let previous = store.session().await.ok().flatten();
-    if previous.as_ref().is_some_and(|p| p.user.id != answer.user.id) {
-        let pending = store.outbox().await.map(|o| o.len()).unwrap_or(1);
-        if pending > 0 {
-            sync::logout_on_server(&answer.token).await;
-            return Err(k::LOGIN_OTHER_USER);
+/// Where the app stands between the phone's data and the person holding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The sign-in screen (nobody signed in) or the app (signed in and unlocked).
+    Open,
+    /// Signed in, but no PIN yet: the PIN is set before anything is kept.
+    NeedsPin,
+    /// The PIN opens the app.
+    Locked,
+    /// Too many wrong PINs: only a password sign-in (online) opens the phone's data again.
+    PasswordOnly,
+}
+
+/// A sign-in waiting for its PIN: the session (kept only once it can be sealed) and this
+/// phone's recovery key from the server (never kept on the phone).
+#[derive(Clone)]
+pub struct PendingPin {
+    session: Session,
+    recovery: Option<Vec<u8>>,
+    /// The data key was opened with the recovery key: the new PIN wraps that same key.
+    recovered: bool,
+}
+
+/// How the app starts: locked when the phone has a PIN; asking for one when data from before
+/// PINs is kept; otherwise the sign-in screen.
+pub async fn start(state: AppState, store: &AppStore) {
+    let access = match store.key_ring().await {
+        Ok(Some(ring)) if ring.pin.is_some() => Access::Locked,
+        Ok(Some(_)) => Access::PasswordOnly,
+        Ok(None) => match store.session().await {
+            Ok(Some(session)) => {
+                state.pending_pin.set_value(Some(PendingPin { session, recovery: None, recovered: false }));
+                Access::NeedsPin
+            }
+            Ok(None) => Access::Open,
+            Err(e) => {
+                leptos::logging::error!("session: {e:?}");
+                Access::Open
+            }
+        },
+        Err(e) => {
+            leptos::logging::error!("key ring: {e:?}");
+            Access::Open
         }
-        store.wipe(platform::new_uuid()).await.map_err(|e| e.message_key())?;
-    }
+    };
+    state.access.set(access);
+}
+
+/// Signs in (online). A new phone then asks for a PIN; a phone whose PIN was locked out opens
+/// its data again with the recovery key and asks for a new PIN; a phone whose session had
+/// expired simply goes on. A different user than the one whose records wait to be sent is
+/// refused (their records stay).
+pub async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(), usize> {
+    let store = state.store();
+    let client_id = store.clock().await.ok().map(|c| c.client_id);
+    let answer = sync::login(login, password, client_id).await?;
+    let recovery = answer.device_key.as_deref().and_then(from_hex);
     let session = Session {
         key: Session::KEY.into(),
         token: answer.token,
         expires_at: answer.expires_at.to_rfc3339(),
         user: answer.user,
     };
-    store.set_session(Some(session.clone())).await.map_err(|e| e.message_key())?;
+    let refuse = |token: String| async move {
+        sync::logout_on_server(&token).await;
+        Err(k::LOGIN_OTHER_USER)
+    };
+    let ring = store.key_ring().await.map_err(|e| e.message_key())?;
+    if let Some(ring) = ring.as_ref().filter(|r| r.pin.is_none()) {
+        if ring.owner != session.user.id {
+            return refuse(session.token).await;
+        }
+        let opened = match (&ring.recovery, &recovery) {
+            (Some(w), Some(r)) => crypto::unlock(Secret::Recovery(r), w).await.ok(),
+            _ => None,
+        };
+        let recovered = opened.is_some();
+        match opened {
+            Some(key) => store.unlock(key),
+            // Nothing can open what is kept (the server forgot this phone's key): it goes.
+            None => {
+                store.wipe(platform::new_uuid()).await.map_err(|e| e.message_key())?;
+                state.notify_error(k::PIN_DATA_LOST);
+            }
+        }
+        state.pending_pin.set_value(Some(PendingPin { session, recovery, recovered }));
+        state.access.set(Access::NeedsPin);
+        return Ok(());
+    }
+    let previous = store.session().await.ok().flatten();
+    if previous.as_ref().is_some_and(|p| p.user.id != session.user.id) {
+        let pending = store.outbox().await.map(|o| o.len()).unwrap_or(1);
+        if pending > 0 {
+            return refuse(session.token).await;
+        }
+        store.wipe(platform::new_uuid()).await.map_err(|e| e.message_key())?;
+    }
+    if store.key_ring().await.map_err(|e| e.message_key())?.is_some() {
+        // Signed in again on an unlocked phone (the session had ended): the data key stays.
+        store.set_session(Some(session.clone())).await.map_err(|e| e.message_key())?;
+        signed_in(state, session);
+    } else {
+        state.pending_pin.set_value(Some(PendingPin { session, recovery, recovered: false }));
+        state.access.set(Access::NeedsPin);
+    }
+    Ok(())
+}
+
+/// Why a new PIN is refused, as a translation key.
+pub fn pin_problem_key(p: lock::PinProblem) -> usize {
+    match p {
+        lock::PinProblem::TooShort => k::PIN_TOO_SHORT,
+        lock::PinProblem::TooLong => k::PIN_TOO_LONG,
+        lock::PinProblem::NotDigits => k::PIN_NOT_DIGITS,
+        lock::PinProblem::TooSimple => k::PIN_TOO_SIMPLE,
+        lock::PinProblem::Mismatch => k::PIN_MISMATCH,
+    }
+}
+
+/// Sets the PIN after a sign-in: a new data key (or, after a locked-out PIN, the same one)
+/// wrapped under it; whatever was kept in clear is sealed; then the session is kept.
+pub async fn set_pin(state: AppState, pin: &str, again: &str) -> Result<(), usize> {
+    lock::check_new_pin(pin, again).map_err(pin_problem_key)?;
+    let pending = state.pending_pin.get_value().ok_or(k::STORAGE_FAILED)?;
+    let store = state.store();
+    let crypto_failed = |e: CryptoError| match e {
+        CryptoError::Unavailable => k::CRYPTO_UNAVAILABLE,
+        _ => k::STORAGE_FAILED,
+    };
+    let existing = store.key_ring().await.map_err(|e| e.message_key())?;
+    let ring = match (pending.recovered, existing, &pending.recovery) {
+        (true, Some(ring), Some(r)) => {
+            let w = ring.recovery.as_ref().ok_or(k::STORAGE_FAILED)?;
+            let by_pin = crypto::rewrap(Secret::Recovery(r), w, Secret::Pin(pin), crypto::PIN_ITERATIONS)
+                .await
+                .map_err(crypto_failed)?;
+            KeyRing { pin: Some(by_pin), failures: 0, next_try_ms: 0, ..ring }
+        }
+        _ => {
+            let (key, by_pin, by_recovery) = crypto::new_key(pin, crypto::PIN_ITERATIONS, pending.recovery.as_deref())
+                .await
+                .map_err(crypto_failed)?;
+            store.unlock(key);
+            KeyRing {
+                key: KeyRing::KEY.into(),
+                pin: Some(by_pin),
+                recovery: by_recovery,
+                failures: 0,
+                next_try_ms: 0,
+                owner: pending.session.user.id,
+            }
+        }
+    };
+    store.set_key_ring(&ring).await.map_err(|e| e.message_key())?;
+    store.seal_all().await.map_err(|e| e.message_key())?;
+    store.set_session(Some(pending.session.clone())).await.map_err(|e| e.message_key())?;
+    state.pending_pin.set_value(None);
+    signed_in(state, pending.session);
+    Ok(())
+}
+
+/// The app is open for `session`: the sign-in screen's sentence goes, and the first sync starts.
+fn signed_in(state: AppState, session: Session) {
     state.session_expired.set(false);
     platform::forget_pref(WIPED);
     state.signed_out_why.set(None);
     state.session.set(Some(session));
+    state.access.set(Access::Open);
     state.changed(None);
     sync::sync_now(state);
-    Ok(())
+}
+
+/// Why the lock screen did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlockError {
+    /// A wrong PIN: tries left, and the wait before the next one (ms).
+    Wrong { left: u32, wait_ms: u64 },
+    /// Too soon after a wrong PIN.
+    Wait(u64),
+    /// The tenth wrong PIN: only the password opens the phone now.
+    LockedOut,
+    /// A translation key (storage, WebCrypto).
+    Failed(usize),
+}
+
+/// Opens the app with the PIN (offline too).
+pub async fn unlock(state: AppState, pin: &str) -> Result<(), UnlockError> {
+    let store = state.store();
+    let failed = |e: crate::storage::StoreError| UnlockError::Failed(e.message_key());
+    let mut ring = store.key_ring().await.map_err(failed)?.ok_or(UnlockError::LockedOut)?;
+    let now = platform::now_ms();
+    if now < ring.next_try_ms {
+        return Err(UnlockError::Wait(ring.next_try_ms - now));
+    }
+    let Some(wrapped) = ring.pin.clone() else {
+        state.access.set(Access::PasswordOnly);
+        return Err(UnlockError::LockedOut);
+    };
+    match crypto::unlock(Secret::Pin(pin), &wrapped).await {
+        Ok(key) => {
+            if ring.failures > 0 {
+                ring.failures = 0;
+                ring.next_try_ms = 0;
+                store.set_key_ring(&ring).await.map_err(failed)?;
+            }
+            store.unlock(key);
+            match store.session().await.map_err(failed)? {
+                Some(session) => signed_in(state, session),
+                None => state.access.set(Access::Open),
+            }
+            Ok(())
+        }
+        Err(CryptoError::WrongPin) => {
+            ring.failures += 1;
+            let out = ring.failures >= lock::MAX_WRONG;
+            if out {
+                // The PIN's copy of the data key goes: only the recovery copy is left.
+                ring.pin = None;
+            } else {
+                ring.next_try_ms = now + lock::wait_after(ring.failures);
+            }
+            store.set_key_ring(&ring).await.map_err(failed)?;
+            if out {
+                state.access.set(Access::PasswordOnly);
+                return Err(UnlockError::LockedOut);
+            }
+            Err(UnlockError::Wrong { left: lock::tries_left(ring.failures), wait_ms: lock::wait_after(ring.failures) })
+        }
+        Err(_) => Err(UnlockError::Failed(k::CRYPTO_UNAVAILABLE)),
+    }
+}
+
+/// Locks the app: the data key is forgotten and the app starts again from nothing, so no
+/// screen, list or value read before stays in memory.
+pub fn lock_now(state: AppState) {
+    state.store().lock();
+    platform::reload();
+}
+
+/// Locks the app after it has been in the background for the organisation's time.
+pub fn install_auto_lock(state: AppState) {
+    let hidden_since = StoredValue::new(None::<u64>);
+    let minutes = lock::DEFAULT_LOCK_AFTER_MINUTES;
+    let unlocked =
+        move || state.access.get_untracked() == Access::Open && state.session.with_untracked(Option::is_some);
+    platform::on_visibility(move |visible| {
+        if !unlocked() {
+            return;
+        }
+        let now = platform::now_ms();
+        if visible {
+            if let Some(since) = hidden_since.get_value() {
+                hidden_since.set_value(None);
+                if lock::locks_after_background(since, now, minutes) {
+                    lock_now(state);
+                }
+            }
+            return;
+        }
+        hidden_since.set_value(Some(now));
+        // A hidden page's timers are slowed, not stopped: the lock may also come on return.
+        set_timeout(
+            move || {
+                if hidden_since.get_value() == Some(now) && unlocked() {
+                    lock_now(state);
+                }
+            },
+            std::time::Duration::from_secs(u64::from(minutes) * 60),
+        );
+    });
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 /// Signs out: ends the session on the server when online, then erases what the phone holds.
@@ -48,7 +300,12 @@ pub async fn sign_out(state: AppState) {
             sync::logout_on_server(&s.token).await;
         }
     }
-    erase(state).await;
+    if erase_all(state).await {
+        state.session.set(None);
+        state.session_expired.set(false);
+        state.changed(None);
+        sync::refresh(state).await;
+    }
 }
 
 /// Set while the sign-in screen should say that the organisation emptied the phone.
@@ -63,26 +320,31 @@ pub fn signed_out_why() -> Option<usize> {
 /// (the phone may be in a stranger's hands). The app then starts again from nothing: no screen,
 /// list or value read before stays in memory, and the sign-in screen says why.
 pub async fn wipe(state: AppState) {
+    if erase_all(state).await {
+        platform::set_pref(WIPED, "1");
+        platform::reload();
+    }
+}
+
+/// Erases the records, the outbox, the session, the key ring and the map tiles seen; keeps the
+/// app shell. `false` (and the user told) when the store could not be erased.
+async fn erase_all(state: AppState) -> bool {
     if let Err(e) = state.store().wipe(platform::new_uuid()).await {
         state.notify_error(e.message_key());
-        return;
+        return false;
     }
     // The tiles show where the team works; a failure here leaves them to the cache's own limit.
     platform::forget_tiles().await;
-    platform::set_pref(WIPED, "1");
-    platform::reload();
+    true
 }
 
-/// Erases the records, the outbox, the session and the map tiles seen; keeps the app shell.
-async fn erase(state: AppState) {
-    // Nothing about the people met stays on a phone nobody is signed in to.
-    if let Err(e) = state.store().wipe(platform::new_uuid()).await {
-        state.notify_error(e.message_key());
-        return;
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_recovery_key_is_read_from_hex_and_nothing_else() {
+        assert_eq!(super::from_hex("00ff10"), Some(vec![0, 255, 16]));
+        assert_eq!(super::from_hex("0g"), None);
+        assert_eq!(super::from_hex("abc"), None);
+        assert_eq!(super::from_hex("ż1"), None);
     }
-    platform::forget_tiles().await;
-    state.session.set(None);
-    state.session_expired.set(false);
-    state.changed(None);
-    sync::refresh(state).await;
 }

@@ -76,6 +76,10 @@ pub struct AppState {
     /// Why nobody is signed in, when the phone was emptied by the organisation (a translation
     /// key the sign-in screen shows).
     pub signed_out_why: RwSignal<Option<usize>>,
+    /// Locked, asking for a PIN, or open (`session::Access`).
+    pub access: RwSignal<crate::session::Access>,
+    /// A sign-in waiting for its PIN (`session::set_pin`).
+    pub pending_pin: StoredValue<Option<crate::session::PendingPin>, LocalStorage>,
     pub sync: RwSignal<SyncView>,
     /// A sync was asked for while one was running: run once more after it.
     pub sync_again: StoredValue<bool>,
@@ -110,6 +114,8 @@ impl AppState {
             session: RwSignal::new(None),
             session_expired: RwSignal::new(false),
             signed_out_why: RwSignal::new(crate::session::signed_out_why()),
+            access: RwSignal::new(crate::session::Access::Open),
+            pending_pin: StoredValue::new_local(None),
             sync: RwSignal::new(SyncView::default()),
             sync_again: StoredValue::new(false),
             sync_timer: StoredValue::new(0),
@@ -146,17 +152,14 @@ impl AppState {
                     AppStore::new(Backend::Mem(MemStore::new(platform::new_uuid())))
                 }
             };
-            let session = store.session().await.unwrap_or_else(|e| {
-                leptos::logging::error!("session: {e:?}");
-                None
-            });
+            crate::session::start(state, &store).await;
             state.store.set_value(Some(store));
-            state.session.set(session);
             state.ready.set(true);
             sync::refresh(state).await;
             sync::sync_now(state);
         });
         sync::install_triggers(state);
+        crate::session::install_auto_lock(state);
         spawn_local(async move {
             state.persisted.set(platform::request_persistence().await);
         });

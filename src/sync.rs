@@ -124,12 +124,13 @@ impl Replica for StoreReplica {
 }
 
 /// Why signing in failed, as a translation key.
-pub async fn login(login: &str, password: &str) -> Result<LoginResponse, usize> {
+/// `client_id`: this phone's, for its recovery key in the answer.
+pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Result<LoginResponse, usize> {
     let body = LoginRequest {
         login: login.trim().into(),
         password: password.into(),
         device_name: platform::device_name(),
-        client_id: None,
+        client_id,
     };
     let r = Request::post("/api/v1/auth/login").json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
     match r {

@@ -190,7 +190,8 @@ async fn the_pin_unwraps_the_data_key_and_sealed_text_never_shows() {
 async fn sealing_store(name: &str, client: u128) -> (IdbStore, latarnia::crypto::DataKey, KeyRing) {
     let s = IdbStore::open(name, Uuid::from_u128(client)).await.expect("IndexedDB opens");
     let (key, pin, recovery) = latarnia::crypto::new_key("482916", 1_000, None).await.unwrap();
-    let ring = KeyRing { key: KeyRing::KEY.into(), pin: Some(pin), recovery, failures: 0, next_try_ms: 0 };
+    let ring =
+        KeyRing { key: KeyRing::KEY.into(), pin: Some(pin), recovery, failures: 0, next_try_ms: 0, owner: Uuid::nil() };
     s.set_key_ring(&ring).await.unwrap();
     s.unlock(key.clone());
     (s, key, ring)

@@ -3,6 +3,7 @@ pub mod coordinates;
 pub mod erasure_form;
 pub mod field_error;
 pub mod indicator_table;
+pub mod keypad;
 pub mod map_view;
 pub mod month_chart;
 pub mod nav;

@@ -42,6 +42,9 @@ pub fn LoginPage() -> impl IntoView {
             {move || state.signed_out_why.get().map(|key| view! {
                 <p class="banner banner-error" role="alert" data-testid="signed-out-why">{i.s(key)}</p>
             })}
+            <Show when=move || state.access.get() == crate::session::Access::PasswordOnly>
+                <p class="banner banner-error" role="alert" data-testid="pin-locked-out">{i.s(k::PIN_LOCKED_OUT)}</p>
+            </Show>
             <p class="hint">{i.s(k::LOGIN_INTRO)}</p>
             <form on:submit=submit novalidate>
                 <label for="login-login">{i.s(k::LOGIN_LOGIN)}</label>

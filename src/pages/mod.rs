@@ -1,11 +1,13 @@
 pub mod contact_form;
 pub mod history;
 pub mod indicators;
+pub mod lock;
 pub mod login;
 pub mod map;
 pub mod not_found;
 pub mod patrol;
 pub mod patrol_summary;
+pub mod pin_setup;
 pub mod report_form;
 pub mod reports;
 pub mod run;

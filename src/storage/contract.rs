@@ -308,6 +308,7 @@ pub async fn the_key_ring_is_kept_and_goes_at_a_wipe<S: Store>(s: &S) {
         recovery: Some(WrappedKey { salt: vec![], iterations: 0, ..wrapped }),
         failures: 3,
         next_try_ms: NOW,
+        owner: Uuid::from_u128(5),
     };
     s.set_key_ring(&ring).await.unwrap();
     assert_eq!(s.key_ring().await.unwrap(), Some(ring.clone()));

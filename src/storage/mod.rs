@@ -381,6 +381,8 @@ pub struct KeyRing {
     pub failures: u32,
     #[serde(default)]
     pub next_try_ms: u64,
+    /// Whose data this is: only they can open it again with their password.
+    pub owner: Uuid,
 }
 
 impl KeyRing {

@@ -3,7 +3,7 @@
 // the browser, open it again offline, end the patrol and check the summary's numbers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, unlock, PIN } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -78,6 +78,19 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
   await context.setOffline(true);
   await page.waitForFunction(() => document.querySelector('[data-testid=online-status]')?.dataset.online === 'false');
   await page.reload();
+  // Every start shows the lock screen first (issue 16), and nothing of the app behind it; a
+  // wrong PIN is refused; the right one, typed on the big keypad as with gloves, opens it all.
+  await byId(page, 'lock-pin').waitFor();
+  assert.equal(await byId(page, 'contact-list').count(), 0, 'no record before the PIN');
+  assert.equal(await byId(page, 'nav-patrol').count(), 0);
+  await screenshot(page, '3-lock');
+  await byId(page, 'lock-pin').fill('000001');
+  await byId(page, 'lock-submit').click();
+  await byId(page, 'lock-error').waitFor();
+  assert.equal(await byId(page, 'lock-error').textContent(), 'Błędny PIN. Pozostało prób: 9.');
+  for (const digit of PIN) await byId(page, `key-${digit}`).click();
+  assert.equal(await byId(page, 'lock-pin').inputValue(), PIN);
+  await byId(page, 'lock-submit').click();
   await expectCount(page, 3);
   // Debian's Chromium 148 emulates "offline" for the network but leaves a reloaded document's
   // navigator.onLine true (a real phone's is false): the browser's event tells the app instead.
@@ -96,6 +109,7 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
   page = context.pages()[0] ?? (await context.newPage());
   watch = watchPage(page);
   await page.goto(server.url);
+  await unlock(page);
   await expectCount(page, 4);
 
   await byId(page, 'patrol-end').click();

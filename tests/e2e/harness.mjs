@@ -139,12 +139,36 @@ export async function waitForServiceWorker(page) {
 
 export const byId = (page, id) => page.getByTestId(id, { exact: true });
 
-/** Signs in on the login screen (the first screen of a fresh phone). */
-export async function signIn(page, server, user = server.admin) {
+/** The PIN every test phone sets after its first sign-in. */
+export const PIN = '482916';
+
+/** Signs in on the login screen (the first screen of a fresh phone) and sets the PIN. */
+export async function signIn(page, server, user = server.admin, pin = PIN) {
   await byId(page, 'login-login').fill(user.login);
   await byId(page, 'login-password').fill(user.password);
   await byId(page, 'login-submit').click();
+  await setPin(page, pin);
+}
+
+/** Sets the PIN on the screen that asks for it after a sign-in. */
+export async function setPin(page, pin = PIN) {
+  await byId(page, 'pin-set').fill(pin);
+  await byId(page, 'pin-confirm').fill(pin);
+  await byId(page, 'pin-submit').click();
   await byId(page, 'sync-status').waitFor();
+}
+
+/** Opens the lock screen that every start of the app shows, with the PIN. */
+export async function unlock(page, pin = PIN) {
+  await byId(page, 'lock-pin').fill(pin);
+  await byId(page, 'lock-submit').click();
+  await byId(page, 'sync-status').waitFor();
+}
+
+/** Reloads the app (a dead battery, a swipe) and unlocks it. */
+export async function reload(page, pin = PIN) {
+  await page.reload();
+  await unlock(page, pin);
 }
 
 export async function screenshot(page, name) {

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, ROOT } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, ROOT, reload, unlock } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -103,7 +103,7 @@ test('the Sopot summer of 2021 gives the report\'s numbers on the server and off
 
   // Offline, after a reload: the same table from the phone's own data.
   await context.setOffline(true);
-  await page.reload();
+  await reload(page);
   await byId(page, 'nav-reports-page').click();
   await pick(page, '2021-06-01', '2021-08-31');
   assert.deepEqual(await table(page), shown);
@@ -132,6 +132,7 @@ test('the Sopot summer of 2021 gives the report\'s numbers on the server and off
   await byId(sw.page, 'nav-patrol').waitFor();
   assert.equal(await byId(sw.page, 'nav-reports-page').count(), 0);
   await sw.page.goto(`${server.url}/indicators`);
+  await unlock(sw.page);
   await byId(sw.page, 'indicators-forbidden').waitFor();
   assert.equal(await byId(sw.page, 'indicators-table').count(), 0);
   sw.watch.assertClean();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, ROOT } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, ROOT, reload } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -171,7 +171,7 @@ test('tiles seen online are there offline, from the service worker\'s bounded ca
     // The phone learns the tile server from the server's settings.
     await byId(page, 'nav-settings').click();
     await page.waitForFunction((u) => document.querySelector('[data-testid=settings-tile-url]')?.textContent === u, tileUrl);
-    await page.reload();
+    await reload(page);
     await byId(page, 'nav-map').click();
     await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile-loaded').length >= 4, null, { timeout: 30_000 });
     assert.ok(served >= 4, `tiles came from the tile server (${served})`);
@@ -181,7 +181,7 @@ test('tiles seen online are there offline, from the service worker\'s bounded ca
     // Offline and reloaded: the same district comes from the cache, not the tile server.
     const before = served;
     await context.setOffline(true);
-    await page.reload();
+    await reload(page);
     await byId(page, 'map').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile-loaded').length >= 4, null, { timeout: 30_000 });
     assert.equal(served, before, 'nothing fetched while offline');

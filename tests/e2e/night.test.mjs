@@ -3,7 +3,7 @@
 // can be read on screen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, phone, visibleCounterNames, smallControls, pinned, focusedIsVisible, screenshot } from './harness.mjs';
+import { startServer, byId, phone, visibleCounterNames, smallControls, pinned, focusedIsVisible, screenshot, reload } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -47,7 +47,7 @@ test('a half-typed contact survives the bottom bar, the settings and a reload un
   // A reload (a dead battery, a swipe) keeps it too.
   await byId(page, 'contact-notes').fill('Pan Marek, kaszel od tygodnia, śpi na klatce');
   await page.waitForTimeout(500); // the phone's own write; a person takes longer than this
-  await page.reload();
+  await reload(page);
   await byId(page, 'contact-draft').waitFor();
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'Pan Marek, kaszel od tygodnia, śpi na klatce');
 
@@ -64,7 +64,7 @@ test('a half-typed contact survives the bottom bar, the settings and a reload un
   await byId(page, 'contact-draft-discard').click();
   assert.equal(await byId(page, 'contact-notes').inputValue(), '');
   await page.waitForTimeout(500);
-  await page.reload();
+  await reload(page);
   await byId(page, 'contact-notes').waitFor();
   assert.equal(await byId(page, 'contact-notes').inputValue(), '');
   assert.equal(await byId(page, 'contact-draft').count(), 0);
@@ -100,7 +100,7 @@ test('Akcja ZIMA fields say what is wrong and show what is saved', T, async () =
   await byId(page, 'zima-banner').waitFor();
   assert.match(await byId(page, 'zima-banner').textContent(), /−14,5 °C/, 'tenths are kept and shown');
   // Reopened: the saved forecast is in the field.
-  await page.reload();
+  await reload(page);
   await page.waitForFunction(() => document.querySelector('[data-testid=zima-forecast]')?.value === '-14,5');
 
   // A load of −5 is not quietly made 0: the counter says what is wrong and what is kept.

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, copyDist, signIn } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, copyDist, signIn, reload, unlock } from './harness.mjs';
 
 const T = { timeout: 120_000 };
 
@@ -69,12 +69,13 @@ test('a new version waits in the background and is applied on "reload"', T, asyn
 
   // Until the user says so, the old version keeps working, offline too.
   await context.setOffline(true);
-  await page.reload();
+  await reload(page);
   await byId(page, 'patrol-start').waitFor();
   await byId(page, 'update-reload').waitFor();
   await context.setOffline(false);
 
   await Promise.all([page.waitForEvent('load'), byId(page, 'update-reload').click()]);
+  await unlock(page);
   await byId(page, 'patrol-start').waitFor();
   await page.waitForFunction(async () => (await caches.keys()).some((k) => k.endsWith('-next')));
   const after = await shells();

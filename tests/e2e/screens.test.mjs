@@ -2,7 +2,7 @@
 // half-saved; language and theme; delete with undo; the date filter; IndexedDB missing or full.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn, reload, unlock } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -70,7 +70,7 @@ test('language and theme are switched in Settings and kept after a reload', T, a
   await byId(page, 'theme-select').selectOption('light');
   assert.equal(await byId(page, 'nav-settings').getAttribute('aria-label'), 'Settings');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
-  await page.reload();
+  await reload(page);
   await byId(page, 'lang-select').waitFor();
   assert.equal(await byId(page, 'nav-patrol').textContent(), '◉Patrol');
   assert.equal(await byId(page, 'nav-contacts').textContent(), '☰Contacts');
@@ -178,6 +178,7 @@ test('every screen fits a 320 px wide phone without sideways scrolling', T, asyn
   const screens = ['/', '/contacts/new', '/contacts', '/settings'];
   for (const path of screens) {
     await page.goto(server.url + path);
+    await unlock(page);
     await byId(page, 'nav-patrol').waitFor();
     await page.waitForTimeout(100);
     const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
@@ -185,6 +186,7 @@ test('every screen fits a 320 px wide phone without sideways scrolling', T, asyn
   }
   // Every button and link is at least 48 px tall.
   await page.goto(server.url + '/contacts/new');
+  await unlock(page);
   await byId(page, 'contact-save').waitFor();
   const small = await page.evaluate(() => [...document.querySelectorAll('button, a, select, input:not([type=radio])')]
     .filter((e) => e.offsetParent !== null)

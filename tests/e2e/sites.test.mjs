@@ -3,7 +3,7 @@
 // places survive going offline, and a coordinator on another phone gets them by sync.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, reload } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -82,7 +82,7 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
 
   // Offline and reloaded: both places are there; a streetworker cannot delete one.
   await context.setOffline(true);
-  await page.reload();
+  await reload(page);
   await byId(page, 'site-list').waitFor();
   assert.equal(await byId(page, 'site-item').count(), 2);
   await byId(page, 'site-item').first().locator('a').click();

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod fixture;
 pub mod hlc;
 pub mod indicators;
+pub mod lock;
 pub mod model;
 pub mod protocol;
 pub mod reports;

@@ -195,6 +195,14 @@ pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_
             true => Ok(format!("user {login} disabled; their sessions have ended")),
             false => Err(format!("no user {login:?}")),
         },
+        Command::User(UserCommand::Role { login, role }) => {
+            let parsed = Role::parse(&role)
+                .ok_or_else(|| format!("unknown role {role:?}: use admin, coordinator, streetworker or partner"))?;
+            match db.user_set_role(&login, parsed).await.map_err(fail)? {
+                true => Ok(format!("user {login} is now {role}")),
+                false => Err(format!("no user {login:?}")),
+            }
+        }
         Command::User(UserCommand::Enable { login }) => match db.user_enable(&login).await.map_err(fail)? {
             true => Ok(format!("user {login} enabled; they can sign in again")),
             false => Err(format!("no user {login:?}")),

@@ -154,6 +154,13 @@ pub enum UserCommand {
     Disable { login: String },
     /// Enables a disabled user again.
     Enable { login: String },
+    /// Changes a user's role (someone moves from the street to coordinating, or a partner's
+    /// access is narrowed); the server applies it at once, the phone at its next sign-in.
+    Role {
+        login: String,
+        /// admin, coordinator, streetworker or partner.
+        role: String,
+    },
     /// Sets a new password (generated and printed, or read from standard input) and ends the
     /// user's sessions.
     Password {

@@ -449,6 +449,10 @@ async fn accounts_and_tokens(db: &Db) {
     assert!(db.token_wiped("t3").await.unwrap(), "`user disable` withdraws the devices");
     assert_eq!(db.device_key(u.id, phone, "k5").await.unwrap(), "k5", "and forgets their recovery keys");
     assert!(db.user_enable(&u.login).await.unwrap());
+    assert!(db.user_set_role(&u.login, Role::Partner).await.unwrap());
+    assert_eq!(db.account(&u.login).await.unwrap().unwrap().user.role, Role::Partner);
+    assert!(db.user_set_role(&u.login, u.role).await.unwrap());
+    assert!(!db.user_set_role("nobody-here", Role::Admin).await.unwrap());
     db.token_add("t4", u.id, "phone", 2_000).await.unwrap();
     assert!(db.user_set_password(&u.login, "hash2").await.unwrap());
     assert_eq!(db.token_user("t4", 1_000).await.unwrap(), None, "a new password ends the sessions");

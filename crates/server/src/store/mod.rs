@@ -281,6 +281,8 @@ pub trait Storage: Send + Sync + 'static {
     /// Disables a user and withdraws all their devices (see `token_wiped`); `false` when no
     /// such login.
     async fn user_disable(&self, login: &str) -> StoreResult<bool>;
+    /// Changes a user's role; `false` when no such login.
+    async fn user_set_role(&self, login: &str, role: Role) -> StoreResult<bool>;
     /// Enables a user again; `false` when no such login.
     async fn user_enable(&self, login: &str) -> StoreResult<bool>;
     /// Sets a user's password hash and ends all their sessions; `false` when no such login.

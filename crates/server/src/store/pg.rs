@@ -509,6 +509,16 @@ impl Storage for PgStore {
         Ok(n > 0)
     }
 
+    async fn user_set_role(&self, login: &str, role: Role) -> StoreResult<bool> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute("UPDATE users SET role = $2 WHERE login = $1", &[&login, &role.as_str()])
+            .await?;
+        Ok(n > 0)
+    }
+
     async fn user_enable(&self, login: &str) -> StoreResult<bool> {
         let n = self.pool.get().await?.execute("UPDATE users SET disabled = false WHERE login = $1", &[&login]).await?;
         Ok(n > 0)

@@ -531,6 +531,11 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn user_set_role(&self, login: &str, role: Role) -> StoreResult<bool> {
+        let (login, role) = (login.to_owned(), role.as_str().to_owned());
+        self.run(move |c| Ok(c.execute("UPDATE users SET role = ?2 WHERE login = ?1", [&login, &role])? > 0)).await
+    }
+
     async fn user_enable(&self, login: &str) -> StoreResult<bool> {
         let login = login.to_owned();
         self.run(move |c| Ok(c.execute("UPDATE users SET disabled = 0 WHERE login = ?1", [&login])? > 0)).await
