@@ -46,7 +46,7 @@ pub fn ErasureForm() -> impl IntoView {
     view! {
         <h2>{i.s(k::ERASURE_TITLE)}</h2>
         <p class="hint">{i.s(k::ERASURE_HINT)}</p>
-        <form data-testid="erasure-form" on:submit=ask novalidate>
+        <form data-testid="erasure-form" on:submit=ask novalidate autocomplete="off">
             <label for="erasure-pseudonym">{i.s(k::ERASURE_PSEUDONYM)}</label>
             <input id="erasure-pseudonym" data-testid="erasure-pseudonym" type="text" autocomplete="off"
                 aria-describedby="err-pseudonym" prop:value=move || pseudonym.get()

@@ -341,7 +341,7 @@ fn ContactForm(
     let notes_len = move || notes.with(|n| n.chars().count());
 
     view! {
-        <form class="page contact-form" on:submit=save novalidate>
+        <form class="page contact-form" on:submit=save novalidate autocomplete="off">
             <h1>{move || if is_new { i.t(k::CONTACT_NEW_TITLE) } else { i.t(k::CONTACT_EDIT_TITLE) }}</h1>
             {checking.map(|d| view! {
                 <p class="notice" data-testid="contact-report"><strong>{i.s(k::REPORT_CHECKING)}</strong>" "{d}</p>

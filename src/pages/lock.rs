@@ -52,7 +52,7 @@ pub fn LockPage() -> impl IntoView {
         <section class="page lock">
             <h1>{i.s(k::LOCK_TITLE)}</h1>
             <p class="hint">{i.s(k::LOCK_INTRO)}</p>
-            <form on:submit=submit novalidate>
+            <form on:submit=submit novalidate autocomplete="off">
                 <label for="lock-pin">{i.s(k::LOCK_PIN)}</label>
                 <input id="lock-pin" data-testid="lock-pin" class="pin" type="password" inputmode="numeric"
                     autocomplete="off" maxlength=lock::MAX_DIGITS.to_string() prop:value=pin

@@ -311,7 +311,7 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
                 />
             </ul>
             <label for="patrol-notes">{i.s(k::PATROL_NOTES)}</label>
-            <textarea id="patrol-notes" data-testid="patrol-notes" rows="3" maxlength="2000"
+            <textarea id="patrol-notes" data-testid="patrol-notes" autocomplete="off" rows="3" maxlength="2000"
                 aria-describedby="err-notes"
                 prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
             <FieldErrorText errors=notes_errors field="notes"/>

@@ -65,7 +65,7 @@ pub fn PinSetupPage() -> impl IntoView {
         <section class="page lock">
             <h1>{i.s(k::PIN_TITLE)}</h1>
             <p class="hint">{i.s(k::PIN_INTRO)}</p>
-            <form on:submit=submit novalidate>
+            <form on:submit=submit novalidate autocomplete="off">
                 <label for="pin-set">{i.s(k::PIN_NEW)}</label>
                 <input id="pin-set" data-testid="pin-set" class="pin" type="password" inputmode="numeric"
                     autocomplete="off" maxlength=lock::MAX_DIGITS.to_string() prop:value=pin

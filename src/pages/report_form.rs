@@ -192,7 +192,7 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
     let checked_at = report.checked_at.map(|t| local_time(t, "%Y-%m-%d %H:%M"));
 
     view! {
-        <form class="page report-form" on:submit=save novalidate>
+        <form class="page report-form" on:submit=save novalidate autocomplete="off">
             <h1>{move || if is_new { i.t(k::REPORT_NEW) } else { i.t(k::REPORT_TITLE) }}</h1>
 
             <label for="report-received">{i.s(k::REPORT_RECEIVED)}</label>

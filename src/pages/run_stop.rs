@@ -203,7 +203,7 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
             {check("stop-shelter", k::RUN_STOP_SHELTER, shelter)}
             {check("stop-refused", k::RUN_STOP_REFUSED, refused)}
             <label for="stop-notes">{i.s(k::CONTACT_NOTES)}</label>
-            <textarea id="stop-notes" data-testid="stop-notes" rows="2" prop:value=move || notes.get()
+            <textarea id="stop-notes" data-testid="stop-notes" autocomplete="off" rows="2" prop:value=move || notes.get()
                 on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
             <FieldErrorText errors field="notes"/>
             <button type="button" class="primary huge" data-testid="run-stop-done" disabled=move || busy.get() on:click=done>
@@ -211,7 +211,7 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
             </button>
             <h2>{i.s(k::RUN_STOP_SKIP_TITLE)}</h2>
             <label for="run-stop-skip-reason">{i.s(k::RUN_STOP_SKIP_REASON)}</label>
-            <input id="run-stop-skip-reason" data-testid="run-stop-skip-reason" aria-describedby="err-skip_reason"
+            <input id="run-stop-skip-reason" data-testid="run-stop-skip-reason" autocomplete="off" aria-describedby="err-skip_reason"
                 prop:value=move || skip_reason.get() on:input=move |ev| skip_reason.set(event_target_value(&ev))/>
             <FieldErrorText errors field="skip_reason"/>
             <button type="button" class="big" data-testid="run-stop-skip" disabled=move || busy.get() on:click=skip>

@@ -198,7 +198,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
     };
 
     view! {
-        <form class="page site-form" on:submit=save novalidate>
+        <form class="page site-form" on:submit=save novalidate autocomplete="off">
             <h1>{move || if is_new { i.t(k::SITE_NEW_TITLE) } else { i.t(k::SITE_EDIT_TITLE) }}</h1>
             {move || {
                 let near = duplicates();

@@ -93,7 +93,7 @@ pub fn SiteFilterBar(filters: SiteFilters) -> impl IntoView {
         <div class="filters">
             <label>
                 <span>{i.s(k::SITES_SEARCH)}</span>
-                <input type="search" data-testid="site-search" prop:value=move || search.get()
+                <input type="search" data-testid="site-search" autocomplete="off" prop:value=move || search.get()
                     on:input=move |ev| search.set(event_target_value(&ev))/>
             </label>
             <label>

@@ -1,0 +1,181 @@
+// What a lost phone gives away (issue 16): text typed about people is nowhere on the browser
+// profile's disk, only the PIN opens the app, ten wrong PINs leave only the password, and
+// unsent records survive that path and are sent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, syncNow, unlock,
+  setPin, phone, api, apiLogin, PIN,
+} from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.stop(); });
+
+const T = { timeout: 240_000 };
+
+/** Every file under `dir` that holds `text`, as UTF-8 or as UTF-16 (either byte order). */
+function filesHolding(dir, text) {
+  const needles = [Buffer.from(text, 'utf8'), Buffer.from(text, 'utf16le'), Buffer.from(text, 'utf16le').swap16()];
+  const found = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      let st;
+      try { st = statSync(p); } catch { continue; }
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        let bytes;
+        try { bytes = readFileSync(p); } catch { continue; }
+        if (needles.some((n) => bytes.includes(n))) found.push(p.slice(dir.length));
+      }
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+test('text typed about people is nowhere on the profile\'s disk once synced and closed; after the PIN it is all there', T, async () => {
+  const profile = tempDir('profile-disk');
+  let context = await openProfile(profile);
+  let page = context.pages()[0] ?? (await context.newPage());
+  let watch = watchPage(page);
+  await page.goto(server.url);
+  await waitForServiceWorker(page);
+  await signIn(page, server);
+  // Unique markers in a contact's pseudonym and notes, a place's access notes and a report.
+  const m = { pseudonym: 'ZnacznikPseudo7731', notes: 'ZnacznikNotatka7731', access: 'ZnacznikDojscie7731', report: 'ZnacznikZgloszenie7731' };
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-pseudonym').fill(m.pseudonym);
+  await byId(page, 'contact-notes').fill(`kaszle; ${m.notes}`);
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-list').getByText(m.notes).waitFor();
+  await byId(page, 'nav-sites').click();
+  await byId(page, 'site-new').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
+  await byId(page, 'site-label').fill('Wiata przy torach');
+  await byId(page, 'site-type').selectOption('station');
+  await byId(page, 'site-access-notes').fill(`od strony torów; ${m.access}`);
+  await byId(page, 'site-save').click();
+  await byId(page, 'site-list').waitFor();
+  await byId(page, 'nav-reports').click();
+  await byId(page, 'report-new').click();
+  await byId(page, 'report-lat').fill('54.4411');
+  await byId(page, 'report-lon').fill('18.5701');
+  await byId(page, 'report-description').fill(`Śpi na ławce; ${m.report}`);
+  await byId(page, 'report-save').click();
+  await byId(page, 'report-list').waitFor();
+  await syncNow(page);
+  // A canary kept in clear on purpose, in the same IndexedDB: the scan below must find it, so a
+  // scan that cannot see into the profile's files fails here instead of passing.
+  await page.evaluate(() => new Promise((ok, fail) => {
+    const r = indexedDB.open('canary', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('c');
+    r.onsuccess = () => {
+      const tx = r.result.transaction('c', 'readwrite');
+      tx.objectStore('c').put({ text: 'ZnacznikJawny7731 w jawnym tekście' }, 1);
+      tx.oncomplete = () => { r.result.close(); ok(); };
+      tx.onerror = () => fail(tx.error);
+    };
+  }));
+  watch.assertClean();
+  await context.close();
+
+  assert.notDeepEqual(filesHolding(profile, 'ZnacznikJawny7731'), [], 'the scan finds text kept in clear');
+  for (const [what, marker] of Object.entries(m)) {
+    assert.deepEqual(filesHolding(profile, marker), [], `${what} is on disk in clear`);
+  }
+
+  // The same profile again, offline: the lock screen, then every record.
+  context = await openProfile(profile, { offline: true });
+  page = context.pages()[0] ?? (await context.newPage());
+  watch = watchPage(page);
+  await page.goto(server.url);
+  await byId(page, 'lock-pin').waitFor();
+  await unlock(page);
+  await byId(page, 'contact-list').getByText(m.notes).waitFor();
+  await byId(page, 'nav-sites').click();
+  await byId(page, 'site-list').getByText('Wiata przy torach').click();
+  assert.match(await byId(page, 'site-access-notes').inputValue(), new RegExp(m.access));
+  await byId(page, 'nav-reports').click();
+  await byId(page, 'report-list').getByText(m.report).waitFor();
+  watch.assertClean();
+  await context.close();
+});
+
+test('ten wrong PINs leave only the password; the records not yet sent are kept and sent after it', T, async () => {
+  const ewa = await server.addUser('ewa-pin');
+  const { context, page, watch } = await phone(server, ewa);
+  // "Lock now" in the settings locks at once.
+  await byId(page, 'nav-settings').click();
+  await byId(page, 'lock-now').click();
+  await byId(page, 'lock-pin').waitFor();
+  await screenshot(page, '27-lock-screen');
+  await unlock(page);
+
+  // A contact recorded with no network: it waits to be sent.
+  await context.setOffline(true);
+  await byId(page, 'nav-patrol').click();
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-notes').fill('niewysłany, ZnacznikKolejka7731');
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-list').getByText('ZnacznikKolejka7731').waitFor();
+
+  // The page's clock is under the test's hand: the waits after wrong PINs pass in a moment.
+  await page.clock.install();
+  await page.reload();
+  for (let n = 1; n <= 10; n++) {
+    await byId(page, 'lock-pin').fill(`10203${n % 10}`);
+    await byId(page, 'lock-submit').click();
+    if (n === 10) break;
+    await page.waitForFunction((left) => document.querySelector('[data-testid=lock-error]')?.textContent.includes(`: ${left}`), 10 - n);
+    const text = await byId(page, 'lock-error').textContent();
+    if (n <= 3) assert.equal(text, `Błędny PIN. Pozostało prób: ${10 - n}.`);
+    else {
+      assert.match(text, /Następna próba za \d+ s\./, text);
+      if (n === 4) {
+        // Too soon: refused without counting.
+        await byId(page, 'lock-pin').fill(PIN);
+        await byId(page, 'lock-submit').click();
+        await page.waitForFunction(() => /Poczekaj/.test(document.querySelector('[data-testid=lock-error]')?.textContent ?? ''));
+        await screenshot(page, '28-lock-wait');
+      }
+      await page.clock.fastForward(17 * 60_000);
+    }
+  }
+  // The tenth: the PIN no longer opens the phone, even the right one; the password screen says why.
+  await byId(page, 'pin-locked-out').waitFor();
+  await byId(page, 'login-submit').waitFor();
+  assert.equal(await byId(page, 'lock-pin').count(), 0);
+  await page.reload();
+  await byId(page, 'pin-locked-out').waitFor();
+  await screenshot(page, '29-locked-out');
+
+  // Offline, the password cannot be checked.
+  await byId(page, 'login-login').fill(ewa.login);
+  await byId(page, 'login-password').fill(ewa.password);
+  await byId(page, 'login-submit').click();
+  await byId(page, 'login-error').waitFor();
+  // Online: the password, then a new PIN; the unsent contact is there and goes to the server.
+  await context.setOffline(false);
+  await byId(page, 'login-submit').click();
+  await setPin(page, '735196');
+  await byId(page, 'contact-list').getByText('ZnacznikKolejka7731').waitFor();
+  await syncNow(page);
+  const token = await apiLogin(server, ewa);
+  const pulled = await api(server, `/api/v1/sync/pull?client_id=${crypto.randomUUID()}&limit=1000`, token);
+  assert.ok(pulled.changes.some((c) => JSON.stringify(c.fields ?? {}).includes('ZnacznikKolejka7731')), 'the contact reached the server');
+  // The new PIN opens it from now on; the old one does not.
+  await page.reload();
+  await byId(page, 'lock-pin').fill(PIN);
+  await byId(page, 'lock-submit').click();
+  await byId(page, 'lock-error').waitFor();
+  await unlock(page, '735196');
+  await byId(page, 'contact-list').getByText('ZnacznikKolejka7731').waitFor();
+  watch.assertClean();
+  await context.close();
+});
