@@ -9,11 +9,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AesDerivedKeyParams, AesGcmParams, AesKeyGenParams, CryptoKey, Pbkdf2Params, SubtleCrypto};
 
-/// PBKDF2 rounds for a new PIN: the OWASP figure for PBKDF2-HMAC-SHA256 (2023). A PIN has few
-/// possible values, so this slows a guess on the phone itself; the real protection against a
-/// stolen profile is that the number of tries on the phone is limited and the data key is
-/// random (docs/decisions.md).
-pub const PIN_ITERATIONS: u32 = 600_000;
+/// PBKDF2 rounds for a new PIN: what takes about a quarter of a second on the bench machine
+/// (600,000, the OWASP figure for PBKDF2-HMAC-SHA256, measured 97 ms there: decision 77). A PIN
+/// has few possible values, so this only slows a guess; the limit on tries lives on the phone,
+/// and a lost phone is withdrawn (docs/privacy.md).
+pub const PIN_ITERATIONS: u32 = 1_500_000;
 
 const SALT_BYTES: usize = 16;
 const IV_BYTES: usize = 12;
@@ -140,8 +140,9 @@ async fn unwrap_with(wrapping: &CryptoKey, w: &WrappedKey, extractable: bool) ->
     .await?)
 }
 
-/// `data` (extractable) wrapped under `secret`.
-async fn wrap(data: &CryptoKey, secret: Secret<'_>, iterations: u32) -> Result<WrappedKey, CryptoError> {
+/// `data` (extractable) wrapped under `secret`, with the wrapping key (to unwrap it again
+/// without deriving it twice).
+async fn wrap(data: &CryptoKey, secret: Secret<'_>, iterations: u32) -> Result<(WrappedKey, CryptoKey), CryptoError> {
     let (salt, iv) = match secret {
         Secret::Pin(_) => (random(SALT_BYTES)?, random(IV_BYTES)?),
         Secret::Recovery(_) => (Vec::new(), random(IV_BYTES)?),
@@ -150,7 +151,7 @@ async fn wrap(data: &CryptoKey, secret: Secret<'_>, iterations: u32) -> Result<W
     let wrapping = wrapping_key(secret, &salt, iterations).await?;
     let wrapped =
         bytes(call(subtle()?.wrap_key_with_object("raw", data, &wrapping, &gcm(&iv)), CryptoError::Unavailable).await?);
-    Ok(WrappedKey { salt, iterations, iv, wrapped })
+    Ok((WrappedKey { salt, iterations, iv, wrapped }, wrapping))
 }
 
 /// A new random data key: the key to use now, and what the phone keeps of it — wrapped under
@@ -171,12 +172,12 @@ pub async fn new_key(
         CryptoError::Unavailable,
     )
     .await?)?;
-    let by_pin = wrap(&fresh, Secret::Pin(pin), iterations).await?;
+    let (by_pin, wrapping) = wrap(&fresh, Secret::Pin(pin), iterations).await?;
     let by_recovery = match recovery {
-        Some(r) => Some(wrap(&fresh, Secret::Recovery(r), 0).await?),
+        Some(r) => Some(wrap(&fresh, Secret::Recovery(r), 0).await?.0),
         None => None,
     };
-    let data = unlock(Secret::Pin(pin), &by_pin).await?;
+    let data = DataKey(unwrap_with(&wrapping, &by_pin, false).await?);
     Ok((data, by_pin, by_recovery))
 }
 
@@ -198,16 +199,30 @@ pub async fn rewrap(
     // extractable copy for this one step.
     let wrapping = wrapping_key(from, &w.salt, w.iterations).await?;
     let k = unwrap_with(&wrapping, w, true).await?;
-    wrap(&k, to, iterations).await
+    Ok(wrap(&k, to, iterations).await?.0)
 }
 
 /// Encrypts `plain`: a fresh random IV, then the ciphertext with its tag.
 pub async fn seal(k: &DataKey, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let iv = random(IV_BYTES)?;
-    let sealed = bytes(
-        call(subtle()?.encrypt_with_object_and_u8_array(&gcm(&iv), &k.0, plain), CryptoError::Unavailable).await?,
-    );
-    Ok([iv, sealed].concat())
+    Ok(seal_js(k, &random(IV_BYTES)?, plain).await?.to_vec())
+}
+
+/// Fresh random IVs for `n` values at once (one call to the browser's generator).
+pub fn ivs(n: usize) -> Result<Vec<[u8; IV_BYTES]>, CryptoError> {
+    let all = random(n * IV_BYTES)?;
+    Ok(all.chunks_exact(IV_BYTES).map(|c| c.try_into().expect("IV_BYTES long")).collect())
+}
+
+/// [`seal`] with a given fresh IV, the result left in the browser (IV then ciphertext and tag,
+/// as [`open`] reads it): what the store writes, never copied through wasm memory.
+pub async fn seal_js(k: &DataKey, iv: &[u8], plain: &[u8]) -> Result<Uint8Array, CryptoError> {
+    let sealed =
+        call(subtle()?.encrypt_with_object_and_u8_array(&gcm(iv), &k.0, plain), CryptoError::Unavailable).await?;
+    let body = Uint8Array::new(&sealed);
+    let out = Uint8Array::new_with_length((IV_BYTES as u32) + body.length());
+    out.set(&Uint8Array::from(iv), 0);
+    out.set(&body, IV_BYTES as u32);
+    Ok(out)
 }
 
 /// Decrypts what [`seal`] made with the same key; `Damaged` for anything else.

@@ -1,6 +1,7 @@
 //! Latarnia, the field app: `App`, the router and the modules, in a library so that the
 //! browser tests can use them.
 
+pub mod api;
 pub mod components;
 pub mod crypto;
 pub mod i18n;
@@ -31,6 +32,10 @@ use crate::state::AppState;
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::start();
+    session::open(state);
+    sync::install_triggers(state);
+    session::install_auto_lock(state);
+    leptos::task::spawn_local(api::fetch_map_config());
     provide_context(state);
     provide_context(i18n::I18n(state.lang));
 

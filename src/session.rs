@@ -6,39 +6,43 @@
 use latarnia_core::lock;
 use leptos::prelude::*;
 
+use crate::api;
 use crate::crypto::{self, CryptoError, Secret};
 use crate::i18n::k;
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::{AppStore, KeyRing, Session, Store};
+use crate::storage::{AppStore, Backend, IdbStore, KeyRing, MemStore, Session, Store};
 use crate::sync;
 
-/// Where the app stands between the phone's data and the person holding it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// The sign-in screen (nobody signed in) or the app (signed in and unlocked).
-    Open,
-    /// Signed in, but no PIN yet: the PIN is set before anything is kept.
-    NeedsPin,
-    /// The PIN opens the app.
-    Locked,
-    /// Too many wrong PINs: only a password sign-in (online) opens the phone's data again.
-    PasswordOnly,
-}
+pub use crate::state::{Access, PendingPin};
 
-/// A sign-in waiting for its PIN: the session (kept only once it can be sealed) and this
-/// phone's recovery key from the server (never kept on the phone).
-#[derive(Clone)]
-pub struct PendingPin {
-    session: Session,
-    recovery: Option<Vec<u8>>,
-    /// The data key was opened with the recovery key: the new PIN wraps that same key.
-    recovered: bool,
+/// The database's name in IndexedDB.
+pub const DB_NAME: &str = "latarnia";
+
+/// Opens the store (IndexedDB, or memory when the browser refuses it), decides how the app
+/// starts, then the first sync.
+pub fn open(state: AppState) {
+    state.signed_out_why.set(signed_out_why());
+    leptos::task::spawn_local(async move {
+        let store = match IdbStore::open(DB_NAME, platform::new_uuid()).await {
+            Ok(s) => AppStore::new(Backend::Idb(s)),
+            Err(e) => {
+                leptos::logging::error!("IndexedDB: {e:?}");
+                state.storage_problem.set(Some(k::STORAGE_UNAVAILABLE));
+                AppStore::new(Backend::Mem(MemStore::new(platform::new_uuid())))
+            }
+        };
+        start(state, &store).await;
+        state.set_store(store);
+        state.ready.set(true);
+        sync::refresh(state).await;
+        sync::sync_now(state);
+    });
 }
 
 /// How the app starts: locked when the phone has a PIN; asking for one when data from before
 /// PINs is kept; otherwise the sign-in screen.
-pub async fn start(state: AppState, store: &AppStore) {
+async fn start(state: AppState, store: &AppStore) {
     let access = match store.key_ring().await {
         Ok(Some(ring)) if ring.pin.is_some() => Access::Locked,
         Ok(Some(_)) => Access::PasswordOnly,
@@ -68,16 +72,17 @@ pub async fn start(state: AppState, store: &AppStore) {
 pub async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(), usize> {
     let store = state.store();
     let client_id = store.clock().await.ok().map(|c| c.client_id);
-    let answer = sync::login(login, password, client_id).await?;
+    let answer = api::login(login, password, client_id).await?;
     let recovery = answer.device_key.as_deref().and_then(from_hex);
     let session = Session {
         key: Session::KEY.into(),
         token: answer.token,
         expires_at: answer.expires_at.to_rfc3339(),
         user: answer.user,
+        phone: answer.phone,
     };
     let refuse = |token: String| async move {
-        sync::logout_on_server(&token).await;
+        api::logout(&token).await;
         Err(k::LOGIN_OTHER_USER)
     };
     let ring = store.key_ring().await.map_err(|e| e.message_key())?;
@@ -259,7 +264,10 @@ pub fn lock_now(state: AppState) {
 /// Locks the app after it has been in the background for the organisation's time.
 pub fn install_auto_lock(state: AppState) {
     let hidden_since = StoredValue::new(None::<u64>);
-    let minutes = lock::DEFAULT_LOCK_AFTER_MINUTES;
+    let minutes = move || {
+        let set = state.session.with_untracked(|s| s.as_ref().map(|s| s.phone.lock_after_minutes));
+        set.unwrap_or(lock::DEFAULT_LOCK_AFTER_MINUTES).clamp(1, lock::MAX_LOCK_AFTER_MINUTES)
+    };
     let unlocked =
         move || state.access.get_untracked() == Access::Open && state.session.with_untracked(Option::is_some);
     platform::on_visibility(move |visible| {
@@ -270,7 +278,7 @@ pub fn install_auto_lock(state: AppState) {
         if visible {
             if let Some(since) = hidden_since.get_value() {
                 hidden_since.set_value(None);
-                if lock::locks_after_background(since, now, minutes) {
+                if lock::locks_after_background(since, now, minutes()) {
                     lock_now(state);
                 }
             }
@@ -284,7 +292,7 @@ pub fn install_auto_lock(state: AppState) {
                     lock_now(state);
                 }
             },
-            std::time::Duration::from_secs(u64::from(minutes) * 60),
+            std::time::Duration::from_secs(u64::from(minutes()) * 60),
         );
     });
 }
@@ -301,7 +309,7 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
 pub async fn sign_out(state: AppState) {
     if let Some(s) = state.session.get_untracked() {
         if state.online.get_untracked() {
-            sync::logout_on_server(&s.token).await;
+            api::logout(&s.token).await;
         }
     }
     if erase_all(state).await {

@@ -11,10 +11,7 @@ use crate::platform::{self, Gps};
 use std::rc::Rc;
 
 use crate::storage::cache::ListCache;
-use crate::storage::{AppStore, Backend, Edit, IdbStore, MemStore, Query, Session, Store, StoreError};
-use crate::sync::{self, SyncView};
-
-pub const DB_NAME: &str = "latarnia";
+use crate::storage::{AppStore, Backend, Edit, MemStore, Query, Session, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Theme {
@@ -30,6 +27,43 @@ impl Theme {
             Theme::Light => "light",
         }
     }
+}
+
+/// Where the app stands between the phone's data and the person holding it (`session`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The sign-in screen (nobody signed in) or the app (signed in and unlocked).
+    Open,
+    /// Signed in, but no PIN yet: the PIN is set before anything is kept.
+    NeedsPin,
+    /// The PIN opens the app.
+    Locked,
+    /// Too many wrong PINs: only a password sign-in (online) opens the phone's data again.
+    PasswordOnly,
+}
+
+/// A sign-in waiting for its PIN: the session (kept only once it can be sealed) and this
+/// phone's recovery key from the server (never kept on the phone).
+#[derive(Clone)]
+pub struct PendingPin {
+    pub session: Session,
+    pub recovery: Option<Vec<u8>>,
+    /// The data key was opened with the recovery key: the new PIN wraps that same key.
+    pub recovered: bool,
+}
+
+/// What the status bar and the sync screen show.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SyncView {
+    pub syncing: bool,
+    pub pending: usize,
+    pub rejected: usize,
+    pub last_sync_ms: Option<u64>,
+    /// Records received so far in the running sync, and how many it will bring in all.
+    pub pulled: usize,
+    pub pull_total: Option<usize>,
+    /// The last failure, as a translation key (cleared by a success).
+    pub error: Option<usize>,
 }
 
 /// What can be undone from the toast.
@@ -76,10 +110,12 @@ pub struct AppState {
     /// Why nobody is signed in, when the phone was emptied by the organisation (a translation
     /// key the sign-in screen shows).
     pub signed_out_why: RwSignal<Option<usize>>,
-    /// Locked, asking for a PIN, or open (`session::Access`).
-    pub access: RwSignal<crate::session::Access>,
+    /// Locked, asking for a PIN, or open.
+    pub access: RwSignal<Access>,
     /// A sign-in waiting for its PIN (`session::set_pin`).
-    pub pending_pin: StoredValue<Option<crate::session::PendingPin>, LocalStorage>,
+    pub pending_pin: StoredValue<Option<PendingPin>, LocalStorage>,
+    /// Bumped by every local write that changed something (the sync schedules itself on it).
+    pub edits: RwSignal<u64>,
     pub sync: RwSignal<SyncView>,
     /// A sync was asked for while one was running: run once more after it.
     pub sync_again: StoredValue<bool>,
@@ -92,7 +128,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Creates the state, opens the store and hooks up the browser events.
+    /// Creates the state and hooks up the browser events (the store is opened by
+    /// `session::open`, the sync's triggers by `sync::install_triggers`).
     pub fn start() -> Self {
         let lang = platform::pref("lang").and_then(|c| Lang::from_code(&c)).unwrap_or_default();
         let theme = match platform::pref("theme").as_deref() {
@@ -113,9 +150,10 @@ impl AppState {
             update_ready: RwSignal::new(update_waiting()),
             session: RwSignal::new(None),
             session_expired: RwSignal::new(false),
-            signed_out_why: RwSignal::new(crate::session::signed_out_why()),
-            access: RwSignal::new(crate::session::Access::Open),
+            signed_out_why: RwSignal::new(None),
+            access: RwSignal::new(Access::Open),
             pending_pin: StoredValue::new_local(None),
+            edits: RwSignal::new(0),
             sync: RwSignal::new(SyncView::default()),
             sync_again: StoredValue::new(false),
             sync_timer: StoredValue::new(0),
@@ -144,27 +182,14 @@ impl AppState {
         });
 
         spawn_local(async move {
-            let store = match IdbStore::open(DB_NAME, platform::new_uuid()).await {
-                Ok(s) => AppStore::new(Backend::Idb(s)),
-                Err(e) => {
-                    leptos::logging::error!("IndexedDB: {e:?}");
-                    state.storage_problem.set(Some(crate::i18n::k::STORAGE_UNAVAILABLE));
-                    AppStore::new(Backend::Mem(MemStore::new(platform::new_uuid())))
-                }
-            };
-            crate::session::start(state, &store).await;
-            state.store.set_value(Some(store));
-            state.ready.set(true);
-            sync::refresh(state).await;
-            sync::sync_now(state);
-        });
-        sync::install_triggers(state);
-        crate::session::install_auto_lock(state);
-        spawn_local(async move {
             state.persisted.set(platform::request_persistence().await);
         });
-        spawn_local(sync::fetch_map_config());
         state
+    }
+
+    /// The store the app runs on from now (`session::open`).
+    pub fn set_store(&self, store: AppStore) {
+        self.store.set_value(Some(store));
     }
 
     pub fn store(&self) -> AppStore {
@@ -188,7 +213,8 @@ impl AppState {
         match result {
             Ok(Some(_)) => {
                 self.changed(Some(collection));
-                sync::after_edit(*self);
+                self.sync.update(|v| v.pending += 1);
+                self.edits.update(|n| *n += 1);
                 // A write went through: the disk is no longer full.
                 if self.storage_problem.get_untracked() == Some(crate::i18n::k::STORAGE_FULL) {
                     self.storage_problem.set(None);

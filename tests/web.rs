@@ -255,6 +255,7 @@ async fn sealed_records_keep_no_typed_text_and_nothing_reads_while_locked() {
             role: latarnia_core::sync::Role::Streetworker,
             org_id: Uuid::from_u128(10),
         },
+        phone: Default::default(),
     };
     s.set_session(Some(session.clone())).await.unwrap();
     let text = raw_text(&name).await;
@@ -305,5 +306,37 @@ async fn what_was_kept_in_clear_before_the_pin_is_sealed_once_it_is_set() {
     assert_eq!(s.outbox().await.unwrap()[0].id, c.id);
     assert_eq!(s.draft("contact").await.unwrap().as_deref(), Some("MARKER-szkic"));
     s.close();
+    IdbStore::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn two_tabs_writing_in_turn_keep_one_clock_and_contiguous_mids() {
+    // Each handle remembers the clock of its own last write and writes a new record in one
+    // transaction on that guess; the other tab's writes in between must be seen, not overwritten.
+    let name = fresh_name("two-tabs");
+    let (a, key, _) = sealing_store(&name, 21).await;
+    let b = IdbStore::open(&name, Uuid::from_u128(22)).await.unwrap();
+    b.unlock(key);
+    let mut mids = Vec::new();
+    for i in 0..6u128 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        mids.push(
+            s.write(Edit::Save(contract::contact(100 + i, None, i as i64)), 1_000 + i as u64)
+                .await
+                .unwrap()
+                .unwrap()
+                .mid,
+        );
+    }
+    // An edit of a record the other tab wrote, on a guess that it is new: seen as an edit.
+    let edited = Contact { notes: "zmiana".into(), ..contract::contact(101, None, 1) };
+    let m = a.write(Edit::Save(edited.clone()), 2_000).await.unwrap().unwrap();
+    assert_eq!(m.fields.keys().collect::<Vec<_>>(), ["notes"], "only the changed field");
+    mids.push(m.mid);
+    assert_eq!(mids, [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(b.get::<Contact>(edited.id).await.unwrap().unwrap().data, edited);
+    assert_eq!(b.outbox().await.unwrap().len(), 7);
+    a.close();
+    b.close();
     IdbStore::delete(&name).await.unwrap();
 }

@@ -33,7 +33,7 @@ pub fn ErasureForm() -> impl IntoView {
         let Some(session) = state.session.get_untracked() else { return };
         busy.set(true);
         spawn_local(async move {
-            let r = sync::erase_pseudonym(&session.token, &pseudonym.get_untracked()).await;
+            let r = crate::api::erase_pseudonym(&session.token, &pseudonym.get_untracked()).await;
             busy.set(false);
             confirming.set(false);
             if r.is_ok() {

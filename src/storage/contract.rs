@@ -334,6 +334,7 @@ fn session() -> Session {
             role: Role::Streetworker,
             org_id: Uuid::from_u128(2),
         },
+        phone: latarnia_core::sync::PhoneSettings { lock_after_minutes: 2 },
     }
 }
 

@@ -108,6 +108,8 @@ impl SchemaVersion {
 pub struct IdbStore {
     db: Rc<Rexie>,
     vault: Rc<RefCell<Vault>>,
+    /// The clock as this store's last write left it (a guess: every write checks it).
+    last_clock: Rc<RefCell<Option<ClockState>>>,
 }
 
 /// Whether values are sealed, and under which key (docs/privacy.md, "On the phone").
@@ -218,17 +220,21 @@ fn plain<T: Serialize>(value: &T, index: &impl Serialize) -> Result<Plain, Store
 
 /// The value as stored: sealed under `key` beside its clear index, or in clear without a key.
 async fn seal(key: Option<&DataKey>, p: Plain) -> Result<JsValue, StoreError> {
-    let Some(key) = key else { return parse(&p.json) };
-    let sealed = crypto::seal(key, p.json.as_bytes()).await?;
-    js_sys::Reflect::set(&p.index, &SEALED.into(), &Uint8Array::from(&sealed[..]))
-        .map_err(|_| StoreError::Failed("Reflect.set".into()))?;
-    Ok(p.index)
+    Ok(seal_all_of(key, vec![p]).await?.pop().expect("one in, one out"))
 }
 
 /// Many values sealed at once (WebCrypto works beside the page; each await is a trip through
-/// the event loop).
+/// the event loop), with their IVs drawn in one call.
 async fn seal_all_of(key: Option<&DataKey>, plains: Vec<Plain>) -> Result<Vec<JsValue>, StoreError> {
-    futures::future::join_all(plains.into_iter().map(|p| seal(key, p))).await.into_iter().collect()
+    let Some(key) = key else { return plains.iter().map(|p| parse(&p.json)).collect() };
+    let ivs = crypto::ivs(plains.len())?;
+    let sealed = futures::future::join_all(plains.into_iter().zip(ivs).map(|(p, iv)| async move {
+        let bytes = crypto::seal_js(key, &iv, p.json.as_bytes()).await?;
+        js_sys::Reflect::set(&p.index, &SEALED.into(), &bytes).map_err(|_| StoreError::Failed("Reflect.set".into()))?;
+        Ok::<_, StoreError>(p.index)
+    }))
+    .await;
+    sealed.into_iter().collect()
 }
 
 /// A stored value's JSON text: opened when it is sealed (`Locked` without a key).
@@ -337,7 +343,7 @@ impl IdbStore {
             builder = builder.add_object_store(store);
         }
         let db = builder.build().await.map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
-        let store = IdbStore { db: Rc::new(db), vault: Rc::default() };
+        let store = IdbStore { db: Rc::new(db), vault: Rc::default(), last_clock: Rc::default() };
         store.after_open(version, new_client_id).await?;
         if store.key_ring().await?.is_some() {
             *store.vault.borrow_mut() = Vault::Locked;
@@ -528,17 +534,9 @@ impl IdbStore {
             .filter(|c| COLLECTIONS.contains(&c.collection.as_str()))
             .map(|c| if c.erases_local() { Ok(None) } else { merge_plain(None, c, None) })
             .collect::<Result<Vec<_>, _>>()?;
-        let sealed = futures::future::join_all(plains.into_iter().map(|p| {
-            let key = key.as_ref();
-            async move {
-                match p {
-                    Some(p) => seal(key, p).await.map(Some),
-                    None => Ok(None),
-                }
-            }
-        }))
-        .await;
-        sealed.into_iter().collect()
+        let present: Vec<bool> = plains.iter().map(Option::is_some).collect();
+        let mut sealed = seal_all_of(key.as_ref(), plains.into_iter().flatten().collect()).await?.into_iter();
+        Ok(present.into_iter().map(|p| if p { sealed.next() } else { None }).collect())
     }
 
     /// [`Store::apply_pull`] with the records converted ahead by [`IdbStore::prepare`] (only
@@ -553,6 +551,32 @@ impl IdbStore {
         let key = self.sealing()?;
         let key = key.as_ref();
         let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
+        if known.is_empty() {
+            // Nothing this app keeps: only the cursor (and the clock past what came) moves, in
+            // one transaction (the sync of a phone that is up to date).
+            let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
+            let meta = tx.store(META)?;
+            let (clock, sync) = futures::join!(Self::clock_in(&meta), meta.get(SyncState::KEY.into()));
+            let clock = clock?;
+            let mut sync: SyncState = sync?
+                .map(from_js)
+                .transpose()?
+                .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+            let next_clock = observed(&clock, changes, now_ms);
+            let mut puts = Vec::new();
+            if sync.cursor != cursor {
+                sync.cursor = cursor.to_owned();
+                puts.push((to_js(&sync)?, None));
+            }
+            if next_clock != clock {
+                puts.push((to_js(&next_clock)?, None));
+            }
+            if !puts.is_empty() {
+                meta.put_all(puts.into_iter()).await?;
+            }
+            tx.commit().await?;
+            return Ok(());
+        }
         let mut ahead = match prepared.0 {
             Ok(p) if p.len() == known.len() => Some(p),
             _ => None,
@@ -681,32 +705,53 @@ impl Store for IdbStore {
         let key = key.as_ref();
         // Read, open, plan and seal outside any transaction (WebCrypto's awaits would end it),
         // then write in one transaction that first checks that the clock has not moved since
-        // (no other write came in between); if it has, all again.
+        // (no other write came in between); if it has, all again. A save planned as a new
+        // record on the clock this store last wrote (a quick contact: the common case) skips
+        // the first read; the writing transaction then also checks that the record is new.
+        let mut guess = match (&edit, self.last_clock.borrow().clone()) {
+            (Edit::Save(_), Some(clock)) => Some(clock),
+            _ => None,
+        };
         loop {
-            let tx = self.db.transaction(&[T::COLLECTION, META], TransactionMode::ReadOnly)?;
-            let (meta, records) = (tx.store(META)?, tx.store(T::COLLECTION)?);
-            let (clock, existing) =
-                futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id().to_string().into()));
-            let (clock, existing) = (clock?, existing?);
-            drop(tx);
-            let clock: ClockState = from_js(clock.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
-            let existing = match existing {
-                Some(v) => Some(open::<Local<T>>(key, v).await?),
-                None => None,
+            let assumed_new = guess.is_some();
+            let (clock, existing) = match guess.take() {
+                Some(clock) => (clock, None),
+                None => {
+                    let tx = self.db.transaction(&[T::COLLECTION, META], TransactionMode::ReadOnly)?;
+                    let (meta, records) = (tx.store(META)?, tx.store(T::COLLECTION)?);
+                    let (clock, existing) =
+                        futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id().to_string().into()));
+                    let (clock, existing) = (clock?, existing?);
+                    drop(tx);
+                    let clock: ClockState =
+                        from_js(clock.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
+                    let existing = match existing {
+                        Some(v) => Some(open::<Local<T>>(key, v).await?),
+                        None => None,
+                    };
+                    (clock, existing)
+                }
             };
             let Some(planned) = plan(&clock, existing, edit.clone(), now_ms)? else { return Ok(None) };
-            let (record, mutation) = futures::join!(
-                async { seal(key, plain(&planned.record, &RecordIndex::of(&planned.record))?).await },
-                async { seal(key, plain(&planned.mutation, &ByMid { mid: planned.mutation.mid })?).await },
-            );
-            let (record, mutation, next_clock) = (record?, mutation?, to_js(&planned.clock)?);
+            let both = vec![
+                plain(&planned.record, &RecordIndex::of(&planned.record))?,
+                plain(&planned.mutation, &ByMid { mid: planned.mutation.mid })?,
+            ];
+            let [record, mutation]: [JsValue; 2] =
+                seal_all_of(key, both).await?.try_into().map_err(|_| StoreError::Failed("sealing".into()))?;
+            let next_clock = to_js(&planned.clock)?;
             let tx = self.db.transaction(&[T::COLLECTION, OUTBOX, META], TransactionMode::ReadWrite)?;
-            let meta = tx.store(META)?;
-            if Self::clock_in(&meta).await? != clock {
+            let (meta, records, outbox) = (tx.store(META)?, tx.store(T::COLLECTION)?, tx.store(OUTBOX)?);
+            let (stored_clock, present) = futures::join!(Self::clock_in(&meta), async {
+                match assumed_new {
+                    true => records.get(planned.record.id.to_string().into()).await.map(|v| v.is_some()),
+                    false => Ok(false),
+                }
+            });
+            if stored_clock? != clock || present? {
                 let _ = tx.abort().await;
                 continue;
             }
-            let (records, outbox) = (tx.store(T::COLLECTION)?, tx.store(OUTBOX)?);
             let (a, b, c) =
                 futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&next_clock, None));
             a?;
@@ -717,6 +762,7 @@ impl Store for IdbStore {
             if !tx.done().await?.is_committed() {
                 return Err(StoreError::Failed("the write transaction was aborted".into()));
             }
+            *self.last_clock.borrow_mut() = Some(planned.clock);
             return Ok(Some(planned.mutation));
         }
     }

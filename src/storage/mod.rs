@@ -360,6 +360,9 @@ pub struct Session {
     pub token: String,
     pub expires_at: String,
     pub user: User,
+    /// The organisation's settings for its phones, as of the sign-in.
+    #[serde(default)]
+    pub phone: latarnia_core::sync::PhoneSettings,
 }
 
 impl Session {

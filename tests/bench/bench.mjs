@@ -180,7 +180,7 @@ for (let i = 0; i < 5; i++) {
 row('Cold start from the service worker cache, offline, to the lock screen, median of 5', fmt(median(cold)), '≤ 1 s', median(cold) <= 1000);
 row(`From the right PIN to "quick contact" usable (key derivation, session and patrol read, screen drawn), median of 5 (${opened.map((x) => x.toFixed(0)).join(', ')} ms)`,
   fmt(median(opened)), '≤ 500 ms', median(opened) <= 500);
-row(`The PIN's key derivation alone (PBKDF2-SHA256, 600,000 rounds, WebCrypto), median of 5 (${derive.map((x) => x.toFixed(0)).join(', ')} ms)`,
+row(`The PIN's key derivation alone (PBKDF2-SHA256, 1,500,000 rounds, WebCrypto), median of 5 (${derive.map((x) => x.toFixed(0)).join(', ')} ms)`,
   fmt(median(derive)), 'about 250 ms (reported)', true);
 
 // 6. Sync (issue 3): a fresh phone's first sync of 2,000 patrols and 20,000 contacts.
@@ -264,7 +264,9 @@ row(`The first sync after that (nothing to send, nothing new), median of 3 (${em
 const pushTimes = [];
 let queued = 0;
 let left = 0;
-await byId(page, 'patrol-start').click();
+// The admin's patrol from the first phone is open and synced here: it is this phone's too.
+await byId(page, 'contact-quick').or(byId(page, 'patrol-start')).first().waitFor();
+if (await byId(page, 'patrol-start').count()) await byId(page, 'patrol-start').click();
 for (let round = 0; round < 3; round++) {
   // Written by the app itself, sealed, one tap after the other (each waits for its write).
   await context.setOffline(true);

@@ -15,6 +15,8 @@ pub const FIRST_WAIT_MS: u64 = 30_000;
 /// Minutes in the background before the app locks itself, unless the organisation says
 /// otherwise.
 pub const DEFAULT_LOCK_AFTER_MINUTES: u32 = 5;
+/// The longest an organisation may let an unattended app stay open.
+pub const MAX_LOCK_AFTER_MINUTES: u32 = 60;
 
 /// Why a new PIN is refused (each has a sentence in the UI: `pin_<code>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -91,6 +91,22 @@ pub struct LoginResponse {
     /// this key itself (docs/protocol.md, "Sign-in").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_key: Option<String>,
+    #[serde(default)]
+    pub phone: PhoneSettings,
+}
+
+/// What the organisation sets for its phones (sent in the login answer; the phone keeps it with
+/// its session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneSettings {
+    /// Minutes in the background before the app locks itself.
+    pub lock_after_minutes: u32,
+}
+
+impl Default for PhoneSettings {
+    fn default() -> Self {
+        PhoneSettings { lock_after_minutes: crate::lock::DEFAULT_LOCK_AFTER_MINUTES }
+    }
 }
 
 /// Every error answer: a machine code and a human sentence.

@@ -129,6 +129,18 @@ pub async fn run(db: &Db, command: Command, stdin: &mut dyn BufRead) -> Result<S
 pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_days: u32) -> Result<String, String> {
     let fail = |e: StoreError| e.to_string();
     match command {
+        Command::Org(OrgCommand::Lock { org, minutes }) => {
+            let most = latarnia_core::lock::MAX_LOCK_AFTER_MINUTES;
+            if !(1..=most).contains(&minutes) {
+                return Err(format!("give between 1 and {most} minutes"));
+            }
+            match db.org_set_lock_minutes(&org, minutes).await.map_err(fail)? {
+                true => Ok(format!(
+                    "{org}: the app locks after {minutes} minutes in the background (from each phone's next sign-in)"
+                )),
+                false => Err(format!("no organisation named {org:?}")),
+            }
+        }
         Command::Org(OrgCommand::Add { name }) => {
             let name = name.trim();
             if name.is_empty() {

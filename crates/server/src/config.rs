@@ -125,6 +125,14 @@ pub enum RetentionCommand {
 pub enum OrgCommand {
     /// Adds an organisation.
     Add { name: String },
+    /// Sets after how many minutes in the background the organisation's apps lock themselves
+    /// (1 to 60; 5 by default). Phones take it at their next sign-in.
+    Lock {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        minutes: u32,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

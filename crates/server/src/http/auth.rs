@@ -75,7 +75,8 @@ async fn login(
         None => None,
     };
     tracing::info!(login = %account.user.login, device = %device, "signed in");
-    Ok(Json(LoginResponse { token, expires_at, user: account.user, device_key }))
+    let phone = state.db.phone_settings(account.user.org_id).await?;
+    Ok(Json(LoginResponse { token, expires_at, user: account.user, device_key, phone }))
 }
 
 async fn logout(State(state): State<AppState>, authed: Authed) -> Result<StatusCode, AppError> {

@@ -449,6 +449,12 @@ async fn accounts_and_tokens(db: &Db) {
     assert!(db.token_wiped("t3").await.unwrap(), "`user disable` withdraws the devices");
     assert_eq!(db.device_key(u.id, phone, "k5").await.unwrap(), "k5", "and forgets their recovery keys");
     assert!(db.user_enable(&u.login).await.unwrap());
+    assert_eq!(db.phone_settings(u.org_id).await.unwrap().lock_after_minutes, 5, "five minutes by default");
+    let org = db.org_list().await.unwrap().into_iter().find(|(o, _)| o.id == u.org_id).unwrap().0;
+    assert!(db.org_set_lock_minutes(&org.name, 2).await.unwrap());
+    assert_eq!(db.phone_settings(u.org_id).await.unwrap().lock_after_minutes, 2);
+    assert!(!db.org_set_lock_minutes("no such organisation", 2).await.unwrap());
+    assert_eq!(db.phone_settings(Uuid::new_v4()).await.unwrap().lock_after_minutes, 5);
     assert!(db.user_set_role(&u.login, Role::Partner).await.unwrap());
     assert_eq!(db.account(&u.login).await.unwrap().unwrap().user.role, Role::Partner);
     assert!(db.user_set_role(&u.login, u.role).await.unwrap());

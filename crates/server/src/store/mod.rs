@@ -318,6 +318,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn org_list(&self) -> StoreResult<Vec<(Org, u32)>>;
     /// Sets an organisation's retention of contacts in months; `false` when no such name.
     async fn org_set_retention(&self, name: &str, months: u32) -> StoreResult<bool>;
+    /// Sets how long an organisation's unattended app stays open; `false` when no such name.
+    async fn org_set_lock_minutes(&self, name: &str, minutes: u32) -> StoreResult<bool>;
+    /// What an organisation sets for its phones (the defaults for an unknown id).
+    async fn phone_settings(&self, org: Uuid) -> StoreResult<latarnia_core::sync::PhoneSettings>;
     /// The records a server job looks at: every contact (`deleted == false`), or every deleted
     /// record not yet purged (`deleted == true`); at most `limit` of them, in (collection, id)
     /// order, after `after`.

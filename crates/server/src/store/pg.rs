@@ -6,7 +6,7 @@
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use latarnia_core::indicators::Dataset;
-use latarnia_core::sync::{readable, PushRequest, PushResponse, RecordState, Role, User};
+use latarnia_core::sync::{readable, PhoneSettings, PushRequest, PushResponse, RecordState, Role, User};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
@@ -48,8 +48,10 @@ const MIGRATIONS: &[&str] = &[
     // 4: a device withdrawn by the organisation (remote wipe), apart from a session ended.
     "ALTER TABLE tokens ADD COLUMN wipe BOOLEAN NOT NULL DEFAULT false;",
     // 5: each phone's recovery key (a PIN forgotten: the password opens the phone's data again).
+    // And how long an unattended app stays open, per organisation.
     "CREATE TABLE device_keys (user_id TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL,
-        PRIMARY KEY (user_id, client_id));",
+        PRIMARY KEY (user_id, client_id));
+     ALTER TABLE orgs ADD COLUMN lock_minutes INTEGER NOT NULL DEFAULT 5;",
 ];
 
 /// A withdrawn user's phones can no longer be opened with the password.
@@ -690,6 +692,27 @@ impl Storage for PgStore {
         rows.iter()
             .map(|r| Ok((Org { id: uuid(r.get(0))?, name: r.get(1) }, r.get::<_, i32>(2).max(0) as u32)))
             .collect()
+    }
+
+    async fn org_set_lock_minutes(&self, name: &str, minutes: u32) -> StoreResult<bool> {
+        let minutes = minutes.min(i32::MAX as u32) as i32;
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute("UPDATE orgs SET lock_minutes = $2 WHERE name = $1", &[&name, &minutes])
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn phone_settings(&self, org: Uuid) -> StoreResult<PhoneSettings> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt("SELECT lock_minutes FROM orgs WHERE id = $1", &[&org.to_string()])
+            .await?;
+        Ok(row.map(|r| PhoneSettings { lock_after_minutes: r.get::<_, i32>(0).max(1) as u32 }).unwrap_or_default())
     }
 
     async fn org_set_retention(&self, name: &str, months: u32) -> StoreResult<bool> {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use latarnia_core::indicators::Dataset;
-use latarnia_core::sync::{readable, PushRequest, PushResponse, RecordState, Role, User};
+use latarnia_core::sync::{readable, PhoneSettings, PushRequest, PushResponse, RecordState, Role, User};
 use latarnia_core::Op;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
@@ -51,8 +51,10 @@ const MIGRATIONS: &[&str] = &[
     // 4: a device withdrawn by the organisation (remote wipe), apart from a session ended.
     "ALTER TABLE tokens ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;",
     // 5: each phone's recovery key (a PIN forgotten: the password opens the phone's data again).
+    // And how long an unattended app stays open, per organisation.
     "CREATE TABLE device_keys (user_id TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL,
-        PRIMARY KEY (user_id, client_id)) STRICT;",
+        PRIMARY KEY (user_id, client_id)) STRICT;
+     ALTER TABLE orgs ADD COLUMN lock_minutes INTEGER NOT NULL DEFAULT 5;",
 ];
 
 /// A withdrawn user's phones can no longer be opened with the password.
@@ -695,6 +697,24 @@ impl Storage for SqliteStore {
             let mut s = c.prepare("SELECT id, name, retention_months FROM orgs ORDER BY name")?;
             let rows = s.query_map([], |r| Ok((Org { id: uuid(r.get(0)?)?, name: r.get(1)? }, r.get::<_, u32>(2)?)))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn org_set_lock_minutes(&self, name: &str, minutes: u32) -> StoreResult<bool> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            Ok(c.execute("UPDATE orgs SET lock_minutes = ?2 WHERE name = ?1", params![name, minutes])? > 0)
+        })
+        .await
+    }
+
+    async fn phone_settings(&self, org: Uuid) -> StoreResult<PhoneSettings> {
+        self.read(move |c| {
+            let minutes: Option<u32> = c
+                .query_row("SELECT lock_minutes FROM orgs WHERE id = ?1", [org.to_string()], |r| r.get(0))
+                .optional()?;
+            Ok(minutes.map(|m| PhoneSettings { lock_after_minutes: m }).unwrap_or_default())
         })
         .await
     }

@@ -1,0 +1,118 @@
+//! Every HTTP call the app makes, in one place: the sync transport, signing in and out, the
+//! map's settings and an erasure request. Answers become the app's own errors (the engine's
+//! `TransportError`, or translation keys for the screens); nothing else touches the network.
+
+use gloo_net::http::{Request, Response};
+use latarnia_core::engine::{Transport, TransportError};
+use latarnia_core::sync::{LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse};
+use uuid::Uuid;
+
+use crate::i18n::k;
+use crate::platform;
+
+pub struct HttpTransport {
+    pub token: String,
+}
+
+async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Error>) -> Result<T, TransportError> {
+    let r = r.map_err(|_| TransportError::Offline)?;
+    match r.status() {
+        200 => r.json().await.map_err(|_| TransportError::Offline),
+        401 => match r.json::<serde_json::Value>().await {
+            Ok(body) if body["error"] == "revoked" => Err(TransportError::Revoked),
+            _ => Err(TransportError::Unauthorized),
+        },
+        409 => Err(TransportError::CursorReset),
+        0 | 502..=504 => Err(TransportError::Unavailable(r.status().to_string())),
+        s => Err(TransportError::Refused(s, r.text().await.unwrap_or_default())),
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
+        platform::mark("sync-push-start");
+        let r = Request::post("/api/v1/sync/push")
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .json(req)
+            .map_err(|_| TransportError::Offline)?
+            .send()
+            .await;
+        let r = answer(r).await;
+        platform::measure("sync-push", "sync-push-start");
+        r
+    }
+
+    async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError> {
+        let url = format!(
+            "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}",
+            js_sys::encode_uri_component(cursor)
+        );
+        platform::mark("sync-pull-start");
+        let r =
+            answer(Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await).await;
+        platform::measure("sync-pull", "sync-pull-start");
+        r
+    }
+}
+
+/// Why signing in failed, as a translation key.
+/// `client_id`: this phone's, for its recovery key in the answer.
+pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Result<LoginResponse, usize> {
+    let body = LoginRequest {
+        login: login.trim().into(),
+        password: password.into(),
+        device_name: platform::device_name(),
+        client_id,
+    };
+    let r = Request::post("/api/v1/auth/login").json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
+    match r {
+        Err(_) => Err(k::LOGIN_OFFLINE),
+        Ok(r) if r.status() == 200 => r.json().await.map_err(|_| k::LOGIN_FAILED),
+        Ok(r) if r.status() == 401 => Err(k::LOGIN_BAD),
+        Ok(r) if r.status() == 429 => Err(k::LOGIN_TOO_MANY),
+        Ok(r) if r.status() == 0 || r.status() >= 502 => Err(k::LOGIN_OFFLINE),
+        Ok(_) => Err(k::LOGIN_FAILED),
+    }
+}
+
+/// The server's settings for the map (tile server, attribution, duplicate radius), kept for
+/// offline use.
+/// Without an answer the ones kept last time (or OpenStreetMap's) stay.
+pub async fn fetch_map_config() {
+    #[derive(serde::Deserialize)]
+    struct MapConfig {
+        tile_url: String,
+        tile_attribution: String,
+        duplicate_radius_m: f64,
+    }
+    if let Ok(c) = answer::<MapConfig>(Request::get("/api/v1/config").send().await).await {
+        crate::platform::set_pref("tile_url", &c.tile_url);
+        crate::platform::set_pref("tile_attribution", &c.tile_attribution);
+        crate::platform::set_pref("duplicate_radius_m", &c.duplicate_radius_m.to_string());
+    }
+}
+
+/// Asks the server to erase a person (`POST /api/v1/erasure`): the number of contacts erased, or
+/// why not, as a translation key.
+pub async fn erase_pseudonym(token: &str, pseudonym: &str) -> Result<u64, usize> {
+    #[derive(serde::Deserialize)]
+    struct Erased {
+        erased: u64,
+    }
+    let r = Request::post("/api/v1/erasure")
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&serde_json::json!({ "pseudonym": pseudonym }))
+        .map_err(|_| k::ERASURE_FAILED)?
+        .send()
+        .await;
+    match answer::<Erased>(r).await {
+        Ok(e) => Ok(e.erased),
+        Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::ERASURE_OFFLINE),
+        Err(_) => Err(k::ERASURE_FAILED),
+    }
+}
+
+/// Ends the session on the server (best effort: offline, it simply expires there).
+pub async fn logout(token: &str) {
+    let _ = Request::post("/api/v1/auth/logout").header("Authorization", &format!("Bearer {token}")).send().await;
+}
