@@ -5,7 +5,7 @@ use latarnia_core::lock;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::components::keypad::Keypad;
+use crate::components::keypad::{press, Keypad, PinInput};
 use crate::i18n::{k, use_i18n};
 use crate::session::{self, UnlockError};
 use crate::state::AppState;
@@ -54,11 +54,8 @@ pub fn LockPage() -> impl IntoView {
             <p class="hint">{i.s(k::LOCK_INTRO)}</p>
             <form on:submit=submit novalidate autocomplete="off">
                 <label for="lock-pin">{i.s(k::LOCK_PIN)}</label>
-                <input id="lock-pin" data-testid="lock-pin" class="pin" type="password" inputmode="numeric"
-                    autocomplete="off" maxlength=lock::MAX_DIGITS.to_string() prop:value=pin
-                    aria-invalid=move || error.get().is_some().to_string()
-                    on:input=move |ev| pin.set(event_target_value(&ev).chars().filter(char::is_ascii_digit).collect())/>
-                <Keypad value=pin max=lock::MAX_DIGITS disabled=busy/>
+                <PinInput id="lock-pin" value=pin invalid=Signal::derive(move || error.get().is_some())/>
+                <Keypad on_key=Callback::new(move |key| press(pin, key, lock::MAX_DIGITS)) disabled=busy/>
                 {move || message().map(|text| view! {
                     <p class="field-error" role="alert" data-testid="lock-error">{text}</p>
                 })}

@@ -5,7 +5,7 @@ use latarnia_core::lock;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::components::keypad::Keypad;
+use crate::components::keypad::{press, Keypad, PinInput};
 use crate::i18n::{k, use_i18n};
 use crate::state::AppState;
 
@@ -23,14 +23,6 @@ pub fn PinSetupPage() -> impl IntoView {
     let again = RwSignal::new(String::new());
     // The field the on-screen keypad types into: the one last touched.
     let active = RwSignal::new(Field::Pin);
-    let keys = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        let typed = keys.get();
-        match active.get_untracked() {
-            Field::Pin => pin.set(typed),
-            Field::Again => again.set(typed),
-        }
-    });
     let error = RwSignal::new(None::<usize>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -52,35 +44,22 @@ pub fn PinSetupPage() -> impl IntoView {
             }
         });
     };
-    let digits =
-        |ev: &leptos::ev::Event| event_target_value(ev).chars().filter(char::is_ascii_digit).collect::<String>();
-    let choose = move |f: Field| {
-        active.set(f);
-        keys.set(match f {
-            Field::Pin => pin.get_untracked(),
-            Field::Again => again.get_untracked(),
-        });
-    };
+    let field = move |f: Field| if f == Field::Pin { pin } else { again };
+    let on_key = Callback::new(move |key| press(field(active.get_untracked()), key, lock::MAX_DIGITS));
+    let invalid = Signal::derive(move || error.get().is_some());
+    let is = move |f: Field| Signal::derive(move || active.get() == f);
     view! {
         <section class="page lock">
             <h1>{i.s(k::PIN_TITLE)}</h1>
             <p class="hint">{i.s(k::PIN_INTRO)}</p>
             <form on:submit=submit novalidate autocomplete="off">
                 <label for="pin-set">{i.s(k::PIN_NEW)}</label>
-                <input id="pin-set" data-testid="pin-set" class="pin" type="password" inputmode="numeric"
-                    autocomplete="off" maxlength=lock::MAX_DIGITS.to_string() prop:value=pin
-                    class:active=move || active.get() == Field::Pin
-                    aria-invalid=move || error.get().is_some().to_string()
-                    on:focus=move |_| choose(Field::Pin)
-                    on:input=move |ev| { let d = digits(&ev); pin.set(d.clone()); keys.set(d); }/>
+                <PinInput id="pin-set" value=pin invalid=invalid active=is(Field::Pin)
+                    on_focus=Callback::new(move |_| active.set(Field::Pin))/>
                 <label for="pin-confirm">{i.s(k::PIN_AGAIN)}</label>
-                <input id="pin-confirm" data-testid="pin-confirm" class="pin" type="password" inputmode="numeric"
-                    autocomplete="off" maxlength=lock::MAX_DIGITS.to_string() prop:value=again
-                    class:active=move || active.get() == Field::Again
-                    aria-invalid=move || error.get().is_some().to_string()
-                    on:focus=move |_| choose(Field::Again)
-                    on:input=move |ev| { let d = digits(&ev); again.set(d.clone()); keys.set(d); }/>
-                <Keypad value=keys max=lock::MAX_DIGITS disabled=busy/>
+                <PinInput id="pin-confirm" value=again invalid=invalid active=is(Field::Again)
+                    on_focus=Callback::new(move |_| active.set(Field::Again))/>
+                <Keypad on_key=on_key disabled=busy/>
                 {move || error.get().map(|key| view! {
                     <p class="field-error" role="alert" data-testid="pin-error">{i.s(key)}</p>
                 })}

@@ -40,7 +40,11 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>{i.s(k::SETTINGS_TITLE)}</h1>
             <p class="meta">{i.s(k::SIGNED_IN_AS)}" "<strong data-testid="signed-in-as">{user}</strong></p>
             <button data-testid="lock-now" class="secondary" on:click=move |_| crate::session::lock_now(state)>{i.s(k::LOCK_NOW)}</button>
-            <p class="hint">{i.s(k::LOCK_NOW_HINT)}</p>
+            <p class="hint">{move || {
+                let minutes = state.session.with(|s| s.as_ref().map(|s| s.phone.lock_after_minutes));
+                let minutes = minutes.unwrap_or(latarnia_core::lock::DEFAULT_LOCK_AFTER_MINUTES);
+                i.t(k::LOCK_NOW_HINT).replace("{n}", &minutes.to_string())
+            }}</p>
             <button data-testid="logout" class="secondary" on:click=move |_| sign_out(false)>{i.s(k::LOGOUT)}</button>
             <Show when=move || !state.online.get()>
                 <p class="hint">{i.s(k::LOGOUT_OFFLINE)}</p>

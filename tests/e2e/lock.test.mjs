@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, syncNow, unlock,
-  setPin, phone, api, apiLogin, PIN,
+  phone, api, apiLogin, PIN,
 } from './harness.mjs';
 
 let server;
@@ -163,7 +163,23 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
   // Online: the password, then a new PIN; the unsent contact is there and goes to the server.
   await context.setOffline(false);
   await byId(page, 'login-submit').click();
-  await setPin(page, '735196');
+  // A new PIN: a trivial one is refused; then typed on the keypad, as with gloves (the first
+  // field, then the second; a slip erased).
+  await byId(page, 'pin-set').fill('123456');
+  await byId(page, 'pin-confirm').fill('123456');
+  await byId(page, 'pin-submit').click();
+  await byId(page, 'pin-error').waitFor();
+  assert.equal(await byId(page, 'pin-error').textContent(), 'Ten PIN jest zbyt łatwy do odgadnięcia (same takie cyfry albo po kolei). Wybierz inny.');
+  await byId(page, 'pin-set').fill('');
+  await byId(page, 'pin-confirm').fill('');
+  await byId(page, 'pin-set').click();
+  for (const d of '735196') await byId(page, `key-${d}`).click();
+  await byId(page, 'pin-confirm').click();
+  for (const d of '7351968') await byId(page, `key-${d}`).click();
+  await byId(page, 'key-erase').click();
+  assert.deepEqual([await byId(page, 'pin-set').inputValue(), await byId(page, 'pin-confirm').inputValue()], ['735196', '735196']);
+  await byId(page, 'pin-submit').click();
+  await byId(page, 'sync-status').waitFor();
   await byId(page, 'contact-list').getByText('ZnacznikKolejka7731').waitFor();
   await syncNow(page);
   const token = await apiLogin(server, ewa);
