@@ -49,7 +49,10 @@ fn subtle() -> Result<SubtleCrypto, CryptoError> {
 fn random(n: usize) -> Result<Vec<u8>, CryptoError> {
     let crypto = web_sys::window().and_then(|w| w.crypto().ok()).ok_or(CryptoError::Unavailable)?;
     let mut bytes = vec![0u8; n];
-    crypto.get_random_values_with_u8_array(&mut bytes).map_err(|_| CryptoError::Unavailable)?;
+    // The browser gives at most 65,536 bytes per call.
+    for chunk in bytes.chunks_mut(65_536) {
+        crypto.get_random_values_with_u8_array(chunk).map_err(|_| CryptoError::Unavailable)?;
+    }
     Ok(bytes)
 }
 

@@ -182,6 +182,9 @@ async fn the_pin_unwraps_the_data_key_and_sealed_text_never_shows() {
     *bad.last_mut().unwrap() ^= 1;
     assert_eq!(open(&key, &bad).await.err(), Some(CryptoError::Damaged));
     assert_eq!(open(&key, &sealed[..5]).await.err(), Some(CryptoError::Damaged));
+    // IVs for a whole store at once (past the browser's 65,536 bytes per call), all different.
+    let ivs = latarnia::crypto::ivs(20_000).unwrap();
+    assert_eq!(ivs.iter().collect::<std::collections::HashSet<_>>().len(), 20_000);
     let (other, _, _) = new_key("111111", 1_000, None).await.unwrap();
     assert_eq!(open(&other, &sealed).await.err(), Some(CryptoError::Damaged));
 }
