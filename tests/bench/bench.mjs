@@ -294,10 +294,14 @@ for (let round = 0; round < 3; round++) {
     });
   });
   await reload(page);
+  // Debian's Chromium 148 leaves a document reloaded under offline emulation believing it is
+  // online (a real phone's is not): the browser's events tell the app, as a phone's would.
+  await page.evaluate(() => window.dispatchEvent(new Event('offline')));
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) === 1000);
   queued = Number(await byId(page, 'sync-pending').textContent());
   const t0 = Date.now();
   await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
   await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false'
     && Number(document.querySelector('[data-testid=sync-pending]').textContent) === 0, null, { polling: 5, timeout: 60_000 });
   pushTimes.push(Date.now() - t0);
