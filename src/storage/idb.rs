@@ -292,6 +292,24 @@ fn range(first: JsValue, q: &Query) -> Result<KeyRange, StoreError> {
     KeyRange::bound(&lo, &hi, Some(false), Some(false)).map_err(|e| rexie::Error::from(e).into())
 }
 
+/// Every synced collection's store name, then `more` (the stores a whole-phone transaction spans).
+fn collections_and(more: &[&'static str]) -> Vec<&'static str> {
+    COLLECTIONS.iter().chain(more).copied().collect()
+}
+
+/// Each synced collection's store in `tx`, by name.
+struct CollectionStores(Vec<(&'static str, rexie::Store)>);
+
+impl CollectionStores {
+    fn of(tx: &rexie::Transaction) -> Result<Self, StoreError> {
+        Ok(CollectionStores(COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?))
+    }
+
+    fn named(&self, name: &str) -> &rexie::Store {
+        &self.0.iter().find(|(n, _)| *n == name).expect("a known collection").1
+    }
+}
+
 impl IdbStore {
     /// The stored records a query asks for, newest first, as one array for one JSON text across
     /// to wasm. Not generic: one copy of this code serves every collection.
@@ -425,8 +443,7 @@ impl IdbStore {
     /// transaction.
     pub async fn seal_all(&self) -> Result<(), StoreError> {
         let Some(key) = self.sealing()? else { return Ok(()) };
-        let mut names: Vec<&str> = COLLECTIONS.to_vec();
-        names.extend([OUTBOX, REJECTED, META]);
+        let names = collections_and(&[OUTBOX, REJECTED, META]);
         loop {
             let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
             let clock = Self::clock_in(&tx.store(META)?).await?;
@@ -581,8 +598,7 @@ impl IdbStore {
             Ok(p) if p.len() == known.len() => Some(p),
             _ => None,
         };
-        let mut names: Vec<&str> = COLLECTIONS.to_vec();
-        names.extend([OUTBOX, META]);
+        let names = collections_and(&[OUTBOX, META]);
         // Sealed values are opened and sealed between transactions (a transaction ends at the
         // first await on anything but IndexedDB): what is read first, what is written last, in
         // a transaction that checks that the clock has not moved meanwhile (no local write came
@@ -614,12 +630,9 @@ impl IdbStore {
             let mut existing: Vec<Option<JsValue>> = vec![None; known.len()];
             if !wanted.is_empty() {
                 let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
-                let by_name: Vec<(&str, rexie::Store)> =
-                    COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
-                let store_of =
-                    |c: &Change| &by_name.iter().find(|(n, _)| *n == c.collection).expect("a known collection").1;
+                let stores = CollectionStores::of(&tx)?;
                 let got = futures::future::join_all(
-                    wanted.iter().map(|&n| store_of(known[n]).get(known[n].id.to_string().into())),
+                    wanted.iter().map(|&n| stores.named(&known[n].collection).get(known[n].id.to_string().into())),
                 )
                 .await;
                 for (&n, v) in wanted.iter().zip(got) {
@@ -672,17 +685,15 @@ impl IdbStore {
                 ahead = None;
                 continue;
             }
-            let by_name: Vec<(&str, rexie::Store)> =
-                COLLECTIONS.iter().map(|c| Ok((*c, tx.store(c)?))).collect::<Result<_, StoreError>>()?;
-            let store_of = |name: &str| &by_name.iter().find(|(n, _)| *n == name).expect("a known collection").1;
+            let stores = CollectionStores::of(&tx)?;
             // The end of the server's trash: the phone's copy goes too.
             for c in erased {
-                store_of(&c.collection).delete(c.id.to_string().into()).await?;
+                stores.named(&c.collection).delete(c.id.to_string().into()).await?;
             }
             let (clock_js, sync_js) = (to_js(&next_clock)?, to_js(&sync)?);
             // Every write issued at once, per store; only the last request of each is awaited
             // (a failed one aborts the transaction, which `done` reports).
-            let writes = by_name.iter().map(|(name, store)| {
+            let writes = stores.0.iter().map(|(name, store)| {
                 store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
             });
             let (records, meta) = futures::join!(
@@ -916,8 +927,7 @@ impl Store for IdbStore {
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
         let key = self.sealing()?;
         let key = key.as_ref();
-        let mut names: Vec<&str> = COLLECTIONS.to_vec();
-        names.extend([OUTBOX, META]);
+        let names = collections_and(&[OUTBOX, META]);
         loop {
             let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
             let mut rows: Vec<(&'static str, JsValue)> = Vec::new();
@@ -974,8 +984,7 @@ impl Store for IdbStore {
     }
 
     async fn wipe(&self, new_client_id: Uuid) -> Result<(), StoreError> {
-        let mut names: Vec<&str> = COLLECTIONS.to_vec();
-        names.extend([OUTBOX, META, REJECTED]);
+        let names = collections_and(&[OUTBOX, META, REJECTED]);
         let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
         for name in &names {
             tx.store(name)?.clear().await?;
