@@ -20,6 +20,7 @@ pub mod sites;
 pub mod summary;
 pub mod sync;
 pub mod validate;
+pub mod window;
 pub mod zima;
 
 pub use hlc::Hlc;

@@ -53,6 +53,18 @@ pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
     fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
         None
     }
+    /// The moment a phone's field-sized window measures the record's age from (milliseconds
+    /// since the epoch); `None`: kept on every phone whatever its age — open work (a patrol
+    /// not ended, a contact marked for follow-up, a report not closed) and records that are not
+    /// history (places, settings). See [`crate::window`].
+    fn window_ms(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// Noon UTC of a day: the moment a dated record (a forecast, a meal run) stands at.
+fn noon_ms(date: chrono::NaiveDate) -> i64 {
+    date.and_hms_opt(12, 0, 0).map_or(0, |d| d.and_utc().timestamp_millis())
 }
 
 impl Record for crate::Patrol {
@@ -62,6 +74,9 @@ impl Record for crate::Patrol {
     }
     fn sort_ms(&self) -> f64 {
         self.started_at.timestamp_millis() as f64
+    }
+    fn window_ms(&self) -> Option<i64> {
+        self.ended_at.map(|_| self.started_at.timestamp_millis())
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::patrol(self)
@@ -76,6 +91,9 @@ impl Record for crate::Contact {
     }
     fn sort_ms(&self) -> f64 {
         self.at.timestamp_millis() as f64
+    }
+    fn window_ms(&self) -> Option<i64> {
+        (!self.follow_up).then(|| self.at.timestamp_millis())
     }
     fn parent(&self) -> Option<Uuid> {
         self.patrol_id
@@ -110,6 +128,9 @@ impl Record for crate::Report {
     fn sort_ms(&self) -> f64 {
         self.received_at.timestamp_millis() as f64
     }
+    fn window_ms(&self) -> Option<i64> {
+        (!self.is_open()).then(|| self.checked_at.unwrap_or(self.received_at).timestamp_millis())
+    }
     fn parent(&self) -> Option<Uuid> {
         self.site_id
     }
@@ -140,7 +161,10 @@ impl Record for crate::Forecast {
         self.id
     }
     fn sort_ms(&self) -> f64 {
-        self.date.and_hms_opt(12, 0, 0).map_or(0.0, |d| d.and_utc().timestamp_millis() as f64)
+        noon_ms(self.date) as f64
+    }
+    fn window_ms(&self) -> Option<i64> {
+        Some(noon_ms(self.date))
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::forecast(self)
@@ -153,7 +177,10 @@ impl Record for crate::MealRun {
         self.id
     }
     fn sort_ms(&self) -> f64 {
-        self.date.and_hms_opt(12, 0, 0).map_or(0.0, |d| d.and_utc().timestamp_millis() as f64)
+        noon_ms(self.date) as f64
+    }
+    fn window_ms(&self) -> Option<i64> {
+        Some(noon_ms(self.date))
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::meal_run(self)

@@ -183,7 +183,32 @@ pub struct PullResponse {
     /// How many changes come after this page (a compatible extension of the protocol: a phone's progress bar).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
+    /// The window the page was cut to, when the phone asked for one (`window=true`; a
+    /// compatible extension of the protocol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<PullWindow>,
 }
+
+/// A phone's field-sized window, as a pull applied it (`latarnia_core::window`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullWindow {
+    /// The role's window in days; `0`: no window, the whole history.
+    pub days: u32,
+    /// The first moment inside it (ms since the epoch); absent with `days` 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ms: Option<i64>,
+}
+
+/// `GET /history`: a collection's records from before the phone's window, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryResponse {
+    pub changes: Vec<Change>,
+    /// Whether older ones follow (ask again with `before` = the last one's moment).
+    pub has_more: bool,
+}
+
+/// The longest page of `GET /history`.
+pub const MAX_HISTORY_LIMIT: u32 = 200;
 
 /// Why a mutation can never be applied.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -141,6 +141,23 @@ pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_
                 false => Err(format!("no organisation named {org:?}")),
             }
         }
+        Command::Org(OrgCommand::Window { org, role, days }) => {
+            let Some(role) = Role::parse(role.trim()) else {
+                return Err(format!("no role {role:?}: admin, coordinator, streetworker or partner"));
+            };
+            let most = latarnia_core::window::MAX_DAYS;
+            if days > most {
+                return Err(format!("give between 0 (the whole history) and {most} days"));
+            }
+            match db.org_set_window(&org, role, days).await.map_err(fail)? {
+                true if days == 0 => Ok(format!("{org}: {}s' phones keep the whole history", role.as_str())),
+                true => Ok(format!(
+                    "{org}: {}s' phones keep the last {days} days and open work (from each phone's next sync)",
+                    role.as_str()
+                )),
+                false => Err(format!("no organisation named {org:?}")),
+            }
+        }
         Command::Org(OrgCommand::Add { name }) => {
             let name = name.trim();
             if name.is_empty() {

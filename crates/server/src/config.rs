@@ -133,6 +133,18 @@ pub enum OrgCommand {
         #[arg(long)]
         minutes: u32,
     },
+    /// Sets how many days of contacts, patrols, reports and meal runs a role's phones keep (30
+    /// for streetworkers and partners, 400 for coordinators and admins by default; 0 = the whole
+    /// history). Open work is kept whatever its age. Phones take it at their next sync.
+    Window {
+        #[arg(long)]
+        org: String,
+        /// admin, coordinator, streetworker or partner.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        days: u32,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

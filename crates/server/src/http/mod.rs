@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod history;
 pub mod indicators;
 pub mod map_config;
 pub mod openapi;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(audit::router())
         .merge(indicators::router())
+        .merge(history::router())
         .merge(privacy::router())
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound })

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use latarnia_core::sync::{
-    parse_cursor, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+    parse_cursor, PullWindow, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -39,6 +39,9 @@ struct PullParams {
     #[serde(default)]
     cursor: String,
     limit: Option<u32>,
+    /// The phone keeps a field-sized window: send only what it holds (docs/protocol.md).
+    #[serde(default)]
+    window: bool,
 }
 
 async fn pull(
@@ -49,13 +52,19 @@ async fn pull(
     let epoch = state.db.epoch().await?;
     let after = parse_cursor(&p.cursor, &epoch).ok_or(AppError::CursorReset)?;
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
-    let page = state.db.pull(&authed.user, p.client_id, after, limit).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let window = if p.window {
+        let days = state.db.window_days(authed.user.org_id, authed.user.role).await?;
+        Some(PullWindow { days, from_ms: latarnia_core::window::from_ms(days, now) })
+    } else {
+        None
+    };
+    let page = state.db.pull(&authed.user, p.client_id, after, limit, window.and_then(|w| w.from_ms)).await?;
     let mut counts = std::collections::BTreeMap::<&str, u64>::new();
     for c in &page.changes {
         *counts.entry(c.collection.as_str()).or_default() += 1;
     }
     let counts = serde_json::to_string(&counts).unwrap_or_default();
-    let now = chrono::Utc::now().timestamp_millis();
     state.access.note(crate::store::AccessRow {
         user: authed.user,
         client_id: p.client_id,
@@ -63,5 +72,5 @@ async fn pull(
         counts,
         at_ms: now,
     });
-    Ok(Json(page.into_response(&epoch)))
+    Ok(Json(page.into_response(&epoch, window)))
 }

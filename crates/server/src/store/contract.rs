@@ -68,6 +68,65 @@ pub async fn run_all(db: Db) {
     retention_keeps_the_indicators_but_distinct_persons(&db).await;
     pulls_are_logged(&db).await;
     scans_page_through_every_record_once(&db).await;
+    a_window_sends_only_what_the_phone_keeps(&db).await;
+}
+
+/// A windowed pull sends the records inside the window and open work, whatever their age; the
+/// rest stays readable through `history`, newest first, at a place or not. A record that
+/// comes back into the window (marked for follow-up again) is sent at the next pull.
+async fn a_window_sends_only_what_the_phone_keeps(db: &Db) {
+    use super::HistoryQuery;
+    let u = user(db, Role::Streetworker).await;
+    assert_eq!(db.window_days(u.org_id, Role::Streetworker).await.unwrap(), 30, "the default");
+    assert_eq!(db.window_days(u.org_id, Role::Coordinator).await.unwrap(), 400);
+    let org = db.org_list().await.unwrap().into_iter().find(|(o, _)| o.id == u.org_id).unwrap().0;
+    assert!(db.org_set_window(&org.name, Role::Streetworker, 14).await.unwrap());
+    assert_eq!(db.window_days(u.org_id, Role::Streetworker).await.unwrap(), 14);
+    assert!(!db.org_set_window("no such org", Role::Streetworker, 14).await.unwrap());
+    let client = Uuid::new_v4();
+    let site = Uuid::new_v4();
+    let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    let mut m = vec![
+        contact_mutation(1, ids[0], client, "stary", "2026-01-01T22:00:00Z"),
+        contact_mutation(2, ids[1], client, "nowy", "2026-03-01T22:00:00Z"),
+        contact_mutation(3, ids[2], client, "do-sprawdzenia", "2026-01-02T22:00:00Z"),
+        contact_mutation(4, ids[3], client, "przy-miejscu", "2026-01-03T22:00:00Z"),
+    ];
+    m[2].fields.insert("follow_up".into(), json!(true));
+    m[3].fields.insert("site_id".into(), json!(site));
+    // An open patrol from long ago is open work.
+    m.push(mutation(5, Uuid::new_v4(), Op::Upsert, 1_700_000_000_005, client, patrol_fields("Stare Miasto")));
+    db.push(&u, &push(client, m), 1_700_000_000_000).await.unwrap();
+    let from = chrono::DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z").unwrap().timestamp_millis();
+    let pull = |after| db.pull(&u, client, after, 2, Some(from));
+    let (mut after, mut seen) = (0, Vec::new());
+    loop {
+        let page = pull(after).await.unwrap();
+        seen.extend(page.changes.iter().map(|c| c.parse()));
+        after = page.last_version;
+        if !page.has_more {
+            break;
+        }
+    }
+    let mut names: Vec<_> = seen.iter().map(|c| c.fields.get("pseudonym").cloned().unwrap_or(json!("patrol"))).collect();
+    names.sort_by_key(|v| v.to_string());
+    assert_eq!(names, vec![json!("do-sprawdzenia"), json!("nowy"), json!("patrol")], "{seen:?}");
+    assert_eq!(after, 5, "the last page ends at the organisation's version: what the window left out is not read again");
+    assert!(pull(after).await.unwrap().changes.is_empty());
+    assert_eq!(db.pull(&u, client, 0, 100, None).await.unwrap().changes.len(), 5, "no window: everything");
+
+    let older = |site| HistoryQuery { collection: "contacts".into(), before_ms: from, site, limit: 10 };
+    let got: Vec<_> = db.history(&u, &older(None)).await.unwrap().iter().map(|c| c.parse()).collect();
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[3], ids[0]], "newest first, open work not");
+    let at_site = db.history(&u, &older(Some(site))).await.unwrap();
+    assert_eq!(at_site.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[3]], "a place's older visits");
+
+    // Back into the window: the follow-up mark set on the old contact.
+    let mut again = contact_mutation(6, ids[0], client, "stary", "2026-01-01T22:00:00Z");
+    again.fields = fields(json!({"follow_up": true}));
+    db.push(&u, &push(client, vec![again]), 1_700_000_000_000).await.unwrap();
+    let page = pull(after).await.unwrap();
+    assert_eq!(page.changes.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[0]]);
 }
 
 /// A job reads an organisation's records a page at a time: every page continues where the last
@@ -235,7 +294,7 @@ pub async fn pull_all(db: &Db, u: &User) -> Vec<latarnia_core::sync::Change> {
     let client = Uuid::new_v4();
     let (mut after, mut out) = (0, Vec::new());
     loop {
-        let page = db.pull(u, client, after, 2_000).await.unwrap();
+        let page = db.pull(u, client, after, 2_000, None).await.unwrap();
         out.extend(page.changes.iter().map(|c| c.parse()));
         after = page.last_version;
         if !page.has_more {
@@ -485,7 +544,7 @@ async fn push_is_idempotent_and_ordered(db: &Db) {
     let again = db.push(&u, &req, 5_000).await.unwrap();
     assert_eq!(again.last_mutation_id, 2);
     assert!(again.results.iter().all(|x| x.status == Status::Duplicate), "{again:?}");
-    let page = db.pull(&u, client, 0, 100).await.unwrap();
+    let page = db.pull(&u, client, 0, 100, None).await.unwrap();
     assert_eq!(page.changes.len(), 1, "one record, not two");
     assert_eq!(page.changes[0].parse().fields["area"], "Park");
     assert_eq!(page.last_mutation_id, 2);
@@ -508,7 +567,7 @@ async fn push_is_idempotent_and_ordered(db: &Db) {
         .await
         .unwrap();
     assert_eq!(r.last_mutation_id, 4);
-    let stored = db.pull(&u, client, 0, 100).await.unwrap().changes.remove(0);
+    let stored = db.pull(&u, client, 0, 100, None).await.unwrap().changes.remove(0);
     let c = &stored.parse();
     // Sent as stored, it reads as the change it is.
     let sent: latarnia_core::sync::Change = serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
@@ -518,7 +577,7 @@ async fn push_is_idempotent_and_ordered(db: &Db) {
     // A deleted record goes out as its tombstone: no field, no field's HLC.
     assert!(c.fields.is_empty() && c.field_hlcs.is_empty(), "{c:?}");
     db.push(&u, &push(client, vec![mutation(5, id, Op::Restore, 6_000, client, Map::new())]), 7_000).await.unwrap();
-    let restored = db.pull(&u, client, 0, 100).await.unwrap().changes[0].parse();
+    let restored = db.pull(&u, client, 0, 100, None).await.unwrap().changes[0].parse();
     assert!(!restored.deleted);
     assert_eq!(restored.fields["area"], "Most", "the server kept them through the trash: restored whole");
 }
@@ -543,7 +602,7 @@ async fn rejections_never_block(db: &Db) {
         ]
     );
     assert_eq!(r.last_mutation_id, 3);
-    let page = db.pull(&u, client, 0, 100).await.unwrap();
+    let page = db.pull(&u, client, 0, 100, None).await.unwrap();
     assert_eq!(page.changes.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b]);
     // A partner may not write patrols, nor read them.
     let p = User { id: Uuid::new_v4(), login: format!("p-{}", Uuid::new_v4()), role: Role::Partner, ..u.clone() };
@@ -551,7 +610,7 @@ async fn rejections_never_block(db: &Db) {
     let pc = Uuid::new_v4();
     let r = db.push(&p, &push(pc, vec![mutation(1, Uuid::new_v4(), Op::Upsert, 1, pc, patrol_fields("p"))]), 5).await;
     assert_eq!(r.unwrap().results[0].error.as_deref(), Some("forbidden"));
-    assert!(db.pull(&p, pc, 0, 100).await.unwrap().changes.is_empty());
+    assert!(db.pull(&p, pc, 0, 100, None).await.unwrap().changes.is_empty());
 }
 
 async fn pull_pages_in_version_order_and_resumes(db: &Db) {
@@ -567,7 +626,7 @@ async fn pull_pages_in_version_order_and_resumes(db: &Db) {
     // Edit the first again: it moves to the end.
     let edit = mutation(8, ids[0], Op::Upsert, 2_000, client, fields(json!({"area": "b"})));
     db.push(&u, &push(client, vec![edit]), 9_000).await.unwrap();
-    let full = db.pull(&u, client, 0, 100).await.unwrap();
+    let full = db.pull(&u, client, 0, 100, None).await.unwrap();
     assert!(!full.has_more);
     assert_eq!(full.changes.len(), 7);
     assert!(full.changes.windows(2).all(|w| w[0].version < w[1].version));
@@ -577,7 +636,7 @@ async fn pull_pages_in_version_order_and_resumes(db: &Db) {
         let mut after = start;
         let mut seen: Vec<Uuid> = full.changes.iter().filter(|c| c.version <= start).map(|c| c.id).collect();
         loop {
-            let p = db.pull(&u, client, after, 3).await.unwrap();
+            let p = db.pull(&u, client, after, 3, None).await.unwrap();
             let left = full.changes.iter().filter(|c| c.version > p.last_version).count() as u64;
             // Exact here: the only superseded write (version 1) is behind every page.
             assert_eq!(p.remaining, left, "what comes after this page");
@@ -594,7 +653,7 @@ async fn pull_pages_in_version_order_and_resumes(db: &Db) {
         assert_eq!(after, full.last_version);
     }
     // A cursor past anything the database has: it was restored from an older backup.
-    assert!(matches!(db.pull(&u, client, full.last_version + 1, 10).await, Err(StoreError::CursorReset)));
+    assert!(matches!(db.pull(&u, client, full.last_version + 1, 10, None).await, Err(StoreError::CursorReset)));
 }
 
 async fn organisations_never_see_each_other(db: &Db) {
@@ -605,8 +664,8 @@ async fn organisations_never_see_each_other(db: &Db) {
     db.push(&a, &push(ca, vec![mutation(1, id, Op::Upsert, 1, ca, patrol_fields("A's"))]), 10).await.unwrap();
     // B writes a record with the same id: B's own record, A's is untouched.
     db.push(&b, &push(cb, vec![mutation(1, id, Op::Upsert, 2, cb, patrol_fields("B's"))]), 10).await.unwrap();
-    let pa = db.pull(&a, ca, 0, 100).await.unwrap();
-    let pb = db.pull(&b, cb, 0, 100).await.unwrap();
+    let pa = db.pull(&a, ca, 0, 100, None).await.unwrap();
+    let pb = db.pull(&b, cb, 0, 100, None).await.unwrap();
     assert_eq!(pa.changes.len(), 1);
     assert_eq!(pa.changes[0].parse().fields["area"], "A's");
     assert_eq!(pb.changes[0].parse().fields["area"], "B's");
@@ -625,7 +684,7 @@ async fn a_client_id_belongs_to_one_user(db: &Db) {
         .push(&b, &push(client, vec![mutation(2, Uuid::new_v4(), Op::Upsert, 1, client, patrol_fields("y"))]), 5)
         .await;
     assert!(matches!(stolen, Err(StoreError::Forbidden(_))), "{stolen:?}");
-    assert_eq!(db.pull(&b, client, 0, 10).await.unwrap().last_mutation_id, 0, "B learns nothing of A's client");
+    assert_eq!(db.pull(&b, client, 0, 10, None).await.unwrap().last_mutation_id, 0, "B learns nothing of A's client");
 }
 
 async fn the_log_names_who_and_which_fields(db: &Db) {

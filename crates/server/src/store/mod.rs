@@ -249,16 +249,48 @@ pub struct PullAnswer {
     pub has_more: bool,
     pub last_mutation_id: u64,
     pub remaining: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<latarnia_core::sync::PullWindow>,
+}
+
+/// What [`Storage::history`] reads.
+#[derive(Debug, Clone)]
+pub struct HistoryQuery {
+    pub collection: String,
+    /// Records whose window moment is before this (ms).
+    pub before_ms: i64,
+    /// Only the records at this place (contacts and reports).
+    pub site: Option<Uuid>,
+    pub limit: u32,
 }
 
 impl PullPage {
-    pub fn into_response(self, epoch: &str) -> PullAnswer {
+    /// A page from `changes` (read after `after`, up to `limit` and one more to tell whether
+    /// more follow), the organisation at `org_version`. The last page ends at the organisation's
+    /// version, not at its last change: the writes a window left out are not read again.
+    pub fn new(
+        mut changes: Vec<StoredChange>,
+        limit: u32,
+        after: u64,
+        org_version: u64,
+        last_mutation_id: u64,
+    ) -> PullPage {
+        let more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        let last_version = if more { changes.last().map_or(after, |c| c.version) } else { org_version.max(after) };
+        // What is left, at most: every write after this page (O(1); see `PullPage::remaining`).
+        let remaining = if more { org_version.saturating_sub(last_version) } else { 0 };
+        PullPage { changes, last_version, has_more: more, last_mutation_id, remaining }
+    }
+
+    pub fn into_response(self, epoch: &str, window: Option<latarnia_core::sync::PullWindow>) -> PullAnswer {
         PullAnswer {
             changes: self.changes,
             cursor: latarnia_core::sync::cursor(epoch, self.last_version),
             has_more: self.has_more,
             last_mutation_id: self.last_mutation_id,
             remaining: Some(self.remaining),
+            window,
         }
     }
 }
@@ -307,8 +339,24 @@ pub trait Storage: Send + Sync + 'static {
     /// Applies a push in one transaction, committed durably before it returns.
     async fn push(&self, user: &User, req: &PushRequest, now_ms: i64) -> StoreResult<PushResponse>;
     /// Changes after `after` that the user may read, with `last_mutation_id` read in the same
-    /// transaction. `after` beyond the organisation's last version is `CursorReset`.
-    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage>;
+    /// transaction. `after` beyond the organisation's last version is `CursorReset`. With
+    /// `window_from`, only records whose window moment is not before it, or that have none
+    /// (open work, places; `latarnia_core::window`).
+    async fn pull(
+        &self,
+        user: &User,
+        client_id: Uuid,
+        after: u64,
+        limit: u32,
+        window_from: Option<i64>,
+    ) -> StoreResult<PullPage>;
+    /// Live records of one collection from before a moment (their window moment), newest first,
+    /// as `user` may read them: a phone's history past its window.
+    async fn history(&self, user: &User, query: &HistoryQuery) -> StoreResult<Vec<StoredChange>>;
+    /// How many days of history a role's phones keep in an organisation (0: all of it).
+    async fn window_days(&self, org: Uuid, role: Role) -> StoreResult<u32>;
+    /// Sets a role's window in an organisation; `false` when no such name.
+    async fn org_set_window(&self, name: &str, role: Role, days: u32) -> StoreResult<bool>;
     /// The log of one record, oldest first.
     async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
     /// Gives the database a new epoch (after it was restored from a backup): every phone's

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
 use super::{
-    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ScanAfter, ServerWrite, Step,
+    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter, ServerWrite, Step,
     Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
@@ -52,7 +52,15 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE device_keys (user_id TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL,
         PRIMARY KEY (user_id, client_id));
      ALTER TABLE orgs ADD COLUMN lock_minutes INTEGER NOT NULL DEFAULT 5;",
+    // 6: the field-sized window (see the SQLite store's migration 6).
+    "ALTER TABLE records ADD COLUMN window_ms BIGINT;
+     CREATE INDEX records_window ON records(org_id, collection, window_ms);
+     CREATE TABLE org_windows (org_id TEXT NOT NULL, role TEXT NOT NULL, days INTEGER NOT NULL,
+        PRIMARY KEY (org_id, role));",
 ];
+
+/// The migration that added `records.window_ms`: the rows stored before it get theirs.
+const WINDOW_MIGRATION: usize = 6;
 
 /// A withdrawn user's phones can no longer be opened with the password.
 const FORGET_DEVICE_KEYS: &str = "DELETE FROM device_keys WHERE user_id IN (SELECT id FROM users WHERE login = $1)";
@@ -236,6 +244,9 @@ impl PgStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
             tx.batch_execute(sql).await?;
             tx.execute("UPDATE schema_version SET version = $1", &[&((i + 1) as i32)]).await?;
+            if i + 1 == WINDOW_MIGRATION {
+                backfill_window(&tx).await?;
+            }
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('epoch', $1) ON CONFLICT (key) DO NOTHING",
@@ -245,6 +256,28 @@ impl PgStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Gives every stored record its window moment (once, in the migration that added the column).
+async fn backfill_window(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()> {
+    let (mut keys, mut ats): ((Vec<String>, Vec<String>, Vec<String>), Vec<i64>) = Default::default();
+    for r in tx.query("SELECT org_id, collection, id, fields FROM records", &[]).await? {
+        let collection: String = r.get(1);
+        let fields = serde_json::from_str(r.get::<_, &str>(3)).unwrap_or_default();
+        if let Some(at) = latarnia_core::window::window_ms(&collection, &fields) {
+            keys.0.push(r.get(0));
+            keys.1.push(collection);
+            keys.2.push(r.get(2));
+            ats.push(at);
+        }
+    }
+    tx.execute(
+        "UPDATE records r SET window_ms = u.at FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+           AS u(org_id, collection, id, at) WHERE r.org_id = u.org_id AND r.collection = u.collection AND r.id = u.id",
+        &[&keys.0, &keys.1, &keys.2, &ats],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Records to write with one `unnest` statement, column by column.
@@ -258,6 +291,7 @@ struct RecordColumns {
     deleted_hlc: Vec<String>,
     version: Vec<i64>,
     created_by: Vec<String>,
+    window_ms: Vec<Option<i64>>,
 }
 
 /// Lines of the log to write with one `unnest` statement, column by column.
@@ -379,20 +413,33 @@ async fn push_in(
             a.deleted_hlc.push(state.deleted_hlc.clone());
             a.version.push(base + n as i64 + 1);
             a.created_by.push(creator.clone());
+            a.window_ms.push(latarnia_core::window::window_ms(&key.0, &state.fields));
         }
         let upsert = tx
                 .prepare_cached(
-                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by)
+                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by,
+                       window_ms)
                      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
-                       $8::bigint[], $9::text[])
+                       $8::bigint[], $9::text[], $10::bigint[])
                      ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
                        field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
-                       deleted_hlc = excluded.deleted_hlc, version = excluded.version",
+                       deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
                 )
                 .await?;
         tx.execute(
             &upsert,
-            &[&org, &a.collection, &a.id, &a.fields, &a.hlcs, &a.deleted, &a.deleted_hlc, &a.version, &a.created_by],
+            &[
+                &org,
+                &a.collection,
+                &a.id,
+                &a.fields,
+                &a.hlcs,
+                &a.deleted,
+                &a.deleted_hlc,
+                &a.version,
+                &a.created_by,
+                &a.window_ms,
+            ],
         )
         .await?;
     }
@@ -640,7 +687,7 @@ impl Storage for PgStore {
         Err(StoreError::Busy("the writer has stopped".into()))
     }
 
-    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
+    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32, from: Option<i64>) -> StoreResult<PullPage> {
         let mut c = self.pool.get().await?;
         let tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
         let org = user.org_id.to_string();
@@ -650,7 +697,9 @@ impl Storage for PgStore {
             tx.prepare_cached("SELECT version FROM orgs WHERE id = $1"),
             tx.prepare_cached(
                 "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
-                 WHERE org_id = $1 AND version > $2 AND collection = ANY($3) ORDER BY version LIMIT $4"
+                 WHERE org_id = $1 AND version > $2 AND collection = ANY($3)
+                   AND ($5::bigint IS NULL OR window_ms IS NULL OR window_ms >= $5)
+                 ORDER BY version LIMIT $4"
             ),
         )?;
         let last_mutation_id: i64 =
@@ -660,9 +709,9 @@ impl Storage for PgStore {
             return Err(StoreError::CursorReset);
         }
         let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
-        let rows = tx.query(&q_records, &[&org, &(after as i64), &collections, &(limit as i64 + 1)]).await?;
+        let rows = tx.query(&q_records, &[&org, &(after as i64), &collections, &(limit as i64 + 1), &from]).await?;
         tx.commit().await?;
-        let mut changes = rows
+        let changes = rows
             .iter()
             .map(|r| {
                 let change = StoredChange {
@@ -678,12 +727,67 @@ impl Storage for PgStore {
                 Ok(super::outgoing(user, r.get(7), change))
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let has_more = changes.len() > limit as usize;
-        changes.truncate(limit as usize);
-        let last_version = changes.last().map_or(after, |c| c.version);
-        // What is left, at most: every write after this page (O(1); see `PullPage::remaining`).
-        let remaining = if has_more { org_version as u64 - last_version } else { 0 };
-        Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64, remaining })
+        Ok(PullPage::new(changes, limit, after, org_version as u64, last_mutation_id as u64))
+    }
+
+    async fn history(&self, user: &User, q: &HistoryQuery) -> StoreResult<Vec<StoredChange>> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
+                 WHERE org_id = $1 AND collection = $2 AND window_ms < $3 AND NOT deleted
+                   AND ($4::text IS NULL OR fields::jsonb ->> 'site_id' = $4)
+                 ORDER BY window_ms DESC LIMIT $5",
+                &[
+                    &user.org_id.to_string(),
+                    &q.collection,
+                    &q.before_ms,
+                    &q.site.map(|s| s.to_string()),
+                    &i64::from(q.limit),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let change = StoredChange {
+                    collection: r.get(0),
+                    id: uuid(r.get(1))?,
+                    fields: json(r.get(2))?,
+                    field_hlcs: json(r.get(3))?,
+                    deleted: r.get(4),
+                    version: r.get::<_, i64>(5) as u64,
+                    deleted_hlc: r.get(6),
+                    purged: r.get(8),
+                };
+                Ok(super::outgoing(user, r.get(7), change))
+            })
+            .collect()
+    }
+
+    async fn window_days(&self, org: Uuid, role: Role) -> StoreResult<u32> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt("SELECT days FROM org_windows WHERE org_id = $1 AND role = $2", &[&org.to_string(), &role.as_str()])
+            .await?;
+        Ok(row.map_or_else(|| latarnia_core::window::default_days(role), |r| r.get::<_, i32>(0).max(0) as u32))
+    }
+
+    async fn org_set_window(&self, name: &str, role: Role, days: u32) -> StoreResult<bool> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO org_windows (org_id, role, days) SELECT id, $2, $3 FROM orgs WHERE name = $1
+                 ON CONFLICT (org_id, role) DO UPDATE SET days = excluded.days",
+                &[&name, &role.as_str(), &(days as i32)],
+            )
+            .await?;
+        Ok(n > 0)
     }
 
     async fn org_list(&self) -> StoreResult<Vec<(Org, u32)>> {
@@ -778,8 +882,18 @@ impl Storage for PgStore {
             .await?
             .get(0);
         let base = top - writes.len() as i64;
-        let mut a: (Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<bool>, Vec<i64>, Vec<&str>, Vec<String>) =
-            Default::default();
+        #[allow(clippy::type_complexity)]
+        let mut a: (
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+            Vec<bool>,
+            Vec<i64>,
+            Vec<&str>,
+            Vec<String>,
+            Vec<Option<i64>>,
+        ) = Default::default();
         for (n, w) in writes.iter().enumerate() {
             a.0.push(w.collection.clone());
             a.1.push(w.id.to_string());
@@ -789,13 +903,15 @@ impl Storage for PgStore {
             a.5.push(base + n as i64 + 1);
             a.6.push(w.job);
             a.7.push(serde_json::to_string(&w.fields).unwrap_or_default());
+            a.8.push(latarnia_core::window::window_ms(&w.collection, &w.state.fields));
         }
         tx.execute(
-            "UPDATE records r SET fields = u.fields, field_hlcs = u.field_hlcs, purged = u.purged, version = u.version
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bigint[])
-               AS u(collection, id, fields, field_hlcs, purged, version)
+            "UPDATE records r SET fields = u.fields, field_hlcs = u.field_hlcs, purged = u.purged, version = u.version,
+               window_ms = u.window_ms
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bigint[], $8::bigint[])
+               AS u(collection, id, fields, field_hlcs, purged, version, window_ms)
              WHERE r.org_id = $1 AND r.collection = u.collection AND r.id = u.id",
-            &[&org, &a.0, &a.1, &a.2, &a.3, &a.4, &a.5],
+            &[&org, &a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.8],
         )
         .await?;
         tx.execute(

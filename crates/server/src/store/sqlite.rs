@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, Org, PullPage, ScanAfter, ServerWrite, Step,
+    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter, ServerWrite, Step,
     Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
@@ -55,7 +55,16 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE device_keys (user_id TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL,
         PRIMARY KEY (user_id, client_id)) STRICT;
      ALTER TABLE orgs ADD COLUMN lock_minutes INTEGER NOT NULL DEFAULT 5;",
+    // 6: the field-sized window: each record's moment (`window::window_ms`, filled in by
+    // `backfill_window`), and each role's window in days where an organisation set one.
+    "ALTER TABLE records ADD COLUMN window_ms INTEGER;
+     CREATE INDEX records_window ON records(org_id, collection, window_ms);
+     CREATE TABLE org_windows (org_id TEXT NOT NULL, role TEXT NOT NULL, days INTEGER NOT NULL,
+        PRIMARY KEY (org_id, role)) STRICT;",
 ];
+
+/// The migration that added `records.window_ms`: the rows stored before it get theirs.
+const WINDOW_MIGRATION: usize = 6;
 
 /// A withdrawn user's phones can no longer be opened with the password.
 const FORGET_DEVICE_KEYS: &str = "DELETE FROM device_keys WHERE user_id IN (SELECT id FROM users WHERE login = ?1)";
@@ -233,9 +242,27 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        if i + 1 == WINDOW_MIGRATION {
+            backfill_window(&tx)?;
+        }
     }
     tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?1)", params![Uuid::new_v4().to_string()])?;
     tx.commit()
+}
+
+/// Gives every stored record its window moment (once, in the migration that added the column).
+fn backfill_window(tx: &Connection) -> rusqlite::Result<()> {
+    let mut read = tx.prepare("SELECT rowid, collection, fields FROM records")?;
+    let rows = read.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut write = tx.prepare("UPDATE records SET window_ms = ?2 WHERE rowid = ?1")?;
+    for row in rows {
+        let (rowid, collection, fields) = row?;
+        let fields = serde_json::from_str(&fields).unwrap_or_default();
+        if let Some(at) = latarnia_core::window::window_ms(&collection, &fields) {
+            write.execute(params![rowid, at])?;
+        }
+    }
+    Ok(())
 }
 
 /// A push waiting for the writer.
@@ -347,10 +374,10 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
                 })?;
             tx.execute(
                 "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version,
-                   created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                   created_by, window_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
                    field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
-                   deleted_hlc = excluded.deleted_hlc, version = excluded.version",
+                   deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
                 params![
                     org,
                     m.collection,
@@ -360,7 +387,8 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
                     s.deleted,
                     s.deleted_hlc,
                     version,
-                    user.id.to_string()
+                    user.id.to_string(),
+                    latarnia_core::window::window_ms(&m.collection, &s.fields)
                 ],
             )?;
         }
@@ -405,7 +433,7 @@ pub(crate) fn status_str(r: &latarnia_core::sync::MutationResult) -> &'static st
     }
 }
 
-fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
+fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32, from: Option<i64>) -> StoreResult<PullPage> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let last_mutation_id: i64 = tx
         .query_row(
@@ -425,9 +453,10 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
     let mut stmt = tx.prepare_cached(
         "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
          WHERE org_id = ?1 AND version > ?2 AND collection IN (SELECT value FROM json_each(?3))
+           AND (?5 IS NULL OR window_ms IS NULL OR window_ms >= ?5)
          ORDER BY version LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![user.org_id.to_string(), after as i64, list, limit as i64 + 1], |r| {
+    let rows = stmt.query_map(params![user.org_id.to_string(), after as i64, list, limit as i64 + 1, from], |r| {
         let change = StoredChange {
             collection: r.get(0)?,
             id: uuid(r.get(1)?)?,
@@ -440,14 +469,9 @@ fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32
         };
         Ok(super::outgoing(user, &r.get::<_, String>(7)?, change))
     })?;
-    let mut changes = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let changes = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
-    let has_more = changes.len() > limit as usize;
-    changes.truncate(limit as usize);
-    let last_version = changes.last().map_or(after, |c| c.version);
-    // What is left, at most: every write after this page (O(1); see `PullPage::remaining`).
-    let remaining = if has_more { org_version as u64 - last_version } else { 0 };
-    Ok(PullPage { changes, last_version, has_more, last_mutation_id: last_mutation_id as u64, remaining })
+    Ok(PullPage::new(changes, limit, after, org_version as u64, last_mutation_id as u64))
 }
 
 #[async_trait::async_trait]
@@ -648,9 +672,66 @@ impl Storage for SqliteStore {
         answer.await.map_err(|_| StoreError::Busy("the writer has stopped".into()))?
     }
 
-    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32) -> StoreResult<PullPage> {
+    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32, from: Option<i64>) -> StoreResult<PullPage> {
         let user = user.clone();
-        self.read(move |c| pull_tx(c, &user, client_id, after, limit)).await
+        self.read(move |c| pull_tx(c, &user, client_id, after, limit, from)).await
+    }
+
+    async fn history(&self, user: &User, q: &HistoryQuery) -> StoreResult<Vec<StoredChange>> {
+        let (user, q) = (user.clone(), q.clone());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
+                 WHERE org_id = ?1 AND collection = ?2 AND window_ms < ?3 AND NOT deleted
+                   AND (?4 IS NULL OR json_extract(fields, '$.site_id') = ?4)
+                 ORDER BY window_ms DESC LIMIT ?5",
+            )?;
+            let site = q.site.map(|s| s.to_string());
+            let rows = stmt.query_map(
+                params![user.org_id.to_string(), q.collection, q.before_ms, site, q.limit as i64],
+                |r| {
+                    let change = StoredChange {
+                        collection: r.get(0)?,
+                        id: uuid(r.get(1)?)?,
+                        fields: json(&r.get::<_, String>(2)?)?,
+                        field_hlcs: json(&r.get::<_, String>(3)?)?,
+                        deleted: r.get(4)?,
+                        version: r.get::<_, i64>(5)? as u64,
+                        deleted_hlc: r.get(6)?,
+                        purged: r.get(8)?,
+                    };
+                    Ok(super::outgoing(&user, &r.get::<_, String>(7)?, change))
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn window_days(&self, org: Uuid, role: Role) -> StoreResult<u32> {
+        self.read(move |c| {
+            let days: Option<u32> = c
+                .query_row(
+                    "SELECT days FROM org_windows WHERE org_id = ?1 AND role = ?2",
+                    params![org.to_string(), role.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(days.unwrap_or_else(|| latarnia_core::window::default_days(role)))
+        })
+        .await
+    }
+
+    async fn org_set_window(&self, name: &str, role: Role, days: u32) -> StoreResult<bool> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            Ok(c.execute(
+                "INSERT INTO org_windows (org_id, role, days) SELECT id, ?2, ?3 FROM orgs WHERE name = ?1
+                 ON CONFLICT (org_id, role) DO UPDATE SET days = excluded.days",
+                params![name, role.as_str(), days],
+            )? > 0)
+        })
+        .await
     }
 
     async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
@@ -778,7 +859,7 @@ impl Storage for SqliteStore {
             let base = top - writes.len() as i64;
             {
                 let mut update = tx.prepare_cached(
-                    "UPDATE records SET fields = ?4, field_hlcs = ?5, purged = ?6, version = ?7
+                    "UPDATE records SET fields = ?4, field_hlcs = ?5, purged = ?6, version = ?7, window_ms = ?8
                      WHERE org_id = ?1 AND collection = ?2 AND id = ?3",
                 )?;
                 let mut log = tx.prepare_cached(
@@ -795,7 +876,8 @@ impl Storage for SqliteStore {
                         serde_json::to_string(&w.state.fields).unwrap_or_default(),
                         serde_json::to_string(&w.state.field_hlcs).unwrap_or_default(),
                         w.state.purged,
-                        base + n as i64 + 1
+                        base + n as i64 + 1,
+                        latarnia_core::window::window_ms(&w.collection, &w.state.fields)
                     ])?;
                     log.execute(params![
                         org,
