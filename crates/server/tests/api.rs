@@ -522,3 +522,61 @@ async fn a_sign_in_with_a_client_id_gets_that_phones_recovery_key_until_the_phon
         .unwrap();
     assert_ne!(sign_in(Some(phone)).await.as_deref(), Some(first.as_str()), "a withdrawn phone's key is gone");
 }
+
+/// The field-sized window over HTTP: a phone asking for it gets the last N days of its role and
+/// what is open, and what the window was; an old app asking nothing gets everything; the rest
+/// is read through `/history`, which refuses a role the collection is hidden from and a
+/// collection with no history.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_asking_for_its_window_gets_it_and_reads_the_rest_online() {
+    use latarnia_server::config::{Command, OrgCommand};
+    let api = Api::new().await;
+    let token = api.user("Okno", Role::Streetworker).await;
+    let set = |days| Command::Org(OrgCommand::Window { org: "Okno".into(), role: "streetworker".into(), days });
+    let out = admin::run(&api.state.db, set(7), &mut "".as_bytes()).await.unwrap();
+    assert!(out.contains("last 7 days"), "{out}");
+    assert!(admin::run(&api.state.db, set(99_999), &mut "".as_bytes()).await.is_err(), "bounded");
+    let client = Uuid::new_v4();
+    let day = 86_400_000i64;
+    let now = chrono::Utc::now().timestamp_millis();
+    let contact = |mid: u64, days_ago: i64| {
+        let c = latarnia_core::fixture::sopot_summer_2021().contacts[0].clone();
+        let mut f = latarnia_core::protocol::fields_of(&c);
+        let at = chrono::DateTime::from_timestamp_millis(now - days_ago * day).unwrap();
+        f.insert("at".into(), json!(at));
+        f.insert("patrol_id".into(), Value::Null);
+        json!({"mid": mid, "collection": "contacts", "id": Uuid::new_v4(), "op": "upsert",
+               "hlc": latarnia_core::Hlc { physical_ms: now as u64, counter: mid as u16, client }.to_string(),
+               "fields": f})
+    };
+    let (s, v) = api.push(&token, client, json!([contact(1, 2), contact(2, 20), contact(3, 40)])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, page) = api
+        .call(Method::GET, &format!("/api/v1/sync/pull?client_id={client}&window=true"), Some(&token), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page["changes"].as_array().unwrap().len(), 1, "only the last 7 days: {page}");
+    assert_eq!(page["window"]["days"], 7);
+    let from = page["window"]["from_ms"].as_i64().unwrap();
+    assert!((now - 7 * day - from).abs() < 60_000, "{from}");
+    let (_, all) = api.pull(&token, client, "").await;
+    assert_eq!(all["changes"].as_array().unwrap().len(), 3, "an app that asks for no window gets everything");
+    assert!(all.get("window").is_none());
+
+    let history = |q: String| {
+        let (api, token) = (&api, &token);
+        async move { api.call(Method::GET, &format!("/api/v1/history?{q}"), Some(token), Value::Null).await }
+    };
+    let (s, older) = history(format!("collection=contacts&before={from}&limit=1")).await;
+    assert_eq!(s, StatusCode::OK, "{older}");
+    assert_eq!((older["changes"].as_array().unwrap().len(), older["has_more"].as_bool()), (1, Some(true)));
+    let (s, e) = history(format!("collection=sites&before={from}")).await;
+    assert_eq!((s, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{e}");
+    let (s, _) = history("collection=contacts&before=soon".into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let partner = api.user("Okno", Role::Partner).await;
+    let (s, _) = api
+        .call(Method::GET, &format!("/api/v1/history?collection=contacts&before={now}"), Some(&partner), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "partners never read contacts");
+}

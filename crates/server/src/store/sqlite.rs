@@ -963,3 +963,36 @@ impl Storage for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database from before the window: its records get their window moments when it is
+    /// opened by this version.
+    #[test]
+    fn the_window_migration_dates_the_records_stored_before_it() {
+        let mut c = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..WINDOW_MIGRATION - 1] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", (WINDOW_MIGRATION - 1) as i64).unwrap();
+        let contact = latarnia_core::fixture::sopot_summer_2021().contacts[0].clone();
+        let site = latarnia_core::fixture::sopot_summer_2021().sites[0].clone();
+        let insert = "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version)
+                      VALUES ('o', ?1, ?2, ?3, '{}', 0, '', 1)";
+        for (collection, id, fields) in [
+            ("contacts", contact.id, latarnia_core::protocol::fields_of(&contact)),
+            ("sites", site.id, latarnia_core::protocol::fields_of(&site)),
+        ] {
+            let text = serde_json::Value::Object(fields).to_string();
+            c.execute(insert, params![collection, id.to_string(), text]).unwrap();
+        }
+        migrate(&mut c).unwrap();
+        let at = |collection: &str| -> Option<i64> {
+            c.query_row("SELECT window_ms FROM records WHERE collection = ?1", [collection], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(at("contacts"), Some(contact.at.timestamp_millis()));
+        assert_eq!(at("sites"), None, "places stay whole");
+    }
+}
