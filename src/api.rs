@@ -44,7 +44,8 @@ impl Transport for HttpTransport {
 
     async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError> {
         let url = format!(
-            "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}",
+            // The phone keeps a field-sized window (docs/protocol.md, "The window").
+            "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}&window=true",
             js_sys::encode_uri_component(cursor)
         );
         platform::mark("sync-pull-start");
@@ -109,6 +110,37 @@ pub async fn erase_pseudonym(token: &str, pseudonym: &str) -> Result<u64, usize>
         Ok(e) => Ok(e.erased),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::ERASURE_OFFLINE),
         Err(_) => Err(k::ERASURE_FAILED),
+    }
+}
+
+/// Records of `T` from before `before_ms` (past the phone's field-sized window), newest first,
+/// at one place or all; whether older ones follow. Why not, as a translation key.
+pub async fn older<T: latarnia_core::protocol::Record>(
+    token: &str,
+    before_ms: i64,
+    site: Option<Uuid>,
+    limit: u32,
+) -> Result<(Vec<T>, bool), usize> {
+    let mut url = format!("/api/v1/history?collection={}&before={before_ms}&limit={limit}", T::COLLECTION);
+    if let Some(site) = site {
+        url.push_str(&format!("&site={site}"));
+    }
+    let r = Request::get(&url).header("Authorization", &format!("Bearer {token}")).send().await;
+    match answer::<latarnia_core::sync::HistoryResponse>(r).await {
+        Ok(page) => {
+            let records = page
+                .changes
+                .into_iter()
+                .filter_map(|c| {
+                    let mut whole = c.fields;
+                    whole.insert("id".into(), serde_json::Value::String(c.id.to_string()));
+                    serde_json::from_value(serde_json::Value::Object(whole)).ok()
+                })
+                .collect();
+            Ok((records, page.has_more))
+        }
+        Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::OLDER_OFFLINE),
+        Err(_) => Err(k::OLDER_FAILED),
     }
 }
 

@@ -63,6 +63,9 @@ impl Replica for StoreReplica {
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError> {
         self.0.resend_all(after_mid).await
     }
+    async fn keep_window(&self, window: latarnia_core::sync::PullWindow) -> Result<engine::WindowKept, StoreError> {
+        crate::storage::window::keep_window(&self.0, window).await
+    }
 }
 
 /// Re-reads the counts the status bar shows.
@@ -123,7 +126,7 @@ async fn run(state: AppState) {
                 let _ = state.store().set_last_sync(platform::now_ms()).await;
                 state.sync_failures.set_value(0);
                 state.sync.update(|v| v.error = None);
-                if report.pulled > 0 || report.resent {
+                if report.pulled > 0 || report.resent || report.dropped > 0 {
                     state.changed(None);
                 }
                 // Read ahead when the sync is over, not as part of it.

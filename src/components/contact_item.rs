@@ -24,10 +24,16 @@ pub fn parse_local_input(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// One contact in a list: time, people, what was given, and the start of the notes (as text).
+/// `linked: false` for a contact this phone does not hold (read from the server): nothing to
+/// open.
 #[component]
-pub fn ContactItem(contact: Contact, #[prop(default = false)] with_date: bool) -> impl IntoView {
+pub fn ContactItem(
+    contact: Contact,
+    #[prop(default = false)] with_date: bool,
+    #[prop(default = true)] linked: bool,
+) -> impl IntoView {
     let i = use_i18n();
-    let href = AppRoute::Contact(contact.id).href();
+    let href = linked.then(|| AppRoute::Contact(contact.id).href());
     let time = local_time(contact.at, if with_date { "%Y-%m-%d %H:%M" } else { "%H:%M" });
     let headcount = contact.headcount;
     let given = contact.given.clone();

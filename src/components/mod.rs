@@ -7,6 +7,7 @@ pub mod keypad;
 pub mod map_view;
 pub mod month_chart;
 pub mod nav;
+pub mod older_contacts;
 pub mod place_select;
 pub mod run_progress;
 pub mod site_merge;

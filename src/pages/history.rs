@@ -1,10 +1,12 @@
-//! Every contact on this phone, newest first, with a date filter and paging.
+//! Every contact on this phone, newest first, with a date filter and paging; past the phone's
+//! window, older ones from the server.
 
 use chrono::{Local, NaiveDate, TimeZone};
 use latarnia_core::Contact;
 use leptos::prelude::*;
 
 use crate::components::contact_item::ContactItem;
+use crate::components::older_contacts::OlderContacts;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::state::AppState;
@@ -71,6 +73,10 @@ pub fn HistoryPage() -> impl IntoView {
                 <button class="big" data-testid="history-more" on:click=move |_| pages.update(|p| *p += 1)>
                     {i.s(k::SHOW_MORE)}
                 </button>
+            </Show>
+            // Past what this phone keeps: from the server, when online.
+            <Show when=move || !more()>
+                <OlderContacts/>
             </Show>
         </section>
     }

@@ -35,6 +35,10 @@ pub fn SettingsPage() -> impl IntoView {
     };
     let user =
         move || state.session.get().map(|s| format!("{} ({})", s.user.display_name, s.user.login)).unwrap_or_default();
+    let window = LocalResource::new(move || {
+        state.revision.track();
+        async move { state.store().sync_state().await.ok().and_then(|s| s.window_days) }
+    });
     view! {
         <section class="page">
             <h1>{i.s(k::SETTINGS_TITLE)}</h1>
@@ -45,6 +49,13 @@ pub fn SettingsPage() -> impl IntoView {
                 let minutes = minutes.unwrap_or(latarnia_core::lock::DEFAULT_LOCK_AFTER_MINUTES);
                 i.t(k::LOCK_NOW_HINT).replace("{n}", &minutes.to_string())
             }}</p>
+            // What this phone keeps (the field-sized window of the last sync).
+            {move || window.get().flatten().map(|days| view! {
+                <p class="hint" data-testid="settings-window">{move || match days {
+                    0 => i.t(k::SETTINGS_WINDOW_ALL).to_owned(),
+                    n => i.t(k::SETTINGS_WINDOW).replace("{n}", &n.to_string()),
+                }}</p>
+            })}
             <button data-testid="logout" class="secondary" on:click=move |_| sign_out(false)>{i.s(k::LOGOUT)}</button>
             <Show when=move || !state.online.get()>
                 <p class="hint">{i.s(k::LOGOUT_OFFLINE)}</p>

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
+use crate::components::older_contacts::OlderContacts;
 use crate::components::contact_item::local_time;
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
@@ -269,7 +270,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
                 prop:value=move || headcount.get() on:input=move |ev| headcount.set(event_target_value(&ev))/>
             <FieldErrorText errors field="usual_headcount"/>
 
-            {(!is_new).then(|| view! { <h2>{i.s(k::SITE_VISITS)}</h2><VisitList visits/> })}
+            {(!is_new).then(|| view! { <h2>{i.s(k::SITE_VISITS)}</h2><VisitList visits/><OlderContacts site=id/> })}
 
             <div class="form-actions">
                 <button type="submit" class="primary big" data-testid="site-save" disabled=move || busy.get()>

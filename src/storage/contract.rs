@@ -62,6 +62,65 @@ where
     the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
     a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it(&fresh().await).await;
     a_record_linked_to_a_merged_place_reads_at_the_survivor(&AppStore::new(fresh().await.into())).await;
+    what_leaves_the_window_goes_once_the_server_holds_it(&fresh().await).await;
+}
+
+/// The field-sized window on the phone: acknowledged records older than the window go (a
+/// deleted one too, and a meal run's stops with it); one not yet sent, one refused, one marked
+/// for follow-up, a patrol still open and every place stay. A longer window than the last is
+/// told, so that everything is pulled again.
+pub async fn what_leaves_the_window_goes_once_the_server_holds_it<S: Store>(s: &S) {
+    use super::window::keep_window;
+    use latarnia_core::sync::PullWindow;
+    let day = Duration::days(1);
+    let from = t0() + day * 10;
+    let mut open_patrol = patrol(700);
+    open_patrol.started_at = t0() - day * 100;
+    let mut ended = patrol(701);
+    ended.ended_at = Some(ended.started_at + Duration::hours(3));
+    let old = contact(702, None, 0);
+    let deleted = contact(703, None, 1);
+    let mut follow_up = contact(704, None, 2);
+    follow_up.follow_up = true;
+    let recent = Contact { at: from + day, ..contact(705, None, 0) };
+    let site = Site::new(Uuid::from_u128(706), "Altanka", SiteKind::AllotmentShed, latarnia_core::Position { lat: 50.8, lon: 19.1, accuracy_m: 5.0 }, t0());
+    for p in [open_patrol.clone(), ended.clone()] {
+        s.write(Edit::Save(p), NOW).await.unwrap();
+    }
+    for c in [old.clone(), deleted.clone(), follow_up.clone(), recent.clone()] {
+        s.write(Edit::Save(c), NOW).await.unwrap();
+    }
+    s.write(Edit::Save(site.clone()), NOW).await.unwrap();
+    s.write(Edit::<Contact>::deleted(deleted.id, true), NOW).await.unwrap();
+    let sent = s.clock().await.unwrap().last_mid;
+    // One more, refused by the server; one not yet sent.
+    let refused = contact(707, None, 3);
+    let unsent = contact(708, None, 4);
+    s.write(Edit::Save(refused.clone()), NOW).await.unwrap();
+    let outbox = s.outbox().await.unwrap();
+    let refusal = Rejected { mutation: outbox.last().unwrap().clone(), error: "invalid".into(), message: "x".into() };
+    s.acknowledge(sent + 1, vec![refusal]).await.unwrap();
+    s.write(Edit::Save(unsent.clone()), NOW).await.unwrap();
+
+    let window = PullWindow { days: 30, from_ms: Some(from.timestamp_millis()) };
+    let kept = keep_window(s, window).await.unwrap();
+    assert_eq!((kept.dropped, kept.grew), (3, false), "the ended patrol, the old contact, the deleted one");
+    let live: Vec<Uuid> = s.list::<Contact>(&Query::default()).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(live.len(), 4, "{live:?}");
+    for c in [&follow_up, &recent, &refused, &unsent] {
+        assert!(live.contains(&c.id), "{:?} kept", c.id);
+    }
+    assert!(s.get::<Contact>(deleted.id).await.unwrap().is_none());
+    assert!(s.get::<Patrol>(open_patrol.id).await.unwrap().is_some(), "open work stays");
+    assert!(s.get::<Patrol>(ended.id).await.unwrap().is_none());
+    assert!(s.get::<Site>(site.id).await.unwrap().is_some(), "places stay whole");
+    assert_eq!(s.outbox().await.unwrap().len(), 1, "the unsent one is still to be sent");
+    assert_eq!(s.sync_state().await.unwrap().window_days, Some(30));
+    assert_eq!(keep_window(s, window).await.unwrap().dropped, 0, "nothing twice");
+    let longer = PullWindow { days: 400, from_ms: Some((from - day * 400).timestamp_millis()) };
+    assert!(keep_window(s, longer).await.unwrap().grew, "a longer window pulls everything again");
+    assert!(!keep_window(s, longer).await.unwrap().grew);
+    assert!(keep_window(s, PullWindow { days: 0, from_ms: None }).await.unwrap().grew, "the whole history");
 }
 
 /// The Sopot 2021 fixture, pulled as the server sends it, gives the same table on the phone as

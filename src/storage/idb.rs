@@ -920,6 +920,23 @@ impl Store for IdbStore {
         self.put_meta(SyncState::KEY, &s, false).await
     }
 
+    async fn set_window_days(&self, days: u32) -> Result<(), StoreError> {
+        let mut s = self.sync_state().await?;
+        s.window_days = Some(days);
+        self.put_meta(SyncState::KEY, &s, false).await
+    }
+
+    async fn forget(&self, collection: &str, ids: &[Uuid]) -> Result<(), StoreError> {
+        let Some(name) = COLLECTIONS.iter().find(|c| **c == collection) else { return Ok(()) };
+        let tx = self.db.transaction(&[name], TransactionMode::ReadWrite)?;
+        let store = tx.store(name)?;
+        for id in ids {
+            store.delete(id.to_string().as_str().into()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
         self.apply_prepared(changes, self.prepare(changes).await, cursor, now_ms).await
     }

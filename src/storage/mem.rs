@@ -149,6 +149,20 @@ impl Store for MemStore {
         Ok(())
     }
 
+    async fn set_window_days(&self, days: u32) -> Result<(), StoreError> {
+        self.0.borrow_mut().sync.window_days = Some(days);
+        Ok(())
+    }
+
+    async fn forget(&self, collection: &str, ids: &[Uuid]) -> Result<(), StoreError> {
+        if let Some(records) = self.0.borrow_mut().records.get_mut(collection) {
+            for id in ids {
+                records.remove(id);
+            }
+        }
+        Ok(())
+    }
+
     async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
         let mut inner = self.0.borrow_mut();
         let outbox: Vec<Mutation> = inner.outbox.values().cloned().collect();

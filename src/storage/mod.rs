@@ -6,6 +6,7 @@ pub mod cache;
 pub mod contract;
 pub mod idb;
 pub mod mem;
+pub mod window;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -346,6 +347,10 @@ pub struct SyncState {
     /// When the last sync succeeded (ms since the epoch).
     #[serde(default)]
     pub last_sync_ms: Option<u64>,
+    /// The field-sized window the last sync applied, in days (`0`: the whole history; `None`:
+    /// no windowed sync yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u32>,
 }
 
 impl SyncState {
@@ -588,6 +593,11 @@ pub trait Store {
     async fn discard_rejected(&self, collection: &str, id: Uuid) -> Result<(), StoreError>;
     async fn sync_state(&self) -> Result<SyncState, StoreError>;
     async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError>;
+    /// Notes the field-sized window the last sync applied (`SyncState::window_days`).
+    async fn set_window_days(&self, days: u32) -> Result<(), StoreError>;
+    /// Drops the phone's copy of records the server holds (out of the window): nothing is
+    /// sent, the outbox is not touched. The caller checks that none has a pending change.
+    async fn forget(&self, collection: &str, ids: &[Uuid]) -> Result<(), StoreError>;
     /// Applies pulled changes, advances the clock past them and stores the cursor, in one
     /// transaction.
     async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError>;
@@ -770,6 +780,20 @@ impl Store for AppStore {
         match &self.backend {
             Backend::Idb(s) => s.set_last_sync(ms).await,
             Backend::Mem(s) => s.set_last_sync(ms).await,
+        }
+    }
+
+    async fn set_window_days(&self, days: u32) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.set_window_days(days).await,
+            Backend::Mem(s) => s.set_window_days(days).await,
+        }
+    }
+
+    async fn forget(&self, collection: &str, ids: &[Uuid]) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.forget(collection, ids).await,
+            Backend::Mem(s) => s.forget(collection, ids).await,
         }
     }
     async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::hlc::Hlc;
 use crate::protocol::{Mutation, Op};
 use crate::sync::{
-    Change, PullResponse, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+    Change, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
 };
 
 /// Why a request did not get an answer the engine can use.
@@ -64,6 +64,22 @@ pub trait Replica {
     /// The server lost changes (restored from a backup): replace the outbox with everything
     /// this phone holds ([`resend_plan`]), numbered after the server's `after_mid`.
     async fn resend_all(&self, after_mid: u64) -> Result<(), Self::Error>;
+    /// The server cut the pull to a field-sized window (`crate::window`): drop what has left
+    /// it and is not pending. Replicas that keep the whole history do nothing.
+    async fn keep_window(&self, window: PullWindow) -> Result<WindowKept, Self::Error> {
+        let _ = window;
+        Ok(WindowKept::default())
+    }
+}
+
+/// What a replica did with a field-sized window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowKept {
+    /// Records dropped (they left the window and the server holds them).
+    pub dropped: usize,
+    /// The window is longer than the last one: the replica lacks records now inside it, and
+    /// everything is pulled again.
+    pub grew: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +97,10 @@ pub struct SyncReport {
     pub cursor_reset: bool,
     /// Everything held was sent again: the server had lost changes.
     pub resent: bool,
+    /// The window grew: everything was pulled again.
+    pub window_grew: bool,
+    /// Records that left the window, dropped from the phone.
+    pub dropped: usize,
 }
 
 /// How far a sync is, for a progress bar.
@@ -171,8 +191,20 @@ pub async fn sync_once<T: Transport, R: Replica>(
             report.resent = true;
             continue;
         }
-        if pull_all(transport, replica, client_id, &mut report, &mut progress).await? {
-            return Ok(report);
+        match pull_all(transport, replica, client_id, &mut report, &mut progress).await? {
+            Pulled::Done(None) => return Ok(report),
+            Pulled::Done(Some(window)) => {
+                let kept = replica.keep_window(window).await.map_err(SyncError::Local)?;
+                report.dropped += kept.dropped;
+                if !kept.grew || report.window_grew {
+                    return Ok(report);
+                }
+                // A longer window: the records now inside it come with everything again.
+                report.window_grew = true;
+                replica.apply_pull(&[], replica.prepare(&[]).await, "").await.map_err(SyncError::Local)?;
+                continue;
+            }
+            Pulled::CursorReset => {}
         }
         // The server was restored: forget the cursor, and before pulling anything (which
         // would lay the server's older state over ours) send everything we hold again.
@@ -215,15 +247,22 @@ async fn push_all<T: Transport, R: Replica>(
     }
 }
 
-/// Pulls until the server has no more: `true`, or `false` when the server refused the cursor
-/// (restored from a backup).
+/// How a pull ended.
+enum Pulled {
+    /// The server has no more; the window the last page was cut to, if any.
+    Done(Option<PullWindow>),
+    /// The server refused the cursor (restored from a backup).
+    CursorReset,
+}
+
+/// Pulls until the server has no more.
 async fn pull_all<T: Transport, R: Replica>(
     transport: &T,
     replica: &R,
     client_id: Uuid,
     report: &mut SyncReport,
     progress: &mut impl FnMut(Progress),
-) -> Result<bool, SyncError<R::Error>> {
+) -> Result<Pulled, SyncError<R::Error>> {
     let cursor = replica.cursor().await.map_err(SyncError::Local)?;
     // Each page is fetched and prepared while the one before is written: the network, the
     // phone's processor and its storage work side by side. A page is applied (with its cursor)
@@ -234,7 +273,7 @@ async fn pull_all<T: Transport, R: Replica>(
         Ok::<_, TransportError>((page, prepared))
     };
     let (mut page, mut prepared) = match fetch(cursor.clone()).await {
-        Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(false),
+        Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(Pulled::CursorReset),
         other => other.map_err(SyncError::Transport)?,
     };
     loop {
@@ -250,8 +289,8 @@ async fn pull_all<T: Transport, R: Replica>(
         let total = page.remaining.map(|r| report.pulled + r as usize);
         progress(Progress::Pulled { done: report.pulled, total });
         (page, prepared) = match next {
-            None => return Ok(true),
-            Some(Err(TransportError::CursorReset)) if !page.cursor.is_empty() => return Ok(false),
+            None => return Ok(Pulled::Done(page.window)),
+            Some(Err(TransportError::CursorReset)) if !page.cursor.is_empty() => return Ok(Pulled::CursorReset),
             Some(other) => other.map_err(SyncError::Transport)?,
         };
     }

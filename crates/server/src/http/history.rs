@@ -1,0 +1,59 @@
+//! `GET /history?collection=…&before=…[&site=…][&limit=…]`: a collection's records from before a
+//! moment, newest first — what a phone shows past its field-sized window when it is online
+//! (the history screen's "show older", a place's older visits). Records as a pull sends them,
+//! cut to what the role may read.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use latarnia_core::sync::{readable, HistoryResponse, MAX_HISTORY_LIMIT};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::Authed;
+use crate::error::ApiQuery;
+use crate::store::HistoryQuery;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/history", get(history))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    collection: String,
+    /// Milliseconds since the epoch: records whose moment is before this.
+    before: i64,
+    #[serde(default)]
+    site: Option<Uuid>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+/// The collections with a history (the others have no window moment).
+const DATED: [&str; 5] = [
+    latarnia_core::protocol::PATROLS,
+    latarnia_core::protocol::CONTACTS,
+    latarnia_core::protocol::REPORTS,
+    latarnia_core::protocol::FORECASTS,
+    latarnia_core::protocol::MEAL_RUNS,
+];
+
+async fn history(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiQuery(p): ApiQuery<Params>,
+) -> Result<Json<HistoryResponse>, AppError> {
+    let Some(collection) = DATED.into_iter().find(|c| *c == p.collection) else {
+        return Err(AppError::BadRequest(format!("`collection` is one of: {}.", DATED.join(", "))));
+    };
+    if !readable(authed.user.role).contains(&collection) {
+        return Err(AppError::Forbidden("history"));
+    }
+    let limit = p.limit.unwrap_or(50).clamp(1, MAX_HISTORY_LIMIT);
+    let query = HistoryQuery { collection: collection.into(), before_ms: p.before, site: p.site, limit: limit + 1 };
+    let mut found: Vec<_> = state.db.history(&authed.user, &query).await?.iter().map(|c| c.parse()).collect();
+    let has_more = found.len() > limit as usize;
+    found.truncate(limit as usize);
+    Ok(Json(HistoryResponse { changes: found, has_more }))
+}
