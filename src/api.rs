@@ -144,6 +144,28 @@ pub async fn older<T: latarnia_core::protocol::Record>(
     }
 }
 
+/// The indicator table of a period, computed on the server (for a period that begins before
+/// what the phone keeps). Why not, as a translation key.
+pub async fn indicators(
+    token: &str,
+    period: &latarnia_core::indicators::Period,
+) -> Result<latarnia_core::indicators::Indicators, usize> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        indicators: latarnia_core::indicators::Indicators,
+    }
+    let mut url = format!("/api/v1/indicators?from={}&to={}", period.from, period.to);
+    if let Some(m) = &period.member {
+        url.push_str(&format!("&member={}", js_sys::encode_uri_component(m)));
+    }
+    let r = Request::get(&url).header("Authorization", &format!("Bearer {token}")).send().await;
+    match answer::<Answer>(r).await {
+        Ok(a) => Ok(a.indicators),
+        Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::IND_SERVER_OFFLINE),
+        Err(_) => Err(k::IND_SERVER_FAILED),
+    }
+}
+
 /// Ends the session on the server (best effort: offline, it simply expires there).
 pub async fn logout(token: &str) {
     let _ = Request::post("/api/v1/auth/logout").header("Authorization", &format!("Bearer {token}")).send().await;

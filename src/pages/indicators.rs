@@ -1,6 +1,7 @@
 //! The report page (`/indicators`, coordinators): pick a period and, optionally, one team member;
 //! the indicator table, a chart by month, print and CSV. Computed on the phone from what it holds
-//! (works offline) by the same function the server runs.
+//! (works offline) by the same function the server runs — or, for a period that begins before
+//! what the phone keeps (its field-sized window), by the server.
 
 use chrono::{Datelike, NaiveDate};
 use latarnia_core::csv::{self, Flavour};
@@ -15,7 +16,7 @@ use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::{indicator_dataset, StoreError};
+use crate::storage::{indicator_dataset, Store, StoreError};
 
 /// The presets under the dates: this month (where the page opens), previous month, previous
 /// quarter, this year, previous year.
@@ -87,17 +88,36 @@ fn Indicators() -> impl IntoView {
     });
     Effect::new(move |_| errors.set(period.get().err().map(|e| e.0).unwrap_or_default()));
 
+    // Why the server could not give a table (offline, refused), as a translation key.
+    let server_error = RwSignal::new(None::<usize>);
+    let on_server = RwSignal::new(false);
     // The table and the team members to choose from, read again after every local write or sync.
     let table = LocalResource::new(move || {
         state.revision.track();
         let period = period.get();
         async move {
+            server_error.set(None);
             let Ok(period) = period else { return Ok(None) };
             platform::mark("indicators-start");
             let data = indicator_dataset(&state.store(), &period).await?;
-            let table = compute(&data, &period);
+            let members = latarnia_core::indicators::members(&data);
+            let days = state.store().sync_state().await?.window_days.filter(|d| *d > 0);
+            let outside = days.is_some_and(|d| before_window(&period, d, platform::now()));
+            on_server.set(outside);
+            let table = if outside {
+                let token = state.session.get_untracked().map(|s| s.token).unwrap_or_default();
+                match crate::api::indicators(&token, &period).await {
+                    Ok(t) => t,
+                    Err(key) => {
+                        server_error.set(Some(key));
+                        return Ok(None);
+                    }
+                }
+            } else {
+                compute(&data, &period)
+            };
             platform::measure("indicators", "indicators-start");
-            Ok::<_, StoreError>(Some((period, table, latarnia_core::indicators::members(&data))))
+            Ok::<_, StoreError>(Some((period, table, members)))
         }
     });
     let members = move || table.get().and_then(Result::ok).flatten().map(|t| t.2).unwrap_or_default();
@@ -156,6 +176,10 @@ fn Indicators() -> impl IntoView {
                 </label>
                 <p class="hint" data-testid="indicators-member-how">{i.s(k::IND_MEMBER_HOW)}</p>
             </fieldset>
+            <Show when=move || on_server.get()>
+                <p class="hint" data-testid="indicators-on-server">{i.s(k::IND_ON_SERVER)}</p>
+            </Show>
+            {move || server_error.get().map(|e| view! { <p class="error" role="alert" data-testid="indicators-server-error">{i.t(e)}</p> })}
             {move || table.get().map(|r| match r {
                 Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
                 Ok(None) => ().into_any(),
@@ -178,6 +202,13 @@ fn Indicators() -> impl IntoView {
             </section>
         </section>
     }
+}
+
+/// Whether `period` begins before a window of `days` ending `now` (Polish time): the phone does
+/// not hold all of it, and the server computes it.
+pub fn before_window(period: &Period, days: u32, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let start = latarnia_core::indicators::poland_to_utc(period.from.and_hms_opt(0, 0, 0).unwrap_or_default());
+    latarnia_core::window::from_ms(days, now.timestamp_millis()).is_some_and(|from| start.timestamp_millis() < from)
 }
 
 /// The table and the chart of one computed period.
@@ -203,6 +234,17 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_period_before_the_window_is_the_server_s_to_compute() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap();
+        assert!(!before_window(&Period::month(2026, 11).unwrap(), 400, now));
+        assert!(!before_window(&Period::year(2026).unwrap(), 400, now), "a coordinator's year is on the phone");
+        assert!(before_window(&Period::year(2025).unwrap(), 400, now), "last year began 700 days ago");
+        assert!(before_window(&Period::month(2026, 10).unwrap(), 30, now), "a streetworker's window is a month");
+        assert!(!before_window(&Period::month(2026, 11).unwrap(), 32, now));
     }
 
     #[test]

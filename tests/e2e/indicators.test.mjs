@@ -41,6 +41,9 @@ const SOPOT = { patrols: '150', patrol_hours: '450.0', contacts: '977', with_wom
 test('the Sopot summer of 2021 gives the report\'s numbers on the server and offline on the phone', T, async () => {
   const koordynatorka = await server.addUser('koord-ind', 'coordinator');
   const ania = await server.addUser('ania-ind');
+  // 2021 is long before a coordinator's default window (400 days): this organisation lets its
+  // coordinators' phones keep the whole history, so the report is computed on the phone.
+  await server.cli('org', 'window', '--org', 'Latarnia', '--role', 'coordinator', '--days', '0');
   const token = await apiLogin(server, koordynatorka);
   const client = crypto.randomUUID();
   const mutations = fixture(client);
@@ -124,6 +127,22 @@ test('the Sopot summer of 2021 gives the report\'s numbers on the server and off
   await byId(page, 'error-to').waitFor();
   assert.match(await byId(page, 'error-to').textContent(), /Koniec okresu nie może być przed jego początkiem/);
   await page.waitForFunction(() => !document.querySelector('[data-testid=indicators-table]'));
+
+  // Back to the default window: at its next sync the phone lets 2021 go, and a period that
+  // begins before what it keeps is computed by the server — the same table; offline, a sentence
+  // says why there is none.
+  await server.cli('org', 'window', '--org', 'Latarnia', '--role', 'coordinator', '--days', '400');
+  await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await syncNow(page);
+  await pick(page, '2021-06-01', '2021-08-31');
+  await byId(page, 'indicators-on-server').waitFor();
+  assert.deepEqual(await table(page), shown);
+  await context.setOffline(true);
+  await page.evaluate(() => window.dispatchEvent(new Event('offline')));
+  await byId(page, 'indicators-to').fill('2021-07-31');
+  await byId(page, 'indicators-server-error').waitFor();
+  assert.match(await byId(page, 'indicators-server-error').textContent(), /Połącz się z internetem/);
   watch.assertClean();
   await context.close();
 
