@@ -68,7 +68,8 @@ await byId(page, 'pin-set').waitFor();
 await page.evaluate(async (n) => {
   const db = await new Promise((ok, fail) => { const r = indexedDB.open('latarnia'); r.onsuccess = () => ok(r.result); r.onerror = fail; });
   const items = ['hot_drink', 'hot_meal', 'blanket', 'premedical_help', 'information'];
-  const start = Date.parse('2025-01-01T20:00:00Z');
+  // The last 350 days: inside an admin's field-sized window (400 days), so the first sync keeps them.
+  const start = Date.now() - 350 * 86_400_000;
   for (let batch = 0; batch < n; batch += 1000) {
     await new Promise((ok, fail) => {
       const tx = db.transaction('contacts', 'readwrite');
@@ -195,14 +196,15 @@ const patrols = [];
 for (let p = 0; p < 2000; p++) {
   const id = crypto.randomUUID();
   patrols.push(id);
-  const at = Date.parse('2025-01-01T20:00:00Z') + p * 86_400_000 / 5;
+  // Over the last 300 days: all inside the admin's window (400 days).
+  const at = Date.now() - 300 * 86_400_000 + p * 86_400_000 * 0.14;
   pending.push({ mid: ++mid, collection: 'patrols', id, op: 'upsert', hlc: hlc(), fields: {
     kind: 'night_patrol', team: ['Ania', 'Kuba'], partner: 'city_guard', area: 'Dworzec Sopot i okolice', notes: '',
     started_at: new Date(at).toISOString(), ended_at: new Date(at + 4 * 3600_000).toISOString() } });
   if (pending.length === 500) await flush();
 }
 for (let c = 0; c < 20000; c++) {
-  const at = Date.parse('2025-01-01T21:00:00Z') + c * 17 * 60_000;
+  const at = Date.now() - 300 * 86_400_000 + 3_600_000 + c * 17 * 60_000;
   pending.push({ mid: ++mid, collection: 'contacts', id: crypto.randomUUID(), op: 'upsert', hlc: hlc(), fields: {
     patrol_id: patrols[Math.floor(c / 10)], at: new Date(at).toISOString(), headcount: 1 + (c % 3), gender: c % 7 === 0 ? 'female' : null,
     age_band: null, pseudonym: '', sleeping_rough: true, condition: 'ok', given: { hot_drink: 1, blanket: 1 }, referrals: [],
@@ -314,6 +316,70 @@ row(`${queued.toLocaleString('en')} mutations queued offline (in clear, see belo
 await context.close();
 await server.stop();
 
+// 6c. A fresh phone on a server holding two years of an organisation's work (issue 16): 8,000
+// patrols and 80,000 contacts over 730 days, the phone's window a twentieth of it (37 days, set
+// for this admin with `org window`): its first sync, from "save PIN", median of 3 phones,
+// against PouchDB's replication of 22,000 documents.
+{
+  const big = await startServer();
+  await big.cli('org', 'window', '--org', 'Latarnia', '--role', 'admin', '--days', '37');
+  const { token: tb } = await api('/api/v1/auth/login', null, { login: big.admin.login, password: big.admin.password }, big);
+  const client = crypto.randomUUID();
+  let n = 0;
+  const batch = [];
+  const send = async () => { await api('/api/v1/sync/push', tb, { client_id: client, schema_version: 1, mutations: batch.splice(0) }, big); };
+  const mutation = (collection, fields) => ({ mid: ++n, collection, id: crypto.randomUUID(), op: 'upsert',
+    hlc: `${String(Date.now()).padStart(13, '0')}-${(n % 65536).toString(16).padStart(4, '0')}-${client}`, fields });
+  const start = Date.now() - 730 * 86_400_000;
+  const step = (730 * 86_400_000) / 8000;
+  const ids = [];
+  for (let p = 0; p < 8000; p++) {
+    const m = mutation('patrols', { kind: 'night_patrol', team: ['Ania', 'Kuba'], partner: null, area: 'Dworzec', notes: '',
+      started_at: new Date(start + p * step).toISOString(), ended_at: new Date(start + p * step + 4 * 3600_000).toISOString() });
+    ids.push([m.id, start + p * step]);
+    batch.push(m);
+    if (batch.length === 500) await send();
+  }
+  for (let c = 0; c < 80_000; c++) {
+    const [pid, at] = ids[Math.floor(c / 10)];
+    batch.push(mutation('contacts', { patrol_id: pid, at: new Date(at + (c % 10) * 600_000).toISOString(), headcount: 1 + (c % 3),
+      gender: c % 7 === 0 ? 'female' : null, age_band: null, pseudonym: '', sleeping_rough: true, condition: 'ok',
+      given: { hot_drink: 1, blanket: 1 }, referrals: [], help_refused: false, follow_up: false,
+      notes: 'Pan spod wiaduktu, prosi o śpiwór na następny dyżur.', position: { lat: 54.44, lon: 18.56, accuracy_m: 12 }, position_status: 'fixed' }));
+    if (batch.length === 500) await send();
+  }
+  if (batch.length) await send();
+  const times = [];
+  let kept = 0;
+  for (let phone = 0; phone < 3; phone++) {
+    const ctx = await openProfile(tempDir('bench-window'));
+    const p = ctx.pages()[0] ?? (await ctx.newPage());
+    await p.goto(big.url);
+    await waitForServiceWorker(p);
+    await byId(p, 'login-login').fill(big.admin.login);
+    await byId(p, 'login-password').fill(big.admin.password);
+    await byId(p, 'login-submit').click();
+    await byId(p, 'pin-set').fill(PIN);
+    await byId(p, 'pin-confirm').fill(PIN);
+    const t = Date.now();
+    await byId(p, 'pin-submit').click();
+    await p.waitForFunction(() => {
+      const s = document.querySelector('[data-testid=sync-status]');
+      return s && s.dataset.syncing === 'false' && s.dataset.lastSync;
+    }, null, { timeout: 600_000, polling: 20 });
+    times.push(Date.now() - t);
+    kept = await p.evaluate(() => new Promise((ok) => {
+      const r = indexedDB.open('latarnia');
+      r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
+    }));
+    await ctx.close();
+  }
+  const t = median(times);
+  row(`First sync of a fresh phone on a server holding two years (8,000 patrols, 80,000 contacts), its window 37 days (${kept.toLocaleString('en')} contacts kept), from "save PIN", median of 3 phones (${times.map((x) => (x / 1000).toFixed(2)).join(', ')} s)${vs(t, peer?.pull)}`,
+    fmt(t), peer ? '≥ 10× faster than PouchDB\'s 22,000' : '≤ 2 s', (peer ? peer.pull / t >= 10 : t <= 2000) && kept > 3000 && kept < 8000);
+  await big.stop();
+}
+
 // 6b. The map with 2,000 places (issue 4), on a phone that got them by sync, with no tile
 // server (the tests' closed port): first render from the page's start of the map (Leaflet's
 // first load included) to every marker clustered and drawn; then the nearest places among
@@ -401,7 +467,8 @@ await server.stop();
   await mapServer.stop();
 }
 
-// 8. Indicators (issue 6) over 100,000 contacts (and 10,000 patrols) of one year, seeded
+// 8. Indicators (issue 6) over 100,000 contacts (and 10,000 patrols) of this year (inside a
+// coordinator's field-sized window of 400 days, so the phone holds them), seeded
 // through the push API: the server's GET /api/v1/indicators for the year, and the report page
 // on a phone that got them by sync (the app's own \`indicators\` measure: reading the store and
 // computing), median of 5 each.
@@ -415,7 +482,7 @@ await server.stop();
   const mutation = (collection, fields) => ({ mid: ++n, collection, id: crypto.randomUUID(), op: 'upsert',
     hlc: `${String(Date.now()).padStart(13, '0')}-${(n % 65536).toString(16).padStart(4, '0')}-${client}`, fields });
   const patrolIds = [];
-  const year = Date.parse('2025-01-01T19:00:00Z');
+  const year = Date.parse('2026-01-01T19:00:00Z');
   for (let p = 0; p < 10_000; p++) {
     const m = mutation('patrols', { kind: p % 3 ? 'night_patrol' : 'streetworking', team: ['Ania', 'Kuba'], partner: null, area: 'Sopot', notes: '',
       started_at: new Date(year + p * 3_100_000).toISOString(), ended_at: new Date(year + p * 3_100_000 + 3 * 3600_000).toISOString() });
@@ -437,7 +504,7 @@ await server.stop();
   let counted = 0;
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
-    const r = await api('/api/v1/indicators?from=2025-01-01&to=2025-12-31', t3, null, indServer);
+    const r = await api('/api/v1/indicators?from=2026-01-01&to=2026-12-31', t3, null, indServer);
     serverTimes.push(performance.now() - t);
     counted = r.indicators.contacts;
   }
@@ -461,9 +528,9 @@ await server.stop();
     await byId(ip, 'indicators-from').waitFor();
     await ip.waitForTimeout(500);
     // The end first: the default period starts later, so only one computation runs (the year).
-    await byId(ip, 'indicators-to').fill('2025-12-31');
-    await byId(ip, 'indicators-from').fill('2025-01-01');
-    await ip.waitForFunction(() => document.querySelector('[data-testid=indicators-table] caption')?.textContent.startsWith('01.01.2025 – 31.12.2025'), null, { timeout: 60_000 });
+    await byId(ip, 'indicators-to').fill('2026-12-31');
+    await byId(ip, 'indicators-from').fill('2026-01-01');
+    await ip.waitForFunction(() => document.querySelector('[data-testid=indicators-table] caption')?.textContent.startsWith('01.01.2026 – 31.12.2026'), null, { timeout: 60_000 });
     shown = await ip.evaluate(() => document.querySelector('[data-indicator=contacts] [data-value]').dataset.value);
     browserTimes.push(await ip.evaluate(() => performance.getEntriesByName('indicators').at(-1).duration));
   }
