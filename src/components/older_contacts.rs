@@ -33,9 +33,9 @@ pub fn OlderContacts(
     let error = RwSignal::new(None::<usize>);
     let fetch = move |days: u32| {
         let Some(session) = state.session.get_untracked() else { return };
-        let before = shown.with_untracked(|v| v.last().map(|c| c.at.timestamp_millis())).unwrap_or_else(|| {
-            chrono::Utc::now().timestamp_millis() - i64::from(days) * DAY_MS
-        });
+        let before = shown
+            .with_untracked(|v| v.last().map(|c| c.at.timestamp_millis()))
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis() - i64::from(days) * DAY_MS);
         busy.set(true);
         error.set(None);
         spawn_local(async move {

@@ -10,11 +10,11 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
-use crate::components::older_contacts::OlderContacts;
 use crate::components::contact_item::local_time;
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
 use crate::components::map_view::{duplicate_radius, map_points, MapView};
+use crate::components::older_contacts::OlderContacts;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};

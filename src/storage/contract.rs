@@ -83,7 +83,13 @@ pub async fn what_leaves_the_window_goes_once_the_server_holds_it<S: Store>(s: &
     let mut follow_up = contact(704, None, 2);
     follow_up.follow_up = true;
     let recent = Contact { at: from + day, ..contact(705, None, 0) };
-    let site = Site::new(Uuid::from_u128(706), "Altanka", SiteKind::AllotmentShed, latarnia_core::Position { lat: 50.8, lon: 19.1, accuracy_m: 5.0 }, t0());
+    let site = Site::new(
+        Uuid::from_u128(706),
+        "Altanka",
+        SiteKind::AllotmentShed,
+        latarnia_core::Position { lat: 50.8, lon: 19.1, accuracy_m: 5.0 },
+        t0(),
+    );
     for p in [open_patrol.clone(), ended.clone()] {
         s.write(Edit::Save(p), NOW).await.unwrap();
     }

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use latarnia_core::protocol::{Record, MEAL_RUN_STOPS};
 use latarnia_core::engine::WindowKept;
+use latarnia_core::protocol::{Record, MEAL_RUN_STOPS};
 use latarnia_core::sync::PullWindow;
 use uuid::Uuid;
 
@@ -22,8 +22,7 @@ pub async fn keep_window(store: &impl Store, window: PullWindow) -> Result<Windo
     }
     let Some(from) = window.from_ms else { return Ok(WindowKept { dropped: 0, grew }) };
     // Pending or refused: the worker's, not yet the server's.
-    let mut held: BTreeSet<(String, Uuid)> =
-        store.outbox().await?.into_iter().map(|m| (m.collection, m.id)).collect();
+    let mut held: BTreeSet<(String, Uuid)> = store.outbox().await?.into_iter().map(|m| (m.collection, m.id)).collect();
     held.extend(store.rejected().await?.into_iter().map(|r| (r.collection, r.id)));
     let mut dropped = 0;
     dropped += drop_old::<latarnia_core::Patrol>(store, from, &held).await?.len();

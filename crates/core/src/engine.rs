@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::hlc::Hlc;
 use crate::protocol::{Mutation, Op};
 use crate::sync::{
-    Change, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+    Change, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
+    SCHEMA_VERSION,
 };
 
 /// Why a request did not get an answer the engine can use.

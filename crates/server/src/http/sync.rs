@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use latarnia_core::sync::{
-    parse_cursor, PullWindow, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+    parse_cursor, PullWindow, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
+    SCHEMA_VERSION,
 };
 use serde::Deserialize;
 use uuid::Uuid;

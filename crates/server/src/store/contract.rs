@@ -108,10 +108,14 @@ async fn a_window_sends_only_what_the_phone_keeps(db: &Db) {
             break;
         }
     }
-    let mut names: Vec<_> = seen.iter().map(|c| c.fields.get("pseudonym").cloned().unwrap_or(json!("patrol"))).collect();
+    let mut names: Vec<_> =
+        seen.iter().map(|c| c.fields.get("pseudonym").cloned().unwrap_or(json!("patrol"))).collect();
     names.sort_by_key(|v| v.to_string());
     assert_eq!(names, vec![json!("do-sprawdzenia"), json!("nowy"), json!("patrol")], "{seen:?}");
-    assert_eq!(after, 5, "the last page ends at the organisation's version: what the window left out is not read again");
+    assert_eq!(
+        after, 5,
+        "the last page ends at the organisation's version: what the window left out is not read again"
+    );
     assert!(pull(after).await.unwrap().changes.is_empty());
     assert_eq!(db.pull(&u, client, 0, 100, None).await.unwrap().changes.len(), 5, "no window: everything");
 

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
 use super::{
-    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter, ServerWrite, Step,
-    Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
+    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
+    ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -260,21 +260,22 @@ impl PgStore {
 
 /// Gives every stored record its window moment (once, in the migration that added the column).
 async fn backfill_window(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()> {
-    let (mut keys, mut ats): ((Vec<String>, Vec<String>, Vec<String>), Vec<i64>) = Default::default();
+    let (mut orgs, mut collections, mut ids, mut ats) =
+        (Vec::<String>::new(), Vec::new(), Vec::<String>::new(), Vec::new());
     for r in tx.query("SELECT org_id, collection, id, fields FROM records", &[]).await? {
         let collection: String = r.get(1);
         let fields = serde_json::from_str(r.get::<_, &str>(3)).unwrap_or_default();
         if let Some(at) = latarnia_core::window::window_ms(&collection, &fields) {
-            keys.0.push(r.get(0));
-            keys.1.push(collection);
-            keys.2.push(r.get(2));
+            orgs.push(r.get(0));
+            collections.push(collection);
+            ids.push(r.get(2));
             ats.push(at);
         }
     }
     tx.execute(
         "UPDATE records r SET window_ms = u.at FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
            AS u(org_id, collection, id, at) WHERE r.org_id = u.org_id AND r.collection = u.collection AND r.id = u.id",
-        &[&keys.0, &keys.1, &keys.2, &ats],
+        &[&orgs, &collections, &ids, &ats],
     )
     .await?;
     Ok(())
@@ -687,7 +688,14 @@ impl Storage for PgStore {
         Err(StoreError::Busy("the writer has stopped".into()))
     }
 
-    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32, from: Option<i64>) -> StoreResult<PullPage> {
+    async fn pull(
+        &self,
+        user: &User,
+        client_id: Uuid,
+        after: u64,
+        limit: u32,
+        from: Option<i64>,
+    ) -> StoreResult<PullPage> {
         let mut c = self.pool.get().await?;
         let tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
         let org = user.org_id.to_string();
@@ -771,7 +779,10 @@ impl Storage for PgStore {
             .pool
             .get()
             .await?
-            .query_opt("SELECT days FROM org_windows WHERE org_id = $1 AND role = $2", &[&org.to_string(), &role.as_str()])
+            .query_opt(
+                "SELECT days FROM org_windows WHERE org_id = $1 AND role = $2",
+                &[&org.to_string(), &role.as_str()],
+            )
             .await?;
         Ok(row.map_or_else(|| latarnia_core::window::default_days(role), |r| r.get::<_, i32>(0).max(0) as u32))
     }

@@ -12,8 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter, ServerWrite, Step,
-    Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
+    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
+    ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -433,7 +433,14 @@ pub(crate) fn status_str(r: &latarnia_core::sync::MutationResult) -> &'static st
     }
 }
 
-fn pull_tx(c: &mut Connection, user: &User, client: Uuid, after: u64, limit: u32, from: Option<i64>) -> StoreResult<PullPage> {
+fn pull_tx(
+    c: &mut Connection,
+    user: &User,
+    client: Uuid,
+    after: u64,
+    limit: u32,
+    from: Option<i64>,
+) -> StoreResult<PullPage> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let last_mutation_id: i64 = tx
         .query_row(
@@ -672,7 +679,14 @@ impl Storage for SqliteStore {
         answer.await.map_err(|_| StoreError::Busy("the writer has stopped".into()))?
     }
 
-    async fn pull(&self, user: &User, client_id: Uuid, after: u64, limit: u32, from: Option<i64>) -> StoreResult<PullPage> {
+    async fn pull(
+        &self,
+        user: &User,
+        client_id: Uuid,
+        after: u64,
+        limit: u32,
+        from: Option<i64>,
+    ) -> StoreResult<PullPage> {
         let user = user.clone();
         self.read(move |c| pull_tx(c, &user, client_id, after, limit, from)).await
     }
