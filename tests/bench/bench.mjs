@@ -217,14 +217,15 @@ if (pending.length) await flush();
 // Three fresh phones, one after the other (this machine is a shared VM): the median.
 const firstSyncs = [];
 let held = 0;
-for (let phone = 0; phone < 3; phone++) {
-  if (phone > 0) await context.close();
+/** A fresh phone signs in as the admin of `on`: the time from "save PIN" to the end of its
+ * first sync, and how many contacts it then holds. */
+async function firstSyncOf(on) {
   context = await openProfile(tempDir('bench-sync'));
   page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(server.url);
+  await page.goto(on.url);
   await waitForServiceWorker(page);
-  await byId(page, 'login-login').fill(server.admin.login);
-  await byId(page, 'login-password').fill(server.admin.password);
+  await byId(page, 'login-login').fill(on.admin.login);
+  await byId(page, 'login-password').fill(on.admin.password);
   await byId(page, 'login-submit').click();
   await byId(page, 'pin-set').fill(PIN);
   await byId(page, 'pin-confirm').fill(PIN);
@@ -234,11 +235,18 @@ for (let phone = 0; phone < 3; phone++) {
     const s = document.querySelector('[data-testid=sync-status]');
     return s && s.dataset.syncing === 'false' && s.dataset.lastSync;
   }, null, { timeout: 600_000, polling: 20 });
-  firstSyncs.push(Date.now() - t);
-  held = await page.evaluate(() => new Promise((ok) => {
+  const ms = Date.now() - t;
+  const contacts = await page.evaluate(() => new Promise((ok) => {
     const r = indexedDB.open('latarnia');
     r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
   }));
+  return [ms, contacts];
+}
+for (let phone = 0; phone < 3; phone++) {
+  if (phone > 0) await context.close();
+  const [ms, contacts] = await firstSyncOf(server);
+  firstSyncs.push(ms);
+  held = contacts;
 }
 const firstSync = median(firstSyncs);
 row(`First sync of a fresh phone, encrypted: 2,000 patrols and 20,000 contacts (${held.toLocaleString('en')} contacts stored, sealed), from "save PIN", median of 3 phones (${firstSyncs.map((x) => (x / 1000).toFixed(1)).join(', ')} s)${vs(firstSync, peer?.pull)}`,
@@ -352,27 +360,10 @@ await server.stop();
   const times = [];
   let kept = 0;
   for (let phone = 0; phone < 3; phone++) {
-    const ctx = await openProfile(tempDir('bench-window'));
-    const p = ctx.pages()[0] ?? (await ctx.newPage());
-    await p.goto(big.url);
-    await waitForServiceWorker(p);
-    await byId(p, 'login-login').fill(big.admin.login);
-    await byId(p, 'login-password').fill(big.admin.password);
-    await byId(p, 'login-submit').click();
-    await byId(p, 'pin-set').fill(PIN);
-    await byId(p, 'pin-confirm').fill(PIN);
-    const t = Date.now();
-    await byId(p, 'pin-submit').click();
-    await p.waitForFunction(() => {
-      const s = document.querySelector('[data-testid=sync-status]');
-      return s && s.dataset.syncing === 'false' && s.dataset.lastSync;
-    }, null, { timeout: 600_000, polling: 20 });
-    times.push(Date.now() - t);
-    kept = await p.evaluate(() => new Promise((ok) => {
-      const r = indexedDB.open('latarnia');
-      r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
-    }));
-    await ctx.close();
+    const [ms, contacts] = await firstSyncOf(big);
+    times.push(ms);
+    kept = contacts;
+    await context.close();
   }
   const t = median(times);
   row(`First sync of a fresh phone on a server holding two years (8,000 patrols, 80,000 contacts), its window 37 days (${kept.toLocaleString('en')} contacts kept), from "save PIN", median of 3 phones (${times.map((x) => (x / 1000).toFixed(2)).join(', ')} s)${vs(t, peer?.pull)}`,

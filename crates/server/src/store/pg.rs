@@ -281,6 +281,22 @@ async fn backfill_window(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult
     Ok(())
 }
 
+/// A row of `SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc,
+/// created_by, purged FROM records`, as `user` may read it.
+fn outgoing(user: &User, r: &tokio_postgres::Row) -> StoreResult<StoredChange> {
+    let change = StoredChange {
+        collection: r.get(0),
+        id: uuid(r.get(1))?,
+        fields: json(r.get(2))?,
+        field_hlcs: json(r.get(3))?,
+        deleted: r.get(4),
+        version: r.get::<_, i64>(5) as u64,
+        deleted_hlc: r.get(6),
+        purged: r.get(8),
+    };
+    Ok(super::outgoing(user, r.get(7), change))
+}
+
 /// Records to write with one `unnest` statement, column by column.
 #[derive(Default)]
 struct RecordColumns {
@@ -719,22 +735,7 @@ impl Storage for PgStore {
         let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
         let rows = tx.query(&q_records, &[&org, &(after as i64), &collections, &(limit as i64 + 1), &from]).await?;
         tx.commit().await?;
-        let changes = rows
-            .iter()
-            .map(|r| {
-                let change = StoredChange {
-                    collection: r.get(0),
-                    id: uuid(r.get(1))?,
-                    fields: json(r.get(2))?,
-                    field_hlcs: json(r.get(3))?,
-                    deleted: r.get(4),
-                    version: r.get::<_, i64>(5) as u64,
-                    deleted_hlc: r.get(6),
-                    purged: r.get(8),
-                };
-                Ok(super::outgoing(user, r.get(7), change))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let changes = rows.iter().map(|r| outgoing(user, r)).collect::<StoreResult<Vec<_>>>()?;
         Ok(PullPage::new(changes, limit, after, org_version as u64, last_mutation_id as u64))
     }
 
@@ -757,21 +758,7 @@ impl Storage for PgStore {
                 ],
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                let change = StoredChange {
-                    collection: r.get(0),
-                    id: uuid(r.get(1))?,
-                    fields: json(r.get(2))?,
-                    field_hlcs: json(r.get(3))?,
-                    deleted: r.get(4),
-                    version: r.get::<_, i64>(5) as u64,
-                    deleted_hlc: r.get(6),
-                    purged: r.get(8),
-                };
-                Ok(super::outgoing(user, r.get(7), change))
-            })
-            .collect()
+        rows.iter().map(|r| outgoing(user, r)).collect()
     }
 
     async fn window_days(&self, org: Uuid, role: Role) -> StoreResult<u32> {

@@ -433,6 +433,22 @@ pub(crate) fn status_str(r: &latarnia_core::sync::MutationResult) -> &'static st
     }
 }
 
+/// A row of `SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc,
+/// created_by, purged FROM records`, as `user` may read it.
+fn outgoing(user: &User, r: &rusqlite::Row) -> rusqlite::Result<StoredChange> {
+    let change = StoredChange {
+        collection: r.get(0)?,
+        id: uuid(r.get(1)?)?,
+        fields: json(&r.get::<_, String>(2)?)?,
+        field_hlcs: json(&r.get::<_, String>(3)?)?,
+        deleted: r.get(4)?,
+        version: r.get::<_, i64>(5)? as u64,
+        deleted_hlc: r.get(6)?,
+        purged: r.get(8)?,
+    };
+    Ok(super::outgoing(user, &r.get::<_, String>(7)?, change))
+}
+
 fn pull_tx(
     c: &mut Connection,
     user: &User,
@@ -464,17 +480,7 @@ fn pull_tx(
          ORDER BY version LIMIT ?4",
     )?;
     let rows = stmt.query_map(params![user.org_id.to_string(), after as i64, list, limit as i64 + 1, from], |r| {
-        let change = StoredChange {
-            collection: r.get(0)?,
-            id: uuid(r.get(1)?)?,
-            fields: json(&r.get::<_, String>(2)?)?,
-            field_hlcs: json(&r.get::<_, String>(3)?)?,
-            deleted: r.get(4)?,
-            version: r.get::<_, i64>(5)? as u64,
-            deleted_hlc: r.get(6)?,
-            purged: r.get(8)?,
-        };
-        Ok(super::outgoing(user, &r.get::<_, String>(7)?, change))
+        outgoing(user, r)
     })?;
     let changes = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
@@ -703,19 +709,7 @@ impl Storage for SqliteStore {
             let site = q.site.map(|s| s.to_string());
             let rows = stmt.query_map(
                 params![user.org_id.to_string(), q.collection, q.before_ms, site, q.limit as i64],
-                |r| {
-                    let change = StoredChange {
-                        collection: r.get(0)?,
-                        id: uuid(r.get(1)?)?,
-                        fields: json(&r.get::<_, String>(2)?)?,
-                        field_hlcs: json(&r.get::<_, String>(3)?)?,
-                        deleted: r.get(4)?,
-                        version: r.get::<_, i64>(5)? as u64,
-                        deleted_hlc: r.get(6)?,
-                        purged: r.get(8)?,
-                    };
-                    Ok(super::outgoing(&user, &r.get::<_, String>(7)?, change))
-                },
+                |r| outgoing(&user, r),
             )?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
