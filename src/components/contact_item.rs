@@ -39,19 +39,23 @@ pub fn ContactItem(
     let given = contact.given.clone();
     let notes: String = contact.notes.chars().take(80).collect();
     let no_position = contact.position.is_none().then_some(contact.position_status);
+    let inner = view! {
+        <span class="ci-time">{time}</span>
+        <span class="ci-people" data-testid="contact-item-headcount">
+            {move || format!("{headcount} {}", if headcount == 1 { i.t(k::PERSON) } else { i.t(k::PEOPLE) })}
+        </span>
+        <span class="ci-given">
+            {move || given.iter().map(|(item, n)| format!("{} ×{n}", i.value("item", item.as_str()))).collect::<Vec<_>>().join(", ")}
+        </span>
+        {no_position.map(|s| view! { <span class="ci-nopos">{i.sv("position", s.as_str())}</span> })}
+        <span class="ci-notes" data-testid="contact-item-notes">{notes}</span>
+    };
     view! {
         <li data-testid="contact-item">
-            <a href=href class="contact-item">
-                <span class="ci-time">{time}</span>
-                <span class="ci-people" data-testid="contact-item-headcount">
-                    {move || format!("{headcount} {}", if headcount == 1 { i.t(k::PERSON) } else { i.t(k::PEOPLE) })}
-                </span>
-                <span class="ci-given">
-                    {move || given.iter().map(|(item, n)| format!("{} ×{n}", i.value("item", item.as_str()))).collect::<Vec<_>>().join(", ")}
-                </span>
-                {no_position.map(|s| view! { <span class="ci-nopos">{i.sv("position", s.as_str())}</span> })}
-                <span class="ci-notes" data-testid="contact-item-notes">{notes}</span>
-            </a>
+            {match href {
+                Some(href) => view! { <a href=href class="contact-item">{inner}</a> }.into_any(),
+                None => view! { <div class="contact-item">{inner}</div> }.into_any(),
+            }}
         </li>
     }
 }
