@@ -608,7 +608,10 @@ IndexedDB. The 1,000 mutations are written into the phone's store by the bench w
 the app's record shape but in clear (the data key never leaves the app; the app reads clear and
 sealed entries alike, so opening 1,000 sealed entries is not in this figure); the time runs from
 the \`online\` event to the status showing nothing left to send, against PouchDB's push of 1,000
-new documents. The server load is \`crates/server/examples/load.rs\`: the
+new documents. The seeded records lie inside the admin's field-sized window (400 days), so the
+phone keeps all of them. The two-year row seeds 8,000 patrols and 80,000 contacts spread over the
+last 730 days on a server of its own, sets the admin's window to 37 days (\`org window\`, a
+twentieth of two years) and times three fresh phones' first syncs the same way. The server load is \`crates/server/examples/load.rs\`: the
 server in-process on loopback, 100 clients of one organisation each pushing 10 new contacts then
 pulling a page, for 10 s, in two ways. Paced, the clients together offer a rate (each on its own
 schedule, latency counted from when a push was due, so a stalled server shows): the target's
