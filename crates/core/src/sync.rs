@@ -224,6 +224,7 @@ impl Rejection {
 }
 
 type CheckFn = fn(Uuid, &Map<String, Value>) -> Result<(), Rejection>;
+type WindowFn = fn(&Map<String, Value>) -> Option<i64>;
 
 /// A collection: its name, its field check, and who may read and write it. A new collection is
 /// one entry in [`COLLECTIONS`] and a [`Record`] implementation — no new plumbing.
@@ -231,6 +232,8 @@ pub struct Collection {
     pub name: &'static str,
     /// Checks `candidate` (the stored fields with the incoming ones laid over them).
     check: CheckFn,
+    /// The stored fields' window moment (`crate::window::window_ms`).
+    pub(crate) window: WindowFn,
     /// Access per role, in the order of `Role::ALL`.
     access: [Access; 4],
     /// Who may delete and restore records (of those who may write), in the order of `Role::ALL`.
@@ -251,6 +254,13 @@ impl Collection {
     }
 }
 
+/// [`Record::window_ms`] of stored fields read as `T`; `None` when they do not read as one.
+fn window<T: Record>(fields: &Map<String, Value>) -> Option<i64> {
+    let mut whole = fields.clone();
+    whole.insert("id".into(), Value::String(Uuid::nil().to_string()));
+    serde_json::from_value::<T>(Value::Object(whole)).ok()?.window_ms()
+}
+
 fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<(), Rejection> {
     let mut whole = candidate.clone();
     whole.insert("id".into(), Value::String(id.to_string()));
@@ -268,12 +278,14 @@ pub static COLLECTIONS: &[Collection] = &[
     Collection {
         name: crate::protocol::PATROLS,
         check: check::<crate::Patrol>,
+        window: window::<crate::Patrol>,
         access: [W, W, W, No],
         deletes: [true, true, true, false],
     },
     Collection {
         name: crate::protocol::CONTACTS,
         check: check::<crate::Contact>,
+        window: window::<crate::Contact>,
         access: [W, W, W, No],
         deletes: [true, true, true, false],
     },
@@ -282,12 +294,14 @@ pub static COLLECTIONS: &[Collection] = &[
     Collection {
         name: crate::protocol::SITES,
         check: check::<crate::Site>,
+        window: window::<crate::Site>,
         access: [W, W, W, R],
         deletes: [true, true, false, false],
     },
     Collection {
         name: crate::protocol::REPORTS,
         check: check::<crate::Report>,
+        window: window::<crate::Report>,
         access: [W, W, W, W],
         deletes: [true, true, false, false],
     },
@@ -296,24 +310,28 @@ pub static COLLECTIONS: &[Collection] = &[
     Collection {
         name: crate::protocol::ZIMA_SETTINGS,
         check: check::<crate::ZimaSettings>,
+        window: window::<crate::ZimaSettings>,
         access: [W, W, R, R],
         deletes: [false, false, false, false],
     },
     Collection {
         name: crate::protocol::FORECASTS,
         check: check::<crate::Forecast>,
+        window: window::<crate::Forecast>,
         access: [W, W, R, R],
         deletes: [true, true, false, false],
     },
     Collection {
         name: crate::protocol::MEAL_RUNS,
         check: check::<crate::MealRun>,
+        window: window::<crate::MealRun>,
         access: [W, W, W, No],
         deletes: [true, true, false, false],
     },
     Collection {
         name: crate::protocol::MEAL_RUN_STOPS,
         check: check::<crate::MealRunStop>,
+        window: window::<crate::MealRunStop>,
         access: [W, W, W, No],
         deletes: [true, true, false, false],
     },

@@ -8,7 +8,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::protocol::{Record, CONTACTS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS};
+#[cfg(doc)]
+use crate::protocol::Record;
+
 use crate::sync::Role;
 
 /// Streetworkers and partners: the weeks the field work needs.
@@ -47,31 +49,17 @@ pub fn inside(window_ms: Option<i64>, from: Option<i64>) -> bool {
 /// collection this version does not know) give `None`: kept, so what a phone holds always
 /// hears of it.
 pub fn window_ms(collection: &str, fields: &Map<String, Value>) -> Option<i64> {
-    fn typed<T: Record>(fields: &Map<String, Value>) -> Option<i64> {
-        let mut whole = fields.clone();
-        whole.insert("id".into(), Value::String(uuid::Uuid::nil().to_string()));
-        serde_json::from_value::<T>(Value::Object(whole)).ok()?.window_ms()
-    }
     if fields.is_empty() {
         return None;
     }
-    match collection {
-        PATROLS => typed::<crate::Patrol>(fields),
-        CONTACTS => typed::<crate::Contact>(fields),
-        REPORTS => typed::<crate::Report>(fields),
-        FORECASTS => typed::<crate::Forecast>(fields),
-        MEAL_RUNS => typed::<crate::MealRun>(fields),
-        // A stop goes with its run on the phone; it holds no one's personal data.
-        SITES | ZIMA_SETTINGS | MEAL_RUN_STOPS => None,
-        _ => None,
-    }
+    crate::sync::collection(collection).and_then(|c| (c.window)(fields))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixture;
-    use crate::protocol::fields_of;
+    use crate::protocol::{fields_of, Record, CONTACTS, SITES};
     use chrono::{TimeZone, Utc};
     use proptest::prelude::*;
     use uuid::Uuid;
