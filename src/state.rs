@@ -1,7 +1,7 @@
 //! What the whole app shares, provided as context: the store, preferences and device status.
 
 use latarnia_core::protocol::Record;
-use latarnia_core::{Contact, Mutation, Patrol};
+use latarnia_core::{Contact, Mutation, Patrol, Site};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -200,11 +200,37 @@ impl AppState {
     /// keeps what the user entered.
     pub async fn write<T: Record>(&self, edit: Edit<T>) -> Result<Option<Mutation>, StoreError> {
         // User Timing marks around the store write alone (read by `cargo xtask bench`).
+        let visit = match &edit {
+            Edit::Save(r) => r.visit(),
+            Edit::Delete(_) | Edit::Restore(_) => None,
+        };
         platform::mark("store-write-start");
         let result = self.store().write(edit, platform::now_ms()).await;
         platform::measure("store-write", "store-write-start");
         self.after_write(T::COLLECTION, &result);
+        if let (Ok(Some(_)), Some((site, at))) = (&result, visit) {
+            self.raise_last_visit(site, at).await;
+        }
         result
+    }
+
+    /// A visit was saved: the place keeps it as its last visit when it is the latest, so that
+    /// "not visited for N days" outlives the phone's window of contacts. A failure here loses
+    /// nothing typed (the visit itself is saved) and is shown like any other.
+    async fn raise_last_visit(&self, site: Uuid, at: chrono::DateTime<chrono::Utc>) {
+        let store = self.store();
+        let site = match store.redirects().await {
+            Ok(r) => r.follow(site),
+            Err(_) => site,
+        };
+        let Ok(Some(place)) = store.get::<Site>(site).await else { return };
+        if place.deleted {
+            return;
+        }
+        if let Some(raised) = place.data.visited(at) {
+            let result = store.write(Edit::Save(raised), platform::now_ms()).await;
+            self.after_write(Site::COLLECTION, &result);
+        }
     }
 
     /// What follows every write, whatever its record type (kept apart from the generic `write`:

@@ -69,6 +69,7 @@ pub fn SiteFormPage() -> impl IntoView {
 #[component]
 fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> impl IntoView {
     let i = use_i18n();
+    let last_visit = site.last_visit_at;
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
 
@@ -270,7 +271,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
                 prop:value=move || headcount.get() on:input=move |ev| headcount.set(event_target_value(&ev))/>
             <FieldErrorText errors field="usual_headcount"/>
 
-            {(!is_new).then(|| view! { <h2>{i.s(k::SITE_VISITS)}</h2><VisitList visits/><OlderContacts site=id/> })}
+            {(!is_new).then(|| view! { <h2>{i.s(k::SITE_VISITS)}</h2><VisitList visits last_visit/><OlderContacts site=id/> })}
 
             <div class="form-actions">
                 <button type="submit" class="primary big" data-testid="site-save" disabled=move || busy.get()>
@@ -289,10 +290,22 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
 /// The history of a place: every contact there (and, with Akcja ZIMA, every meal-run stop),
 /// newest first; the first line is the last visit and what it found.
 #[component]
-fn VisitList(visits: Vec<Visit>) -> impl IntoView {
+fn VisitList(visits: Vec<Visit>, last_visit: Option<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
     let i = use_i18n();
-    if visits.is_empty() {
-        return view! { <p class="empty" data-testid="site-visits-empty">{i.s(k::SITE_NO_VISITS)}</p> }.into_any();
+    match (visits.is_empty(), last_visit) {
+        // The visits have left this phone's window; the place still knows the last one.
+        (true, Some(at)) => {
+            return view! {
+                <p class="empty" data-testid="site-last-visit">
+                    {move || format!("{} {}", i.t(k::SITE_LAST_VISIT), local_time(at, "%Y-%m-%d %H:%M"))}
+                </p>
+            }
+            .into_any()
+        }
+        (true, None) => {
+            return view! { <p class="empty" data-testid="site-visits-empty">{i.s(k::SITE_NO_VISITS)}</p> }.into_any()
+        }
+        (false, _) => {}
     }
     view! {
         <ul class="plain-list" data-testid="site-visits">

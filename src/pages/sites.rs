@@ -73,7 +73,7 @@ impl SiteFilters {
             .filter(|s| matches_search(s, &text))
             .filter(|s| kind.is_none_or(|k| s.kind == k))
             .filter(|s| status.is_none_or(|w| s.status == w))
-            .filter(|s| days.is_none_or(|d| not_visited_for(s.id, contacts, &[], d, Utc::now())))
+            .filter(|s| days.is_none_or(|d| not_visited_for(s, contacts, &[], d, Utc::now())))
             .collect()
     }
 }

@@ -100,3 +100,65 @@ test('a fresh phone on two years of records keeps only its window; older visits 
   await sw.context.close();
   assert.ok(site);
 });
+
+test('a place keeps its last visit after the visit has left the phone, on this phone and a fresh one', T, async () => {
+  const ola = await server.addUser('ola-okno');
+  const sw = await openPhone(server, ola);
+  const page = sw.page;
+  const label = 'Pustostan przy Kolejowej';
+  await byId(page, 'nav-sites').click();
+  await byId(page, 'site-new').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
+  await byId(page, 'site-label').fill(label);
+  await byId(page, 'site-type').selectOption('abandoned_building');
+  await byId(page, 'site-save').click();
+  await byId(page, 'site-list').waitFor();
+
+  // A visit there 40 days ago, written up only now, in a patrol that then ends.
+  await byId(page, 'nav-patrol').click();
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-site').waitFor();
+  const options = await byId(page, 'contact-site').locator('option').allTextContents();
+  await byId(page, 'contact-site').selectOption({ index: options.findIndex((o) => o.startsWith(label)) });
+  const ago = await page.evaluate(() => {
+    const d = new Date(Date.now() - 40 * 86_400_000);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  });
+  await byId(page, 'contact-at').fill(ago);
+  await byId(page, 'contact-notes').fill('wizyta sprzed 40 dni');
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-quick').waitFor();
+  await byId(page, 'patrol-end').click();
+  await byId(page, 'patrol-summary').waitFor();
+
+  // Synced: the server holds the visit, so it leaves this phone (30 days).
+  await syncNow(page);
+  await byId(page, 'nav-contacts').click();
+  await byId(page, 'contact-list').waitFor();
+  assert.doesNotMatch(await byId(page, 'contact-list').textContent(), /wizyta sprzed 40 dni/);
+
+  // "Not visited for N days" still knows when the place was visited: 30 yes, 60 no.
+  const unvisited = async (p, days) => {
+    await byId(p, 'nav-sites').click();
+    await byId(p, 'site-filter-days').fill(String(days));
+    await p.locator('[data-testid=site-list], [data-testid=sites-empty]').first().waitFor();
+    const list = p.getByTestId('site-list');
+    return (await list.count()) ? list.textContent() : '';
+  };
+  assert.match(await unvisited(page, 30), new RegExp(label));
+  assert.doesNotMatch(await unvisited(page, 60), new RegExp(label));
+  await byId(page, 'site-filter-days').fill('');
+  await page.getByText(label).first().click();
+  assert.equal(await byId(page, 'site-last-visit').textContent(), `Ostatnia wizyta: ${ago.replace('T', ' ')}`);
+
+  // A colleague's fresh phone gets only its window, and the same answer from the place itself.
+  const kuba = await openPhone(server, await server.addUser('kuba-okno'));
+  await syncNow(kuba.page);
+  assert.match(await unvisited(kuba.page, 30), new RegExp(label));
+  assert.doesNotMatch(await unvisited(kuba.page, 60), new RegExp(label));
+  assert.deepEqual([...sw.watch.problems, ...kuba.watch.problems], []);
+  await sw.context.close();
+  await kuba.context.close();
+});

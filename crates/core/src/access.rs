@@ -42,6 +42,7 @@ pub const FIELDS: &[(&str, &[&str])] = &[
             "dangers",
             "kind",
             "label",
+            "last_visit_at",
             "merged_into",
             "position",
             "status",

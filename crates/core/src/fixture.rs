@@ -80,6 +80,7 @@ pub fn sopot_summer_2021() -> Dataset {
             usual_headcount: Some(2),
             created_at: created,
             merged_into: None,
+            last_visit_at: None,
         };
         let status_at = if site.status == SiteStatus::Closed {
             local(NaiveDate::from_ymd_opt(2021, 8, 20).expect("a date"), 12, 0)

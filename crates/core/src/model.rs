@@ -372,11 +372,15 @@ pub struct Site {
     /// How many people usually stay there.
     #[serde(default)]
     pub usual_headcount: Option<u32>,
-    /// Hidden from partners (least privilege): a partner's phone reads the place without it.
     #[serde(default)]
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub merged_into: Option<Uuid>,
+    /// The latest visit (a contact at the place, a meal-run stop done there), kept on the place
+    /// so that "not visited for N days" holds on a phone that keeps only its window of contacts.
+    /// Hidden from partners (a place's visit history is not theirs).
+    #[serde(default)]
+    pub last_visit_at: Option<DateTime<Utc>>,
 }
 
 impl Site {
@@ -400,7 +404,14 @@ impl Site {
             usual_headcount: None,
             created_at,
             merged_into: None,
+            last_visit_at: None,
         }
+    }
+
+    /// The place after a visit at `at`: `Some` when that is later than its last visit (the
+    /// place is then written too), `None` when it changes nothing.
+    pub fn visited(&self, at: DateTime<Utc>) -> Option<Site> {
+        self.last_visit_at.is_none_or(|last| at > last).then(|| Site { last_visit_at: Some(at), ..self.clone() })
     }
 }
 

@@ -60,6 +60,11 @@ pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
     fn window_ms(&self) -> Option<i64> {
         None
     }
+    /// A visit to a place this record stands for (the place, when): a contact at a place, a
+    /// meal-run stop done there. Saving one raises the place's `last_visit_at` (`Site::visited`).
+    fn visit(&self) -> Option<(Uuid, chrono::DateTime<chrono::Utc>)> {
+        None
+    }
 }
 
 /// Noon UTC of a day: the moment a dated record (a forecast, a meal run) stands at.
@@ -100,6 +105,9 @@ impl Record for crate::Contact {
     }
     fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
         Some(&mut self.site_id)
+    }
+    fn visit(&self) -> Option<(Uuid, chrono::DateTime<chrono::Utc>)> {
+        Some((self.site_id?, self.at))
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::contact(self)
@@ -202,6 +210,9 @@ impl Record for crate::MealRunStop {
     }
     fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
         Some(&mut self.site_id)
+    }
+    fn visit(&self) -> Option<(Uuid, chrono::DateTime<chrono::Utc>)> {
+        (self.status == crate::StopStatus::Done).then_some((self.site_id?, self.done_at?))
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::meal_run_stop(self)

@@ -214,6 +214,8 @@ pub fn merged_site(survivor: &Site, other: &Site, choices: &[(SiteField, Keep)])
             _ => {}
         }
     }
+    // Not a choice: the merged place was last visited when either was.
+    out.last_visit_at = survivor.last_visit_at.max(other.last_visit_at);
     out
 }
 
@@ -347,12 +349,24 @@ pub fn visits(site: Uuid, contacts: &[Contact], stops: &[MealRunStop]) -> Vec<Vi
     v
 }
 
-/// Whether a place was last visited more than `days` days before `now` (or never).
-pub fn not_visited_for(site: Uuid, contacts: &[Contact], stops: &[MealRunStop], days: i64, now: DateTime<Utc>) -> bool {
-    let by_contact = contacts.iter().filter(|c| c.site_id == Some(site)).map(|c| c.at);
+/// When a place was last visited: the latest of the visits at hand and the last visit kept on
+/// the place (which outlives the contacts a phone lets go of at the end of its window).
+pub fn last_visit(site: &Site, contacts: &[Contact], stops: &[MealRunStop]) -> Option<DateTime<Utc>> {
+    let by_contact = contacts.iter().filter(|c| c.site_id == Some(site.id)).map(|c| c.at);
     let by_stop =
-        stops.iter().filter(|s| s.site_id == Some(site) && s.status == StopStatus::Done).filter_map(|s| s.done_at);
-    by_contact.chain(by_stop).max().is_none_or(|last| now - last > chrono::Duration::days(days))
+        stops.iter().filter(|s| s.site_id == Some(site.id) && s.status == StopStatus::Done).filter_map(|s| s.done_at);
+    by_contact.chain(by_stop).chain(site.last_visit_at).max()
+}
+
+/// Whether a place was last visited more than `days` days before `now` (or never).
+pub fn not_visited_for(
+    site: &Site,
+    contacts: &[Contact],
+    stops: &[MealRunStop],
+    days: i64,
+    now: DateTime<Utc>,
+) -> bool {
+    last_visit(site, contacts, stops).is_none_or(|last| now - last > chrono::Duration::days(days))
 }
 
 #[cfg(test)]
@@ -492,6 +506,10 @@ mod tests {
         // Equal places: nothing to decide, the survivor unchanged.
         assert!(differing_fields(&most, &most).is_empty());
         assert_eq!(merged_site(&most, &most.clone(), &[]), most);
+        // The last visit is the later of the two, whatever was chosen.
+        wiadukt.last_visit_at = Some(Utc.with_ymd_and_hms(2026, 1, 9, 22, 0, 0).unwrap());
+        assert_eq!(merged_site(&most, &wiadukt, &chosen).last_visit_at, wiadukt.last_visit_at);
+        assert_eq!(merged_site(&wiadukt, &most, &[]).last_visit_at, wiadukt.last_visit_at);
     }
 
     #[test]
@@ -521,9 +539,29 @@ mod tests {
         let v = visits(s, &contacts, &[]);
         assert_eq!(v.iter().map(|v| v.contact.unwrap().as_u128()).collect::<Vec<_>>(), [1_002, 1_001]);
         let now = Utc.with_ymd_and_hms(2026, 1, 20, 12, 0, 0).unwrap();
-        assert!(not_visited_for(s, &contacts, &[], 7, now));
-        assert!(!not_visited_for(s, &contacts, &[], 14, now));
-        assert!(not_visited_for(Uuid::from_u128(9), &contacts, &[], 365, now), "never visited");
+        let place = site(1, 54.0, 18.0);
+        assert!(not_visited_for(&place, &contacts, &[], 7, now));
+        assert!(!not_visited_for(&place, &contacts, &[], 14, now));
+        assert!(not_visited_for(&site(9, 54.0, 18.0), &contacts, &[], 365, now), "never visited");
+    }
+
+    #[test]
+    fn the_last_visit_kept_on_the_place_outlives_the_contacts_a_phone_let_go_of() {
+        let place = site(1, 54.0, 18.0);
+        let now = Utc.with_ymd_and_hms(2026, 1, 20, 12, 0, 0).unwrap();
+        let visit = contact_at(1, Some(place.id), 9);
+        // The phone saves the contact and raises the place's last visit.
+        let kept = place.visited(visit.at).expect("a first visit changes the place");
+        assert_eq!(kept.last_visit_at, Some(visit.at));
+        assert_eq!(kept.visited(visit.at), None, "the same visit again changes nothing");
+        assert_eq!(kept.visited(visit.at - chrono::Duration::days(1)), None, "an older visit changes nothing");
+        // The window ends, the contact is gone from the phone: the place still knows.
+        assert!(!not_visited_for(&kept, &[], &[], 14, now));
+        assert!(not_visited_for(&kept, &[], &[], 7, now));
+        assert!(not_visited_for(&place, &[], &[], 14, now), "without it the place looks never visited");
+        // A visit at hand that is later than the kept one counts.
+        let later = contact_at(2, Some(place.id), 18);
+        assert_eq!(last_visit(&kept, std::slice::from_ref(&later), &[]), Some(later.at));
     }
 
     proptest! {
