@@ -8,6 +8,7 @@ pub mod pg;
 pub mod pg_tls;
 pub mod sqlite;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -101,6 +102,36 @@ pub struct ServerWrite {
     pub fields: Vec<String>,
 }
 
+/// The log's lines for one page of a server job: one per collection, job and field names,
+/// naming every record it changed (`record_ids`, space-separated; `record_id` is empty). A
+/// page then adds a line or two to the log rather than one entry per record at a random place
+/// in the log's index, which was most of a job's time. [`Storage::audit`] reads them as one
+/// entry per record.
+pub(crate) fn job_log_lines(writes: &[ServerWrite]) -> Vec<JobLogLine> {
+    let mut lines: BTreeMap<(&str, &'static str, String), String> = BTreeMap::new();
+    for w in writes {
+        let key = (w.collection.as_str(), w.job, serde_json::to_string(&w.fields).unwrap_or_default());
+        let ids = lines.entry(key).or_default();
+        if !ids.is_empty() {
+            ids.push(' ');
+        }
+        ids.push_str(&w.id.to_string());
+    }
+    lines
+        .into_iter()
+        .map(|((collection, job, fields), ids)| JobLogLine { collection: collection.to_owned(), job, fields, ids })
+        .collect()
+}
+
+/// A line of the log for a page of a server job ([`job_log_lines`]).
+pub(crate) struct JobLogLine {
+    pub collection: String,
+    pub job: &'static str,
+    /// The field names, as JSON.
+    pub fields: String,
+    pub ids: String,
+}
+
 /// One pull, as it is noted (the device is looked up from the session).
 #[derive(Debug, Clone)]
 pub struct AccessRow {
@@ -139,8 +170,18 @@ pub enum Job {
 /// reading the next, so pushes wait at most for one page's write.
 pub const JOB_PAGE: u32 = 500;
 
-/// Where a paged [`Storage::scan`] goes on from: the last row's collection and id.
-pub type ScanAfter = Option<(String, Uuid)>;
+/// Where a paged [`Storage::scan`] goes on from: a position only the backend that gave it reads
+/// (SQLite: the last row's rowid, so that a job walks the table in the order its rows lie on
+/// disk; PostgreSQL: the last row's collection and id). `None`: from the start.
+pub type ScanAfter = Option<String>;
+
+/// One page of a [`Storage::scan`]: the rows, and where the next page starts (`None` after the
+/// last).
+#[derive(Debug, Default)]
+pub struct ScanPage {
+    pub rows: Vec<(String, Uuid, RecordState)>,
+    pub next: ScanAfter,
+}
 
 /// Runs a job over an organisation's records; the number of records it changed (or would
 /// change, with `dry_run`).
@@ -175,10 +216,10 @@ pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) 
         (0u64, Some(scan(None)), None::<tokio::task::JoinHandle<StoreResult<()>>>);
     while let Some(r) = reading.take() {
         let page = r.await.map_err(|e| StoreError::Failed(e.to_string()))??;
-        if page.len() == JOB_PAGE as usize {
-            reading = page.last().map(|(c, id, _)| scan(Some((c.clone(), *id))));
+        if page.next.is_some() {
+            reading = Some(scan(page.next));
         }
-        let batch: Vec<ServerWrite> = page.into_iter().filter_map(decide).collect();
+        let batch: Vec<ServerWrite> = page.rows.into_iter().filter_map(decide).collect();
         count += batch.len() as u64;
         if !dry_run && !batch.is_empty() {
             if let Some(w) = writing.take() {
@@ -371,15 +412,10 @@ pub trait Storage: Send + Sync + 'static {
     /// What an organisation sets for its phones (the defaults for an unknown id).
     async fn phone_settings(&self, org: Uuid) -> StoreResult<latarnia_core::sync::PhoneSettings>;
     /// The records a server job looks at: every contact (`deleted == false`), or every deleted
-    /// record not yet purged (`deleted == true`); at most `limit` of them, in (collection, id)
-    /// order, after `after`.
-    async fn scan(
-        &self,
-        org: Uuid,
-        deleted: bool,
-        after: ScanAfter,
-        limit: u32,
-    ) -> StoreResult<Vec<(String, Uuid, RecordState)>>;
+    /// record not yet purged (`deleted == true`); at most `limit` of them, after `after` (the
+    /// `next` of the page before), in an order of the backend's choosing that every page
+    /// continues.
+    async fn scan(&self, org: Uuid, deleted: bool, after: ScanAfter, limit: u32) -> StoreResult<ScanPage>;
     /// Writes the results of a server job in one transaction, each as a new version (so every
     /// phone pulls it) and a line of the log (the job's name and the field names).
     async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()>;
@@ -393,19 +429,30 @@ pub trait Storage: Send + Sync + 'static {
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset>;
 }
 
-/// The two queries of a job's paged [`Storage::scan`] in either dialect (`param(n)` writes the
-/// n-th placeholder: organisation, collection, id, limit): the rest of the cursor's collection
-/// after its id, then the collections after it. Each is one index seek; a single query with
-/// `collection > c OR (collection = c AND id > i)` made SQLite walk the collection from its
-/// start again for every page.
-pub(crate) fn scan_sql(deleted: bool, param: fn(usize) -> String) -> [String; 2] {
-    let which = if deleted { "deleted AND NOT purged" } else { "collection = 'contacts' AND NOT purged" };
-    let select = "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc FROM records";
-    let (org, collection, id, limit) = (param(1), param(2), param(3), param(4));
+/// The two queries of a job's paged [`Storage::scan`] on PostgreSQL (`$1`…`$4`: organisation,
+/// collection, id, limit): the rest of the cursor's collection after its id, then the
+/// collections after it. Each is one index seek; a single query with
+/// `collection > c OR (collection = c AND id > i)` walks the collection from its start again for
+/// every page.
+pub(crate) fn scan_sql(deleted: bool) -> [String; 2] {
+    let which = scan_which(deleted);
+    let select = format!("SELECT {SCAN_COLUMNS} FROM records");
     [
-        format!("{select} WHERE org_id = {org} AND collection = {collection} AND id > {id} AND {which} ORDER BY id LIMIT {limit}"),
-        format!("{select} WHERE org_id = {org} AND collection > {collection} AND {which} ORDER BY collection, id LIMIT {limit}"),
+        format!("{select} WHERE org_id = $1 AND collection = $2 AND id > $3 AND {which} ORDER BY id LIMIT $4"),
+        format!("{select} WHERE org_id = $1 AND collection > $2 AND {which} ORDER BY collection, id LIMIT $4"),
     ]
+}
+
+/// The columns a scan reads.
+pub(crate) const SCAN_COLUMNS: &str = "collection, id, fields, field_hlcs, deleted, deleted_hlc";
+
+/// Which rows a job scans: every contact, or every deleted record not yet purged.
+pub(crate) fn scan_which(deleted: bool) -> &'static str {
+    if deleted {
+        "deleted AND NOT purged"
+    } else {
+        "collection = 'contacts' AND NOT purged"
+    }
 }
 
 /// The query of `Storage::indicator_records` in either dialect: `org` is the organisation's

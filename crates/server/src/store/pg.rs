@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
 use super::{
-    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
-    ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
+    decide, job_log_lines, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage,
+    ScanAfter, ScanPage, ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -57,6 +57,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX records_window ON records(org_id, collection, window_ms);
      CREATE TABLE org_windows (org_id TEXT NOT NULL, role TEXT NOT NULL, days INTEGER NOT NULL,
         PRIMARY KEY (org_id, role));",
+    // 7: one line of the log per page of a server job, naming its records
+    // (`store::job_log_lines`).
+    "ALTER TABLE mutation_log ADD COLUMN record_ids TEXT NOT NULL DEFAULT '';",
 ];
 
 /// The migration that added `records.window_ms`: the rows stored before it get theirs.
@@ -830,25 +833,23 @@ impl Storage for PgStore {
         Ok(n > 0)
     }
 
-    async fn scan(
-        &self,
-        org: Uuid,
-        deleted: bool,
-        after: ScanAfter,
-        limit: u32,
-    ) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
-        let (collection, id) = after.map(|(c, id)| (c, id.to_string())).unwrap_or_default();
+    async fn scan(&self, org: Uuid, deleted: bool, after: ScanAfter, limit: u32) -> StoreResult<ScanPage> {
+        // The position: the last row's collection and id (`collection/id`).
+        let (collection, id) = match &after {
+            Some(a) => a.split_once('/').ok_or_else(|| StoreError::Failed(format!("not a scan position: {a:?}")))?,
+            None => ("", ""),
+        };
         let c = self.pool.get().await?;
-        let mut out = Vec::new();
-        for sql in scan_sql(deleted, |n| format!("${n}")) {
-            let left = i64::from(limit) - out.len() as i64;
+        let mut page = ScanPage::default();
+        for sql in scan_sql(deleted) {
+            let left = i64::from(limit) - page.rows.len() as i64;
             // Typed: the second query does not use the id.
             let text = tokio_postgres::types::Type::TEXT;
             let s = c
                 .prepare_typed_cached(&sql, &[text.clone(), text.clone(), text, tokio_postgres::types::Type::INT8])
                 .await?;
             for r in c.query(&s, &[&org.to_string(), &collection, &id, &left]).await? {
-                out.push((
+                page.rows.push((
                     r.get(0),
                     uuid(r.get(1))?,
                     RecordState {
@@ -860,11 +861,14 @@ impl Storage for PgStore {
                     },
                 ));
             }
-            if out.len() == limit as usize {
+            if page.rows.len() == limit as usize {
                 break;
             }
         }
-        Ok(out)
+        if page.rows.len() == limit as usize {
+            page.next = page.rows.last().map(|(c, id, _)| format!("{c}/{id}"));
+        }
+        Ok(page)
     }
 
     async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()> {
@@ -881,17 +885,8 @@ impl Storage for PgStore {
             .get(0);
         let base = top - writes.len() as i64;
         #[allow(clippy::type_complexity)]
-        let mut a: (
-            Vec<String>,
-            Vec<String>,
-            Vec<String>,
-            Vec<String>,
-            Vec<bool>,
-            Vec<i64>,
-            Vec<&str>,
-            Vec<String>,
-            Vec<Option<i64>>,
-        ) = Default::default();
+        let mut a: (Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<bool>, Vec<i64>, Vec<Option<i64>>) =
+            Default::default();
         for (n, w) in writes.iter().enumerate() {
             a.0.push(w.collection.clone());
             a.1.push(w.id.to_string());
@@ -899,9 +894,7 @@ impl Storage for PgStore {
             a.3.push(serde_json::to_string(&w.state.field_hlcs).unwrap_or_default());
             a.4.push(w.state.purged);
             a.5.push(base + n as i64 + 1);
-            a.6.push(w.job);
-            a.7.push(serde_json::to_string(&w.fields).unwrap_or_default());
-            a.8.push(latarnia_core::window::window_ms(&w.collection, &w.state.fields));
+            a.6.push(latarnia_core::window::window_ms(&w.collection, &w.state.fields));
         }
         tx.execute(
             "UPDATE records r SET fields = u.fields, field_hlcs = u.field_hlcs, purged = u.purged, version = u.version,
@@ -909,14 +902,22 @@ impl Storage for PgStore {
              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bigint[], $8::bigint[])
                AS u(collection, id, fields, field_hlcs, purged, version, window_ms)
              WHERE r.org_id = $1 AND r.collection = u.collection AND r.id = u.id",
-            &[&org, &a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.8],
+            &[&org, &a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6],
         )
         .await?;
+        let mut lines: (Vec<String>, Vec<&str>, Vec<String>, Vec<String>) = Default::default();
+        for line in job_log_lines(&writes) {
+            lines.0.push(line.collection);
+            lines.1.push(line.job);
+            lines.2.push(line.fields);
+            lines.3.push(line.ids);
+        }
         tx.execute(
-            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status)
-             SELECT $1, $2, $3, $3, 0, collection, id, op, '', fields, 'applied'
-             FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u(collection, id, op, fields)",
-            &[&org, &now_ms, &SERVER_USER.to_string(), &a.0, &a.1, &a.6, &a.7],
+            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status,
+               record_ids)
+             SELECT $1, $2, $3, $3, 0, collection, '', op, '', fields, 'applied', ids
+             FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u(collection, op, fields, ids)",
+            &[&org, &now_ms, &SERVER_USER.to_string(), &lines.0, &lines.1, &lines.2, &lines.3],
         )
         .await?;
         tx.commit().await?;
@@ -993,8 +994,10 @@ impl Storage for PgStore {
             .get()
             .await?
             .query(
-                "SELECT seq, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status, error
-                 FROM mutation_log WHERE org_id = $1 AND collection = $2 AND record_id = $3 ORDER BY seq",
+                "SELECT seq, at_ms, user_id, client_id, mid, collection,
+                   CASE WHEN record_id = '' THEN $3 ELSE record_id END, op, hlc, fields, status, error
+                 FROM mutation_log WHERE org_id = $1 AND collection = $2
+                   AND (record_id = $3 OR (record_id = '' AND strpos(record_ids, $3) > 0)) ORDER BY seq",
                 &[&org.to_string(), &collection, &id.to_string()],
             )
             .await?;

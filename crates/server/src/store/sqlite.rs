@@ -12,8 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    decide, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
-    ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
+    decide, job_log_lines, scan_which, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage,
+    ScanAfter, ScanPage, ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SCAN_COLUMNS, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -61,6 +61,11 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX records_window ON records(org_id, collection, window_ms);
      CREATE TABLE org_windows (org_id TEXT NOT NULL, role TEXT NOT NULL, days INTEGER NOT NULL,
         PRIMARY KEY (org_id, role)) STRICT;",
+    // 7: a server job (retention, erasure, the trash) reads contacts in the order they lie in
+    // the file: this index's entries for one organisation's contacts are in rowid order.
+    // And one line of the log per page of a job, naming its records (`store::job_log_lines`).
+    "CREATE INDEX records_scan ON records(org_id, collection);
+     ALTER TABLE mutation_log ADD COLUMN record_ids TEXT NOT NULL DEFAULT '';",
 ];
 
 /// The migration that added `records.window_ms`: the rows stored before it get theirs.
@@ -746,8 +751,10 @@ impl Storage for SqliteStore {
         let collection = collection.to_owned();
         self.read(move |c| {
             let mut s = c.prepare(
-                "SELECT seq, at_ms, user_id, client_id, mid, collection, record_id, op, hlc, fields, status, error
-                 FROM mutation_log WHERE org_id = ?1 AND collection = ?2 AND record_id = ?3 ORDER BY seq",
+                "SELECT seq, at_ms, user_id, client_id, mid, collection, iif(record_id = '', ?3, record_id), op, hlc,
+                   fields, status, error FROM mutation_log
+                 WHERE org_id = ?1 AND collection = ?2
+                   AND (record_id = ?3 OR (record_id = '' AND instr(record_ids, ?3) > 0)) ORDER BY seq",
             )?;
             let rows = s.query_map(params![org.to_string(), collection, id.to_string()], |r| {
                 Ok(AuditEntry {
@@ -816,40 +823,41 @@ impl Storage for SqliteStore {
         .await
     }
 
-    async fn scan(
-        &self,
-        org: Uuid,
-        deleted: bool,
-        after: ScanAfter,
-        limit: u32,
-    ) -> StoreResult<Vec<(String, Uuid, RecordState)>> {
+    async fn scan(&self, org: Uuid, deleted: bool, after: ScanAfter, limit: u32) -> StoreResult<ScanPage> {
+        let from: i64 = match after {
+            Some(a) => a.parse().map_err(|_| StoreError::Failed(format!("not a scan position: {a:?}")))?,
+            None => 0,
+        };
         self.read(move |c| {
-            let (collection, id) = after.map(|(c, id)| (c, id.to_string())).unwrap_or_default();
-            let mut out = Vec::new();
-            for sql in scan_sql(deleted, |n| format!("?{n}")) {
-                let left = limit as usize - out.len();
-                let mut s = c.prepare_cached(&sql)?;
-                let rows = s.query_map(params![org.to_string(), collection, id, left], |r| {
-                    Ok((
-                        r.get(0)?,
-                        uuid(r.get(1)?)?,
-                        RecordState {
-                            fields: json(&r.get::<_, String>(2)?)?,
-                            field_hlcs: json(&r.get::<_, String>(3)?)?,
-                            deleted: r.get(4)?,
-                            deleted_hlc: r.get(5)?,
-                            purged: false,
-                        },
-                    ))
-                })?;
-                for row in rows {
-                    out.push(row?);
-                }
-                if out.len() == limit as usize {
-                    break;
-                }
+            // In rowid order, the order the rows lie in the file: a job's page of updates then
+            // dirties a few neighbouring pages instead of one page per record (ids are random).
+            // Contacts through `records_scan` (org, collection), whose entries are in rowid
+            // order; deleted records along the table itself (`+org_id`: no index, no sort).
+            let which = scan_which(deleted);
+            let sql = if deleted {
+                format!("SELECT rowid, {SCAN_COLUMNS} FROM records WHERE rowid > ?2 AND +org_id = ?1 AND {which} ORDER BY rowid LIMIT ?3")
+            } else {
+                format!("SELECT rowid, {SCAN_COLUMNS} FROM records INDEXED BY records_scan WHERE org_id = ?1 AND rowid > ?2 AND {which} ORDER BY rowid LIMIT ?3")
+            };
+            let mut s = c.prepare_cached(&sql)?;
+            let mut rows = s.query(params![org.to_string(), from, limit])?;
+            let (mut page, mut last) = (ScanPage::default(), from);
+            while let Some(r) = rows.next()? {
+                last = r.get(0)?;
+                page.rows.push((
+                    r.get(1)?,
+                    uuid(r.get(2)?)?,
+                    RecordState {
+                        fields: json(&r.get::<_, String>(3)?)?,
+                        field_hlcs: json(&r.get::<_, String>(4)?)?,
+                        deleted: r.get(5)?,
+                        deleted_hlc: r.get(6)?,
+                        purged: false,
+                    },
+                ));
             }
-            Ok(out)
+            page.next = (page.rows.len() == limit as usize).then(|| last.to_string());
+            Ok(page)
         })
         .await
     }
@@ -872,9 +880,19 @@ impl Storage for SqliteStore {
                 )?;
                 let mut log = tx.prepare_cached(
                     "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-                       fields, status) VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, '', ?7, 'applied')",
+                       fields, status, record_ids) VALUES (?1, ?2, ?3, ?3, 0, ?4, '', ?5, '', ?6, 'applied', ?7)",
                 )?;
-                let server = SERVER_USER.to_string();
+                for line in job_log_lines(&writes) {
+                    log.execute(params![
+                        org,
+                        now_ms,
+                        SERVER_USER.to_string(),
+                        line.collection,
+                        line.job,
+                        line.fields,
+                        line.ids
+                    ])?;
+                }
                 for (n, w) in writes.iter().enumerate() {
                     let id = w.id.to_string();
                     update.execute(params![
@@ -886,15 +904,6 @@ impl Storage for SqliteStore {
                         w.state.purged,
                         base + n as i64 + 1,
                         latarnia_core::window::window_ms(&w.collection, &w.state.fields)
-                    ])?;
-                    log.execute(params![
-                        org,
-                        now_ms,
-                        server,
-                        w.collection,
-                        id,
-                        w.job,
-                        serde_json::to_string(&w.fields).unwrap_or_default()
                     ])?;
                 }
             }
