@@ -704,6 +704,19 @@ async fn a_client_id_belongs_to_one_user(db: &Db) {
         .await;
     assert!(matches!(stolen, Err(StoreError::Forbidden(_))), "{stolen:?}");
     assert_eq!(db.pull(&b, client, 0, 10, None).await.unwrap().last_mutation_id, 0, "B learns nothing of A's client");
+    // Refused beside others at the same moment (one group commit on PostgreSQL): only it is
+    // undone, and the others land.
+    let (own, id) = (Uuid::new_v4(), Uuid::new_v4());
+    let pushes = [
+        push(client, vec![mutation(2, Uuid::new_v4(), Op::Upsert, 1, client, patrol_fields("y"))]),
+        push(own, vec![mutation(1, id, Op::Upsert, 1, own, patrol_fields("B's own"))]),
+        push(client, vec![mutation(2, Uuid::new_v4(), Op::Upsert, 2, client, patrol_fields("z"))]),
+    ];
+    let (stolen, fine, a_again) =
+        tokio::join!(db.push(&b, &pushes[0], 5), db.push(&b, &pushes[1], 5), db.push(&a, &pushes[2], 5));
+    assert!(matches!(stolen, Err(StoreError::Forbidden(_))), "{stolen:?}");
+    assert_eq!((fine.unwrap().last_mutation_id, a_again.unwrap().last_mutation_id), (1, 2));
+    assert_eq!(db.audit(b.org_id, "patrols", id).await.unwrap().len(), 1);
 }
 
 async fn the_log_names_who_and_which_fields(db: &Db) {

@@ -8,7 +8,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use latarnia_core::indicators::Dataset;
 use latarnia_core::sync::{readable, PhoneSettings, PushRequest, PushResponse, RecordState, Role, User};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{IsolationLevel, NoTls, Row};
+use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::sqlite::{op_str, status_str};
@@ -115,7 +115,7 @@ async fn writer(pool: Pool, org: String, mut jobs: tokio::sync::mpsc::UnboundedR
 
 async fn group_commit(pool: &Pool, org: &str, group: &[PushJob]) -> StoreResult<Vec<StoreResult<PushResponse>>> {
     let mut c = pool.get().await?;
-    let mut tx = c.transaction().await?;
+    let tx = c.transaction().await?;
     // The organisation's row lock first: one group per organisation at a time, in every
     // instance; it is held until the commit and orders the versions.
     let lock = tx.prepare_cached("SELECT version FROM orgs WHERE id = $1 FOR UPDATE").await?;
@@ -126,17 +126,13 @@ async fn group_commit(pool: &Pool, org: &str, group: &[PushJob]) -> StoreResult<
     let mut version = first;
     let mut out = Vec::with_capacity(group.len());
     for (user, req, now_ms, _) in group {
-        let sp = tx.savepoint("push").await?;
-        match push_in(&sp, user, req, *now_ms, &mut version).await {
-            Ok(r) => {
-                sp.commit().await?;
-                out.push(Ok(r));
-            }
-            Err(e) => {
-                sp.rollback().await?;
-                out.push(Err(e));
-            }
+        let r = push_in(&tx, user, req, *now_ms, &mut version).await;
+        if r.is_err() {
+            // Undone alone; the group goes on (and if this fails too, the whole group is
+            // answered 503 and retried).
+            tx.batch_execute("ROLLBACK TO SAVEPOINT push; RELEASE SAVEPOINT push").await?;
         }
+        out.push(r);
     }
     if version != first {
         let set = tx.prepare_cached("UPDATE orgs SET version = $2 WHERE id = $1").await?;
@@ -327,10 +323,12 @@ struct LogColumns {
     error: Vec<Option<String>>,
 }
 
-/// One push (inside its group's transaction, the organisation locked) in a fixed number of round
-/// trips, whatever its size: the records it touches are read in one query, decided in memory (a
-/// record touched twice sees its first change), and written, versioned and logged in one
-/// statement each.
+/// One push (inside its group's transaction, the organisation locked) under a savepoint of its
+/// own (a push that fails is undone alone; the caller rolls back to `push`), in two round trips
+/// whatever its size: the savepoint, the client's claim and every record it touches go
+/// together, then the records, the log, the client's mark and the savepoint's release
+/// (tokio-postgres pipelines requests polled together). The records are decided in memory
+/// between (a record touched twice sees its first change).
 async fn push_in(
     tx: &deadpool_postgres::Transaction<'_>,
     user: &User,
@@ -348,20 +346,6 @@ async fn push_in(
                  RETURNING user_id, last_mid",
         )
         .await?;
-    let row = tx.query_one(&claim, &[&client, &uid]).await?;
-    if row.get::<_, String>(0) != uid {
-        return Err(StoreError::Forbidden("client_id"));
-    }
-    let first = row.get::<_, i64>(1) as u64;
-    let plan = steps(&req.mutations, first);
-    // Every record the push touches, in one query.
-    let (cols, ids): (Vec<String>, Vec<String>) = plan
-        .iter()
-        .filter_map(|s| match s {
-            Step::Apply(m) => Some((m.collection.clone(), m.id.to_string())),
-            Step::Duplicate(_) => None,
-        })
-        .unzip();
     let read = tx
         .prepare_cached(
             // By the primary key (an index scan whatever the table's size); a pair of another
@@ -370,9 +354,28 @@ async fn push_in(
              WHERE org_id = $1 AND collection = ANY($2::text[]) AND id = ANY($3::text[])",
         )
         .await?;
+    // Every record the push names (those already applied too: the claim tells which after).
+    let (cols, ids): (Vec<String>, Vec<String>) =
+        req.mutations.iter().map(|m| (m.collection.clone(), m.id.to_string())).unzip();
+    let (claim_args, read_args): (
+        [&(dyn tokio_postgres::types::ToSql + Sync); 2],
+        [&(dyn tokio_postgres::types::ToSql + Sync); 3],
+    ) = ([&client, &uid], [&org, &cols, &ids]);
+    let (savepoint, row, rows) = tokio::join!(
+        tx.batch_execute("SAVEPOINT push"),
+        tx.query_one(&claim, &claim_args),
+        tx.query(&read, &read_args)
+    );
+    savepoint?;
+    let row = row?;
+    if row.get::<_, String>(0) != uid {
+        return Err(StoreError::Forbidden("client_id"));
+    }
+    let first = row.get::<_, i64>(1) as u64;
+    let plan = steps(&req.mutations, first);
     let mut known: std::collections::HashMap<(String, String), (RecordState, String)> =
         std::collections::HashMap::new();
-    for r in tx.query(&read, &[&org, &cols, &ids]).await? {
+    for r in rows? {
         let state = RecordState {
             fields: json(r.get(2))?,
             field_hlcs: json(r.get(3))?,
@@ -419,83 +422,104 @@ async fn push_in(
         last = m.mid;
         results.push(d.result);
     }
-    if !written.is_empty() {
-        let base = *version;
-        *version += written.len() as i64;
-        let mut a = RecordColumns::default();
-        for (n, key) in written.iter().enumerate() {
-            let (state, creator) = &known[key];
-            a.collection.push(key.0.clone());
-            a.id.push(key.1.clone());
-            a.fields.push(serde_json::Value::Object(state.fields.clone()).to_string());
-            a.hlcs.push(serde_json::to_string(&state.field_hlcs).unwrap_or_default());
-            a.deleted.push(state.deleted);
-            a.deleted_hlc.push(state.deleted_hlc.clone());
-            a.version.push(base + n as i64 + 1);
-            a.created_by.push(creator.clone());
-            a.window_ms.push(latarnia_core::window::window_ms(&key.0, &state.fields));
-        }
-        let upsert = tx
-                .prepare_cached(
-                    "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by,
-                       window_ms)
-                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
-                       $8::bigint[], $9::text[], $10::bigint[])
-                     ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
-                       field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
-                       deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
-                )
-                .await?;
-        tx.execute(
-            &upsert,
-            &[
-                &org,
-                &a.collection,
-                &a.id,
-                &a.fields,
-                &a.hlcs,
-                &a.deleted,
-                &a.deleted_hlc,
-                &a.version,
-                &a.created_by,
-                &a.window_ms,
-            ],
+    let base = *version;
+    *version += written.len() as i64;
+    let mut a = RecordColumns::default();
+    for (n, key) in written.iter().enumerate() {
+        let (state, creator) = &known[key];
+        a.collection.push(key.0.clone());
+        a.id.push(key.1.clone());
+        a.fields.push(serde_json::Value::Object(state.fields.clone()).to_string());
+        a.hlcs.push(serde_json::to_string(&state.field_hlcs).unwrap_or_default());
+        a.deleted.push(state.deleted);
+        a.deleted_hlc.push(state.deleted_hlc.clone());
+        a.version.push(base + n as i64 + 1);
+        a.created_by.push(creator.clone());
+        a.window_ms.push(latarnia_core::window::window_ms(&key.0, &state.fields));
+    }
+    let upsert = tx
+        .prepare_cached(
+            "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by,
+               window_ms)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
+               $8::bigint[], $9::text[], $10::bigint[])
+             ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
+               field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
+               deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
         )
         .await?;
-    }
-    if !log.mid.is_empty() {
-        let l = &log;
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-                       fields, status, error)
-                     SELECT $1, $2, $3, $4, * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-                       $10::text[], $11::text[], $12::text[])",
-            )
-            .await?;
-        tx.execute(
-            &insert,
-            &[
-                &org,
-                &now_ms,
-                &uid,
-                &client,
-                &l.mid,
-                &l.collection,
-                &l.record,
-                &l.op,
-                &l.hlc,
-                &l.fields,
-                &l.status,
-                &l.error,
-            ],
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+               fields, status, error)
+             SELECT $1, $2, $3, $4, * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+               $10::text[], $11::text[], $12::text[])",
         )
         .await?;
-    }
-    if last != first {
-        let mark = tx.prepare_cached("UPDATE clients SET last_mid = $1 WHERE client_id = $2").await?;
-        tx.execute(&mark, &[&(last as i64), &client]).await?;
-    }
+    let mark = tx.prepare_cached("UPDATE clients SET last_mid = $1 WHERE client_id = $2").await?;
+    let last_mid = last as i64;
+    let l = &log;
+    let (records, lines, marked, released) = tokio::join!(
+        async {
+            match written.is_empty() {
+                true => Ok(0),
+                false => {
+                    tx.execute(
+                        &upsert,
+                        &[
+                            &org,
+                            &a.collection,
+                            &a.id,
+                            &a.fields,
+                            &a.hlcs,
+                            &a.deleted,
+                            &a.deleted_hlc,
+                            &a.version,
+                            &a.created_by,
+                            &a.window_ms,
+                        ],
+                    )
+                    .await
+                }
+            }
+        },
+        async {
+            match l.mid.is_empty() {
+                true => Ok(0),
+                false => {
+                    tx.execute(
+                        &insert,
+                        &[
+                            &org,
+                            &now_ms,
+                            &uid,
+                            &client,
+                            &l.mid,
+                            &l.collection,
+                            &l.record,
+                            &l.op,
+                            &l.hlc,
+                            &l.fields,
+                            &l.status,
+                            &l.error,
+                        ],
+                    )
+                    .await
+                }
+            }
+        },
+        async {
+            match last == first {
+                true => Ok(0),
+                false => tx.execute(&mark, &[&last_mid, &client]).await,
+            }
+        },
+        tx.batch_execute("RELEASE SAVEPOINT push")
+    );
+    records?;
+    lines?;
+    marked?;
+    released?;
     Ok(PushResponse { last_mutation_id: last, results })
 }
 
@@ -715,29 +739,44 @@ impl Storage for PgStore {
         limit: u32,
         from: Option<i64>,
     ) -> StoreResult<PullPage> {
-        let mut c = self.pool.get().await?;
-        let tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
+        let c = self.pool.get().await?;
         let org = user.org_id.to_string();
-        // Statements prepared once per connection: a pull is three queries, not six trips.
+        // Statements prepared once per connection.
         let (q_client, q_org, q_records) = tokio::try_join!(
-            tx.prepare_cached("SELECT last_mid FROM clients WHERE client_id = $1 AND user_id = $2"),
-            tx.prepare_cached("SELECT version FROM orgs WHERE id = $1"),
-            tx.prepare_cached(
+            c.prepare_cached("SELECT last_mid FROM clients WHERE client_id = $1 AND user_id = $2"),
+            c.prepare_cached("SELECT version FROM orgs WHERE id = $1"),
+            c.prepare_cached(
                 "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
                  WHERE org_id = $1 AND version > $2 AND collection = ANY($3)
                    AND ($5::bigint IS NULL OR window_ms IS NULL OR window_ms >= $5)
                  ORDER BY version LIMIT $4"
             ),
         )?;
-        let last_mutation_id: i64 =
-            tx.query_opt(&q_client, &[&client_id.to_string(), &user.id.to_string()]).await?.map_or(0, |r| r.get(0));
-        let org_version: i64 = tx.query_one(&q_org, &[&org]).await?.get(0);
+        let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
+        let (client, user_id, after_v, rows_wanted) =
+            (client_id.to_string(), user.id.to_string(), after as i64, limit as i64 + 1);
+        let client_args: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&client, &user_id];
+        let org_args: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&org];
+        let record_args: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+            [&org, &after_v, &collections, &rows_wanted, &from];
+        // One snapshot (the records are those of the version read), in one round trip: the
+        // transaction, the three queries and the commit go together (pipelined). After an
+        // error the rest fail and COMMIT rolls back.
+        let (begun, client_row, org_row, rows, committed) = tokio::join!(
+            c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            c.query_opt(&q_client, &client_args),
+            c.query_one(&q_org, &org_args),
+            c.query(&q_records, &record_args),
+            c.batch_execute("COMMIT")
+        );
+        begun?;
+        let last_mutation_id: i64 = client_row?.map_or(0, |r| r.get(0));
+        let org_version: i64 = org_row?.get(0);
+        let rows = rows?;
+        committed?;
         if after > org_version as u64 {
             return Err(StoreError::CursorReset);
         }
-        let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
-        let rows = tx.query(&q_records, &[&org, &(after as i64), &collections, &(limit as i64 + 1), &from]).await?;
-        tx.commit().await?;
         let changes = rows.iter().map(|r| outgoing(user, r)).collect::<StoreResult<Vec<_>>>()?;
         Ok(PullPage::new(changes, limit, after, org_version as u64, last_mutation_id as u64))
     }
