@@ -73,6 +73,9 @@ const MIGRATION_LOCK: i64 = 0x4c61_7461_726e_6961;
 
 pub struct PgStore {
     pool: Pool,
+    /// The organisations' writers' own connections: a group commit never queues behind a
+    /// hundred phones' pulls for one of `pool`'s (it did, and a push then waited seconds).
+    write_pool: Pool,
     describe: String,
     /// One writer task per organisation (made at its first push): it takes every push of that
     /// organisation waiting in this instance and applies them in one transaction, each in its
@@ -80,6 +83,10 @@ pub struct PgStore {
     /// never wait on each other's writer.
     writers: std::sync::Mutex<std::collections::HashMap<Uuid, tokio::sync::mpsc::UnboundedSender<PushJob>>>,
 }
+
+/// Connections for pulls, jobs and the rest; and for the organisations' writers apart.
+const READ_CONNECTIONS: usize = 16;
+const WRITE_CONNECTIONS: usize = 8;
 
 /// A push waiting for its organisation's writer.
 type PushJob = (User, PushRequest, i64, tokio::sync::oneshot::Sender<StoreResult<PushResponse>>);
@@ -113,33 +120,247 @@ async fn writer(pool: Pool, org: String, mut jobs: tokio::sync::mpsc::UnboundedR
     }
 }
 
+/// One group of an organisation's pushes in one transaction, in four round trips whatever its
+/// size (requests polled together are pipelined by tokio-postgres): the organisation's row lock,
+/// the clients' claims and every record the group touches; then the records, the log, the
+/// clients' marks, the organisation's version and the commit. Everything between is decided in
+/// memory, in order (a record touched twice sees its first change, across pushes too). A push
+/// that is refused (a client of another user) writes nothing; a database error fails the group,
+/// whose pushes are then answered 503 and retried.
 async fn group_commit(pool: &Pool, org: &str, group: &[PushJob]) -> StoreResult<Vec<StoreResult<PushResponse>>> {
-    let mut c = pool.get().await?;
-    let tx = c.transaction().await?;
-    // The organisation's row lock first: one group per organisation at a time, in every
-    // instance; it is held until the commit and orders the versions.
-    let lock = tx.prepare_cached("SELECT version FROM orgs WHERE id = $1 FOR UPDATE").await?;
-    let first: i64 = tx.query_one(&lock, &[&org]).await?.get(0);
-    // Versions are handed out here, in order, and the organisation's row is written once at the
-    // end (a row updated at every push piles up versions of itself that every later update has
-    // to walk). A push undone by its savepoint leaves a gap, which is harmless.
-    let mut version = first;
+    let c = pool.get().await?;
+    let result = group_in(&c, org, group).await;
+    if result.is_err() {
+        // After a failed COMMIT there is no transaction left, and this is answered harmlessly.
+        let _ = c.batch_execute("ROLLBACK").await;
+    }
+    result
+}
+
+async fn group_in(
+    c: &deadpool_postgres::Object,
+    org: &str,
+    group: &[PushJob],
+) -> StoreResult<Vec<StoreResult<PushResponse>>> {
+    use tokio_postgres::types::ToSql;
+    let (lock, claim, read, upsert, insert, mark, set) = tokio::try_join!(
+        // The organisation's row lock first: one group per organisation at a time, in every
+        // instance; it is held until the commit and orders the versions.
+        c.prepare_cached("SELECT version FROM orgs WHERE id = $1 FOR UPDATE"),
+        c.prepare_cached(
+            "INSERT INTO clients (client_id, user_id) SELECT * FROM unnest($1::text[], $2::text[])
+             ON CONFLICT (client_id) DO UPDATE SET last_mid = clients.last_mid
+             RETURNING client_id, user_id, last_mid",
+        ),
+        // By the primary key (an index scan whatever the table's size); a pair of another
+        // collection with one of these ids is not asked for below.
+        c.prepare_cached(
+            "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
+             WHERE org_id = $1 AND collection = ANY($2::text[]) AND id = ANY($3::text[])",
+        ),
+        c.prepare_cached(
+            "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by,
+               window_ms)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
+               $8::bigint[], $9::text[], $10::bigint[])
+             ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
+               field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
+               deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
+        ),
+        c.prepare_cached(
+            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+               fields, status, error)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
+        ),
+        c.prepare_cached(
+            "UPDATE clients SET last_mid = u.last_mid FROM unnest($1::text[], $2::bigint[]) AS u(client_id, last_mid)
+             WHERE clients.client_id = u.client_id",
+        ),
+        c.prepare_cached("UPDATE orgs SET version = $2 WHERE id = $1"),
+    )?;
+    // Each client claimed once (by the first push of the group that names it).
+    let (mut clients, mut users): (Vec<String>, Vec<String>) = Default::default();
+    let (mut cols, mut ids): (Vec<String>, Vec<String>) = Default::default();
+    for (user, req, _, _) in group {
+        let client = req.client_id.to_string();
+        if !clients.contains(&client) {
+            clients.push(client);
+            users.push(user.id.to_string());
+        }
+        for m in &req.mutations {
+            cols.push(m.collection.clone());
+            ids.push(m.id.to_string());
+        }
+    }
+    let org_text = org.to_owned();
+    let lock_args: [&(dyn ToSql + Sync); 1] = [&org_text];
+    let claim_args: [&(dyn ToSql + Sync); 2] = [&clients, &users];
+    let read_args: [&(dyn ToSql + Sync); 3] = [&org_text, &cols, &ids];
+    let (begun, locked, claimed, rows) = tokio::join!(
+        c.batch_execute("BEGIN"),
+        c.query_one(&lock, &lock_args),
+        c.query(&claim, &claim_args),
+        c.query(&read, &read_args)
+    );
+    begun?;
+    let first_version: i64 = locked?.get(0);
+    let mut owners: std::collections::HashMap<String, (String, u64)> = std::collections::HashMap::new();
+    for r in claimed? {
+        owners.insert(r.get(0), (r.get(1), r.get::<_, i64>(2) as u64));
+    }
+    let mut known: std::collections::HashMap<(String, String), (RecordState, String)> =
+        std::collections::HashMap::new();
+    for r in rows? {
+        let state = RecordState {
+            fields: json(r.get(2))?,
+            field_hlcs: json(r.get(3))?,
+            deleted: r.get(4),
+            deleted_hlc: r.get(5),
+            purged: r.get(7),
+        };
+        known.insert((r.get(0), r.get(1)), (state, r.get(6)));
+    }
+    // Each written record at its last change in the group (the versions follow that order).
+    let mut changed: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    let mut log = LogColumns::default();
+    let mut marks: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
     let mut out = Vec::with_capacity(group.len());
     for (user, req, now_ms, _) in group {
-        let r = push_in(&tx, user, req, *now_ms, &mut version).await;
-        if r.is_err() {
-            // Undone alone; the group goes on (and if this fails too, the whole group is
-            // answered 503 and retried).
-            tx.batch_execute("ROLLBACK TO SAVEPOINT push; RELEASE SAVEPOINT push").await?;
+        let (client, uid) = (req.client_id.to_string(), user.id.to_string());
+        let Some((owner, last_mid)) = owners.get_mut(&client) else {
+            out.push(Err(StoreError::Failed("a client not claimed".into())));
+            continue;
+        };
+        if *owner != uid {
+            out.push(Err(StoreError::Forbidden("client_id")));
+            continue;
         }
-        out.push(r);
+        let first = *last_mid;
+        let mut last = first;
+        let mut results = Vec::with_capacity(req.mutations.len());
+        for step in steps(&req.mutations, first) {
+            let m = match step {
+                Step::Duplicate(r) => {
+                    results.push(r);
+                    continue;
+                }
+                Step::Apply(m) => m,
+            };
+            let key = (m.collection.clone(), m.id.to_string());
+            let (current, created_by) = match known.get(&key) {
+                Some((s, c)) => (Some(s), Some(c.as_str())),
+                None => (None, None),
+            };
+            let d = decide(user, m, current, created_by, *now_ms);
+            if let Some(state) = d.new_state {
+                let creator = created_by.map_or_else(|| uid.clone(), str::to_owned);
+                known.insert(key.clone(), (state, creator));
+                changed.insert(key.clone(), log.mid.len());
+            }
+            log.at_ms.push(*now_ms);
+            log.user.push(uid.clone());
+            log.client.push(client.clone());
+            log.mid.push(m.mid as i64);
+            log.collection.push(d.log_collection);
+            log.record.push(key.1);
+            log.op.push(op_str(m.op));
+            log.hlc.push(m.hlc.clone());
+            log.fields.push(serde_json::to_string(&d.fields).unwrap_or_default());
+            log.status.push(status_str(&d.result));
+            log.error.push(d.result.error.clone());
+            last = m.mid;
+            results.push(d.result);
+        }
+        *last_mid = last;
+        if last != first {
+            marks.insert(client, last as i64);
+        }
+        out.push(Ok(PushResponse { last_mutation_id: last, results }));
     }
-    if version != first {
-        let set = tx.prepare_cached("UPDATE orgs SET version = $2 WHERE id = $1").await?;
-        tx.execute(&set, &[&org, &version]).await?;
+    let mut written: Vec<((String, String), usize)> = changed.into_iter().collect();
+    written.sort_by_key(|(_, n)| *n);
+    let mut a = RecordColumns::default();
+    for (n, (key, _)) in written.iter().enumerate() {
+        let (state, creator) = &known[key];
+        a.collection.push(key.0.clone());
+        a.id.push(key.1.clone());
+        a.fields.push(serde_json::Value::Object(state.fields.clone()).to_string());
+        a.hlcs.push(serde_json::to_string(&state.field_hlcs).unwrap_or_default());
+        a.deleted.push(state.deleted);
+        a.deleted_hlc.push(state.deleted_hlc.clone());
+        a.version.push(first_version + n as i64 + 1);
+        a.created_by.push(creator.clone());
+        a.window_ms.push(latarnia_core::window::window_ms(&key.0, &state.fields));
     }
-    // PostgreSQL's default synchronous_commit: the commit is on disk when this returns.
-    tx.commit().await?;
+    let version = first_version + written.len() as i64;
+    let (mark_clients, mark_mids): (Vec<String>, Vec<i64>) = marks.into_iter().unzip();
+    let l = &log;
+    let upsert_args: [&(dyn ToSql + Sync); 10] = [
+        &org_text,
+        &a.collection,
+        &a.id,
+        &a.fields,
+        &a.hlcs,
+        &a.deleted,
+        &a.deleted_hlc,
+        &a.version,
+        &a.created_by,
+        &a.window_ms,
+    ];
+    let log_args: [&(dyn ToSql + Sync); 12] = [
+        &org_text,
+        &l.at_ms,
+        &l.user,
+        &l.client,
+        &l.mid,
+        &l.collection,
+        &l.record,
+        &l.op,
+        &l.hlc,
+        &l.fields,
+        &l.status,
+        &l.error,
+    ];
+    let mark_args: [&(dyn ToSql + Sync); 2] = [&mark_clients, &mark_mids];
+    let set_args: [&(dyn ToSql + Sync); 2] = [&org_text, &version];
+    // Versions are handed out here, in order, and the organisation's row is written once per
+    // group (a row updated at every push piles up versions of itself that every later update
+    // has to walk). PostgreSQL's default synchronous_commit: the commit is on disk when it
+    // answers.
+    let skip = || async { Ok(0) };
+    let (records, lines, marked, set_version, committed) = tokio::join!(
+        async {
+            match written.is_empty() {
+                true => skip().await,
+                false => c.execute(&upsert, &upsert_args).await,
+            }
+        },
+        async {
+            match l.mid.is_empty() {
+                true => skip().await,
+                false => c.execute(&insert, &log_args).await,
+            }
+        },
+        async {
+            match mark_clients.is_empty() {
+                true => skip().await,
+                false => c.execute(&mark, &mark_args).await,
+            }
+        },
+        async {
+            match version == first_version {
+                true => skip().await,
+                false => c.execute(&set, &set_args).await,
+            }
+        },
+        c.batch_execute("COMMIT")
+    );
+    records?;
+    lines?;
+    marked?;
+    set_version?;
+    committed?;
     Ok(out)
 }
 
@@ -212,13 +433,20 @@ impl PgStore {
                 .join(",")
         );
         let describe = format!("{describe} (sslmode={})", tls.mode);
-        let mc = || ManagerConfig { recycling_method: RecyclingMethod::Fast };
-        let manager = match super::pg_tls::connector(&tls)? {
-            Some(rustls) => Manager::from_config(config, rustls, mc()),
-            None => Manager::from_config(config, NoTls, mc()),
+        let pool = |size: usize| -> StoreResult<Pool> {
+            let mc = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+            let manager = match super::pg_tls::connector(&tls)? {
+                Some(rustls) => Manager::from_config(config.clone(), rustls, mc),
+                None => Manager::from_config(config.clone(), NoTls, mc),
+            };
+            Pool::builder(manager).max_size(size).build().map_err(|e| StoreError::Failed(e.to_string()))
         };
-        let pool = Pool::builder(manager).max_size(16).build().map_err(|e| StoreError::Failed(e.to_string()))?;
-        let store = PgStore { pool, describe, writers: Default::default() };
+        let store = PgStore {
+            pool: pool(READ_CONNECTIONS)?,
+            write_pool: pool(WRITE_CONNECTIONS)?,
+            describe,
+            writers: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -313,6 +541,9 @@ struct RecordColumns {
 /// Lines of the log to write with one `unnest` statement, column by column.
 #[derive(Default)]
 struct LogColumns {
+    at_ms: Vec<i64>,
+    user: Vec<String>,
+    client: Vec<String>,
     mid: Vec<i64>,
     collection: Vec<&'static str>,
     record: Vec<String>,
@@ -321,206 +552,6 @@ struct LogColumns {
     fields: Vec<String>,
     status: Vec<&'static str>,
     error: Vec<Option<String>>,
-}
-
-/// One push (inside its group's transaction, the organisation locked) under a savepoint of its
-/// own (a push that fails is undone alone; the caller rolls back to `push`), in two round trips
-/// whatever its size: the savepoint, the client's claim and every record it touches go
-/// together, then the records, the log, the client's mark and the savepoint's release
-/// (tokio-postgres pipelines requests polled together). The records are decided in memory
-/// between (a record touched twice sees its first change).
-async fn push_in(
-    tx: &deadpool_postgres::Transaction<'_>,
-    user: &User,
-    req: &PushRequest,
-    now_ms: i64,
-    version: &mut i64,
-) -> StoreResult<PushResponse> {
-    let org = user.org_id.to_string();
-    let client = req.client_id.to_string();
-    let uid = user.id.to_string();
-    let claim = tx
-        .prepare_cached(
-            "INSERT INTO clients (client_id, user_id) VALUES ($1, $2)
-                 ON CONFLICT (client_id) DO UPDATE SET last_mid = clients.last_mid
-                 RETURNING user_id, last_mid",
-        )
-        .await?;
-    let read = tx
-        .prepare_cached(
-            // By the primary key (an index scan whatever the table's size); a pair of another
-            // collection with one of these ids is not asked for below.
-            "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
-             WHERE org_id = $1 AND collection = ANY($2::text[]) AND id = ANY($3::text[])",
-        )
-        .await?;
-    // Every record the push names (those already applied too: the claim tells which after).
-    let (cols, ids): (Vec<String>, Vec<String>) =
-        req.mutations.iter().map(|m| (m.collection.clone(), m.id.to_string())).unzip();
-    let (claim_args, read_args): (
-        [&(dyn tokio_postgres::types::ToSql + Sync); 2],
-        [&(dyn tokio_postgres::types::ToSql + Sync); 3],
-    ) = ([&client, &uid], [&org, &cols, &ids]);
-    let (savepoint, row, rows) = tokio::join!(
-        tx.batch_execute("SAVEPOINT push"),
-        tx.query_one(&claim, &claim_args),
-        tx.query(&read, &read_args)
-    );
-    savepoint?;
-    let row = row?;
-    if row.get::<_, String>(0) != uid {
-        return Err(StoreError::Forbidden("client_id"));
-    }
-    let first = row.get::<_, i64>(1) as u64;
-    let plan = steps(&req.mutations, first);
-    let mut known: std::collections::HashMap<(String, String), (RecordState, String)> =
-        std::collections::HashMap::new();
-    for r in rows? {
-        let state = RecordState {
-            fields: json(r.get(2))?,
-            field_hlcs: json(r.get(3))?,
-            deleted: r.get(4),
-            deleted_hlc: r.get(5),
-            purged: r.get(7),
-        };
-        known.insert((r.get(0), r.get(1)), (state, r.get(6)));
-    }
-    let mut last = first;
-    let mut results = Vec::with_capacity(req.mutations.len());
-    // Written records in the order they changed (a record written twice: its last state, at
-    // the place of its last change), and the log's rows.
-    let mut written: Vec<(String, String)> = Vec::new();
-    let mut log = LogColumns::default();
-    for step in plan {
-        let m = match step {
-            Step::Duplicate(r) => {
-                results.push(r);
-                continue;
-            }
-            Step::Apply(m) => m,
-        };
-        let key = (m.collection.clone(), m.id.to_string());
-        let (current, created_by) = match known.get(&key) {
-            Some((s, c)) => (Some(s), Some(c.as_str())),
-            None => (None, None),
-        };
-        let d = decide(user, m, current, created_by, now_ms);
-        if let Some(state) = d.new_state {
-            let creator = created_by.map_or_else(|| uid.clone(), str::to_owned);
-            known.insert(key.clone(), (state, creator));
-            written.retain(|k| *k != key);
-            written.push(key.clone());
-        }
-        log.mid.push(m.mid as i64);
-        log.collection.push(d.log_collection);
-        log.record.push(key.1);
-        log.op.push(op_str(m.op));
-        log.hlc.push(m.hlc.clone());
-        log.fields.push(serde_json::to_string(&d.fields).unwrap_or_default());
-        log.status.push(status_str(&d.result));
-        log.error.push(d.result.error.clone());
-        last = m.mid;
-        results.push(d.result);
-    }
-    let base = *version;
-    *version += written.len() as i64;
-    let mut a = RecordColumns::default();
-    for (n, key) in written.iter().enumerate() {
-        let (state, creator) = &known[key];
-        a.collection.push(key.0.clone());
-        a.id.push(key.1.clone());
-        a.fields.push(serde_json::Value::Object(state.fields.clone()).to_string());
-        a.hlcs.push(serde_json::to_string(&state.field_hlcs).unwrap_or_default());
-        a.deleted.push(state.deleted);
-        a.deleted_hlc.push(state.deleted_hlc.clone());
-        a.version.push(base + n as i64 + 1);
-        a.created_by.push(creator.clone());
-        a.window_ms.push(latarnia_core::window::window_ms(&key.0, &state.fields));
-    }
-    let upsert = tx
-        .prepare_cached(
-            "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version, created_by,
-               window_ms)
-             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
-               $8::bigint[], $9::text[], $10::bigint[])
-             ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
-               field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
-               deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
-        )
-        .await?;
-    let insert = tx
-        .prepare_cached(
-            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-               fields, status, error)
-             SELECT $1, $2, $3, $4, * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-               $10::text[], $11::text[], $12::text[])",
-        )
-        .await?;
-    let mark = tx.prepare_cached("UPDATE clients SET last_mid = $1 WHERE client_id = $2").await?;
-    let last_mid = last as i64;
-    let l = &log;
-    let (records, lines, marked, released) = tokio::join!(
-        async {
-            match written.is_empty() {
-                true => Ok(0),
-                false => {
-                    tx.execute(
-                        &upsert,
-                        &[
-                            &org,
-                            &a.collection,
-                            &a.id,
-                            &a.fields,
-                            &a.hlcs,
-                            &a.deleted,
-                            &a.deleted_hlc,
-                            &a.version,
-                            &a.created_by,
-                            &a.window_ms,
-                        ],
-                    )
-                    .await
-                }
-            }
-        },
-        async {
-            match l.mid.is_empty() {
-                true => Ok(0),
-                false => {
-                    tx.execute(
-                        &insert,
-                        &[
-                            &org,
-                            &now_ms,
-                            &uid,
-                            &client,
-                            &l.mid,
-                            &l.collection,
-                            &l.record,
-                            &l.op,
-                            &l.hlc,
-                            &l.fields,
-                            &l.status,
-                            &l.error,
-                        ],
-                    )
-                    .await
-                }
-            }
-        },
-        async {
-            match last == first {
-                true => Ok(0),
-                false => tx.execute(&mark, &[&last_mid, &client]).await,
-            }
-        },
-        tx.batch_execute("RELEASE SAVEPOINT push")
-    );
-    records?;
-    lines?;
-    marked?;
-    released?;
-    Ok(PushResponse { last_mutation_id: last, results })
 }
 
 #[async_trait::async_trait]
@@ -714,7 +745,7 @@ impl Storage for PgStore {
                     .entry(user.org_id)
                     .or_insert_with(|| {
                         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                        tokio::spawn(writer(self.pool.clone(), user.org_id.to_string(), rx));
+                        tokio::spawn(writer(self.write_pool.clone(), user.org_id.to_string(), rx));
                         tx
                     })
                     .clone()
