@@ -199,11 +199,11 @@ impl AppState {
     /// Applies a local edit. A storage failure is shown to the user and returned; the caller
     /// keeps what the user entered.
     pub async fn write<T: Record>(&self, edit: Edit<T>) -> Result<Option<Mutation>, StoreError> {
-        // User Timing marks around the store write alone (read by `cargo xtask bench`).
         let visit = match &edit {
             Edit::Save(r) => r.visit(),
             Edit::Delete(_) | Edit::Restore(_) => None,
         };
+        // User Timing marks around the store write alone (read by `cargo xtask bench`).
         platform::mark("store-write-start");
         let result = self.store().write(edit, platform::now_ms()).await;
         platform::measure("store-write", "store-write-start");
