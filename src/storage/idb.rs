@@ -223,6 +223,16 @@ async fn seal(key: Option<&DataKey>, p: Plain) -> Result<JsValue, StoreError> {
     Ok(seal_all_of(key, vec![p]).await?.pop().expect("one in, one out"))
 }
 
+/// `f` polled once now, which sends its IndexedDB requests (a future does nothing until polled),
+/// and what is left of it to await.
+fn started<F: std::future::Future + Unpin>(mut f: F) -> futures::future::Either<futures::future::Ready<F::Output>, F> {
+    use futures::FutureExt;
+    match (&mut f).now_or_never() {
+        Some(done) => futures::future::Either::Left(futures::future::ready(done)),
+        None => futures::future::Either::Right(f),
+    }
+}
+
 /// Many values sealed at once (WebCrypto works beside the page; each await is a trip through
 /// the event loop), with their IVs drawn in one call.
 async fn seal_all_of(key: Option<&DataKey>, plains: Vec<Plain>) -> Result<Vec<JsValue>, StoreError> {
@@ -753,26 +763,31 @@ impl Store for IdbStore {
             let next_clock = to_js(&planned.clock)?;
             let tx = self.db.transaction(&[T::COLLECTION, OUTBOX, META], TransactionMode::ReadWrite)?;
             let (meta, records, outbox) = (tx.store(META)?, tx.store(T::COLLECTION)?, tx.store(OUTBOX)?);
-            let (stored_clock, present) = futures::join!(Self::clock_in(&meta), async {
-                match assumed_new {
-                    true => records.get(planned.record.id.to_string().into()).await.map(|v| v.is_some()),
-                    false => Ok(false),
-                }
-            });
+            // The checks and the writes are asked at once (IndexedDB runs them in order, so the
+            // checks see the store as it was before the writes); a failed check undoes the writes
+            // with the transaction, and the commit is asked as soon as the checks pass.
+            let checks = started(Box::pin(async {
+                futures::join!(Self::clock_in(&meta), async {
+                    match assumed_new {
+                        true => records.key_exists(planned.record.id.to_string().into()).await,
+                        false => Ok(false),
+                    }
+                })
+            }));
+            let writes = started(Box::pin(async {
+                futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&next_clock, None))
+            }));
+            let (stored_clock, present) = checks.await;
             if stored_clock? != clock || present? {
                 let _ = tx.abort().await;
                 continue;
             }
-            let (a, b, c) =
-                futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&next_clock, None));
+            let commit = started(Box::pin(tx.commit()));
+            let (a, b, c) = writes.await;
             a?;
             b?;
             c?;
-            // Let IndexedDB commit on its own once the requests are done, and wait for that: an
-            // explicit commit() measured slower in Chromium.
-            if !tx.done().await?.is_committed() {
-                return Err(StoreError::Failed("the write transaction was aborted".into()));
-            }
+            commit.await?;
             *self.last_clock.borrow_mut() = Some(planned.clock);
             return Ok(Some(planned.mutation));
         }
