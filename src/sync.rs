@@ -126,7 +126,7 @@ async fn run(state: AppState) {
                 let _ = state.store().set_last_sync(platform::now_ms()).await;
                 state.sync_failures.set_value(0);
                 state.sync.update(|v| v.error = None);
-                if report.pulled > 0 || report.resent || report.dropped > 0 {
+                if report.pulled > report.echoes || report.resent || report.dropped > 0 {
                     state.changed(None);
                 }
                 // Read ahead when the sync is over, not as part of it.

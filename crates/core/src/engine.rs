@@ -2,7 +2,7 @@
 //! with its cursor at once. The browser shell (IndexedDB, fetch) and the test clients (memory,
 //! HTTP) implement the two small traits; the rules live here once.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures::future::join;
 use serde_json::{Map, Value};
@@ -95,6 +95,9 @@ pub struct SyncReport {
     pub pushed: usize,
     pub rejected: usize,
     pub pulled: usize,
+    /// Of those pulled, the records that only brought back this phone's own writes of this sync
+    /// ([`is_echo`]): nothing of them was written again.
+    pub echoes: usize,
     pub cursor_reset: bool,
     /// Everything held was sent again: the server had lost changes.
     pub resent: bool,
@@ -180,8 +183,11 @@ pub async fn sync_once<T: Transport, R: Replica>(
 ) -> Result<SyncReport, SyncError<R::Error>> {
     let client_id = replica.client_id().await.map_err(SyncError::Local)?;
     let mut report = SyncReport::default();
+    let mut pushed = Pushed::new();
     loop {
-        if let Some(server_last) = push_all(transport, replica, client_id, &mut report, &mut progress).await? {
+        if let Some(server_last) =
+            push_all(transport, replica, client_id, &mut report, &mut pushed, &mut progress).await?
+        {
             if report.resent {
                 return Err(SyncError::Transport(TransportError::Refused(
                     409,
@@ -192,7 +198,7 @@ pub async fn sync_once<T: Transport, R: Replica>(
             report.resent = true;
             continue;
         }
-        match pull_all(transport, replica, client_id, &mut report, &mut progress).await? {
+        match pull_all(transport, replica, client_id, &pushed, &mut report, &mut progress).await? {
             Pulled::Done(None) => return Ok(report),
             Pulled::Done(Some(window)) => {
                 let kept = replica.keep_window(window).await.map_err(SyncError::Local)?;
@@ -200,8 +206,10 @@ pub async fn sync_once<T: Transport, R: Replica>(
                 if !kept.grew || report.window_grew {
                     return Ok(report);
                 }
-                // A longer window: the records now inside it come with everything again.
+                // A longer window: the records now inside it come with everything again (those
+                // this sync pushed too: one may have left the phone with the shorter window).
                 report.window_grew = true;
+                pushed.clear();
                 replica.apply_pull(&[], replica.prepare(&[]).await, "").await.map_err(SyncError::Local)?;
                 continue;
             }
@@ -219,20 +227,53 @@ pub async fn sync_once<T: Transport, R: Replica>(
     }
 }
 
-/// Pushes the outbox; `Some(server's last mid)` when the server is missing earlier mutations.
+/// What this sync pushed and the server took, per record: each field's last value with its HLC,
+/// or `None` once the record was deleted or restored.
+#[derive(Debug, Default)]
+pub struct Pushed(HashMap<Uuid, (String, Option<PushedFields>)>);
+
+/// Per field: the HLC and the value last pushed.
+type PushedFields = BTreeMap<String, (String, Value)>;
+
+impl Pushed {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// `m` was taken by the server.
+    pub fn add(&mut self, m: &Mutation) {
+        let (_, fields) = self.0.entry(m.id).or_insert_with(|| (m.collection.clone(), Some(BTreeMap::new())));
+        match (m.op, fields) {
+            (Op::Upsert, Some(fields)) => {
+                for (name, value) in &m.fields {
+                    if fields.get(name).is_none_or(|(hlc, _)| *hlc < m.hlc) {
+                        fields.insert(name.clone(), (m.hlc.clone(), value.clone()));
+                    }
+                }
+            }
+            (Op::Upsert, None) => {}
+            (Op::Delete | Op::Restore, fields) => *fields = None,
+        }
+    }
+}
+
+/// Pushes the outbox, read once and then again only when it was all sent (for what was written
+/// meanwhile); `Some(server's last mid)` when the server is missing earlier mutations.
 async fn push_all<T: Transport, R: Replica>(
     transport: &T,
     replica: &R,
     client_id: Uuid,
     report: &mut SyncReport,
+    pushed: &mut Pushed,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Option<u64>, SyncError<R::Error>> {
-    let total = replica.outbox().await.map_err(SyncError::Local)?.len();
-    loop {
-        let outbox = replica.outbox().await.map_err(SyncError::Local)?;
-        if outbox.is_empty() {
-            return Ok(None);
-        }
+    let mut outbox = replica.outbox().await.map_err(SyncError::Local)?;
+    let mut total = outbox.len();
+    while !outbox.is_empty() {
         let n = batch_len(&outbox, MAX_PUSH_MUTATIONS);
         let batch = deletes_first(&outbox, n);
         let req = PushRequest { client_id, schema_version: SCHEMA_VERSION, mutations: batch };
@@ -241,11 +282,39 @@ async fn push_all<T: Transport, R: Replica>(
         if through < req.mutations[0].mid.saturating_sub(1) {
             return Ok(Some(through));
         }
-        report.pushed += req.mutations.iter().filter(|m| m.mid <= through).count();
+        let refused: HashSet<u64> = rejected.iter().map(|r| r.mutation.mid).collect();
+        let taken = req.mutations.iter().filter(|m| m.mid <= through);
+        taken.clone().filter(|m| !refused.contains(&m.mid)).for_each(|m| pushed.add(m));
+        report.pushed += taken.count();
         report.rejected += rejected.len();
         replica.acknowledge(through, rejected).await.map_err(SyncError::Local)?;
-        progress(Progress::Pushed { done: report.pushed, total: total.max(report.pushed) });
+        outbox.retain(|m| m.mid > through);
+        if outbox.is_empty() {
+            outbox = replica.outbox().await.map_err(SyncError::Local)?;
+        }
+        total = total.max(report.pushed + outbox.len());
+        progress(Progress::Pushed { done: report.pushed, total });
     }
+    Ok(None)
+}
+
+/// Whether a pulled change only brings back what this sync pushed: a record never deleted whose
+/// every field is exactly one this sync pushed, with the same value and HLC, and no other. The
+/// phone holds just that already (its own writes, or later ones of its own), so applying it
+/// would change nothing. Anything else is applied: a record with another writer's field, one the
+/// server changed (a field it dropped or set itself, a value it normalised, a field hidden from
+/// this role), a deleted one (its fields are not sent), one written in an earlier sync too.
+pub fn is_echo(c: &Change, pushed: &Pushed) -> bool {
+    let Some((collection, Some(fields))) = pushed.0.get(&c.id) else { return false };
+    *collection == c.collection
+        && !c.purged
+        && !c.deleted
+        && c.deleted_hlc.is_empty()
+        && fields.len() == c.fields.len()
+        && fields.len() == c.field_hlcs.len()
+        && fields.iter().all(|(name, (hlc, value))| {
+            c.fields.get(name) == Some(value) && c.field_hlcs.get(name).is_some_and(|h| h == hlc)
+        })
 }
 
 /// How a pull ended.
@@ -261,6 +330,7 @@ async fn pull_all<T: Transport, R: Replica>(
     transport: &T,
     replica: &R,
     client_id: Uuid,
+    pushed: &Pushed,
     report: &mut SyncReport,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Pulled, SyncError<R::Error>> {
@@ -268,12 +338,15 @@ async fn pull_all<T: Transport, R: Replica>(
     // Each page is fetched and prepared while the one before is written: the network, the
     // phone's processor and its storage work side by side. A page is applied (with its cursor)
     // before the next one is, so a failure keeps everything before it.
+    // This sync's own pushes coming back are left out before anything is done with them.
     let fetch = |cursor: String| async move {
-        let page = transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await?;
+        let mut page = transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await?;
+        let received = page.changes.len();
+        page.changes.retain(|c| !is_echo(c, pushed));
         let prepared = replica.prepare(&page.changes).await;
-        Ok::<_, TransportError>((page, prepared))
+        Ok::<_, TransportError>((page, received, prepared))
     };
-    let (mut page, mut prepared) = match fetch(cursor.clone()).await {
+    let (mut page, mut received, mut prepared) = match fetch(cursor.clone()).await {
         Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(Pulled::CursorReset),
         other => other.map_err(SyncError::Transport)?,
     };
@@ -286,10 +359,11 @@ async fn pull_all<T: Transport, R: Replica>(
             (apply.await, None)
         };
         applied.map_err(SyncError::Local)?;
-        report.pulled += page.changes.len();
+        report.pulled += received;
+        report.echoes += received - page.changes.len();
         let total = page.remaining.map(|r| report.pulled + r as usize);
         progress(Progress::Pulled { done: report.pulled, total });
-        (page, prepared) = match next {
+        (page, received, prepared) = match next {
             None => return Ok(Pulled::Done(page.window)),
             Some(Err(TransportError::CursorReset)) if !page.cursor.is_empty() => return Ok(Pulled::CursorReset),
             Some(other) => other.map_err(SyncError::Transport)?,
@@ -422,6 +496,63 @@ mod tests {
             hlc: String::new(),
             fields: if op == Op::Upsert { json!({"area": mid}).as_object().unwrap().clone() } else { Map::new() },
         }
+    }
+
+    #[test]
+    fn only_a_record_exactly_as_this_sync_pushed_it_is_an_echo() {
+        let id = Uuid::from_u128(1);
+        let push = |mid: u64, op: Op, fields: Value| Mutation {
+            mid,
+            collection: "patrols".into(),
+            id,
+            op,
+            hlc: format!("h{mid}"),
+            fields: fields.as_object().unwrap().clone(),
+        };
+        let change = |fields: Value, hlcs: &[(&str, &str)]| Change {
+            collection: "patrols".into(),
+            id,
+            fields: fields.as_object().unwrap().clone(),
+            field_hlcs: hlcs.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect(),
+            deleted: false,
+            deleted_hlc: String::new(),
+            version: 3,
+            purged: false,
+        };
+        let mut pushed = Pushed::new();
+        pushed.add(&push(1, Op::Upsert, json!({"area": "a", "team": ["A"]})));
+        pushed.add(&push(2, Op::Upsert, json!({"area": "b"})));
+        let back = change(json!({"area": "b", "team": ["A"]}), &[("area", "h2"), ("team", "h1")]);
+        assert!(is_echo(&back, &pushed));
+        assert!(!is_echo(&back, &Pushed::new()), "not pushed in this sync");
+        assert!(!is_echo(&Change { collection: "contacts".into(), ..back.clone() }, &pushed), "another collection");
+        assert!(
+            !is_echo(&change(json!({"area": "b", "team": ["B"]}), &[("area", "h2"), ("team", "h9")]), &pushed),
+            "another writer's field"
+        );
+        assert!(
+            !is_echo(&change(json!({"area": "b"}), &[("area", "h2")]), &pushed),
+            "a field the server dropped or hid"
+        );
+        assert!(
+            !is_echo(
+                &change(
+                    json!({"area": "b", "team": ["A"], "notes": "x"}),
+                    &[("area", "h2"), ("team", "h1"), ("notes", "h0")]
+                ),
+                &pushed
+            ),
+            "a field from before"
+        );
+        assert!(
+            !is_echo(&change(json!({"area": "B", "team": ["A"]}), &[("area", "h2"), ("team", "h1")]), &pushed),
+            "a value the server changed"
+        );
+        assert!(!is_echo(&Change { deleted: true, deleted_hlc: "h3".into(), ..back.clone() }, &pushed), "deleted");
+        assert!(!is_echo(&Change { purged: true, ..back.clone() }, &pushed), "purged");
+        pushed.add(&push(3, Op::Delete, json!({})));
+        pushed.add(&push(4, Op::Restore, json!({})));
+        assert!(!is_echo(&back, &pushed), "deleted and restored in this sync");
     }
 
     #[test]

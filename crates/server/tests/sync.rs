@@ -489,7 +489,40 @@ async fn a_server_restored_from_a_backup_is_detected_and_nothing_is_lost(backend
     assert_eq!(pb.state.borrow().records, after);
 }
 
+/// A sync's own pushes come back in its pull: they are left as they are (nothing is written
+/// again), while a record that carries another phone's write as well is applied.
+async fn a_phone_s_own_pushes_come_back_unapplied_and_others_edits_are_applied(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let (a, b) = (Phone::new(), Phone::new());
+    let id = Uuid::new_v4();
+    a.edit("patrols", id, Op::Upsert, patrol("Dworzec"));
+    a.edit("patrols", Uuid::new_v4(), Op::Upsert, patrol("Park"));
+    // A field the server does not keep: it comes back without it, and the phone follows.
+    let odd = Uuid::new_v4();
+    let mut with_odd = patrol("Plac");
+    with_odd.insert("favourite_colour".into(), json!("green"));
+    a.edit("patrols", odd, Op::Upsert, with_odd);
+    let first = a.sync(&w.admin).await.unwrap();
+    assert_eq!(
+        (first.pushed, first.pulled, first.echoes),
+        (3, 3, 2),
+        "two came back as sent and were left as they were"
+    );
+    assert!(!a.state.borrow().records[&("patrols".to_string(), odd)].0.contains_key("favourite_colour"));
+    b.sync(&w.admin).await.unwrap();
+    b.edit("patrols", id, Op::Upsert, json!({"team": ["Ola"]}).as_object().unwrap().clone());
+    b.sync(&w.admin).await.unwrap();
+    a.edit("patrols", id, Op::Upsert, json!({"area": "Dworzec PKP"}).as_object().unwrap().clone());
+    let second = a.sync(&w.admin).await.unwrap();
+    assert_eq!((second.pushed, second.pulled, second.echoes), (1, 1, 0), "the record carries Ola's write too");
+    let held = a.state.borrow().records.clone();
+    assert_eq!(held[&("patrols".to_string(), id)].0["team"], json!(["Ola"]));
+    assert_eq!(held[&("patrols".to_string(), id)].0["area"], "Dworzec PKP");
+    assert_eq!(server_state(&w.admin).await, held);
+}
+
 on_both!(
+    a_phone_s_own_pushes_come_back_unapplied_and_others_edits_are_applied,
     a_server_restored_from_a_backup_is_detected_and_nothing_is_lost,
     a_replayed_push_whose_answer_was_lost_duplicates_nothing,
     the_server_killed_before_or_after_commit_loses_nothing,
