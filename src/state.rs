@@ -227,7 +227,7 @@ impl AppState {
         if place.deleted {
             return;
         }
-        if let Some(raised) = place.data.visited(at) {
+        if let Some(raised) = place.data.visited(at, platform::now()) {
             let result = store.write(Edit::Save(raised), platform::now_ms()).await;
             self.after_write(Site::COLLECTION, &result);
         }

@@ -409,9 +409,13 @@ impl Site {
     }
 
     /// The place after a visit at `at`: `Some` when that is later than its last visit (the
-    /// place is then written too), `None` when it changes nothing.
-    pub fn visited(&self, at: DateTime<Utc>) -> Option<Site> {
-        self.last_visit_at.is_none_or(|last| at > last).then(|| Site { last_visit_at: Some(at), ..self.clone() })
+    /// place is then written too), `None` when it changes nothing — or when `at` lies more than
+    /// [`crate::sites::CLOCK_SLACK`] after `now` (a mistyped time or a wrong clock would
+    /// otherwise make the place look visited until then).
+    pub fn visited(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> Option<Site> {
+        let plausible = at <= now + crate::sites::CLOCK_SLACK;
+        (plausible && self.last_visit_at.is_none_or(|last| at > last))
+            .then(|| Site { last_visit_at: Some(at), ..self.clone() })
     }
 }
 

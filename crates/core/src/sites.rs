@@ -358,7 +358,13 @@ pub fn last_visit(site: &Site, contacts: &[Contact], stops: &[MealRunStop]) -> O
     by_contact.chain(by_stop).chain(site.last_visit_at).max()
 }
 
-/// Whether a place was last visited more than `days` days before `now` (or never).
+/// How far after now a visit may lie and still count (a phone's clock a little ahead, a night
+/// entered on the wrong side of midnight); anything later is a mistake, never a visit.
+pub const CLOCK_SLACK: chrono::Duration = chrono::Duration::days(1);
+
+/// Whether a place was last visited more than `days` days before `now` (or never). A visit
+/// dated more than [`CLOCK_SLACK`] after `now` does not count: a wrong time must not hide a
+/// place from this list.
 pub fn not_visited_for(
     site: &Site,
     contacts: &[Contact],
@@ -366,7 +372,11 @@ pub fn not_visited_for(
     days: i64,
     now: DateTime<Utc>,
 ) -> bool {
-    last_visit(site, contacts, stops).is_none_or(|last| now - last > chrono::Duration::days(days))
+    let by_contact = contacts.iter().filter(|c| c.site_id == Some(site.id)).map(|c| c.at);
+    let by_stop =
+        stops.iter().filter(|s| s.site_id == Some(site.id) && s.status == StopStatus::Done).filter_map(|s| s.done_at);
+    let last = by_contact.chain(by_stop).chain(site.last_visit_at).filter(|at| *at <= now + CLOCK_SLACK).max();
+    last.is_none_or(|last| now - last > chrono::Duration::days(days))
 }
 
 #[cfg(test)]
@@ -550,11 +560,16 @@ mod tests {
         let place = site(1, 54.0, 18.0);
         let now = Utc.with_ymd_and_hms(2026, 1, 20, 12, 0, 0).unwrap();
         let visit = contact_at(1, Some(place.id), 9);
-        // The phone saves the contact and raises the place's last visit.
-        let kept = place.visited(visit.at).expect("a first visit changes the place");
+        // The phone saves the contact (an hour later) and raises the place's last visit.
+        let saved = visit.at + chrono::Duration::hours(1);
+        let kept = place.visited(visit.at, saved).expect("a first visit changes the place");
         assert_eq!(kept.last_visit_at, Some(visit.at));
-        assert_eq!(kept.visited(visit.at), None, "the same visit again changes nothing");
-        assert_eq!(kept.visited(visit.at - chrono::Duration::days(1)), None, "an older visit changes nothing");
+        assert_eq!(kept.visited(visit.at, saved), None, "the same visit again changes nothing");
+        assert_eq!(kept.visited(visit.at - chrono::Duration::days(1), saved), None, "an older visit changes nothing");
+        assert_eq!(kept.visited(saved + chrono::Duration::days(2), saved), None, "a visit two days ahead is a mistake");
+        assert!(kept.visited(saved + chrono::Duration::hours(20), saved).is_some(), "a clock a little ahead counts");
+        let ahead = Site { last_visit_at: Some(now + chrono::Duration::days(300)), ..kept.clone() };
+        assert!(not_visited_for(&ahead, &[], &[], 7, now), "a wrong date far ahead hides nothing");
         // The window ends, the contact is gone from the phone: the place still knows.
         assert!(!not_visited_for(&kept, &[], &[], 14, now));
         assert!(not_visited_for(&kept, &[], &[], 7, now));
