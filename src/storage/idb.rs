@@ -763,13 +763,18 @@ impl Store for IdbStore {
             let next_clock = to_js(&planned.clock)?;
             let tx = self.db.transaction(&[T::COLLECTION, OUTBOX, META], TransactionMode::ReadWrite)?;
             let (meta, records, outbox) = (tx.store(META)?, tx.store(T::COLLECTION)?, tx.store(OUTBOX)?);
-            // The checks and the writes are asked at once (IndexedDB runs them in order, so the
-            // checks see the store as it was before the writes); a failed check undoes the writes
-            // with the transaction, and the commit is asked as soon as the checks pass.
+            // The checks and the writes are sent at once (IndexedDB runs a transaction's requests
+            // in order, so the checks see the store as it was before the writes). A failed check
+            // ends the transaction through a request bound to fail (adding the clock again):
+            // its error aborts the transaction, which undoes the writes. Only once every request
+            // has answered is the transaction's own end awaited (a listener on the transaction
+            // would hear each failed request's error, and takes one).
             let checks = started(Box::pin(async {
                 futures::join!(Self::clock_in(&meta), async {
                     match assumed_new {
-                        true => records.key_exists(planned.record.id.to_string().into()).await,
+                        true => {
+                            records.key_exists(planned.record.id.to_string().into()).await.map_err(StoreError::from)
+                        }
                         false => Ok(false),
                     }
                 })
@@ -778,16 +783,27 @@ impl Store for IdbStore {
                 futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&next_clock, None))
             }));
             let (stored_clock, present) = checks.await;
-            if stored_clock? != clock || present? {
-                let _ = tx.abort().await;
+            let conflict = match (stored_clock, present) {
+                (Ok(stored), Ok(present)) => stored != clock || present,
+                (Err(e), _) | (_, Err(e)) => {
+                    let _ = writes.await;
+                    return Err(e);
+                }
+            };
+            if conflict {
+                let (undone, _) = futures::join!(meta.add(&next_clock, None), writes);
+                if undone.is_ok() {
+                    return Err(StoreError::Failed("the clock could not be re-added to undo a write".into()));
+                }
                 continue;
             }
-            let commit = started(Box::pin(tx.commit()));
             let (a, b, c) = writes.await;
             a?;
             b?;
             c?;
-            commit.await?;
+            if !tx.done().await?.is_committed() {
+                return Err(StoreError::Failed("the write transaction was aborted".into()));
+            }
             *self.last_clock.borrow_mut() = Some(planned.clock);
             return Ok(Some(planned.mutation));
         }
