@@ -793,7 +793,7 @@ impl Store for IdbStore {
             if conflict {
                 let (undone, _) = futures::join!(meta.add(&next_clock, None), writes);
                 if undone.is_ok() {
-                    return Err(StoreError::Failed("the clock could not be re-added to undo a write".into()));
+                    return Err(StoreError::Failed("a write to undo was not undone".into()));
                 }
                 continue;
             }
