@@ -132,6 +132,20 @@ async fn an_upgrade_that_adds_collections_pulls_everything_again() {
 }
 
 #[wasm_bindgen_test]
+async fn a_new_phone_opened_again_keeps_its_cursor() {
+    // A fresh phone's first reload used to take its database for a V2 phone's (no schema mark
+    // was written at creation) and pull everything again.
+    let name = fresh_name("new-reopened");
+    let s = IdbStore::open(&name, Uuid::from_u128(5)).await.unwrap();
+    s.apply_pull(&[], "epoch.7", 1_000).await.unwrap();
+    s.close();
+    let again = IdbStore::open(&name, Uuid::from_u128(5)).await.unwrap();
+    assert_eq!(again.sync_state().await.unwrap().cursor, "epoch.7", "a reload pulls nothing again");
+    again.close();
+    IdbStore::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn the_first_page_comes_from_the_index_newest_first() {
     let name = fresh_name("many");
     let s = IdbStore::open(&name, Uuid::nil()).await.unwrap();

@@ -394,7 +394,9 @@ impl IdbStore {
             meta.put(&to_js(&ClockState::new(new_client_id))?, None).await?;
         }
         // Data from before the version was kept is at most V2.
-        let was = match schema? {
+        let schema = schema?;
+        let marked = schema.is_some();
+        let was = match schema {
             Some(v) => from_js::<SchemaMark>(v)?.version,
             None if is_new => version as u32,
             None => (version as u32).min(SchemaVersion::V2 as u32),
@@ -406,7 +408,9 @@ impl IdbStore {
                 meta.put(&to_js(&sync)?, None).await?;
             }
         }
-        if was != version as u32 {
+        // A new database is marked too: unmarked, its next opening would take it for a V2 phone's
+        // and pull everything again.
+        if was != version as u32 || !marked {
             meta.put(&to_js(&SchemaMark { key: SCHEMA_KEY.into(), version: version as u32 })?, None).await?;
         }
         tx.commit().await?;
