@@ -244,6 +244,12 @@ impl Pushed {
         self.0.clear();
     }
 
+    /// `m` was refused: the phone keeps its own value of the record and shows the refusal, and
+    /// the server's copy differs from it, so the record is applied when it comes back.
+    pub fn refuse(&mut self, m: &Mutation) {
+        self.0.insert(m.id, (m.collection.clone(), None));
+    }
+
     /// `m` was taken by the server.
     pub fn add(&mut self, m: &Mutation) {
         let (_, fields) = self.0.entry(m.id).or_insert_with(|| (m.collection.clone(), Some(BTreeMap::new())));
@@ -284,7 +290,12 @@ async fn push_all<T: Transport, R: Replica>(
         }
         let refused: HashSet<u64> = rejected.iter().map(|r| r.mutation.mid).collect();
         let taken = req.mutations.iter().filter(|m| m.mid <= through);
-        taken.clone().filter(|m| !refused.contains(&m.mid)).for_each(|m| pushed.add(m));
+        for m in taken.clone() {
+            match refused.contains(&m.mid) {
+                true => pushed.refuse(m),
+                false => pushed.add(m),
+            }
+        }
         report.pushed += taken.count();
         report.rejected += rejected.len();
         replica.acknowledge(through, rejected).await.map_err(SyncError::Local)?;
@@ -550,6 +561,12 @@ mod tests {
         );
         assert!(!is_echo(&Change { deleted: true, deleted_hlc: "h3".into(), ..back.clone() }, &pushed), "deleted");
         assert!(!is_echo(&Change { purged: true, ..back.clone() }, &pushed), "purged");
+        let mut refused = Pushed::new();
+        refused.add(&push(1, Op::Upsert, json!({"area": "a", "team": ["A"]})));
+        refused.refuse(&push(2, Op::Upsert, json!({"area": "b"})));
+        refused.add(&push(5, Op::Upsert, json!({"team": ["A"]})));
+        let server_kept = change(json!({"area": "a", "team": ["A"]}), &[("area", "h1"), ("team", "h5")]);
+        assert!(!is_echo(&server_kept, &refused), "a refused write: the phone follows the server");
         pushed.add(&push(3, Op::Delete, json!({})));
         pushed.add(&push(4, Op::Restore, json!({})));
         assert!(!is_echo(&back, &pushed), "deleted and restored in this sync");
