@@ -352,10 +352,20 @@ pub fn visits(site: Uuid, contacts: &[Contact], stops: &[MealRunStop]) -> Vec<Vi
 /// When a place was last visited: the latest of the visits at hand and the last visit kept on
 /// the place (which outlives the contacts a phone lets go of at the end of its window).
 pub fn last_visit(site: &Site, contacts: &[Contact], stops: &[MealRunStop]) -> Option<DateTime<Utc>> {
+    visit_times(site, contacts, stops).max()
+}
+
+/// Every time a place is known to have been visited: the contacts and done stops at hand, and
+/// the last visit kept on the place.
+fn visit_times<'a>(
+    site: &'a Site,
+    contacts: &'a [Contact],
+    stops: &'a [MealRunStop],
+) -> impl Iterator<Item = DateTime<Utc>> + 'a {
     let by_contact = contacts.iter().filter(|c| c.site_id == Some(site.id)).map(|c| c.at);
     let by_stop =
         stops.iter().filter(|s| s.site_id == Some(site.id) && s.status == StopStatus::Done).filter_map(|s| s.done_at);
-    by_contact.chain(by_stop).chain(site.last_visit_at).max()
+    by_contact.chain(by_stop).chain(site.last_visit_at)
 }
 
 /// How far after now a visit may lie and still count (a phone's clock a little ahead, a night
@@ -372,10 +382,7 @@ pub fn not_visited_for(
     days: i64,
     now: DateTime<Utc>,
 ) -> bool {
-    let by_contact = contacts.iter().filter(|c| c.site_id == Some(site.id)).map(|c| c.at);
-    let by_stop =
-        stops.iter().filter(|s| s.site_id == Some(site.id) && s.status == StopStatus::Done).filter_map(|s| s.done_at);
-    let last = by_contact.chain(by_stop).chain(site.last_visit_at).filter(|at| *at <= now + CLOCK_SLACK).max();
+    let last = visit_times(site, contacts, stops).filter(|at| *at <= now + CLOCK_SLACK).max();
     last.is_none_or(|last| now - last > chrono::Duration::days(days))
 }
 
