@@ -207,32 +207,56 @@ pub async fn rewrap(
 
 /// Encrypts `plain`: a fresh random IV, then the ciphertext with its tag.
 pub async fn seal(k: &DataKey, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    Ok(seal_js(k, &random(IV_BYTES)?, plain).await?.to_vec())
+    Ok(seal_many(k, &[plain]).await?.pop().expect("one in, one out").to_vec())
 }
 
-/// Fresh random IVs for `n` values at once (one call to the browser's generator).
-pub fn ivs(n: usize) -> Result<Vec<[u8; IV_BYTES]>, CryptoError> {
-    let all = random(n * IV_BYTES)?;
-    Ok(all.chunks_exact(IV_BYTES).map(|c| c.try_into().expect("IV_BYTES long")).collect())
-}
-
-/// [`seal`] with a given fresh IV, the result left in the browser (IV then ciphertext and tag,
-/// as [`open`] reads it): what the store writes, never copied through wasm memory.
-pub async fn seal_js(k: &DataKey, iv: &[u8], plain: &[u8]) -> Result<Uint8Array, CryptoError> {
-    let sealed =
-        call(subtle()?.encrypt_with_object_and_u8_array(&gcm(iv), &k.0, plain), CryptoError::Unavailable).await?;
-    let body = Uint8Array::new(&sealed);
-    let out = Uint8Array::new_with_length((IV_BYTES as u32) + body.length());
-    out.set(&Uint8Array::from(iv), 0);
-    out.set(&body, IV_BYTES as u32);
-    Ok(out)
+/// Many values sealed at once, each as [`seal`] does (a fresh random IV, then the ciphertext
+/// and its tag), the results left in the browser, where the store writes them. One promise
+/// for all: the browser encrypts beside the page, and wasm waits once, not once per value.
+pub async fn seal_many(k: &DataKey, plains: &[&[u8]]) -> Result<Vec<Uint8Array>, CryptoError> {
+    let s = subtle()?;
+    let ivs = Uint8Array::from(&random(plains.len() * IV_BYTES)?[..]);
+    let iv = |i: usize| ivs.subarray((i * IV_BYTES) as u32, ((i + 1) * IV_BYTES) as u32);
+    let promises = Array::new();
+    for (i, plain) in plains.iter().enumerate() {
+        let params = AesGcmParams::new("AES-GCM", &iv(i));
+        let p = s.encrypt_with_object_and_u8_array(&params, &k.0, plain).map_err(|_| CryptoError::Unavailable)?;
+        promises.push(&p);
+    }
+    let bodies = call(Ok(js_sys::Promise::all(&promises)), CryptoError::Unavailable).await?;
+    let bodies: Array = bodies.unchecked_into();
+    Ok((0..plains.len())
+        .map(|i| {
+            let body = Uint8Array::new(&bodies.get(i as u32));
+            let out = Uint8Array::new_with_length((IV_BYTES as u32) + body.length());
+            out.set(&iv(i), 0);
+            out.set(&body, IV_BYTES as u32);
+            out
+        })
+        .collect())
 }
 
 /// Decrypts what [`seal`] made with the same key; `Damaged` for anything else.
 pub async fn open(k: &DataKey, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if sealed.len() < IV_BYTES {
-        return Err(CryptoError::Damaged);
+    let opened = open_many(k, &[Uint8Array::from(sealed)]).await?;
+    Ok(Uint8Array::new(&opened.get(0)).to_vec())
+}
+
+/// Many sealed values, as they were read from the store (still in the browser), opened at
+/// once: one promise for all, and nothing copied through wasm on the way in. The plain bytes
+/// come back as `ArrayBuffer`s in the same order; `Damaged` when any one does not open.
+pub async fn open_many(k: &DataKey, sealed: &[Uint8Array]) -> Result<Array, CryptoError> {
+    let s = subtle()?;
+    let promises = Array::new();
+    for v in sealed {
+        let n = v.length();
+        if n < IV_BYTES as u32 {
+            return Err(CryptoError::Damaged);
+        }
+        let params = AesGcmParams::new("AES-GCM", &v.subarray(0, IV_BYTES as u32));
+        let body = v.subarray(IV_BYTES as u32, n);
+        let p = s.decrypt_with_object_and_js_u8_array(&params, &k.0, &body).map_err(|_| CryptoError::Unavailable)?;
+        promises.push(&p);
     }
-    let (iv, body) = sealed.split_at(IV_BYTES);
-    Ok(bytes(call(subtle()?.decrypt_with_object_and_u8_array(&gcm(iv), &k.0, body), CryptoError::Damaged).await?))
+    Ok(call(Ok(js_sys::Promise::all(&promises)), CryptoError::Damaged).await?.unchecked_into())
 }

@@ -196,9 +196,15 @@ async fn the_pin_unwraps_the_data_key_and_sealed_text_never_shows() {
     *bad.last_mut().unwrap() ^= 1;
     assert_eq!(open(&key, &bad).await.err(), Some(CryptoError::Damaged));
     assert_eq!(open(&key, &sealed[..5]).await.err(), Some(CryptoError::Damaged));
-    // IVs for a whole store at once (past the browser's 65,536 bytes per call), all different.
-    let ivs = latarnia::crypto::ivs(20_000).unwrap();
-    assert_eq!(ivs.iter().collect::<std::collections::HashSet<_>>().len(), 20_000);
+    // A whole store sealed at once (its IVs past the browser's 65,536 random bytes per call):
+    // every IV different, every value opened again in its order.
+    let plains: Vec<Vec<u8>> = (0..20_000).map(|i| format!("kontakt {i}").into_bytes()).collect();
+    let many = latarnia::crypto::seal_many(&key, &plains.iter().map(Vec::as_slice).collect::<Vec<_>>()).await.unwrap();
+    let ivs: std::collections::HashSet<Vec<u8>> = many.iter().map(|v| v.subarray(0, 12).to_vec()).collect();
+    assert_eq!(ivs.len(), 20_000);
+    let opened = latarnia::crypto::open_many(&key, &many).await.unwrap();
+    assert_eq!(opened.length(), 20_000);
+    assert_eq!(js_sys::Uint8Array::new(&opened.get(12_345)).to_vec(), plains[12_345]);
     let (other, _, _) = new_key("111111", 1_000, None).await.unwrap();
     assert_eq!(open(&other, &sealed).await.err(), Some(CryptoError::Damaged));
 }

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::rc::Rc;
 use uuid::Uuid;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use latarnia_core::engine::{pending, Rejected};
 use latarnia_core::sync::Change;
@@ -233,43 +233,62 @@ fn started<F: std::future::Future + Unpin>(mut f: F) -> futures::future::Either<
     }
 }
 
-/// Many values sealed at once (WebCrypto works beside the page; each await is a trip through
-/// the event loop), with their IVs drawn in one call.
+/// Many values sealed at once (WebCrypto works beside the page; one wait for all of them).
 async fn seal_all_of(key: Option<&DataKey>, plains: Vec<Plain>) -> Result<Vec<JsValue>, StoreError> {
     let Some(key) = key else { return plains.iter().map(|p| parse(&p.json)).collect() };
-    let ivs = crypto::ivs(plains.len())?;
-    let sealed = futures::future::join_all(plains.into_iter().zip(ivs).map(|(p, iv)| async move {
-        let bytes = crypto::seal_js(key, &iv, p.json.as_bytes()).await?;
-        js_sys::Reflect::set(&p.index, &SEALED.into(), &bytes).map_err(|_| StoreError::Failed("Reflect.set".into()))?;
-        Ok::<_, StoreError>(p.index)
-    }))
-    .await;
-    sealed.into_iter().collect()
-}
-
-/// A stored value's JSON text: opened when it is sealed (`Locked` without a key).
-async fn open_text(key: Option<&DataKey>, v: &JsValue) -> Result<String, StoreError> {
-    let sealed = js_sys::Reflect::get(v, &SEALED.into()).unwrap_or(JsValue::UNDEFINED);
-    if sealed.is_undefined() {
-        let text = js_sys::JSON::stringify(v).map_err(|_| StoreError::Failed("JSON.stringify".into()))?;
-        return Ok(text.into());
-    }
-    let key = key.ok_or(StoreError::Locked)?;
-    let bytes = crypto::open(key, &Uint8Array::new(&sealed).to_vec()).await?;
-    String::from_utf8(bytes).map_err(|e| StoreError::Failed(e.to_string()))
+    let sealed = crypto::seal_many(key, &plains.iter().map(|p| p.json.as_bytes()).collect::<Vec<_>>()).await?;
+    plains
+        .into_iter()
+        .zip(sealed)
+        .map(|(p, bytes)| {
+            js_sys::Reflect::set(&p.index, &SEALED.into(), &bytes)
+                .map_err(|_| StoreError::Failed("Reflect.set".into()))?;
+            Ok(p.index)
+        })
+        .collect()
 }
 
 async fn open<T: DeserializeOwned>(key: Option<&DataKey>, v: JsValue) -> Result<T, StoreError> {
-    serde_json::from_str(&open_text(key, &v).await?).map_err(json_failed)
+    open_all(key, [v]).await?.pop().ok_or_else(|| StoreError::Failed("one in, none out".into()))
 }
 
-/// Many stored values opened at once, in their order.
+/// Many stored values read at once, in their order: those sealed opened together (one wait
+/// for all), those in clear (a phone without a PIN) as they are.
 async fn open_all<T: DeserializeOwned>(
     key: Option<&DataKey>,
     rows: impl IntoIterator<Item = JsValue>,
 ) -> Result<Vec<T>, StoreError> {
-    let texts = futures::future::join_all(rows.into_iter().map(|v| async move { open_text(key, &v).await })).await;
-    texts.into_iter().map(|t| serde_json::from_str(&t?).map_err(json_failed)).collect()
+    open_texts(key, rows.into_iter().collect())
+        .await?
+        .iter()
+        .map(|t| serde_json::from_str(t).map_err(json_failed))
+        .collect()
+}
+
+/// [`open_all`]'s JSON texts (not generic: one copy of this code serves every type).
+async fn open_texts(key: Option<&DataKey>, rows: Vec<JsValue>) -> Result<Vec<String>, StoreError> {
+    let sealed_key = JsValue::from_str(SEALED);
+    let rows: Vec<(JsValue, JsValue)> =
+        rows.into_iter().map(|v| (js_sys::Reflect::get(&v, &sealed_key).unwrap_or(JsValue::UNDEFINED), v)).collect();
+    let sealed: Vec<Uint8Array> =
+        rows.iter().filter(|(s, _)| !s.is_undefined()).map(|(s, _)| s.clone().unchecked_into()).collect();
+    let opened = match sealed.is_empty() {
+        true => Array::new(),
+        false => crypto::open_many(key.ok_or(StoreError::Locked)?, &sealed).await?,
+    };
+    let mut next = 0;
+    rows.into_iter()
+        .map(|(s, v)| {
+            if s.is_undefined() {
+                return Ok(js_sys::JSON::stringify(&v)
+                    .map_err(|_| StoreError::Failed("JSON.stringify".into()))?
+                    .into());
+            }
+            let plain = Uint8Array::new(&opened.get(next)).to_vec();
+            next += 1;
+            String::from_utf8(plain).map_err(|e| StoreError::Failed(e.to_string()))
+        })
+        .collect()
 }
 
 fn is_sealed(v: &JsValue) -> bool {
@@ -671,16 +690,10 @@ impl IdbStore {
                 }
             }
             // Those merged with what is stored: opened, merged and sealed, all at once.
-            let opened = futures::future::join_all(again.iter().map(|&n| {
-                let old = existing[n].take();
-                async move {
-                    match old {
-                        Some(v) => open_text(key, &v).await.map(Some),
-                        None => Ok(None),
-                    }
-                }
-            }))
-            .await;
+            let olds: Vec<Option<JsValue>> = again.iter().map(|&n| existing[n].take()).collect();
+            let mut texts = open_texts(key, olds.iter().flatten().cloned().collect()).await?.into_iter();
+            let opened: Vec<Result<Option<String>, StoreError>> =
+                olds.iter().map(|o| Ok(o.as_ref().and_then(|_| texts.next()))).collect();
             let mut plains = Vec::new();
             for (&n, old) in again.iter().zip(opened) {
                 if let Some(p) = merge_plain(old?, known[n], pending_of[n])? {
@@ -834,8 +847,13 @@ impl Store for IdbStore {
         use futures::stream::{FuturesUnordered, StreamExt};
         let key = self.sealing()?;
         let key = key.as_ref();
+        // Only the record itself is read (its per-field HLCs are skipped, not kept).
+        #[derive(serde::Deserialize)]
+        struct DataOf<T> {
+            data: T,
+        }
         let data = |rows: Vec<JsValue>| async move {
-            Ok::<_, StoreError>(open_all::<Local<T>>(key, rows).await?.into_iter().map(|l| l.data))
+            Ok::<_, StoreError>(open_all::<DataOf<T>>(key, rows).await?.into_iter().map(|l| l.data))
         };
         let tx = self.db.transaction(&[T::COLLECTION], TransactionMode::ReadOnly)?;
         let store = tx.store(T::COLLECTION)?;
@@ -861,7 +879,9 @@ impl Store for IdbStore {
         }
         // Every live record is in the period (a year of a phone's contacts): the store itself is
         // read faster than through the index, in 16 slices by the first character of the id, all
-        // asked at once; the rows are chosen by their clear fields, then opened.
+        // asked at once; each slice's rows are chosen by their clear fields and opened as soon as
+        // it comes (WebCrypto opens one slice beside the page while the next is read and the one
+        // before is parsed).
         let mut slices: FuturesUnordered<_> = SLICES
             .iter()
             .enumerate()
@@ -872,16 +892,19 @@ impl Store for IdbStore {
                     None => KeyRange::lower_bound(&lo, Some(false)),
                 };
                 let store = &store;
-                async move { store.get_all(Some(slice.map_err(rexie::Error::from)?), None).await }
+                async move {
+                    let rows = pick(&store.get_all(Some(slice.map_err(rexie::Error::from)?), None).await?, alive, q);
+                    Ok::<_, StoreError>(data(rows).await?.collect::<Vec<T>>())
+                }
             })
             .collect();
-        let mut rows = Vec::new();
-        while let Some(slice) = slices.next().await {
-            rows.extend(pick(&slice?, alive, q));
+        let mut all = Vec::new();
+        while let Some(part) = slices.next().await {
+            all.extend(part?);
         }
         drop(slices);
         drop(tx);
-        Ok(data(rows).await?.collect())
+        Ok(all)
     }
 
     async fn outbox(&self) -> Result<Vec<Mutation>, StoreError> {
