@@ -72,8 +72,8 @@ fn bytes(v: JsValue) -> Vec<u8> {
     Uint8Array::new(&v).to_vec()
 }
 
-fn gcm(iv: &[u8]) -> Object {
-    AesGcmParams::new("AES-GCM", &Uint8Array::from(iv)).into()
+fn gcm(iv: &Uint8Array) -> Object {
+    AesGcmParams::new("AES-GCM", iv).into()
 }
 
 /// What opens the data key: the worker's PIN, or the recovery key the server gives this phone
@@ -133,7 +133,7 @@ async fn unwrap_with(wrapping: &CryptoKey, w: &WrappedKey, extractable: bool) ->
             "raw",
             &w.wrapped,
             wrapping,
-            &gcm(&w.iv),
+            &gcm(&Uint8Array::from(&w.iv[..])),
             &algorithm,
             extractable,
             &usages(&["encrypt", "decrypt"]),
@@ -152,8 +152,13 @@ async fn wrap(data: &CryptoKey, secret: Secret<'_>, iterations: u32) -> Result<(
     };
     let iterations = if matches!(secret, Secret::Pin(_)) { iterations } else { 0 };
     let wrapping = wrapping_key(secret, &salt, iterations).await?;
-    let wrapped =
-        bytes(call(subtle()?.wrap_key_with_object("raw", data, &wrapping, &gcm(&iv)), CryptoError::Unavailable).await?);
+    let wrapped = bytes(
+        call(
+            subtle()?.wrap_key_with_object("raw", data, &wrapping, &gcm(&Uint8Array::from(&iv[..]))),
+            CryptoError::Unavailable,
+        )
+        .await?,
+    );
     Ok((WrappedKey { salt, iterations, iv, wrapped }, wrapping))
 }
 
@@ -219,8 +224,7 @@ pub async fn seal_many(k: &DataKey, plains: &[&[u8]]) -> Result<Vec<Uint8Array>,
     let iv = |i: usize| ivs.subarray((i * IV_BYTES) as u32, ((i + 1) * IV_BYTES) as u32);
     let promises = Array::new();
     for (i, plain) in plains.iter().enumerate() {
-        let params = AesGcmParams::new("AES-GCM", &iv(i));
-        let p = s.encrypt_with_object_and_u8_array(&params, &k.0, plain).map_err(|_| CryptoError::Unavailable)?;
+        let p = s.encrypt_with_object_and_u8_array(&gcm(&iv(i)), &k.0, plain).map_err(|_| CryptoError::Unavailable)?;
         promises.push(&p);
     }
     let bodies = call(Ok(js_sys::Promise::all(&promises)), CryptoError::Unavailable).await?;
@@ -253,9 +257,10 @@ pub async fn open_many(k: &DataKey, sealed: &[Uint8Array]) -> Result<Array, Cryp
         if n < IV_BYTES as u32 {
             return Err(CryptoError::Damaged);
         }
-        let params = AesGcmParams::new("AES-GCM", &v.subarray(0, IV_BYTES as u32));
         let body = v.subarray(IV_BYTES as u32, n);
-        let p = s.decrypt_with_object_and_js_u8_array(&params, &k.0, &body).map_err(|_| CryptoError::Unavailable)?;
+        let p = s
+            .decrypt_with_object_and_js_u8_array(&gcm(&v.subarray(0, IV_BYTES as u32)), &k.0, &body)
+            .map_err(|_| CryptoError::Unavailable)?;
         promises.push(&p);
     }
     Ok(call(Ok(js_sys::Promise::all(&promises)), CryptoError::Damaged).await?.unchecked_into())

@@ -692,11 +692,9 @@ impl IdbStore {
             // Those merged with what is stored: opened, merged and sealed, all at once.
             let olds: Vec<Option<JsValue>> = again.iter().map(|&n| existing[n].take()).collect();
             let mut texts = open_texts(key, olds.iter().flatten().cloned().collect()).await?.into_iter();
-            let opened: Vec<Result<Option<String>, StoreError>> =
-                olds.iter().map(|o| Ok(o.as_ref().and_then(|_| texts.next()))).collect();
             let mut plains = Vec::new();
-            for (&n, old) in again.iter().zip(opened) {
-                if let Some(p) = merge_plain(old?, known[n], pending_of[n])? {
+            for (&n, old) in again.iter().zip(&olds) {
+                if let Some(p) = merge_plain(old.as_ref().and_then(|_| texts.next()), known[n], pending_of[n])? {
                     plains.push((known[n].collection.as_str(), p));
                 }
             }
