@@ -3,7 +3,7 @@
 //! `TransportError`, or translation keys for the screens); nothing else touches the network.
 
 use gloo_net::http::{Request, Response};
-use latarnia_core::engine::{Transport, TransportError};
+use latarnia_core::engine::{decode, Transport, TransportError};
 use latarnia_core::sync::{LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse};
 use uuid::Uuid;
 
@@ -14,18 +14,14 @@ pub struct HttpTransport {
     pub token: String,
 }
 
+/// An answer read as the protocol says (`latarnia_core::engine::decode`): no network is
+/// `Offline`, an answer that is not the protocol's is `BadAnswer`, never "offline".
 async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Error>) -> Result<T, TransportError> {
     let r = r.map_err(|_| TransportError::Offline)?;
-    match r.status() {
-        200 => r.json().await.map_err(|_| TransportError::Offline),
-        401 => match r.json::<serde_json::Value>().await {
-            Ok(body) if body["error"] == "revoked" => Err(TransportError::Revoked),
-            _ => Err(TransportError::Unauthorized),
-        },
-        409 => Err(TransportError::CursorReset),
-        0 | 502..=504 => Err(TransportError::Unavailable(r.status().to_string())),
-        s => Err(TransportError::Refused(s, r.text().await.unwrap_or_default())),
-    }
+    let status = r.status();
+    // A body cut off by a dropped connection is the network's failure.
+    let body = r.text().await.map_err(|_| TransportError::Offline)?;
+    decode(status, &body)
 }
 
 impl Transport for HttpTransport {
@@ -66,13 +62,12 @@ pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Resu
         client_id,
     };
     let r = Request::post("/api/v1/auth/login").json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
-    match r {
-        Err(_) => Err(k::LOGIN_OFFLINE),
-        Ok(r) if r.status() == 200 => r.json().await.map_err(|_| k::LOGIN_FAILED),
-        Ok(r) if r.status() == 401 => Err(k::LOGIN_BAD),
-        Ok(r) if r.status() == 429 => Err(k::LOGIN_TOO_MANY),
-        Ok(r) if r.status() == 0 || r.status() >= 502 => Err(k::LOGIN_OFFLINE),
-        Ok(_) => Err(k::LOGIN_FAILED),
+    match answer(r).await {
+        Ok(answer) => Ok(answer),
+        Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::LOGIN_OFFLINE),
+        Err(TransportError::Unauthorized) => Err(k::LOGIN_BAD),
+        Err(TransportError::Refused(429, _)) => Err(k::LOGIN_TOO_MANY),
+        Err(_) => Err(k::LOGIN_FAILED),
     }
 }
 
@@ -80,13 +75,7 @@ pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Resu
 /// offline use.
 /// Without an answer the ones kept last time (or OpenStreetMap's) stay.
 pub async fn fetch_map_config() {
-    #[derive(serde::Deserialize)]
-    struct MapConfig {
-        tile_url: String,
-        tile_attribution: String,
-        duplicate_radius_m: f64,
-    }
-    if let Ok(c) = answer::<MapConfig>(Request::get("/api/v1/config").send().await).await {
+    if let Ok(c) = answer::<latarnia_core::map::MapSettings>(Request::get("/api/v1/config").send().await).await {
         crate::platform::set_pref("tile_url", &c.tile_url);
         crate::platform::set_pref("tile_attribution", &c.tile_attribution);
         crate::platform::set_pref("duplicate_radius_m", &c.duplicate_radius_m.to_string());

@@ -137,6 +137,10 @@ async fn run(state: AppState) {
             Err(SyncError::Transport(TransportError::Offline | TransportError::Unavailable(_))) => {
                 state.sync.update(|v| v.error = Some(k::SYNC_FAILED));
             }
+            Err(SyncError::Transport(TransportError::BadAnswer(status))) => {
+                leptos::logging::error!("sync: an unreadable answer ({status})");
+                state.sync.update(|v| v.error = Some(k::SYNC_BAD_ANSWER));
+            }
             Err(SyncError::Transport(e)) => {
                 leptos::logging::error!("sync refused: {e:?}");
                 state.sync.update(|v| v.error = Some(k::SYNC_REFUSED));

@@ -50,8 +50,8 @@ pub const DEFAULT_CENTRE: (f64, f64, f64) = (52.07, 19.48, 6.0);
 /// The tile server's address template and attribution, as the server last told them.
 pub fn tile_settings() -> (String, String) {
     (
-        platform::pref("tile_url").unwrap_or_else(|| DEFAULT_TILE_URL.into()),
-        platform::pref("tile_attribution").unwrap_or_else(|| DEFAULT_TILE_ATTRIBUTION.into()),
+        platform::pref("tile_url").unwrap_or_else(|| latarnia_core::map::OSM_TILES.into()),
+        platform::pref("tile_attribution").unwrap_or_else(|| latarnia_core::map::OSM_ATTRIBUTION.into()),
     )
 }
 
@@ -62,10 +62,6 @@ pub fn duplicate_radius() -> f64 {
         .filter(|r: &f64| r.is_finite() && *r > 0.0)
         .unwrap_or(latarnia_core::sites::DUPLICATE_RADIUS_M)
 }
-
-pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
-pub const DEFAULT_TILE_ATTRIBUTION: &str =
-    "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a>";
 
 #[component]
 pub fn MapView(

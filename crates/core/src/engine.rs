@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::hlc::Hlc;
 use crate::protocol::{Mutation, Op};
 use crate::sync::{
-    Change, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
+    ApiError, Change, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
     SCHEMA_VERSION,
 };
 
@@ -26,10 +26,40 @@ pub enum TransportError {
     Revoked,
     /// 409 cursor_reset: the server was restored; pull again from the start.
     CursorReset,
-    /// 503 or another server failure: try again later.
+    /// 502–504 (a proxy in front of a server that is down or restarting), or 503 from the
+    /// server: try again later.
     Unavailable(String),
-    /// Any other refusal (403, 413, 426…): the code and the server's message.
-    Refused(u16, String),
+    /// Any other refusal (403, 413, 426, 500…): the status and the server's error.
+    Refused(u16, ApiError),
+    /// An answer that does not follow the protocol (a captive portal's page, a cut body): the
+    /// network is there, so this is never taken for "offline".
+    BadAnswer(u16),
+}
+
+impl TransportError {
+    /// The error of an answer other than 200, from its status and its body (`ApiError`).
+    pub fn of_answer(status: u16, body: &str) -> TransportError {
+        let error = serde_json::from_str::<ApiError>(body).ok();
+        let code = error.as_ref().map(|e| e.error.as_str());
+        match (status, code) {
+            (401, Some("revoked")) => TransportError::Revoked,
+            (401, _) => TransportError::Unauthorized,
+            (409, Some("cursor_reset")) => TransportError::CursorReset,
+            (0 | 502..=504, _) => TransportError::Unavailable(status.to_string()),
+            (_, _) => match error {
+                Some(e) => TransportError::Refused(status, e),
+                None => TransportError::BadAnswer(status),
+            },
+        }
+    }
+}
+
+/// An answer's body as `T` (200) or the error it carries: one reading of answers for every client.
+pub fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &str) -> Result<T, TransportError> {
+    match status {
+        200 => serde_json::from_str(body).map_err(|_| TransportError::BadAnswer(status)),
+        _ => Err(TransportError::of_answer(status, body)),
+    }
 }
 
 #[allow(async_fn_in_trait)]
@@ -191,7 +221,7 @@ pub async fn sync_once<T: Transport, R: Replica>(
             if report.resent {
                 return Err(SyncError::Transport(TransportError::Refused(
                     409,
-                    "the server keeps losing changes".into(),
+                    ApiError::new("lost_changes", "the server keeps losing changes"),
                 )));
             }
             replica.resend_all(server_last).await.map_err(SyncError::Local)?;
@@ -497,6 +527,29 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn answers_are_read_as_the_protocol_says() {
+        let err = |code: &str| format!(r#"{{"error":"{code}","message":"why"}}"#);
+        assert_eq!(decode::<PushResponse>(401, &err("revoked")), Err(TransportError::Revoked));
+        assert_eq!(decode::<PushResponse>(401, &err("unauthorized")), Err(TransportError::Unauthorized));
+        assert_eq!(decode::<PushResponse>(401, "<html>login</html>"), Err(TransportError::Unauthorized));
+        assert_eq!(decode::<PushResponse>(409, &err("cursor_reset")), Err(TransportError::CursorReset));
+        assert_eq!(decode::<PushResponse>(503, &err("unavailable")), Err(TransportError::Unavailable("503".into())));
+        assert_eq!(decode::<PushResponse>(502, "Bad Gateway"), Err(TransportError::Unavailable("502".into())));
+        assert_eq!(
+            decode::<PushResponse>(413, &err("too_large")),
+            Err(TransportError::Refused(413, ApiError::new("too_large", "why")))
+        );
+        // The network is there but the answer is not the protocol's: never "offline".
+        assert_eq!(decode::<PushResponse>(200, "<html>Wi-Fi login</html>"), Err(TransportError::BadAnswer(200)));
+        assert_eq!(decode::<PushResponse>(200, r#"{"results":[]}"#), Err(TransportError::BadAnswer(200)));
+        assert_eq!(decode::<PushResponse>(403, "<html>Forbidden</html>"), Err(TransportError::BadAnswer(403)));
+        assert_eq!(
+            decode::<PushResponse>(200, r#"{"last_mutation_id":3,"results":[]}"#),
+            Ok(PushResponse { last_mutation_id: 3, results: vec![] })
+        );
+    }
 
     fn m(mid: u64, id: u128, op: Op) -> Mutation {
         Mutation {

@@ -11,6 +11,7 @@ pub mod fixture;
 pub mod hlc;
 pub mod indicators;
 pub mod lock;
+pub mod map;
 pub mod model;
 pub mod protocol;
 pub mod reports;

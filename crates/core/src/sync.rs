@@ -110,10 +110,26 @@ impl Default for PhoneSettings {
 }
 
 /// Every error answer: a machine code and a human sentence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: String,
     pub message: String,
+}
+
+impl ApiError {
+    pub fn new(error: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError { error: error.into(), message: message.into() }
+    }
+}
+
+/// `GET /api/v1/health`: the server is up, its database answers, and which protocol it speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    /// The server's release.
+    pub version: String,
+    /// The protocol's `schema_version` ([`SCHEMA_VERSION`]).
+    pub protocol: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,13 +164,15 @@ pub struct PushResponse {
     pub results: Vec<MutationResult>,
 }
 
-/// A record's whole current state, as a pull carries it.
+/// A record's whole current state, as a pull carries it. `F` and `H` are its fields and their
+/// HLCs: parsed (the default), or the JSON text as the server stored it (`StoredChange`, with the `raw` feature), sent
+/// on without parsing every record again — the same type, so the same JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
+pub struct Change<F = Map<String, Value>, H = BTreeMap<String, String>> {
     pub collection: String,
     pub id: Uuid,
-    pub fields: Map<String, Value>,
-    pub field_hlcs: BTreeMap<String, String>,
+    pub fields: F,
+    pub field_hlcs: H,
     pub deleted: bool,
     /// The HLC that decided `deleted` (a compatible extension of the protocol; empty when never deleted).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -166,6 +184,27 @@ pub struct Change {
     pub purged: bool,
 }
 
+/// A change as the server stores it: its fields and their HLCs as the stored JSON text.
+#[cfg(feature = "raw")]
+pub type StoredChange = Change<Box<serde_json::value::RawValue>, Box<serde_json::value::RawValue>>;
+
+#[cfg(feature = "raw")]
+impl StoredChange {
+    /// The parsed change (tests and tools; pulls send the stored text).
+    pub fn parse(&self) -> Change {
+        Change {
+            collection: self.collection.clone(),
+            id: self.id,
+            fields: serde_json::from_str(self.fields.get()).unwrap_or_default(),
+            field_hlcs: serde_json::from_str(self.field_hlcs.get()).unwrap_or_default(),
+            deleted: self.deleted,
+            deleted_hlc: self.deleted_hlc.clone(),
+            version: self.version,
+            purged: self.purged,
+        }
+    }
+}
+
 impl Change {
     /// Whether a phone drops its copy of the record: purged, with nothing kept (a merged place
     /// is kept whole, as the link to the survivor).
@@ -174,9 +213,10 @@ impl Change {
     }
 }
 
+/// One page of a pull (`C`: the server sends `StoredChange`s, a phone reads [`Change`]s).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PullResponse {
-    pub changes: Vec<Change>,
+pub struct PullResponse<C = Change> {
+    pub changes: Vec<C>,
     pub cursor: String,
     pub has_more: bool,
     pub last_mutation_id: u64,

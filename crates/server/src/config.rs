@@ -33,10 +33,10 @@ pub struct Config {
     pub dist: PathBuf,
     /// Map tiles: the address template (`{z}`, `{x}`, `{y}`, optional `{s}`); the CSP allows
     /// this server and no other. Respect its usage policy (OpenStreetMap's forbids bulk download).
-    #[arg(long, env = "LATARNIA_TILE_URL", default_value = crate::http::map_config::OSM_TILES, global = true)]
+    #[arg(long, env = "LATARNIA_TILE_URL", default_value = latarnia_core::map::OSM_TILES, global = true)]
     pub tile_url: String,
     /// The credit the tiles' licence asks for (HTML, shown on the map).
-    #[arg(long, env = "LATARNIA_TILE_ATTRIBUTION", default_value = crate::http::map_config::OSM_ATTRIBUTION, global = true)]
+    #[arg(long, env = "LATARNIA_TILE_ATTRIBUTION", default_value = latarnia_core::map::OSM_ATTRIBUTION, global = true)]
     pub tile_attribution: String,
     /// Places closer than this (metres) are taken for one: a new place warns, and two mapped
     /// offline are offered to the coordinator for merging.

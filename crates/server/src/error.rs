@@ -5,7 +5,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use latarnia_core::sync::ApiError;
 
 use crate::store::StoreError;
 
@@ -108,7 +108,7 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
-        (status, Json(json!({ "error": code, "message": message }))).into_response()
+        (status, Json(ApiError::new(code, message))).into_response()
     }
 }
 

@@ -1,6 +1,6 @@
 use clap::Parser;
+use latarnia_core::map::MapSettings;
 use latarnia_server::config::Cli;
-use latarnia_server::http::map_config::MapSettings;
 use latarnia_server::http::static_files::Shell;
 use latarnia_server::{admin, app, serve, store, AppState};
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use latarnia_server::http::map_config::MapSettings;
+use latarnia_core::map::MapSettings;
 use latarnia_server::http::static_files::{inline_script_hashes, Shell};
 use latarnia_server::{app, store, AppState};
 use tower::ServiceExt;
@@ -44,9 +44,10 @@ async fn health_answers_with_the_database_checked() {
     let (_tmp, state) = fixture().await;
     let r = get(&state, "/api/v1/health").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
-    assert_eq!(v["status"], "ok");
-    assert_eq!(v["protocol"], 1);
+    let v: latarnia_core::sync::Health = serde_json::from_str(&body_text(r).await).unwrap();
+    assert_eq!(v.status, "ok");
+    assert_eq!(v.protocol, latarnia_core::sync::SCHEMA_VERSION);
+    assert_eq!(v.version, env!("CARGO_PKG_VERSION"));
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use latarnia_core::sync::{Health, SCHEMA_VERSION};
 
 use crate::{AppError, AppState};
 
@@ -10,7 +10,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /api/v1/health`: the server is up and its database answers.
-async fn health(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
     state.db.ping().await?;
-    Ok(Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "protocol": 1 })))
+    Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), protocol: SCHEMA_VERSION }))
 }

@@ -14,9 +14,9 @@ use tower::ServiceExt as _;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeFile;
 
-use super::map_config::MapSettings;
 use super::security::content_security_policy;
 use crate::AppState;
+use latarnia_core::map::MapSettings;
 
 const NO_CACHE: &str = "no-cache";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::auth::Authed;
 use crate::error::{ApiJson, ApiQuery};
-use crate::store::PullAnswer;
 use crate::{AppError, AppState};
+use latarnia_core::sync::{PullResponse, StoredChange};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/sync/push", post(push)).route("/sync/pull", get(pull))
@@ -49,7 +49,7 @@ async fn pull(
     State(state): State<AppState>,
     authed: Authed,
     ApiQuery(p): ApiQuery<PullParams>,
-) -> Result<Json<PullAnswer>, AppError> {
+) -> Result<Json<PullResponse<StoredChange>>, AppError> {
     let epoch = state.db.epoch().await?;
     let after = parse_cursor(&p.cursor, &epoch).ok_or(AppError::CursorReset)?;
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use latarnia_core::indicators::Dataset;
 use latarnia_core::sync::{
-    admit, clamp_hlc, Change, MutationResult, PushRequest, PushResponse, RecordState, Role, Status, User,
+    admit, clamp_hlc, MutationResult, PullResponse, PushRequest, PushResponse, RecordState, Role, Status, StoredChange,
+    User,
 };
 use latarnia_core::Mutation;
 use serde::Serialize;
@@ -235,39 +236,6 @@ pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) 
     Ok(count)
 }
 
-/// A change as stored: `fields` and `field_hlcs` are the stored JSON text, sent on as it is (a
-/// pull copies them instead of parsing and writing every record again). Serializes exactly as
-/// [`Change`].
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredChange {
-    pub collection: String,
-    pub id: Uuid,
-    pub fields: Box<RawValue>,
-    pub field_hlcs: Box<RawValue>,
-    pub deleted: bool,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub deleted_hlc: String,
-    pub version: u64,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub purged: bool,
-}
-
-impl StoredChange {
-    /// The typed change (tests and tools; pulls send the stored text).
-    pub fn parse(&self) -> Change {
-        Change {
-            collection: self.collection.clone(),
-            id: self.id,
-            fields: serde_json::from_str(self.fields.get()).unwrap_or_default(),
-            field_hlcs: serde_json::from_str(self.field_hlcs.get()).unwrap_or_default(),
-            deleted: self.deleted,
-            deleted_hlc: self.deleted_hlc.clone(),
-            version: self.version,
-            purged: self.purged,
-        }
-    }
-}
-
 /// One page of a pull: changes after a version, in version order.
 #[derive(Debug, Clone)]
 pub struct PullPage {
@@ -280,18 +248,6 @@ pub struct PullPage {
     /// version counter minus the page's last version). Exact unless a record was written more
     /// than once since — counting rows instead costs a scan of the whole backlog on every page.
     pub remaining: u64,
-}
-
-/// [`PullResponse`] as the server writes it (the same JSON).
-#[derive(Debug, Serialize)]
-pub struct PullAnswer {
-    pub changes: Vec<StoredChange>,
-    pub cursor: String,
-    pub has_more: bool,
-    pub last_mutation_id: u64,
-    pub remaining: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub window: Option<latarnia_core::sync::PullWindow>,
 }
 
 /// What [`Storage::history`] reads.
@@ -324,8 +280,12 @@ impl PullPage {
         PullPage { changes, last_version, has_more: more, last_mutation_id, remaining }
     }
 
-    pub fn into_response(self, epoch: &str, window: Option<latarnia_core::sync::PullWindow>) -> PullAnswer {
-        PullAnswer {
+    pub fn into_response(
+        self,
+        epoch: &str,
+        window: Option<latarnia_core::sync::PullWindow>,
+    ) -> PullResponse<StoredChange> {
+        PullResponse {
             changes: self.changes,
             cursor: latarnia_core::sync::cursor(epoch, self.last_version),
             has_more: self.has_more,

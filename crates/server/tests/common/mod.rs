@@ -307,13 +307,9 @@ impl Http {
         r: Result<reqwest::Response, reqwest::Error>,
     ) -> Result<T, TransportError> {
         let r = r.map_err(|_| TransportError::Offline)?;
-        match r.status().as_u16() {
-            200 => r.json().await.map_err(|_| TransportError::Offline),
-            401 => Err(TransportError::Unauthorized),
-            409 => Err(TransportError::CursorReset),
-            502..=504 => Err(TransportError::Unavailable(r.status().to_string())),
-            s => Err(TransportError::Refused(s, r.text().await.unwrap_or_default())),
-        }
+        let status = r.status().as_u16();
+        let body = r.text().await.map_err(|_| TransportError::Offline)?;
+        latarnia_core::engine::decode(status, &body)
     }
 }
 
