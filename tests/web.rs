@@ -25,13 +25,14 @@ fn fresh_name(prefix: &str) -> String {
     format!("test-{prefix}-{n}-{}", js_sys::Math::random())
 }
 
-#[wasm_bindgen_test]
-async fn indexeddb_store_passes_the_contract() {
-    contract::run_all(|| async {
-        let name = fresh_name("contract");
-        IdbStore::open(&name, Uuid::from_u128(7)).await.expect("IndexedDB opens")
-    })
-    .await;
+/// The contract on IndexedDB in clear (a phone before its PIN is set): one test per check.
+mod indexeddb_contract {
+    use super::*;
+
+    async fn fresh() -> IdbStore {
+        IdbStore::open(&fresh_name("contract"), Uuid::from_u128(7)).await.expect("IndexedDB opens")
+    }
+    latarnia::store_contract!(browser, fresh);
 }
 
 #[wasm_bindgen_test]
@@ -220,9 +221,14 @@ async fn sealing_store(name: &str, client: u128) -> (IdbStore, latarnia::crypto:
     (s, key, ring)
 }
 
-#[wasm_bindgen_test]
-async fn a_sealing_indexeddb_store_passes_the_contract() {
-    contract::run_all(|| async { sealing_store(&fresh_name("sealed-contract"), 7).await.0 }).await;
+/// The contract on IndexedDB sealing every record: one test per check.
+mod sealing_indexeddb_contract {
+    use super::*;
+
+    async fn fresh() -> IdbStore {
+        sealing_store(&fresh_name("sealed-contract"), 7).await.0
+    }
+    latarnia::store_contract!(browser, fresh);
 }
 
 /// Every value of every store as the browser keeps it, as one text.

@@ -1,7 +1,6 @@
 //! The contract every store passes: run natively against `MemStore` and in Chromium against
-//! `IdbStore` (tests/web.rs). Each check gets a fresh, empty store from `fresh`.
-
-use std::future::Future;
+//! `IdbStore` (tests/web.rs), one test per check and store through [`store_contract!`]. Each
+//! check gets a fresh, empty store. Test-only code (the `test-support` feature).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus, Site, SiteKind};
@@ -11,7 +10,7 @@ use latarnia_core::engine::Rejected;
 use latarnia_core::sync::{Change, Role, User};
 use serde_json::json;
 
-use super::{AppStore, Backend, Edit, Query, Session, Store, StoreError};
+use super::{AppStore, Edit, Query, Session, Store, StoreError};
 
 const NOW: u64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
@@ -37,32 +36,45 @@ pub fn contact(n: u128, patrol: Option<Uuid>, minutes: i64) -> Contact {
     Contact::quick(Uuid::from_u128(n), patrol, t0() + Duration::minutes(minutes), Err(PositionStatus::Denied))
 }
 
-/// Runs every check; panics with the name of the first that fails.
-pub async fn run_all<S, F, Fut>(fresh: F)
-where
-    S: Store + Into<Backend>,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
-    a_write_stores_the_record_and_one_outbox_mutation(&fresh().await).await;
-    an_edit_pushes_only_changed_fields(&fresh().await).await;
-    delete_hides_and_restore_brings_back(&fresh().await).await;
-    an_invalid_record_writes_nothing(&fresh().await).await;
-    lists_filter_by_parent_and_time_and_page(&fresh().await).await;
-    mids_are_contiguous_and_clocks_increase(&fresh().await).await;
-    acknowledging_empties_the_outbox_and_keeps_rejections(&fresh().await).await;
-    a_pull_keeps_pending_fields_and_stores_its_cursor(&fresh().await).await;
-    a_pull_in_pages_keeps_edits_made_between_them(&fresh().await).await;
-    places_are_kept_and_listed_like_every_record(&fresh().await).await;
-    resending_renumbers_everything_held(&fresh().await).await;
-    session_and_sync_state_are_kept(&fresh().await).await;
-    the_key_ring_is_kept_and_goes_at_a_wipe(&fresh().await).await;
-    a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe(&fresh().await).await;
-    a_refused_record_can_be_discarded_with_its_refusal(&fresh().await).await;
-    the_indicators_read_from_the_phone_are_the_servers(&fresh().await).await;
-    a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it(&fresh().await).await;
-    a_record_linked_to_a_merged_place_reads_at_the_survivor(&AppStore::new(fresh().await.into())).await;
-    what_leaves_the_window_goes_once_the_server_holds_it(&fresh().await).await;
+/// One test per check of the contract for the store that `$fresh` opens (an async fn giving a
+/// fresh, empty store): `native` makes `#[test]`s (the in-memory store), `browser` makes
+/// `wasm_bindgen_test`s (IndexedDB in Chromium). One failing check does not hide the others.
+#[macro_export]
+macro_rules! store_contract {
+    (native, $fresh:path) => {
+        $crate::store_contract!(@native $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it);
+        #[test]
+        fn a_record_linked_to_a_merged_place_reads_at_the_survivor() {
+            futures::executor::block_on(async {
+                let store = $crate::storage::AppStore::new($fresh().await.into());
+                $crate::storage::contract::a_record_linked_to_a_merged_place_reads_at_the_survivor(&store).await;
+            });
+        }
+    };
+    (browser, $fresh:path) => {
+        $crate::store_contract!(@browser $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it);
+        #[wasm_bindgen_test::wasm_bindgen_test]
+        async fn a_record_linked_to_a_merged_place_reads_at_the_survivor() {
+            let store = $crate::storage::AppStore::new($fresh().await.into());
+            $crate::storage::contract::a_record_linked_to_a_merged_place_reads_at_the_survivor(&store).await;
+        }
+    };
+    (@native $fresh:path; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                futures::executor::block_on(async { $crate::storage::contract::$check(&$fresh().await).await });
+            }
+        )*
+    };
+    (@browser $fresh:path; $($check:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            async fn $check() {
+                $crate::storage::contract::$check(&$fresh().await).await;
+            }
+        )*
+    };
 }
 
 /// The field-sized window on the phone: acknowledged records older than the window go (a

@@ -236,13 +236,13 @@ impl Store for MemStore {
     }
 }
 
+/// The contract on the in-memory store: one test per check.
 #[cfg(test)]
-mod tests {
+mod contract {
     use super::*;
-    use crate::storage::contract;
 
-    #[test]
-    fn in_memory_store_passes_the_contract() {
-        futures::executor::block_on(contract::run_all(|| async { MemStore::new(Uuid::from_u128(7)) }));
+    async fn fresh() -> MemStore {
+        MemStore::new(Uuid::from_u128(7))
     }
+    crate::store_contract!(native, fresh);
 }

@@ -3,6 +3,7 @@
 //! backends (IndexedDB, in-memory) only carry it out and pass the same contract tests.
 
 pub mod cache;
+#[cfg(any(test, feature = "test-support"))]
 pub mod contract;
 pub mod idb;
 pub mod mem;

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod csv;
 pub mod engine;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixture;
 pub mod hlc;
 pub mod indicators;

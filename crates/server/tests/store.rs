@@ -2,12 +2,39 @@
 
 mod common;
 
-use latarnia_server::store::{self, contract, sqlite::SqliteStore, Storage};
+use latarnia_server::store::{self, sqlite::SqliteStore, Db, Storage};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sqlite_passes_the_contract() {
-    let tmp = tempfile::tempdir().unwrap();
-    contract::run_all(store::open(tmp.path(), "").await.unwrap()).await;
+/// The contract on SQLite: one test per check, each on a fresh file.
+mod sqlite_contract {
+    async fn open() -> Option<(tempfile::TempDir, super::Db)> {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = super::store::open(tmp.path(), "").await.unwrap();
+        Some((tmp, db))
+    }
+    latarnia_server::storage_contract!(open);
+}
+
+/// The contract on PostgreSQL, each check on a fresh database.
+mod postgres_contract {
+    async fn open() -> Option<((), super::Db)> {
+        let url = super::common::pg_fresh_db().await?;
+        Some(((), super::store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap()))
+    }
+    latarnia_server::storage_contract!(open);
+}
+
+/// The contract on PostgreSQL over TLS (`sslmode=require`; Debian's PostgreSQL offers TLS with
+/// its snake-oil certificate).
+mod postgres_tls_contract {
+    use latarnia_server::store::pg::PgStore;
+
+    async fn open() -> Option<((), super::Db)> {
+        let url = super::common::pg_fresh_db().await?;
+        let tls = PgStore::open(&format!("{url}?sslmode=require")).await.expect("PostgreSQL offers TLS");
+        assert!(tls.encrypted().await.unwrap(), "sslmode=require connects over TLS");
+        Some(((), std::sync::Arc::new(tls)))
+    }
+    latarnia_server::storage_contract!(open);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -35,27 +62,25 @@ async fn database_urls() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn postgres_passes_the_contract() {
+async fn postgres_describes_itself_and_restarts_cleanly() {
     let Some(url) = common::pg_fresh_db().await else { return };
-    let db = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap();
+    let db: Db = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap();
     assert!(db.describe().starts_with("PostgreSQL latarnia_t_"), "{}", db.describe());
-    contract::run_all(db).await;
+    drop(db);
     // A second start on the same database applies no migration twice and keeps the epoch.
     let epoch = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap().epoch().await.unwrap();
     let again = store::open(std::path::Path::new("/nonexistent"), &url).await.unwrap();
     assert_eq!(again.epoch().await.unwrap(), epoch);
 }
 
-/// The PostgreSQL suite once over TLS (`sslmode=require`; Debian's PostgreSQL offers TLS with
-/// its snake-oil certificate), and `sslmode=disable` really plain.
+/// `sslmode=require` says so, and `sslmode=disable` is really plain.
 #[tokio::test(flavor = "multi_thread")]
-async fn postgres_over_tls_passes_the_contract() {
+async fn postgres_tls_modes() {
     use latarnia_server::store::pg::PgStore;
     let Some(url) = common::pg_fresh_db().await else { return };
     let tls = PgStore::open(&format!("{url}?sslmode=require")).await.expect("PostgreSQL offers TLS");
     assert!(tls.encrypted().await.unwrap(), "sslmode=require connects over TLS");
     assert!(tls.describe().contains("sslmode=require"), "{}", tls.describe());
-    contract::run_all(std::sync::Arc::new(tls)).await;
     let plain = PgStore::open(&format!("{url}?sslmode=disable")).await.unwrap();
     assert!(!plain.encrypted().await.unwrap());
 }

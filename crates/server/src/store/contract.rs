@@ -1,5 +1,6 @@
 //! The contract every storage backend passes (SQLite in `tests/store.rs`, PostgreSQL there too
-//! when one is reachable). Each check panics with what went wrong.
+//! when one is reachable): one test per check and backend through [`storage_contract!`]. Each
+//! check panics with what went wrong. Test-only code (the `test-support` feature).
 
 use latarnia_core::sync::{PushRequest, Role, Status, User, SCHEMA_VERSION};
 use latarnia_core::{Mutation, Op};
@@ -53,28 +54,30 @@ fn push(client: Uuid, mutations: Vec<Mutation>) -> PushRequest {
     PushRequest { client_id: client, schema_version: SCHEMA_VERSION, mutations }
 }
 
-pub async fn run_all(db: Db) {
-    accounts_and_tokens(&db).await;
-    push_is_idempotent_and_ordered(&db).await;
-    rejections_never_block(&db).await;
-    pull_pages_in_version_order_and_resumes(&db).await;
-    organisations_never_see_each_other(&db).await;
-    a_client_id_belongs_to_one_user(&db).await;
-    the_log_names_who_and_which_fields(&db).await;
-    epoch_renewal(&db).await;
-    indicator_records_are_the_live_ones_as_they_are_now(&db).await;
-    each_role_reads_and_writes_only_its_fields(&db).await;
-    erasure_retention_and_the_trash(&db).await;
-    retention_keeps_the_indicators_but_distinct_persons(&db).await;
-    pulls_are_logged(&db).await;
-    scans_page_through_every_record_once(&db).await;
-    a_window_sends_only_what_the_phone_keeps(&db).await;
+/// One test per check of the contract, for the backend that `$open` opens: an async fn
+/// returning `Option<(keep, Db)>` — `None` when the backend is not reachable here, `keep` what
+/// must outlive the test (its directory). Each check runs on a fresh database, and one failing
+/// check does not hide the others.
+#[macro_export]
+macro_rules! storage_contract {
+    ($open:path) => {
+        $crate::storage_contract!(@each $open; accounts_and_tokens, push_is_idempotent_and_ordered, rejections_never_block, pull_pages_in_version_order_and_resumes, organisations_never_see_each_other, a_client_id_belongs_to_one_user, the_log_names_who_and_which_fields, epoch_renewal, indicator_records_are_the_live_ones_as_they_are_now, each_role_reads_and_writes_only_its_fields, erasure_retention_and_the_trash, retention_keeps_the_indicators_but_distinct_persons, pulls_are_logged, scans_page_through_every_record_once, a_window_sends_only_what_the_phone_keeps);
+    };
+    (@each $open:path; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $check() {
+                let Some((_keep, db)) = $open().await else { return };
+                $crate::store::contract::$check(&db).await;
+            }
+        )*
+    };
 }
 
 /// A windowed pull sends the records inside the window and open work, whatever their age; the
 /// rest stays readable through `history`, newest first, at a place or not. A record that
 /// comes back into the window (marked for follow-up again) is sent at the next pull.
-async fn a_window_sends_only_what_the_phone_keeps(db: &Db) {
+pub async fn a_window_sends_only_what_the_phone_keeps(db: &Db) {
     use super::HistoryQuery;
     let u = user(db, Role::Streetworker).await;
     assert_eq!(db.window_days(u.org_id, Role::Streetworker).await.unwrap(), 30, "the default");
@@ -135,7 +138,7 @@ async fn a_window_sends_only_what_the_phone_keeps(db: &Db) {
 
 /// A job reads an organisation's records a page at a time: every page continues where the last
 /// ended, across collections, and no record is seen twice or left out.
-async fn scans_page_through_every_record_once(db: &Db) {
+pub async fn scans_page_through_every_record_once(db: &Db) {
     let u = user(db, Role::Coordinator).await;
     let client = Uuid::new_v4();
     let mut ms = Vec::new();
@@ -200,7 +203,7 @@ fn contact_mutation(mid: u64, id: Uuid, client: Uuid, pseudonym: &str, at: &str)
     Mutation { collection: "contacts".into(), ..mutation(mid, id, Op::Upsert, 1_700_000_000_000 + mid, client, f) }
 }
 
-async fn erasure_retention_and_the_trash(db: &Db) {
+pub async fn erasure_retention_and_the_trash(db: &Db) {
     use super::{run_job, Job};
     let u = user(db, Role::Streetworker).await;
     let client = Uuid::new_v4();
@@ -267,7 +270,7 @@ async fn erasure_retention_and_the_trash(db: &Db) {
     assert!(by_id(&pull_all(db, &u).await, p).fields.is_empty(), "but nothing comes back");
 }
 
-async fn retention_keeps_the_indicators_but_distinct_persons(db: &Db) {
+pub async fn retention_keeps_the_indicators_but_distinct_persons(db: &Db) {
     use latarnia_core::indicators::{compute, Period};
     let u = user(db, Role::Coordinator).await;
     push_fixture(db, &u).await;
@@ -283,7 +286,7 @@ async fn retention_keeps_the_indicators_but_distinct_persons(db: &Db) {
     assert_eq!(same, before, "every other indicator stays");
 }
 
-async fn pulls_are_logged(db: &Db) {
+pub async fn pulls_are_logged(db: &Db) {
     let u = user(db, Role::Coordinator).await;
     let client = Uuid::new_v4();
     db.token_add("hash-of-a-token", u.id, "Telefon Ani", 9_999_999_999_999).await.unwrap();
@@ -328,7 +331,7 @@ fn report_mutation(mid: u64, id: Uuid, hlc_ms: u64, client: Uuid, f: Value) -> M
 
 /// The role table (`access::sees`), cell by cell, as each role's pull carries it; and a
 /// partner's pushes: its own reports only, its own fields only.
-async fn each_role_reads_and_writes_only_its_fields(db: &Db) {
+pub async fn each_role_reads_and_writes_only_its_fields(db: &Db) {
     use latarnia_core::access::{fields as known, sees, Sees};
     let coordinator = user(db, Role::Coordinator).await;
     let org = coordinator.org_id;
@@ -456,7 +459,7 @@ pub async fn push_fixture(db: &Db, u: &User) -> (Uuid, u64) {
     (client, last)
 }
 
-async fn indicator_records_are_the_live_ones_as_they_are_now(db: &Db) {
+pub async fn indicator_records_are_the_live_ones_as_they_are_now(db: &Db) {
     use latarnia_core::indicators::{compute, Period};
     let u = user(db, Role::Coordinator).await;
     let (client, last) = push_fixture(db, &u).await;
@@ -497,7 +500,7 @@ async fn indicator_records_are_the_live_ones_as_they_are_now(db: &Db) {
     assert_eq!(db.indicator_records(other.org_id).await.unwrap().contacts.len(), 0);
 }
 
-async fn accounts_and_tokens(db: &Db) {
+pub async fn accounts_and_tokens(db: &Db) {
     let u = user(db, Role::Coordinator).await;
     assert!(matches!(db.user_add(&User { id: Uuid::new_v4(), ..u.clone() }, "h").await, Err(StoreError::Conflict)));
     let a = db.account(&u.login).await.unwrap().expect("account");
@@ -546,7 +549,7 @@ async fn accounts_and_tokens(db: &Db) {
     assert!(db.user_count().await.unwrap() >= 1);
 }
 
-async fn push_is_idempotent_and_ordered(db: &Db) {
+pub async fn push_is_idempotent_and_ordered(db: &Db) {
     let u = user(db, Role::Streetworker).await;
     let client = Uuid::new_v4();
     let id = Uuid::new_v4();
@@ -601,7 +604,7 @@ async fn push_is_idempotent_and_ordered(db: &Db) {
     assert_eq!(restored.fields["area"], "Most", "the server kept them through the trash: restored whole");
 }
 
-async fn rejections_never_block(db: &Db) {
+pub async fn rejections_never_block(db: &Db) {
     let u = user(db, Role::Streetworker).await;
     let client = Uuid::new_v4();
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
@@ -632,7 +635,7 @@ async fn rejections_never_block(db: &Db) {
     assert!(db.pull(&p, pc, 0, 100, None).await.unwrap().changes.is_empty());
 }
 
-async fn pull_pages_in_version_order_and_resumes(db: &Db) {
+pub async fn pull_pages_in_version_order_and_resumes(db: &Db) {
     let u = user(db, Role::Streetworker).await;
     let client = Uuid::new_v4();
     let ids: Vec<Uuid> = (0..7).map(|_| Uuid::new_v4()).collect();
@@ -675,7 +678,7 @@ async fn pull_pages_in_version_order_and_resumes(db: &Db) {
     assert!(matches!(db.pull(&u, client, full.last_version + 1, 10, None).await, Err(StoreError::CursorReset)));
 }
 
-async fn organisations_never_see_each_other(db: &Db) {
+pub async fn organisations_never_see_each_other(db: &Db) {
     let a = user(db, Role::Admin).await;
     let b = user(db, Role::Admin).await;
     let (ca, cb) = (Uuid::new_v4(), Uuid::new_v4());
@@ -691,7 +694,7 @@ async fn organisations_never_see_each_other(db: &Db) {
     assert!(db.audit(b.org_id, "patrols", id).await.unwrap().iter().all(|e| e.user_id == b.id));
 }
 
-async fn a_client_id_belongs_to_one_user(db: &Db) {
+pub async fn a_client_id_belongs_to_one_user(db: &Db) {
     let a = user(db, Role::Streetworker).await;
     let b = User { id: Uuid::new_v4(), login: format!("b-{}", Uuid::new_v4()), ..a.clone() };
     db.user_add(&b, "h").await.unwrap();
@@ -719,7 +722,7 @@ async fn a_client_id_belongs_to_one_user(db: &Db) {
     assert_eq!(db.audit(b.org_id, "patrols", id).await.unwrap().len(), 1);
 }
 
-async fn the_log_names_who_and_which_fields(db: &Db) {
+pub async fn the_log_names_who_and_which_fields(db: &Db) {
     let u = user(db, Role::Streetworker).await;
     let client = Uuid::new_v4();
     let id = Uuid::new_v4();
@@ -734,7 +737,7 @@ async fn the_log_names_who_and_which_fields(db: &Db) {
     assert_eq!(log[1].fields, vec!["area".to_string(), "team".to_string()]);
 }
 
-async fn epoch_renewal(db: &Db) {
+pub async fn epoch_renewal(db: &Db) {
     let e1 = db.epoch().await.unwrap();
     assert_eq!(db.epoch().await.unwrap(), e1);
     let e2 = db.renew_epoch().await.unwrap();

@@ -3,6 +3,7 @@
 //! are plain logic in `latarnia_core::sync`; a backend only reads and writes rows, in one
 //! transaction per push.
 
+#[cfg(feature = "test-support")]
 pub mod contract;
 pub mod pg;
 pub mod pg_tls;
