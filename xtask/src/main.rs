@@ -1,5 +1,5 @@
 //! `cargo xtask run | test | bench | build`: set-up, build, serve and every test layer, from a
-//! fresh machine. Only the standard library, so this compiles in seconds.
+//! fresh machine.
 
 mod bundle;
 mod setup;
@@ -8,29 +8,48 @@ mod util;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use util::{root, Fail};
 
-const USAGE: &str = "usage: cargo xtask <command>
+/// Latarnia's project commands: `cargo xtask run` and `cargo xtask test` do all set-up.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
 
-  run    install what is missing, build the app, start the server (SQLite) and print the URL
-         flags (env fallback): --addr (LATARNIA_ADDR, default 127.0.0.1:8080)
-                               --data-dir (LATARNIA_DATA_DIR, default ./latarnia-data)
-                               --database-url (DATABASE_URL)
-  test   install what the tests need, then fmt, clippy, native, browser and end-to-end tests
-  bench  build in release and measure; writes docs/benchmarks.md
-  build  build the app into dist/ (with the service worker's precache list)";
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Install what is missing, build the app, start the server (SQLite) and print the URL.
+    Run(RunArgs),
+    /// Install what the tests need, then fmt, clippy, native, browser and end-to-end tests.
+    Test,
+    /// Build in release and measure; writes docs/benchmarks.md.
+    Bench,
+    /// Build the app into dist/ (with the service worker's precache list).
+    Build,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Where the server listens.
+    #[arg(long, env = "LATARNIA_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// The server's data directory (its SQLite file).
+    #[arg(long, env = "LATARNIA_DATA_DIR", default_value = "./latarnia-data")]
+    data_dir: String,
+    /// A PostgreSQL URL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL", default_value = "")]
+    database_url: String,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]),
-        Some("test") => test(),
-        Some("bench") => bench(),
-        Some("build") => setup::app_tools().and_then(|_| bundle::app()),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let result = match Cli::parse().command {
+        Cmd::Run(args) => run(&args),
+        Cmd::Test => test(),
+        Cmd::Bench => bench(),
+        Cmd::Build => setup::app_tools().and_then(|_| bundle::app()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,40 +60,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--flag value` or `--flag=value` from the arguments, else the environment, else `default`.
-fn flag(args: &[String], name: &str, env: &str, default: &str) -> Result<String, Fail> {
-    let long = format!("--{name}");
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if *a == long {
-            return it.next().cloned().ok_or_else(|| Fail(format!("{long} needs a value")));
-        }
-        if let Some(v) = a.strip_prefix(&format!("{long}=")) {
-            return Ok(v.to_owned());
-        }
-    }
-    Ok(std::env::var(env).unwrap_or_else(|_| default.to_owned()))
-}
-
-fn run(args: &[String]) -> Result<(), Fail> {
-    for a in args.iter().filter(|a| a.starts_with("--") && *a != "--") {
-        let name = a.trim_start_matches("--").split('=').next().unwrap_or("");
-        if !["addr", "data-dir", "database-url"].contains(&name) {
-            return Err(Fail(format!("unknown flag {a}\n\n{USAGE}")));
-        }
-    }
-    let addr = flag(args, "addr", "LATARNIA_ADDR", "127.0.0.1:8080")?;
-    let data_dir = flag(args, "data-dir", "LATARNIA_DATA_DIR", "./latarnia-data")?;
-    let database_url = flag(args, "database-url", "DATABASE_URL", "")?;
+fn run(args: &RunArgs) -> Result<(), Fail> {
     setup::app_tools()?;
     bundle::app()?;
     bundle::server()?;
     let bin = root().join("target/release/latarnia-server");
     util::exec(
         std::process::Command::new(bin)
-            .args(["--addr", &addr, "--data-dir", &data_dir, "--dist"])
+            .args(["--addr", &args.addr, "--data-dir", &args.data_dir, "--dist"])
             .arg(root().join("dist"))
-            .env("DATABASE_URL", database_url),
+            .env("DATABASE_URL", &args.database_url),
     )
 }
 
@@ -133,14 +128,24 @@ fn bench() -> Result<(), Fail> {
 
 #[cfg(test)]
 mod tests {
-    use super::flag;
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, Cmd};
 
     #[test]
-    fn flags_take_both_forms_and_fall_back_to_the_default() {
-        let args: Vec<String> = ["--addr", "0.0.0.0:9000", "--data-dir=/var/lib/latarnia"].map(String::from).to_vec();
-        assert_eq!(flag(&args, "addr", "LATARNIA_TEST_UNSET_1", "x").unwrap(), "0.0.0.0:9000");
-        assert_eq!(flag(&args, "data-dir", "LATARNIA_TEST_UNSET_2", "x").unwrap(), "/var/lib/latarnia");
-        assert_eq!(flag(&args, "database-url", "LATARNIA_TEST_UNSET_3", "dflt").unwrap(), "dflt");
-        assert!(flag(&["--addr".to_owned()], "addr", "LATARNIA_TEST_UNSET_4", "x").is_err(), "a flag needs a value");
+    fn the_commands_and_flags_are_declared_consistently() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_both_flag_forms_and_refuses_unknown_ones() {
+        let cli =
+            Cli::try_parse_from(["xtask", "run", "--addr", "0.0.0.0:9000", "--data-dir=/var/lib/latarnia"]).unwrap();
+        let Cmd::Run(args) = cli.command else { panic!("run") };
+        assert_eq!(args.addr, "0.0.0.0:9000");
+        assert_eq!(args.data_dir, "/var/lib/latarnia");
+        assert!(Cli::try_parse_from(["xtask", "run", "--addr"]).is_err(), "a flag needs a value");
+        assert!(Cli::try_parse_from(["xtask", "run", "--port", "1"]).is_err(), "an unknown flag is refused");
+        assert!(Cli::try_parse_from(["xtask", "deploy"]).is_err(), "an unknown command is refused");
     }
 }

@@ -86,7 +86,7 @@ impl Tally {
     }
 
     pub fn cargo_tests(&mut self, name: &str, args: &[&str], envs: &[(&str, &str)]) {
-        let mut cmd = command("cargo");
+        let mut cmd = command(&crate::util::cargo_program());
         cmd.args(args).envs(envs.iter().copied());
         self.counted(name, cmd);
     }

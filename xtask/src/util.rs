@@ -38,8 +38,13 @@ pub fn exec(cmd: &mut Command) -> Result<(), Fail> {
     }
 }
 
+/// The cargo that runs this xtask (`$CARGO`: the same toolchain), else the one on the PATH.
+pub fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 pub fn cargo(args: &[&str]) -> Result<(), Fail> {
-    exec(command("cargo").args(args))
+    exec(command(&cargo_program()).args(args))
 }
 
 /// Runs and returns stdout, or None when the program is missing or fails.

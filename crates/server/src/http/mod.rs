@@ -34,8 +34,22 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .nest("/api/v1", api)
         .merge(static_files::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(trace());
     guarded(routes).with_state(state)
+}
+
+/// A span per request with its method and path — never its query, headers or body (tokens,
+/// cursors and a person's data stay out of the logs) — and its status and time at the end.
+/// Shown with `RUST_LOG=latarnia_server=debug,tower_http=debug`.
+fn trace() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
+> {
+    fn span(r: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+        tracing::debug_span!("request", method = %r.method(), path = %r.uri().path())
+    }
+    tower_http::trace::TraceLayer::new_for_http().make_span_with(span as fn(&_) -> _)
 }
 
 /// A panic in a handler answers `500 internal` and the server keeps serving (the server's
