@@ -12,9 +12,13 @@ pub mod security;
 pub mod static_files;
 pub mod sync;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
 use axum::Router;
 use latarnia_core::sync::MAX_PUSH_BYTES;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::TraceLayer;
 
 use crate::{AppError, AppState};
 
@@ -42,14 +46,11 @@ pub fn router(state: AppState) -> Router {
 /// A span per request with its method and path — never its query, headers or body (tokens,
 /// cursors and a person's data stay out of the logs) — and its status and time at the end.
 /// Shown with `RUST_LOG=latarnia_server=debug,tower_http=debug`.
-fn trace() -> tower_http::trace::TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
-> {
-    fn span(r: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+fn trace() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request<Body>) -> tracing::Span> {
+    fn span(r: &Request<Body>) -> tracing::Span {
         tracing::debug_span!("request", method = %r.method(), path = %r.uri().path())
     }
-    tower_http::trace::TraceLayer::new_for_http().make_span_with(span as fn(&_) -> _)
+    TraceLayer::new_for_http().make_span_with(span as fn(&_) -> _)
 }
 
 /// A panic in a handler answers `500 internal` and the server keeps serving (the server's
