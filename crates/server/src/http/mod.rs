@@ -46,7 +46,9 @@ pub fn router(state: AppState) -> Router {
 /// A span per request with its method and path — never its query, headers or body (tokens,
 /// cursors and a person's data stay out of the logs) — and its status and time at the end.
 /// Shown with `RUST_LOG=latarnia_server=debug,tower_http=debug`.
-fn trace() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request<Body>) -> tracing::Span> {
+type Trace = TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request<Body>) -> tracing::Span>;
+
+fn trace() -> Trace {
     fn span(r: &Request<Body>) -> tracing::Span {
         tracing::debug_span!("request", method = %r.method(), path = %r.uri().path())
     }
