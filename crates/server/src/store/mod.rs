@@ -7,6 +7,7 @@
 pub mod contract;
 pub mod pg;
 pub mod pg_tls;
+pub mod push;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
@@ -559,33 +560,4 @@ pub fn outgoing(user: &User, created_by: &str, mut c: StoredChange) -> StoredCha
         c.fields = raw(shown);
     }
     c
-}
-
-/// What a push does with each of its mutations, from the client's last applied `mid`.
-pub enum Step<'a> {
-    /// At or below the last applied `mid`: answered `duplicate`, nothing applied.
-    Duplicate(MutationResult),
-    Apply(&'a Mutation),
-}
-
-/// Every mutation of a push in order, up to a gap in the `mid`s (the rest waits for the
-/// missing one). The same in every backend.
-pub fn steps(mutations: &[Mutation], mut last: u64) -> Vec<Step<'_>> {
-    let mut out = Vec::with_capacity(mutations.len());
-    for m in mutations {
-        if m.mid <= last {
-            out.push(Step::Duplicate(MutationResult {
-                mid: m.mid,
-                status: Status::Duplicate,
-                error: None,
-                message: None,
-            }));
-        } else if m.mid == last + 1 {
-            last = m.mid;
-            out.push(Step::Apply(m));
-        } else {
-            break;
-        }
-    }
-    out
 }

@@ -11,10 +11,10 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
-use super::sqlite::{op_str, status_str};
+use super::push::PushPlan;
 use super::{
-    decide, job_log_lines, scan_sql, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage,
-    ScanAfter, ScanPage, ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
+    job_log_lines, scan_sql, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
+    ScanPage, ServerWrite, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -209,8 +209,7 @@ async fn group_in(
     for r in claimed? {
         owners.insert(r.get(0), (r.get(1), r.get::<_, i64>(2) as u64));
     }
-    let mut known: std::collections::HashMap<(String, String), (RecordState, String)> =
-        std::collections::HashMap::new();
+    let mut known = std::collections::HashMap::new();
     for r in rows? {
         let state = RecordState {
             fields: json(r.get(2))?,
@@ -221,68 +220,28 @@ async fn group_in(
         };
         known.insert((r.get(0), r.get(1)), (state, r.get(6)));
     }
-    // Each written record at its last change in the group (the versions follow that order).
-    let mut changed: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
-    let mut log = LogColumns::default();
+    let mut plan = PushPlan::new(known);
     let mut marks: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
     let mut out = Vec::with_capacity(group.len());
     for (user, req, now_ms, _) in group {
-        let (client, uid) = (req.client_id.to_string(), user.id.to_string());
+        let client = req.client_id.to_string();
         let Some((owner, last_mid)) = owners.get_mut(&client) else {
             out.push(Err(StoreError::Failed("a client not claimed".into())));
             continue;
         };
-        if *owner != uid {
+        if *owner != user.id.to_string() {
             out.push(Err(StoreError::Forbidden("client_id")));
             continue;
         }
-        let first = *last_mid;
-        let mut last = first;
-        let mut results = Vec::with_capacity(req.mutations.len());
-        for step in steps(&req.mutations, first) {
-            let m = match step {
-                Step::Duplicate(r) => {
-                    results.push(r);
-                    continue;
-                }
-                Step::Apply(m) => m,
-            };
-            let key = (m.collection.clone(), m.id.to_string());
-            let (current, created_by) = match known.get(&key) {
-                Some((s, c)) => (Some(s), Some(c.as_str())),
-                None => (None, None),
-            };
-            let d = decide(user, m, current, created_by, *now_ms);
-            if let Some(state) = d.new_state {
-                let creator = created_by.map_or_else(|| uid.clone(), str::to_owned);
-                known.insert(key.clone(), (state, creator));
-                changed.insert(key.clone(), log.mid.len());
-            }
-            log.at_ms.push(*now_ms);
-            log.user.push(uid.clone());
-            log.client.push(client.clone());
-            log.mid.push(m.mid as i64);
-            log.collection.push(d.log_collection);
-            log.record.push(key.1);
-            log.op.push(op_str(m.op));
-            log.hlc.push(m.hlc.clone());
-            log.fields.push(serde_json::to_string(&d.fields).unwrap_or_default());
-            log.status.push(status_str(&d.result));
-            log.error.push(d.result.error.clone());
-            last = m.mid;
-            results.push(d.result);
+        let answer = plan.push(user, req, *last_mid, *now_ms);
+        if answer.last_mutation_id != *last_mid {
+            *last_mid = answer.last_mutation_id;
+            marks.insert(client, answer.last_mutation_id as i64);
         }
-        *last_mid = last;
-        if last != first {
-            marks.insert(client, last as i64);
-        }
-        out.push(Ok(PushResponse { last_mutation_id: last, results }));
+        out.push(Ok(answer));
     }
-    let mut written: Vec<((String, String), usize)> = changed.into_iter().collect();
-    written.sort_by_key(|(_, n)| *n);
     let mut a = RecordColumns::default();
-    for (n, (key, _)) in written.iter().enumerate() {
-        let (state, creator) = &known[key];
+    for (n, (key, (state, creator))) in plan.written().into_iter().enumerate() {
         a.collection.push(key.0.clone());
         a.id.push(key.1.clone());
         a.fields.push(serde_json::Value::Object(state.fields.clone()).to_string());
@@ -293,7 +252,21 @@ async fn group_in(
         a.created_by.push(creator.clone());
         a.window_ms.push(latarnia_core::window::window_ms(&key.0, &state.fields));
     }
-    let version = first_version + written.len() as i64;
+    let mut log = LogColumns::default();
+    for line in plan.log {
+        log.at_ms.push(line.at_ms);
+        log.user.push(line.user);
+        log.client.push(line.client);
+        log.mid.push(line.mid);
+        log.collection.push(line.collection);
+        log.record.push(line.record);
+        log.op.push(line.op);
+        log.hlc.push(line.hlc);
+        log.fields.push(line.fields);
+        log.status.push(line.status);
+        log.error.push(line.error);
+    }
+    let version = first_version + a.id.len() as i64;
     let (mark_clients, mark_mids): (Vec<String>, Vec<i64>) = marks.into_iter().unzip();
     let l = &log;
     let upsert_args: [&(dyn ToSql + Sync); 10] = [
@@ -331,7 +304,7 @@ async fn group_in(
     let skip = || async { Ok(0) };
     let (records, lines, marked, set_version, committed) = tokio::join!(
         async {
-            match written.is_empty() {
+            match a.id.is_empty() {
                 true => skip().await,
                 false => c.execute(&upsert, &upsert_args).await,
             }

@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex};
 
 use latarnia_core::indicators::Dataset;
 use latarnia_core::sync::{readable, PhoneSettings, PushRequest, PushResponse, RecordState, Role, User};
-use latarnia_core::Op;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
+use super::push::PushPlan;
 use super::{
-    decide, job_log_lines, scan_which, steps, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage,
-    ScanAfter, ScanPage, ServerWrite, Step, Storage, StoreError, StoreResult, StoredChange, SCAN_COLUMNS, SERVER_USER,
+    job_log_lines, scan_which, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
+    ScanPage, ServerWrite, Storage, StoreError, StoreResult, StoredChange, SCAN_COLUMNS, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -330,7 +330,7 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
-    let mut last = match owner {
+    let last = match owner {
         Some((uid, _)) if uid != user.id.to_string() => return Err(StoreError::Forbidden("client_id")),
         Some((_, last)) => last as u64,
         None => {
@@ -342,100 +342,89 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
         }
     };
     let org = user.org_id.to_string();
-    let mut results = Vec::with_capacity(req.mutations.len());
-    for step in steps(&req.mutations, last) {
-        let m = match step {
-            Step::Duplicate(r) => {
-                results.push(r);
-                continue;
-            }
-            Step::Apply(m) => m,
-        };
-        let row: Option<(RecordState, String)> = tx
-            .query_row(
-                "SELECT fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
-                 WHERE org_id = ?1 AND collection = ?2 AND id = ?3",
-                params![org, m.collection, m.id.to_string()],
-                |r| {
-                    Ok((
-                        RecordState {
-                            fields: json(&r.get::<_, String>(0)?)?,
-                            field_hlcs: json(&r.get::<_, String>(1)?)?,
-                            deleted: r.get(2)?,
-                            deleted_hlc: r.get(3)?,
-                            purged: r.get(5)?,
-                        },
-                        r.get(4)?,
-                    ))
-                },
-            )
+    let mut known = std::collections::HashMap::new();
+    let mut read = tx.prepare_cached(
+        "SELECT fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
+         WHERE org_id = ?1 AND collection = ?2 AND id = ?3",
+    )?;
+    for key in PushPlan::keys([req]) {
+        let row = read
+            .query_row(params![org, key.0, key.1], |r| {
+                Ok((
+                    RecordState {
+                        fields: json(&r.get::<_, String>(0)?)?,
+                        field_hlcs: json(&r.get::<_, String>(1)?)?,
+                        deleted: r.get(2)?,
+                        deleted_hlc: r.get(3)?,
+                        purged: r.get(5)?,
+                    },
+                    r.get::<_, String>(4)?,
+                ))
+            })
             .optional()?;
-        let (current, created_by) = row.unzip();
-        let d = decide(user, m, current.as_ref(), created_by.as_deref(), now_ms);
-        if let Some(s) = &d.new_state {
-            let version: i64 =
-                tx.query_row("UPDATE orgs SET version = version + 1 WHERE id = ?1 RETURNING version", [&org], |r| {
-                    r.get(0)
-                })?;
-            tx.execute(
-                "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version,
-                   created_by, window_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
-                   field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
-                   deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
-                params![
-                    org,
-                    m.collection,
-                    m.id.to_string(),
-                    serde_json::Value::Object(s.fields.clone()).to_string(),
-                    serde_json::to_string(&s.field_hlcs).unwrap_or_default(),
-                    s.deleted,
-                    s.deleted_hlc,
-                    version,
-                    user.id.to_string(),
-                    latarnia_core::window::window_ms(&m.collection, &s.fields)
-                ],
-            )?;
+        if let Some(row) = row {
+            known.insert(key, row);
         }
-        tx.execute(
-            "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
-               fields, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                org,
-                now_ms,
-                user.id.to_string(),
-                client,
-                m.mid as i64,
-                d.log_collection,
-                m.id.to_string(),
-                op_str(m.op),
-                m.hlc,
-                serde_json::to_string(&d.fields).unwrap_or_default(),
-                status_str(&d.result),
-                d.result.error
-            ],
+    }
+    let mut plan = PushPlan::new(known);
+    let answer = plan.push(user, req, last, now_ms);
+    let written = plan.written();
+    if !written.is_empty() {
+        let n = written.len() as i64;
+        let version: i64 = tx.query_row(
+            "UPDATE orgs SET version = version + ?2 WHERE id = ?1 RETURNING version",
+            params![org, n],
+            |r| r.get(0),
         )?;
-        last = m.mid;
-        results.push(d.result);
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO records (org_id, collection, id, fields, field_hlcs, deleted, deleted_hlc, version,
+               created_by, window_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (org_id, collection, id) DO UPDATE SET fields = excluded.fields,
+               field_hlcs = excluded.field_hlcs, deleted = excluded.deleted,
+               deleted_hlc = excluded.deleted_hlc, version = excluded.version, window_ms = excluded.window_ms",
+        )?;
+        for (i, ((collection, id), (state, creator))) in written.into_iter().enumerate() {
+            upsert.execute(params![
+                org,
+                collection,
+                id,
+                serde_json::Value::Object(state.fields.clone()).to_string(),
+                serde_json::to_string(&state.field_hlcs).unwrap_or_default(),
+                state.deleted,
+                state.deleted_hlc,
+                version - n + 1 + i as i64,
+                creator,
+                latarnia_core::window::window_ms(collection, &state.fields)
+            ])?;
+        }
     }
-    tx.execute("UPDATE clients SET last_mid = ?1 WHERE client_id = ?2", params![last as i64, client])?;
-    Ok(PushResponse { last_mutation_id: last, results })
-}
-
-pub(crate) fn op_str(op: Op) -> &'static str {
-    match op {
-        Op::Upsert => "upsert",
-        Op::Delete => "delete",
-        Op::Restore => "restore",
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO mutation_log (org_id, at_ms, user_id, client_id, mid, collection, record_id, op, hlc,
+           fields, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for l in &plan.log {
+        insert.execute(params![
+            org,
+            l.at_ms,
+            l.user,
+            l.client,
+            l.mid,
+            l.collection,
+            l.record,
+            l.op,
+            l.hlc,
+            l.fields,
+            l.status,
+            l.error
+        ])?;
     }
-}
-
-pub(crate) fn status_str(r: &latarnia_core::sync::MutationResult) -> &'static str {
-    match r.status {
-        latarnia_core::sync::Status::Applied => "applied",
-        latarnia_core::sync::Status::Duplicate => "duplicate",
-        latarnia_core::sync::Status::Rejected => "rejected",
+    if answer.last_mutation_id != last {
+        tx.execute(
+            "UPDATE clients SET last_mid = ?1 WHERE client_id = ?2",
+            params![answer.last_mutation_id as i64, client],
+        )?;
     }
+    Ok(answer)
 }
 
 /// A row of `SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc,
