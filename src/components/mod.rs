@@ -1,5 +1,6 @@
 pub mod contact_item;
 pub mod coordinates;
+pub mod enum_select;
 pub mod erasure_form;
 pub mod field_error;
 pub mod indicator_table;

@@ -3,7 +3,7 @@
 //! worker, checked (with the contact made there) and closed with its outcome.
 
 use latarnia_core::reports::default_source;
-use latarnia_core::{validate, FieldError, Patrol, Position, Report, ReportSource, ReportStatus, Site, Urgency};
+use latarnia_core::{validate, FieldError, Patrol, Position, Report, ReportSource, Site};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::components::contact_item::{local_input, local_time, parse_local_input};
 use crate::components::coordinates::{coordinate, shown, Coordinates};
+use crate::components::enum_select::EnumSelect;
 use crate::components::field_error::FieldErrorText;
 use crate::components::map_view::{map_points, MapView};
 use crate::components::place_select::{place_options, PlaceSelect};
@@ -201,12 +202,7 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
             <FieldErrorText errors field="received_at"/>
 
             <label for="report-source">{i.s(k::REPORT_SOURCE)}</label>
-            <select id="report-source" data-testid="report-source"
-                on:change=move |ev| if let Some(v) = ReportSource::parse(&event_target_value(&ev)) { source.set(v) }>
-                {ReportSource::ALL.iter().map(|&v| view! {
-                    <option value=v.as_str() selected=move || source.get() == v>{i.sv("report_source", v.as_str())}</option>
-                }).collect_view()}
-            </select>
+            <EnumSelect id="report-source" prefix="report_source" value=source/>
 
             <label for="report-description">{i.s(k::REPORT_DESCRIPTION)}</label>
             <textarea id="report-description" data-testid="report-description" rows="3" aria-describedby="err-description"
@@ -233,20 +229,10 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
             })}
 
             <label for="report-urgency">{i.s(k::REPORT_URGENCY)}</label>
-            <select id="report-urgency" data-testid="report-urgency"
-                on:change=move |ev| if let Some(v) = Urgency::parse(&event_target_value(&ev)) { urgency.set(v) }>
-                {Urgency::ALL.iter().map(|&v| view! {
-                    <option value=v.as_str() selected=move || urgency.get() == v>{i.sv("urgency", v.as_str())}</option>
-                }).collect_view()}
-            </select>
+            <EnumSelect id="report-urgency" prefix="urgency" value=urgency/>
 
             <label for="report-status">{i.s(k::REPORT_STATUS)}</label>
-            <select id="report-status" data-testid="report-status"
-                on:change=move |ev| if let Some(v) = ReportStatus::parse(&event_target_value(&ev)) { status.set(v) }>
-                {ReportStatus::ALL.iter().map(|&v| view! {
-                    <option value=v.as_str() selected=move || status.get() == v>{i.sv("report_status", v.as_str())}</option>
-                }).collect_view()}
-            </select>
+            <EnumSelect id="report-status" prefix="report_status" value=status/>
 
             <label for="report-patrol">{i.s(k::REPORT_PATROL)}</label>
             <select id="report-patrol" data-testid="report-patrol"

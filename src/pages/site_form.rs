@@ -4,7 +4,7 @@
 
 use latarnia_core::sites::{near_duplicates, visits, Visit};
 use latarnia_core::validate::{self, ACCURACY_FLAG_M};
-use latarnia_core::{Contact, FieldError, Position, Site, SiteKind, SiteStatus};
+use latarnia_core::{Contact, FieldError, Position, Site, SiteKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::components::contact_item::local_time;
 use crate::components::coordinates::{coordinate, shown, Coordinates};
+use crate::components::enum_select::EnumSelect;
 use crate::components::field_error::FieldErrorText;
 use crate::components::map_view::{duplicate_radius, map_points, MapView};
 use crate::components::older_contacts::OlderContacts;
@@ -223,20 +224,10 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
             <FieldErrorText errors field="label"/>
 
             <label for="site-type">{i.s(k::SITE_KIND)}</label>
-            <select id="site-type" data-testid="site-type"
-                on:change=move |ev| if let Some(v) = SiteKind::parse(&event_target_value(&ev)) { kind.set(v) }>
-                {SiteKind::ALL.iter().map(|&v| view! {
-                    <option value=v.as_str() selected=move || kind.get() == v>{i.sv("site_kind", v.as_str())}</option>
-                }).collect_view()}
-            </select>
+            <EnumSelect id="site-type" prefix="site_kind" value=kind/>
 
             <label for="site-status">{i.s(k::SITE_STATUS)}</label>
-            <select id="site-status" data-testid="site-status"
-                on:change=move |ev| if let Some(v) = SiteStatus::parse(&event_target_value(&ev)) { status.set(v) }>
-                {SiteStatus::ALL.iter().map(|&v| view! {
-                    <option value=v.as_str() selected=move || status.get() == v>{i.sv("site_status", v.as_str())}</option>
-                }).collect_view()}
-            </select>
+            <EnumSelect id="site-status" prefix="site_status" value=status/>
 
             <fieldset class="position">
                 <legend>{i.s(k::SITE_POSITION)}</legend>

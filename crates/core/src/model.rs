@@ -9,6 +9,15 @@ use uuid::Uuid;
 
 /// Declares a closed set of values that travel as the given strings (the same on the wire, in
 /// `as_str()` and as the suffix of the value's translation key), with `ALL` in UI order.
+/// A closed set of values written as strings on the wire and in the UI's translation keys
+/// (`<prefix>_<value>`): what a form's choice of one of them needs.
+pub trait StringEnum: Copy + PartialEq + 'static {
+    /// Every value, in the order a form offers them.
+    fn all() -> &'static [Self];
+    fn as_str(self) -> &'static str;
+    fn parse(s: &str) -> Option<Self>;
+}
+
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -24,6 +33,18 @@ macro_rules! string_enum {
 
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl StringEnum for $name {
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn parse(s: &str) -> Option<Self> {
+                $name::parse(s)
             }
         }
     };
