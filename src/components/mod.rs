@@ -11,6 +11,7 @@ pub mod nav;
 pub mod older_contacts;
 pub mod place_select;
 pub mod run_progress;
+pub mod site_filter_bar;
 pub mod site_merge;
 pub mod status_bar;
 pub mod stepper;

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::map_view::{map_points, MapView};
+use crate::components::site_filter_bar::{SiteFilterBar, SiteFilters};
 use crate::i18n::{k, use_i18n};
-use crate::pages::sites::{SiteFilterBar, SiteFilters};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
 use crate::state::AppState;

@@ -1,25 +1,19 @@
 //! The places on the map as a list (`/sites`): search by label and address, filter by status
 //! and by "not visited for N days", newest first.
 
-use chrono::Utc;
-use latarnia_core::sites::{duplicate_pairs, merge_plan, not_visited_for, Keep, SiteField};
-use latarnia_core::{Contact, MealRunStop, Report, Site, SiteKind, SiteStatus};
+use latarnia_core::sites::{duplicate_pairs, merge_plan, Keep, SiteField};
+use latarnia_core::{Contact, MealRunStop, Report, Site};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::map_view::duplicate_radius;
+use crate::components::site_filter_bar::{SiteFilterBar, SiteFilters};
 use crate::components::site_merge::SiteMerge;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::{AppState, StoreResource};
 use crate::storage::{Edit, Query, Store, StoreError};
-
-/// Whether a place matches the search text (label or address, case-insensitive).
-pub fn matches_search(site: &Site, text: &str) -> bool {
-    let text = text.trim().to_lowercase();
-    text.is_empty() || site.label.to_lowercase().contains(&text) || site.address.to_lowercase().contains(&text)
-}
 
 /// Merges the newer place of a pair into the older one: the older takes the fields the
 /// coordinator chose, the newer's contacts, reports and Akcja ZIMA stops move, it is marked
@@ -43,85 +37,6 @@ async fn merge(state: AppState, older: Site, newer: Site, choices: Vec<(SiteFiel
     state.write(Edit::Save(plan.retired)).await?;
     state.write(Edit::<Site>::Delete(id)).await?;
     Ok(())
-}
-
-/// What the list and the map show: search text, type, status, "not visited for N days".
-#[derive(Clone, Copy)]
-pub struct SiteFilters {
-    pub search: RwSignal<String>,
-    pub kind: RwSignal<Option<SiteKind>>,
-    pub status: RwSignal<Option<SiteStatus>>,
-    pub unvisited_days: RwSignal<String>,
-}
-
-impl SiteFilters {
-    pub fn new() -> Self {
-        SiteFilters {
-            search: RwSignal::new(String::new()),
-            kind: RwSignal::new(None),
-            status: RwSignal::new(None),
-            unvisited_days: RwSignal::new(String::new()),
-        }
-    }
-
-    /// The places that pass the filters (read reactively).
-    pub fn apply(&self, sites: Vec<Site>, contacts: &[Contact]) -> Vec<Site> {
-        let days = self.unvisited_days.get().trim().parse::<i64>().ok();
-        let (text, kind, status) = (self.search.get(), self.kind.get(), self.status.get());
-        sites
-            .into_iter()
-            .filter(|s| matches_search(s, &text))
-            .filter(|s| kind.is_none_or(|k| s.kind == k))
-            .filter(|s| status.is_none_or(|w| s.status == w))
-            .filter(|s| days.is_none_or(|d| not_visited_for(s, contacts, &[], d, Utc::now())))
-            .collect()
-    }
-}
-
-impl Default for SiteFilters {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The filter controls shared by the list and the map.
-#[component]
-pub fn SiteFilterBar(filters: SiteFilters) -> impl IntoView {
-    let i = use_i18n();
-    let SiteFilters { search, kind, status, unvisited_days } = filters;
-    view! {
-        <div class="filters">
-            <label>
-                <span>{i.s(k::SITES_SEARCH)}</span>
-                <input type="search" data-testid="site-search" autocomplete="off" prop:value=move || search.get()
-                    on:input=move |ev| search.set(event_target_value(&ev))/>
-            </label>
-            <label>
-                <span>{i.s(k::SITE_KIND)}</span>
-                <select data-testid="site-filter-type" on:change=move |ev| kind.set(SiteKind::parse(&event_target_value(&ev)))>
-                    <option value="">{i.s(k::ALL)}</option>
-                    {SiteKind::ALL.iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || kind.get() == Some(*s)>{i.sv("site_kind", s.as_str())}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                <span>{i.s(k::SITE_STATUS)}</span>
-                <select data-testid="site-filter-status"
-                    on:change=move |ev| status.set(SiteStatus::parse(&event_target_value(&ev)))>
-                    <option value="">{i.s(k::ALL)}</option>
-                    {SiteStatus::ALL.iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || status.get() == Some(*s)>{i.sv("site_status", s.as_str())}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                <span>{i.s(k::SITES_NOT_VISITED_DAYS)}</span>
-                <input type="number" min="1" inputmode="numeric" data-testid="site-filter-days"
-                    prop:value=move || unvisited_days.get() on:input=move |ev| unvisited_days.set(event_target_value(&ev))/>
-            </label>
-        </div>
-    }
 }
 
 /// The places (not deleted) on this phone, and its contacts only while the filters need them
@@ -230,26 +145,6 @@ pub fn SitesPage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use latarnia_core::Position;
-    use uuid::Uuid;
-
-    #[test]
-    fn search_looks_at_label_and_address_ignoring_case() {
-        let at = Position { lat: 54.44, lon: 18.56, accuracy_m: 5.0 };
-        let s = Site {
-            address: "ROD Bursztyn".into(),
-            ..Site::new(Uuid::nil(), "Altanka przy torach", SiteKind::AllotmentShed, at, Utc::now())
-        };
-        assert!(matches_search(&s, "  TORACH "));
-        assert!(matches_search(&s, "bursztyn"));
-        assert!(matches_search(&s, ""));
-        assert!(!matches_search(&s, "dworzec"));
     }
 }
 

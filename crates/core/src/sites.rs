@@ -372,6 +372,14 @@ fn visit_times<'a>(
 /// entered on the wrong side of midnight); anything later is a mistake, never a visit.
 pub const CLOCK_SLACK: chrono::Duration = chrono::Duration::days(1);
 
+impl Site {
+    /// Whether the place matches a search text (in its label or address, case ignored).
+    pub fn matches_search(&self, text: &str) -> bool {
+        let text = text.trim().to_lowercase();
+        text.is_empty() || self.label.to_lowercase().contains(&text) || self.address.to_lowercase().contains(&text)
+    }
+}
+
 /// Whether a place was last visited more than `days` days before `now` (or never). A visit
 /// dated more than [`CLOCK_SLACK`] after `now` does not count: a wrong time must not hide a
 /// place from this list.
@@ -392,6 +400,25 @@ mod tests {
     use crate::model::{PositionStatus, SiteKind};
     use chrono::TimeZone;
     use proptest::prelude::*;
+
+    #[test]
+    fn search_looks_at_label_and_address_ignoring_case() {
+        let at = Position { lat: 54.44, lon: 18.56, accuracy_m: 5.0 };
+        let s = Site {
+            address: "ROD Bursztyn".into(),
+            ..Site::new(
+                Uuid::nil(),
+                "Altanka przy torach",
+                SiteKind::AllotmentShed,
+                at,
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            )
+        };
+        assert!(s.matches_search("  TORACH "));
+        assert!(s.matches_search("bursztyn"));
+        assert!(s.matches_search(""));
+        assert!(!s.matches_search("dworzec"));
+    }
 
     fn at(lat: f64, lon: f64) -> Position {
         Position { lat, lon, accuracy_m: 10.0 }
