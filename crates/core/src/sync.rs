@@ -139,6 +139,14 @@ pub struct PushRequest {
     pub mutations: Vec<Mutation>,
 }
 
+impl PushRequest {
+    /// What makes a push malformed as a whole (answered `400`, nothing applied): a `mid` of 0
+    /// (a client numbers its mutations from 1).
+    pub fn malformed(&self) -> Option<String> {
+        self.mutations.iter().position(|m| m.mid == 0).map(|i| format!("mutations[{i}].mid: must be 1 or more"))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

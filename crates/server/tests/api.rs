@@ -223,6 +223,17 @@ async fn limits_schema_version_and_malformed_bodies_are_json_errors() {
     let (s, v) = api.call(Method::POST, "/api/v1/sync/push", Some(&token), json!({"client_id": "nope"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "bad_request");
+    // Mutations are numbered from 1: a `mid` of 0 is a malformed push, not a "duplicate".
+    let zero = patrol(0, Uuid::new_v4(), client, "a");
+    let (s, v) = api.push(&token, client, json!([patrol(1, Uuid::new_v4(), client, "a"), zero])).await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("mutations[1].mid"), "{v}");
+    let (s, v) = api.push(&token, client, json!([patrol(1, Uuid::new_v4(), client, "a")])).await;
+    assert_eq!(
+        (s, v["last_mutation_id"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "nothing of the refused push was applied: {v}"
+    );
     let (s, _) = api.call(Method::GET, "/api/v1/sync/pull?client_id=nope", Some(&token), Value::Null).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }

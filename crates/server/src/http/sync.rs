@@ -30,6 +30,9 @@ async fn push(
     if req.mutations.len() > MAX_PUSH_MUTATIONS {
         return Err(AppError::TooLarge);
     }
+    if let Some(why) = req.malformed() {
+        return Err(AppError::BadRequest(why));
+    }
     let now = chrono::Utc::now().timestamp_millis();
     Ok(Json(state.db.push(&authed.user, &req, now).await?))
 }
