@@ -414,6 +414,41 @@ async fn first_start_makes_one_admin_who_can_sign_in() {
     assert_eq!(listed, known);
 }
 
+/// The API document says what the server does: every endpoint that reads a body or parameters
+/// documents its `400`, and the shared wire types carry exactly the fields it requires.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_document_matches_the_wire_types_and_the_answers() {
+    let api = Api::new().await;
+    let token = api.user("Sopot", Role::Coordinator).await;
+    let (_, doc) = api.call(Method::GET, "/api/v1/openapi.json", Some(&token), Value::Null).await;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let takes_input = op.get("parameters").is_some() || op.get("requestBody").is_some();
+            if takes_input {
+                assert!(op["responses"]["400"].is_object(), "{method} {path} documents its 400");
+            }
+        }
+    }
+    let required = |name: &str| -> Vec<String> {
+        let mut r: Vec<String> =
+            serde_json::from_value(doc["components"]["schemas"][name]["required"].clone()).unwrap();
+        r.sort();
+        r
+    };
+    let keys = |v: Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let error = latarnia_core::sync::ApiError::new("x", "y");
+    assert_eq!(required("Error"), keys(serde_json::to_value(error).unwrap()));
+    let (s, health) = api.call(Method::GET, "/api/v1/health", None, Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(required("Health"), keys(health));
+    // A push with a mid of 0, which the document forbids, is refused (not "duplicate").
+    assert_eq!(doc["components"]["schemas"]["Mutation"]["properties"]["mid"]["minimum"], 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_commands_refuse_bad_input_clearly() {
     let api = Api::new().await;
