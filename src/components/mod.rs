@@ -9,6 +9,7 @@ pub mod map_view;
 pub mod month_chart;
 pub mod nav;
 pub mod older_contacts;
+pub mod optional_enum_select;
 pub mod place_select;
 pub mod run_progress;
 pub mod site_filter_bar;

@@ -3,6 +3,7 @@ use latarnia_core::sites::not_visited_for;
 use latarnia_core::{Contact, Site, SiteKind, SiteStatus};
 use leptos::prelude::*;
 
+use crate::components::optional_enum_select::OptionalEnumSelect;
 use crate::i18n::{k, use_i18n};
 
 /// What the list and the map show: search text, type, status, "not visited for N days".
@@ -58,22 +59,11 @@ pub fn SiteFilterBar(filters: SiteFilters) -> impl IntoView {
             </label>
             <label>
                 <span>{i.s(k::SITE_KIND)}</span>
-                <select data-testid="site-filter-type" on:change=move |ev| kind.set(SiteKind::parse(&event_target_value(&ev)))>
-                    <option value="">{i.s(k::ALL)}</option>
-                    {SiteKind::ALL.iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || kind.get() == Some(*s)>{i.sv("site_kind", s.as_str())}</option>
-                    }).collect_view()}
-                </select>
+                <OptionalEnumSelect id="site-filter-type" prefix="site_kind" value=kind none=k::ALL/>
             </label>
             <label>
                 <span>{i.s(k::SITE_STATUS)}</span>
-                <select data-testid="site-filter-status"
-                    on:change=move |ev| status.set(SiteStatus::parse(&event_target_value(&ev)))>
-                    <option value="">{i.s(k::ALL)}</option>
-                    {SiteStatus::ALL.iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || status.get() == Some(*s)>{i.sv("site_status", s.as_str())}</option>
-                    }).collect_view()}
-                </select>
+                <OptionalEnumSelect id="site-filter-status" prefix="site_status" value=status none=k::ALL/>
             </label>
             <label>
                 <span>{i.s(k::SITES_NOT_VISITED_DAYS)}</span>

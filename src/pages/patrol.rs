@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::components::contact_item::{local_time, ContactItem};
 use crate::components::field_error::FieldErrorText;
+use crate::components::optional_enum_select::OptionalEnumSelect;
 use crate::components::store_error::StoreErrorBanner;
 use crate::components::task_list::TaskList;
 use crate::i18n::{k, use_i18n};
@@ -143,13 +144,7 @@ fn StartPatrol(joinable: Vec<Patrol>) -> impl IntoView {
                 prop:value=move || team.get() on:input=move |ev| team.set(event_target_value(&ev))/>
             <FieldErrorText errors field="team"/>
             <label for="patrol-partner">{i.s(k::PATROL_PARTNER)}</label>
-            <select id="patrol-partner" data-testid="patrol-partner"
-                on:change=move |ev| partner.set(PartnerAgency::parse(&event_target_value(&ev)))>
-                <option value="" selected=move || partner.get().is_none()>{i.s(k::NONE)}</option>
-                {PartnerAgency::ALL.iter().map(|&p| view! {
-                    <option value=p.as_str() selected=move || partner.get() == Some(p)>{i.sv("partner", p.as_str())}</option>
-                }).collect_view()}
-            </select>
+            <OptionalEnumSelect id="patrol-partner" prefix="partner" value=partner none=k::NONE/>
             <label for="patrol-area">{i.s(k::PATROL_AREA)}</label>
             <input id="patrol-area" data-testid="patrol-area" autocomplete="off" aria-describedby="err-area"
                 prop:value=move || area.get() on:input=move |ev| area.set(event_target_value(&ev))/>

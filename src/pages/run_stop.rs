@@ -5,13 +5,14 @@
 //! checks the report it came from.
 
 use latarnia_core::zima::maps_link;
-use latarnia_core::{Condition, FieldError, Item, MealRun, MealRunStop, Report, ReportStatus, StopStatus};
+use latarnia_core::{FieldError, Item, MealRun, MealRunStop, Report, ReportStatus, StopStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
 use crate::components::field_error::FieldErrorText;
+use crate::components::optional_enum_select::OptionalEnumSelect;
 use crate::components::stepper::Stepper;
 use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
@@ -192,13 +193,7 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
                 }
             }).collect_view()}
             <label for="stop-condition">{i.s(k::CONTACT_CONDITION)}</label>
-            <select id="stop-condition" data-testid="stop-condition"
-                on:change=move |ev| condition.set(Condition::parse(&event_target_value(&ev)))>
-                <option value="" selected=move || condition.get().is_none()>{i.s(k::UNKNOWN)}</option>
-                {Condition::ALL.iter().map(|&c| view! {
-                    <option value=c.as_str() selected=move || condition.get() == Some(c)>{i.sv("condition", c.as_str())}</option>
-                }).collect_view()}
-            </select>
+            <OptionalEnumSelect id="stop-condition" prefix="condition" value=condition none=k::UNKNOWN/>
             {check("stop-ambulance", k::RUN_STOP_AMBULANCE, ambulance)}
             {check("stop-shelter", k::RUN_STOP_SHELTER, shelter)}
             {check("stop-refused", k::RUN_STOP_REFUSED, refused)}
