@@ -22,6 +22,7 @@ pub mod sites;
 pub mod summary;
 pub mod sync;
 pub mod validate;
+pub mod values;
 pub mod window;
 pub mod zima;
 
