@@ -242,7 +242,10 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
+    // Immediate: the write lock is taken at the start, waiting out a running server's write
+    // (busy_timeout). A deferred transaction that reads first and writes after cannot wait: an
+    // admin command started beside a busy server failed at once with "database is locked".
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
         tx.execute_batch(sql)?;
