@@ -23,7 +23,8 @@ struct Cli {
 enum Cmd {
     /// Install what is missing, build the app, start the server (SQLite) and print the URL.
     Run(RunArgs),
-    /// Install what the tests need, then fmt, clippy, native, browser and end-to-end tests.
+    /// Install what the tests need, then fmt, clippy, native, browser, API (schemathesis) and
+    /// end-to-end tests.
     Test,
     /// Build in release and measure; writes docs/benchmarks.md.
     Bench,
@@ -105,7 +106,13 @@ fn test() -> Result<(), Fail> {
         &[("CHROMEDRIVER", "/usr/bin/chromedriver"), ("WASM_BINDGEN_TEST_TIMEOUT", "120")],
     );
     match bundle::app().and_then(|_| bundle::server()) {
-        Ok(()) => t.node_tests("end-to-end (Playwright, Chromium)", "tests/e2e"),
+        Ok(()) => {
+            match setup::schemathesis() {
+                Ok(()) => t.node_tests("API against its document (schemathesis)", "tests/api"),
+                Err(Fail(msg)) => t.fail_step("install schemathesis", &msg),
+            }
+            t.node_tests("end-to-end (Playwright, Chromium)", "tests/e2e");
+        }
         Err(Fail(msg)) => t.fail_step("build for end-to-end", &msg),
     }
     t.finish()

@@ -65,6 +65,28 @@ pub fn test_tools() -> Result<(), Fail> {
     Ok(())
 }
 
+/// The schemathesis release the API test is pinned to.
+pub const SCHEMATHESIS: &str = "4.32.5";
+
+/// Schemathesis from PyPI, in a virtualenv of its own under `target/` (Python's venv module
+/// from Debian when it is missing).
+pub fn schemathesis() -> Result<(), Fail> {
+    let venv = root().join("target/schemathesis");
+    let bin = venv.join("bin/schemathesis");
+    let have = output(&bin.display().to_string(), &["--version"]).unwrap_or_default();
+    if have.trim().ends_with(SCHEMATHESIS) {
+        return Ok(());
+    }
+    println!("xtask: installing schemathesis {SCHEMATHESIS} into target/schemathesis (once)");
+    let venv_arg = venv.display().to_string();
+    if exec(command("python3").args(["-m", "venv", "--clear", &venv_arg])).is_err() {
+        apt_install(&["python3-venv"])?;
+        exec(command("python3").args(["-m", "venv", "--clear", &venv_arg]))?;
+    }
+    let pip = venv.join("bin/pip").display().to_string();
+    exec(command(&pip).args(["install", "--quiet", &format!("schemathesis=={SCHEMATHESIS}")]))
+}
+
 fn apt_install(packages: &[&str]) -> Result<(), Fail> {
     let sudo = output("id", &["-u"]).map(|u| u.trim() != "0").unwrap_or(true);
     let apt = |args: &[&str]| {

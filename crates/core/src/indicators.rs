@@ -36,6 +36,7 @@ pub const SHELTER_REFERRALS: &[ReferralKind] =
 /// The days the table covers, inclusive, and optionally one team member (as written in the
 /// patrols' and runs' team lists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -239,6 +240,7 @@ impl Dataset {
 
 /// One month's bar of the chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthRow {
     /// `YYYY-MM`.
     pub month: String,
@@ -249,6 +251,7 @@ pub struct MonthRow {
 /// The table. Indicators that cannot be told per team member (places found and closed,
 /// reports) are `None` when the period names one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Indicators {
     pub patrols: u32,
     pub patrols_by_kind: BTreeMap<PatrolKind, u32>,

@@ -10,6 +10,7 @@ pub const OSM_ATTRIBUTION: &str = "&copy; <a href=\"https://www.openstreetmap.or
 /// Where map tiles come from, the credit their licence asks for, and how close two places
 /// must be to be taken for one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MapSettings {
     pub tile_url: String,
     pub tile_attribution: String,

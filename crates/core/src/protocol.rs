@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Op {
     Upsert,
     Delete,
@@ -14,14 +15,54 @@ pub enum Op {
 
 /// One local edit waiting in the outbox, exactly as it will be pushed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
+    /// The phone's own sequence number, from 1: a replayed mutation is answered `duplicate`.
+    #[serde(deserialize_with = "integral")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9_007_199_254_740_991_u64))]
     pub mid: u64,
+    /// One of the collections (docs/protocol.md); another is answered `rejected`
+    /// (`unknown_collection`) and the rest of the push still applies.
     pub collection: String,
     pub id: Uuid,
     pub op: Op,
+    /// `{physical_ms:013}-{counter:04x}-{client_id}`.
     pub hlc: String,
+    /// The changed fields (docs/protocol.md gives each collection's).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub fields: Map<String, Value>,
+}
+
+/// The largest `mid`: 2^53 − 1, the largest whole number a browser counts exactly.
+pub const MAX_MID: u64 = (1 << 53) - 1;
+
+/// Reads a whole number written either way JSON allows: `6875` or `6875.0` (JSON has one number
+/// type, and JSON Schema's `integer` takes both). A fraction, a negative number or one past
+/// what `T` holds is refused with serde's message.
+pub fn integral<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::{Error, Unexpected};
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = match (n.as_u64(), n.as_f64()) {
+        (Some(u), _) => Some(u),
+        // 2^53: past it, a float no longer holds every whole number.
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&f) => Some(f as u64),
+        _ => None,
+    };
+    let unexpected = |n: &serde_json::Number| match n.as_f64() {
+        Some(f) => Unexpected::Float(f),
+        None => Unexpected::Other("number"),
+    };
+    match whole {
+        Some(u) => {
+            T::try_from(u).map_err(|_| D::Error::invalid_value(Unexpected::Unsigned(u), &"a smaller whole number"))
+        }
+        None => Err(D::Error::invalid_type(unexpected(&n), &"a whole number, 0 or more")),
+    }
 }
 
 pub const PATROLS: &str = "patrols";
@@ -290,6 +331,33 @@ mod tests {
             serde_json::to_value(&m).unwrap(),
             json!({"mid": 18, "collection": "sites", "id": Uuid::nil(), "op": "delete", "hlc": "0001732312345678-0000-x"})
         );
+    }
+
+    #[test]
+    fn a_mid_is_a_whole_number_written_either_way_and_nothing_else() {
+        let mid = |v: serde_json::Value| {
+            serde_json::from_value::<Mutation>(
+                json!({"mid": v, "collection": "sites", "id": Uuid::nil(), "op": "delete", "hlc": ""}),
+            )
+            .map(|m| m.mid)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(mid(json!(6875)), Ok(6875));
+        assert_eq!(mid(json!(6875.0)), Ok(6875));
+        assert_eq!(mid(json!(u64::MAX)), Ok(u64::MAX));
+        for bad in [json!(6875.5), json!(-1), json!(-1.0), json!(1e300), json!("7"), json!(null)] {
+            let e = mid(bad.clone()).expect_err(&bad.to_string());
+            assert!(e.contains("whole number") || e.contains("invalid type"), "{bad}: {e}");
+        }
+        let version = |v: serde_json::Value| {
+            serde_json::from_value::<crate::sync::PushRequest>(
+                json!({"client_id": Uuid::nil(), "schema_version": v, "mutations": []}),
+            )
+            .map(|p| p.schema_version)
+        };
+        assert_eq!(version(json!(3.0)).unwrap(), 3);
+        let e = version(json!(u64::from(u32::MAX) + 1)).unwrap_err().to_string();
+        assert!(e.contains("a smaller whole number"), "{e}");
     }
 
     #[test]

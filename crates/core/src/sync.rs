@@ -27,6 +27,7 @@ pub const MAX_CLOCK_AHEAD_MS: u64 = 60_000;
 /// Who a user is in their organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Admin,
     Coordinator,
@@ -61,6 +62,7 @@ pub enum Access {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub login: String,
     pub password: String,
@@ -68,11 +70,13 @@ pub struct LoginRequest {
     pub device_name: String,
     /// The phone's client id: the answer then carries its recovery key (`device_key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
     pub client_id: Option<Uuid>,
 }
 
 /// The signed-in user (`GET /api/v1/me`, and in the login answer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: Uuid,
     pub login: String,
@@ -82,6 +86,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
@@ -98,6 +103,7 @@ pub struct LoginResponse {
 /// What the organisation sets for its phones (sent in the login answer; the phone keeps it with
 /// its session).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhoneSettings {
     /// Minutes in the background before the app locks itself.
     pub lock_after_minutes: u32,
@@ -111,6 +117,7 @@ impl Default for PhoneSettings {
 
 /// Every error answer: a machine code and a human sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub error: String,
     pub message: String,
@@ -124,6 +131,7 @@ impl ApiError {
 
 /// `GET /api/v1/health`: the server is up, its database answers, and which protocol it speaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     /// The server's release.
@@ -133,22 +141,29 @@ pub struct Health {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub client_id: Uuid,
+    #[serde(deserialize_with = "crate::protocol::integral")]
     pub schema_version: u32,
     pub mutations: Vec<Mutation>,
 }
 
 impl PushRequest {
     /// What makes a push malformed as a whole (answered `400`, nothing applied): a `mid` of 0
-    /// (a client numbers its mutations from 1).
+    /// (a client numbers its mutations from 1) or past [`MAX_MID`](crate::protocol::MAX_MID).
     pub fn malformed(&self) -> Option<String> {
-        self.mutations.iter().position(|m| m.mid == 0).map(|i| format!("mutations[{i}].mid: must be 1 or more"))
+        let max = crate::protocol::MAX_MID;
+        self.mutations
+            .iter()
+            .position(|m| !(1..=max).contains(&m.mid))
+            .map(|i| format!("mutations[{i}].mid: must be from 1 to {max}"))
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     Applied,
     Duplicate,
@@ -156,6 +171,7 @@ pub enum Status {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResult {
     pub mid: u64,
     pub status: Status,
@@ -167,6 +183,7 @@ pub struct MutationResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub last_mutation_id: u64,
     pub results: Vec<MutationResult>,
@@ -176,10 +193,16 @@ pub struct PushResponse {
 /// HLCs: parsed (the default), or the JSON text as the server stored it (`StoredChange`, with the `raw` feature), sent
 /// on without parsing every record again — the same type, so the same JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(bound = ""))]
 pub struct Change<F = Map<String, Value>, H = BTreeMap<String, String>> {
     pub collection: String,
     pub id: Uuid,
+    /// The record's fields (docs/protocol.md gives each collection's).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub fields: F,
+    /// Each field's HLC.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
     pub field_hlcs: H,
     pub deleted: bool,
     /// The HLC that decided `deleted` (a compatible extension of the protocol; empty when never deleted).
@@ -223,6 +246,7 @@ impl Change {
 
 /// One page of a pull (`C`: the server sends `StoredChange`s, a phone reads [`Change`]s).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse<C = Change> {
     pub changes: Vec<C>,
     pub cursor: String,
@@ -239,6 +263,7 @@ pub struct PullResponse<C = Change> {
 
 /// A phone's field-sized window, as a pull applied it (`latarnia_core::window`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullWindow {
     /// The role's window in days; `0`: no window, the whole history.
     pub days: u32,
@@ -249,6 +274,7 @@ pub struct PullWindow {
 
 /// `GET /history`: a collection's records from before the phone's window, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryResponse {
     pub changes: Vec<Change>,
     /// Whether older ones follow (ask again with `before` = the last one's moment).

@@ -1,7 +1,7 @@
 //! The one error type of the HTTP layer: `{ "error", "message" }` (docs/protocol.md), internals logged
 //! and never shown.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -102,6 +102,12 @@ impl From<QueryRejection> for AppError {
     }
 }
 
+impl From<PathRejection> for AppError {
+    fn from(e: PathRejection) -> Self {
+        AppError::BadRequest(e.body_text())
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
@@ -116,6 +122,11 @@ impl IntoResponse for AppError {
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
+
+/// `Path` whose rejections are `AppError`s.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
 
 /// `Query` whose rejections are `AppError`s.
 #[derive(axum::extract::FromRequestParts)]

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use latarnia_core::map::MapSettings;
-use latarnia_core::sync::Role;
+use latarnia_core::sync::{Role, SCHEMA_VERSION};
 use latarnia_server::http::static_files::Shell;
 use latarnia_server::store::contract::{mutation, patrol_fields};
 use latarnia_server::{admin, app, store, AppState};
@@ -228,6 +228,11 @@ async fn limits_schema_version_and_malformed_bodies_are_json_errors() {
     let (s, v) = api.push(&token, client, json!([patrol(1, Uuid::new_v4(), client, "a"), zero])).await;
     assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{v}");
     assert!(v["message"].as_str().unwrap().contains("mutations[1].mid"), "{v}");
+    // Nor one past what a browser counts exactly (the server's columns are signed 64-bit).
+    let past = patrol(latarnia_core::protocol::MAX_MID + 1, Uuid::new_v4(), client, "a");
+    let (s, v) = api.push(&token, client, json!([past])).await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("mutations[0].mid: must be from 1 to 9007199254740991"), "{v}");
     let (s, v) = api.push(&token, client, json!([patrol(1, Uuid::new_v4(), client, "a")])).await;
     assert_eq!(
         (s, v["last_mutation_id"].as_u64()),
@@ -441,12 +446,62 @@ async fn the_api_document_matches_the_wire_types_and_the_answers() {
         k
     };
     let error = latarnia_core::sync::ApiError::new("x", "y");
-    assert_eq!(required("Error"), keys(serde_json::to_value(error).unwrap()));
+    assert_eq!(required("ApiError"), keys(serde_json::to_value(error).unwrap()));
     let (s, health) = api.call(Method::GET, "/api/v1/health", None, Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(required("Health"), keys(health));
     // A push with a mid of 0, which the document forbids, is refused (not "duplicate").
     assert_eq!(doc["components"]["schemas"]["Mutation"]["properties"]["mid"]["minimum"], 1);
+    assert_eq!(
+        doc["components"]["schemas"]["Mutation"]["properties"]["mid"]["maximum"],
+        latarnia_core::protocol::MAX_MID
+    );
+    let version = &doc["components"]["schemas"]["PushRequest"]["properties"]["schema_version"];
+    assert_eq!((&version["minimum"], &version["maximum"]), (&json!(SCHEMA_VERSION), &json!(SCHEMA_VERSION)));
+    // Each page size's range is the server's, and past it the answer is a 400 naming the range.
+    for (path, max, query) in [
+        ("/api/v1/sync/pull", latarnia_core::sync::MAX_PULL_LIMIT, format!("client_id={}", Uuid::new_v4())),
+        ("/api/v1/history", latarnia_core::sync::MAX_HISTORY_LIMIT, "collection=contacts&before=0".into()),
+        ("/api/v1/access-log", latarnia_server::http::privacy::MAX_ACCESS_LOG_LIMIT, String::new()),
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let limit = &params.iter().find(|p| p["name"] == "limit").unwrap()["schema"];
+        assert_eq!((&limit["minimum"], &limit["maximum"]), (&json!(1), &json!(max)), "{path}");
+        let admin = api.user("Sopot", Role::Admin).await;
+        for (n, ok) in [(1, true), (max, true), (0, false), (max + 1, false)] {
+            let (s, v) = api.call(Method::GET, &format!("{path}?{query}&limit={n}"), Some(&admin), Value::Null).await;
+            if ok {
+                assert_eq!(s, StatusCode::OK, "{path} limit={n}: {v}");
+            } else {
+                assert_eq!(s, StatusCode::BAD_REQUEST, "{path} limit={n}");
+                assert_eq!(v["message"], format!("`limit` is from 1 to {max}."), "{path}");
+            }
+        }
+    }
+}
+
+/// The document's security says which operations need a session: every other one answers
+/// `401` without a token, and those marked public do not.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_document_says_which_operations_need_a_session() {
+    let api = Api::new().await;
+    let token = api.user("Sopot", Role::Admin).await;
+    let (_, doc) = api.call(Method::GET, "/api/v1/openapi.json", Some(&token), Value::Null).await;
+    let mut public = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let uri = path.replace("{collection}", "patrols").replace("{id}", &Uuid::new_v4().to_string());
+        for (method, op) in ops.as_object().unwrap() {
+            let open = op["security"] == json!([{}]);
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (s, _) = api.call(m, &uri, None, Value::Null).await;
+            assert_eq!(s == StatusCode::UNAUTHORIZED, !open, "{method} {path}: {s}");
+            if open {
+                public.push(format!("{method} {path}"));
+            }
+        }
+    }
+    public.sort();
+    assert_eq!(public, ["get /api/v1/config", "get /api/v1/health", "post /api/v1/auth/login"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

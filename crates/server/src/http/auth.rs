@@ -37,7 +37,15 @@ fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) ->
     peer.map(|p| p.ip())
 }
 
-async fn login(
+/// Sign in: a session token for this device.
+#[utoipa::path(post, path = "/auth/login", security(()), request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = LoginResponse),
+        (status = 400, description = "A body missing or not understood (the message names it)"),
+        (status = 401, description = "Wrong login or password (the same answer for both)"),
+        (status = 429, description = "Too many attempts; wait a few minutes"),
+    ))]
+pub async fn login(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
@@ -79,11 +87,17 @@ async fn login(
     Ok(Json(LoginResponse { token, expires_at, user: account.user, device_key, phone }))
 }
 
-async fn logout(State(state): State<AppState>, authed: Authed) -> Result<StatusCode, AppError> {
+/// Sign out: this session's token stops working.
+#[utoipa::path(post, path = "/auth/logout",
+    responses((status = 204, description = "Signed out"), (status = 401, description = "No valid session")))]
+pub async fn logout(State(state): State<AppState>, authed: Authed) -> Result<StatusCode, AppError> {
     state.db.token_revoke(&authed.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(authed: Authed) -> Json<User> {
+/// The signed-in user.
+#[utoipa::path(get, path = "/me",
+    responses((status = 200, description = "The user", body = User), (status = 401, description = "No valid session")))]
+pub async fn me(authed: Authed) -> Json<User> {
     Json(authed.user)
 }

@@ -9,8 +9,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
-/// `GET /api/v1/health`: the server is up and its database answers.
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+/// The server is up and its database answers.
+#[utoipa::path(get, path = "/health", security(()),
+    responses(
+        (status = 200, description = "Up", body = Health),
+        (status = 503, description = "The database does not answer"),
+    ))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
     state.db.ping().await?;
     Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), protocol: SCHEMA_VERSION }))
 }

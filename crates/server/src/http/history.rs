@@ -19,14 +19,20 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/history", get(history))
 }
 
-#[derive(Deserialize)]
-struct Params {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Params {
+    /// A collection with a history.
+    #[param(value_type = String, pattern = "^(patrols|contacts|reports|forecasts|meal_runs)$")]
     collection: String,
-    /// Milliseconds since the epoch: records whose moment is before this.
+    /// Records whose window moment (milliseconds since the epoch) is before this.
     before: i64,
+    /// Only the records at this place.
     #[serde(default)]
     site: Option<Uuid>,
+    /// Records per page (50 when absent).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -39,7 +45,18 @@ const DATED: [&str; 5] = [
     latarnia_core::protocol::MEAL_RUNS,
 ];
 
-async fn history(
+/// Records from before the phone's window, newest first.
+///
+/// What a phone shows past its field-sized window when online: the history screen's older
+/// contacts, a place's older visits. Records as a pull sends them, cut to what the role may read.
+#[utoipa::path(get, path = "/history", params(Params),
+    responses(
+        (status = 200, description = "A page of older records", body = HistoryResponse),
+        (status = 400, description = "A parameter missing or not understood (the message names it)"),
+        (status = 401, description = "No valid session"),
+        (status = 403, description = "The role does not read this collection"),
+    ))]
+pub async fn history(
     State(state): State<AppState>,
     authed: Authed,
     ApiQuery(p): ApiQuery<Params>,
@@ -50,7 +67,7 @@ async fn history(
     if !readable(authed.user.role).contains(&collection) {
         return Err(AppError::Forbidden("history"));
     }
-    let limit = p.limit.unwrap_or(50).clamp(1, MAX_HISTORY_LIMIT);
+    let limit = super::page_limit(p.limit, 50, MAX_HISTORY_LIMIT)?;
     let query = HistoryQuery { collection: collection.into(), before_ms: p.before, site: p.site, limit: limit + 1 };
     let mut found: Vec<_> = state.db.history(&authed.user, &query).await?.iter().map(|c| c.parse()).collect();
     let has_more = found.len() > limit as usize;

@@ -17,22 +17,37 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/indicators", get(indicators))
 }
 
-#[derive(Deserialize)]
-struct Params {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Params {
+    /// The first day, YYYY-MM-DD.
+    #[param(value_type = chrono::NaiveDate)]
     from: String,
+    /// The last day, YYYY-MM-DD: not before `from`, at most ten years after it.
+    #[param(value_type = chrono::NaiveDate)]
     to: String,
+    /// Only this team member's work (their login).
     #[serde(default)]
     member: Option<String>,
 }
 
 /// The answer: the period as understood, and the table.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IndicatorsAnswer {
     pub period: Period,
     pub indicators: Indicators,
 }
 
-async fn indicators(
+/// The report's indicator table over the organisation's records, computed by the same
+/// function the app runs offline. Coordinators and admins.
+#[utoipa::path(get, path = "/indicators", params(Params),
+    responses(
+        (status = 200, description = "The period as understood, and the table", body = IndicatorsAnswer),
+        (status = 400, description = "A date missing or not understood, `to` before `from`, or longer than ten years"),
+        (status = 401, description = "No valid session"),
+        (status = 403, description = "Not a coordinator or admin"),
+    ))]
+pub async fn indicators(
     State(state): State<AppState>,
     authed: Authed,
     ApiQuery(p): ApiQuery<Params>,

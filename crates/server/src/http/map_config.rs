@@ -13,7 +13,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/config", get(config))
 }
 
-/// `GET /api/v1/config`: what the app needs to draw the map (no sign-in: nothing private).
-async fn config(State(state): State<AppState>) -> Json<MapSettings> {
+/// The map's settings: tile server, attribution, duplicate radius (no sign-in: nothing private).
+#[utoipa::path(get, path = "/config", security(()),
+    responses((status = 200, description = "Map settings", body = MapSettings)))]
+pub async fn config(State(state): State<AppState>) -> Json<MapSettings> {
     Json(state.shell.tiles.clone())
 }

@@ -55,6 +55,16 @@ fn trace() -> Trace {
     TraceLayer::new_for_http().make_span_with(span as fn(&_) -> _)
 }
 
+/// A page size from the query: `default` when absent, else from 1 to `max` (anything else is a
+/// `400` naming the range, as the API document says).
+pub fn page_limit(given: Option<u32>, default: u32, max: u32) -> Result<u32, AppError> {
+    match given {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::BadRequest(format!("`limit` is from 1 to {max}."))),
+    }
+}
+
 /// A panic in a handler answers `500 internal` and the server keeps serving (the server's
 /// build unwinds; see Cargo.toml).
 pub fn guarded<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {

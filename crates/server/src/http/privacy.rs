@@ -16,12 +16,27 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/access-log", get(access_log)).route("/erasure", post(erasure))
 }
 
-#[derive(Deserialize)]
-struct LogParams {
+/// The longest page of `GET /access-log`.
+pub const MAX_ACCESS_LOG_LIMIT: u32 = 5_000;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogParams {
+    /// Entries (200 when absent).
+    #[param(minimum = 1, maximum = 5000)]
     limit: Option<u32>,
 }
 
-async fn access_log(
+/// The organisation's pulls, newest first: who, which device, when, how many records of each
+/// collection. Admins.
+#[utoipa::path(get, path = "/access-log", params(LogParams),
+    responses(
+        (status = 200, description = "Entries", body = Vec<AccessEntry>),
+        (status = 400, description = "A parameter not understood (the message names it)"),
+        (status = 401, description = "No valid session"),
+        (status = 403, description = "Not an admin"),
+    ))]
+pub async fn access_log(
     State(state): State<AppState>,
     authed: Authed,
     ApiQuery(p): ApiQuery<LogParams>,
@@ -29,22 +44,34 @@ async fn access_log(
     if authed.user.role != Role::Admin {
         return Err(AppError::Forbidden("access-log"));
     }
+    let limit = super::page_limit(p.limit, 200, MAX_ACCESS_LOG_LIMIT)?;
     state.access.flush(&state.db).await?;
-    Ok(Json(state.db.access_log(authed.user.org_id, p.limit.unwrap_or(200).clamp(1, 5_000)).await?))
+    Ok(Json(state.db.access_log(authed.user.org_id, limit).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ErasureRequest {
+    /// The person's pseudonym; case and spaces are ignored.
+    #[schema(pattern = "\\S")]
     pub pseudonym: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ErasureAnswer {
     /// Contacts whose pseudonym and notes were erased.
     pub erased: u64,
 }
 
-async fn erasure(
+/// Erase a person on request (GDPR art. 17): every contact with the pseudonym (case and spaces
+/// ignored) loses its pseudonym and notes. Coordinators and admins.
+#[utoipa::path(post, path = "/erasure", request_body = ErasureRequest,
+    responses(
+        (status = 200, description = "Erased", body = ErasureAnswer),
+        (status = 400, description = "No pseudonym given, or a body not understood"),
+        (status = 401, description = "No valid session"),
+        (status = 403, description = "Not a coordinator or admin"),
+    ))]
+pub async fn erasure(
     State(state): State<AppState>,
     authed: Authed,
     ApiJson(req): ApiJson<ErasureRequest>,

@@ -19,7 +19,21 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/sync/push", post(push)).route("/sync/pull", get(pull))
 }
 
-async fn push(
+/// Push the outbox: each mutation is answered applied, duplicate or rejected, in order.
+///
+/// A mutation that can never succeed (invalid field, forbidden, unknown collection, gone) is
+/// answered `rejected` with a code and the rest still apply (docs/protocol.md, "Push").
+#[utoipa::path(post, path = "/sync/push", request_body = PushRequest,
+    responses(
+        (status = 200, description = "Every mutation's result, in order", body = PushResponse),
+        (status = 400, description = "A body not understood, or a `mid` of 0 (the message names it); nothing applied"),
+        (status = 401, description = "No valid session, or this device's access was withdrawn (`revoked`)"),
+        (status = 403, description = "The role may not push"),
+        (status = 413, description = "More than 500 mutations or 4 MiB; nothing applied"),
+        (status = 426, description = "`schema_version` is not the server's: update the app"),
+        (status = 503, description = "Busy; nothing applied, retry"),
+    ))]
+pub async fn push(
     State(state): State<AppState>,
     authed: Authed,
     ApiJson(req): ApiJson<PushRequest>,
@@ -37,25 +51,40 @@ async fn push(
     Ok(Json(state.db.push(&authed.user, &req, now).await?))
 }
 
-#[derive(Deserialize)]
-struct PullParams {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PullParams {
+    /// The phone's id (its own mutations are not sent back to it).
     client_id: Uuid,
+    /// Where the last page ended; empty for the first pull.
     #[serde(default)]
     cursor: String,
+    /// Changes per page (500 when absent).
+    #[param(minimum = 1, maximum = 2000)]
     limit: Option<u32>,
-    /// The phone keeps a field-sized window: send only what it holds (docs/protocol.md).
+    /// The phone keeps a field-sized window: only the records inside its role's window and
+    /// open work are sent (docs/protocol.md, "The window"). An app that does not ask gets everything.
     #[serde(default)]
     window: bool,
 }
 
-async fn pull(
+/// Pull the changes after a cursor, a page at a time.
+#[utoipa::path(get, path = "/sync/pull", params(PullParams),
+    responses(
+        (status = 200, description = "A page of changes", body = PullResponse),
+        (status = 400, description = "A parameter missing or not understood (the message names it)"),
+        (status = 401, description = "No valid session, or this device's access was withdrawn (`revoked`)"),
+        (status = 409, description = "`cursor_reset`: pull again from an empty cursor"),
+        (status = 503, description = "Busy; retry"),
+    ))]
+pub async fn pull(
     State(state): State<AppState>,
     authed: Authed,
     ApiQuery(p): ApiQuery<PullParams>,
 ) -> Result<Json<PullResponse<StoredChange>>, AppError> {
     let epoch = state.db.epoch().await?;
     let after = parse_cursor(&p.cursor, &epoch).ok_or(AppError::CursorReset)?;
-    let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
+    let limit = super::page_limit(p.limit, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT)?;
     let now = chrono::Utc::now().timestamp_millis();
     let window = if p.window {
         let days = state.db.window_days(authed.user.org_id, authed.user.role).await?;

@@ -73,7 +73,7 @@ pub struct Account {
 }
 
 /// One entry of the append-only log of mutations (the audit trail).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at_ms: i64,
@@ -147,7 +147,7 @@ pub struct AccessRow {
 }
 
 /// One pull, as the access log keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AccessEntry {
     pub at_ms: i64,
     pub user_id: Uuid,
