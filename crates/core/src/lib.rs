@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod reports;
 pub mod retention;
 pub mod route;
+pub mod rules;
 pub mod sites;
 pub mod summary;
 pub mod sync;

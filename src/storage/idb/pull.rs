@@ -1,0 +1,174 @@
+//! A pulled page written to IndexedDB: converted (and sealed) ahead of the transaction, then
+//! merged with what is pending locally.
+
+use super::*;
+
+/// Pulled records converted to what IndexedDB stores (sealed), ahead of the transaction that
+/// writes them (in the order of the changes of a known collection; `None`: a record this version
+/// cannot read).
+pub struct Prepared(Result<Vec<Option<JsValue>>, StoreError>);
+
+impl IdbStore {
+    /// The conversion that needs nothing stored: the server's state, as no local edit is
+    /// pending (sealing included, while the page before is being written).
+    pub async fn prepare(&self, changes: &[Change]) -> Prepared {
+        Prepared(self.prepare_changes(changes).await)
+    }
+
+    async fn prepare_changes(&self, changes: &[Change]) -> Result<Vec<Option<JsValue>>, StoreError> {
+        let key = self.sealing()?;
+        let plains = changes
+            .iter()
+            .filter(|c| COLLECTIONS.contains(&c.collection.as_str()))
+            .map(|c| if c.erases_local() { Ok(None) } else { merge_plain(None, c, None) })
+            .collect::<Result<Vec<_>, _>>()?;
+        let present: Vec<bool> = plains.iter().map(Option::is_some).collect();
+        let mut sealed = seal_all_of(key.as_ref(), plains.into_iter().flatten().collect()).await?.into_iter();
+        Ok(present.into_iter().map(|p| if p { sealed.next() } else { None }).collect())
+    }
+
+    /// [`Store::apply_pull`] with the records converted ahead by [`IdbStore::prepare`] (only
+    /// those with a pending local mutation are merged again, with what is stored).
+    pub async fn apply_prepared(
+        &self,
+        changes: &[Change],
+        prepared: Prepared,
+        cursor: &str,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        let key = self.sealing()?;
+        let key = key.as_ref();
+        let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
+        if known.is_empty() {
+            // Nothing this app keeps: only the cursor (and the clock past what came) moves, in
+            // one transaction (the sync of a phone that is up to date).
+            let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
+            let meta = tx.store(META)?;
+            let (clock, sync) = futures::join!(Self::clock_in(&meta), meta.get(SyncState::KEY.into()));
+            let clock = clock?;
+            let mut sync: SyncState = sync?
+                .map(from_js)
+                .transpose()?
+                .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+            let next_clock = observed(&clock, changes, now_ms);
+            let mut puts = Vec::new();
+            if sync.cursor != cursor {
+                sync.cursor = cursor.to_owned();
+                puts.push((to_js(&sync)?, None));
+            }
+            if next_clock != clock {
+                puts.push((to_js(&next_clock)?, None));
+            }
+            if !puts.is_empty() {
+                meta.put_all(puts.into_iter()).await?;
+            }
+            tx.commit().await?;
+            return Ok(());
+        }
+        let mut ahead = match prepared.0 {
+            Ok(p) if p.len() == known.len() => Some(p),
+            _ => None,
+        };
+        let names = collections_and(&[OUTBOX, META]);
+        // Sealed values are opened and sealed between transactions (a transaction ends at the
+        // first await on anything but IndexedDB): what is read first, what is written last, in
+        // a transaction that checks that the clock has not moved meanwhile (no local write came
+        // in between); if it has, all again.
+        loop {
+            let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
+            let meta = tx.store(META)?;
+            let outbox_store = tx.store(OUTBOX)?;
+            let (outbox, clock, sync) = futures::join!(
+                outbox_store.get_all(None, None),
+                meta.get(ClockState::KEY.into()),
+                meta.get(SyncState::KEY.into())
+            );
+            let (outbox, clock_raw, sync) = (outbox?, clock?, sync?);
+            drop(tx);
+            let outbox: Vec<Mutation> = open_all(key, outbox).await?;
+            let clock: ClockState = from_js(clock_raw.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
+            let mut sync: SyncState = sync
+                .map(from_js)
+                .transpose()?
+                .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+            let pend = pending(&outbox);
+            // The stored record matters only where a local mutation is pending (the server's
+            // state wins everywhere else), or for a tombstone (the phone keeps its own copy,
+            // deleted, while the server's trash keeps it).
+            let pending_of: Vec<_> = known.iter().map(|c| pend.get(&(c.collection.clone(), c.id))).collect();
+            let wanted: Vec<usize> =
+                (0..known.len()).filter(|&n| pending_of[n].is_some() || known[n].deleted).collect();
+            let mut existing: Vec<Option<JsValue>> = vec![None; known.len()];
+            if !wanted.is_empty() {
+                let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
+                let stores = CollectionStores::of(&tx)?;
+                let got = futures::future::join_all(
+                    wanted.iter().map(|&n| stores.named(&known[n].collection).get(known[n].id.to_string().into())),
+                )
+                .await;
+                for (&n, v) in wanted.iter().zip(got) {
+                    existing[n] = v?;
+                }
+            }
+            let mut puts: Vec<(&str, JsValue)> = Vec::with_capacity(known.len());
+            let mut erased = Vec::new();
+            let mut again = Vec::new();
+            for (n, c) in known.iter().enumerate() {
+                if c.erases_local() {
+                    erased.push(*c);
+                    continue;
+                }
+                match (pending_of[n], c.deleted, &ahead) {
+                    (None, false, Some(p)) => {
+                        if let Some(v) = &p[n] {
+                            puts.push((c.collection.as_str(), v.clone()));
+                        }
+                    }
+                    _ => again.push(n),
+                }
+            }
+            // Those merged with what is stored: opened, merged and sealed, all at once.
+            let olds: Vec<Option<JsValue>> = again.iter().map(|&n| existing[n].take()).collect();
+            let mut texts = open_texts(key, olds.iter().flatten().cloned().collect()).await?.into_iter();
+            let mut plains = Vec::new();
+            for (&n, old) in again.iter().zip(&olds) {
+                if let Some(p) = merge_plain(old.as_ref().and_then(|_| texts.next()), known[n], pending_of[n])? {
+                    plains.push((known[n].collection.as_str(), p));
+                }
+            }
+            let (stores, plains): (Vec<&str>, Vec<Plain>) = plains.into_iter().unzip();
+            puts.extend(stores.into_iter().zip(seal_all_of(key, plains).await?));
+            sync.cursor = cursor.to_owned();
+            let next_clock = observed(&clock, changes, now_ms);
+            let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+            let meta = tx.store(META)?;
+            if Self::clock_in(&meta).await? != clock {
+                let _ = tx.abort().await;
+                // The values sealed ahead assumed no pending edit: merge them all again.
+                ahead = None;
+                continue;
+            }
+            let stores = CollectionStores::of(&tx)?;
+            // The end of the server's trash: the phone's copy goes too.
+            for c in erased {
+                stores.named(&c.collection).delete(c.id.to_string().into()).await?;
+            }
+            let (clock_js, sync_js) = (to_js(&next_clock)?, to_js(&sync)?);
+            // Every write issued at once, per store; only the last request of each is awaited
+            // (a failed one aborts the transaction, which `done` reports).
+            let writes = stores.0.iter().map(|(name, store)| {
+                store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
+            });
+            let (records, meta) = futures::join!(
+                futures::future::join_all(writes),
+                meta.put_all([(clock_js, None), (sync_js, None)].into_iter())
+            );
+            records.into_iter().try_for_each(|r| r)?;
+            meta?;
+            if !tx.done().await?.is_committed() {
+                return Err(StoreError::Failed("the pull transaction was aborted".into()));
+            }
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! A local edit planned as plain logic: the record and its outbox mutation, written by a
+//! backend in one transaction; a pulled change merged with what is stored and pending; the
+//! outbox rebuilt for a server that lost pushes.
+
+use super::*;
+
+/// The per-device sync state, stored under `meta/"clock"` and updated in every write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockState {
+    pub key: String,
+    pub client_id: Uuid,
+    pub hlc: String,
+    pub last_mid: u64,
+}
+
+impl ClockState {
+    pub const KEY: &'static str = "clock";
+
+    pub fn new(client_id: Uuid) -> Self {
+        ClockState { key: Self::KEY.into(), client_id, hlc: Hlc::zero(client_id).to_string(), last_mid: 0 }
+    }
+}
+
+/// A local edit.
+#[derive(Debug, Clone)]
+pub enum Edit<T> {
+    /// Create or change a record (the whole new value; only changed fields are pushed).
+    Save(T),
+    /// Soft delete: the record stays, hidden, and can be restored.
+    Delete(Uuid),
+    Restore(Uuid),
+}
+
+impl<T: Record> Edit<T> {
+    /// Deletes (`true`) or restores (`false`) the record `id`.
+    pub fn deleted(id: Uuid, deleted: bool) -> Self {
+        if deleted {
+            Edit::Delete(id)
+        } else {
+            Edit::Restore(id)
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        match self {
+            Edit::Save(r) => r.id(),
+            Edit::Delete(id) | Edit::Restore(id) => *id,
+        }
+    }
+}
+
+/// What one write puts into the store, all in one transaction.
+#[derive(Debug, Clone)]
+pub struct Planned<T> {
+    pub record: Local<T>,
+    pub mutation: Mutation,
+    pub clock: ClockState,
+}
+
+/// Decides what an edit writes. `Ok(None)`: nothing changed, nothing to write.
+pub fn plan<T: Record>(
+    clock: &ClockState,
+    existing: Option<Local<T>>,
+    edit: Edit<T>,
+    now_ms: u64,
+) -> Result<Option<Planned<T>>, StoreError> {
+    let (record, op, fields) = match (edit, existing) {
+        (Edit::Save(new), existing) => {
+            new.validate()?;
+            let new_fields = fields_of(&new);
+            let (fields, deleted) = match &existing {
+                Some(old) => (changed_fields(&fields_of(&old.data), &new_fields), old.deleted),
+                None => (new_fields, false),
+            };
+            if fields.is_empty() {
+                return Ok(None);
+            }
+            let kept = existing.map(|o| (o.field_hlcs, o.deleted_hlc)).unwrap_or_default();
+            (
+                Local { field_hlcs: kept.0, deleted_hlc: kept.1, ..Local::new(new, deleted, String::new()) },
+                Op::Upsert,
+                fields,
+            )
+        }
+        (Edit::Delete(_), Some(old)) if !old.deleted => {
+            let kept = old.field_hlcs.clone();
+            (Local { field_hlcs: kept, ..Local::new(old.data, true, String::new()) }, Op::Delete, Default::default())
+        }
+        (Edit::Restore(_), Some(old)) if old.deleted => {
+            let kept = old.field_hlcs.clone();
+            (Local { field_hlcs: kept, ..Local::new(old.data, false, String::new()) }, Op::Restore, Default::default())
+        }
+        (Edit::Delete(_) | Edit::Restore(_), Some(_)) => return Ok(None),
+        (Edit::Delete(_) | Edit::Restore(_), None) => return Err(StoreError::NotFound),
+    };
+    let hlc = clock
+        .hlc
+        .parse::<Hlc>()
+        .map_err(|e| StoreError::Failed(format!("stored clock: {e}")))?
+        .tick(now_ms)
+        .map_err(|e| StoreError::Failed(e.to_string()))?
+        .to_string();
+    let mid = clock.last_mid + 1;
+    let mut record = Local { hlc: hlc.clone(), ..record };
+    match op {
+        Op::Upsert => record.field_hlcs.extend(fields.keys().map(|k| (k.clone(), hlc.clone()))),
+        Op::Delete | Op::Restore => record.deleted_hlc = hlc.clone(),
+    }
+    let id = record.id;
+    Ok(Some(Planned {
+        record,
+        mutation: Mutation { mid, collection: T::COLLECTION.into(), id, op, hlc: hlc.clone(), fields },
+        clock: ClockState { hlc, last_mid: mid, ..clock.clone() },
+    }))
+}
+
+impl<T: Record> Local<T> {
+    /// The stored form of `data`, last written at `hlc`.
+    pub fn new(data: T, deleted: bool, hlc: String) -> Self {
+        Local {
+            id: data.id(),
+            sort_ms: data.sort_ms(),
+            parent: data.parent(),
+            deleted,
+            alive: u8::from(!deleted),
+            hlc,
+            data,
+            field_hlcs: BTreeMap::new(),
+            deleted_hlc: String::new(),
+        }
+    }
+}
+
+/// The local record after a pulled change: the server's state, except fields (and the deleted
+/// flag) with pending local mutations. `None` when the server's record is not a valid `T` for
+/// this app version (it is skipped and kept on the server).
+pub fn merge_change<T: Record>(
+    existing: Option<Local<T>>,
+    change: &Change,
+    pending: Option<&Pending>,
+) -> Option<Local<T>> {
+    let local_fields = existing.as_ref().map(|l| fields_of(&l.data));
+    let (mut fields, deleted) =
+        merge_pulled(existing.as_ref().zip(local_fields.as_ref()).map(|(l, f)| (f, l.deleted)), change, pending);
+    fields.insert("id".into(), Value::String(change.id.to_string()));
+    let mut field_hlcs = change.field_hlcs.clone();
+    let data: T = match latarnia_core::protocol::from_fields(fields) {
+        Some(d) => d,
+        // A deleted record arrives as its tombstone (no fields): a phone that holds it keeps
+        // what it has, deleted (restorable from here while the server's trash keeps it); a
+        // phone that never had it has nothing to keep.
+        None if change.deleted => {
+            let old = existing.as_ref()?;
+            field_hlcs = old.field_hlcs.clone();
+            old.data.clone()
+        }
+        None => return None,
+    };
+    let mut deleted_hlc = change.deleted_hlc.clone();
+    if let (Some(old), Some(p)) = (&existing, pending) {
+        for name in &p.fields {
+            match old.field_hlcs.get(name) {
+                Some(h) => field_hlcs.insert(name.clone(), h.clone()),
+                None => field_hlcs.remove(name),
+            };
+        }
+        if p.deleted.is_some() {
+            deleted_hlc = old.deleted_hlc.clone();
+        }
+    }
+    let hlc = field_hlcs.values().chain(std::iter::once(&deleted_hlc)).max().cloned().unwrap_or_default();
+    Some(Local { field_hlcs, deleted_hlc, ..Local::new(data, deleted, hlc) })
+}
+
+/// [`merge_change`] on stored values, by collection: `Ok(None)` for a collection this app
+/// version does not know or a record it cannot read (left alone).
+pub fn merge_stored(
+    existing: Option<Value>,
+    change: &Change,
+    pending: Option<&Pending>,
+) -> Result<Option<Value>, StoreError> {
+    fn go<T: Record>(
+        existing: Option<Value>,
+        change: &Change,
+        pending: Option<&Pending>,
+    ) -> Result<Option<Value>, StoreError> {
+        let existing =
+            existing.as_ref().map(latarnia_core::protocol::from_json::<Local<T>>).transpose().map_err(failed)?;
+        merge_change(existing, change, pending).map(serde_json::to_value).transpose().map_err(failed)
+    }
+    by_collection!(change.collection.as_str(), go(existing, change, pending))
+}
+
+/// Everything held (stored values of each collection), as mutations numbered after
+/// `after_mid` for a restored server (`engine::resend_plan`). A record stored before fields
+/// had their own HLCs sends every field at the record's HLC.
+pub fn resend_values(stored: &[(&'static str, Value)], after_mid: u64) -> Vec<Mutation> {
+    struct Owned {
+        collection: &'static str,
+        id: Uuid,
+        fields: serde_json::Map<String, Value>,
+        field_hlcs: BTreeMap<String, String>,
+        deleted: bool,
+        deleted_hlc: String,
+    }
+    let held: Vec<Owned> = stored
+        .iter()
+        .filter_map(|(collection, v)| {
+            let id = v.get("id")?.as_str()?.parse().ok()?;
+            let mut fields = v.get("data")?.as_object()?.clone();
+            fields.remove("id");
+            let mut hlcs: BTreeMap<String, String> =
+                v.get("field_hlcs").and_then(|h| shared_hlc::deserialize(h.clone()).ok()).unwrap_or_default();
+            let record_hlc = v.get("hlc").and_then(Value::as_str).unwrap_or_default();
+            for name in fields.keys() {
+                hlcs.entry(name.clone()).or_insert_with(|| record_hlc.to_owned());
+            }
+            let deleted = v.get("deleted").and_then(Value::as_bool).unwrap_or(false);
+            let mut deleted_hlc = v.get("deleted_hlc").and_then(Value::as_str).unwrap_or_default().to_owned();
+            if deleted && deleted_hlc.is_empty() {
+                deleted_hlc = record_hlc.to_owned();
+            }
+            Some(Owned { collection, id, fields, field_hlcs: hlcs, deleted, deleted_hlc })
+        })
+        .collect();
+    latarnia_core::engine::resend_plan(
+        held.iter().map(|h| latarnia_core::engine::Held {
+            collection: h.collection,
+            id: h.id,
+            fields: &h.fields,
+            field_hlcs: &h.field_hlcs,
+            deleted: h.deleted,
+            deleted_hlc: &h.deleted_hlc,
+        }),
+        after_mid,
+    )
+}
+
+/// The clock after observing pulled changes.
+pub fn observed(clock: &ClockState, changes: &[Change], now_ms: u64) -> ClockState {
+    match (latarnia_core::engine::newest_hlc(changes), clock.hlc.parse::<Hlc>()) {
+        (Some(remote), Ok(local)) => match local.observe(remote, now_ms) {
+            Ok(h) => ClockState { hlc: h.to_string(), ..clock.clone() },
+            Err(_) => clock.clone(),
+        },
+        _ => clock.clone(),
+    }
+}
