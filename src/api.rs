@@ -85,17 +85,13 @@ pub async fn fetch_map_config() {
 /// Asks the server to erase a person (`POST /api/v1/erasure`): the number of contacts erased, or
 /// why not, as a translation key.
 pub async fn erase_pseudonym(token: &str, pseudonym: &str) -> Result<u64, usize> {
-    #[derive(serde::Deserialize)]
-    struct Erased {
-        erased: u64,
-    }
     let r = Request::post("/api/v1/erasure")
         .header("Authorization", &format!("Bearer {token}"))
-        .json(&serde_json::json!({ "pseudonym": pseudonym }))
+        .json(&latarnia_core::sync::ErasureRequest { pseudonym: pseudonym.into() })
         .map_err(|_| k::ERASURE_FAILED)?
         .send()
         .await;
-    match answer::<Erased>(r).await {
+    match answer::<latarnia_core::sync::ErasureAnswer>(r).await {
         Ok(e) => Ok(e.erased),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::ERASURE_OFFLINE),
         Err(_) => Err(k::ERASURE_FAILED),
@@ -139,16 +135,12 @@ pub async fn indicators(
     token: &str,
     period: &latarnia_core::indicators::Period,
 ) -> Result<latarnia_core::indicators::Indicators, usize> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        indicators: latarnia_core::indicators::Indicators,
-    }
     let mut url = format!("/api/v1/indicators?from={}&to={}", period.from, period.to);
     if let Some(m) = &period.member {
         url.push_str(&format!("&member={}", js_sys::encode_uri_component(m)));
     }
     let r = Request::get(&url).header("Authorization", &format!("Bearer {token}")).send().await;
-    match answer::<Answer>(r).await {
+    match answer::<latarnia_core::sync::IndicatorsAnswer>(r).await {
         Ok(a) => Ok(a.indicators),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::IND_SERVER_OFFLINE),
         Err(_) => Err(k::IND_SERVER_FAILED),

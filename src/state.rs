@@ -192,6 +192,19 @@ impl AppState {
         self.store.set_value(Some(store));
     }
 
+    /// A read of the store that runs again whenever the store changes (`revision`) or a signal
+    /// read in `read` (before its future) does. Drawn with `components::from_store::FromStore`.
+    pub fn resource<T, Fut>(self, read: impl Fn() -> Fut + 'static) -> LocalResource<T>
+    where
+        T: 'static,
+        Fut: std::future::Future<Output = T> + 'static,
+    {
+        LocalResource::new(move || {
+            self.revision.track();
+            read()
+        })
+    }
+
     pub fn store(&self) -> AppStore {
         self.store.get_value().unwrap_or_else(|| AppStore::new(Backend::Mem(MemStore::new(Uuid::nil()))))
     }

@@ -369,3 +369,61 @@ async fn two_tabs_writing_in_turn_keep_one_clock_and_contiguous_mids() {
     b.close();
     IdbStore::delete(&name).await.unwrap();
 }
+
+/// Waits for the browser to run what is queued (the resource's future, the view's effects).
+async fn settle() {
+    for _ in 0..5 {
+        let tick = js_sys::Promise::new(&mut |ok, _| {
+            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&ok, 20).unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
+    }
+}
+
+/// A page's read of the store is drawn by `FromStore`: nothing before the first answer, the
+/// store's error as the one banner in the user's language, and the content again once a read
+/// succeeds.
+#[wasm_bindgen_test]
+async fn a_store_read_shows_its_error_in_words_and_its_content_once_it_reads() {
+    use latarnia::components::from_store::FromStore;
+    use latarnia::i18n::{I18n, Lang};
+    use latarnia::storage::StoreError;
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let fails = RwSignal::new(true);
+    let _mounted = leptos::mount::mount_to(host.clone(), move || {
+        provide_context(I18n(RwSignal::new(Lang::Pl)));
+        let read = LocalResource::new(move || {
+            let fail = fails.get();
+            async move {
+                if fail {
+                    Err(StoreError::QuotaExceeded)
+                } else {
+                    Ok(vec!["Altanka", "Pustostan"])
+                }
+            }
+        });
+        view! {
+            <FromStore resource=read let:names>
+                <ul>{names.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            </FromStore>
+        }
+    });
+    settle().await;
+    let text = host.inner_text();
+    let full = latarnia::i18n::text(Lang::Pl, latarnia::i18n::k::STORAGE_FULL);
+    assert!(text.contains(full), "the error in words: {text:?}");
+    assert_eq!(host.inner_html().matches("role=\"alert\"").count(), 1, "one banner");
+    fails.set(false);
+    settle().await;
+    let text = host.inner_text();
+    assert!(text.contains("Altanka") && text.contains("Pustostan"), "{text:?}");
+    assert!(!text.contains(full), "the banner is gone: {text:?}");
+    fails.set(true);
+    settle().await;
+    assert!(host.inner_text().contains(full), "a later failure is shown again");
+}

@@ -3,6 +3,7 @@ pub mod coordinates;
 pub mod enum_select;
 pub mod erasure_form;
 pub mod field_error;
+pub mod from_store;
 pub mod indicator_table;
 pub mod keypad;
 pub mod map_view;

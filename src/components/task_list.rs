@@ -21,8 +21,7 @@ pub fn TaskList(patrol_id: Uuid) -> impl IntoView {
     let state = expect_context::<AppState>();
     // Read again after every write of the patrol (each quick contact): so only the reports and
     // the few places the open ones name, never the whole map.
-    let data = LocalResource::new(move || {
-        state.revision.track();
+    let data = state.resource(move || {
         async move {
             let store = state.store();
             let mut open: Vec<Report> = state.live::<Report>().await?.into_iter().filter(Report::is_open).collect();

@@ -28,8 +28,7 @@ pub async fn zima_settings(state: AppState) -> ZimaSettings {
 pub fn ZimaBanner() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let night = LocalResource::new(move || {
-        state.revision.track();
+    let night = state.resource(move || {
         async move {
             // Read after every write: tonight's one record (its id is the date's), not all of them.
             let settings = zima_settings(state).await;

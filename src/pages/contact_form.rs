@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::components::contact_item::{local_input, parse_local_input};
 use crate::components::field_error::FieldErrorText;
+use crate::components::from_store::FromStore;
 use crate::components::place_select::{place_options, PlaceSelect};
 use crate::components::stepper::Stepper;
-use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n, I18n};
 use crate::platform;
 use crate::routes::AppRoute;
@@ -57,13 +57,9 @@ pub fn ContactFormPage() -> impl IntoView {
             }
         }
     });
-    move || {
-        initial.get().map(|r| match r {
-            Ok((contact, is_new, sites, report, draft)) => {
-                view! { <ContactForm contact is_new sites report draft/> }.into_any()
-            }
-            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
-        })
+    view! {
+        <FromStore resource=initial page=true
+            children=|(contact, is_new, sites, report, draft)| view! { <ContactForm contact is_new sites report draft/> }/>
     }
 }
 

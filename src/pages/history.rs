@@ -6,8 +6,8 @@ use latarnia_core::Contact;
 use leptos::prelude::*;
 
 use crate::components::contact_item::ContactItem;
+use crate::components::from_store::FromStore;
 use crate::components::older_contacts::OlderContacts;
-use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::state::AppState;
 use crate::storage::{Query, Store};
@@ -29,8 +29,7 @@ pub fn HistoryPage() -> impl IntoView {
     let to = RwSignal::new(String::new());
     let pages = RwSignal::new(1u32);
 
-    let contacts = LocalResource::new(move || {
-        state.revision.track();
+    let contacts = state.resource(move || {
         let query = Query {
             from_ms: day_bound(&from.get(), false),
             to_ms: day_bound(&to.get(), true),
@@ -57,11 +56,9 @@ pub fn HistoryPage() -> impl IntoView {
                         on:change=move |ev| { to.set(event_target_value(&ev)); pages.set(1); }/>
                 </label>
             </div>
-            {move || contacts.get().map(|r| match r {
-                Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
-                Ok(v) if v.is_empty() => view! { <p class="empty" data-testid="history-empty">{i.s(k::HISTORY_EMPTY)}</p> }.into_any(),
-                Ok(_) => ().into_any(),
-            })}
+            <FromStore resource=contacts let:list>
+                {list.is_empty().then(|| view! { <p class="empty" data-testid="history-empty">{i.s(k::HISTORY_EMPTY)}</p> })}
+            </FromStore>
             <ul class="contact-list" data-testid="contact-list">
                 <For
                     each=move || contacts.get().and_then(Result::ok).unwrap_or_default()

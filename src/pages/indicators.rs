@@ -10,9 +10,9 @@ use latarnia_core::FieldError;
 use leptos::prelude::*;
 
 use crate::components::field_error::FieldErrorText;
+use crate::components::from_store::FromStore;
 use crate::components::indicator_table::{csv_rows, rows, IndicatorTable, DEFINED};
 use crate::components::month_chart::MonthChart;
-use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::platform;
 use crate::state::AppState;
@@ -92,8 +92,7 @@ fn Indicators() -> impl IntoView {
     let server_error = RwSignal::new(None::<usize>);
     let on_server = RwSignal::new(false);
     // The table and the team members to choose from, read again after every local write or sync.
-    let table = LocalResource::new(move || {
-        state.revision.track();
+    let table = state.resource(move || {
         let period = period.get();
         async move {
             server_error.set(None);
@@ -180,11 +179,7 @@ fn Indicators() -> impl IntoView {
                 <p class="hint" data-testid="indicators-on-server">{i.s(k::IND_ON_SERVER)}</p>
             </Show>
             {move || server_error.get().map(|e| view! { <p class="error" role="alert" data-testid="indicators-server-error">{i.t(e)}</p> })}
-            {move || table.get().map(|r| match r {
-                Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
-                Ok(None) => ().into_any(),
-                Ok(Some((period, t, _))) => report(period, t).into_any(),
-            })}
+            <FromStore resource=table children=|read| read.map(|(period, t, _)| report(period, t))/>
             <div class="actions no-print">
                 <button type="button" data-testid="indicators-csv" on:click=move |_| export(Flavour::Standard)>{i.s(k::IND_CSV)}</button>
                 <button type="button" data-testid="indicators-csv-excel" on:click=move |_| export(Flavour::PolishExcel)>{i.s(k::IND_CSV_EXCEL)}</button>

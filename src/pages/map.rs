@@ -29,8 +29,7 @@ pub fn MapPage() -> impl IntoView {
 
     // Places, reports (and contacts for the days filter) in one read, so the markers are set
     // once, not once per collection.
-    let data = LocalResource::new(move || {
-        state.revision.track();
+    let data = state.resource(move || {
         let need_contacts = filters.unvisited_days.with(|d| !d.trim().is_empty());
         async move {
             let sites: Vec<Site> = state.live::<Site>().await?;

@@ -20,8 +20,7 @@ use crate::storage::{Edit, Local, Query, Store, StoreError};
 #[component]
 pub fn PatrolPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let loaded = LocalResource::new(move || {
-        state.revision.track();
+    let loaded = state.resource(move || {
         state.session.track();
         async move { state.open_patrols().await }
     });
@@ -117,9 +116,8 @@ fn StartPatrol(joinable: Vec<Patrol>) -> impl IntoView {
         });
     };
 
-    let recent = LocalResource::new(move || {
-        state.revision.track();
-        async move { state.store().list::<Patrol>(&Query { limit: Some(5), ..Default::default() }).await }
+    let recent = state.resource(move || async move {
+        state.store().list::<Patrol>(&Query { limit: Some(5), ..Default::default() }).await
     });
 
     view! {
@@ -187,9 +185,8 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
         }
     });
 
-    let contacts = LocalResource::new(move || {
-        state.revision.track();
-        async move { state.store().list::<Contact>(&Query { parent: Some(pid), ..Default::default() }).await }
+    let contacts = state.resource(move || async move {
+        state.store().list::<Contact>(&Query { parent: Some(pid), ..Default::default() }).await
     });
     // What the list shows: the store's answer, and a new quick contact at once (before the
     // re-read), so the tap shows up in the same frame as the write.
@@ -243,10 +240,8 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
         });
     };
     // A pulled edit of the notes shows up unless the user is typing different ones.
-    let saved_notes = LocalResource::new(move || {
-        state.revision.track();
-        async move { state.store().get::<Patrol>(pid).await.ok().flatten().map(|p| p.data.notes) }
-    });
+    let saved_notes = state
+        .resource(move || async move { state.store().get::<Patrol>(pid).await.ok().flatten().map(|p| p.data.notes) });
     let last_saved = StoredValue::new(patrol.notes.clone());
     Effect::new(move |_| {
         if let Some(Some(n)) = saved_notes.get() {

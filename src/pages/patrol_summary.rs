@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::components::contact_item::local_time;
-use crate::components::store_error::StoreErrorBanner;
+use crate::components::from_store::FromStore;
 use crate::components::summary_table::SummaryTable;
 use crate::i18n::{k, use_i18n};
 use crate::platform;
@@ -20,8 +20,7 @@ pub fn PatrolSummaryPage() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let params = use_params_map();
-    let data = LocalResource::new(move || {
-        state.revision.track();
+    let data = state.resource(move || {
         let id = params.with(|p| p.get("id")).and_then(|s| Uuid::parse_str(&s).ok());
         async move {
             let id = id.ok_or(StoreError::NotFound)?;
@@ -32,60 +31,56 @@ pub fn PatrolSummaryPage() -> impl IntoView {
         }
     });
 
-    move || {
-        data.get().map(|r| match r {
-            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
-            Ok((patrol, summary)) => {
-                let start = local_time(patrol.started_at, "%Y-%m-%d %H:%M");
-                let end = patrol.ended_at.map(|e| local_time(e, "%Y-%m-%d %H:%M"));
-                let open = patrol.is_open();
-                let team = patrol.team.join(", ");
-                let partner = patrol.partner;
-                let area = patrol.area.clone();
-                let kind = patrol.kind;
-                let pid = patrol.id;
-                let notes = patrol.notes.clone();
-                let resume = move |_| {
-                    spawn_local(async move {
-                        if let Some(current) = state.open_patrol().await.ok().flatten() {
-                            if current.id != pid {
-                                state.notify_error(k::PATROL_ALREADY_OPEN);
-                                return;
-                            }
-                        }
-                        // Whoever reopens it carries on with it on this phone.
-                        if state.update::<Patrol>(pid, |p| p.ended_at = None).await.is_ok() {
-                            state.join_patrol(pid);
-                        }
-                    });
-                };
-                view! {
-                    <section class="page">
-                        <h1>{i.s(k::PATROL_SUMMARY_TITLE)}</h1>
-                        <p class="meta">
-                            {i.sv("patrol_kind", kind.as_str())}" · "{start}" – "
-                            {end.clone().unwrap_or_else(|| i.t(k::IN_PROGRESS).to_owned())}
-                        </p>
-                        {(!team.is_empty()).then(|| view! { <p class="meta">{i.s(k::PATROL_TEAM)}": "{team.clone()}</p> })}
-                        {partner.map(|p| view! {
-                            <p class="meta" data-testid="patrol-summary-partner">{i.s(k::PATROL_PARTNER)}": "{i.sv("partner", p.as_str())}</p>
-                        })}
-                        {(!area.is_empty()).then(|| view! {
-                            <p class="meta" data-testid="patrol-summary-area">{i.s(k::PATROL_AREA)}": "{area.clone()}</p>
-                        })}
-                        {(!notes.is_empty()).then(|| view! {
-                            <p class="patrol-notes" data-testid="patrol-summary-notes">{i.s(k::PATROL_NOTES)}": "{notes.clone()}</p>
-                        })}
-                        <SummaryTable summary/>
-                        {if open {
-                            view! { <a class="button big" href=AppRoute::Patrol.href()>{i.s(k::BACK_TO_PATROL)}</a> }.into_any()
-                        } else {
-                            view! { <button class="big" data-testid="patrol-resume" on:click=resume>{i.s(k::PATROL_RESUME)}</button> }.into_any()
-                        }}
-                    </section>
+    let page = move |(patrol, summary): (Patrol, PatrolSummary)| {
+        let start = local_time(patrol.started_at, "%Y-%m-%d %H:%M");
+        let end = patrol.ended_at.map(|e| local_time(e, "%Y-%m-%d %H:%M"));
+        let open = patrol.is_open();
+        let team = patrol.team.join(", ");
+        let partner = patrol.partner;
+        let area = patrol.area.clone();
+        let kind = patrol.kind;
+        let pid = patrol.id;
+        let notes = patrol.notes.clone();
+        let resume = move |_| {
+            spawn_local(async move {
+                if let Some(current) = state.open_patrol().await.ok().flatten() {
+                    if current.id != pid {
+                        state.notify_error(k::PATROL_ALREADY_OPEN);
+                        return;
+                    }
                 }
-                .into_any()
+                // Whoever reopens it carries on with it on this phone.
+                if state.update::<Patrol>(pid, |p| p.ended_at = None).await.is_ok() {
+                    state.join_patrol(pid);
+                }
+            });
+        };
+        view! {
+                <section class="page">
+                    <h1>{i.s(k::PATROL_SUMMARY_TITLE)}</h1>
+                    <p class="meta">
+                        {i.sv("patrol_kind", kind.as_str())}" · "{start}" – "
+                        {end.clone().unwrap_or_else(|| i.t(k::IN_PROGRESS).to_owned())}
+                    </p>
+                    {(!team.is_empty()).then(|| view! { <p class="meta">{i.s(k::PATROL_TEAM)}": "{team.clone()}</p> })}
+                    {partner.map(|p| view! {
+                        <p class="meta" data-testid="patrol-summary-partner">{i.s(k::PATROL_PARTNER)}": "{i.sv("partner", p.as_str())}</p>
+                    })}
+                    {(!area.is_empty()).then(|| view! {
+                        <p class="meta" data-testid="patrol-summary-area">{i.s(k::PATROL_AREA)}": "{area.clone()}</p>
+                    })}
+                    {(!notes.is_empty()).then(|| view! {
+                        <p class="patrol-notes" data-testid="patrol-summary-notes">{i.s(k::PATROL_NOTES)}": "{notes.clone()}</p>
+                    })}
+                    <SummaryTable summary/>
+                    {if open {
+                        view! { <a class="button big" href=AppRoute::Patrol.href()>{i.s(k::BACK_TO_PATROL)}</a> }.into_any()
+                    } else {
+                        view! { <button class="big" data-testid="patrol-resume" on:click=resume>{i.s(k::PATROL_RESUME)}</button> }.into_any()
+                    }}
+                </section>
             }
-        })
-    }
+            .into_any()
+    };
+    view! { <FromStore resource=data page=true children=page/> }
 }

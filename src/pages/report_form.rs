@@ -13,9 +13,9 @@ use crate::components::contact_item::{local_input, local_time, parse_local_input
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::enum_select::EnumSelect;
 use crate::components::field_error::FieldErrorText;
+use crate::components::from_store::FromStore;
 use crate::components::map_view::{map_points, MapView};
 use crate::components::place_select::{place_options, PlaceSelect};
-use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
@@ -67,13 +67,9 @@ pub fn ReportFormPage() -> impl IntoView {
             Ok(Loaded { report, is_new, sites, patrols })
         }
     });
-    move || {
-        initial.get().map(|r| match r {
-            Ok(Loaded { report, is_new, sites, patrols }) => {
-                view! { <ReportForm report is_new sites patrols/> }.into_any()
-            }
-            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
-        })
+    view! {
+        <FromStore resource=initial page=true
+            children=|Loaded { report, is_new, sites, patrols }| view! { <ReportForm report is_new sites patrols/> }/>
     }
 }
 

@@ -6,11 +6,10 @@ use latarnia_core::{Report, Site, Urgency};
 use leptos::prelude::*;
 
 use crate::components::contact_item::local_time;
-use crate::components::store_error::StoreErrorBanner;
+use crate::components::from_store::FromStore;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::{AppState, StoreResource};
-use crate::storage::StoreError;
 
 /// Where a report is, in a line: the place or what the caller said, else its coordinates.
 pub fn place_line(report: &Report, sites: &[Site]) -> String {
@@ -25,14 +24,11 @@ pub fn place_line(report: &Report, sites: &[Site]) -> String {
 
 /// The reports and the places on this phone, read again on every change.
 pub fn reports_and_sites(state: AppState) -> StoreResource<(Vec<Report>, Vec<Site>)> {
-    LocalResource::new(move || {
-        state.revision.track();
-        async move {
-            let mut reports: Vec<Report> = state.live::<Report>().await?;
-            work_order(&mut reports);
-            let sites = state.live::<Site>().await?;
-            Ok((reports, sites))
-        }
+    state.resource(move || async move {
+        let mut reports: Vec<Report> = state.live::<Report>().await?;
+        work_order(&mut reports);
+        let sites = state.live::<Site>().await?;
+        Ok((reports, sites))
     })
 }
 
@@ -42,10 +38,9 @@ pub fn ReportsPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let open_only = RwSignal::new(true);
     let data = reports_and_sites(state);
-    let shown = move || -> Result<(Vec<Report>, Vec<Site>), StoreError> {
-        let (reports, sites) = data.get().unwrap_or(Ok((Vec::new(), Vec::new())))?;
+    let shown = move |(reports, sites): (Vec<Report>, Vec<Site>)| {
         let only = open_only.get();
-        Ok((reports.into_iter().filter(|r| !only || r.is_open()).collect(), sites))
+        (reports.into_iter().filter(|r| !only || r.is_open()).collect::<Vec<_>>(), sites)
     };
 
     view! {
@@ -59,10 +54,9 @@ pub fn ReportsPage() -> impl IntoView {
                     on:change=move |ev| open_only.set(event_target_checked(&ev))/>
                 <span>{i.s(k::REPORTS_OPEN_ONLY)}</span>
             </label>
-            {move || match shown() {
-                Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
-                Ok((v, _)) if v.is_empty() => view! { <p class="empty" data-testid="reports-empty">{i.s(k::REPORTS_EMPTY)}</p> }.into_any(),
-                Ok((v, sites)) => view! {
+            <FromStore resource=data children=move |read| match shown(read) {
+                (v, _) if v.is_empty() => view! { <p class="empty" data-testid="reports-empty">{i.s(k::REPORTS_EMPTY)}</p> }.into_any(),
+                (v, sites) => view! {
                     <ul class="site-list" data-testid="report-list">
                         {v.into_iter().map(|r| {
                             let place = place_line(&r, &sites);
@@ -86,7 +80,7 @@ pub fn ReportsPage() -> impl IntoView {
                         }).collect_view()}
                     </ul>
                 }.into_any(),
-            }}
+            }/>
         </section>
     }
 }

@@ -17,9 +17,9 @@ use uuid::Uuid;
 
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::field_error::FieldErrorText;
+use crate::components::from_store::FromStore;
 use crate::components::run_progress::RunProgress;
 use crate::components::stepper::Stepper;
-use crate::components::store_error::StoreErrorBanner;
 use crate::components::zima_banner::tonight;
 use crate::i18n::{k, use_i18n, I18n};
 use crate::platform::{self, Gps};
@@ -107,18 +107,18 @@ pub fn RunPage() -> impl IntoView {
             }
         }
     });
-    move || {
-        loaded.get().map(|r| match r {
-            // Planning is the coordinator's (a partner may not write runs at all).
-            Ok(Loaded::Plan { .. }) if !(state.is_coordinator() && state.may_write(latarnia_core::protocol::MEAL_RUNS)) => {
-                view! { <section class="page"><p class="notice" data-testid="run-plan-not-allowed">{use_i18n().s(k::RUN_PLAN_NOT_ALLOWED)}</p></section> }
-                    .into_any()
-            }
-            Ok(Loaded::Plan { run, candidates, taken }) => view! { <RunPlan run candidates taken/> }.into_any(),
-            Ok(Loaded::Run { run, stops }) => view! { <RunView run stops/> }.into_any(),
-            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
-        })
+    let page = move |loaded| {
+        match loaded {
+        // Planning is the coordinator's (a partner may not write runs at all).
+        Loaded::Plan { .. } if !(state.is_coordinator() && state.may_write(latarnia_core::protocol::MEAL_RUNS)) => {
+            view! { <section class="page"><p class="notice" data-testid="run-plan-not-allowed">{use_i18n().s(k::RUN_PLAN_NOT_ALLOWED)}</p></section> }
+                .into_any()
+        }
+        Loaded::Plan { run, candidates, taken } => view! { <RunPlan run candidates taken/> }.into_any(),
+        Loaded::Run { run, stops } => view! { <RunView run stops/> }.into_any(),
     }
+    };
+    view! { <FromStore resource=loaded page=true children=page/> }
 }
 
 fn km(m: f64) -> String {

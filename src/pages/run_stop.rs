@@ -12,9 +12,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
 use crate::components::field_error::FieldErrorText;
+use crate::components::from_store::FromStore;
 use crate::components::optional_enum_select::OptionalEnumSelect;
 use crate::components::stepper::Stepper;
-use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::platform;
 use crate::routes::AppRoute;
@@ -38,12 +38,7 @@ pub fn RunStopPage() -> impl IntoView {
             }
         }
     });
-    move || {
-        loaded.get().map(|r| match r {
-            Ok(stop) => view! { <StopForm stop/> }.into_any(),
-            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
-        })
-    }
+    view! { <FromStore resource=loaded page=true children=|stop| view! { <StopForm stop/> }/> }
 }
 
 /// After a stop is recorded: the run starts with its first stop and ends with its last.

@@ -15,14 +15,11 @@ use crate::sync;
 pub fn SettingsPage() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let info = LocalResource::new(move || {
-        state.revision.track();
-        async move {
-            let store = state.store();
-            let clock = store.clock().await.ok();
-            let pending = store.outbox().await.map(|o| o.len()).ok();
-            (clock.map(|c| c.client_id.to_string()), pending)
-        }
+    let info = state.resource(move || async move {
+        let store = state.store();
+        let clock = store.clock().await.ok();
+        let pending = store.outbox().await.map(|o| o.len()).ok();
+        (clock.map(|c| c.client_id.to_string()), pending)
     });
     let confirm = RwSignal::new(false);
     let pending = move || state.sync.get().pending;
@@ -35,10 +32,8 @@ pub fn SettingsPage() -> impl IntoView {
     };
     let user =
         move || state.session.get().map(|s| format!("{} ({})", s.user.display_name, s.user.login)).unwrap_or_default();
-    let window = LocalResource::new(move || {
-        state.revision.track();
-        async move { state.store().sync_state().await.ok().and_then(|s| s.window_days) }
-    });
+    let window =
+        state.resource(move || async move { state.store().sync_state().await.ok().and_then(|s| s.window_days) });
     view! {
         <section class="page">
             <h1>{i.s(k::SETTINGS_TITLE)}</h1>

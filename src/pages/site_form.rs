@@ -14,9 +14,9 @@ use crate::components::contact_item::local_time;
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::enum_select::EnumSelect;
 use crate::components::field_error::FieldErrorText;
+use crate::components::from_store::FromStore;
 use crate::components::map_view::{duplicate_radius, map_points, MapView};
 use crate::components::older_contacts::OlderContacts;
-use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
@@ -59,11 +59,9 @@ pub fn SiteFormPage() -> impl IntoView {
             }
         }
     });
-    move || {
-        initial.get().map(|r| match r {
-            Ok((site, is_new, others, visits)) => view! { <SiteForm site is_new others visits/> }.into_any(),
-            Err(e) => view! { <section class="page"><StoreErrorBanner error=e/></section> }.into_any(),
-        })
+    view! {
+        <FromStore resource=initial page=true
+            children=|(site, is_new, others, visits)| view! { <SiteForm site is_new others visits/> }/>
     }
 }
 

@@ -6,10 +6,10 @@ use latarnia_core::{Contact, MealRunStop, Report, Site};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::from_store::FromStore;
 use crate::components::map_view::duplicate_radius;
 use crate::components::site_filter_bar::{SiteFilterBar, SiteFilters};
 use crate::components::site_merge::SiteMerge;
-use crate::components::store_error::StoreErrorBanner;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::{AppState, StoreResource};
@@ -42,8 +42,7 @@ async fn merge(state: AppState, older: Site, newer: Site, choices: Vec<(SiteFiel
 /// The places (not deleted) on this phone, and its contacts only while the filters need them
 /// ("not visited for N days": a phone may hold tens of thousands), read again on every change.
 pub fn sites_and_contacts(state: AppState, filters: SiteFilters) -> StoreResource<(Vec<Site>, Vec<Contact>)> {
-    LocalResource::new(move || {
-        state.revision.track();
+    state.resource(move || {
         let need_contacts = filters.unvisited_days.with(|d| !d.trim().is_empty());
         async move {
             let store = state.store();
@@ -64,10 +63,7 @@ pub fn SitesPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let filters = SiteFilters::new();
     let data = sites_and_contacts(state, filters);
-    let shown = move || -> Result<Vec<Site>, StoreError> {
-        let (sites, contacts) = data.get().unwrap_or(Ok((Vec::new(), Vec::new())))?;
-        Ok(filters.apply(sites, &contacts))
-    };
+    let shown = move |(sites, contacts): (Vec<Site>, Vec<Contact>)| filters.apply(sites, &contacts);
 
     // Places mapped twice (two phones offline at the same spot), for the coordinator to merge.
     let coordinator = move || state.is_coordinator();
@@ -125,10 +121,9 @@ pub fn SitesPage() -> impl IntoView {
                 <DeletedSites/>
             </Show>
             <SiteFilterBar filters/>
-            {move || match shown() {
-                Err(e) => view! { <StoreErrorBanner error=e/> }.into_any(),
-                Ok(v) if v.is_empty() => view! { <p class="empty" data-testid="sites-empty">{i.s(k::SITES_EMPTY)}</p> }.into_any(),
-                Ok(v) => view! {
+            <FromStore resource=data children=move |read| match shown(read) {
+                v if v.is_empty() => view! { <p class="empty" data-testid="sites-empty">{i.s(k::SITES_EMPTY)}</p> }.into_any(),
+                v => view! {
                     <ul class="site-list" data-testid="site-list">
                         {v.into_iter().map(|s| view! {
                             <li data-testid="site-item" data-status=s.status.as_str()>
@@ -143,7 +138,7 @@ pub fn SitesPage() -> impl IntoView {
                         }).collect_view()}
                     </ul>
                 }.into_any(),
-            }}
+            }/>
         </section>
     }
 }
@@ -154,12 +149,9 @@ pub fn SitesPage() -> impl IntoView {
 fn DeletedSites() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let deleted = LocalResource::new(move || {
-        state.revision.track();
-        async move {
-            let q = Query { deleted: true, ..Default::default() };
-            state.store().list::<Site>(&q).await.map(|v| v.into_iter().map(|r| r.data).collect::<Vec<_>>())
-        }
+    let deleted = state.resource(move || async move {
+        let q = Query { deleted: true, ..Default::default() };
+        state.store().list::<Site>(&q).await.map(|v| v.into_iter().map(|r| r.data).collect::<Vec<_>>())
     });
     let shown = move || deleted.get().and_then(Result::ok).unwrap_or_default();
     view! {

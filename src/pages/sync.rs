@@ -11,8 +11,7 @@ use crate::storage::Store;
 pub fn SyncPage() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let rejected = LocalResource::new(move || {
-        state.revision.track();
+    let rejected = state.resource(move || {
         state.sync.track();
         async move { state.store().rejected().await.unwrap_or_default() }
     });

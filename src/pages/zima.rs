@@ -36,8 +36,7 @@ pub fn ZimaPage() -> impl IntoView {
         threshold.set(typed(zima_settings(state).await.threshold_c));
     });
     // The saved forecast of the chosen night, shown as saved (and again when the page reopens).
-    let saved = LocalResource::new(move || {
-        state.revision.track();
+    let saved = state.resource(move || {
         let night = NaiveDate::parse_from_str(&night.get(), "%Y-%m-%d").ok();
         async move {
             let night = night?;
@@ -89,24 +88,21 @@ pub fn ZimaPage() -> impl IntoView {
     };
 
     // The runs, newest night first, with their progress.
-    let runs = LocalResource::new(move || {
-        state.revision.track();
-        async move {
-            let store = state.store();
-            let runs = store.list::<MealRun>(&Query { limit: Some(20), ..Default::default() }).await?;
-            let mut out = Vec::new();
-            for r in runs {
-                let stops: Vec<MealRunStop> = store
-                    .list::<MealRunStop>(&Query { parent: Some(r.id), ..Default::default() })
-                    .await?
-                    .into_iter()
-                    .map(|s| s.data)
-                    .collect();
-                let s = summary(&r.data, &stops);
-                out.push((r.data, s));
-            }
-            Ok::<_, StoreError>(out)
+    let runs = state.resource(move || async move {
+        let store = state.store();
+        let runs = store.list::<MealRun>(&Query { limit: Some(20), ..Default::default() }).await?;
+        let mut out = Vec::new();
+        for r in runs {
+            let stops: Vec<MealRunStop> = store
+                .list::<MealRunStop>(&Query { parent: Some(r.id), ..Default::default() })
+                .await?
+                .into_iter()
+                .map(|s| s.data)
+                .collect();
+            let s = summary(&r.data, &stops);
+            out.push((r.data, s));
         }
+        Ok::<_, StoreError>(out)
     });
 
     view! {
@@ -167,12 +163,9 @@ pub fn ZimaPage() -> impl IntoView {
 fn DeletedRuns() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let deleted = LocalResource::new(move || {
-        state.revision.track();
-        async move {
-            let q = Query { deleted: true, limit: Some(20), ..Default::default() };
-            state.store().list_data::<MealRun>(&q).await
-        }
+    let deleted = state.resource(move || async move {
+        let q = Query { deleted: true, limit: Some(20), ..Default::default() };
+        state.store().list_data::<MealRun>(&q).await
     });
     move || {
         let runs = deleted.get().and_then(Result::ok).unwrap_or_default();

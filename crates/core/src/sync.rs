@@ -273,6 +273,63 @@ pub struct HistoryResponse {
     pub has_more: bool,
 }
 
+/// `POST /api/v1/erasure`: a person's erasure on request (GDPR art. 17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErasureRequest {
+    /// The person's pseudonym; case and spaces are ignored.
+    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
+    pub pseudonym: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErasureAnswer {
+    /// Contacts whose pseudonym and notes were erased.
+    pub erased: u64,
+}
+
+/// `GET /api/v1/indicators`: the period as understood, and the table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IndicatorsAnswer {
+    pub period: crate::indicators::Period,
+    pub indicators: crate::indicators::Indicators,
+}
+
+/// One entry of the append-only log of mutations (`GET /api/v1/audit/…`, the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub user_id: Uuid,
+    pub client_id: Uuid,
+    pub mid: u64,
+    pub collection: String,
+    pub record_id: Uuid,
+    pub op: String,
+    pub hlc: String,
+    /// The names of the fields the mutation carried (never their values).
+    pub fields: Vec<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One pull, as the access log keeps it (`GET /api/v1/access-log`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccessEntry {
+    pub at_ms: i64,
+    pub user_id: Uuid,
+    pub login: String,
+    pub client_id: Uuid,
+    pub device: String,
+    /// Records sent, by collection.
+    pub counts: BTreeMap<String, u64>,
+}
+
 /// The longest page of `GET /history`.
 pub const MAX_HISTORY_LIMIT: u32 = 200;
 

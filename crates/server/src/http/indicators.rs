@@ -5,9 +5,10 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use latarnia_core::indicators::{compute, Indicators, Period};
+use latarnia_core::indicators::{compute, Period};
+use latarnia_core::sync::IndicatorsAnswer;
 use latarnia_core::sync::Role;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::auth::Authed;
 use crate::error::ApiQuery;
@@ -29,13 +30,6 @@ pub struct Params {
     /// Only this team member's work (their login).
     #[serde(default)]
     member: Option<String>,
-}
-
-/// The answer: the period as understood, and the table.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IndicatorsAnswer {
-    pub period: Period,
-    pub indicators: Indicators,
 }
 
 /// The report's indicator table over the organisation's records, computed by the same

@@ -5,12 +5,13 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use latarnia_core::sync::Role;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::auth::Authed;
 use crate::error::{ApiJson, ApiQuery};
 use crate::store::{run_job, AccessEntry, Job};
 use crate::{AppError, AppState};
+use latarnia_core::sync::{ErasureAnswer, ErasureRequest};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/access-log", get(access_log)).route("/erasure", post(erasure))
@@ -47,19 +48,6 @@ pub async fn access_log(
     let limit = super::page_limit(p.limit, 200, MAX_ACCESS_LOG_LIMIT)?;
     state.access.flush(&state.db).await?;
     Ok(Json(state.db.access_log(authed.user.org_id, limit).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct ErasureRequest {
-    /// The person's pseudonym; case and spaces are ignored.
-    #[schema(pattern = "\\S")]
-    pub pseudonym: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErasureAnswer {
-    /// Contacts whose pseudonym and notes were erased.
-    pub erased: u64,
 }
 
 /// Erase a person on request (GDPR art. 17): every contact with the pseudonym (case and spaces

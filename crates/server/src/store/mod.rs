@@ -72,24 +72,7 @@ pub struct Account {
     pub disabled: bool,
 }
 
-/// One entry of the append-only log of mutations (the audit trail).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    pub seq: i64,
-    pub at_ms: i64,
-    pub user_id: Uuid,
-    pub client_id: Uuid,
-    pub mid: u64,
-    pub collection: String,
-    pub record_id: Uuid,
-    pub op: String,
-    pub hlc: String,
-    /// The names of the fields the mutation carried (never their values).
-    pub fields: Vec<String>,
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
+pub use latarnia_core::sync::{AccessEntry, AuditEntry};
 
 /// The user id the server's own changes are logged under.
 pub const SERVER_USER: Uuid = Uuid::max();
@@ -144,18 +127,6 @@ pub struct AccessRow {
     /// `{collection: count}` as JSON text.
     pub counts: String,
     pub at_ms: i64,
-}
-
-/// One pull, as the access log keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct AccessEntry {
-    pub at_ms: i64,
-    pub user_id: Uuid,
-    pub login: String,
-    pub client_id: Uuid,
-    pub device: String,
-    /// Records sent, by collection.
-    pub counts: std::collections::BTreeMap<String, u64>,
 }
 
 /// What a server job does.
