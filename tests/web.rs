@@ -427,3 +427,40 @@ async fn a_store_read_shows_its_error_in_words_and_its_content_once_it_reads() {
     settle().await;
     assert!(host.inner_text().contains(full), "a later failure is shown again");
 }
+
+/// A form's text field names itself on screen, with the label tied to it, and shows its error
+/// under it in the user's language, tied to it for screen readers.
+#[wasm_bindgen_test]
+async fn a_text_field_is_labelled_and_its_error_is_tied_to_it() {
+    use latarnia::components::text_field::{Input, TextField};
+    use latarnia::i18n::{k, text, I18n, Lang};
+    use latarnia_core::FieldError;
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let value = RwSignal::new("3".to_string());
+    let _mounted = leptos::mount::mount_to(host.clone(), move || {
+        provide_context(I18n(RwSignal::new(Lang::Pl)));
+        view! { <TextField id="t-headcount" field="usual_headcount" label=k::SITE_USUAL_HEADCOUNT value errors input=Input::Count/> }
+    });
+    settle().await;
+    let label = host.query_selector("label").unwrap().expect("a label");
+    assert_eq!(label.get_attribute("for").as_deref(), Some("t-headcount"));
+    assert_eq!(label.text_content().unwrap(), text(Lang::Pl, k::SITE_USUAL_HEADCOUNT));
+    let input = host.query_selector("#t-headcount").unwrap().expect("the field");
+    assert_eq!(input.get_attribute("type").as_deref(), Some("number"));
+    assert_eq!(input.get_attribute("inputmode").as_deref(), Some("numeric"));
+    assert_eq!(js_sys::Reflect::get(&input, &"value".into()).unwrap().as_string().as_deref(), Some("3"));
+    assert!(host.query_selector("[role=alert]").unwrap().is_none(), "no error yet");
+    errors.set(vec![FieldError { field: "usual_headcount", code: "headcount_range" }]);
+    settle().await;
+    let error = host.query_selector("#err-usual_headcount").unwrap().expect("the error, tied by id");
+    assert_eq!(input.get_attribute("aria-describedby").as_deref(), Some("err-usual_headcount"));
+    let words = latarnia::i18n::lookup(Lang::Pl, "err_headcount_range");
+    assert_ne!(words, "err_headcount_range", "a text for the error");
+    assert!(error.text_content().unwrap().contains(words), "{:?}", error.text_content());
+}

@@ -21,5 +21,6 @@ pub mod store_error;
 pub mod summary_table;
 pub mod sync_status;
 pub mod task_list;
+pub mod text_field;
 pub mod toast;
 pub mod zima_banner;

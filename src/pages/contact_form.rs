@@ -15,6 +15,7 @@ use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
 use crate::components::place_select::{place_options, PlaceSelect};
 use crate::components::stepper::Stepper;
+use crate::components::text_field::{Input, TextField};
 use crate::i18n::{k, use_i18n, I18n};
 use crate::platform;
 use crate::routes::AppRoute;
@@ -418,10 +419,7 @@ fn ContactForm(
             <label for="contact-site">{i.s(k::CONTACT_SITE)}</label>
             <PlaceSelect id="contact-site" testid="contact-site" options=site_options value=site_id/>
 
-            <label for="contact-at">{i.s(k::CONTACT_AT)}</label>
-            <input id="contact-at" type="datetime-local" data-testid="contact-at" aria-describedby="err-at"
-                prop:value=move || at_text.get() on:input=move |ev| at_text.set(event_target_value(&ev))/>
-            <FieldErrorText errors field="at"/>
+            <TextField id="contact-at" field="at" label=k::CONTACT_AT value=at_text errors input=Input::DateTime/>
 
             <p class="position" data-testid="contact-position">
                 {i.s(k::CONTACT_POSITION)}": "

@@ -16,6 +16,7 @@ use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
 use crate::components::map_view::{map_points, MapView};
 use crate::components::place_select::{place_options, PlaceSelect};
+use crate::components::text_field::{Input, TextField};
 use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
@@ -192,18 +193,14 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
         <form class="page report-form" on:submit=save novalidate autocomplete="off">
             <h1>{move || if is_new { i.t(k::REPORT_NEW) } else { i.t(k::REPORT_TITLE) }}</h1>
 
-            <label for="report-received">{i.s(k::REPORT_RECEIVED)}</label>
-            <input id="report-received" type="datetime-local" data-testid="report-received" aria-describedby="err-received_at"
-                prop:value=move || received.get() on:input=move |ev| received.set(event_target_value(&ev))/>
-            <FieldErrorText errors field="received_at"/>
+            <TextField id="report-received" field="received_at" label=k::REPORT_RECEIVED value=received errors
+                input=Input::DateTime/>
 
             <label for="report-source">{i.s(k::REPORT_SOURCE)}</label>
             <EnumSelect id="report-source" prefix="report_source" value=source/>
 
-            <label for="report-description">{i.s(k::REPORT_DESCRIPTION)}</label>
-            <textarea id="report-description" data-testid="report-description" rows="3" aria-describedby="err-description"
-                prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
-            <FieldErrorText errors field="description"/>
+            <TextField id="report-description" field="description" label=k::REPORT_DESCRIPTION value=description errors
+                input=Input::Lines(3)/>
 
             <label for="report-site">{i.s(k::REPORT_SITE)}</label>
             <PlaceSelect id="report-site" testid="report-site" options=site_options value=site_id/>
@@ -216,10 +213,7 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
                 <Coordinates lat lon prefix="report" errors/>
                 <FieldErrorText errors field="position"/>
             </fieldset>
-            <label for="report-place-note">{i.s(k::REPORT_PLACE_NOTE)}</label>
-            <input id="report-place-note" data-testid="report-place-note" autocomplete="off" aria-describedby="err-place_note"
-                prop:value=move || place_note.get() on:input=move |ev| place_note.set(event_target_value(&ev))/>
-            <FieldErrorText errors field="place_note"/>
+            <TextField id="report-place-note" field="place_note" label=k::REPORT_PLACE_NOTE value=place_note errors/>
             {(!report.filed_by.is_empty()).then(|| view! {
                 <p class="hint" data-testid="report-filed-by">{i.s(k::REPORT_FILED_BY)}" "{report.filed_by.clone()}</p>
             })}
@@ -239,20 +233,14 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
                     view! { <option value=p.id.to_string() selected=move || assigned_patrol.get() == Some(p.id)>{label}</option> }
                 }).collect_view()}
             </select>
-            <label for="report-assigned-to">{i.s(k::REPORT_ASSIGNED_TO)}</label>
-            <input id="report-assigned-to" data-testid="report-assigned-to" autocomplete="off" aria-describedby="err-assigned_to"
-                prop:value=move || assigned_to.get() on:input=move |ev| assigned_to.set(event_target_value(&ev))/>
-            <FieldErrorText errors field="assigned_to"/>
+            <TextField id="report-assigned-to" field="assigned_to" label=k::REPORT_ASSIGNED_TO value=assigned_to errors/>
 
             {checked_at.map(|t| view! { <p class="hint" data-testid="report-checked-at">{i.s(k::REPORT_CHECKED_AT)}" "{t}</p> })}
             {contact.map(|c| view! {
                 <p><a href=AppRoute::Contact(c).href() data-testid="report-contact">{i.s(k::REPORT_CONTACT)}</a></p>
             })}
 
-            <label for="report-outcome">{i.s(k::REPORT_OUTCOME)}</label>
-            <textarea id="report-outcome" data-testid="report-outcome" rows="2" aria-describedby="err-outcome"
-                prop:value=move || outcome.get() on:input=move |ev| outcome.set(event_target_value(&ev))></textarea>
-            <FieldErrorText errors field="outcome"/>
+            <TextField id="report-outcome" field="outcome" label=k::REPORT_OUTCOME value=outcome errors input=Input::Lines(2)/>
 
             <div class="form-actions">
                 <button type="submit" class="primary big" data-testid="report-save" disabled=move || busy.get()>

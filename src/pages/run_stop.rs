@@ -15,6 +15,7 @@ use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
 use crate::components::optional_enum_select::OptionalEnumSelect;
 use crate::components::stepper::Stepper;
+use crate::components::text_field::{Input, TextField};
 use crate::i18n::{k, use_i18n};
 use crate::platform;
 use crate::routes::AppRoute;
@@ -192,18 +193,12 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
             {check("stop-ambulance", k::RUN_STOP_AMBULANCE, ambulance)}
             {check("stop-shelter", k::RUN_STOP_SHELTER, shelter)}
             {check("stop-refused", k::RUN_STOP_REFUSED, refused)}
-            <label for="stop-notes">{i.s(k::CONTACT_NOTES)}</label>
-            <textarea id="stop-notes" data-testid="stop-notes" autocomplete="off" rows="2" prop:value=move || notes.get()
-                on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
-            <FieldErrorText errors field="notes"/>
+            <TextField id="stop-notes" field="notes" label=k::CONTACT_NOTES value=notes errors input=Input::Lines(2)/>
             <button type="button" class="primary huge" data-testid="run-stop-done" disabled=move || busy.get() on:click=done>
                 {i.s(k::RUN_STOP_DONE)}
             </button>
             <h2>{i.s(k::RUN_STOP_SKIP_TITLE)}</h2>
-            <label for="run-stop-skip-reason">{i.s(k::RUN_STOP_SKIP_REASON)}</label>
-            <input id="run-stop-skip-reason" data-testid="run-stop-skip-reason" autocomplete="off" aria-describedby="err-skip_reason"
-                prop:value=move || skip_reason.get() on:input=move |ev| skip_reason.set(event_target_value(&ev))/>
-            <FieldErrorText errors field="skip_reason"/>
+            <TextField id="run-stop-skip-reason" field="skip_reason" label=k::RUN_STOP_SKIP_REASON value=skip_reason errors/>
             <button type="button" class="big" data-testid="run-stop-skip" disabled=move || busy.get() on:click=skip>
                 {i.s(k::RUN_STOP_SKIP)}
             </button>

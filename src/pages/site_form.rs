@@ -13,10 +13,10 @@ use uuid::Uuid;
 use crate::components::contact_item::local_time;
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::enum_select::EnumSelect;
-use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
 use crate::components::map_view::{duplicate_radius, map_points, MapView};
 use crate::components::older_contacts::OlderContacts;
+use crate::components::text_field::{Input, TextField};
 use crate::i18n::{k, use_i18n};
 use crate::platform::{self, Gps};
 use crate::routes::AppRoute;
@@ -189,15 +189,6 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
         });
     };
 
-    let text_field = move |name: &'static str, title: usize, value: RwSignal<String>, testid: &'static str| {
-        view! {
-            <label for=format!("site-{name}")>{i.s(title)}</label>
-            <textarea id=format!("site-{name}") data-testid=testid rows="2" aria-describedby=format!("err-{name}")
-                prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))></textarea>
-            <FieldErrorText errors field=name/>
-        }
-    };
-
     view! {
         <form class="page site-form" on:submit=save novalidate autocomplete="off">
             <h1>{move || if is_new { i.t(k::SITE_NEW_TITLE) } else { i.t(k::SITE_EDIT_TITLE) }}</h1>
@@ -216,10 +207,7 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
             }}
 
 
-            <label for="site-label">{i.s(k::SITE_LABEL)}</label>
-            <input id="site-label" data-testid="site-label" autocomplete="off" aria-describedby="err-label"
-                prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev))/>
-            <FieldErrorText errors field="label"/>
+            <TextField id="site-label" field="label" label=k::SITE_LABEL value=label errors/>
 
             <label for="site-type">{i.s(k::SITE_KIND)}</label>
             <EnumSelect id="site-type" prefix="site_kind" value=kind/>
@@ -250,15 +238,12 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
                 </p>
             </fieldset>
 
-            {text_field("address", k::SITE_ADDRESS, address, "site-address")}
-            {text_field("access_notes", k::SITE_ACCESS_NOTES, access_notes, "site-access-notes")}
-            {text_field("dangers", k::SITE_DANGERS, dangers, "site-dangers")}
-
-            <label for="site-headcount">{i.s(k::SITE_USUAL_HEADCOUNT)}</label>
-            <input id="site-headcount" type="number" min="0" inputmode="numeric" data-testid="site-headcount"
-                aria-describedby="err-usual_headcount"
-                prop:value=move || headcount.get() on:input=move |ev| headcount.set(event_target_value(&ev))/>
-            <FieldErrorText errors field="usual_headcount"/>
+            <TextField id="site-address" field="address" label=k::SITE_ADDRESS value=address errors input=Input::Lines(2)/>
+            <TextField id="site-access-notes" field="access_notes" label=k::SITE_ACCESS_NOTES value=access_notes errors
+                input=Input::Lines(2)/>
+            <TextField id="site-dangers" field="dangers" label=k::SITE_DANGERS value=dangers errors input=Input::Lines(2)/>
+            <TextField id="site-headcount" field="usual_headcount" label=k::SITE_USUAL_HEADCOUNT value=headcount errors
+                input=Input::Count/>
 
             {(!is_new).then(|| view! { <h2>{i.s(k::SITE_VISITS)}</h2><VisitList visits last_visit/><OlderContacts site=id/> })}
 

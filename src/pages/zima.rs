@@ -9,8 +9,8 @@ use latarnia_core::{FieldError, Forecast, MealRun, MealRunStop, ZimaSettings};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::components::field_error::FieldErrorText;
 use crate::components::run_progress::RunProgress;
+use crate::components::text_field::{Input, TextField};
 use crate::components::zima_banner::{tonight, zima_settings};
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
@@ -111,14 +111,8 @@ pub fn ZimaPage() -> impl IntoView {
             <Show when=coordinator>
                 <fieldset class="zima-settings">
                     <legend>{i.s(k::ZIMA_NIGHT)}</legend>
-                    <label for="zima-date">{i.s(k::ZIMA_DATE)}</label>
-                    <input id="zima-date" type="date" data-testid="zima-date" aria-describedby="err-date"
-                        prop:value=move || night.get() on:input=move |ev| night.set(event_target_value(&ev))/>
-                    <FieldErrorText errors field="date"/>
-                    <label for="zima-forecast">{i.s(k::ZIMA_FORECAST)}</label>
-                    <input id="zima-forecast" inputmode="decimal" data-testid="zima-forecast" aria-describedby="err-min_c"
-                        prop:value=move || forecast.get() on:input=move |ev| forecast.set(event_target_value(&ev))/>
-                    <FieldErrorText errors field="min_c"/>
+                    <TextField id="zima-date" field="date" label=k::ZIMA_DATE value=night errors input=Input::Date/>
+                    <TextField id="zima-forecast" field="min_c" label=k::ZIMA_FORECAST value=forecast errors input=Input::Decimal/>
                     <p class="hint" data-testid="zima-forecast-saved">
                         {move || match saved.get().flatten() {
                             Some(t) => format!("{} {}", i.t(k::ZIMA_FORECAST_SAVED), validate::celsius(t, comma())),
@@ -128,10 +122,8 @@ pub fn ZimaPage() -> impl IntoView {
                     <button type="button" class="primary" data-testid="zima-forecast-save" on:click=save_forecast>
                         {i.s(k::SAVE)}
                     </button>
-                    <label for="zima-threshold">{i.s(k::ZIMA_THRESHOLD)}</label>
-                    <input id="zima-threshold" inputmode="decimal" data-testid="zima-threshold" aria-describedby="err-threshold_c"
-                        prop:value=move || threshold.get() on:input=move |ev| threshold.set(event_target_value(&ev))/>
-                    <FieldErrorText errors field="threshold_c"/>
+                    <TextField id="zima-threshold" field="threshold_c" label=k::ZIMA_THRESHOLD value=threshold errors
+                        input=Input::Decimal/>
                     <button type="button" data-testid="zima-threshold-save" on:click=save_threshold>{i.s(k::SAVE)}</button>
                 </fieldset>
                 <a class="button primary big" href=AppRoute::NewRun.href() data-testid="run-new">{i.s(k::RUN_NEW)}</a>
