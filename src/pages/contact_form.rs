@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::components::contact_item::{local_input, parse_local_input};
 use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
+use crate::components::optional_enum_select::OptionalEnumSelect;
 use crate::components::place_select::{place_options, PlaceSelect};
 use crate::components::stepper::Stepper;
 use crate::components::text_field::{Input, TextField};
@@ -378,13 +379,7 @@ fn ContactForm(
                     view! {
                         <div class="referral-row">
                             <label for=sel_id.clone()>{i.sv("referral", kd.as_str())}</label>
-                            <select id=sel_id.clone() data-testid=sel_id
-                                on:change=move |ev| outcome.set(ReferralOutcome::parse(&event_target_value(&ev)))>
-                                <option value="" selected=move || outcome.get().is_none()>"—"</option>
-                                {ReferralOutcome::ALL.iter().map(|&o| view! {
-                                    <option value=o.as_str() selected=move || outcome.get() == Some(o)>{i.sv("outcome", o.as_str())}</option>
-                                }).collect_view()}
-                            </select>
+                            <OptionalEnumSelect id=sel_id prefix="outcome" value=outcome none=k::REFERRAL_NONE/>
                         </div>
                     }
                 }).collect_view()}
