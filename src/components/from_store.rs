@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use crate::components::store_error::StoreErrorBanner;
@@ -5,8 +7,9 @@ use crate::state::StoreResource;
 use crate::storage::StoreError;
 
 /// A page's read of the store, drawn one way everywhere: nothing until the first answer, the
-/// last content while a newer read runs (`Transition`), and a failed read as the one store-error
-/// banner (`ErrorBoundary`), replaced by the content again once a read succeeds.
+/// last content while a newer read runs (a `LocalResource` keeps its value until the new one
+/// is in, so nothing flashes empty), and a failed read as the one store-error banner, replaced
+/// by the content again once a read succeeds.
 #[component]
 pub fn FromStore<T, F, V>(
     resource: StoreResource<T>,
@@ -20,33 +23,19 @@ where
     F: Fn(T) -> V + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    view! {
-        <Transition>
-            <ErrorBoundary fallback=move |errors| view! { <StoreErrors errors page/> }>
-                {move || resource.get().map(|read| read.map(|value| children(value).into_any()))}
-            </ErrorBoundary>
-        </Transition>
-    }
+    drawn(Arc::new(move || resource.get().map(|read| read.map(|value| children(value).into_any()))), page)
 }
 
-/// The banner for the errors caught: the store's in the user's language, anything else as a
-/// storage failure.
-#[component]
-fn StoreErrors(errors: ArcRwSignal<Errors>, page: bool) -> impl IntoView {
-    let banners = move || {
-        errors
-            .get()
-            .into_iter()
-            .map(|(_, e)| {
-                let error =
-                    e.downcast_ref::<StoreError>().cloned().unwrap_or_else(|| StoreError::Failed(e.to_string()));
-                view! { <StoreErrorBanner error/> }
-            })
-            .collect_view()
-    };
-    if page {
-        view! { <section class="page">{banners}</section> }.into_any()
-    } else {
-        banners.into_any()
-    }
+/// What is drawn, with its type erased: the drawing is compiled once, not once per page.
+type Drawn = Arc<dyn Fn() -> Option<Result<AnyView, StoreError>> + Send + Sync>;
+
+fn drawn(read: Drawn, page: bool) -> AnyView {
+    (move || {
+        read().map(|read| match read {
+            Ok(content) => content,
+            Err(error) if page => view! { <section class="page"><StoreErrorBanner error/></section> }.into_any(),
+            Err(error) => view! { <StoreErrorBanner error/> }.into_any(),
+        })
+    })
+    .into_any()
 }
