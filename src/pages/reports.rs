@@ -11,17 +11,6 @@ use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::{AppState, StoreResource};
 
-/// Where a report is, in a line: the place or what the caller said, else its coordinates.
-pub fn place_line(report: &Report, sites: &[Site]) -> String {
-    let w = whereabouts(report, sites, None);
-    match (w.label.is_empty(), w.note.is_empty(), w.position) {
-        (false, false, _) => format!("{} ({})", w.label, w.note),
-        (false, true, _) => w.label,
-        (true, _, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
-        (true, _, None) => String::new(),
-    }
-}
-
 /// The reports and the places on this phone, read again on every change.
 pub fn reports_and_sites(state: AppState) -> StoreResource<(Vec<Report>, Vec<Site>)> {
     state.resource(move || async move {
@@ -59,7 +48,7 @@ pub fn ReportsPage() -> impl IntoView {
                 (v, sites) => view! {
                     <ul class="site-list" data-testid="report-list">
                         {v.into_iter().map(|r| {
-                            let place = place_line(&r, &sites);
+                            let place = whereabouts(&r, &sites, None).line();
                             let urgent = (r.urgency == Urgency::Urgent).then_some("urgent");
                             view! {
                                 <li data-testid="report-item" data-status=r.status.as_str() class=urgent>

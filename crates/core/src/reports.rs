@@ -33,6 +33,19 @@ pub struct Whereabouts {
     pub distance_m: Option<f64>,
 }
 
+impl Whereabouts {
+    /// In one line, as a list of reports shows it: the place and what the caller said, else
+    /// what the caller said, else the coordinates; empty when nothing says where.
+    pub fn line(&self) -> String {
+        match (self.label.is_empty(), self.note.is_empty(), self.position) {
+            (false, false, _) => format!("{} ({})", self.label, self.note),
+            (false, true, _) => self.label.clone(),
+            (true, _, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
+            (true, _, None) => String::new(),
+        }
+    }
+}
+
 /// Where `report` is, from the places on the phone and the worker's position.
 pub fn whereabouts(report: &Report, sites: &[Site], here: Option<&Position>) -> Whereabouts {
     let site = report.site_id.and_then(|id| sites.iter().find(|s| s.id == id));
@@ -109,6 +122,19 @@ mod tests {
         assert_eq!(distance_text(111.2, true), "110 m");
         assert_eq!(distance_text(1_234.0, true), "1,2 km");
         assert_eq!(distance_text(1_234.0, false), "1.2 km");
+    }
+
+    #[test]
+    fn a_report_s_place_in_one_line() {
+        let p = Position { lat: 54.441234, lon: 18.561234, accuracy_m: 5.0 };
+        let created = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let site = Site::new(Uuid::from_u128(7), "Dworzec, wiata", SiteKind::Station, p, created);
+        let line = |r: &Report| whereabouts(r, std::slice::from_ref(&site), None).line();
+        assert_eq!(line(&report(Some(site.id), None, "przy kasach")), "Dworzec, wiata (przy kasach)");
+        assert_eq!(line(&report(Some(site.id), None, "")), "Dworzec, wiata");
+        assert_eq!(line(&report(None, None, "pod mostem")), "pod mostem");
+        assert_eq!(line(&report(None, Some(p), "")), "54.44123, 18.56123");
+        assert_eq!(line(&report(None, None, "")), "");
     }
 
     #[test]
