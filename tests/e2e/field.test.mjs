@@ -3,7 +3,7 @@
 // the browser, open it again offline, end the patrol and check the summary's numbers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, unlock, PIN } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, unlock, PIN, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -130,7 +130,7 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
   await screenshot(page, '5-summary');
 
   // History lists every contact of the phone.
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await expectCount(page, 4);
   await screenshot(page, '6-history');
   watch.assertClean();

@@ -139,6 +139,13 @@ export async function waitForServiceWorker(page) {
 
 export const byId = (page, id) => page.getByTestId(id, { exact: true });
 
+/** Goes to a destination of the bottom bar, through "More" when it is not on the bar itself. */
+export async function navTo(page, id) {
+  const link = byId(page, id);
+  if (!(await link.isVisible())) await byId(page, 'nav-more').click();
+  await link.click();
+}
+
 /** The PIN every test phone sets after its first sign-in. */
 export const PIN = '482916';
 

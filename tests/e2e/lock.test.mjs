@@ -7,8 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, syncNow, unlock,
-  phone, api, apiLogin, PIN,
-} from './harness.mjs';
+  phone, api, apiLogin, PIN, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -53,7 +52,7 @@ test('text typed about people is nowhere on the profile\'s disk once synced and 
   await byId(page, 'contact-notes').fill(`kaszle; ${m.notes}`);
   await byId(page, 'contact-save').click();
   await byId(page, 'contact-list').getByText(m.notes).waitFor();
-  await byId(page, 'nav-sites').click();
+  await navTo(page, 'nav-sites');
   await byId(page, 'site-new').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
   await byId(page, 'site-label').fill('Wiata przy torach');
@@ -61,7 +60,7 @@ test('text typed about people is nowhere on the profile\'s disk once synced and 
   await byId(page, 'site-access-notes').fill(`od strony torów; ${m.access}`);
   await byId(page, 'site-save').click();
   await byId(page, 'site-list').waitFor();
-  await byId(page, 'nav-reports').click();
+  await navTo(page, 'nav-reports');
   await byId(page, 'report-new').click();
   await byId(page, 'report-lat').fill('54.4411');
   await byId(page, 'report-lon').fill('18.5701');
@@ -97,10 +96,10 @@ test('text typed about people is nowhere on the profile\'s disk once synced and 
   await byId(page, 'lock-pin').waitFor();
   await unlock(page);
   await byId(page, 'contact-list').getByText(m.notes).waitFor();
-  await byId(page, 'nav-sites').click();
+  await navTo(page, 'nav-sites');
   await byId(page, 'site-list').getByText('Wiata przy torach').click();
   assert.match(await byId(page, 'site-access-notes').inputValue(), new RegExp(m.access));
-  await byId(page, 'nav-reports').click();
+  await navTo(page, 'nav-reports');
   await byId(page, 'report-list').getByText(m.report).waitFor();
   watch.assertClean();
   await context.close();
@@ -118,7 +117,7 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
 
   // A contact recorded with no network: it waits to be sent.
   await context.setOffline(true);
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   await byId(page, 'patrol-start').click();
   await byId(page, 'contact-new').click();
   await byId(page, 'contact-notes').fill('niewysłany, ZnacznikKolejka7731');

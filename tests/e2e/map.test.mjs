@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, ROOT, reload } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, ROOT, reload, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -24,7 +24,7 @@ async function save(page) {
 }
 
 async function contactAt(page, label) {
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   // The patrol screen, loaded: either a patrol of one's own or the form to start one.
   await page.locator('[data-testid=patrol-start], [data-testid=contact-new]').first().waitFor();
   if (await byId(page, 'patrol-start').count()) await byId(page, 'patrol-start').click();
@@ -48,7 +48,7 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
   await a.context.setOffline(true);
 
   // 1. At the GPS position (the harness's fix near Sopot station, ±12 m).
-  await byId(page, 'nav-sites').click();
+  await navTo(page, 'nav-sites');
   await byId(page, 'site-new').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
   await byId(page, 'site-label').fill('Dworzec, wiata');
@@ -56,7 +56,7 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
   await save(page);
 
   // 2. By a tap on the map (offline: Leaflet comes from the service worker's cache).
-  await byId(page, 'nav-map').click();
+  await navTo(page, 'nav-map');
   await page.waitForFunction(() => document.querySelector('[data-testid=map]')?.dataset.markerCount === '1');
   const box = await byId(page, 'map').boundingBox();
   await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.25);
@@ -94,7 +94,7 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
 
   // The second worker, offline too, maps the station again 10 m north, and meets someone there.
   await b.context.setOffline(true);
-  await byId(b.page, 'nav-sites').click();
+  await navTo(b.page, 'nav-sites');
   await byId(b.page, 'site-new').click();
   await b.page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
   await byId(b.page, 'site-lat').fill('54.44169');
@@ -111,7 +111,7 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
 
   // The coordinator merges the newer into the older.
   const c = await phone(szef);
-  await byId(c.page, 'nav-sites').click();
+  await navTo(c.page, 'nav-sites');
   await byId(c.page, 'site-duplicates').waitFor({ timeout: 30_000 });
   assert.match(await byId(c.page, 'site-duplicate-pair').textContent(), /Dworzec, wiata ← Wiata przy dworcu/);
   await byId(c.page, 'site-merge').click();
@@ -122,7 +122,7 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
   // Both phones: one place, with both visits.
   for (const x of [a, b]) {
     await syncNow(x.page);
-    await byId(x.page, 'nav-sites').click();
+    await navTo(x.page, 'nav-sites');
     await x.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 3);
     await x.page.getByText('Dworzec, wiata', { exact: true }).click();
     await byId(x.page, 'site-visits').waitFor();
@@ -130,7 +130,7 @@ test('places from GPS, a tap and a dragged pin, offline; a duplicate merged; bot
   }
 
   // The map with no tiles: every place is a marker, on a plain background, with the scale.
-  await byId(c.page, 'nav-map').click();
+  await navTo(c.page, 'nav-map');
   await c.page.waitForFunction(() => document.querySelector('[data-testid=map]')?.dataset.markerCount === '3', null, { timeout: 30_000 });
   await c.page.waitForFunction(() => document.querySelectorAll('[data-testid=map] [data-testid=map-marker]').length === 3);
   assert.equal(await c.page.locator('[data-testid=map] .leaflet-control-scale').count(), 1, 'a scale');
@@ -172,7 +172,7 @@ test('tiles seen online are there offline, from the service worker\'s bounded ca
     await byId(page, 'nav-settings').click();
     await page.waitForFunction((u) => document.querySelector('[data-testid=settings-tile-url]')?.textContent === u, tileUrl);
     await reload(page);
-    await byId(page, 'nav-map').click();
+    await navTo(page, 'nav-map');
     await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile-loaded').length >= 4, null, { timeout: 30_000 });
     assert.ok(served >= 4, `tiles came from the tile server (${served})`);
     // Wait until the service worker has stored them.

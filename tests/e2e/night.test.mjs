@@ -3,7 +3,7 @@
 // can be read on screen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, phone, visibleCounterNames, smallControls, pinned, focusedIsVisible, screenshot, reload } from './harness.mjs';
+import { startServer, byId, phone, visibleCounterNames, smallControls, pinned, focusedIsVisible, screenshot, reload, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -28,8 +28,8 @@ test('a half-typed contact survives the bottom bar, the settings and a reload un
   assert.ok(names.includes('Liczba osób') && names.includes('Koc'), `${names}`);
 
   // … then a tap on the bottom bar by mistake, and back.
-  await byId(page, 'nav-map').click();
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-map');
+  await navTo(page, 'nav-patrol');
   await byId(page, 'contact-new').click();
   await byId(page, 'contact-draft').waitFor();
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'Pan Marek, kaszel od tygodnia');
@@ -70,10 +70,10 @@ test('a half-typed contact survives the bottom bar, the settings and a reload un
   assert.equal(await byId(page, 'contact-draft').count(), 0);
 
   // An edit keeps its own draft, apart from a new contact's.
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await byId(page, 'contact-list').getByTestId('contact-item').first().locator('a').first().click();
   await byId(page, 'contact-notes').fill('poprawka w toku');
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   await page.goBack();
   await byId(page, 'contact-draft').waitFor();
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'poprawka w toku');
@@ -84,7 +84,7 @@ test('a half-typed contact survives the bottom bar, the settings and a reload un
 test('Akcja ZIMA fields say what is wrong and show what is saved', T, async () => {
   const szefowa = await server.addUser('szefowa-zima', 'coordinator');
   const { context, page, watch } = await phone(server, szefowa);
-  await byId(page, 'nav-zima').click();
+  await navTo(page, 'nav-zima');
   const error = () => page.locator('#err-min_c').textContent();
   await byId(page, 'zima-forecast-save').click();
   assert.match(await error(), /Wpisz temperaturę/, 'an empty forecast');
@@ -119,14 +119,14 @@ test('at 320×640 only the bottom bar stays put, an error field is never covered
   const small = { viewport: { width: 320, height: 640 } };
   const { context, page, watch } = await phone(server, kasia, small);
   // An Akcja ZIMA night, so the banner is on screen too.
-  await byId(page, 'nav-zima').click();
+  await navTo(page, 'nav-zima');
   await byId(page, 'zima-forecast').fill('-15');
   await byId(page, 'zima-forecast-save').click();
   await byId(page, 'zima-banner').waitFor();
   const controlsOn = async (where) => assert.deepEqual(await smallControls(page), [], `controls under 48 px on ${where}`);
   await controlsOn('Akcja ZIMA');
 
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   await byId(page, 'patrol-kind-night_patrol').check({ force: true });
   await byId(page, 'patrol-partner').selectOption('city_guard');
   await controlsOn('the patrol start');

@@ -4,7 +4,7 @@
 // the contact.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -21,7 +21,7 @@ test('a report becomes a task, is checked with a contact, and is closed; partner
   const { page: cp } = coord;
 
   // Bad input first: no description and no place are refused at the field, nothing saved.
-  await byId(cp, 'nav-reports').click();
+  await navTo(cp, 'nav-reports');
   await byId(cp, 'report-new').click();
   await byId(cp, 'report-save').click();
   await byId(cp, 'error-description').waitFor();
@@ -79,7 +79,7 @@ test('a report becomes a task, is checked with a contact, and is closed; partner
 
   // The partner sees the status, and no contact (partners never receive contacts).
   const partner = await phone(mops);
-  await byId(partner.page, 'nav-reports').click();
+  await navTo(partner.page, 'nav-reports');
   await byId(partner.page, 'report-filter-open').uncheck();
   await partner.page.waitForFunction(() => document.querySelector('[data-testid=report-item]')?.dataset.status === 'closed', null, { timeout: 30_000 });
   await byId(partner.page, 'report-item').locator('a').click();
@@ -111,7 +111,7 @@ test('a city guard files a report located by its position and the map, with the 
   const ala = await server.addUser('ala-r');
   const p = await phone(sm);
   const { page } = p;
-  await byId(page, 'nav-reports').click();
+  await navTo(page, 'nav-reports');
   await byId(page, 'report-new').click();
   // Who files it is the source: a city guard's account files "Straż Miejska".
   assert.equal(await byId(page, 'report-source').inputValue(), 'city_guard');

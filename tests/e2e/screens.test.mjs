@@ -2,7 +2,7 @@
 // half-saved; language and theme; delete with undo; the date filter; IndexedDB missing or full.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn, reload, unlock } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn, reload, unlock, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -50,7 +50,7 @@ test('invalid input is shown at the field, in Polish and in English, and nothing
   // In English the same errors read in English.
   await byId(page, 'nav-settings').click();
   await byId(page, 'lang-select').selectOption('en');
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   await byId(page, 'contact-new').click();
   await byId(page, 'contact-headcount').fill('500');
   await byId(page, 'contact-save').click();
@@ -87,7 +87,7 @@ test('a deleted contact can be restored with undo', T, async () => {
   await byId(page, 'contact-quick').click();
   await byId(page, 'contact-quick').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 2);
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await byId(page, 'contact-item').first().click();
   await byId(page, 'contact-delete').click();
   await byId(page, 'history-empty').or(byId(page, 'contact-item').first()).waitFor();
@@ -107,7 +107,7 @@ test('the history filters by date', T, async () => {
     await byId(page, 'contact-save').click();
     await byId(page, 'contact-quick').waitFor();
   }
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 3);
   await byId(page, 'history-from').fill('2026-01-06');
   await byId(page, 'history-to').fill('2026-01-31');
@@ -194,6 +194,52 @@ test('every screen fits a 320 px wide phone without sideways scrolling', T, asyn
     .map((e) => [e.dataset.testid || e.textContent.trim(), (e.closest('label.check') ?? e).getBoundingClientRect().height])
     .filter(([, h]) => h < 47.5));
   assert.deepEqual(small, [], 'touch targets under 48 px');
+  watch.assertClean();
+  await context.close();
+});
+
+test('at 320 px the bottom bar holds five destinations whose labels fit whole; the rest open from "More"', T, async () => {
+  const worker = await server.addUser('nav-worker');
+  const context = await openProfile(tempDir('profile'), { viewport: { width: 320, height: 640 } });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  await page.goto(server.url);
+  await signIn(page, server, worker);
+  const bar = () => page.evaluate(() => [...document.querySelectorAll('.bottom-nav > a, .bottom-nav > button')]
+    .map((e) => {
+      const label = e.querySelector('span:last-child');
+      return { text: label.textContent, cut: label.scrollWidth > label.clientWidth + 0.5, height: e.getBoundingClientRect().height };
+    }));
+  for (const lang of ['pl', 'en']) {
+    if (lang === 'en') {
+      await byId(page, 'nav-settings').click();
+      await byId(page, 'lang-select').selectOption('en');
+    }
+    const items = await bar();
+    assert.equal(items.length, 5, `${lang}: ${JSON.stringify(items)}`);
+    assert.deepEqual(items.filter((i) => i.cut), [], `${lang}: every label whole`);
+    assert.ok(items.every((i) => i.height >= 48), `${lang}: thumb-sized`);
+  }
+  assert.deepEqual((await bar()).map((i) => i.text), ['Patrol', 'Contacts', 'Places', 'Map', 'More']);
+  // Reports and Akcja ZIMA are one tap further, in a sheet above the bar that covers nothing
+  // once a destination is chosen.
+  await byId(page, 'nav-more').click();
+  await byId(page, 'nav-sheet').waitFor();
+  assert.equal(await byId(page, 'nav-more').getAttribute('aria-expanded'), 'true');
+  assert.ok(await byId(page, 'nav-reports').isVisible());
+  assert.ok(await byId(page, 'nav-zima').isVisible());
+  assert.equal(await byId(page, 'nav-indicators').count(), 0, 'the coordinators\' report is not a streetworker\'s');
+  await screenshot(page, '32-nav-more');
+  await byId(page, 'nav-zima').click();
+  await page.waitForURL(/\/zima$/);
+  await byId(page, 'nav-sheet').waitFor({ state: 'detached' });
+  assert.equal(await byId(page, 'nav-more').getAttribute('data-current'), 'true', '"More" shows where the worker is');
+  // Closed with its button too, and opened again.
+  await navTo(page, 'nav-reports');
+  await page.waitForURL(/\/reports$/);
+  await byId(page, 'nav-more').click();
+  await byId(page, 'nav-sheet-close').click();
+  await byId(page, 'nav-sheet').waitFor({ state: 'detached' });
   watch.assertClean();
   await context.close();
 });

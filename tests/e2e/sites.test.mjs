@@ -3,7 +3,7 @@
 // places survive going offline, and a coordinator on another phone gets them by sync.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, reload } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, reload, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -14,7 +14,7 @@ const T = { timeout: 180_000 };
 const phone = (user) => openPhone(server, user);
 
 async function newPlace(page, label) {
-  await byId(page, 'nav-sites').click();
+  await navTo(page, 'nav-sites');
   await byId(page, 'site-new').click();
   // The form takes the phone's position (the harness's fix near Sopot station, ±12 m).
   await page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
@@ -65,7 +65,7 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
   await screenshot(page, '15-sites');
 
   // A detailed contact offers the nearest place first and keeps the link.
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   await byId(page, 'patrol-start').click();
   await byId(page, 'contact-quick').waitFor();
   await byId(page, 'contact-new').click();
@@ -77,7 +77,7 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
   await byId(page, 'contact-item').first().locator('a').first().click();
   await byId(page, 'contact-site').waitFor();
   assert.match(await byId(page, 'contact-site').locator('option:checked').textContent(), /Dworzec, wiata peronu 2/);
-  await byId(page, 'nav-sites').click();
+  await navTo(page, 'nav-sites');
   await byId(page, 'site-list').waitFor();
 
   // Offline and reloaded: both places are there; a streetworker cannot delete one.
@@ -94,7 +94,7 @@ test('places are mapped at the GPS position, duplicates are offered, bad input i
   // The coordinator's phone gets them, shown as text (never as HTML), and may delete one.
   const coord = await phone(koordynator);
   await page.waitForTimeout(0);
-  await byId(coord.page, 'nav-sites').click();
+  await navTo(coord.page, 'nav-sites');
   await coord.page.waitForFunction(() => document.querySelectorAll('[data-testid=site-item]').length === 2, null, { timeout: 30_000 });
   await coord.page.getByText('Dworzec, wiata peronu 2').click();
   assert.equal(await byId(coord.page, 'site-dangers').inputValue(), '<b>pies</b> przy wejściu');
@@ -144,7 +144,7 @@ test('two workers offline map the same place; the coordinator merges them and ev
   await syncNow(a.page);
 
   const c = await phone(szefowa);
-  await byId(c.page, 'nav-sites').click();
+  await navTo(c.page, 'nav-sites');
   await byId(c.page, 'site-duplicates').waitFor({ timeout: 30_000 });
   assert.equal(await byId(c.page, 'site-duplicate-pair').count(), 1);
   const gone = () => ![...document.querySelectorAll('[data-testid=site-item] strong')].some((e) => e.textContent === 'Kolejowa 12, stary dom');
@@ -169,7 +169,7 @@ test('two workers offline map the same place; the coordinator merges them and ev
   await c.page.waitForFunction(gone);
   await c.page.getByText('Pustostan przy Kolejowej').click();
   assert.equal(await byId(c.page, 'site-dangers').inputValue(), 'pies na łańcuchu\ndach się zapada');
-  await byId(c.page, 'nav-sites').click();
+  await navTo(c.page, 'nav-sites');
   await byId(c.page, 'site-list').waitFor();
   assert.equal(await byId(c.page, 'site-duplicates').count(), 0);
   assert.ok((await places(c.page)).includes('Pustostan przy Kolejowej'), 'the older place survives');

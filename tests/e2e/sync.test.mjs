@@ -2,7 +2,7 @@
 // signing in and out, and a record the server refuses.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, signIn, phone as openPhone, syncNow, unlock, reload } from './harness.mjs';
+import { startServer, byId, screenshot, signIn, phone as openPhone, syncNow, unlock, reload, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -150,7 +150,7 @@ test('a partner is offered only what its role may do; a record the server refuse
   assert.equal(await byId(page, 'nav-patrol').count(), 0);
   assert.equal(await byId(page, 'nav-contacts').count(), 0);
   assert.equal(await byId(page, 'patrol-start').count(), 0);
-  await byId(page, 'nav-zima').click();
+  await navTo(page, 'nav-zima');
   await byId(page, 'zima-banner').or(page.locator('h1', { hasText: 'Akcja ZIMA' })).first().waitFor();
   assert.equal(await byId(page, 'run-new').count(), 0);
   assert.equal(await byId(page, 'run-list').count(), 0);
@@ -179,11 +179,11 @@ test('a partner is offered only what its role may do; a record the server refuse
   assert.match(text, /Twoja rola nie pozwala na taki zapis/);
   assert.doesNotMatch(text, /may not|collection_|partner/, 'no raw server text, no untranslated names');
   await screenshot(page, '13-rejected');
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
   assert.equal(await listCount(page), 1, 'the contact is still on the phone until discarded');
   // The colleagues' contacts it pulled while it was a streetworker's phone are listed too.
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
   const held = await byId(page, 'contact-item').count();
 
@@ -195,7 +195,7 @@ test('a partner is offered only what its role may do; a record the server refuse
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=sync-rejected-item]').length === 1);
   await items.first().getByTestId('sync-rejected-discard').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=sync-rejected-item]').length === 0);
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await byId(page, 'history-empty').or(byId(page, 'contact-list')).first().waitFor();
   assert.equal(await byId(page, 'contact-item').count(), held - 1, 'the refused contact is gone');
   watch.assertClean();

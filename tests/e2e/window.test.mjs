@@ -4,7 +4,7 @@
 // server when online and say plainly where they are when offline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, api, apiLogin, syncNow } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, api, apiLogin, syncNow, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -62,7 +62,7 @@ test('a fresh phone on two years of records keeps only its window; older visits 
   assert.match(await byId(page, 'settings-window').textContent(), /ostatnie 30 dni/);
 
   // The history: the window on the phone, then the older ones from the server.
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await byId(page, 'older-hint').waitFor();
   assert.match(await byId(page, 'older-hint').textContent(), /ostatnich 30 dni/);
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=contact-list] [data-testid=contact-item]').length === n, held);
@@ -86,7 +86,7 @@ test('a fresh phone on two years of records keeps only its window; older visits 
   await page.evaluate(() => window.dispatchEvent(new Event('online')));
 
   // The place: its visit of 5 days ago is on the phone; the one of 100 days ago, from the server.
-  await byId(page, 'nav-sites').click();
+  await navTo(page, 'nav-sites');
   await page.getByText('Altanka przy torach').first().click();
   await byId(page, 'site-visits').waitFor();
   assert.equal(await byId(page, 'site-visits').getByTestId('site-visit').count(), 1);
@@ -106,7 +106,7 @@ test('a place keeps its last visit after the visit has left the phone, on this p
   const sw = await openPhone(server, ola);
   const page = sw.page;
   const label = 'Pustostan przy Kolejowej';
-  await byId(page, 'nav-sites').click();
+  await navTo(page, 'nav-sites');
   await byId(page, 'site-new').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=site-lat]').value !== '');
   await byId(page, 'site-label').fill(label);
@@ -115,7 +115,7 @@ test('a place keeps its last visit after the visit has left the phone, on this p
   await byId(page, 'site-list').waitFor();
 
   // A visit there 40 days ago, written up only now, in a patrol that then ends.
-  await byId(page, 'nav-patrol').click();
+  await navTo(page, 'nav-patrol');
   await byId(page, 'patrol-start').click();
   await byId(page, 'contact-new').click();
   await byId(page, 'contact-site').waitFor();
@@ -135,13 +135,13 @@ test('a place keeps its last visit after the visit has left the phone, on this p
 
   // Synced: the server holds the visit, so it leaves this phone (30 days).
   await syncNow(page);
-  await byId(page, 'nav-contacts').click();
+  await navTo(page, 'nav-contacts');
   await byId(page, 'contact-list').waitFor();
   assert.doesNotMatch(await byId(page, 'contact-list').textContent(), /wizyta sprzed 40 dni/);
 
   // "Not visited for N days" still knows when the place was visited: 30 yes, 60 no.
   const unvisited = async (p, days) => {
-    await byId(p, 'nav-sites').click();
+    await navTo(p, 'nav-sites');
     await byId(p, 'site-filter-days').fill(String(days));
     await p.locator('[data-testid=site-list], [data-testid=sites-empty]').first().waitFor();
     const list = p.getByTestId('site-list');

@@ -5,7 +5,7 @@
 // summary's numbers, and the places' histories show the visits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, visibleCounterNames } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, visibleCounterNames, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -44,7 +44,7 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   const sp = s.page;
 
   // The coordinator: tonight −14 °C, the threshold −10 °C.
-  await byId(cp, 'nav-zima').click();
+  await navTo(cp, 'nav-zima');
   await byId(cp, 'zima-forecast').fill('x');
   await byId(cp, 'zima-forecast-save').click();
   await byId(cp, 'error-min_c').waitFor();
@@ -91,7 +91,7 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await byId(cp, 'run-summary').waitFor();
   assert.match(await byId(cp, 'run-load').textContent(), /Rękawiczki 1/);
   // A second vehicle the same night: the five places are on the first run, so none is chosen.
-  await byId(cp, 'nav-zima').click();
+  await navTo(cp, 'nav-zima');
   await byId(cp, 'run-new').click();
   await cp.waitForFunction(() => document.querySelectorAll('[data-testid=run-candidate]').length === 5, null, { timeout: 30_000 });
   assert.deepEqual(await cp.evaluate(() => [...document.querySelectorAll('[data-testid=run-candidate]')]
@@ -100,7 +100,7 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
 
   // The streetworker, offline, works through it: 4 stops done, 1 skipped.
   await syncNow(sp);
-  await byId(sp, 'nav-zima').click();
+  await navTo(sp, 'nav-zima');
   await byId(sp, 'run-item').waitFor({ timeout: 30_000 });
   await byId(sp, 'run-item').locator('a').click();
   await byId(sp, 'run-stop-list').waitFor();
@@ -149,7 +149,7 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
 
   // The coordinator sees it complete, with the same numbers.
   await syncNow(cp);
-  await byId(cp, 'nav-zima').click();
+  await navTo(cp, 'nav-zima');
   await cp.waitForFunction(() => document.querySelector('[data-testid=run-item]')?.dataset.complete === 'true', null, { timeout: 30_000 });
   // One progress, the same words on the list and on the run's page.
   const listed = await byId(cp, 'run-progress').textContent();
@@ -170,14 +170,14 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   assert.equal(await byId(cp, 'run-stop-skip-reason').inputValue(), 'Brama ROD zamknięta');
 
   // The places' histories: last week's contact and tonight's stop.
-  await byId(cp, 'nav-sites').click();
+  await navTo(cp, 'nav-sites');
   await byId(cp, 'site-list').waitFor();
   let withTwo = 0;
   for (let n = 1; n <= 5; n++) {
     await cp.getByText(`Altanka ${n}`, { exact: true }).click();
     await byId(cp, 'site-visits').waitFor();
     if (await byId(cp, 'site-visit').count() === 2) withTwo += 1;
-    await byId(cp, 'nav-sites').click();
+    await navTo(cp, 'nav-sites');
     await byId(cp, 'site-list').waitFor();
   }
   assert.equal(withTwo, 4, 'four places were visited tonight (one was skipped)');
@@ -185,7 +185,7 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   // Planned by mistake: the coordinator deletes the run; it no longer counts anywhere, and
   // comes back with its stops when restored.
   // The run's night (a night is dated by its evening: at 06:00 it is still last night's run).
-  await byId(cp, 'nav-zima').click();
+  await navTo(cp, 'nav-zima');
   const night = (await byId(cp, 'run-item').textContent()).match(/\d{4}-\d{2}-\d{2}/)[0];
   const mealRuns = async () => {
     await byId(cp, 'nav-reports-page').click();
@@ -196,13 +196,13 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
     return cp.evaluate(() => document.querySelector('[data-indicator=meal_runs] td').dataset.value);
   };
   assert.equal(await mealRuns(), '1');
-  await byId(cp, 'nav-zima').click();
+  await navTo(cp, 'nav-zima');
   await byId(cp, 'run-item').locator('a').click();
   await byId(cp, 'run-delete').click();
   await byId(cp, 'run-deleted-list').waitFor();
   assert.equal(await byId(cp, 'run-item').count(), 0);
   assert.equal(await mealRuns(), '0', 'a deleted run never counts');
-  await byId(cp, 'nav-zima').click();
+  await navTo(cp, 'nav-zima');
   await byId(cp, 'run-deleted-list').locator('summary').click();
   await byId(cp, 'run-restore').click();
   await byId(cp, 'run-item').waitFor();
