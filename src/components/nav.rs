@@ -6,51 +6,17 @@ use latarnia_core::protocol::{CONTACTS, PATROLS};
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 
-/// At most this many destinations in the bottom bar, so every label fits whole on a 320 px
-/// phone; the rest open from "Więcej".
-pub const BAR_MAX: usize = 5;
-
-/// One destination: where, its test id, its label's key, its icon.
-type Destination = (AppRoute, &'static str, usize, &'static str);
-
-/// The bottom navigation, within reach of a thumb: the field screens, and behind "Więcej" /
-/// "More" the rest (reports, Akcja ZIMA, the coordinators' report).
+/// The bottom navigation, within reach of a thumb: at most five destinations, so every label
+/// fits whole on a 320 px phone. A field worker's are the field screens and "Więcej" / "More",
+/// a sheet above the bar with the rest (reports, Akcja ZIMA, the coordinators' report); a
+/// partner agency's four fit on the bar.
 #[component]
 pub fn Nav() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<crate::state::AppState>();
     let path = use_location().pathname;
     let more_open = RwSignal::new(false);
-    // Going anywhere closes the sheet.
-    Effect::new(move |_| {
-        path.track();
-        more_open.set(false);
-    });
-    let destinations = move || -> Vec<Destination> {
-        let mut d = Vec::new();
-        // Patrols and contacts are not a partner agency's (the server refuses them both).
-        if state.may_write(PATROLS) {
-            d.push((AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉"));
-        }
-        if state.may_write(CONTACTS) {
-            d.push((AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰"));
-        }
-        d.push((AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂"));
-        d.push((AppRoute::Map, "nav-map", k::NAV_MAP, "▦"));
-        d.push((AppRoute::Reports, "nav-reports", k::NAV_REPORTS, "☎"));
-        d.push((AppRoute::Zima, "nav-zima", k::NAV_ZIMA, "❄"));
-        if state.is_coordinator() {
-            d.push((AppRoute::Indicators, "nav-indicators", k::NAV_INDICATORS, "▤"));
-        }
-        d
-    };
-    // Everything fits: no "More". Else the first four, and "More" as the fifth.
-    let split = move || {
-        let mut all = destinations();
-        let rest = if all.len() > BAR_MAX { all.split_off(BAR_MAX - 1) } else { Vec::new() };
-        (all, rest)
-    };
-    let link = move |(route, testid, label, icon): Destination| {
+    let link = move |route: AppRoute, testid: &'static str, label: usize, icon: &'static str| {
         let href = route.href();
         let here = href.clone();
         let current = move || {
@@ -69,35 +35,42 @@ pub fn Nav() -> impl IntoView {
             </a>
         }
     };
+    // Patrols and contacts are not a partner agency's (the server refuses them both).
+    let field = move || state.may_write(PATROLS);
+    let rest = move || {
+        view! {
+            {link(AppRoute::Reports, "nav-reports", k::NAV_REPORTS, "☎")}
+            {link(AppRoute::Zima, "nav-zima", k::NAV_ZIMA, "❄")}
+        }
+    };
+    let on_rest = move || {
+        let p = path.get();
+        (p.starts_with("/reports") || p.starts_with("/zima") || p.starts_with("/indicators")).then_some("true")
+    };
     view! {
         <nav class="bottom-nav" aria-label=i.s(k::NAV_LABEL)>
-            {move || {
-                let (bar, rest) = split();
-                let more = (!rest.is_empty()).then(|| {
-                    let on_rest = rest.iter().map(|d| d.0.href()).collect::<Vec<_>>();
-                    let current = move || {
-                        let p = path.get();
-                        on_rest.iter().any(|h| p.starts_with(h.as_str())).then_some("true")
-                    };
-                    view! {
-                        <button type="button" class="nav-more" data-testid="nav-more" data-current=current
-                            aria-expanded=move || more_open.get().to_string() aria-controls="nav-sheet"
-                            on:click=move |_| more_open.update(|o| *o = !*o)>
-                            <span class="nav-icon" aria-hidden="true">"⋯"</span>
-                            <span>{i.s(k::NAV_MORE)}</span>
-                        </button>
-                        <Show when=move || more_open.get()>
-                            <div id="nav-sheet" class="nav-sheet" role="dialog" aria-label=i.s(k::NAV_MORE_TITLE)
-                                data-testid="nav-sheet">
-                                {rest.clone().into_iter().map(link).collect_view()}
-                                <button type="button" class="nav-sheet-close" data-testid="nav-sheet-close"
-                                    on:click=move |_| more_open.set(false)>{i.s(k::NAV_CLOSE)}</button>
-                            </div>
-                        </Show>
-                    }
-                });
-                view! { {bar.into_iter().map(link).collect_view()} {more} }
-            }}
+            {move || field().then(|| link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉"))}
+            {move || state.may_write(CONTACTS).then(|| link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰"))}
+            {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
+            {link(AppRoute::Map, "nav-map", k::NAV_MAP, "▦")}
+            {move || (!field()).then(rest)}
+            {move || field().then(|| view! {
+                <button type="button" class="nav-more" data-testid="nav-more" data-current=on_rest
+                    aria-expanded=move || more_open.get().to_string() aria-controls="nav-sheet"
+                    on:click=move |_| more_open.update(|o| *o = !*o)>
+                    <span class="nav-icon" aria-hidden="true">"⋯"</span>
+                    <span>{i.s(k::NAV_MORE)}</span>
+                </button>
+                // A tap on a destination or on "Close" closes it: it never stays over the content.
+                {move || more_open.get().then(|| view! {
+                    <div id="nav-sheet" class="nav-sheet" role="dialog" aria-label=i.s(k::NAV_MORE_TITLE)
+                        data-testid="nav-sheet" on:click=move |_| more_open.set(false)>
+                        {rest()}
+                        {move || state.is_coordinator().then(|| link(AppRoute::Indicators, "nav-indicators", k::NAV_INDICATORS, "▤"))}
+                        <button type="button" class="nav-sheet-close" data-testid="nav-sheet-close">{i.s(k::NAV_CLOSE)}</button>
+                    </div>
+                })}
+            })}
         </nav>
     }
 }
