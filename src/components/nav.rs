@@ -45,7 +45,10 @@ pub fn Nav() -> impl IntoView {
     };
     let on_rest = move || {
         let p = path.get();
-        (p.starts_with("/reports") || p.starts_with("/zima") || p.starts_with("/indicators")).then_some("true")
+        [AppRoute::Reports, AppRoute::Zima, AppRoute::Indicators]
+            .iter()
+            .any(|r| p.starts_with(r.href().as_str()))
+            .then_some("true")
     };
     view! {
         <nav class="bottom-nav" aria-label=i.s(k::NAV_LABEL)>

@@ -456,6 +456,11 @@ async fn the_api_document_matches_the_wire_types_and_the_answers() {
         doc["components"]["schemas"]["Mutation"]["properties"]["mid"]["maximum"],
         latarnia_core::protocol::MAX_MID
     );
+    // The push's limits as the document states them are the server's.
+    let too_large = doc["paths"]["/api/v1/sync/push"]["post"]["responses"]["413"]["description"].as_str().unwrap();
+    let mib = latarnia_core::sync::MAX_PUSH_BYTES >> 20;
+    let limits = format!("{} mutations or {mib} MiB", latarnia_core::sync::MAX_PUSH_MUTATIONS);
+    assert!(too_large.contains(&limits), "{too_large}");
     let version = &doc["components"]["schemas"]["PushRequest"]["properties"]["schema_version"];
     assert_eq!((&version["minimum"], &version["maximum"]), (&json!(SCHEMA_VERSION), &json!(SCHEMA_VERSION)));
     // Each page size's range is the server's, and past it the answer is a 400 naming the range.

@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
         (status = 400, description = "A body not understood, or a `mid` of 0 (the message names it); nothing applied"),
         (status = 401, description = "No valid session, or this device's access was withdrawn (`revoked`)"),
         (status = 403, description = "The role may not push"),
-        (status = 413, description = "More than 500 mutations or 4 MiB; nothing applied"),
+        (status = 413, description = "More than 500 mutations or 1 MiB; nothing applied"),
         (status = 426, description = "`schema_version` is not the server's: update the app"),
         (status = 503, description = "Busy; nothing applied, retry"),
     ))]
