@@ -18,6 +18,14 @@
     });
   }
 
+  function style(href) {
+    if (document.querySelector('link[href="' + href + '"]')) return;
+    var l = document.createElement('link');
+    l.rel = 'stylesheet';
+    l.href = href;
+    document.head.appendChild(l);
+  }
+
   function escape(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
@@ -156,6 +164,8 @@
     // Resolves when Leaflet is there (loaded once per page).
     ready: function () {
       if (!loading) {
+        // The map's styles come with it: the first screen does not wait for them.
+        ['/vendor/leaflet.css', '/vendor/MarkerCluster.css', '/vendor/MarkerCluster.Default.css'].forEach(style);
         loading = script('/vendor/leaflet.js').then(function () {
           return script('/vendor/leaflet.markercluster.js');
         }).then(function () { performance.mark('map-leaflet'); });

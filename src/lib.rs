@@ -9,6 +9,7 @@ pub mod pages;
 pub mod platform;
 pub mod routes;
 pub mod session;
+pub mod split;
 pub mod state;
 pub mod storage;
 pub mod sync;
@@ -18,16 +19,21 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::{
-    nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast, zima_banner::ZimaBanner,
+    lazy_screen::LazyScreenView, nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast,
+    zima_banner::ZimaBanner,
 };
 use crate::pages::{
-    contact_form::ContactFormPage, history::HistoryPage, indicators::IndicatorsPage, lock::LockPage, login::LoginPage,
-    map::MapPage, not_found::NotFound, patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage,
-    report_form::ReportFormPage, reports::ReportsPage, run::RunPage, run_stop::RunStopPage, settings::SettingsPage,
-    site_form::SiteFormPage, sites::SitesPage, sync::SyncPage, zima::ZimaPage,
+    contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, settings::SettingsPage,
+    site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
 };
 use crate::session::Access;
 use crate::state::AppState;
+
+/// A screen loaded on demand (`split`), drawn once its chunk is there.
+fn lazy(screen: split::LazyScreen) -> impl IntoView {
+    view! { <LazyScreenView screen/> }
+}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -66,13 +72,13 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/sync") view=SyncPage/>
                             <Route path=path!("/sites") view=SitesPage/>
                             <Route path=path!("/sites/:id") view=SiteFormPage/>
-                            <Route path=path!("/map") view=MapPage/>
-                            <Route path=path!("/reports") view=ReportsPage/>
-                            <Route path=path!("/reports/:id") view=ReportFormPage/>
-                            <Route path=path!("/zima") view=ZimaPage/>
-                            <Route path=path!("/zima/runs/:id") view=RunPage/>
-                            <Route path=path!("/zima/stops/:id") view=RunStopPage/>
-                            <Route path=path!("/indicators") view=IndicatorsPage/>
+                            <Route path=path!("/map") view=|| lazy(split::map::SCREEN)/>
+                            <Route path=path!("/reports") view=|| lazy(split::reports::SCREEN)/>
+                            <Route path=path!("/reports/:id") view=|| lazy(split::report::SCREEN)/>
+                            <Route path=path!("/zima") view=|| lazy(split::zima::SCREEN)/>
+                            <Route path=path!("/zima/runs/:id") view=|| lazy(split::run::SCREEN)/>
+                            <Route path=path!("/zima/stops/:id") view=|| lazy(split::run_stop::SCREEN)/>
+                            <Route path=path!("/indicators") view=|| lazy(split::indicators::SCREEN)/>
                         </Routes>
                     </Show>
                     </Show>

@@ -6,6 +6,7 @@ pub mod field_error;
 pub mod from_store;
 pub mod indicator_table;
 pub mod keypad;
+pub mod lazy_screen;
 pub mod map_view;
 pub mod month_chart;
 pub mod nav;

@@ -39,27 +39,41 @@ export function tempDir(prefix) {
 // map test runs as a phone that has never seen a tile.
 export const NO_TILES = 'http://127.0.0.1:9/{z}/{x}/{y}.png';
 
+/** Servers started in this process (see `after` below). */
+const servers = new Set();
+
 export async function startServer({ dist = join(ROOT, 'dist'), tiles = NO_TILES } = {}) {
   const data = tempDir('data');
-  const child = spawn(SERVER, ['--addr', '127.0.0.1:0', '--data-dir', data, '--dist', dist], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, DATABASE_URL: '', LATARNIA_TILE_URL: tiles },
-  });
-  const [url, admin] = await new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`server did not start: ${out}`)), 20000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/running at (http:\/\/[^\s/]+)\//);
-      if (m) {
-        clearTimeout(timer);
-        // The first password is in a 0600 file in the data directory, not on stdout.
-        const first = out.match(/sign in as "([^"]+)"; the password is in "([^"]+)"/);
-        ok([m[1], first ? { login: first[1], password: readFileSync(first[2], 'utf8').trim() } : null]);
-      }
+  const launch = (addr) => {
+    const child = spawn(SERVER, ['--addr', addr, '--data-dir', data, '--dist', dist], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, DATABASE_URL: '', LATARNIA_TILE_URL: tiles },
     });
-    child.on('exit', (code) => fail(new Error(`server exited with ${code}: ${out}`)));
-  });
+    const started = new Promise((ok, fail) => {
+      let out = '';
+      const timer = setTimeout(() => fail(new Error(`server did not start: ${out}`)), 20000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/running at (http:\/\/[^\s/]+)\//);
+        if (m) {
+          clearTimeout(timer);
+          // The first password is in a 0600 file in the data directory, not on stdout.
+          const first = out.match(/sign in as "([^"]+)"; the password is in "([^"]+)"/);
+          ok([m[1], first ? { login: first[1], password: readFileSync(first[2], 'utf8').trim() } : null]);
+        }
+      });
+      child.on('exit', (code) => fail(new Error(`server exited with ${code}: ${out}`)));
+    });
+    servers.add(child);
+    child.on('exit', () => servers.delete(child));
+    return { child, started };
+  };
+  const halt = async (c) => {
+    c.kill('SIGTERM');
+    await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
+  };
+  let { child, started } = launch('127.0.0.1:0');
+  const [url, admin] = await started;
   return {
     url,
     /** The first-start admin the server printed. */
@@ -82,9 +96,14 @@ export async function startServer({ dist = join(ROOT, 'dist'), tiles = NO_TILES 
         c.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`${args.join(' ')} exited with ${code}`))));
       });
     },
+    /** Restarts on the same address and data (a deploy: the new build's page is read at start). */
+    async restart() {
+      await halt(child);
+      ({ child, started } = launch(new URL(url).host));
+      await started;
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      await halt(child);
       rmSync(data, { recursive: true, force: true });
     },
   };
@@ -110,6 +129,8 @@ const open = new Set();
 if (process.env.NODE_TEST_CONTEXT) {
   after(async () => {
     for (const c of [...open]) await c.close().catch(() => {});
+    // A server a failed test did not stop would keep the file's process alive to its time limit.
+    for (const s of [...servers]) s.kill('SIGTERM');
   });
 }
 

@@ -14,7 +14,7 @@ const APP_INPUTS: &[&str] = &[
     "public",
     "style",
     "locales",
-    "index.html",
+    "web",
     "Cargo.toml",
     "Cargo.lock",
     "package-lock.json",
@@ -34,7 +34,7 @@ fn files_under(path: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn sorted_files(base: &Path, inputs: &[&str]) -> Vec<PathBuf> {
+pub fn sorted_files(base: &Path, inputs: &[&str]) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for i in inputs {
         files_under(&base.join(i), &mut files);
@@ -44,7 +44,7 @@ fn sorted_files(base: &Path, inputs: &[&str]) -> Vec<PathBuf> {
 }
 
 /// A fingerprint of the files' names and contents.
-fn content_hash(base: &Path, files: &[PathBuf]) -> String {
+pub fn content_hash(base: &Path, files: &[PathBuf]) -> String {
     let mut h = DefaultHasher::new();
     for f in files {
         f.strip_prefix(base).unwrap_or(f).hash(&mut h);
@@ -62,12 +62,25 @@ pub fn app() -> Result<(), Fail> {
         println!("xtask: the app is up to date in dist/");
         return Ok(());
     }
-    println!("xtask: building the app (trunk build --release)");
+    println!("xtask: building the app's page, styles and static files (trunk build --release)");
     exec(command("trunk").args(["build", "--release", "--offline"]))?;
+    let app_dir = crate::wasm::build(&dist)?;
+    start_app(&dist, &app_dir)?;
     write_service_worker(&dist)?;
     precompress(&dist)?;
     std::fs::create_dir_all(root.join("target")).map_err(|e| Fail(e.to_string()))?;
     std::fs::write(&stamp, inputs).map_err(|e| Fail(format!("{}: {e}", stamp.display())))
+}
+
+/// Puts the start of the split app into Trunk's `index.html`, before `</head>`.
+fn start_app(dist: &Path, app_dir: &str) -> Result<(), Fail> {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index).map_err(|e| Fail(format!("{}: {e}", index.display())))?;
+    if !html.contains("</head>") {
+        return Err(Fail(format!("{}: no </head>", index.display())));
+    }
+    let html = html.replacen("</head>", &format!("{}</head>", crate::wasm::start_script(app_dir)), 1);
+    std::fs::write(&index, html).map_err(|e| Fail(format!("{}: {e}", index.display())))
 }
 
 /// Fills the service worker's placeholders: this build's version and every file of the shell.
@@ -100,7 +113,7 @@ fn write_service_worker(dist: &Path) -> Result<(), Fail> {
 /// after the service worker's list, which names the plain files only.
 pub fn precompress(dist: &Path) -> Result<(), Fail> {
     for file in sorted_files(dist, &["."]) {
-        if !file.file_name().and_then(|n| n.to_str()).is_some_and(content_hashed) {
+        if !content_hashed(file.strip_prefix(dist).unwrap_or(&file)) {
             continue;
         }
         let data = std::fs::read(&file).map_err(|e| Fail(format!("{}: {e}", file.display())))?;
@@ -113,11 +126,21 @@ pub fn precompress(dist: &Path) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Trunk's naming of built files, `name-<hex>.ext` and `name-<hex>_bg.wasm` (the server's
-/// `static_files::is_hashed_asset` serves only those with their compressed copies).
-fn content_hashed(name: &str) -> bool {
-    let stem = name.split('.').next().unwrap_or("").trim_end_matches("_bg");
-    stem.rsplit_once('-').is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+/// Trunk's naming of built files, `name-<hex>.ext`, and every file of the split app's
+/// `app-<hex>/` (the server's `static_files::is_hashed_asset` serves only those with their
+/// compressed copies).
+fn content_hashed(rel: &Path) -> bool {
+    let hashed = |name: &str| {
+        let stem = name.split('.').next().unwrap_or("").trim_end_matches("_bg");
+        stem.rsplit_once('-')
+            .is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let mut parts = rel.iter().filter_map(|p| p.to_str());
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), None, None) => hashed(name),
+        (Some(dir), Some(_), None) => dir.starts_with("app-") && hashed(dir),
+        _ => false,
+    }
 }
 
 /// Brotli at its best quality and largest window, and gzip at level 9.
@@ -159,7 +182,14 @@ mod tests {
     fn only_content_hashed_files_get_compressed_copies() {
         let dir = std::env::temp_dir().join(format!("latarnia-precompress-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("icons")).unwrap();
-        let hashed = ["app-0123456789abcdef_bg.wasm", "app-0123456789abcdef.js", "main-22474a42fbfad2b.css"];
+        std::fs::create_dir_all(dir.join("app-0c80d36c2dcaa2fb")).unwrap();
+        let hashed = [
+            "app-0123456789abcdef_bg.wasm",
+            "app-0123456789abcdef.js",
+            "main-22474a42fbfad2b.css",
+            "app-0c80d36c2dcaa2fb/latarnia_bg.wasm",
+            "app-0c80d36c2dcaa2fb/__wasm_split.js",
+        ];
         let plain = ["sw.js", "boot.js", "index.html", "icons/icon-192.png"];
         for f in hashed.iter().chain(&plain) {
             std::fs::write(dir.join(f), b"x".repeat(1000)).unwrap();

@@ -5,6 +5,7 @@ mod bundle;
 mod setup;
 mod tally;
 mod util;
+mod wasm;
 
 use std::process::ExitCode;
 

@@ -63,15 +63,23 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     out
 }
 
-/// Trunk names built assets `name-<hash>.ext` (up to 16 hex digits; leading zeros dropped;
-/// the wasm `name-<hash>_bg.wasm`):
-/// those never change.
-pub fn is_hashed_asset(file_name: &str) -> bool {
-    let stem = file_name.split('.').next().unwrap_or("");
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    match stem.rsplit_once('-') {
-        Some((_, hash)) => (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => false,
+/// Trunk names built assets `name-<hash>.ext` (up to 16 hex digits; leading zeros dropped),
+/// and the split app (`xtask::wasm`) lives in `app-<hash>/`, one hash over all its files:
+/// those never change. `rel` is the path under `dist/`.
+pub fn is_hashed_asset(rel: &Path) -> bool {
+    let hashed = |name: &str| {
+        let stem = name.split('.').next().unwrap_or("");
+        let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+        match stem.rsplit_once('-') {
+            Some((_, hash)) => (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            None => false,
+        }
+    };
+    let mut parts = rel.iter().filter_map(|p| p.to_str());
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), None, None) => hashed(name),
+        (Some(dir), Some(_), None) => dir.starts_with("app-") && hashed(dir),
+        _ => false,
     }
 }
 
@@ -97,8 +105,7 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
     };
     let file = state.shell.dist.join(&rel);
     if file.is_file() {
-        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let hashed = is_hashed_asset(name);
+        let hashed = is_hashed_asset(&rel);
         let cache = if hashed { IMMUTABLE } else { NO_CACHE };
         // The build writes `.br` and `.gz` copies of the hashed assets (`xtask::bundle`): sent
         // as they are to a browser that accepts them. Anything else, and a file that changes
@@ -141,12 +148,21 @@ mod tests {
 
     #[test]
     fn hashed_assets_are_recognised() {
-        assert!(is_hashed_asset("latarnia-3f2a9c0d1e4b5a6f_bg.wasm"));
-        assert!(is_hashed_asset("latarnia-3f2a9c0d1e4b5a6f.js"));
-        assert!(is_hashed_asset("main-0123456789abcdef.css"));
-        assert!(is_hashed_asset("main-22474a42fbfad2b.css"));
-        assert!(!is_hashed_asset("sw.js"));
-        assert!(!is_hashed_asset("icon-192.png"));
+        let hashed = |p: &str| is_hashed_asset(Path::new(p));
+        assert!(hashed("latarnia-3f2a9c0d1e4b5a6f_bg.wasm"));
+        assert!(hashed("latarnia-3f2a9c0d1e4b5a6f.js"));
+        assert!(hashed("main-0123456789abcdef.css"));
+        assert!(hashed("main-22474a42fbfad2b.css"));
+        // The split app: every file of a build's directory, whatever its own name.
+        assert!(hashed("app-0c80d36c2dcaa2fb/latarnia_bg.wasm"));
+        assert!(hashed("app-0c80d36c2dcaa2fb/__wasm_split.js"));
+        assert!(hashed("app-0c80d36c2dcaa2fb/split_zima.wasm"));
+        assert!(!hashed("app-notahash/latarnia.js"));
+        assert!(!hashed("vendor-0c80d36c2dcaa2fb/leaflet.js"), "only the app's directory");
+        assert!(!hashed("app-0c80d36c2dcaa2fb/a/b.wasm"), "one level only");
+        assert!(!hashed("sw.js"));
+        assert!(!hashed("icon-192.png"));
+        assert!(!hashed("vendor/leaflet.js"));
     }
 
     #[test]

@@ -1,0 +1,68 @@
+//! The screens that load on demand (issue 18): each is a split point, built into its own wasm
+//! chunk by `cargo xtask build` (wasm-split), fetched the first time it is opened and
+//! precached by the service worker after the first screen is up. Everything else — sign-in,
+//! lock, the field screens — is the first load.
+//!
+//! `wasm_split` writes an import/export pair per split point (its expansion needs `unsafe`:
+//! the only module of the app that does); a build without the split step links the same
+//! functions directly (native tests).
+
+use leptos::prelude::*;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
+
+/// A chunk that could not be fetched or instantiated (offline before it was precached, a
+/// server that no longer has this build's chunk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkError;
+
+impl From<SplitLoaderError> for ChunkError {
+    fn from(_: SplitLoaderError) -> Self {
+        ChunkError
+    }
+}
+
+/// Fetching and instantiating a chunk (once; a failed load is tried again on the next call).
+pub type ChunkLoad = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ChunkError>>>>;
+
+/// One lazily loaded screen: its chunk's preload and the view it draws once loaded.
+#[derive(Clone, Copy)]
+pub struct LazyScreen {
+    pub preload: fn() -> ChunkLoad,
+    pub view: fn() -> Option<Result<AnyView, ChunkError>>,
+}
+
+macro_rules! screens {
+    // The split function is named after its module: wasm-split tells split points apart by
+    // name and place, and every one here comes from the same place in this macro.
+    ($($chunk:ident :: $name:ident => $page:path;)*) => {
+        $(
+            pub mod $name {
+                use super::*;
+
+                #[wasm_split($chunk, fallible, preload(load))]
+                fn $name() -> Result<AnyView, ChunkError> {
+                    Ok(view! { <$page/> }.into_any())
+                }
+
+                /// The chunk, then the view drawn at once under the caller's owner (the
+                /// wrapper completes on its first poll once the chunk is there).
+                pub const SCREEN: LazyScreen = LazyScreen {
+                    preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
+                    view: || futures::FutureExt::now_or_never($name()),
+                };
+            }
+        )*
+    };
+}
+
+// One chunk per group of screens a worker opens together; code two groups share goes into a
+// shared chunk that wasm-split makes itself.
+screens! {
+    indicators::indicators => crate::pages::indicators::IndicatorsPage;
+    zima::zima => crate::pages::zima::ZimaPage;
+    zima::run => crate::pages::run::RunPage;
+    zima::run_stop => crate::pages::run_stop::RunStopPage;
+    reports::reports => crate::pages::reports::ReportsPage;
+    reports::report => crate::pages::report_form::ReportFormPage;
+    map::map => crate::pages::map::MapPage;
+}

@@ -1,0 +1,146 @@
+// The split build (issue 18): the sign-in page loads only the first part of the app; every
+// other screen's part comes when it is first opened, is precached for offline use, never mixes
+// with another build's parts, and a part that cannot be fetched says so and offers a retry.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, navTo, signIn, reload, unlock, copyDist,
+  screenshot,
+} from './harness.mjs';
+
+const T = { timeout: 180_000 };
+
+// Each screen loaded on demand, the destination that opens it and what shows it is drawn.
+const SCREENS = [
+  { nav: 'nav-reports', shown: 'report-new', chunk: 'split_reports.wasm' },
+  { nav: 'nav-zima', shown: 'run-new', chunk: 'split_zima.wasm' },
+  { nav: 'nav-indicators', shown: 'indicators-from', chunk: 'split_indicators.wasm' },
+  { nav: 'nav-map', shown: 'map', chunk: 'split_map.wasm' },
+];
+
+const appDir = (dist) => readdirSync(dist).find((f) => /^app-[0-9a-f]+$/.test(f));
+const wasmFetched = (requests) => requests.filter((u) => u.endsWith('.wasm')).map((u) => new URL(u).pathname);
+
+async function openEach(page, requests) {
+  for (const s of SCREENS) {
+    await navTo(page, s.nav);
+    await byId(page, s.shown).first().waitFor();
+    assert.ok(wasmFetched(requests).some((p) => p.endsWith(`/${s.chunk}`)), `${s.chunk} fetched for ${s.nav}`);
+  }
+}
+
+test('the sign-in page loads only the first part; each other screen loads its part, then works offline', T, async () => {
+  const server = await startServer();
+  const context = await openProfile(tempDir('profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+
+  await page.goto(server.url);
+  await byId(page, 'login-submit').waitFor();
+  const first = wasmFetched(requests);
+  assert.equal(first.length, 1, `one wasm module before the sign-in form: ${first}`);
+  assert.match(first[0], /^\/app-[0-9a-f]+\/latarnia_bg\.wasm$/);
+  await waitForServiceWorker(page);
+  await signIn(page, server);
+  assert.deepEqual(wasmFetched(requests), first, 'signing in and the patrol screen need no other part');
+
+  await openEach(page, requests);
+  assert.equal(new Set(wasmFetched(requests)).size, wasmFetched(requests).length, 'each part fetched once');
+
+  // The service worker precached every part in the background: all open with no network.
+  await context.setOffline(true);
+  requests.length = 0;
+  await reload(page);
+  await openEach(page, requests);
+  await navTo(page, 'nav-patrol');
+  await byId(page, 'patrol-start').waitFor();
+  watch.assertClean();
+  await context.close();
+  await server.stop();
+});
+
+test('a part that cannot be fetched says so and offers a retry, and the retry opens the screen', T, async () => {
+  const dist = copyDist();
+  const dir = join(dist, appDir(dist));
+  const chunk = join(dir, 'split_zima.wasm');
+  // This server lost the part (a broken deploy); the service worker cannot precache a build
+  // with a missing file, so the page asks the network, which answers 404.
+  for (const f of [chunk, `${chunk}.br`, `${chunk}.gz`]) renameSync(f, `${f}.away`);
+  const server = await startServer({ dist });
+  const context = await openProfile(tempDir('profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(server.url);
+  await signIn(page, server);
+  await navTo(page, 'nav-zima');
+  await byId(page, 'chunk-error').waitFor();
+  assert.match(await byId(page, 'chunk-error').innerText(), /Nie udało się wczytać tego ekranu/);
+  await screenshot(page, '33-chunk-failed');
+  // The rest of the app keeps working.
+  await navTo(page, 'nav-patrol');
+  await byId(page, 'patrol-start').waitFor();
+  await navTo(page, 'nav-zima');
+  await byId(page, 'chunk-retry').waitFor();
+
+  for (const f of [chunk, `${chunk}.br`, `${chunk}.gz`]) renameSync(`${f}.away`, f);
+  await byId(page, 'chunk-retry').click();
+  await byId(page, 'run-new').waitFor();
+  assert.equal(await byId(page, 'chunk-error').count(), 0);
+  assert.deepEqual(pageErrors, [], 'no panic, no uncaught error');
+  await context.close();
+  await server.stop();
+  rmSync(dist, { recursive: true, force: true });
+});
+
+test('an update while a screen loaded on demand is open never mixes two builds, offline after it too', T, async () => {
+  const dist = copyDist();
+  const server = await startServer({ dist });
+  const context = await openProfile(tempDir('profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(server.url);
+  await waitForServiceWorker(page);
+  await signIn(page, server);
+  await navTo(page, 'nav-zima');
+  await byId(page, 'run-new').waitFor();
+
+  // Deploy a new build: its parts live in a directory of their own, the old one is gone.
+  const old = appDir(dist);
+  const next = `app-${'f'.repeat(16)}`;
+  cpSync(join(dist, old), join(dist, next), { recursive: true });
+  rmSync(join(dist, old), { recursive: true, force: true });
+  for (const f of ['index.html', 'sw.js']) {
+    const p = join(dist, f);
+    writeFileSync(p, readFileSync(p, 'utf8').replaceAll(old, next).replace(/const VERSION = '([^']+)'/, "const VERSION = '$1-next'"));
+  }
+  await server.restart();
+  await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
+  await byId(page, 'update-reload').waitFor();
+
+  // Until the user applies it, the open version keeps its own parts (from its cache).
+  requests.length = 0;
+  await navTo(page, 'nav-indicators');
+  await byId(page, 'indicators-from').waitFor();
+  assert.ok(wasmFetched(requests).every((p) => p.startsWith(`/${old}/`)), `old build only: ${wasmFetched(requests)}`);
+
+  await Promise.all([page.waitForEvent('load'), byId(page, 'update-reload').click()]);
+  await unlock(page);
+  await page.waitForFunction(async () => (await caches.keys()).some((k) => k.endsWith('-next')));
+  await context.setOffline(true);
+  requests.length = 0;
+  await reload(page);
+  await openEach(page, requests);
+  assert.ok(wasmFetched(requests).length > 0);
+  assert.ok(wasmFetched(requests).every((p) => p.startsWith(`/${next}/`)), `new build only: ${wasmFetched(requests)}`);
+  watch.assertClean();
+  await context.close();
+  await server.stop();
+  rmSync(dist, { recursive: true, force: true });
+});

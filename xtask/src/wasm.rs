@@ -1,0 +1,101 @@
+//! The app's wasm, split into the first load and chunks loaded on demand (issue 18, decision
+//! 102). Trunk 0.21 cannot split (trunk-rs/trunk#1022), so the steps run here and Trunk keeps
+//! the HTML, the styles and the static files:
+//!
+//! 1. `cargo rustc` with `--emit-relocs` (only for the final link: the dependencies' builds are
+//!    shared with every other build),
+//! 2. wasm-split (`wasm_split_cli_support`) cuts the module at `src/split.rs`'s split points
+//!    into the main module, one module per screen group, shared chunks and `__wasm_split.js`,
+//! 3. wasm-bindgen `--target web --keep-lld-exports` (the chunks link against the main
+//!    module's linker exports),
+//! 4. wasm-opt `-Oz` on every module,
+//! 5. all of it into `dist/app-<hash>/`, one hash over every file: a build's modules are only
+//!    ever loaded together, and a page of an older build can never fetch a newer chunk.
+
+use std::path::Path;
+
+use crate::util::{cargo, command, exec, root, Fail};
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Fail + '_ {
+    move |e| Fail(format!("{}: {e}", path.display()))
+}
+
+/// Builds the split app into `dist/app-<hash>/`; returns that directory's name.
+pub fn build(dist: &Path) -> Result<String, Fail> {
+    let root = root();
+    cargo(&[
+        "rustc",
+        "--profile",
+        "wasm-release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "latarnia",
+        "--bin",
+        "latarnia",
+        "--",
+        "-C",
+        "link-args=--emit-relocs",
+    ])?;
+    let raw = root.join("target/wasm32-unknown-unknown/wasm-release/latarnia.wasm");
+    let work = root.join("target/wasm-split");
+    let split = work.join("split");
+    let out = work.join("app");
+    for dir in [&split, &out] {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+
+    println!("xtask: splitting the wasm (wasm-split)");
+    let input = std::fs::read(&raw).map_err(io(&raw))?;
+    let main = split.join("main.wasm");
+    let mut opts = wasm_split_cli_support::Options::new(&input);
+    opts.output_dir = &split;
+    opts.main_out_path = &main;
+    opts.main_module = "./latarnia.js";
+    let parts = wasm_split_cli_support::transform(opts).map_err(|e| Fail(format!("wasm-split: {e:#}")))?;
+    drop(input);
+
+    exec(
+        command("wasm-bindgen")
+            .args(["--target", "web", "--keep-lld-exports", "--no-typescript", "--out-name", "latarnia", "--out-dir"])
+            .arg(&out)
+            .arg(&main),
+    )?;
+    let link = split.join("__wasm_split.js");
+    std::fs::copy(&link, out.join("__wasm_split.js")).map_err(io(&link))?;
+    let mut modules = vec![out.join("latarnia_bg.wasm")];
+    for chunk in &parts.split_modules {
+        let name = chunk.file_name().ok_or_else(|| Fail(format!("{}: no file name", chunk.display())))?;
+        let to = out.join(name);
+        std::fs::copy(chunk, &to).map_err(io(chunk))?;
+        modules.push(to);
+    }
+    for module in &modules {
+        exec(command("wasm-opt").arg("-Oz").arg(module).arg("-o").arg(module))?;
+    }
+
+    let files = crate::bundle::sorted_files(&out, &["."]);
+    let name = format!("app-{}", crate::bundle::content_hash(&out, &files));
+    let to = dist.join(&name);
+    let _ = std::fs::remove_dir_all(&to);
+    std::fs::create_dir_all(&to).map_err(io(&to))?;
+    for f in &files {
+        let target = to.join(f.file_name().unwrap_or_default());
+        std::fs::copy(f, &target).map_err(io(f))?;
+    }
+    Ok(name)
+}
+
+/// Starts the app from `index.html`: the main module and its wasm fetched at once (preloaded),
+/// then started. The server allows this inline script by its hash (CSP).
+pub fn start_script(app_dir: &str) -> String {
+    format!(
+        concat!(
+            "<link rel=\"modulepreload\" href=\"/{d}/latarnia.js\">",
+            "<link rel=\"preload\" href=\"/{d}/latarnia_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>",
+            "<script type=\"module\">import init from '/{d}/latarnia.js';init({{module_or_path:'/{d}/latarnia_bg.wasm'}});</script>"
+        ),
+        d = app_dir
+    )
+}
