@@ -173,12 +173,10 @@
       }
       return loading;
     },
+    // Fetches and parses Leaflet ahead of the map (the app calls it after a sync: never on the
+    // sign-in page, where it would compete with the first load); a failure is tried again when
+    // the map opens.
+    warm: function () { this.ready().catch(function () {}); },
     create: function (el, options) { return new Map(el, options); },
   };
-
-  // Leaflet is parsed when the phone is idle after start, so a map opens without waiting for it.
-  window.addEventListener('load', function () {
-    var later = window.requestIdleCallback || function (f) { setTimeout(f, 1000); };
-    later(function () { window.latarniaMap.ready().catch(function () {}); }, { timeout: 3000 });
-  });
 })();

@@ -290,3 +290,14 @@ pub fn print() {
         let _ = w.print();
     }
 }
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = latarniaMap, js_name = warm, catch)]
+    fn map_warm() -> Result<(), JsValue>;
+}
+
+/// Has `map.js` fetch and parse Leaflet now (once per page), so the map opens without waiting.
+pub fn warm_map() {
+    let _ = map_warm();
+}

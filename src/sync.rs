@@ -129,8 +129,10 @@ async fn run(state: AppState) {
                 if report.pulled > report.echoes || report.resent || report.dropped > 0 {
                     state.changed(None);
                 }
-                // Read ahead when the sync is over, not as part of it.
+                // Read ahead when the sync is over, not as part of it; Leaflet too (never on the
+                // sign-in page, where it would compete with the first load).
                 spawn_local(async move { state.warm_lists().await });
+                platform::warm_map();
             }
             Err(SyncError::Transport(TransportError::Unauthorized)) => state.session_expired.set(true),
             Err(SyncError::Transport(TransportError::Revoked)) => crate::session::wipe(state).await,
