@@ -72,13 +72,13 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/sync") view=SyncPage/>
                             <Route path=path!("/sites") view=SitesPage/>
                             <Route path=path!("/sites/:id") view=SiteFormPage/>
-                            <Route path=path!("/map") view=|| lazy(split::map::SCREEN)/>
-                            <Route path=path!("/reports") view=|| lazy(split::reports::SCREEN)/>
-                            <Route path=path!("/reports/:id") view=|| lazy(split::report::SCREEN)/>
-                            <Route path=path!("/zima") view=|| lazy(split::zima::SCREEN)/>
-                            <Route path=path!("/zima/runs/:id") view=|| lazy(split::run::SCREEN)/>
-                            <Route path=path!("/zima/stops/:id") view=|| lazy(split::run_stop::SCREEN)/>
-                            <Route path=path!("/indicators") view=|| lazy(split::indicators::SCREEN)/>
+                            <Route path=path!("/map") view=|| lazy(split::map::screen())/>
+                            <Route path=path!("/reports") view=|| lazy(split::reports::screen())/>
+                            <Route path=path!("/reports/:id") view=|| lazy(split::report::screen())/>
+                            <Route path=path!("/zima") view=|| lazy(split::zima::screen())/>
+                            <Route path=path!("/zima/runs/:id") view=|| lazy(split::run::screen())/>
+                            <Route path=path!("/zima/stops/:id") view=|| lazy(split::run_stop::screen())/>
+                            <Route path=path!("/indicators") view=|| lazy(split::indicators::screen())/>
                         </Routes>
                     </Show>
                     </Show>

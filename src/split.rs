@@ -24,11 +24,14 @@ impl From<SplitLoaderError> for ChunkError {
 /// Fetching and instantiating a chunk (once; a failed load is tried again on the next call).
 pub type ChunkLoad = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ChunkError>>>>;
 
-/// One lazily loaded screen: its chunk's preload and the view it draws once loaded.
-#[derive(Clone, Copy)]
+/// One part of the app loaded on demand — a screen, or a coordinators' form inside a field
+/// screen: its chunk's preload and the view it draws once loaded (at once: the split
+/// function's wrapper completes on its first poll once the chunk is there, so the view is
+/// made under the caller's owner and context).
+#[derive(Clone)]
 pub struct LazyScreen {
     pub preload: fn() -> ChunkLoad,
-    pub view: fn() -> Option<Result<AnyView, ChunkError>>,
+    pub view: std::rc::Rc<dyn Fn() -> Option<Result<AnyView, ChunkError>>>,
 }
 
 macro_rules! screens {
@@ -44,12 +47,12 @@ macro_rules! screens {
                     Ok(view! { <$page/> }.into_any())
                 }
 
-                /// The chunk, then the view drawn at once under the caller's owner (the
-                /// wrapper completes on its first poll once the chunk is there).
-                pub const SCREEN: LazyScreen = LazyScreen {
-                    preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
-                    view: || futures::FutureExt::now_or_never($name()),
-                };
+                pub fn screen() -> LazyScreen {
+                    LazyScreen {
+                        preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
+                        view: std::rc::Rc::new(|| futures::FutureExt::now_or_never($name())),
+                    }
+                }
             }
         )*
     };
@@ -65,4 +68,53 @@ screens! {
     reports::reports => crate::pages::reports::ReportsPage;
     reports::report => crate::pages::report_form::ReportFormPage;
     map::map => crate::pages::map::MapPage;
+}
+
+/// The coordinators' erasure of a person (GDPR art. 17), inside Settings.
+pub mod erasure {
+    use super::*;
+
+    #[wasm_split(coordinators_forms, fallible, preload(load))]
+    fn erasure_form() -> Result<AnyView, ChunkError> {
+        Ok(view! { <crate::components::erasure_form::ErasureForm/> }.into_any())
+    }
+
+    pub fn screen() -> LazyScreen {
+        LazyScreen {
+            preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
+            view: std::rc::Rc::new(|| futures::FutureExt::now_or_never(erasure_form())),
+        }
+    }
+}
+
+/// Merging two places that are one (coordinators), inside the places list.
+pub mod site_merge {
+    use latarnia_core::sites::{Keep, SiteField};
+    use latarnia_core::Site;
+
+    use super::*;
+
+    #[wasm_split(coordinators_forms, fallible, preload(load))]
+    fn site_merge(
+        survivor: Site,
+        other: Site,
+        on_merge: Callback<Vec<(SiteField, Keep)>>,
+        on_cancel: Callback<()>,
+    ) -> Result<AnyView, ChunkError> {
+        Ok(view! { <crate::components::site_merge::SiteMerge survivor other on_merge on_cancel/> }.into_any())
+    }
+
+    pub fn screen(
+        survivor: Site,
+        other: Site,
+        on_merge: Callback<Vec<(SiteField, Keep)>>,
+        on_cancel: Callback<()>,
+    ) -> LazyScreen {
+        LazyScreen {
+            preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
+            view: std::rc::Rc::new(move || {
+                futures::FutureExt::now_or_never(site_merge(survivor.clone(), other.clone(), on_merge, on_cancel))
+            }),
+        }
+    }
 }

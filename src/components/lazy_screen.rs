@@ -21,11 +21,13 @@ pub fn LazyScreenView(screen: LazyScreen) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let chunk = RwSignal::new(Chunk::Loading);
+    let LazyScreen { preload, view } = screen;
+    let view = StoredValue::new_local(view);
     leptos::task::spawn_local(async move { state.warm_lists().await });
     let load = move || {
         chunk.set(Chunk::Loading);
         leptos::task::spawn_local(async move {
-            let next = match (screen.preload)().await {
+            let next = match preload().await {
                 Ok(()) => Chunk::Ready,
                 Err(_) => Chunk::Failed,
             };
@@ -33,20 +35,33 @@ pub fn LazyScreenView(screen: LazyScreen) -> impl IntoView {
         });
     };
     load();
+    // Offline when it failed: tried again by itself as soon as the phone is back online.
+    Effect::new(move |_| {
+        if state.online.get() && chunk.get_untracked() == Chunk::Failed {
+            load();
+        }
+    });
     move || match chunk.get() {
-        Chunk::Loading => view! { <p class="loading" aria-busy="true">{i.s(k::LOADING_SCREEN)}</p> }.into_any(),
-        Chunk::Ready => match (screen.view)() {
+        // Shown only when the part takes a moment (`.loading-later`): a part already there
+        // draws its screen on the next tick, with no flash of this line.
+        Chunk::Loading => {
+            view! { <p class="loading loading-later" aria-busy="true">{i.s(k::LOADING_SCREEN)}</p> }.into_any()
+        }
+        Chunk::Ready => match view.with_value(|v| v()) {
             Some(Ok(view)) => view,
-            _ => failed(i, load).into_any(),
+            _ => failed(i, state, load).into_any(),
         },
-        Chunk::Failed => failed(i, load).into_any(),
+        Chunk::Failed => failed(i, state, load).into_any(),
     }
 }
 
-fn failed(i: crate::i18n::I18n, retry: impl Fn() + Copy + 'static) -> impl IntoView {
+/// What went wrong, as the worker can act on it: offline (it opens once online) or the server
+/// (try again), and that nothing saved is touched.
+fn failed(i: crate::i18n::I18n, state: AppState, retry: impl Fn() + Copy + 'static) -> impl IntoView {
+    let why = move || if state.online.get() { k::CHUNK_FAILED } else { k::CHUNK_FAILED_OFFLINE };
     view! {
         <div class="banner banner-error" role="alert" data-testid="chunk-error">
-            <p>{i.s(k::CHUNK_FAILED)}</p>
+            <p>{move || i.t(why())}</p>
             <button type="button" data-testid="chunk-retry" on:click=move |_| retry()>{i.s(k::CHUNK_RETRY)}</button>
         </div>
     }

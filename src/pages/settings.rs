@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use leptos::task::spawn_local;
 
-use crate::components::erasure_form::ErasureForm;
+use crate::components::lazy_screen::LazyScreenView;
 use crate::components::map_view::tile_settings;
 use crate::i18n::{k, use_i18n, Lang};
 use crate::state::{AppState, Theme};
@@ -96,7 +96,7 @@ pub fn SettingsPage() -> impl IntoView {
             </dl>
 
             <Show when=move || state.is_coordinator()>
-                <ErasureForm />
+                <LazyScreenView screen=crate::split::erasure::screen()/>
             </Show>
 
             <h2>{i.s(k::SETTINGS_MAP)}</h2>

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::from_store::FromStore;
+use crate::components::lazy_screen::LazyScreenView;
 use crate::components::map_view::duplicate_radius;
 use crate::components::site_filter_bar::{SiteFilterBar, SiteFilters};
-use crate::components::site_merge::SiteMerge;
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 use crate::state::{AppState, StoreResource};
@@ -96,7 +96,8 @@ pub fn SitesPage() -> impl IntoView {
                         });
                     }
                 });
-                view! { <SiteMerge survivor=older other=newer on_merge on_cancel=Callback::new(move |_| merging.set(None))/> }
+                let on_cancel = Callback::new(move |_| merging.set(None));
+                view! { <LazyScreenView screen=crate::split::site_merge::screen(older, newer, on_merge, on_cancel)/> }
             })}
             <Show when=move || coordinator() && merging.with(Option::is_none) && !pairs().is_empty()>
                 <div class="warning" data-testid="site-duplicates">

@@ -308,6 +308,26 @@ export async function pinned(page) {
     .map((e) => ({ what: e.className || e.tagName, height: Math.round(e.getBoundingClientRect().height) })));
 }
 
+/** With the page scrolled to its end, the content (text, controls, list items) that anything
+ * fixed on screen — the bottom bar, a toast — still covers: none, or it can never be read. */
+export async function coveredAtEnd(page) {
+  return page.evaluate(async () => {
+    window.scrollTo(0, document.documentElement.scrollHeight);
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const fixed = [...document.querySelectorAll('body *')]
+      .filter((e) => getComputedStyle(e).position === 'fixed' && e.getBoundingClientRect().height > 0)
+      .map((e) => e.getBoundingClientRect());
+    const content = [...document.querySelectorAll('main :is(h1, h2, p, li, label, button, input, select, textarea, a)')]
+      .filter((e) => e.getBoundingClientRect().height > 0 && !e.closest('.toast, .bottom-nav'));
+    return content
+      .filter((e) => {
+        const r = e.getBoundingClientRect();
+        return fixed.some((f) => r.bottom > f.top + 1 && r.top < f.bottom - 1 && r.right > f.left && r.left < f.right);
+      })
+      .map((e) => e.dataset.testid || e.textContent.trim().slice(0, 40));
+  });
+}
+
 /** Whether anything fixed on the screen covers the focused element (or it is off screen). */
 export async function focusedIsVisible(page) {
   return page.evaluate(() => {

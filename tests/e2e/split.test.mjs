@@ -18,6 +18,8 @@ const SCREENS = [
   { nav: 'nav-zima', shown: 'run-new', chunk: 'split_zima.wasm' },
   { nav: 'nav-indicators', shown: 'indicators-from', chunk: 'split_indicators.wasm' },
   { nav: 'nav-map', shown: 'map', chunk: 'split_map.wasm' },
+  // A coordinators' form inside a field screen: the erasure of a person, in Settings.
+  { nav: 'nav-settings', shown: 'erasure-form', chunk: 'split_coordinators_forms.wasm' },
 ];
 
 const appDir = (dist) => readdirSync(dist).find((f) => /^app-[0-9a-f]+$/.test(f));
@@ -63,7 +65,7 @@ test('the sign-in page loads only the first part; each other screen loads its pa
   await server.stop();
 });
 
-test('a part that cannot be fetched says so and offers a retry, and the retry opens the screen', T, async () => {
+test('a part that cannot be fetched says why and offers a retry; back online, the screen opens', T, async () => {
   const dist = copyDist();
   const dir = join(dist, appDir(dist));
   const chunk = join(dir, 'split_zima.wasm');
@@ -79,7 +81,7 @@ test('a part that cannot be fetched says so and offers a retry, and the retry op
   await signIn(page, server);
   await navTo(page, 'nav-zima');
   await byId(page, 'chunk-error').waitFor();
-  assert.match(await byId(page, 'chunk-error').innerText(), /Nie udało się wczytać tego ekranu/);
+  assert.match(await byId(page, 'chunk-error').innerText(), /Nie udało się pobrać tego ekranu z serwera/);
   await screenshot(page, '33-chunk-failed');
   // The rest of the app keeps working.
   await navTo(page, 'nav-patrol');
@@ -87,8 +89,14 @@ test('a part that cannot be fetched says so and offers a retry, and the retry op
   await navTo(page, 'nav-zima');
   await byId(page, 'chunk-retry').waitFor();
 
-  for (const f of [chunk, `${chunk}.br`, `${chunk}.gz`]) renameSync(`${f}.away`, f);
+  // Retried while the server still lacks it: the same message, nothing else breaks.
   await byId(page, 'chunk-retry').click();
+  await byId(page, 'chunk-error').waitFor();
+  // Offline, the message says so, and the screen opens by itself once back online.
+  await context.setOffline(true);
+  await page.waitForFunction(() => /Brak połączenia/.test(document.querySelector('[data-testid=chunk-error]')?.innerText ?? ''));
+  for (const f of [chunk, `${chunk}.br`, `${chunk}.gz`]) renameSync(`${f}.away`, f);
+  await context.setOffline(false);
   await byId(page, 'run-new').waitFor();
   assert.equal(await byId(page, 'chunk-error').count(), 0);
   assert.deepEqual(pageErrors, [], 'no panic, no uncaught error');

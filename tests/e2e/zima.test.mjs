@@ -5,7 +5,7 @@
 // summary's numbers, and the places' histories show the visits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, visibleCounterNames, navTo } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, visibleCounterNames, navTo, coveredAtEnd } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -86,6 +86,9 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await cp.waitForFunction((first) => document.querySelector('[data-testid=run-stop-list] [data-testid=run-stop] span').textContent.endsWith(first), planned[1]);
   assert.deepEqual(await order(), [planned[1], planned[0], ...planned.slice(2)]);
   assert.ok(Number(await byId(cp, 'run-distance').getAttribute('data-metres')) >= metres, 'no shorter than the planned route');
+  // The bottom bar and a toast (here "Zapisane." when it is still up) cover nothing: the page
+  // ends with room for both.
+  assert.deepEqual(await coveredAtEnd(cp), [], 'nothing fixed covers the run plan');
   await screenshot(cp, '21-run-plan');
   await byId(cp, 'run-save').click();
   await byId(cp, 'run-summary').waitFor();

@@ -3,7 +3,7 @@
 //! drift from what the server reads and answers.
 
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use latarnia_core::sync::{ApiError, COLLECTIONS};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, Schema};
@@ -99,6 +99,10 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object),
         (status = 401, description = "No valid session"),
     ))]
-pub async fn openapi(_authed: Authed) -> Json<Document> {
-    Json(document())
+pub async fn openapi(_authed: Authed) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    // Built and written once per process: the document depends on the code alone.
+    static JSON: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    let body = JSON.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_else(|_| b"{}".to_vec()).into());
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.clone()).into_response()
 }
