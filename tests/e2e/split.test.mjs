@@ -25,6 +25,17 @@ const SCREENS = [
 const appDir = (dist) => readdirSync(dist).find((f) => /^app-[0-9a-f]+$/.test(f));
 const wasmFetched = (requests) => requests.filter((u) => u.endsWith('.wasm')).map((u) => new URL(u).pathname);
 
+/** A fresh phone on the app, with every URL it requests (the service worker's answers too). */
+async function watchedPhone(server) {
+  const context = await openProfile(tempDir('profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(server.url);
+  return { context, page, watch, requests };
+}
+
 async function openEach(page, requests) {
   for (const s of SCREENS) {
     await navTo(page, s.nav);
@@ -35,13 +46,7 @@ async function openEach(page, requests) {
 
 test('the sign-in page loads only the first part; each other screen loads its part, then works offline', T, async () => {
   const server = await startServer();
-  const context = await openProfile(tempDir('profile'));
-  const page = context.pages()[0] ?? (await context.newPage());
-  const watch = watchPage(page);
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
-
-  await page.goto(server.url);
+  const { context, page, watch, requests } = await watchedPhone(server);
   await byId(page, 'login-submit').waitFor();
   const first = wasmFetched(requests);
   assert.equal(first.length, 1, `one wasm module before the sign-in form: ${first}`);
@@ -108,12 +113,7 @@ test('a part that cannot be fetched says why and offers a retry; back online, th
 test('an update while a screen loaded on demand is open never mixes two builds, offline after it too', T, async () => {
   const dist = copyDist();
   const server = await startServer({ dist });
-  const context = await openProfile(tempDir('profile'));
-  const page = context.pages()[0] ?? (await context.newPage());
-  const watch = watchPage(page);
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(server.url);
+  const { context, page, watch, requests } = await watchedPhone(server);
   await waitForServiceWorker(page);
   await signIn(page, server);
   await navTo(page, 'nav-zima');

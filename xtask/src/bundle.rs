@@ -20,6 +20,8 @@ const APP_INPUTS: &[&str] = &[
     "package-lock.json",
     "Trunk.toml",
     "build.rs",
+    // The split build's own steps (xtask/src/wasm.rs).
+    "xtask/src/wasm.rs",
 ];
 
 fn files_under(path: &Path, out: &mut Vec<PathBuf>) {
