@@ -25,6 +25,10 @@ pub fn path_env() -> String {
 pub fn command(program: &str) -> Command {
     let mut c = Command::new(program);
     c.current_dir(root()).env("PATH", path_env());
+    // A CI run builds once from scratch: incremental caches would only take disk (gigabytes).
+    if std::env::var_os("CI").is_some() {
+        c.env("CARGO_INCREMENTAL", "0");
+    }
     c
 }
 
