@@ -115,7 +115,7 @@ fn write_service_worker(dist: &Path) -> Result<(), Fail> {
 /// after the service worker's list, which names the plain files only.
 pub fn precompress(dist: &Path) -> Result<(), Fail> {
     for file in sorted_files(dist, &["."]) {
-        if !content_hashed(file.strip_prefix(dist).unwrap_or(&file)) {
+        if !latarnia_core::assets::is_content_hashed(file.strip_prefix(dist).unwrap_or(&file)) {
             continue;
         }
         let data = std::fs::read(&file).map_err(|e| Fail(format!("{}: {e}", file.display())))?;
@@ -126,23 +126,6 @@ pub fn precompress(dist: &Path) -> Result<(), Fail> {
         }
     }
     Ok(())
-}
-
-/// Trunk's naming of built files, `name-<hex>.ext`, and every file of the split app's
-/// `app-<hex>/` (the server's `static_files::is_hashed_asset` serves only those with their
-/// compressed copies).
-fn content_hashed(rel: &Path) -> bool {
-    let hashed = |name: &str| {
-        let stem = name.split('.').next().unwrap_or("").trim_end_matches("_bg");
-        stem.rsplit_once('-')
-            .is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
-    };
-    let mut parts = rel.iter().filter_map(|p| p.to_str());
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(name), None, None) => hashed(name),
-        (Some(dir), Some(_), None) => dir.starts_with("app-") && hashed(dir),
-        _ => false,
-    }
 }
 
 /// Brotli at its best quality and largest window, and gzip at level 9.

@@ -5,6 +5,7 @@
 //! orders edits — are the same on the phone and on the server.
 
 pub mod access;
+pub mod assets;
 pub mod csv;
 pub mod engine;
 #[cfg(any(test, feature = "test-support"))]

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine as _;
+use latarnia_core::assets::is_content_hashed;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt as _;
 use tower_http::compression::CompressionLayer;
@@ -63,26 +64,6 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     out
 }
 
-/// Trunk names built assets `name-<hash>.ext` (up to 16 hex digits; leading zeros dropped),
-/// and the split app (`xtask::wasm`) lives in `app-<hash>/`, one hash over all its files:
-/// those never change. `rel` is the path under `dist/`.
-pub fn is_hashed_asset(rel: &Path) -> bool {
-    let hashed = |name: &str| {
-        let stem = name.split('.').next().unwrap_or("");
-        let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-        match stem.rsplit_once('-') {
-            Some((_, hash)) => (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()),
-            None => false,
-        }
-    };
-    let mut parts = rel.iter().filter_map(|p| p.to_str());
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(name), None, None) => hashed(name),
-        (Some(dir), Some(_), None) => dir.starts_with("app-") && hashed(dir),
-        _ => false,
-    }
-}
-
 pub fn router() -> Router<AppState> {
     Router::new().fallback(serve).layer(CompressionLayer::new().gzip(true))
 }
@@ -105,7 +86,7 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
     };
     let file = state.shell.dist.join(&rel);
     if file.is_file() {
-        let hashed = is_hashed_asset(&rel);
+        let hashed = is_content_hashed(&rel);
         let cache = if hashed { IMMUTABLE } else { NO_CACHE };
         // The build writes `.br` and `.gz` copies of the hashed assets (`xtask::bundle`): sent
         // as they are to a browser that accepts them. Anything else, and a file that changes
@@ -145,25 +126,6 @@ fn index(state: &AppState) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashed_assets_are_recognised() {
-        let hashed = |p: &str| is_hashed_asset(Path::new(p));
-        assert!(hashed("latarnia-3f2a9c0d1e4b5a6f_bg.wasm"));
-        assert!(hashed("latarnia-3f2a9c0d1e4b5a6f.js"));
-        assert!(hashed("main-0123456789abcdef.css"));
-        assert!(hashed("main-22474a42fbfad2b.css"));
-        // The split app: every file of a build's directory, whatever its own name.
-        assert!(hashed("app-0c80d36c2dcaa2fb/latarnia_bg.wasm"));
-        assert!(hashed("app-0c80d36c2dcaa2fb/__wasm_split.js"));
-        assert!(hashed("app-0c80d36c2dcaa2fb/split_zima.wasm"));
-        assert!(!hashed("app-notahash/latarnia.js"));
-        assert!(!hashed("vendor-0c80d36c2dcaa2fb/leaflet.js"), "only the app's directory");
-        assert!(!hashed("app-0c80d36c2dcaa2fb/a/b.wasm"), "one level only");
-        assert!(!hashed("sw.js"));
-        assert!(!hashed("icon-192.png"));
-        assert!(!hashed("vendor/leaflet.js"));
-    }
 
     #[test]
     fn inline_scripts_are_hashed_and_external_ones_not() {
