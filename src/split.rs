@@ -34,6 +34,21 @@ pub struct LazyScreen {
     pub view: std::rc::Rc<dyn Fn() -> Option<Result<AnyView, ChunkError>>>,
 }
 
+impl LazyScreen {
+    /// `preload` fetches the chunk; `view` is the split function called with its arguments.
+    fn new<F: std::future::Future<Output = Result<AnyView, ChunkError>>>(
+        preload: fn() -> ChunkLoad,
+        view: impl Fn() -> F + 'static,
+    ) -> Self {
+        LazyScreen { preload, view: std::rc::Rc::new(move || futures::FutureExt::now_or_never(view())) }
+    }
+}
+
+/// A split point's generated `load()`, as a [`ChunkLoad`].
+fn chunk(load: impl std::future::Future<Output = Result<(), SplitLoaderError>> + 'static) -> ChunkLoad {
+    Box::pin(async { load.await.map_err(ChunkError::from) })
+}
+
 macro_rules! screens {
     // The split function is named after its module: wasm-split tells split points apart by
     // name and place, and every one here comes from the same place in this macro.
@@ -48,10 +63,7 @@ macro_rules! screens {
                 }
 
                 pub fn screen() -> LazyScreen {
-                    LazyScreen {
-                        preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
-                        view: std::rc::Rc::new(|| futures::FutureExt::now_or_never($name())),
-                    }
+                    LazyScreen::new(|| chunk(load()), $name)
                 }
             }
         )*
@@ -80,10 +92,7 @@ pub mod erasure {
     }
 
     pub fn screen() -> LazyScreen {
-        LazyScreen {
-            preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
-            view: std::rc::Rc::new(|| futures::FutureExt::now_or_never(erasure_form())),
-        }
+        LazyScreen::new(|| chunk(load()), erasure_form)
     }
 }
 
@@ -110,11 +119,6 @@ pub mod site_merge {
         on_merge: Callback<Vec<(SiteField, Keep)>>,
         on_cancel: Callback<()>,
     ) -> LazyScreen {
-        LazyScreen {
-            preload: || Box::pin(async { load().await.map_err(ChunkError::from) }),
-            view: std::rc::Rc::new(move || {
-                futures::FutureExt::now_or_never(site_merge(survivor.clone(), other.clone(), on_merge, on_cancel))
-            }),
-        }
+        LazyScreen::new(|| chunk(load()), move || site_merge(survivor.clone(), other.clone(), on_merge, on_cancel))
     }
 }
