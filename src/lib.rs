@@ -22,7 +22,11 @@ use crate::components::{
     lazy_screen::LazyScreenView, nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast,
     zima_banner::ZimaBanner,
 };
-use crate::pages::{lock::LockPage, login::LoginPage, not_found::NotFound, pin_setup::PinSetupPage};
+use crate::pages::{
+    contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, settings::SettingsPage,
+    site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
+};
 use crate::session::Access;
 use crate::state::AppState;
 
@@ -40,18 +44,6 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(api::fetch_map_config());
     provide_context(state);
     provide_context(i18n::I18n(state.lang));
-    // The field screens are a part of their own (not in the first load): fetched as soon as the
-    // first screen is drawn — from the service worker's cache on a phone that has it — so that
-    // the patrol screen is there by the time the PIN or the password is.
-    set_timeout(
-        || {
-            leptos::task::spawn_local(async {
-                // A failure is shown by the screen itself when it is opened.
-                let _ = (split::patrol::screen().preload)().await;
-            })
-        },
-        std::time::Duration::ZERO,
-    );
 
     let signed_in = move || state.session.with(Option::is_some);
     view! {
@@ -72,14 +64,14 @@ pub fn App() -> impl IntoView {
                     <Show when=move || state.access.get() != Access::NeedsPin fallback=PinSetupPage>
                     <Show when=signed_in fallback=LoginPage>
                         <Routes fallback=NotFound>
-                            <Route path=path!("/") view=|| lazy(split::patrol::screen())/>
-                            <Route path=path!("/patrols/:id") view=|| lazy(split::patrol_summary::screen())/>
-                            <Route path=path!("/contacts") view=|| lazy(split::history::screen())/>
-                            <Route path=path!("/contacts/:id") view=|| lazy(split::contact_form::screen())/>
-                            <Route path=path!("/settings") view=|| lazy(split::settings::screen())/>
-                            <Route path=path!("/sync") view=|| lazy(split::sync::screen())/>
-                            <Route path=path!("/sites") view=|| lazy(split::sites::screen())/>
-                            <Route path=path!("/sites/:id") view=|| lazy(split::site_form::screen())/>
+                            <Route path=path!("/") view=PatrolPage/>
+                            <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
+                            <Route path=path!("/contacts") view=HistoryPage/>
+                            <Route path=path!("/contacts/:id") view=ContactFormPage/>
+                            <Route path=path!("/settings") view=SettingsPage/>
+                            <Route path=path!("/sync") view=SyncPage/>
+                            <Route path=path!("/sites") view=SitesPage/>
+                            <Route path=path!("/sites/:id") view=SiteFormPage/>
                             <Route path=path!("/map") view=|| lazy(split::map::screen())/>
                             <Route path=path!("/reports") view=|| lazy(split::reports::screen())/>
                             <Route path=path!("/reports/:id") view=|| lazy(split::report::screen())/>

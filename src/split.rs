@@ -1,9 +1,7 @@
 //! The screens that load on demand (issue 18): each is a split point, built into its own wasm
 //! chunk by `cargo xtask build` (wasm-split), fetched the first time it is opened and
-//! precached by the service worker after the first screen is up. The first load is what a
-//! phone shows before anyone is in — sign-in, PIN, lock — with the router, the store, the
-//! session and sync; the field screens are one part, fetched as soon as the first screen is
-//! drawn (`App`).
+//! precached by the service worker after the first screen is up. Everything else — sign-in,
+//! lock, the field screens — is the first load.
 //!
 //! `wasm_split` writes an import/export pair per split point (its expansion needs `unsafe`:
 //! the only module of the app that does); a build without the split step links the same
@@ -73,7 +71,7 @@ macro_rules! screens {
 }
 
 // One chunk per group of screens a worker opens together; code two groups share goes into a
-// shared chunk that wasm-split makes itself. `field` is every screen of a night's work.
+// shared chunk that wasm-split makes itself.
 screens! {
     indicators::indicators => crate::pages::indicators::IndicatorsPage;
     zima::zima => crate::pages::zima::ZimaPage;
@@ -82,14 +80,6 @@ screens! {
     reports::reports => crate::pages::reports::ReportsPage;
     reports::report => crate::pages::report_form::ReportFormPage;
     map::map => crate::pages::map::MapPage;
-    field::patrol => crate::pages::patrol::PatrolPage;
-    field::patrol_summary => crate::pages::patrol_summary::PatrolSummaryPage;
-    field::history => crate::pages::history::HistoryPage;
-    field::contact_form => crate::pages::contact_form::ContactFormPage;
-    field::settings => crate::pages::settings::SettingsPage;
-    field::sync => crate::pages::sync::SyncPage;
-    field::sites => crate::pages::sites::SitesPage;
-    field::site_form => crate::pages::site_form::SiteFormPage;
 }
 
 /// The coordinators' erasure of a person (GDPR art. 17), inside Settings.

@@ -1,6 +1,5 @@
-// The split build (issue 18): the sign-in page loads only the first part of the app, then the
-// field screens' part while the worker signs in; every other screen's part comes when it is
-// first opened, is precached for offline use, never mixes
+// The split build (issue 18): the sign-in page loads only the first part of the app; every
+// other screen's part comes when it is first opened, is precached for offline use, never mixes
 // with another build's parts, and a part that cannot be fetched says so and offers a retry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,17 +48,12 @@ test('the sign-in page loads only the first part; each other screen loads its pa
   const server = await startServer();
   const { context, page, watch, requests } = await watchedPhone(server);
   await byId(page, 'login-submit').waitFor();
-  // Before the form, only the first part; the field screens' part follows once it is drawn,
-  // while the worker types.
   const first = wasmFetched(requests);
-  assert.match(first[0], /^\/app-[0-9a-f]+\/latarnia_bg\.wasm$/, `the first part first: ${first}`);
-  assert.ok(first.slice(1).every((p) => /\/(split_field|chunk_\d+)\.wasm$/.test(p)), `only the field part after it: ${first}`);
-  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/split_field.wasm')));
+  assert.equal(first.length, 1, `one wasm module before the sign-in form: ${first}`);
+  assert.match(first[0], /^\/app-[0-9a-f]+\/latarnia_bg\.wasm$/);
   await waitForServiceWorker(page);
-  const beforeSignIn = wasmFetched(requests);
   await signIn(page, server);
-  await byId(page, 'patrol-start').waitFor();
-  assert.deepEqual(wasmFetched(requests), beforeSignIn, 'signing in and the patrol screen need no other part');
+  assert.deepEqual(wasmFetched(requests), first, 'signing in and the patrol screen need no other part');
 
   await openEach(page, requests);
   assert.equal(new Set(wasmFetched(requests)).size, wasmFetched(requests).length, 'each part fetched once');
