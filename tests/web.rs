@@ -464,3 +464,36 @@ async fn a_text_field_is_labelled_and_its_error_is_tied_to_it() {
     assert_ne!(words, "err_headcount_range", "a text for the error");
     assert!(error.text_content().unwrap().contains(words), "{:?}", error.text_content());
 }
+
+/// Month packs (src/storage/idb/packs.rs): a whole read keeps one per month it read, sealed like
+/// every record; a write drops its own month's pack only, and what leaves the window takes its
+/// month's pack with it.
+#[wasm_bindgen_test]
+async fn a_whole_read_keeps_sealed_month_packs_and_a_change_drops_its_month_s() {
+    let name = fresh_name("packs");
+    let (s, _, _) = sealing_store(&name, 12).await;
+    let jan = contract::contact(1, None, 0);
+    let feb = Contact { notes: "MARKER-paczka luty".into(), ..contract::contact(2, None, 30 * 24 * 60) };
+    for c in [&jan, &feb] {
+        s.write(Edit::Save(c.clone()), 1_000).await.unwrap();
+    }
+    assert_eq!(s.pack_count().await.unwrap(), 0, "nothing is packed before a whole read");
+    assert_eq!(s.list_data::<Contact>(&Query::default()).await.unwrap().len(), 2);
+    s.packs_kept().await;
+    assert_eq!(s.pack_count().await.unwrap(), 2, "January and February");
+    assert!(!raw_text(&name).await.contains("MARKER-paczka"), "a pack is sealed");
+
+    s.write(Edit::Save(contract::contact(3, None, 60)), 2_000).await.unwrap();
+    assert_eq!(s.pack_count().await.unwrap(), 1, "January's pack went with the new January contact");
+    assert_eq!(s.list_data::<Contact>(&Query::default()).await.unwrap().len(), 3);
+    s.packs_kept().await;
+    assert_eq!(s.pack_count().await.unwrap(), 2);
+
+    s.acknowledge(s.clock().await.unwrap().last_mid, vec![]).await.unwrap();
+    s.forget("contacts", &[feb.id]).await.unwrap();
+    assert_eq!(s.pack_count().await.unwrap(), 1, "February's pack left with its contact");
+    let left = s.list_data::<Contact>(&Query::default()).await.unwrap();
+    assert!(left.len() == 2 && left.iter().all(|c| c.id != feb.id), "{left:?}");
+    s.close();
+    IdbStore::delete(&name).await.unwrap();
+}

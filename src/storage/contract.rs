@@ -42,7 +42,7 @@ pub fn contact(n: u128, patrol: Option<Uuid>, minutes: i64) -> Contact {
 #[macro_export]
 macro_rules! store_contract {
     (native, $fresh:path) => {
-        $crate::store_contract!(@native $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it);
+        $crate::store_contract!(@native $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it, a_whole_read_follows_every_change);
         #[test]
         fn a_record_linked_to_a_merged_place_reads_at_the_survivor() {
             futures::executor::block_on(async {
@@ -52,7 +52,7 @@ macro_rules! store_contract {
         }
     };
     (browser, $fresh:path) => {
-        $crate::store_contract!(@browser $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it);
+        $crate::store_contract!(@browser $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it, a_whole_read_follows_every_change);
         #[wasm_bindgen_test::wasm_bindgen_test]
         async fn a_record_linked_to_a_merged_place_reads_at_the_survivor() {
             let store = $crate::storage::AppStore::new($fresh().await.into());
@@ -139,6 +139,90 @@ pub async fn what_leaves_the_window_goes_once_the_server_holds_it<S: Store>(s: &
     assert!(keep_window(s, longer).await.unwrap().grew, "a longer window pulls everything again");
     assert!(!keep_window(s, longer).await.unwrap().grew);
     assert!(keep_window(s, PullWindow { days: 0, from_ms: None }).await.unwrap().grew, "the whole history");
+}
+
+/// A whole-collection read (`list_data`: what the indicators read) gives what the records say
+/// after every kind of change, however it was read before: saves, an edit that moves a record
+/// to another month, a deletion, a pulled record and a pulled move, a pulled erasure, the
+/// window, a discarded refusal. (The IndexedDB store answers it from month packs of what it
+/// read before: none may answer for what changed since.)
+pub async fn a_whole_read_follows_every_change<S: Store>(s: &S) {
+    use latarnia_core::protocol::fields_of;
+    let by_id = |mut v: Vec<Contact>| {
+        v.sort_by_key(|c| c.id);
+        v
+    };
+    let feb = Query { from_ms: Some(1_769_904_000_000.0), to_ms: Some(1_772_323_199_999.0), ..Default::default() };
+    let feb_ref = &feb;
+    let agree = |step: &'static str| async move {
+        for q in [Query::default(), feb_ref.clone()] {
+            let records: Vec<Contact> = s.list::<Contact>(&q).await.unwrap().into_iter().map(|r| r.data).collect();
+            // Twice: the first read may build what the second is answered from.
+            for _ in 0..2 {
+                assert_eq!(by_id(s.list_data::<Contact>(&q).await.unwrap()), by_id(records.clone()), "{step} {q:?}");
+            }
+        }
+    };
+    let day = 24 * 60;
+    let jan: Vec<Contact> = (0..4u128).map(|n| contact(1_100 + n, None, n as i64 * 60)).collect();
+    let feb_one = contact(1_110, None, 30 * day);
+    for c in jan.iter().chain([&feb_one]) {
+        s.write(Edit::Save(c.clone()), NOW).await.unwrap();
+    }
+    agree("saved").await;
+    assert_eq!(s.list_data::<Contact>(&feb).await.unwrap(), std::slice::from_ref(&feb_one));
+
+    let mut moved = jan[0].clone();
+    moved.at += Duration::days(30);
+    s.write(Edit::Save(moved.clone()), NOW + 1).await.unwrap();
+    agree("moved to February").await;
+    let mut noted = jan[1].clone();
+    noted.notes = "śpi w altance".into();
+    s.write(Edit::Save(noted), NOW + 2).await.unwrap();
+    agree("edited").await;
+    s.write(Edit::<Contact>::Delete(jan[2].id), NOW + 3).await.unwrap();
+    agree("deleted").await;
+
+    // Sent and acknowledged: the server's state now wins every field.
+    s.acknowledge(s.clock().await.unwrap().last_mid, vec![]).await.unwrap();
+    let pulled = contact(1_120, None, 5);
+    let mut moved_there = feb_one.clone();
+    moved_there.at -= Duration::days(30);
+    let changes = [
+        change(pulled.id, "contacts", fields_of(&pulled).into(), false, "0001767225700000-0000-a"),
+        change(moved_there.id, "contacts", fields_of(&moved_there).into(), false, "0001767225700001-0000-a"),
+    ];
+    s.apply_pull(&changes, "c1", NOW + 4).await.unwrap();
+    agree("pulled").await;
+    let erased = Change {
+        fields: Default::default(),
+        field_hlcs: Default::default(),
+        purged: true,
+        version: 3,
+        ..change(pulled.id, "contacts", json!({}), true, "0001767225700002-0000-a")
+    };
+    s.apply_pull(&[erased], "c2", NOW + 5).await.unwrap();
+    agree("erased").await;
+    s.forget("contacts", &[jan[3].id]).await.unwrap();
+    agree("out of the window").await;
+
+    let refused = contact(1_130, None, 30 * day + 5);
+    let m = s.write(Edit::Save(refused.clone()), NOW + 6).await.unwrap().unwrap();
+    agree("refused, still held").await;
+    s.acknowledge(m.mid, vec![Rejected { mutation: m, error: "invalid".into(), message: "x".into() }]).await.unwrap();
+    s.discard_rejected("contacts", refused.id).await.unwrap();
+    agree("discarded").await;
+    let left: Vec<Uuid> =
+        by_id(s.list_data::<Contact>(&Query::default()).await.unwrap()).iter().map(|c| c.id).collect();
+    assert_eq!(left, [jan[0].id, jan[1].id, feb_one.id], "what is left");
+
+    // Patrols too (the indicators read them whole).
+    let p = patrol(1_140);
+    s.write(Edit::Save(p.clone()), NOW + 7).await.unwrap();
+    assert_eq!(s.list_data::<Patrol>(&Query::default()).await.unwrap(), std::slice::from_ref(&p));
+    let later = Patrol { started_at: p.started_at + Duration::days(40), ..p };
+    s.write(Edit::Save(later.clone()), NOW + 8).await.unwrap();
+    assert_eq!(s.list_data::<Patrol>(&Query::default()).await.unwrap(), [later]);
 }
 
 /// The Sopot 2021 fixture, pulled as the server sends it, gives the same table on the phone as

@@ -27,10 +27,12 @@ use js_sys::Uint8Array;
 use std::cell::RefCell;
 
 mod codec;
+mod packs;
 mod pull;
 mod schema;
 
 use codec::*;
+use packs::{drop_all_packs, drop_packs, is_packed, keys_for, sort_ms_of};
 pub use pull::Prepared;
 use schema::*;
 pub use schema::{SchemaVersion, META, OUTBOX, REJECTED};
@@ -41,6 +43,8 @@ pub struct IdbStore {
     vault: Rc<RefCell<Vault>>,
     /// The clock as this store's last write left it (a guess: every write checks it).
     last_clock: Rc<RefCell<Option<ClockState>>>,
+    /// The month packs being kept after a whole read (packs.rs).
+    keeping: Rc<RefCell<Option<packs::Keeping>>>,
 }
 
 /// Whether values are sealed, and under which key (docs/privacy.md, "On the phone").
@@ -56,6 +60,23 @@ enum Vault {
 
 /// The first characters of ids (UUIDs, lowercase hex): the slices a whole-store read is cut into.
 const SLICES: [&str; 16] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"];
+
+/// A whole store's key ranges, one per first character of the ids (UUIDs, lowercase hex): the
+/// slices a whole-store read is cut into, all asked at once.
+fn whole_store_slices() -> Result<Vec<KeyRange>, StoreError> {
+    SLICES
+        .iter()
+        .enumerate()
+        .map(|(n, lo)| {
+            let lo = JsValue::from_str(lo);
+            match SLICES.get(n + 1) {
+                Some(hi) => KeyRange::bound(&lo, &JsValue::from_str(hi), Some(false), Some(true)),
+                None => KeyRange::lower_bound(&lo, Some(false)),
+            }
+            .map_err(|e| rexie::Error::from(e).into())
+        })
+        .collect()
+}
 
 /// The stored records `alive` and in `q`'s time, judged by their clear fields.
 fn pick(rows: &[JsValue], alive: u8, q: &Query) -> Vec<JsValue> {
@@ -149,7 +170,8 @@ impl IdbStore {
             builder = builder.add_object_store(store);
         }
         let db = builder.build().await.map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
-        let store = IdbStore { db: Rc::new(db), vault: Rc::default(), last_clock: Rc::default() };
+        let store =
+            IdbStore { db: Rc::new(db), vault: Rc::default(), last_clock: Rc::default(), keeping: Rc::default() };
         store.after_open(version, new_client_id).await?;
         if store.key_ring().await?.is_some() {
             *store.vault.borrow_mut() = Vault::Locked;
@@ -269,6 +291,8 @@ impl IdbStore {
             for (name, v) in stores.into_iter().zip(sealed) {
                 tx.store(name)?.put(&v, None).await?;
             }
+            // Packs kept in clear go; the next read builds them sealed.
+            drop_all_packs(&tx.store(META)?).await?;
             tx.commit().await?;
             return Ok(());
         }
@@ -357,7 +381,10 @@ impl Store for IdbStore {
                     (clock, existing)
                 }
             };
+            let was_at = existing.as_ref().map(|e| e.sort_ms);
             let Some(planned) = plan(&clock, existing, edit.clone(), now_ms)? else { return Ok(None) };
+            // The packs of the months the record was and is in (packs.rs).
+            let stale_packs = keys_for(T::COLLECTION, was_at.into_iter().chain([planned.record.sort_ms]));
             let both = vec![
                 plain(&planned.record, &RecordIndex::of(&planned.record))?,
                 plain(&planned.mutation, &ByMid { mid: planned.mutation.mid })?,
@@ -384,7 +411,14 @@ impl Store for IdbStore {
                 })
             }));
             let writes = started(Box::pin(async {
-                futures::join!(records.put(&record, None), outbox.put(&mutation, None), meta.put(&next_clock, None))
+                let drops = futures::future::join_all(stale_packs.iter().map(|k| meta.delete(k.as_str().into())));
+                let (a, b, c, d) = futures::join!(
+                    records.put(&record, None),
+                    outbox.put(&mutation, None),
+                    meta.put(&next_clock, None),
+                    drops
+                );
+                (a, b, c, d.into_iter().collect::<Result<Vec<()>, _>>())
             }));
             let (stored_clock, present) = checks.await;
             let conflict = match (stored_clock, present) {
@@ -401,10 +435,11 @@ impl Store for IdbStore {
                 }
                 continue;
             }
-            let (a, b, c) = writes.await;
+            let (a, b, c, d) = writes.await;
             a?;
             b?;
             c?;
+            d?;
             if !tx.done().await?.is_committed() {
                 return Err(StoreError::Failed("the write transaction was aborted".into()));
             }
@@ -458,6 +493,12 @@ impl Store for IdbStore {
             rows.first().and_then(|(_, v)| js_sys::Reflect::get(v, &"sort_ms".into()).ok()?.as_f64())
         };
         let (Some(first), Some(last)) = (sort_ms(first?), sort_ms(last?)) else { return Ok(Vec::new()) };
+        if is_packed(T::COLLECTION) && !q.deleted {
+            drop(index);
+            drop(store);
+            drop(tx);
+            return self.list_packed(q, first, last).await;
+        }
         if !(q.matches(first) && q.matches(last)) {
             // A part of the store: through the time index.
             let rows = index.get_all(Some(in_range), None).await?;
@@ -469,18 +510,12 @@ impl Store for IdbStore {
         // asked at once; each slice's rows are chosen by their clear fields and opened as soon as
         // it comes (WebCrypto opens one slice beside the page while the next is read and the one
         // before is parsed).
-        let mut slices: FuturesUnordered<_> = SLICES
-            .iter()
-            .enumerate()
-            .map(|(n, lo)| {
-                let lo = JsValue::from_str(lo);
-                let slice = match SLICES.get(n + 1) {
-                    Some(hi) => KeyRange::bound(&lo, &JsValue::from_str(hi), Some(false), Some(true)),
-                    None => KeyRange::lower_bound(&lo, Some(false)),
-                };
+        let mut slices: FuturesUnordered<_> = whole_store_slices()?
+            .into_iter()
+            .map(|slice| {
                 let store = &store;
                 async move {
-                    let rows = pick(&store.get_all(Some(slice.map_err(rexie::Error::from)?), None).await?, alive, q);
+                    let rows = pick(&store.get_all(Some(slice), None).await?, alive, q);
                     Ok::<_, StoreError>(data(rows).await?.collect::<Vec<T>>())
                 }
             })
@@ -540,13 +575,15 @@ impl Store for IdbStore {
 
     async fn discard_rejected(&self, collection: &str, id: Uuid) -> Result<(), StoreError> {
         let key = format!("{collection}:{id}");
-        let mut names = vec![REJECTED];
+        let mut names = vec![REJECTED, META];
         let known = COLLECTIONS.iter().find(|c| **c == collection);
         names.extend(known);
         let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
         tx.store(REJECTED)?.delete(key.as_str().into()).await?;
         if let Some(c) = known {
-            tx.store(c)?.delete(id.to_string().as_str().into()).await?;
+            let records = tx.store(c)?;
+            drop_packs(&tx.store(META)?, &records, c, [id], []).await?;
+            records.delete(id.to_string().as_str().into()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -573,8 +610,9 @@ impl Store for IdbStore {
 
     async fn forget(&self, collection: &str, ids: &[Uuid]) -> Result<(), StoreError> {
         let Some(name) = COLLECTIONS.iter().find(|c| **c == collection) else { return Ok(()) };
-        let tx = self.db.transaction(&[name], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[name, META], TransactionMode::ReadWrite)?;
         let store = tx.store(name)?;
+        drop_packs(&tx.store(META)?, &store, name, ids.iter().copied(), []).await?;
         for id in ids {
             store.delete(id.to_string().as_str().into()).await?;
         }

@@ -149,6 +149,12 @@ impl IdbStore {
                 continue;
             }
             let stores = CollectionStores::of(&tx)?;
+            // The packs of the months each record was and is in (packs.rs).
+            for (name, store) in stores.0.iter().filter(|(n, _)| is_packed(n)) {
+                let ids = known.iter().filter(|c| c.collection == *name).map(|c| c.id);
+                let now = puts.iter().filter(|(n, _)| n == name).filter_map(|(_, v)| sort_ms_of(v));
+                drop_packs(&meta, store, name, ids, now).await?;
+            }
             // The end of the server's trash: the phone's copy goes too.
             for c in erased {
                 stores.named(&c.collection).delete(c.id.to_string().into()).await?;
