@@ -659,9 +659,11 @@ Indicators: one year of 100,000 contacts and 10,000 patrols pushed through the s
 server's time is the whole \`GET /api/v1/indicators\` over loopback (reading the organisation's
 live rows, parsing them, computing). The browser's is the app's \`indicators\` measure on the
 report page of a phone that got everything by sync: reading the store (every collection asked at
-once; the contacts in 16 slices when the period holds every live one, each slice opened by
-WebCrypto under one promise as it arrives, only the record parsed, not its per-field HLCs:
-decision 90) and computing.
+once; the contacts and patrols from their month packs, one sealed value per calendar month,
+decision 106) and computing. The page is opened five times; the first time after the sync
+builds the packs from the records (each month's records read in 16 slices and opened by
+WebCrypto under one promise, decision 90), the later ones read them: the list of the five
+times shows both.
 `;
 writeFileSync(join(ROOT, 'docs/benchmarks.md'), md);
 console.log(`\nwrote docs/benchmarks.md`);

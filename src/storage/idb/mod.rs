@@ -437,8 +437,8 @@ impl Store for IdbStore {
             }
             // The checks passed: the end is asked for now, while the writes run, instead of
             // after their answers reach the page (measured in one page, 240 writes each way,
-            // interleaved: median 5.9 -> 5.4 ms on a slow day). A failed
-            // write aborts the transaction; its own error is the one reported.
+            // interleaved: median 5.9 -> 5.4 ms on a slow day). A failed write aborts the
+            // transaction; its own error is the one reported.
             let ((a, b, c, d), committed) = futures::join!(writes, tx.commit());
             a?;
             b?;

@@ -99,10 +99,15 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object),
         (status = 401, description = "No valid session"),
     ))]
-pub async fn openapi(_authed: Authed) -> axum::response::Response {
+pub async fn openapi(_authed: Authed) -> Result<axum::response::Response, crate::error::AppError> {
     use axum::response::IntoResponse as _;
-    // Built and written once per process: the document depends on the code alone.
-    static JSON: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
-    let body = JSON.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_else(|_| b"{}".to_vec()).into());
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.clone()).into_response()
+    // Built and written once per process: the document depends on the code alone. Should it
+    // ever fail to serialise, every request says so (an error logged, a 500), never an empty
+    // document.
+    static JSON: std::sync::OnceLock<Result<axum::body::Bytes, String>> = std::sync::OnceLock::new();
+    let body = JSON.get_or_init(|| serde_json::to_vec(&document()).map(Into::into).map_err(|e| e.to_string()));
+    match body {
+        Ok(body) => Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body.clone()).into_response()),
+        Err(e) => Err(crate::error::AppError::Internal(format!("the OpenAPI document: {e}"))),
+    }
 }
