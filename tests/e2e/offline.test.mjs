@@ -73,6 +73,9 @@ test('a new version waits in the background and is applied on "reload"', T, asyn
   await byId(page, 'patrol-start').waitFor();
   await byId(page, 'update-reload').waitFor();
   await context.setOffline(false);
+  // Back online, the phone syncs and fetches the map's files through the old version's worker;
+  // the new one takes over once the old one has served them (Service Worker "Try Activate").
+  await page.waitForLoadState('networkidle');
 
   await Promise.all([page.waitForEvent('load'), byId(page, 'update-reload').click()]);
   await unlock(page);
