@@ -255,13 +255,19 @@ async function firstSyncOf(on) {
   await byId(page, 'login-submit').click();
   await byId(page, 'pin-set').fill(PIN);
   await byId(page, 'pin-confirm').fill(PIN);
-  const t = Date.now();
-  await byId(page, 'pin-submit').click();
-  await page.waitForFunction(() => {
-    const s = document.querySelector('[data-testid=sync-status]');
-    return s && s.dataset.syncing === 'false' && s.dataset.lastSync;
-  }, null, { timeout: 600_000, polling: 20 });
-  const ms = Date.now() - t;
+  // Timed inside the page, from the tap to the status showing the sync done (as the peer times
+  // its replication inside its page: no round trips of the test driver in the figure).
+  await byId(page, 'pin-submit').waitFor();
+  const ms = await page.evaluate(() => new Promise((ok) => {
+    const done = () => {
+      const s = document.querySelector('[data-testid=sync-status]');
+      return s && s.dataset.syncing === 'false' && s.dataset.lastSync;
+    };
+    const t0 = performance.now();
+    const mo = new MutationObserver(() => { if (done()) { mo.disconnect(); ok(performance.now() - t0); } });
+    mo.observe(document.body, { attributes: true, childList: true, subtree: true });
+    document.querySelector('[data-testid=pin-submit]').click();
+  }));
   const contacts = await page.evaluate(() => new Promise((ok) => {
     const r = indexedDB.open('latarnia');
     r.onsuccess = () => { const q = r.result.transaction('contacts').objectStore('contacts').count(); q.onsuccess = () => ok(q.result); };
@@ -275,23 +281,27 @@ for (let phone = 0; phone < 3; phone++) {
   held = contacts;
 }
 const firstSync = median(firstSyncs);
-row(`First sync of a fresh phone, encrypted: 2,000 patrols and 20,000 contacts (${held.toLocaleString('en')} contacts stored, sealed), from "save PIN", median of 3 phones (${firstSyncs.map((x) => (x / 1000).toFixed(1)).join(', ')} s)${vs(firstSync, peer?.pull)}`,
+row(`First sync of a fresh phone, encrypted: 2,000 patrols and 20,000 contacts (${held.toLocaleString('en')} contacts stored, sealed), from the tap on "save PIN" to the status showing it done, timed in the page, median of 3 phones (${firstSyncs.map((x) => (x / 1000).toFixed(1)).join(', ')} s)${vs(firstSync, peer?.pull)}`,
   fmt(firstSync), peer ? '≥ 5× faster than PouchDB' : '≤ 4 s', (peer ? peer.pull / firstSync >= 5 : firstSync <= 4000) && held >= 20000);
 
+/** A tap on "sync now" to the status showing it done, timed inside the page (like the peer). */
 async function syncOnce() {
-  const before = await byId(page, 'sync-status').getAttribute('data-last-sync');
-  const t = Date.now();
-  await byId(page, 'sync-now').click();
-  await page.waitForFunction((b) => {
+  await byId(page, 'sync-now').waitFor();
+  return page.evaluate(() => new Promise((ok) => {
     const s = document.querySelector('[data-testid=sync-status]');
-    return s.dataset.syncing === 'false' && s.dataset.lastSync !== b;
-  }, before, { polling: 5 });
-  return Date.now() - t;
+    const before = s.dataset.lastSync;
+    const t0 = performance.now();
+    const mo = new MutationObserver(() => {
+      if (s.dataset.syncing === 'false' && s.dataset.lastSync !== before) { mo.disconnect(); ok(Math.round(performance.now() - t0)); }
+    });
+    mo.observe(s, { attributes: true });
+    document.querySelector('[data-testid=sync-now]').click();
+  }));
 }
 const empties = [];
 for (let n = 0; n < 3; n++) empties.push(await syncOnce());
 const firstPush = median(empties);
-row(`The first sync after that (nothing to send, nothing new), median of 3 (${empties.join(', ')} ms)${vs(firstPush, peer?.pushNoop)}`,
+row(`The first sync after that (nothing to send, nothing new), from the tap on "sync now", timed in the page, median of 3 (${empties.join(', ')} ms)${vs(firstPush, peer?.pushNoop)}`,
   fmt(firstPush), peer ? '≥ 100× faster than PouchDB (74 ms against 7.7 s before encryption)' : '≤ 100 ms', peer ? peer.pushNoop / firstPush >= 100 : firstPush <= 100);
 
 // 1,000 mutations queued offline (written in the app's own shape), pushed when the network

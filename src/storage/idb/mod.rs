@@ -32,7 +32,7 @@ mod pull;
 mod schema;
 
 use codec::*;
-use packs::{drop_all_packs, drop_packs, is_packed, keys_for, sort_ms_of};
+use packs::{any_packs, drop_all_packs, drop_packs, is_packed, keys_for, sort_ms_of};
 pub use pull::Prepared;
 use schema::*;
 pub use schema::{SchemaVersion, META, OUTBOX, REJECTED};

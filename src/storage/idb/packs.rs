@@ -102,6 +102,11 @@ pub(super) async fn drop_packs(
         .try_for_each(|r| r.map_err(StoreError::from))
 }
 
+/// Whether the phone keeps any pack (a phone that never showed the report keeps none).
+pub(super) async fn any_packs(meta: &rexie::Store) -> Result<bool, StoreError> {
+    Ok(meta.count(Some(all_of(None)?)).await? > 0)
+}
+
 /// Drops every pack (in the caller's transaction over `meta`).
 pub(super) async fn drop_all_packs(meta: &rexie::Store) -> Result<(), StoreError> {
     meta.delete(all_of(None)?.into()).await?;

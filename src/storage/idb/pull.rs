@@ -75,6 +75,33 @@ impl IdbStore {
         // a transaction that checks that the clock has not moved meanwhile (no local write came
         // in between); if it has, all again.
         loop {
+            // Nothing pending on the phone (a first sync, a phone that only reads): the page
+            // sealed ahead is written as it is, in the one transaction that finds the outbox
+            // empty. A tombstone keeps the phone's own copy, so it takes the way below.
+            if let Some(p) = ahead.as_ref().filter(|_| known.iter().all(|c| !c.deleted)) {
+                let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
+                let meta = tx.store(META)?;
+                let outbox_store = tx.store(OUTBOX)?;
+                let (pending, clock, sync, packs) = futures::join!(
+                    outbox_store.count(None),
+                    Self::clock_in(&meta),
+                    meta.get(SyncState::KEY.into()),
+                    any_packs(&meta)
+                );
+                if pending? == 0 {
+                    let (clock, packs) = (clock?, packs?);
+                    let mut sync: SyncState = sync?
+                        .map(from_js)
+                        .transpose()?
+                        .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+                    sync.cursor = cursor.to_owned();
+                    let (puts, erased, _) = sort_out(&known, Some(p), |_| false);
+                    let next_clock = observed(&clock, changes, now_ms);
+                    return write_page(tx, &known, &puts, &erased, &next_clock, &sync, packs).await;
+                }
+                // Something is pending: merged below (this transaction ends having written nothing).
+                drop(tx);
+            }
             let tx = self.db.transaction(&names, TransactionMode::ReadOnly)?;
             let meta = tx.store(META)?;
             let outbox_store = tx.store(OUTBOX)?;
@@ -110,23 +137,7 @@ impl IdbStore {
                     existing[n] = v?;
                 }
             }
-            let mut puts: Vec<(&str, JsValue)> = Vec::with_capacity(known.len());
-            let mut erased = Vec::new();
-            let mut again = Vec::new();
-            for (n, c) in known.iter().enumerate() {
-                if c.erases_local() {
-                    erased.push(*c);
-                    continue;
-                }
-                match (pending_of[n], c.deleted, &ahead) {
-                    (None, false, Some(p)) => {
-                        if let Some(v) = &p[n] {
-                            puts.push((c.collection.as_str(), v.clone()));
-                        }
-                    }
-                    _ => again.push(n),
-                }
-            }
+            let (mut puts, erased, again) = sort_out(&known, ahead.as_deref(), |n| pending_of[n].is_some());
             // Those merged with what is stored: opened, merged and sealed, all at once.
             let olds: Vec<Option<JsValue>> = again.iter().map(|&n| existing[n].take()).collect();
             let mut texts = open_texts(key, olds.iter().flatten().cloned().collect()).await?.into_iter();
@@ -142,39 +153,77 @@ impl IdbStore {
             let next_clock = observed(&clock, changes, now_ms);
             let tx = self.db.transaction(&names, TransactionMode::ReadWrite)?;
             let meta = tx.store(META)?;
-            if Self::clock_in(&meta).await? != clock {
+            let (now, packs) = futures::join!(Self::clock_in(&meta), any_packs(&meta));
+            if now? != clock {
                 let _ = tx.abort().await;
                 // The values sealed ahead assumed no pending edit: merge them all again.
                 ahead = None;
                 continue;
             }
-            let stores = CollectionStores::of(&tx)?;
-            // The packs of the months each record was and is in (packs.rs).
-            for (name, store) in stores.0.iter().filter(|(n, _)| is_packed(n)) {
-                let ids = known.iter().filter(|c| c.collection == *name).map(|c| c.id);
-                let now = puts.iter().filter(|(n, _)| n == name).filter_map(|(_, v)| sort_ms_of(v));
-                drop_packs(&meta, store, name, ids, now).await?;
-            }
-            // The end of the server's trash: the phone's copy goes too.
-            for c in erased {
-                stores.named(&c.collection).delete(c.id.to_string().into()).await?;
-            }
-            let (clock_js, sync_js) = (to_js(&next_clock)?, to_js(&sync)?);
-            // Every write issued at once, per store; only the last request of each is awaited
-            // (a failed one aborts the transaction, which `done` reports).
-            let writes = stores.0.iter().map(|(name, store)| {
-                store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
-            });
-            let (records, meta) = futures::join!(
-                futures::future::join_all(writes),
-                meta.put_all([(clock_js, None), (sync_js, None)].into_iter())
-            );
-            records.into_iter().try_for_each(|r| r)?;
-            meta?;
-            if !tx.done().await?.is_committed() {
-                return Err(StoreError::Failed("the pull transaction was aborted".into()));
-            }
-            return Ok(());
+            return write_page(tx, &known, &puts, &erased, &next_clock, &sync, packs?).await;
         }
     }
 }
+
+/// A pulled page sorted out: the values sealed ahead that are written as they are (no local
+/// mutation pending, not a tombstone), the records to erase, and the positions of those to
+/// merge with what is stored.
+#[allow(clippy::type_complexity)]
+fn sort_out<'a>(
+    known: &[&'a Change],
+    ahead: Option<&[Option<JsValue>]>,
+    pending: impl Fn(usize) -> bool,
+) -> (Vec<(&'a str, JsValue)>, Vec<&'a Change>, Vec<usize>) {
+    let (mut puts, mut erased, mut again) = (Vec::with_capacity(known.len()), Vec::new(), Vec::new());
+    for (n, c) in known.iter().enumerate() {
+        match (c.erases_local(), pending(n) || c.deleted, ahead) {
+            (true, _, _) => erased.push(*c),
+            (false, false, Some(p)) => puts.extend(p[n].clone().map(|v| (c.collection.as_str(), v))),
+            _ => again.push(n),
+        }
+    }
+    (puts, erased, again)
+}
+
+/// A pulled page's writes, in `tx` (over every collection, the outbox and `meta`), once what
+/// is pending has been merged: the packs of the months each record was and is in dropped (when
+/// the phone keeps any, `packs`), the records the server's trash has ended erased, every record
+/// put, the clock and the cursor moved.
+async fn write_page(
+    tx: rexie::Transaction,
+    known: &[&Change],
+    puts: &[(&str, JsValue)],
+    erased: &[&Change],
+    next_clock: &ClockState,
+    sync: &SyncState,
+    packs: bool,
+) -> Result<(), StoreError> {
+    let meta = tx.store(META)?;
+    let stores = CollectionStores::of(&tx)?;
+    if packs {
+        for (name, store) in stores.0.iter().filter(|(n, _)| is_packed(n)) {
+            let ids = known.iter().filter(|c| c.collection == *name).map(|c| c.id);
+            let now = puts.iter().filter(|(n, _)| n == name).filter_map(|(_, v)| sort_ms_of(v));
+            drop_packs(&meta, store, name, ids, now).await?;
+        }
+    }
+    // The end of the server's trash: the phone's copy goes too.
+    for c in erased {
+        stores.named(&c.collection).delete(c.id.to_string().into()).await?;
+    }
+    let (clock_js, sync_js) = (to_js(next_clock)?, to_js(sync)?);
+    // Every write issued at once, per store; only the last request of each is awaited (a failed
+    // one aborts the transaction, which `done` reports).
+    let writes = stores.0.iter().map(|(name, store)| {
+        store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
+    });
+    let (records, meta) =
+        futures::join!(futures::future::join_all(writes), meta.put_all([(clock_js, None), (sync_js, None)].into_iter()));
+    records.into_iter().try_for_each(|r| r)?;
+    meta?;
+    if !tx.done().await?.is_committed() {
+        return Err(StoreError::Failed("the pull transaction was aborted".into()));
+    }
+    Ok(())
+}
+
