@@ -79,10 +79,20 @@ export function lighthouse(url, runs = 3, profile = null) {
   const out = [];
   for (let i = 0; i < runs; i++) {
     const json = join(tempDir('lh'), 'report.json');
-    execFileSync(bin, [url, '--quiet', '--output=json', `--output-path=${json}`,
-      '--only-categories=performance,accessibility,best-practices',
-      `--chrome-flags=--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync${profile ? ` --user-data-dir=${profile}` : ''}`],
-    { env: { ...process.env, CHROME_PATH: '/usr/bin/chromium' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    // Lighthouse now and then fails to record its trace on this VM ("NO_NAVSTART"): a failed
+    // run is run again (at most twice), never counted.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        execFileSync(bin, [url, '--quiet', '--output=json', `--output-path=${json}`,
+          '--only-categories=performance,accessibility,best-practices',
+          `--chrome-flags=--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync${profile ? ` --user-data-dir=${profile}` : ''}`],
+        { env: { ...process.env, CHROME_PATH: '/usr/bin/chromium' }, stdio: ['ignore', 'ignore', 'inherit'] });
+        break;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+        console.log(`Lighthouse failed (${e.message.split('\n')[0]}); running it again`);
+      }
+    }
     const r = JSON.parse(readFileSync(json, 'utf8'));
     out.push({
       performance: Math.round(r.categories.performance.score * 100),

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod assets;
+pub mod count;
 pub mod csv;
 pub mod engine;
 #[cfg(any(test, feature = "test-support"))]

@@ -217,8 +217,10 @@ async fn write_page(
     let writes = stores.0.iter().map(|(name, store)| {
         store.put_all(puts.iter().filter(move |(n, _)| n == name).map(|(_, v)| (v.clone(), None)))
     });
-    let (records, meta) =
-        futures::join!(futures::future::join_all(writes), meta.put_all([(clock_js, None), (sync_js, None)].into_iter()));
+    let (records, meta) = futures::join!(
+        futures::future::join_all(writes),
+        meta.put_all([(clock_js, None), (sync_js, None)].into_iter())
+    );
     records.into_iter().try_for_each(|r| r)?;
     meta?;
     if !tx.done().await?.is_committed() {
@@ -226,4 +228,3 @@ async fn write_page(
     }
     Ok(())
 }
-
