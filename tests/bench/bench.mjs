@@ -640,7 +640,9 @@ Sync: the server is seeded through the push API; "first sync" runs from the tap 
 (after the sign-in) to the end of the first sync on a new browser profile (the PIN's key, push
 of nothing, 11 pulls of 2,000, each page sealed while the one before is written to IndexedDB
 with its cursor), against PouchDB's replication of the same 22,000 documents into an empty
-IndexedDB. The 1,000 mutations are written into the phone's store by the bench while offline, in
+IndexedDB. Both sync rows are timed inside the page, as the peer times its replication: a click
+there and a MutationObserver on the sync status (decision 109); "the first sync after that"
+starts as soon as the third phone's first sync is over. The 1,000 mutations are written into the phone's store by the bench while offline, in
 the app's record shape but in clear (the data key never leaves the app; the app reads clear and
 sealed entries alike, so opening 1,000 sealed entries is not in this figure); the time runs from
 the \`online\` event to the status showing nothing left to send, against PouchDB's push of 1,000
