@@ -612,6 +612,73 @@ pub fn table(q: &Questionnaire, people: &[CountPerson]) -> CountTable {
     }
 }
 
+/// The table's own words in the user's language (from the app's translations; the questions
+/// and answers come in both languages with the questionnaire).
+#[derive(Debug, Clone, Copy)]
+pub struct TableWords<'a> {
+    pub people: &'a str,
+    pub interviewed: &'a str,
+    pub observed: &'a str,
+    pub double_counts: &'a str,
+    pub age: &'a str,
+    pub total: &'a str,
+    pub unknown: &'a str,
+    pub answered: &'a str,
+    pub yes: &'a str,
+    pub no: &'a str,
+    pub sum: &'a str,
+}
+
+/// The gmina's table as rows for CSV (`csv::write`): the totals, the age × sex table, then each
+/// question with the people who answered it and, per answer, the count and the share in per
+/// cent (one decimal).
+pub fn table_rows(q: &Questionnaire, t: &CountTable, english: bool, w: &TableWords) -> Vec<Vec<crate::csv::Cell>> {
+    use crate::csv::Cell::{self, Empty, Int, Tenths, Text};
+    let text = |s: &str| Text(s.to_owned());
+    let label_of = |question: &str, code: &str| -> String {
+        q.questions
+            .iter()
+            .find(|x| x.code == question)
+            .and_then(|x| x.choices.iter().find(|c| c.code == code))
+            .map(|c| if english { c.en.clone() } else { c.pl.clone() })
+            .unwrap_or_else(|| if code == "unknown" { w.unknown.to_owned() } else { code.to_owned() })
+    };
+    let mut rows: Vec<Vec<Cell>> = vec![
+        vec![text(w.people), Int(t.people.into())],
+        vec![text(w.interviewed), Int(t.interviewed.into())],
+        vec![text(w.observed), Int(t.observed.into())],
+        vec![text(w.double_counts), Int(t.double_counts.into())],
+        vec![Empty],
+    ];
+    let mut head = vec![text(w.age)];
+    head.extend(t.sexes.iter().map(|s| Text(label_of(SEX, s))));
+    head.push(text(w.total));
+    rows.push(head);
+    for (age, by_sex) in &t.by_age {
+        let mut row = vec![Text(label_of(AGE_GROUP, age))];
+        row.extend(by_sex.iter().map(|n| Int((*n).into())));
+        row.push(Int(by_sex.iter().map(|n| i64::from(*n)).sum()));
+        rows.push(row);
+    }
+    for (totals, question) in t.questions.iter().zip(&q.questions) {
+        rows.push(vec![Empty]);
+        let name = if english { &question.en } else { &question.pl };
+        rows.push(vec![text(name), text(w.answered), Int(totals.answered.into())]);
+        for line in &totals.lines {
+            let label = match (question.kind, line.code.as_str()) {
+                (QuestionKind::YesNo, "yes") => w.yes.to_owned(),
+                (QuestionKind::YesNo, _) => w.no.to_owned(),
+                _ => label_of(&question.code, &line.code),
+            };
+            rows.push(vec![Text(label), Int(line.count.into()), Tenths(line.share * 100.0)]);
+        }
+        if question.kind == QuestionKind::Number {
+            rows.push(vec![text(w.sum), Int(totals.sum as i64)]);
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -867,6 +934,43 @@ mod tests {
         // The questionnaire travels as data: the same after a round trip through JSON.
         let json = serde_json::to_string(&default_questionnaire()).unwrap();
         assert_eq!(serde_json::from_str::<Questionnaire>(&json).unwrap(), default_questionnaire());
+    }
+
+    #[test]
+    fn the_table_as_csv_for_polish_excel() {
+        let q = default_questionnaire();
+        let t = table(&q, &fixture());
+        let w = TableWords {
+            people: "Osoby policzone",
+            interviewed: "w tym ankietowane",
+            observed: "w tym z obserwacji",
+            double_counts: "Policzone podwójnie (pominięte)",
+            age: "Wiek",
+            total: "Razem",
+            unknown: "Nieznane",
+            answered: "Odpowiedzi",
+            yes: "Tak",
+            no: "Nie",
+            sum: "Suma",
+        };
+        let text = crate::csv::write(&table_rows(&q, &t, false, &w), crate::csv::Flavour::PolishExcel);
+        for line in [
+            "Osoby policzone;5",
+            "Policzone podwójnie (pominięte);1",
+            "Wiek;Kobieta;Mężczyzna;Nieznane;Razem",
+            "41–60 lat;0;2;0;2",
+            "Nieznane;1;0;0;1",
+            "Przyczyny bezdomności;Odpowiedzi;3",
+            "Uzależnienie;2;66,7",
+            "Przemoc domowa;1;33,3",
+            "Most, wiadukt;2;40,0",
+            "Tak;0;0,0",
+            "Nie;2;100,0",
+        ] {
+            assert!(text.contains(&format!("{line}\r\n")), "{line} in\n{text}");
+        }
+        let english = crate::csv::write(&table_rows(&q, &t, true, &w), crate::csv::Flavour::Standard);
+        assert!(english.contains("Reasons for homelessness,Odpowiedzi,3\r\nEviction,1,33.3\r\n"), "{english}");
     }
 
     fn any_person() -> impl Strategy<Value = CountPerson> {

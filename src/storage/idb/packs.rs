@@ -262,7 +262,8 @@ impl IdbStore {
         Ok(())
     }
 
-    /// Once the packs the last whole read built are kept (or given up).
+    /// Once the packs the last whole read built are kept (or given up) (tests).
+    #[cfg(any(test, feature = "test-support"))]
     pub async fn packs_kept(&self) {
         let keeping = self.keeping.borrow().clone();
         if let Some(k) = keeping {
@@ -271,6 +272,7 @@ impl IdbStore {
     }
 
     /// How many packs this phone keeps (tests).
+    #[cfg(any(test, feature = "test-support"))]
     pub async fn pack_count(&self) -> Result<u32, StoreError> {
         let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
         Ok(tx.store(META)?.count(Some(all_of(None)?)).await?)
