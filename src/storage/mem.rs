@@ -39,7 +39,7 @@ impl Inner {
             outbox: BTreeMap::new(),
             clock: ClockState::new(client_id),
             rejected: BTreeMap::new(),
-            sync: SyncState { key: SyncState::KEY.into(), ..Default::default() },
+            sync: SyncState::blank(),
             session: None,
             drafts: HashMap::new(),
             key_ring: None,

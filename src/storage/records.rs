@@ -44,6 +44,11 @@ pub struct SyncState {
 
 impl SyncState {
     pub const KEY: &'static str = "sync";
+
+    /// A phone that has not synced yet.
+    pub fn blank() -> Self {
+        SyncState { key: Self::KEY.into(), ..Default::default() }
+    }
 }
 
 /// The signed-in user's session, stored with the data (meta `"session"`): it survives reloads

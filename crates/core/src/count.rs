@@ -15,7 +15,7 @@ use geo::{Coord, Intersects, LineString, Point, Polygon};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::validate::{FieldError, Invalid};
+use crate::validate::{Errors, Invalid};
 use crate::values::{PartnerAgency, SiteKind};
 
 /// The question of a person's sex (estimated for a person counted by observation).
@@ -126,31 +126,21 @@ pub const MAX_WINDOW_DAYS: i64 = 7;
 /// Checks a count: a name, a window that ends after it starts and lasts at most a week, every
 /// sector named with a polygon of three corners or more (ids unique), a valid questionnaire.
 pub fn validate_count(c: &Count) -> Result<(), Invalid> {
-    let mut errors = Vec::new();
-    if c.name.trim().is_empty() {
-        errors.push(FieldError { field: "name", code: "required" });
-    }
-    if c.ends_at <= c.starts_at || c.ends_at - c.starts_at > chrono::Duration::days(MAX_WINDOW_DAYS) {
-        errors.push(FieldError { field: "ends_at", code: "window" });
-    }
+    let mut e = Errors::default();
+    e.check(!c.name.trim().is_empty(), "name", "count_name_empty");
+    let window = c.ends_at - c.starts_at;
+    e.check(
+        window > chrono::Duration::zero() && window <= chrono::Duration::days(MAX_WINDOW_DAYS),
+        "ends_at",
+        "count_window",
+    );
     for (i, s) in c.sectors.iter().enumerate() {
-        if s.name.trim().is_empty() {
-            errors.push(FieldError { field: "sectors", code: "required" });
-        }
-        if s.polygon().is_none() {
-            errors.push(FieldError { field: "sectors", code: "polygon" });
-        }
-        if c.sectors[..i].iter().any(|o| o.id == s.id) {
-            errors.push(FieldError { field: "sectors", code: "duplicate" });
-        }
+        e.check(!s.name.trim().is_empty(), "sectors", "sector_name_empty");
+        e.check(s.polygon().is_some(), "sectors", "sector_polygon");
+        e.check(!c.sectors[..i].iter().any(|o| o.id == s.id), "sectors", "sector_repeated");
     }
-    if let Err(Invalid(q)) = validate_questionnaire(&c.questionnaire) {
-        errors.extend(q);
-    }
-    match errors.is_empty() {
-        true => Ok(()),
-        false => Err(Invalid(errors)),
-    }
+    check_questionnaire(&mut e, &c.questionnaire);
+    e.finish()
 }
 
 /// What a team found at a place of its sector.
@@ -276,8 +266,9 @@ impl CountPerson {
     }
 }
 
-fn choice(code: &str, pl: &str, en: &str) -> Choice {
-    Choice { code: code.into(), pl: pl.into(), en: en.into() }
+/// Answers as (code, Polish, English).
+fn choices(list: &[(&str, &str, &str)]) -> Vec<Choice> {
+    list.iter().map(|(code, pl, en)| Choice { code: (*code).into(), pl: (*pl).into(), en: (*en).into() }).collect()
 }
 
 fn question(code: &str, kind: QuestionKind, pl: &str, en: &str, choices: Vec<Choice>, observed: bool) -> Question {
@@ -301,7 +292,7 @@ fn place_choices() -> Vec<Choice> {
                 SiteKind::ParkForest => ("Park, las", "Park, forest"),
                 SiteKind::Other => ("Inne miejsce niemieszkalne", "Other non-residential place"),
             };
-            choice(k.as_str(), pl, en)
+            Choice { code: k.as_str().into(), pl: pl.into(), en: en.into() }
         })
         .collect()
 }
@@ -316,7 +307,7 @@ pub fn default_questionnaire() -> Questionnaire {
                 Single,
                 "Płeć",
                 "Sex",
-                vec![choice("female", "Kobieta", "Woman"), choice("male", "Mężczyzna", "Man")],
+                choices(&[("female", "Kobieta", "Woman"), ("male", "Mężczyzna", "Man")]),
                 true,
             ),
             question(
@@ -324,14 +315,14 @@ pub fn default_questionnaire() -> Questionnaire {
                 Single,
                 "Grupa wieku",
                 "Age group",
-                vec![
-                    choice("0-17", "0–17 lat", "0–17"),
-                    choice("18-25", "18–25 lat", "18–25"),
-                    choice("26-40", "26–40 lat", "26–40"),
-                    choice("41-60", "41–60 lat", "41–60"),
-                    choice("61-65", "61–65 lat", "61–65"),
-                    choice("66+", "66 lat i więcej", "66 and over"),
-                ],
+                choices(&[
+                    ("0-17", "0–17 lat", "0–17"),
+                    ("18-25", "18–25 lat", "18–25"),
+                    ("26-40", "26–40 lat", "26–40"),
+                    ("41-60", "41–60 lat", "41–60"),
+                    ("61-65", "61–65 lat", "61–65"),
+                    ("66+", "66 lat i więcej", "66 and over"),
+                ]),
                 true,
             ),
             question(
@@ -347,13 +338,13 @@ pub fn default_questionnaire() -> Questionnaire {
                 Single,
                 "Jak długo jest w bezdomności",
                 "How long homeless",
-                vec![
-                    choice("under_1", "Poniżej roku", "Under a year"),
-                    choice("1_2", "1–2 lata", "1–2 years"),
-                    choice("2_5", "2–5 lat", "2–5 years"),
-                    choice("5_10", "5–10 lat", "5–10 years"),
-                    choice("over_10", "Ponad 10 lat", "Over 10 years"),
-                ],
+                choices(&[
+                    ("under_1", "Poniżej roku", "Under a year"),
+                    ("1_2", "1–2 lata", "1–2 years"),
+                    ("2_5", "2–5 lat", "2–5 years"),
+                    ("5_10", "5–10 lat", "5–10 years"),
+                    ("over_10", "Ponad 10 lat", "Over 10 years"),
+                ]),
                 false,
             ),
             question(
@@ -361,20 +352,20 @@ pub fn default_questionnaire() -> Questionnaire {
                 Multiple,
                 "Przyczyny bezdomności",
                 "Reasons for homelessness",
-                vec![
-                    choice("eviction", "Eksmisja, wymeldowanie", "Eviction"),
-                    choice("family_conflict", "Konflikt rodzinny", "Family conflict"),
-                    choice("breakup", "Rozpad związku", "Break-up, divorce"),
-                    choice("addiction", "Uzależnienie", "Addiction"),
-                    choice("debt", "Zadłużenie", "Debt"),
-                    choice("unemployment", "Brak pracy", "Unemployment"),
-                    choice("illness", "Choroba, niepełnosprawność", "Illness, disability"),
-                    choice("violence", "Przemoc domowa", "Domestic violence"),
-                    choice("prison", "Opuszczenie zakładu karnego", "Leaving prison"),
-                    choice("care_leaving", "Opuszczenie placówki opiekuńczej", "Leaving care"),
-                    choice("migration", "Migracja", "Migration"),
-                    choice("other", "Inne", "Other"),
-                ],
+                choices(&[
+                    ("eviction", "Eksmisja, wymeldowanie", "Eviction"),
+                    ("family_conflict", "Konflikt rodzinny", "Family conflict"),
+                    ("breakup", "Rozpad związku", "Break-up, divorce"),
+                    ("addiction", "Uzależnienie", "Addiction"),
+                    ("debt", "Zadłużenie", "Debt"),
+                    ("unemployment", "Brak pracy", "Unemployment"),
+                    ("illness", "Choroba, niepełnosprawność", "Illness, disability"),
+                    ("violence", "Przemoc domowa", "Domestic violence"),
+                    ("prison", "Opuszczenie zakładu karnego", "Leaving prison"),
+                    ("care_leaving", "Opuszczenie placówki opiekuńczej", "Leaving care"),
+                    ("migration", "Migracja", "Migration"),
+                    ("other", "Inne", "Other"),
+                ]),
                 false,
             ),
             question(
@@ -382,18 +373,18 @@ pub fn default_questionnaire() -> Questionnaire {
                 Multiple,
                 "Źródła dochodu",
                 "Sources of income",
-                vec![
-                    choice("none", "Brak dochodu", "No income"),
-                    choice("casual_work", "Prace dorywcze", "Casual work"),
-                    choice("employment", "Praca", "Employment"),
-                    choice("social_assistance", "Zasiłek z pomocy społecznej", "Social assistance"),
-                    choice("pension", "Emerytura", "Old-age pension"),
-                    choice("disability_pension", "Renta", "Disability pension"),
-                    choice("collecting", "Zbieractwo", "Collecting scrap"),
-                    choice("begging", "Żebractwo", "Begging"),
-                    choice("family", "Pomoc rodziny", "Family support"),
-                    choice("other", "Inne", "Other"),
-                ],
+                choices(&[
+                    ("none", "Brak dochodu", "No income"),
+                    ("casual_work", "Prace dorywcze", "Casual work"),
+                    ("employment", "Praca", "Employment"),
+                    ("social_assistance", "Zasiłek z pomocy społecznej", "Social assistance"),
+                    ("pension", "Emerytura", "Old-age pension"),
+                    ("disability_pension", "Renta", "Disability pension"),
+                    ("collecting", "Zbieractwo", "Collecting scrap"),
+                    ("begging", "Żebractwo", "Begging"),
+                    ("family", "Pomoc rodziny", "Family support"),
+                    ("other", "Inne", "Other"),
+                ]),
                 false,
             ),
             question(
@@ -401,11 +392,11 @@ pub fn default_questionnaire() -> Questionnaire {
                 Single,
                 "Obywatelstwo",
                 "Citizenship",
-                vec![
-                    choice("polish", "Polskie", "Polish"),
-                    choice("eu", "Innego kraju UE", "Another EU country"),
-                    choice("other", "Innego kraju", "Another country"),
-                ],
+                choices(&[
+                    ("polish", "Polskie", "Polish"),
+                    ("eu", "Innego kraju UE", "Another EU country"),
+                    ("other", "Innego kraju", "Another country"),
+                ]),
                 false,
             ),
             question(
@@ -424,39 +415,30 @@ pub fn default_questionnaire() -> Questionnaire {
 /// question with choices (codes unique), the three questions the table knows of the kind it
 /// sums them as.
 pub fn validate_questionnaire(q: &Questionnaire) -> Result<(), Invalid> {
-    let mut errors = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    if q.questions.is_empty() {
-        errors.push(FieldError { field: "questions", code: "required" });
-    }
-    for question in &q.questions {
+    let mut e = Errors::default();
+    check_questionnaire(&mut e, q);
+    e.finish()
+}
+
+fn check_questionnaire(e: &mut Errors, q: &Questionnaire) {
+    e.check(!q.questions.is_empty(), "questions", "question_incomplete");
+    for (i, question) in q.questions.iter().enumerate() {
         let code = question.code.trim();
-        if code.is_empty() || question.pl.trim().is_empty() || question.en.trim().is_empty() {
-            errors.push(FieldError { field: "questions", code: "required" });
-        }
-        if seen.contains(&code) {
-            errors.push(FieldError { field: "questions", code: "duplicate" });
-        }
-        seen.push(code);
+        let complete = !code.is_empty() && !question.pl.trim().is_empty() && !question.en.trim().is_empty();
+        e.check(complete, "questions", "question_incomplete");
+        e.check(!q.questions[..i].iter().any(|o| o.code.trim() == code), "questions", "question_repeated");
         let needs_choices = matches!(question.kind, QuestionKind::Single | QuestionKind::Multiple);
         let mut codes: Vec<&str> = question.choices.iter().map(|c| c.code.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
-        if needs_choices && (question.choices.is_empty() || codes.len() != question.choices.len()) {
-            errors.push(FieldError { field: "questions", code: "choices" });
-        }
+        let choices_ok = !needs_choices || (!question.choices.is_empty() && codes.len() == question.choices.len());
+        e.check(choices_ok, "questions", "question_choices");
         let expected = match code {
             SEX | AGE_GROUP | PLACE => Some(QuestionKind::Single),
             ALREADY_COUNTED => Some(QuestionKind::YesNo),
             _ => None,
         };
-        if expected.is_some_and(|k| k != question.kind) {
-            errors.push(FieldError { field: "questions", code: "kind" });
-        }
-    }
-    match errors.is_empty() {
-        true => Ok(()),
-        false => Err(Invalid(errors)),
+        e.check(expected.is_none_or(|k| k == question.kind), "questions", "question_kind");
     }
 }
 
@@ -464,15 +446,13 @@ pub fn validate_questionnaire(q: &Questionnaire) -> Result<(), Invalid> {
 /// has, of that question's kind and among its choices; a person counted by observation answers
 /// only what can be seen (the questions marked `observed`).
 pub fn validate_person(q: &Questionnaire, p: &CountPerson) -> Result<(), Invalid> {
-    let mut errors = Vec::new();
+    let mut e = Errors::default();
     for (code, answer) in &p.answers {
         let Some(question) = q.questions.iter().find(|x| &x.code == code) else {
-            errors.push(FieldError { field: "answers", code: "unknown_question" });
+            e.check(false, "answers", "answer_unknown_question");
             continue;
         };
-        if p.observed && !question.observed {
-            errors.push(FieldError { field: "answers", code: "not_observable" });
-        }
+        e.check(!p.observed || question.observed, "answers", "answer_not_observable");
         let known = |c: &String| question.choices.iter().any(|x| &x.code == c);
         let ok = match (question.kind, answer) {
             (QuestionKind::Single, Answer::One(c)) => known(c),
@@ -483,14 +463,9 @@ pub fn validate_person(q: &Questionnaire, p: &CountPerson) -> Result<(), Invalid
             (QuestionKind::YesNo, Answer::YesNo(_)) => true,
             _ => false,
         };
-        if !ok {
-            errors.push(FieldError { field: "answers", code: "invalid_answer" });
-        }
+        e.check(ok, "answers", "answer_invalid");
     }
-    match errors.is_empty() {
-        true => Ok(()),
-        false => Err(Invalid(errors)),
-    }
+    e.finish()
 }
 
 /// One answer's line in the table: how many people gave it and their share of those who
@@ -749,13 +724,13 @@ mod tests {
         };
         assert_eq!(validate_count(&night("2026-03-03T18:00:00Z", "2026-03-05T23:00:00Z")), Ok(()));
         let codes = |c: &Count| validate_count(c).unwrap_err().0.iter().map(|e| e.code).collect::<Vec<_>>();
-        assert_eq!(codes(&night("2026-03-04T06:00:00Z", "2026-03-03T18:00:00Z")), ["window"]);
-        assert_eq!(codes(&night("2026-03-01T18:00:00Z", "2026-03-09T06:00:00Z")), ["window"]);
+        assert_eq!(codes(&night("2026-03-04T06:00:00Z", "2026-03-03T18:00:00Z")), ["count_window"]);
+        assert_eq!(codes(&night("2026-03-01T18:00:00Z", "2026-03-09T06:00:00Z")), ["count_window"]);
         let mut c = night("2026-03-03T18:00:00Z", "2026-03-04T06:00:00Z");
         c.name = " ".into();
         c.sectors[1].id = c.sectors[0].id;
         c.sectors[0].corners.truncate(2);
-        assert_eq!(codes(&c), ["required", "polygon", "duplicate"]);
+        assert_eq!(codes(&c), ["count_name_empty", "sector_polygon", "sector_repeated"]);
     }
 
     #[test]
@@ -910,15 +885,15 @@ mod tests {
             validate_person(&q, &person(9, observed, answers)).err().map(|e| e.0[0].code)
         };
         assert_eq!(code(&[("reasons", many(&["addiction"]))], false), None);
-        assert_eq!(code(&[("shoe_size", Answer::Number(44))], false), Some("unknown_question"));
-        assert_eq!(code(&[(SEX, one("unknown"))], false), Some("invalid_answer"));
-        assert_eq!(code(&[(SEX, many(&["male"]))], false), Some("invalid_answer"));
-        assert_eq!(code(&[("reasons", many(&[]))], false), Some("invalid_answer"));
-        assert_eq!(code(&[("reasons", many(&["debt", "debt"]))], false), Some("invalid_answer"));
-        assert_eq!(code(&[(ALREADY_COUNTED, one("yes"))], false), Some("invalid_answer"));
+        assert_eq!(code(&[("shoe_size", Answer::Number(44))], false), Some("answer_unknown_question"));
+        assert_eq!(code(&[(SEX, one("unknown"))], false), Some("answer_invalid"));
+        assert_eq!(code(&[(SEX, many(&["male"]))], false), Some("answer_invalid"));
+        assert_eq!(code(&[("reasons", many(&[]))], false), Some("answer_invalid"));
+        assert_eq!(code(&[("reasons", many(&["debt", "debt"]))], false), Some("answer_invalid"));
+        assert_eq!(code(&[(ALREADY_COUNTED, one("yes"))], false), Some("answer_invalid"));
         // Observed: sex and age group estimated, never a reason.
         assert_eq!(code(&[(SEX, one("female")), (AGE_GROUP, one("66+"))], true), None);
-        assert_eq!(code(&[("reasons", many(&["debt"]))], true), Some("not_observable"));
+        assert_eq!(code(&[("reasons", many(&["debt"]))], true), Some("answer_not_observable"));
     }
 
     #[test]
@@ -929,7 +904,12 @@ mod tests {
         q.questions[1].choices.clear();
         q.questions.iter_mut().find(|x| x.code == ALREADY_COUNTED).unwrap().kind = QuestionKind::Single;
         let codes: Vec<&str> = validate_questionnaire(&q).unwrap_err().0.iter().map(|e| e.code).collect();
-        assert!(codes.contains(&"duplicate") && codes.contains(&"choices") && codes.contains(&"kind"), "{codes:?}");
+        assert!(
+            codes.contains(&"question_repeated")
+                && codes.contains(&"question_choices")
+                && codes.contains(&"question_kind"),
+            "{codes:?}"
+        );
         assert!(validate_questionnaire(&Questionnaire { questions: vec![] }).is_err());
         // The questionnaire travels as data: the same after a round trip through JSON.
         let json = serde_json::to_string(&default_questionnaire()).unwrap();

@@ -54,6 +54,18 @@ pub const CODES: &[&str] = &[
     "period_too_long",
     "date_range",
     "pseudonym_empty",
+    "count_name_empty",
+    "count_window",
+    "sector_name_empty",
+    "sector_polygon",
+    "sector_repeated",
+    "question_incomplete",
+    "question_repeated",
+    "question_choices",
+    "question_kind",
+    "answer_unknown_question",
+    "answer_not_observable",
+    "answer_invalid",
 ];
 
 /// The years a date may fall in (inclusive): the work's, with room either side. Past them a
@@ -117,18 +129,19 @@ impl Invalid {
     }
 }
 
+/// The problems found so far in a record (used by every check of the domain).
 #[derive(Default)]
-struct Errors(Vec<FieldError>);
+pub(crate) struct Errors(Vec<FieldError>);
 
 impl Errors {
-    fn check(&mut self, ok: bool, field: &'static str, code: &'static str) {
+    pub(crate) fn check(&mut self, ok: bool, field: &'static str, code: &'static str) {
         debug_assert!(CODES.contains(&code), "undeclared error code {code}");
         if !ok {
             self.0.push(FieldError { field, code });
         }
     }
 
-    fn finish(self) -> Result<(), Invalid> {
+    pub(crate) fn finish(self) -> Result<(), Invalid> {
         if self.0.is_empty() {
             Ok(())
         } else {

@@ -592,10 +592,7 @@ impl Store for IdbStore {
     }
 
     async fn sync_state(&self) -> Result<SyncState, StoreError> {
-        Ok(self
-            .meta::<SyncState>(SyncState::KEY)
-            .await?
-            .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() }))
+        Ok(self.meta::<SyncState>(SyncState::KEY).await?.unwrap_or_else(SyncState::blank))
     }
 
     async fn set_last_sync(&self, ms: u64) -> Result<(), StoreError> {

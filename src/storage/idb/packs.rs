@@ -104,7 +104,11 @@ pub(super) async fn drop_packs(
 
 /// Whether the phone keeps any pack (a phone that never showed the report keeps none).
 pub(super) async fn any_packs(meta: &rexie::Store) -> Result<bool, StoreError> {
-    Ok(meta.count(Some(all_of(None)?)).await? > 0)
+    Ok(count_packs(meta).await? > 0)
+}
+
+async fn count_packs(meta: &rexie::Store) -> Result<u32, StoreError> {
+    Ok(meta.count(Some(all_of(None)?)).await?)
 }
 
 /// Drops every pack (in the caller's transaction over `meta`).
@@ -275,7 +279,7 @@ impl IdbStore {
     #[cfg(any(test, feature = "test-support"))]
     pub async fn pack_count(&self) -> Result<u32, StoreError> {
         let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
-        Ok(tx.store(META)?.count(Some(all_of(None)?)).await?)
+        count_packs(&tx.store(META)?).await
     }
 }
 

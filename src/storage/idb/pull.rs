@@ -46,10 +46,7 @@ impl IdbStore {
             let meta = tx.store(META)?;
             let (clock, sync) = futures::join!(Self::clock_in(&meta), meta.get(SyncState::KEY.into()));
             let clock = clock?;
-            let mut sync: SyncState = sync?
-                .map(from_js)
-                .transpose()?
-                .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+            let mut sync = sync_of(sync?)?;
             let next_clock = observed(&clock, changes, now_ms);
             let mut puts = Vec::new();
             if sync.cursor != cursor {
@@ -90,10 +87,7 @@ impl IdbStore {
                 );
                 if pending? == 0 {
                     let (clock, packs) = (clock?, packs?);
-                    let mut sync: SyncState = sync?
-                        .map(from_js)
-                        .transpose()?
-                        .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+                    let mut sync = sync_of(sync?)?;
                     sync.cursor = cursor.to_owned();
                     let (puts, erased, _) = sort_out(&known, Some(p), |_| false);
                     let next_clock = observed(&clock, changes, now_ms);
@@ -114,10 +108,7 @@ impl IdbStore {
             drop(tx);
             let outbox: Vec<Mutation> = open_all(key, outbox).await?;
             let clock: ClockState = from_js(clock_raw.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
-            let mut sync: SyncState = sync
-                .map(from_js)
-                .transpose()?
-                .unwrap_or(SyncState { key: SyncState::KEY.into(), ..Default::default() });
+            let mut sync = sync_of(sync)?;
             let pend = pending(&outbox);
             // The stored record matters only where a local mutation is pending (the server's
             // state wins everywhere else), or for a tombstone (the phone keeps its own copy,
@@ -163,6 +154,11 @@ impl IdbStore {
             return write_page(tx, &known, &puts, &erased, &next_clock, &sync, packs?).await;
         }
     }
+}
+
+/// The sync state as stored (none yet on a fresh phone).
+fn sync_of(stored: Option<JsValue>) -> Result<SyncState, StoreError> {
+    Ok(stored.map(from_js).transpose()?.unwrap_or_else(SyncState::blank))
 }
 
 /// A pulled page sorted out: the values sealed ahead that are written as they are (no local
