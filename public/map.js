@@ -105,6 +105,27 @@
     }
   };
 
+  // Replaces the drawn areas (a count's sectors): [{label, corners: [[lat, lon]…], classes}].
+  // An area of fewer than three corners is drawn as its line so far.
+  Map.prototype.setShapes = function (json) {
+    if (this.shapes) this.shapes.remove();
+    var layers = JSON.parse(json).map(function (a) {
+      var opts = { className: 'sector ' + (a.classes || ''), interactive: false };
+      var shape = a.corners.length >= 3 ? L.polygon(a.corners, opts) : L.polyline(a.corners, opts);
+      if (a.label && a.corners.length > 0) shape.bindTooltip(a.label, { permanent: true, direction: 'center', className: 'sector-label' });
+      return shape;
+    });
+    this.shapes = L.layerGroup(layers).addTo(this.map);
+    if (!this.fitted && this.o.fit && layers.length > 0) {
+      var all = [];
+      JSON.parse(json).forEach(function (a) { all = all.concat(a.corners); });
+      if (all.length > 1) {
+        this.fitted = true;
+        this.map.fitBounds(L.latLngBounds(all), { padding: [30, 30], maxZoom: 17, animate: false });
+      }
+    }
+  };
+
   // Every marker is on the map (clustered): the tests and the benchmark wait for this.
   Map.prototype.drawn = function (count) {
     this.el().setAttribute('data-marker-count', String(count));

@@ -79,6 +79,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/zima/runs/:id") view=|| lazy(split::run::screen())/>
                             <Route path=path!("/zima/stops/:id") view=|| lazy(split::run_stop::screen())/>
                             <Route path=path!("/indicators") view=|| lazy(split::indicators::screen())/>
+                            <Route path=path!("/count") view=|| lazy(split::counts::screen())/>
+                            <Route path=path!("/count/:id") view=|| lazy(split::count::screen())/>
+                            <Route path=path!("/count/:id/sectors/:sector") view=|| lazy(split::count_sector::screen())/>
                         </Routes>
                     </Show>
                     </Show>

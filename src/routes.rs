@@ -23,6 +23,7 @@ pub enum AppRoute {
     Run(Uuid),
     RunStop(Uuid),
     Indicators,
+    Counts,
 }
 
 impl AppRoute {
@@ -47,6 +48,7 @@ impl AppRoute {
             AppRoute::Run(id) => format!("/zima/runs/{id}"),
             AppRoute::RunStop(id) => format!("/zima/stops/{id}"),
             AppRoute::Indicators => "/indicators".into(),
+            AppRoute::Counts => "/count".into(),
         }
     }
 }

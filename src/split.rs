@@ -80,6 +80,9 @@ screens! {
     reports::reports => crate::pages::reports::ReportsPage;
     reports::report => crate::pages::report_form::ReportFormPage;
     map::map => crate::pages::map::MapPage;
+    count::counts => crate::pages::counts::CountsPage;
+    count::count => crate::pages::count::CountPage;
+    count::count_sector => crate::pages::count_sector::CountSectorPage;
 }
 
 /// The coordinators' erasure of a person (GDPR art. 17), inside Settings.

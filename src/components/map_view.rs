@@ -24,6 +24,8 @@ extern "C" {
     fn set_points(this: &LeafletMap, json: &str);
     #[wasm_bindgen(method, js_name = setHere)]
     fn set_here(this: &LeafletMap, lat: f64, lon: f64, accuracy: f64);
+    #[wasm_bindgen(method, js_name = setShapes)]
+    fn set_shapes(this: &LeafletMap, json: &str);
     #[wasm_bindgen(method, js_name = setPin)]
     fn set_pin(this: &LeafletMap, lat: f64, lon: f64);
     #[wasm_bindgen(method)]
@@ -42,6 +44,15 @@ pub struct MapPoint {
     pub classes: String,
     pub symbol: &'static str,
     pub label: String,
+}
+
+/// An area drawn on the map (a count's sector): its corners in order, `(lat, lon)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MapShape {
+    pub label: String,
+    pub corners: Vec<(f64, f64)>,
+    /// CSS classes (`drawing` for the area being drawn).
+    pub classes: &'static str,
 }
 
 /// Where the map opens with nothing to show yet: the last place it was opened, else Poland.
@@ -74,6 +85,9 @@ pub fn MapView(
     /// A pin for a position being chosen: dragged or moved by a tap, reported by `on_pin`.
     #[prop(optional, into)]
     pin: Option<Signal<Option<(f64, f64)>>>,
+    /// Areas drawn over the map (a count's sectors).
+    #[prop(optional, into)]
+    shapes: Option<Signal<Vec<MapShape>>>,
     #[prop(optional)] on_pin: Option<Callback<(f64, f64)>>,
     #[prop(optional)] on_tap: Option<Callback<(f64, f64)>>,
     #[prop(optional)] on_select: Option<Callback<(String, String)>>,
@@ -170,6 +184,15 @@ pub fn MapView(
                     Some(p) => m.set_here(p.lat, p.lon, p.accuracy_m),
                     None => m.set_here(f64::NAN, f64::NAN, 0.0),
                 }
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let Some(shapes) = shapes.filter(|_| created.get()) else { return };
+        let json = shapes.with(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        map.with_value(|m| {
+            if let Some(m) = m {
+                m.set_shapes(&json);
             }
         });
     });

@@ -1,5 +1,10 @@
 pub mod contact_item;
 pub mod coordinates;
+pub mod count_form;
+pub mod count_history;
+pub mod count_person_form;
+pub mod count_progress;
+pub mod count_table;
 pub mod enum_select;
 pub mod erasure_form;
 pub mod field_error;
@@ -14,6 +19,7 @@ pub mod older_contacts;
 pub mod optional_enum_select;
 pub mod place_select;
 pub mod run_progress;
+pub mod sector_editor;
 pub mod site_filter_bar;
 pub mod site_merge;
 pub mod status_bar;

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use latarnia_core::protocol::{CONTACTS, PATROLS};
+use latarnia_core::protocol::{CONTACTS, COUNT_PEOPLE, PATROLS};
 
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
@@ -45,7 +45,7 @@ pub fn Nav() -> impl IntoView {
     };
     let on_rest = move || {
         let p = path.get();
-        [AppRoute::Reports, AppRoute::Zima, AppRoute::Indicators]
+        [AppRoute::Reports, AppRoute::Zima, AppRoute::Indicators, AppRoute::Counts]
             .iter()
             .any(|r| p.starts_with(r.href().as_str()))
             .then_some("true")
@@ -69,6 +69,7 @@ pub fn Nav() -> impl IntoView {
                     <div id="nav-sheet" class="nav-sheet" role="dialog" aria-label=i.s(k::NAV_MORE_TITLE)
                         data-testid="nav-sheet" on:click=move |_| more_open.set(false)>
                         {rest()}
+                        {move || state.may_write(COUNT_PEOPLE).then(|| link(AppRoute::Counts, "nav-count", k::NAV_COUNT, "#"))}
                         {move || state.is_coordinator().then(|| link(AppRoute::Indicators, "nav-indicators", k::NAV_INDICATORS, "▤"))}
                         <button type="button" class="nav-sheet-close" data-testid="nav-sheet-close">{i.s(k::NAV_CLOSE)}</button>
                     </div>

@@ -1,4 +1,7 @@
 pub mod contact_form;
+pub mod count;
+pub mod count_sector;
+pub mod counts;
 pub mod history;
 pub mod indicators;
 pub mod lock;

@@ -166,14 +166,18 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
     };
 
     let original = site.clone();
+    // `?back=/count/…`: a place added during a count returns to the team's sector (a path of
+    // this app only, never another site).
+    let back = use_query_map().with_untracked(|q| q.get("back")).filter(|b| b.starts_with("/count/"));
     let save = {
         let navigate = navigate.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let navigate = navigate.clone();
+            let to = back.clone().unwrap_or_else(|| AppRoute::Sites.href());
             state.submit_form(build(), &original, errors, busy, move || {
                 state.notify(k::SITE_SAVED, None);
-                navigate(&AppRoute::Sites.href(), Default::default());
+                navigate(&to, Default::default());
             });
         }
     };

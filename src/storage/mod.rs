@@ -19,8 +19,8 @@ use std::rc::Rc;
 use latarnia_core::engine::{merge_pulled, Pending, Rejected};
 use latarnia_core::indicators::{Dataset, Period};
 use latarnia_core::protocol::{
-    changed_fields, fields_of, Record, CONTACTS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES,
-    ZIMA_SETTINGS,
+    changed_fields, fields_of, Record, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FORECASTS, MEAL_RUNS,
+    MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
 };
 use latarnia_core::sites::Redirects;
 use latarnia_core::sync::{Change, User};
@@ -155,8 +155,19 @@ mod shared_hlc {
 }
 
 /// The synced collections the app stores, each in an IndexedDB store of its name.
-pub const COLLECTIONS: &[&str] =
-    &[PATROLS, CONTACTS, SITES, REPORTS, ZIMA_SETTINGS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS];
+pub const COLLECTIONS: &[&str] = &[
+    PATROLS,
+    CONTACTS,
+    SITES,
+    REPORTS,
+    ZIMA_SETTINGS,
+    FORECASTS,
+    MEAL_RUNS,
+    MEAL_RUN_STOPS,
+    COUNTS,
+    COUNT_VISITS,
+    COUNT_PEOPLE,
+];
 
 /// `$go::<T>(args…)` for the record type `T` of the collection `$name`; `Ok(None)` for a
 /// collection this app version does not know. The one place names map to types.
@@ -171,6 +182,9 @@ macro_rules! by_collection {
             latarnia_core::protocol::FORECASTS => $go::<latarnia_core::Forecast>($($arg),*),
             latarnia_core::protocol::MEAL_RUNS => $go::<latarnia_core::MealRun>($($arg),*),
             latarnia_core::protocol::MEAL_RUN_STOPS => $go::<latarnia_core::MealRunStop>($($arg),*),
+            latarnia_core::protocol::COUNTS => $go::<latarnia_core::count::Count>($($arg),*),
+            latarnia_core::protocol::COUNT_VISITS => $go::<latarnia_core::count::CountVisit>($($arg),*),
+            latarnia_core::protocol::COUNT_PEOPLE => $go::<latarnia_core::count::CountPerson>($($arg),*),
             _ => Ok(None),
         }
     };

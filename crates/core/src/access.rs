@@ -5,7 +5,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::protocol::{CONTACTS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS};
+use crate::protocol::{
+    CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES,
+    ZIMA_SETTINGS,
+};
 use crate::sync::{collection, Access, Role};
 
 /// Every field of every collection, as the protocol carries them (a test checks them against
@@ -109,6 +112,9 @@ pub const FIELDS: &[(&str, &[&str])] = &[
             "taken_to_shelter",
         ],
     ),
+    (COUNTS, &["ends_at", "entered_total", "name", "questionnaire", "sectors", "starts_at"]),
+    (COUNT_VISITS, &["at", "count_id", "outcome", "sector_id", "site_id"]),
+    (COUNT_PEOPLE, &["answers", "at", "count_id", "observed", "sector_id", "site_id"]),
 ];
 
 /// The fields of a collection (none for an unknown one).
@@ -275,6 +281,7 @@ mod tests {
     #[test]
     fn the_field_lists_are_the_types_fields() {
         let f = crate::fixture::sopot_summer_2021();
+        let count = crate::fixture::count_example();
         let actual: Vec<(&str, Vec<String>)> = vec![
             (PATROLS, fields_of(&f.patrols[0]).keys().cloned().collect()),
             (CONTACTS, fields_of(&f.contacts[0]).keys().cloned().collect()),
@@ -290,6 +297,9 @@ mod tests {
             ),
             (MEAL_RUNS, fields_of(&f.runs[0]).keys().cloned().collect()),
             (MEAL_RUN_STOPS, fields_of(&f.stops[0]).keys().cloned().collect()),
+            (COUNTS, fields_of(&count.count).keys().cloned().collect()),
+            (COUNT_VISITS, fields_of(&count.visit).keys().cloned().collect()),
+            (COUNT_PEOPLE, fields_of(&count.person).keys().cloned().collect()),
         ];
         for (c, names) in actual {
             assert_eq!(fields(c), names, "{c}");

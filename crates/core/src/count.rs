@@ -15,7 +15,7 @@ use geo::{Coord, Intersects, LineString, Point, Polygon};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::validate::{Errors, Invalid};
+use crate::validate::{chars, year_ok, Errors, Invalid, ADDRESS_MAX_CHARS, LABEL_MAX_CHARS, NAME_MAX_CHARS, TEAM_MAX};
 use crate::values::{PartnerAgency, SiteKind};
 
 /// The question of a person's sex (estimated for a person counted by observation).
@@ -76,6 +76,31 @@ impl Sector {
     }
 }
 
+/// A sector's corners as typed: one corner a line, latitude then longitude, with a decimal
+/// point or a Polish decimal comma (`50.8112, 19.1203` or `50,8112 19,1203`). `None` when a
+/// line does not hold exactly two numbers.
+pub fn parse_corners(text: &str) -> Option<Vec<Corner>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let line = line.replace(", ", " ").replace(';', " ");
+            let numbers: Vec<f64> = line
+                .split_whitespace()
+                .map(|t| t.replace(',', ".").parse::<f64>().ok().filter(|x| x.is_finite()))
+                .collect::<Option<_>>()?;
+            match numbers[..] {
+                [lat, lon] => Some(Corner { lat, lon }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Corners as [`parse_corners`] reads them (decimal point, six decimals: about 10 cm).
+pub fn corners_text(corners: &[Corner]) -> String {
+    corners.iter().map(|c| format!("{:.6}, {:.6}", c.lat, c.lon)).collect::<Vec<_>>().join("\n")
+}
+
 /// The sector a position falls in: inside a sector or on its border. A place on the border of
 /// two sectors goes to the first of them in the count's order, so that it is visited once; a
 /// place outside every sector has none (the coordinator sees it, to draw again).
@@ -117,7 +142,25 @@ pub struct Count {
     #[serde(default)]
     pub sectors: Vec<Sector>,
     pub questionnaire: Questionnaire,
+    /// An earlier count entered by hand for the history (e.g. Częstochowa's 2013–2019 series):
+    /// its total as the gmina reported it. Such a count has no sectors and no people.
+    #[serde(default)]
+    pub entered_total: Option<u32>,
 }
+
+/// The most sectors one count is split into.
+pub const MAX_SECTORS: usize = 100;
+/// The most corners one sector is drawn with.
+pub const MAX_CORNERS: usize = 200;
+/// The most questions of a questionnaire (and so the most answers of one person).
+pub const MAX_QUESTIONS: usize = 40;
+/// The most answers one question offers.
+pub const MAX_CHOICES: usize = 40;
+/// The longest question or answer text, and code.
+pub const QUESTION_MAX_CHARS: usize = 200;
+/// The largest number a number question takes, and the largest total entered by hand.
+pub const NUMBER_MAX: u32 = 200;
+pub const TOTAL_MAX: u32 = 1_000_000;
 
 /// The longest window of one count (the 2026 count: the night of 3–4 March and the days of
 /// 3–5 March).
@@ -128,6 +171,10 @@ pub const MAX_WINDOW_DAYS: i64 = 7;
 pub fn validate_count(c: &Count) -> Result<(), Invalid> {
     let mut e = Errors::default();
     e.check(!c.name.trim().is_empty(), "name", "count_name_empty");
+    e.check(chars(&c.name) <= LABEL_MAX_CHARS, "name", "label_too_long");
+    e.check(year_ok(c.starts_at), "starts_at", "date_range");
+    e.check(c.entered_total.is_none_or(|t| t <= TOTAL_MAX), "entered_total", "headcount_range");
+    e.check(c.sectors.len() <= MAX_SECTORS, "sectors", "count_too_large");
     let window = c.ends_at - c.starts_at;
     e.check(
         window > chrono::Duration::zero() && window <= chrono::Duration::days(MAX_WINDOW_DAYS),
@@ -138,6 +185,16 @@ pub fn validate_count(c: &Count) -> Result<(), Invalid> {
         e.check(!s.name.trim().is_empty(), "sectors", "sector_name_empty");
         e.check(s.polygon().is_some(), "sectors", "sector_polygon");
         e.check(!c.sectors[..i].iter().any(|o| o.id == s.id), "sectors", "sector_repeated");
+        e.check(chars(&s.name) <= LABEL_MAX_CHARS, "sectors", "label_too_long");
+        e.check(s.corners.len() <= MAX_CORNERS, "sectors", "count_too_large");
+        let t = &s.team;
+        e.check(t.members.len() <= TEAM_MAX, "sectors", "team_too_large");
+        e.check(
+            t.members.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS),
+            "sectors",
+            "team_member_invalid",
+        );
+        e.check(chars(&t.meeting_point) <= ADDRESS_MAX_CHARS, "sectors", "address_too_long");
     }
     check_questionnaire(&mut e, &c.questionnaire);
     e.finish()
@@ -150,6 +207,16 @@ pub enum VisitOutcome {
     PeopleFound,
     Empty,
     NotAccessible,
+}
+
+impl VisitOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitOutcome::PeopleFound => "people_found",
+            VisitOutcome::Empty => "empty",
+            VisitOutcome::NotAccessible => "not_accessible",
+        }
+    }
 }
 
 /// A place of the count visited (the latest visit of a place is the one that counts).
@@ -186,6 +253,47 @@ pub fn progress(assignment: &Assignment, visits: &[CountVisit], people: &[CountP
             people: people.iter().filter(|p| p.sector_id == Some(*sector) && !p.is_double()).count() as u32,
         })
         .collect()
+}
+
+/// A sector's places in a walking order: the short round (the route planner of Akcja ZIMA)
+/// from where the team stands, or from the sector's first place when the phone has no position.
+/// `places`: `(id, lat, lon)`.
+pub fn walking_order(from: Option<(f64, f64)>, places: &[(Uuid, f64, f64)]) -> Vec<Uuid> {
+    let at = |lat: f64, lon: f64| crate::Position { lat, lon, accuracy_m: 0.0 };
+    let Some(&(_, lat0, lon0)) = places.first() else { return Vec::new() };
+    let (lat, lon) = from.filter(|(a, b)| a.is_finite() && b.is_finite()).unwrap_or((lat0, lon0));
+    let stops: Vec<crate::Position> = places.iter().map(|(_, la, lo)| at(*la, *lo)).collect();
+    crate::route::plan(&at(lat, lon), &stops).order.into_iter().map(|i| places[i].0).collect()
+}
+
+/// One count in the gmina's history: its name, when it began and its total (entered by hand
+/// for an earlier count, else the people counted so far, double counts left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub count_id: Uuid,
+    pub name: String,
+    pub year: i32,
+    pub total: u32,
+    pub entered: bool,
+}
+
+/// The gmina's counts oldest first, each with its total.
+pub fn history(counts: &[Count], people: &[CountPerson]) -> Vec<HistoryRow> {
+    use chrono::Datelike;
+    let mut rows: Vec<HistoryRow> = counts
+        .iter()
+        .map(|c| HistoryRow {
+            count_id: c.id,
+            name: c.name.clone(),
+            year: c.starts_at.year(),
+            total: c
+                .entered_total
+                .unwrap_or_else(|| people.iter().filter(|p| p.count_id == c.id && !p.is_double()).count() as u32),
+            entered: c.entered_total.is_some(),
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.year, &a.name).cmp(&(b.year, &b.name)));
+    rows
 }
 
 /// How a question is answered.
@@ -422,8 +530,14 @@ pub fn validate_questionnaire(q: &Questionnaire) -> Result<(), Invalid> {
 
 fn check_questionnaire(e: &mut Errors, q: &Questionnaire) {
     e.check(!q.questions.is_empty(), "questions", "question_incomplete");
+    e.check(q.questions.len() <= MAX_QUESTIONS, "questions", "count_too_large");
     for (i, question) in q.questions.iter().enumerate() {
         let code = question.code.trim();
+        let texts = [&question.code, &question.pl, &question.en]
+            .into_iter()
+            .chain(question.choices.iter().flat_map(|c| [&c.code, &c.pl, &c.en]));
+        e.check(texts.into_iter().all(|t| chars(t) <= QUESTION_MAX_CHARS), "questions", "text_too_long");
+        e.check(question.choices.len() <= MAX_CHOICES, "questions", "count_too_large");
         let complete = !code.is_empty() && !question.pl.trim().is_empty() && !question.en.trim().is_empty();
         e.check(complete, "questions", "question_incomplete");
         e.check(!q.questions[..i].iter().any(|o| o.code.trim() == code), "questions", "question_repeated");
@@ -447,6 +561,11 @@ fn check_questionnaire(e: &mut Errors, q: &Questionnaire) {
 /// only what can be seen (the questions marked `observed`).
 pub fn validate_person(q: &Questionnaire, p: &CountPerson) -> Result<(), Invalid> {
     let mut e = Errors::default();
+    check_person_shape(&mut e, p);
+    if e.has_any() {
+        // Too large to check further in reasonable time.
+        return e.finish();
+    }
     for (code, answer) in &p.answers {
         let Some(question) = q.questions.iter().find(|x| &x.code == code) else {
             e.check(false, "answers", "answer_unknown_question");
@@ -459,12 +578,46 @@ pub fn validate_person(q: &Questionnaire, p: &CountPerson) -> Result<(), Invalid
             (QuestionKind::Multiple, Answer::Many(cs)) => {
                 !cs.is_empty() && cs.iter().all(known) && cs.iter().enumerate().all(|(i, c)| !cs[..i].contains(c))
             }
-            (QuestionKind::Number, Answer::Number(n)) => *n <= 200,
+            (QuestionKind::Number, Answer::Number(n)) => *n <= NUMBER_MAX,
             (QuestionKind::YesNo, Answer::YesNo(_)) => true,
             _ => false,
         };
         e.check(ok, "answers", "answer_invalid");
     }
+    e.finish()
+}
+
+/// Checks what a person's record holds alone, without its count's questionnaire (the server's
+/// and the sync's check, `Record::validate`): at most as many answers as a questionnaire has
+/// questions, codes of a question's length, no more choices than a question offers, numbers in
+/// range. The questionnaire's own check runs in the form ([`validate_person`]); an answer to no
+/// question of the count is left out of the table.
+pub fn validate_person_alone(p: &CountPerson) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    check_person_shape(&mut e, p);
+    e.finish()
+}
+
+fn check_person_shape(e: &mut Errors, p: &CountPerson) {
+    e.check(year_ok(p.at), "at", "date_range");
+    e.check(p.answers.len() <= MAX_QUESTIONS, "answers", "count_too_large");
+    let short = |c: &String| !c.is_empty() && chars(c) <= QUESTION_MAX_CHARS;
+    let fits = p.answers.iter().all(|(code, a)| {
+        short(code)
+            && match a {
+                Answer::One(c) => short(c),
+                Answer::Many(cs) => cs.len() <= MAX_CHOICES && cs.iter().all(short),
+                Answer::Number(n) => *n <= NUMBER_MAX,
+                Answer::YesNo(_) => true,
+            }
+    });
+    e.check(fits, "answers", "answer_invalid");
+}
+
+/// Checks a visit: its time within the years of the work.
+pub fn validate_visit(v: &CountVisit) -> Result<(), Invalid> {
+    let mut e = Errors::default();
+    e.check(year_ok(v.at), "at", "date_range");
     e.finish()
 }
 
@@ -541,7 +694,19 @@ pub fn table(q: &Questionnaire, people: &[CountPerson]) -> CountTable {
         .questions
         .iter()
         .map(|question| {
-            let answers: Vec<&Answer> = counted.iter().filter_map(|p| p.answers.get(&question.code)).collect();
+            // An answer of another kind than the question's (a phone's bug, a questionnaire
+            // changed during the count) is not an answer to it.
+            let fits = |a: &&Answer| {
+                matches!(
+                    (question.kind, a),
+                    (QuestionKind::Single, Answer::One(_))
+                        | (QuestionKind::Multiple, Answer::Many(_))
+                        | (QuestionKind::Number, Answer::Number(_))
+                        | (QuestionKind::YesNo, Answer::YesNo(_))
+                )
+            };
+            let answers: Vec<&Answer> =
+                counted.iter().filter_map(|p| p.answers.get(&question.code)).filter(fits).collect();
             let answered = answers.len() as u32;
             let share = |count: u32| if answered == 0 { 0.0 } else { f64::from(count) / f64::from(answered) };
             let line = |code: &str, count: u32| Line { code: code.into(), count, share: share(count) };
@@ -721,6 +886,7 @@ mod tests {
             ends_at: to.parse().unwrap(),
             sectors: vec![square(1, 50.80, 19.10, 0.01), square(2, 50.80, 19.11, 0.01)],
             questionnaire: default_questionnaire(),
+            entered_total: None,
         };
         assert_eq!(validate_count(&night("2026-03-03T18:00:00Z", "2026-03-05T23:00:00Z")), Ok(()));
         let codes = |c: &Count| validate_count(c).unwrap_err().0.iter().map(|e| e.code).collect::<Vec<_>>();
@@ -772,6 +938,81 @@ mod tests {
             observed,
             answers: answers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         }
+    }
+
+    #[test]
+    fn a_sector_is_walked_in_a_short_round_and_the_history_sums_each_count() {
+        let p = |n: u128, lat: f64, lon: f64| (Uuid::from_u128(n), lat, lon);
+        // Three places on a line, listed out of order: walked from the west end, in line.
+        let places = [p(1, 50.80, 19.10), p(3, 50.80, 19.12), p(2, 50.80, 19.11)];
+        let ids = |v: Vec<Uuid>| v.iter().map(|u| u.as_u128()).collect::<Vec<_>>();
+        let order = ids(walking_order(Some((50.80, 19.095)), &places));
+        assert!(order == [1, 2, 3], "{order:?}");
+        let from_east = ids(walking_order(Some((50.80, 19.125)), &places));
+        assert_eq!(from_east, [3, 2, 1]);
+        assert_eq!(ids(walking_order(None, &places))[0], 1, "no position: from the first place");
+        assert!(walking_order(None, &[]).is_empty());
+
+        let ex = crate::fixture::count_example();
+        let mut earlier = ex.count.clone();
+        earlier.id = Uuid::from_u128(0xE1);
+        earlier.name = "Badanie 2019".into();
+        earlier.starts_at = "2019-02-13T18:00:00Z".parse().unwrap();
+        earlier.sectors.clear();
+        earlier.entered_total = Some(351);
+        let mut twice = ex.person.clone();
+        twice.id = Uuid::from_u128(0xE2);
+        twice.answers.insert(ALREADY_COUNTED.into(), Answer::YesNo(true));
+        let rows = history(&[ex.count.clone(), earlier], &[ex.person.clone(), twice]);
+        let got: Vec<(i32, u32, bool)> = rows.iter().map(|r| (r.year, r.total, r.entered)).collect();
+        assert_eq!(got, [(2019, 351, true), (2026, 1, false)]);
+    }
+
+    #[test]
+    fn corners_are_typed_with_a_point_or_a_polish_comma() {
+        let c = |lat, lon| Corner { lat, lon };
+        assert_eq!(
+            parse_corners("50.80, 19.10\n50,80 19,12\n\n 50.82;19.12 \n"),
+            Some(vec![c(50.80, 19.10), c(50.80, 19.12), c(50.82, 19.12)])
+        );
+        assert_eq!(parse_corners(""), Some(vec![]));
+        for bad in ["50.80", "50.80 19.10 3", "north 19.10", "50,80,19,10", "NaN 1", "inf 2"] {
+            assert_eq!(parse_corners(bad), None, "{bad}");
+        }
+        let square = [c(50.8, 19.1), c(50.8, 19.12), c(50.83, 19.12)];
+        assert_eq!(parse_corners(&corners_text(&square)), Some(square.to_vec()));
+    }
+
+    #[test]
+    fn oversized_records_are_refused_before_any_slow_check() {
+        let mut p = person(1, false, &[]);
+        let many: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+        p.answers.insert("reasons".into(), Answer::Many(many));
+        let started = std::time::Instant::now();
+        assert_eq!(validate_person(&default_questionnaire(), &p).unwrap_err().0[0].code, "answer_invalid");
+        assert_eq!(validate_person_alone(&p).unwrap_err().0[0].code, "answer_invalid");
+        // The pairwise check of repeated choices over 100,000 answers would take minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let mut p = person(2, false, &[]);
+        for i in 0..=MAX_QUESTIONS {
+            p.answers.insert(format!("q{i}"), Answer::YesNo(true));
+        }
+        assert_eq!(validate_person_alone(&p).unwrap_err().0[0].code, "count_too_large");
+        let ok = crate::fixture::count_example();
+        assert_eq!(validate_person_alone(&ok.person), Ok(()));
+        assert_eq!(validate_person(&ok.count.questionnaire, &ok.person), Ok(()));
+        let mut c = ok.count.clone();
+        c.sectors[0].corners = (0..=MAX_CORNERS).map(|i| Corner { lat: 50.0 + i as f64 * 1e-4, lon: 19.0 }).collect();
+        assert_eq!(validate_count(&c).unwrap_err().0[0].code, "count_too_large");
+        let mut c = ok.count.clone();
+        c.sectors[1].team.members = vec![" ".into()];
+        c.questionnaire.questions[0].pl = "x".repeat(QUESTION_MAX_CHARS + 1);
+        let codes: Vec<_> = validate_count(&c).unwrap_err().0.iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["team_member_invalid", "text_too_long"]);
+        let mut c = ok.count;
+        c.starts_at = "+200000-01-01T00:00:00Z".parse().unwrap();
+        c.ends_at = c.starts_at + chrono::Duration::hours(8);
+        assert_eq!(validate_count(&c).unwrap_err().0[0].code, "date_range");
     }
 
     fn one(c: &str) -> Answer {
@@ -876,6 +1117,10 @@ mod tests {
         assert_eq!((income.answered, count_of(income, "pension").0), (2, 1));
         let again = totals(&t, ALREADY_COUNTED);
         assert_eq!((again.answered, count_of(again, "yes").0, count_of(again, "no").0), (2, 0, 2));
+        // An answer of the wrong kind (stored by a faulty phone) answers nothing.
+        let odd = person(99, false, &[(ALREADY_COUNTED, Answer::Number(3)), ("reasons", Answer::YesNo(true))]);
+        let t = table(&q, &[odd]);
+        assert_eq!((t.people, totals(&t, ALREADY_COUNTED).answered, totals(&t, "reasons").answered), (1, 0, 0));
     }
 
     #[test]

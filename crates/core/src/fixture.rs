@@ -263,6 +263,59 @@ impl Dataset {
     }
 }
 
+/// One record of each count-night collection: a count of two sectors (Częstochowa's centre
+/// split at 19.12° E), a place visited and one person interviewed there.
+pub struct CountExample {
+    pub count: crate::count::Count,
+    pub visit: crate::count::CountVisit,
+    pub person: crate::count::CountPerson,
+}
+
+pub fn count_example() -> CountExample {
+    use crate::count::*;
+    let sector = |n: u128, name: &str, west: f64| Sector {
+        id: Uuid::from_u128(n),
+        name: name.into(),
+        corners: [(50.80, west), (50.80, west + 0.02), (50.83, west + 0.02), (50.83, west)]
+            .into_iter()
+            .map(|(lat, lon)| Corner { lat, lon })
+            .collect(),
+        team: Team { members: vec!["Ania".into(), "Bartek".into()], ..Team::default() },
+    };
+    let at: DateTime<Utc> = "2026-03-03T22:00:00Z".parse().expect("a fixed time");
+    let count = Count {
+        id: Uuid::from_u128(0xC0),
+        name: "Badanie 2026".into(),
+        starts_at: "2026-03-03T18:00:00Z".parse().expect("a fixed time"),
+        ends_at: "2026-03-05T23:00:00Z".parse().expect("a fixed time"),
+        sectors: vec![sector(0xC1, "Śródmieście zachód", 19.10), sector(0xC2, "Śródmieście wschód", 19.12)],
+        questionnaire: default_questionnaire(),
+        entered_total: None,
+    };
+    let site = Uuid::from_u128(0xC3);
+    let visit = CountVisit {
+        id: Uuid::from_u128(0xC4),
+        count_id: count.id,
+        site_id: site,
+        sector_id: Some(Uuid::from_u128(0xC1)),
+        outcome: VisitOutcome::PeopleFound,
+        at,
+    };
+    let person = CountPerson {
+        id: Uuid::from_u128(0xC5),
+        count_id: count.id,
+        sector_id: Some(Uuid::from_u128(0xC1)),
+        site_id: Some(site),
+        at,
+        observed: false,
+        answers: [(SEX, Answer::One("female".into())), (AGE_GROUP, Answer::One("41-60".into()))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    };
+    CountExample { count, visit, person }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,9 @@ pub const ZIMA_SETTINGS: &str = "zima_settings";
 pub const FORECASTS: &str = "forecasts";
 pub const MEAL_RUNS: &str = "meal_runs";
 pub const MEAL_RUN_STOPS: &str = "meal_run_stops";
+pub const COUNTS: &str = "counts";
+pub const COUNT_VISITS: &str = "count_visits";
+pub const COUNT_PEOPLE: &str = "count_people";
 
 /// A domain type that is synced as a collection of records.
 pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
@@ -257,6 +260,62 @@ impl Record for crate::MealRunStop {
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::validate::meal_run_stop(self)
+    }
+}
+
+// Count night: anonymous by design (no person's name, notes or position), so a count's records
+// are kept whole on every phone that reads them (no window): the table and the history of the
+// gmina's counts read the same records on the phone as on the server (decision 111).
+impl Record for crate::count::Count {
+    const COLLECTION: &'static str = COUNTS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.starts_at.timestamp_millis() as f64
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::count::validate_count(self)
+    }
+}
+
+impl Record for crate::count::CountVisit {
+    const COLLECTION: &'static str = COUNT_VISITS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.at.timestamp_millis() as f64
+    }
+    fn parent(&self) -> Option<Uuid> {
+        Some(self.count_id)
+    }
+    /// A place found empty or with people was visited; one not accessible was not.
+    fn visit(&self) -> Option<(Uuid, chrono::DateTime<chrono::Utc>)> {
+        (self.outcome != crate::count::VisitOutcome::NotAccessible).then_some((self.site_id, self.at))
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::count::validate_visit(self)
+    }
+}
+
+impl Record for crate::count::CountPerson {
+    const COLLECTION: &'static str = COUNT_PEOPLE;
+    const LINKS_PLACE: bool = true;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.at.timestamp_millis() as f64
+    }
+    fn parent(&self) -> Option<Uuid> {
+        Some(self.count_id)
+    }
+    fn site_link(&mut self) -> Option<&mut Option<Uuid>> {
+        Some(&mut self.site_id)
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::count::validate_person_alone(self)
     }
 }
 

@@ -145,6 +145,31 @@ pub static COLLECTIONS: &[Collection] = &[
         access: [W, W, W, No],
         deletes: [true, true, false, false],
     },
+    // Count night: the coordinator prepares the count (sectors, teams, questionnaire); the
+    // teams' phones read it and record their visits and questionnaires. A partner agency's
+    // officer walks with a team, on the team's phone.
+    Collection {
+        name: crate::protocol::COUNTS,
+        check: check::<crate::count::Count>,
+        window: window::<crate::count::Count>,
+        access: [W, W, R, No],
+        deletes: [true, true, false, false],
+    },
+    Collection {
+        name: crate::protocol::COUNT_VISITS,
+        check: check::<crate::count::CountVisit>,
+        window: window::<crate::count::CountVisit>,
+        access: [W, W, W, No],
+        deletes: [true, true, false, false],
+    },
+    Collection {
+        name: crate::protocol::COUNT_PEOPLE,
+        check: check::<crate::count::CountPerson>,
+        window: window::<crate::count::CountPerson>,
+        access: [W, W, W, No],
+        // A questionnaire recorded twice by mistake is taken back at once, by the team.
+        deletes: [true, true, true, false],
+    },
 ];
 
 pub fn collection(name: &str) -> Option<&'static Collection> {
@@ -403,8 +428,19 @@ mod tests {
 
     #[test]
     fn the_role_table() {
-        let all =
-            ["patrols", "contacts", "sites", "reports", "zima_settings", "forecasts", "meal_runs", "meal_run_stops"];
+        let all = [
+            "patrols",
+            "contacts",
+            "sites",
+            "reports",
+            "zima_settings",
+            "forecasts",
+            "meal_runs",
+            "meal_run_stops",
+            "counts",
+            "count_visits",
+            "count_people",
+        ];
         assert_eq!(readable(Role::Streetworker), all);
         assert_eq!(
             readable(Role::Partner),
@@ -418,6 +454,9 @@ mod tests {
         assert_eq!(may_write("forecasts"), ["admin", "coordinator"], "the coordinator declares the night");
         assert_eq!(may_write("zima_settings"), ["admin", "coordinator"]);
         assert_eq!(may_write("meal_run_stops"), ["admin", "coordinator", "streetworker"]);
+        assert_eq!(may_write("counts"), ["admin", "coordinator"], "the coordinator prepares the count");
+        assert_eq!(may_write("count_people"), ["admin", "coordinator", "streetworker"]);
+        assert!(may_delete(Role::Streetworker, "count_people") && !may_delete(Role::Streetworker, "counts"));
         let may_delete = |name: &str| {
             let c = collection(name).unwrap();
             Role::ALL.iter().filter(|r| c.may_delete(**r)).map(|r| r.as_str()).collect::<Vec<_>>()

@@ -66,6 +66,7 @@ pub const CODES: &[&str] = &[
     "answer_unknown_question",
     "answer_not_observable",
     "answer_invalid",
+    "count_too_large",
 ];
 
 /// The years a date may fall in (inclusive): the work's, with room either side. Past them a
@@ -141,6 +142,10 @@ impl Errors {
         }
     }
 
+    pub(crate) fn has_any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
     pub(crate) fn finish(self) -> Result<(), Invalid> {
         if self.0.is_empty() {
             Ok(())
@@ -150,7 +155,7 @@ impl Errors {
     }
 }
 
-fn chars(s: &str) -> usize {
+pub(crate) fn chars(s: &str) -> usize {
     s.chars().count()
 }
 

@@ -14,8 +14,12 @@ use uuid::Uuid;
 /// One valid record of each collection, as (collection, fields).
 fn bases() -> Vec<(&'static str, Map<String, Value>)> {
     let f = fixture::sopot_summer_2021();
+    let count = fixture::count_example();
     use latarnia_core::protocol::*;
     vec![
+        (COUNTS, fields_of(&count.count)),
+        (COUNT_VISITS, fields_of(&count.visit)),
+        (COUNT_PEOPLE, fields_of(&count.person)),
         (PATROLS, fields_of(&f.patrols[0])),
         (CONTACTS, fields_of(&f.contacts[0])),
         (SITES, fields_of(&f.sites[0])),

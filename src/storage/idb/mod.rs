@@ -4,7 +4,8 @@
 
 use js_sys::Array;
 use latarnia_core::protocol::{
-    Record, CONTACTS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
+    Record, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS,
+    SITES, ZIMA_SETTINGS,
 };
 use latarnia_core::Mutation;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};

@@ -31,16 +31,18 @@ pub enum SchemaVersion {
     /// Akcja ZIMA: `zima_settings`, `forecasts`, `meal_runs`, `meal_run_stops` (cursor reset
     /// like V3).
     V4 = 4,
+    /// Count night: `counts`, `count_visits`, `count_people` (cursor reset like V3).
+    V5 = 5,
 }
 
 impl SchemaVersion {
-    pub const LATEST: SchemaVersion = SchemaVersion::V4;
+    pub const LATEST: SchemaVersion = SchemaVersion::V5;
     /// The versions that add synced collections: upgrading past one pulls everything again.
-    pub(super) const ADD_COLLECTIONS: [SchemaVersion; 2] = [SchemaVersion::V3, SchemaVersion::V4];
+    pub(super) const ADD_COLLECTIONS: [SchemaVersion; 3] = [SchemaVersion::V3, SchemaVersion::V4, SchemaVersion::V5];
 
     pub fn stores(self) -> Vec<ObjectStore> {
         let mut stores = match self {
-            SchemaVersion::V1 | SchemaVersion::V2 | SchemaVersion::V3 | SchemaVersion::V4 => vec![
+            SchemaVersion::V1 | SchemaVersion::V2 | SchemaVersion::V3 | SchemaVersion::V4 | SchemaVersion::V5 => vec![
                 ObjectStore::new(PATROLS)
                     .key_path("id")
                     .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"])),
@@ -78,6 +80,21 @@ impl SchemaVersion {
                     .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"]))
                     .add_index(Index::new_array(BY_PARENT_SORT, ["parent", "sort_ms"])),
             );
+        }
+        if self >= SchemaVersion::V5 {
+            stores.push(
+                ObjectStore::new(COUNTS)
+                    .key_path("id")
+                    .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"])),
+            );
+            for name in [COUNT_VISITS, COUNT_PEOPLE] {
+                stores.push(
+                    ObjectStore::new(name)
+                        .key_path("id")
+                        .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"]))
+                        .add_index(Index::new_array(BY_PARENT_SORT, ["parent", "sort_ms"])),
+                );
+            }
         }
         stores
     }
