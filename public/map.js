@@ -110,7 +110,10 @@
   Map.prototype.setShapes = function (json) {
     if (this.shapes) this.shapes.remove();
     var layers = JSON.parse(json).map(function (a) {
-      var opts = { className: 'sector ' + (a.classes || ''), interactive: false };
+      // Styled here: the map draws on a canvas, where CSS classes do not reach.
+      var drawing = (a.classes || '').indexOf('drawing') >= 0;
+      var opts = { color: '#9a6700', weight: drawing ? 4 : 3, dashArray: drawing ? '6 4' : null,
+        fillColor: '#ffc43d', fillOpacity: 0.15, interactive: false };
       var shape = a.corners.length >= 3 ? L.polygon(a.corners, opts) : L.polyline(a.corners, opts);
       if (a.label && a.corners.length > 0) shape.bindTooltip(a.label, { permanent: true, direction: 'center', className: 'sector-label' });
       return shape;

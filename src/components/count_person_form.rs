@@ -109,7 +109,7 @@ fn QuestionField(question: Question, answers: Answers) -> impl IntoView {
     view! {
         <fieldset class="question" data-testid=format!("count-answer-{code}")>
             <legend>{move || text(&pl, &en)}</legend>
-            {control}
+            <div class="choices">{control}</div>
         </fieldset>
     }
 }
@@ -172,7 +172,7 @@ pub fn CountPersonForm(
     let questions = questionnaire.questions;
     view! {
         <form class="count-person" data-testid="count-person-form" on:submit=|ev| ev.prevent_default()>
-            <label class="choice big">
+            <label class="check">
                 <input type="checkbox" data-testid="count-person-observed" prop:checked=move || observed.get()
                     on:change=move |ev| observed.set(event_target_checked(&ev))/>
                 <span>{i.s(k::COUNT_PERSON_OBSERVED)}</span>

@@ -5,6 +5,7 @@ pub mod count_history;
 pub mod count_person_form;
 pub mod count_progress;
 pub mod count_table;
+pub mod earlier_count_form;
 pub mod enum_select;
 pub mod erasure_form;
 pub mod field_error;

@@ -96,7 +96,7 @@ pub fn SectorEditor(
             </label>
             <button type="button" data-testid="count-sector-draw" aria-pressed=move || is_drawing().to_string()
                 on:click=move |_| drawing.set(if is_drawing() { None } else { Some(id) })>
-                {move || if is_drawing() { i.t(k::COUNT_SECTOR_DRAWING) } else { i.t(k::COUNT_SECTOR_DRAW) }}
+                {move || if is_drawing() { i.t(k::COUNT_SECTOR_DRAW_DONE) } else { i.t(k::COUNT_SECTOR_DRAW) }}
             </button>
             {text(sector.team, "count-team", k::COUNT_TEAM, "text")}
             <label class="field">

@@ -22,7 +22,6 @@ use crate::storage::{Query, Store, StoreError};
 #[derive(Clone)]
 struct Loaded {
     count: Count,
-    is_new: bool,
     places: Vec<Site>,
     visits: Vec<CountVisit>,
     people: Vec<CountPerson>,
@@ -45,47 +44,50 @@ fn new_count(id: Uuid, name: &str) -> Count {
     }
 }
 
+/// The count `id` (`new`: a new one) with the places and what the teams have sent so far.
+async fn read(state: AppState, id: &str, name: &str) -> Result<Loaded, StoreError> {
+    let places: Vec<Site> = state.live::<Site>().await?;
+    if id == "new" {
+        let count = new_count(platform::new_uuid(), name);
+        return Ok(Loaded { count, places, visits: Vec::new(), people: Vec::new() });
+    }
+    let id = Uuid::parse_str(id).map_err(|_| StoreError::NotFound)?;
+    let count = match state.store().get::<Count>(id).await? {
+        Some(c) if !c.deleted => c.data,
+        _ => return Err(StoreError::NotFound),
+    };
+    let q = Query { parent: Some(id), ..Default::default() };
+    let visits = state.store().list::<CountVisit>(&q).await?.into_iter().map(|r| r.data).collect();
+    let people = state.store().list::<CountPerson>(&q).await?.into_iter().map(|r| r.data).collect();
+    Ok(Loaded { count, places, visits, people })
+}
+
 #[component]
 pub fn CountPage() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let params = use_params_map();
-    let loaded = state.resource(move || {
-        let id = params.with(|p| p.get("id")).unwrap_or_default();
-        async move {
-            let places: Vec<Site> = state.live::<Site>().await?;
-            if id == "new" {
-                let count = new_count(platform::new_uuid(), i.t(k::COUNT_HISTORY_NAME));
-                return Ok(Loaded { count, is_new: true, places, visits: Vec::new(), people: Vec::new() });
-            }
-            let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;
-            let count = match state.store().get::<Count>(id).await? {
-                Some(c) if !c.deleted => c.data,
-                _ => return Err(StoreError::NotFound),
-            };
-            let q = Query { parent: Some(id), ..Default::default() };
-            let visits = state.store().list::<CountVisit>(&q).await?.into_iter().map(|r| r.data).collect();
-            let people = state.store().list::<CountPerson>(&q).await?.into_iter().map(|r| r.data).collect();
-            Ok::<_, StoreError>(Loaded { count, is_new: false, places, visits, people })
-        }
-    });
+    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let coordinator = move || state.is_coordinator() && state.may_write(latarnia_core::protocol::COUNTS);
-    let page = move |l: Loaded| {
-        let Loaded { count, is_new, places, visits, people } = l;
-        if is_new {
-            return if coordinator() {
-                view! {
-                    <section class="page count-page">
-                        <h1>{i.s(k::COUNT_NEW)}</h1>
-                        <CountForm count places/>
-                    </section>
-                }
-                .into_any()
-            } else {
-                view! { <section class="page"><p class="notice">{i.s(k::COUNT_NOT_COORDINATOR)}</p></section> }
-                    .into_any()
-            };
+    // What the live view shows, read again as the teams' phones sync.
+    let loaded = state.resource(move || {
+        let id = id();
+        async move { read(state, &id, "").await }
+    });
+    // What the form edits, read once: a sync while the coordinator draws never resets the form
+    // (it is drawn apart from the live view for the same reason).
+    let editing = LocalResource::new(move || {
+        let id = id();
+        async move { read(state, &id, i.t(k::COUNT_HISTORY_NAME)).await.map(|l| (l.count, l.places)) }
+    });
+    let edit_form =
+        move || view! { <FromStore resource=editing children=|(count, places)| view! { <CountForm count places/> }/> };
+    let live = move |l: Loaded| {
+        // The last count's read stays up while the next is read: nothing of it is shown.
+        if l.count.id.to_string() != id() {
+            return None;
         }
+        let Loaded { count, places, visits, people, .. } = l;
         let assignment = assign(places.iter().map(|s| (s.id, s.position.lat, s.position.lon)), &count.sectors);
         let sector_progress = progress(&assignment, &visits, &people);
         let outside: Vec<String> = assignment
@@ -95,31 +97,51 @@ pub fn CountPage() -> impl IntoView {
             .collect();
         let t = table(&count.questionnaire, &people);
         let id = count.id;
+        Some(view! {
+            <h1>{count.name.clone()}</h1>
+            <h2>{i.s(k::COUNT_SECTOR_CHOOSE)}</h2>
+            <ul class="plain-list">
+                {count.sectors.iter().map(|s| view! {
+                    <li>
+                        <a class="row-link" data-testid="count-sector-link" href=format!("/count/{id}/sectors/{}", s.id)>
+                            <span>{s.name.clone()}</span>
+                            <span class="hint">{s.team.members.join(", ")}</span>
+                        </a>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <Show when=coordinator>
+                <CountProgress sectors=count.sectors.clone() progress=sector_progress.clone() outside=outside.clone()/>
+                <CountTableView name=count.name.clone() questionnaire=count.questionnaire.clone() table=t.clone()/>
+            </Show>
+        })
+    };
+    move || {
+        if id() == "new" {
+            return if coordinator() {
+                view! {
+                    <section class="page count-page">
+                        <h1>{i.s(k::COUNT_NEW)}</h1>
+                        {edit_form}
+                    </section>
+                }
+                .into_any()
+            } else {
+                view! { <section class="page"><p class="notice">{i.s(k::COUNT_NOT_COORDINATOR)}</p></section> }
+                    .into_any()
+            };
+        }
         view! {
             <section class="page count-page">
-                <h1>{count.name.clone()}</h1>
-                <h2>{i.s(k::COUNT_SECTOR_CHOOSE)}</h2>
-                <ul class="plain-list">
-                    {count.sectors.iter().map(|s| view! {
-                        <li>
-                            <a class="row-link" data-testid="count-sector-link" href=format!("/count/{id}/sectors/{}", s.id)>
-                                <span>{s.name.clone()}</span>
-                                <span class="hint">{s.team.members.join(", ")}</span>
-                            </a>
-                        </li>
-                    }).collect_view()}
-                </ul>
+                <FromStore resource=loaded children=live/>
                 <Show when=coordinator>
-                    <CountProgress sectors=count.sectors.clone() progress=sector_progress.clone() outside=outside.clone()/>
-                    <CountTableView name=count.name.clone() questionnaire=count.questionnaire.clone() table=t.clone()/>
                     <details class="count-edit no-print">
                         <summary data-testid="count-edit">{i.s(k::COUNT_SECTORS)}</summary>
-                        <CountForm count=count.clone() places=places.clone()/>
+                        {edit_form}
                     </details>
                 </Show>
             </section>
         }
         .into_any()
-    };
-    view! { <FromStore resource=loaded page=true children=page/> }
+    }
 }

@@ -24,13 +24,25 @@ struct Loaded {
     sector: Sector,
     /// The sector's places in walking order.
     places: Vec<Site>,
+    /// Whether the order starts where the phone is (else at the sector's first place).
+    from_here: bool,
     visits: Vec<CountVisit>,
     people: Vec<CountPerson>,
+}
+
+/// A questionnaire being filled at a place. It takes the screen, apart from the list, so that a
+/// sync re-reading the list never resets what is being typed.
+#[derive(Clone)]
+struct Asking {
+    site: Uuid,
+    label: String,
+    questionnaire: latarnia_core::count::Questionnaire,
 }
 
 #[component]
 pub fn CountSectorPage() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let asking = RwSignal::new(None::<Asking>);
     let params = use_params_map();
     let watch = platform::watch_position(move |g| state.gps.set(g));
     on_cleanup(move || {
@@ -38,7 +50,11 @@ pub fn CountSectorPage() -> impl IntoView {
             platform::stop_watching(id);
         }
     });
+    // The walking order starts where the team stands: read again once the first fix is in
+    // (not at every fix: the list would move under the worker's thumb).
+    let has_fix = Memo::new(move |_| matches!(state.gps.get(), Gps::Fix { .. }));
     let loaded = state.resource(move || {
+        has_fix.track();
         let (id, sid) = params.with(|p| (p.get("id").unwrap_or_default(), p.get("sector").unwrap_or_default()));
         async move {
             let (Ok(id), Ok(sid)) = (Uuid::parse_str(&id), Uuid::parse_str(&sid)) else {
@@ -72,19 +88,35 @@ pub fn CountSectorPage() -> impl IntoView {
             let q = Query { parent: Some(id), ..Default::default() };
             let visits = state.store().list::<CountVisit>(&q).await?.into_iter().map(|r| r.data).collect();
             let people = state.store().list::<CountPerson>(&q).await?.into_iter().map(|r| r.data).collect();
-            Ok::<_, StoreError>(Loaded { count, sector, places, visits, people })
+            Ok::<_, StoreError>(Loaded { count, sector, places, from_here: from.is_some(), visits, people })
         }
     });
-    view! { <FromStore resource=loaded page=true children=|l| view! { <SectorView l/> }/> }
+    let form = move || {
+        let a = asking.get()?;
+        let (count_id, sector_id) = params.with(|p| {
+            (p.get("id").and_then(|i| Uuid::parse_str(&i).ok()), p.get("sector").and_then(|i| Uuid::parse_str(&i).ok()))
+        });
+        Some(view! {
+            <section class="page count-sector-page">
+                <h1>{a.label.clone()}</h1>
+                <CountPersonForm questionnaire=a.questionnaire count_id=count_id.unwrap_or_default() sector_id
+                    site_id=Some(a.site) on_done=Callback::new(move |_| asking.set(None))/>
+            </section>
+        })
+    };
+    view! {
+        <Show when=move || asking.with(Option::is_none) fallback=form>
+            <FromStore resource=loaded page=true children=move |l| view! { <SectorView l asking/> }/>
+        </Show>
+    }
 }
 
 #[component]
-fn SectorView(l: Loaded) -> impl IntoView {
+fn SectorView(l: Loaded, asking: RwSignal<Option<Asking>>) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let Loaded { count, sector, places, visits, people } = l;
+    let Loaded { count, sector, places, from_here, visits, people } = l;
     let (count_id, sector_id) = (count.id, sector.id);
-    let asking = RwSignal::new(None::<Uuid>);
     let points = Signal::stored(map_points(&places, &[], &places));
     let shape = Signal::stored(vec![MapShape {
         label: sector.name.clone(),
@@ -147,6 +179,7 @@ fn SectorView(l: Loaded) -> impl IntoView {
                 None => i.t(k::COUNT_NOT_VISITED).to_owned(),
             };
             let questionnaire = questionnaire.clone();
+            let label = site.label.clone();
             let button = move |o: VisitOutcome, testid: &'static str, label: usize| {
                 let pressed = (outcome == Some(o)).to_string();
                 view! {
@@ -167,19 +200,13 @@ fn SectorView(l: Loaded) -> impl IntoView {
                         {button(VisitOutcome::Empty, "count-visit-empty", k::COUNT_VISIT_EMPTY)}
                         {button(VisitOutcome::NotAccessible, "count-visit-closed", k::COUNT_VISIT_CLOSED)}
                     </div>
-                    <Show when=move || asking.get() != Some(sid)
-                        fallback=move || view! {
-                            <CountPersonForm questionnaire=questionnaire.clone() count_id sector_id=Some(sector_id)
-                                site_id=Some(sid) on_done=Callback::new(move |_| asking.set(None))/>
-                        }>
-                        <button type="button" class="primary" data-testid="count-person" on:click=move |_| {
-                            // Asking people means people were found here.
-                            if outcome != Some(VisitOutcome::PeopleFound) {
-                                mark(sid, VisitOutcome::PeopleFound);
-                            }
-                            asking.set(Some(sid));
-                        }>{i.s(k::COUNT_PERSON_ADD)}</button>
-                    </Show>
+                    <button type="button" class="primary" data-testid="count-person" on:click=move |_| {
+                        // Asking people means people were found here.
+                        if outcome != Some(VisitOutcome::PeopleFound) {
+                            mark(sid, VisitOutcome::PeopleFound);
+                        }
+                        asking.set(Some(Asking { site: sid, label: label.clone(), questionnaire: questionnaire.clone() }));
+                    }>{i.s(k::COUNT_PERSON_ADD)}</button>
                 </li>
             }
         })
@@ -191,7 +218,7 @@ fn SectorView(l: Loaded) -> impl IntoView {
             {(!meeting.is_empty()).then(|| view! { <p class="hint">{meeting}</p> })}
             <MapView points shapes=shape here fit=true testid="count-sector-map"/>
             {empty.then(|| view! { <p class="empty">{i.s(k::COUNT_SECTOR_EMPTY)}</p> })}
-            <ol class="plain-list count-places" data-testid="count-places">{rows}</ol>
+            <ol class="plain-list count-places" data-testid="count-places" data-from-here=from_here.to_string()>{rows}</ol>
             <a class="button big" data-testid="count-add-place" href=add_place>{i.s(k::COUNT_ADD_PLACE)}</a>
         </section>
     }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::contact_item::local_time;
 use crate::components::count_history::CountHistory;
+use crate::components::earlier_count_form::EarlierCountForm;
 use crate::components::from_store::FromStore;
 use crate::i18n::{k, use_i18n};
 use crate::state::AppState;
@@ -48,8 +49,11 @@ pub fn CountsPage() -> impl IntoView {
                         </li>
                     }).collect_view()}
                 </ul>
-                <CountHistory rows coordinator=coordinator()/>
+                <CountHistory rows/>
             }/>
+            <Show when=coordinator>
+                <EarlierCountForm/>
+            </Show>
         </section>
     }
 }

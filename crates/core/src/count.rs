@@ -263,7 +263,15 @@ pub fn walking_order(from: Option<(f64, f64)>, places: &[(Uuid, f64, f64)]) -> V
     let Some(&(_, lat0, lon0)) = places.first() else { return Vec::new() };
     let (lat, lon) = from.filter(|(a, b)| a.is_finite() && b.is_finite()).unwrap_or((lat0, lon0));
     let stops: Vec<crate::Position> = places.iter().map(|(_, la, lo)| at(*la, *lo)).collect();
-    crate::route::plan(&at(lat, lon), &stops).order.into_iter().map(|i| places[i].0).collect()
+    let mut order = crate::route::plan(&at(lat, lon), &stops).order;
+    // A round is as long either way: walked from its end nearer to the team.
+    let from_start = |i: &usize| crate::sites::distance_m(&at(lat, lon), &stops[*i]);
+    if let (Some(first), Some(last)) = (order.first(), order.last()) {
+        if from_start(last) < from_start(first) {
+            order.reverse();
+        }
+    }
+    order.into_iter().map(|i| places[i].0).collect()
 }
 
 /// One count in the gmina's history: its name, when it began and its total (entered by hand
