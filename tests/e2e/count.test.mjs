@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, navTo, coveredAtEnd } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, navTo, coveredAtEnd, smallControls } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -120,6 +120,11 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   // Team West: walked from where they stand, the nearer place first.
   await ap.waitForFunction(() => document.querySelector('[data-testid=count-places]').dataset.fromHere === 'true');
   assert.deepEqual(await byId(ap, 'count-place').locator('h3').allTextContents(), ['Altanka Zachód', 'Pustostan Zachód']);
+  // Used with gloves at night on a small phone: every control 48 px, nothing sideways.
+  await ap.setViewportSize({ width: 320, height: 640 });
+  const fits = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  assert.deepEqual(await smallControls(ap), [], 'controls under 48 px on the sector');
+  assert.ok(await fits(ap), 'the sector fits 320 px');
   const altanka = placeNamed(ap, 'Altanka Zachód');
   await person(ap, altanka, { sex: 'Kobieta', age_group: '26–40 lat', place: 'Pustostan', reasons: ['Eksmisja, wymeldowanie', 'Zadłużenie'], already_counted: 'Nie' });
   // The second person declines: counted by observation, only what can be seen is asked.
@@ -128,6 +133,8 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   assert.equal(await byId(ap, 'count-answer-reasons').count(), 0, 'no reasons asked of an observed person');
   await byId(ap, 'count-answer-sex').getByText('Mężczyzna', { exact: true }).click();
   await byId(ap, 'count-answer-age_group').getByText('41–60 lat', { exact: true }).click();
+  assert.deepEqual(await smallControls(ap), [], 'controls under 48 px in the questionnaire');
+  assert.ok(await fits(ap), 'the questionnaire fits 320 px');
   await screenshot(ap, '31-count-person');
   assert.deepEqual(await coveredAtEnd(ap), [], 'nothing fixed covers the questionnaire');
   await byId(ap, 'count-person-save').click();
@@ -179,6 +186,14 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   const reasons = await cp.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-question=reasons] tr[data-answer]')]
     .map((r) => [r.dataset.answer, [r.querySelector('.count').textContent, r.querySelector('.share').textContent]])));
   assert.deepEqual([reasons.eviction, reasons.debt, reasons.addiction], [['1', '50,0 %'], ['1', '50,0 %'], ['1', '50,0 %']]);
+  // The server sums the same table from what the phones sent.
+  const countId = new URL(cp.url()).pathname.split('/')[2];
+  const onServer = await api(server, `/api/v1/counts/${countId}/table`, await apiLogin(server, koord));
+  assert.deepEqual([onServer.table.people, onServer.table.interviewed, onServer.table.observed, onServer.table.double_counts], [3, 2, 1, 1]);
+  const serverReasons = onServer.table.questions.find((q) => q.code === 'reasons').lines.filter((l) => l.count > 0).map((l) => [l.code, l.count]);
+  assert.deepEqual(serverReasons, [['eviction', 1], ['addiction', 1], ['debt', 1]]);
+  await cp.setViewportSize({ width: 320, height: 640 });
+  assert.ok(await cp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the live view and table fit 320 px');
   await screenshot(cp, '32-count-progress');
   await byId(cp, 'count-table-age').scrollIntoViewIfNeeded();
   await screenshot(cp, '33-count-table');

@@ -113,10 +113,11 @@ test('signing in: clear errors, a session that survives reloads offline, and a s
   await byId(page, 'logout-warning').waitFor();
   assert.match(await byId(page, 'logout-warning').textContent(), /niewysłane zapisy \(2\)/);
   await byId(page, 'logout-cancel').click();
-  await context.setOffline(false);
   // A Wi-Fi that asks to sign in answers every request with its own page: the phone says the
   // answer could not be read (not "no signal"), keeps both records and sends them later.
+  // (Routed before the phone is back online: coming online starts a sync at once.)
   await page.route('**/api/v1/sync/**', (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<html>Hotel Wi-Fi: log in</html>' }));
+  await context.setOffline(false);
   await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
   await byId(page, 'sync-now').click();
   await page.waitForFunction(() => /odpowiedział niezrozumiale/.test(document.querySelector('[data-testid=sync-error]')?.textContent ?? ''));

@@ -632,6 +632,7 @@ pub fn validate_visit(v: &CountVisit) -> Result<(), Invalid> {
 /// One answer's line in the table: how many people gave it and their share of those who
 /// answered the question (shares of a question with several answers add up to more than 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Line {
     pub code: String,
     pub count: u32,
@@ -640,6 +641,7 @@ pub struct Line {
 
 /// One question summed up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuestionTotals {
     pub code: String,
     /// People counted who answered it.
@@ -652,6 +654,7 @@ pub struct QuestionTotals {
 
 /// The gmina's table of one count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CountTable {
     /// People counted, double counts left out.
     pub people: u32,
@@ -662,6 +665,7 @@ pub struct CountTable {
     /// The sex question's choice codes, then `unknown`: the columns of `by_age`.
     pub sexes: Vec<String>,
     /// Per age group (the questionnaire's order, then `unknown`): people per sex column.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Object>>))]
     pub by_age: Vec<(String, Vec<u32>)>,
     /// Every question, in the questionnaire's order.
     pub questions: Vec<QuestionTotals>,
@@ -681,6 +685,17 @@ fn one<'a>(p: &'a CountPerson, code: &str) -> Option<&'a str> {
         Some(Answer::One(c)) => Some(c),
         _ => None,
     }
+}
+
+/// `GET /api/v1/counts/{id}/table`: the gmina's table of one count as the server sums it from
+/// what every phone has sent (the same function as the coordinator's phone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CountTableAnswer {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub count_id: Uuid,
+    pub name: String,
+    pub table: CountTable,
 }
 
 /// Sums the people counted in one count into the gmina's table.

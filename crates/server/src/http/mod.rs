@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod counts;
 pub mod health;
 pub mod history;
 pub mod indicators;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(audit::router())
         .merge(indicators::router())
+        .merge(counts::router())
         .merge(history::router())
         .merge(privacy::router())
         .merge(openapi::router())

@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, health, history, indicators, map_config, privacy, sync};
+use super::{audit, auth, counts, health, history, indicators, map_config, privacy, sync};
 use crate::auth::Authed;
 use crate::AppState;
 
@@ -30,6 +30,7 @@ use crate::AppState;
         history::history,
         audit::audit,
         indicators::indicators,
+        counts::count_table,
         privacy::access_log,
         privacy::erasure,
         openapi,

@@ -61,7 +61,7 @@ fn push(client: Uuid, mutations: Vec<Mutation>) -> PushRequest {
 #[macro_export]
 macro_rules! storage_contract {
     ($open:path) => {
-        $crate::storage_contract!(@each $open; accounts_and_tokens, push_is_idempotent_and_ordered, rejections_never_block, pull_pages_in_version_order_and_resumes, organisations_never_see_each_other, a_client_id_belongs_to_one_user, the_log_names_who_and_which_fields, epoch_renewal, indicator_records_are_the_live_ones_as_they_are_now, each_role_reads_and_writes_only_its_fields, erasure_retention_and_the_trash, retention_keeps_the_indicators_but_distinct_persons, pulls_are_logged, scans_page_through_every_record_once, a_window_sends_only_what_the_phone_keeps);
+        $crate::storage_contract!(@each $open; accounts_and_tokens, push_is_idempotent_and_ordered, rejections_never_block, pull_pages_in_version_order_and_resumes, organisations_never_see_each_other, a_client_id_belongs_to_one_user, the_log_names_who_and_which_fields, epoch_renewal, indicator_records_are_the_live_ones_as_they_are_now, each_role_reads_and_writes_only_its_fields, erasure_retention_and_the_trash, retention_keeps_the_indicators_but_distinct_persons, pulls_are_logged, scans_page_through_every_record_once, a_window_sends_only_what_the_phone_keeps, live_records_are_one_collection_s_live_ones);
     };
     (@each $open:path; $($check:ident),* $(,)?) => {
         $(
@@ -457,6 +457,36 @@ pub async fn push_fixture(db: &Db, u: &User) -> (Uuid, u64) {
         );
     }
     (client, last)
+}
+
+/// `live_records`: one collection's live records of one organisation, with their fields as they
+/// are now (an edit merged in, a deleted record gone).
+pub async fn live_records_are_one_collection_s_live_ones(db: &Db) {
+    use latarnia_core::protocol::{fields_of, COUNTS, COUNT_PEOPLE};
+    let u = user(db, Role::Coordinator).await;
+    let ex = latarnia_core::fixture::count_example();
+    let client = Uuid::new_v4();
+    let at = |mid: u64, collection: &str, id: Uuid, op: Op, f: Map<String, Value>| Mutation {
+        collection: collection.into(),
+        ..mutation(mid, id, op, 1_800_000_000_000 + mid, client, f)
+    };
+    let second = Uuid::from_u128(0xE5);
+    let muts = vec![
+        at(1, COUNTS, ex.count.id, Op::Upsert, fields_of(&ex.count)),
+        at(2, COUNT_PEOPLE, ex.person.id, Op::Upsert, fields_of(&ex.person)),
+        at(3, COUNT_PEOPLE, second, Op::Upsert, fields_of(&ex.person)),
+        at(4, COUNT_PEOPLE, second, Op::Delete, Map::new()),
+        at(5, COUNT_PEOPLE, ex.person.id, Op::Upsert, fields(json!({"observed": true}))),
+    ];
+    db.push(&u, &push(client, muts), 1_900_000_000_000).await.unwrap();
+    let people = db.live_records(u.org_id, COUNT_PEOPLE).await.unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].0, ex.person.id.to_string());
+    let read: Value = serde_json::from_str(&people[0].1).unwrap();
+    assert_eq!((read["observed"].clone(), read["count_id"].clone()), (json!(true), json!(ex.count.id)));
+    assert_eq!(db.live_records(u.org_id, COUNTS).await.unwrap().len(), 1);
+    let other = user(db, Role::Coordinator).await;
+    assert!(db.live_records(other.org_id, COUNT_PEOPLE).await.unwrap().is_empty());
 }
 
 pub async fn indicator_records_are_the_live_ones_as_they_are_now(db: &Db) {

@@ -360,6 +360,8 @@ pub trait Storage: Send + Sync + 'static {
     /// The organisation's live records of the collections the indicators read
     /// (`indicators::COLLECTIONS`), typed, with when each place's and report's status was set.
     async fn indicator_records(&self, org: Uuid) -> StoreResult<Dataset>;
+    /// The organisation's live records of one collection as stored: id and fields (JSON).
+    async fn live_records(&self, org: Uuid, collection: &str) -> StoreResult<Vec<(String, String)>>;
 }
 
 /// The two queries of a job's paged [`Storage::scan`] on PostgreSQL (`$1`…`$4`: organisation,

@@ -1031,6 +1031,19 @@ impl Storage for PgStore {
         Ok(dataset)
     }
 
+    async fn live_records(&self, org: Uuid, collection: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT id, fields FROM records WHERE org_id = $1 AND collection = $2 AND NOT deleted ORDER BY id",
+                &[&org.to_string(), &collection],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     async fn audit(&self, org: Uuid, collection: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
         let rows = self
             .pool

@@ -971,6 +971,18 @@ impl Storage for SqliteStore {
         })
         .await
     }
+
+    async fn live_records(&self, org: Uuid, collection: &str) -> StoreResult<Vec<(String, String)>> {
+        let collection = collection.to_owned();
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT id, fields FROM records WHERE org_id = ?1 AND collection = ?2 AND deleted = 0 ORDER BY id",
+            )?;
+            let rows = s.query_map([org.to_string(), collection], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
