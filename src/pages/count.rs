@@ -58,6 +58,8 @@ async fn read(state: AppState, id: &str, name: &str) -> Result<Loaded, StoreErro
     };
     let q = Query { parent: Some(id), ..Default::default() };
     let visits = state.store().list::<CountVisit>(&q).await?.into_iter().map(|r| r.data).collect();
+    // The table's time (read by `cargo xtask bench`): the questionnaires read, then summed.
+    platform::mark("count-table-start");
     let people = state.store().list::<CountPerson>(&q).await?.into_iter().map(|r| r.data).collect();
     Ok(Loaded { count, places, visits, people })
 }
@@ -88,7 +90,9 @@ pub fn CountPage() -> impl IntoView {
             return None;
         }
         let Loaded { count, places, visits, people, .. } = l;
+        platform::mark("count-assign-start");
         let assignment = assign(places.iter().map(|s| (s.id, s.position.lat, s.position.lon)), &count.sectors);
+        platform::measure("count-assign", "count-assign-start");
         let sector_progress = progress(&assignment, &visits, &people);
         let outside: Vec<String> = assignment
             .outside
@@ -96,6 +100,7 @@ pub fn CountPage() -> impl IntoView {
             .filter_map(|id| places.iter().find(|s| s.id == *id).map(|s| s.label.clone()))
             .collect();
         let t = table(&count.questionnaire, &people);
+        platform::measure("count-table", "count-table-start");
         let id = count.id;
         Some(view! {
             <h1>{count.name.clone()}</h1>

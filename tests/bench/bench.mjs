@@ -490,6 +490,63 @@ await server.stop();
   }
   const plan = median(plans);
   row(`Planning an Akcja ZIMA route of 100 stops in wasm (nearest neighbour + 2-opt), median of 5 (${plans.map((x) => x.toFixed(1)).join(', ')} ms)`, fmt(plan), '≤ 50 ms', plan <= 50 && planned === 100);
+
+  // Count night (issue 19): the 2,000 places split into 50 sectors (a 10 × 5 grid over the
+  // town) and 5,000 questionnaires (a tenth counted by observation, one in twenty already
+  // counted), synced to the coordinator's phone; its count page measures the sector assignment
+  // in wasm ("count-assign") and the gmina's table: questionnaires read from IndexedDB and
+  // summed ("count-table").
+  const countId = crypto.randomUUID();
+  const sectors = [];
+  for (let r = 0; r < 10; r++) {
+    for (let c = 0; c < 5; c++) {
+      const [lat, lon] = [54.35 + r * 0.015, 18.45 + c * 0.04];
+      sectors.push({ id: crypto.randomUUID(), name: `Sektor ${r * 5 + c + 1}`, team: { members: ['Ania'] },
+        corners: [[lat, lon], [lat, lon + 0.04], [lat + 0.015, lon + 0.04], [lat + 0.015, lon]].map(([a, b]) => ({ lat: a, lon: b })) });
+    }
+  }
+  const q = JSON.parse(execFileSync('cargo', ['run', '-q', '-p', 'latarnia-core', '--example', 'default_questionnaire'], { cwd: ROOT }).toString());
+  let cmid = 2101;
+  const chlc = () => `${String(Date.now()).padStart(13, '0')}-${(cmid % 65536).toString(16).padStart(4, '0')}-${seeder}`;
+  const now = Date.now();
+  const countMuts = [{ mid: cmid++, collection: 'counts', id: countId, op: 'upsert', hlc: chlc(), fields: {
+    name: 'Badanie (bench)', starts_at: new Date(now - 3_600_000).toISOString(), ends_at: new Date(now + 36_000_000).toISOString(),
+    sectors, questionnaire: q, entered_total: null } }];
+  const choice = (code) => { const cs = q.questions.find((x) => x.code === code).choices; return cs[Math.floor(random() * cs.length)].code; };
+  let counted = 0;
+  for (let n = 0; n < 5000; n++) {
+    const observed = n % 10 === 0;
+    const answers = { sex: choice('sex'), age_group: choice('age_group'), place: choice('place') };
+    if (!observed) {
+      answers.reasons = [...new Set([choice('reasons'), choice('reasons')])];
+      answers.income = [choice('income')];
+      answers.already_counted = n % 20 === 1;
+    }
+    if (answers.already_counted !== true) counted += 1;
+    const sector = sectors[n % 50];
+    countMuts.push({ mid: cmid++, collection: 'count_people', id: crypto.randomUUID(), op: 'upsert', hlc: chlc(), fields: {
+      count_id: countId, sector_id: sector.id, site_id: null, at: new Date(now).toISOString(), observed, answers } });
+  }
+  for (let i = 0; i < countMuts.length; i += 500) {
+    await api('/api/v1/sync/push', t2, { client_id: seeder, schema_version: 1, mutations: countMuts.slice(i, i + 500) }, mapServer);
+  }
+  await mp.goto(mapServer.url);
+  await unlock(mp);
+  await syncNow(mp);
+  const [assigns, tables] = [[], []];
+  let tabled = '';
+  for (let n = 0; n < 5; n++) {
+    await mp.goto(`${mapServer.url}/count/${countId}`);
+    await unlock(mp);
+    await byId(mp, 'count-table-people').waitFor({ timeout: 60_000 });
+    tabled = await byId(mp, 'count-table-people').textContent();
+    assigns.push(await mp.evaluate(() => performance.getEntriesByName('count-assign').at(-1).duration));
+    tables.push(await mp.evaluate(() => performance.getEntriesByName('count-table').at(-1).duration));
+  }
+  const [assignMs, tableMs] = [median(assigns), median(tables)];
+  row(`Count night: 2,000 places assigned to 50 sectors in wasm, median of 5 (${assigns.map((x) => x.toFixed(2)).join(', ')} ms)`, fmt(assignMs), '≤ 20 ms', assignMs <= 20);
+  row(`Count night: the gmina's table over 5,000 questionnaires in the browser (read from IndexedDB and summed), median of 5 (${tables.map((x) => x.toFixed(0)).join(', ')} ms)`,
+    fmt(tableMs), '≤ 200 ms', tableMs <= 200 && tabled === String(counted));
   await mapContext.close();
   await mapServer.stop();
 }
