@@ -10,6 +10,7 @@ use leptos_router::hooks::use_navigate;
 use crate::components::contact_item::{local_input, parse_local_input};
 use crate::components::field_error::FieldErrorText;
 use crate::components::map_view::{map_points, MapShape, MapView};
+use crate::components::questionnaire_editor::QuestionnaireEditor;
 use crate::components::sector_editor::{SectorDraft, SectorEditor};
 use crate::components::text_field::{Input, TextField};
 use crate::i18n::{k, use_i18n};
@@ -40,6 +41,7 @@ pub fn CountForm(count: Count, places: Vec<Site>) -> impl IntoView {
     let ends = RwSignal::new(local_input(count.ends_at));
     let sectors = RwSignal::new(count.sectors.iter().map(SectorDraft::new).collect::<Vec<_>>());
     let drawing = RwSignal::new(None::<uuid::Uuid>);
+    let questionnaire = RwSignal::new(count.questionnaire.clone());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let busy = RwSignal::new(false);
 
@@ -90,6 +92,7 @@ pub fn CountForm(count: Count, places: Vec<Site>) -> impl IntoView {
             starts_at: starts_at.unwrap_or(base.starts_at),
             ends_at: ends_at.unwrap_or(base.ends_at),
             sectors: built,
+            questionnaire: questionnaire.get_untracked(),
             ..base
         };
         if let Err(e) = validate_count(&c) {
@@ -127,6 +130,7 @@ pub fn CountForm(count: Count, places: Vec<Site>) -> impl IntoView {
                 })/>
             </For>
             <button type="button" data-testid="count-sector-add" on:click=add_sector>{i.s(k::COUNT_SECTOR_ADD)}</button>
+            <QuestionnaireEditor questionnaire errors/>
             <button type="button" class="primary big" data-testid="count-save" disabled=move || busy.get() on:click=save>
                 {i.s(k::SAVE)}
             </button>

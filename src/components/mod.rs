@@ -19,6 +19,7 @@ pub mod nav;
 pub mod older_contacts;
 pub mod optional_enum_select;
 pub mod place_select;
+pub mod questionnaire_editor;
 pub mod run_progress;
 pub mod sector_editor;
 pub mod site_filter_bar;

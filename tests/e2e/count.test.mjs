@@ -87,6 +87,19 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   await sector.getByTestId('count-sector-corners').fill('50.80, 19.12\n50.80, 19.14\n50.83, 19.14\n50.83, 19.12');
   await sector.getByTestId('count-team').fill('Kuba, Ola');
   await sector.getByTestId('count-partner').selectOption('city_guard');
+  // This edition asks one more question: the questionnaire is a file, downloaded, changed and
+  // loaded again (a file that is not one changes nothing and says so).
+  await byId(cp, 'count-questionnaire').locator('summary').click();
+  const file = (text) => ({ name: 'kwestionariusz.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await byId(cp, 'count-questionnaire-file').setInputFiles(file('to nie jest JSON'));
+  await byId(cp, 'error-questionnaire').waitFor();
+  assert.match(await byId(cp, 'error-questionnaire').textContent(), /Nic nie zmieniono/);
+  const [downloaded] = await Promise.all([cp.waitForEvent('download'), byId(cp, 'count-questionnaire-download').click()]);
+  const questionnaire = JSON.parse(readFileSync(await downloaded.path(), 'utf8'));
+  questionnaire.questions.push({ code: 'dog', kind: 'yes_no', pl: 'Czy ma psa?', en: 'Has a dog?', choices: [], observed: true });
+  await byId(cp, 'count-questionnaire-file').setInputFiles(file(JSON.stringify(questionnaire)));
+  await byId(cp, 'count-questionnaire').locator('li[data-question=dog]').waitFor();
+  assert.equal(await byId(cp, 'error-questionnaire').count(), 0);
   await map.scrollIntoViewIfNeeded();
   await screenshot(cp, '30-count-sectors');
   await byId(cp, 'count-save').click();
@@ -132,6 +145,8 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   await byId(ap, 'count-person-observed').check();
   assert.equal(await byId(ap, 'count-answer-reasons').count(), 0, 'no reasons asked of an observed person');
   await byId(ap, 'count-answer-sex').getByText('Mężczyzna', { exact: true }).click();
+  // The question this edition added is asked (it can be seen: marked for observation too).
+  await byId(ap, 'count-answer-dog').getByText('Tak', { exact: true }).click();
   await byId(ap, 'count-answer-age_group').getByText('41–60 lat', { exact: true }).click();
   assert.deepEqual(await smallControls(ap), [], 'controls under 48 px in the questionnaire');
   assert.ok(await fits(ap), 'the questionnaire fits 320 px');

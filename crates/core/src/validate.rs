@@ -67,6 +67,7 @@ pub const CODES: &[&str] = &[
     "answer_not_observable",
     "answer_invalid",
     "count_too_large",
+    "questionnaire_unreadable",
 ];
 
 /// The years a date may fall in (inclusive): the work's, with room either side. Past them a
