@@ -101,7 +101,7 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   await byId(cp, 'count-questionnaire').locator('li[data-question=dog]').waitFor();
   assert.equal(await byId(cp, 'error-questionnaire').count(), 0);
   await map.scrollIntoViewIfNeeded();
-  await screenshot(cp, '30-count-sectors');
+  await screenshot(cp, '40-count-sectors');
   await byId(cp, 'count-save').click();
   await byId(cp, 'count-progress').waitFor();
   const progress = () => cp.evaluate(() => [...document.querySelectorAll('[data-testid=count-progress-sector]')].map((r) => ({
@@ -150,7 +150,7 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   await byId(ap, 'count-answer-age_group').getByText('41–60 lat', { exact: true }).click();
   assert.deepEqual(await smallControls(ap), [], 'controls under 48 px in the questionnaire');
   assert.ok(await fits(ap), 'the questionnaire fits 320 px');
-  await screenshot(ap, '31-count-person');
+  await screenshot(ap, '41-count-person');
   assert.deepEqual(await coveredAtEnd(ap), [], 'nothing fixed covers the questionnaire');
   await byId(ap, 'count-person-save').click();
   await byId(ap, 'count-person-form').waitFor({ state: 'detached' });
@@ -209,9 +209,9 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   assert.deepEqual(serverReasons, [['eviction', 1], ['addiction', 1], ['debt', 1]]);
   await cp.setViewportSize({ width: 320, height: 640 });
   assert.ok(await cp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the live view and table fit 320 px');
-  await screenshot(cp, '32-count-progress');
+  await screenshot(cp, '42-count-progress');
   await byId(cp, 'count-table-age').scrollIntoViewIfNeeded();
-  await screenshot(cp, '33-count-table');
+  await screenshot(cp, '43-count-table');
   const [csv] = await Promise.all([cp.waitForEvent('download'), byId(cp, 'count-csv').click()]);
   assert.equal(csv.suggestedFilename(), 'badanie_badanie-2026-częstochowa.csv');
   const text = readFileSync(await csv.path(), 'utf8');
@@ -231,7 +231,7 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   const year = String(new Date().getFullYear());
   assert.deepEqual(history, [['2019', '351'], [year, '3']]);
   await byId(cp, 'count-history').scrollIntoViewIfNeeded();
-  await screenshot(cp, '34-count-history');
+  await screenshot(cp, '44-count-history');
 
   for (const p of [c, a, k]) {
     assert.deepEqual(p.watch.problems, []);
