@@ -104,8 +104,8 @@ pub fn CountPage() -> impl IntoView {
         let id = count.id;
         Some(view! {
             <h1>{count.name.clone()}</h1>
-            <h2>{i.s(k::COUNT_SECTOR_CHOOSE)}</h2>
-            <ul class="plain-list">
+            <h2 class="no-print">{i.s(k::COUNT_SECTOR_CHOOSE)}</h2>
+            <ul class="plain-list no-print">
                 {count.sectors.iter().map(|s| view! {
                     <li>
                         <a class="row-link" data-testid="count-sector-link" href=format!("/count/{id}/sectors/{}", s.id)>

@@ -665,7 +665,7 @@ pub struct CountTable {
     /// The sex question's choice codes, then `unknown`: the columns of `by_age`.
     pub sexes: Vec<String>,
     /// Per age group (the questionnaire's order, then `unknown`): people per sex column.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Object>>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Value>>))]
     pub by_age: Vec<(String, Vec<u32>)>,
     /// Every question, in the questionnaire's order.
     pub questions: Vec<QuestionTotals>,
