@@ -6,8 +6,8 @@
 use serde_json::{Map, Value};
 
 use crate::protocol::{
-    CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES,
-    ZIMA_SETTINGS,
+    BED_HOLDS, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FACILITIES, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS,
+    REPORTS, SITES, ZIMA_SETTINGS,
 };
 use crate::sync::{collection, Access, Role};
 
@@ -115,6 +115,27 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     (COUNTS, &["ends_at", "entered_total", "name", "questionnaire", "sectors", "starts_at"]),
     (COUNT_VISITS, &["at", "count_id", "outcome", "sector_id", "site_id"]),
     (COUNT_PEOPLE, &["answers", "at", "count_id", "observed", "sector_id", "site_id"]),
+    (
+        FACILITIES,
+        &[
+            "address",
+            "beds_at",
+            "capacity",
+            "closed_days",
+            "conditions",
+            "free_beds",
+            "hold_minutes",
+            "hours",
+            "kind",
+            "logins",
+            "name",
+            "operator",
+            "phone",
+            "position",
+            "takes",
+        ],
+    ),
+    (BED_HOLDS, &["contact_id", "facility_id", "held_at", "minutes", "needs", "status", "status_at", "team"]),
 ];
 
 /// The fields of a collection (none for an unknown one).
@@ -160,6 +181,14 @@ pub fn sees(role: Role, collection: &str, field: &str) -> Sees {
             (ZIMA_SETTINGS, "threshold_c") | (FORECASTS, "date" | "min_c") => Sees::Every,
             _ => Sees::Never,
         },
+        // A facility's reception: the directory, and the holds made at its facility (the pull
+        // sends only those, `rules::row_scoped`) without the contact they came from.
+        Role::Facility => match (collection, field) {
+            (FACILITIES, _) => Sees::Every,
+            (BED_HOLDS, "contact_id") => Sees::Never,
+            (BED_HOLDS, _) => Sees::Every,
+            _ => Sees::Never,
+        },
     }
 }
 
@@ -188,6 +217,13 @@ pub fn writes(role: Role, collection: &str, field: &str, own: bool) -> bool {
                 )
             )
         }
+        // `own` for a facility account: the record is its facility, or a hold made there.
+        Role::Facility => {
+            own && matches!(
+                (collection, field),
+                (FACILITIES, "free_beds" | "beds_at") | (BED_HOLDS, "status" | "status_at")
+            )
+        }
     }
 }
 
@@ -196,7 +232,7 @@ pub fn writes(role: Role, collection: &str, field: &str, own: bool) -> bool {
 pub fn initial_fields(role: Role, collection: &str) -> Map<String, Value> {
     match (role, collection) {
         (Role::Partner, REPORTS) => serde_json::json!({"status": "new"}).as_object().cloned().unwrap_or_default(),
-        (Role::Admin | Role::Coordinator | Role::Streetworker | Role::Partner, _) => Map::new(),
+        (Role::Admin | Role::Coordinator | Role::Streetworker | Role::Partner | Role::Facility, _) => Map::new(),
     }
 }
 
@@ -205,7 +241,7 @@ pub fn edits_others(role: Role, collection: &str) -> bool {
     let writable = self::collection(collection).is_some_and(|c| c.access(role) == Access::Write);
     match role {
         Role::Admin | Role::Coordinator | Role::Streetworker => writable,
-        Role::Partner => false,
+        Role::Partner | Role::Facility => false,
     }
 }
 
@@ -245,7 +281,7 @@ pub fn tombstone_fields(collection: &str, fields: &Map<String, Value>) -> Option
 /// reads only in those, `–` never).
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| collection | field | admin | coordinator | streetworker | partner |\n|---|---|---|---|---|---|\n",
+        "| collection | field | admin | coordinator | streetworker | partner | facility |\n|---|---|---|---|---|---|---|\n",
     );
     for (collection, names) in FIELDS {
         for field in *names {
@@ -300,6 +336,8 @@ mod tests {
             (COUNTS, fields_of(&count.count).keys().cloned().collect()),
             (COUNT_VISITS, fields_of(&count.visit).keys().cloned().collect()),
             (COUNT_PEOPLE, fields_of(&count.person).keys().cloned().collect()),
+            (FACILITIES, fields_of(&crate::fixture::facility_example()).keys().cloned().collect()),
+            (BED_HOLDS, fields_of(&crate::fixture::hold_example()).keys().cloned().collect()),
         ];
         for (c, names) in actual {
             assert_eq!(fields(c), names, "{c}");

@@ -68,9 +68,73 @@ pub fn write(rows: &[Vec<Cell>], flavour: Flavour) -> String {
     out
 }
 
+/// The most rows [`read`] returns: a register of a voivodeship's facilities is a few hundred.
+pub const READ_MAX_ROWS: usize = 5_000;
+
+/// Reads a CSV text as a spreadsheet writes it (RFC 4180: quoted cells with `""` inside, line
+/// breaks in quotes), with the separator found from the first line (semicolon, as Polish Excel
+/// writes, comma or tab) and a byte-order mark ignored. Blank lines are left out; at most
+/// [`READ_MAX_ROWS`] rows.
+pub fn read(text: &str) -> Vec<Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text.lines().next().unwrap_or("");
+    let sep = [';', '\t', ',']
+        .into_iter()
+        .max_by_key(|c| (first.matches(*c).count(), *c == ';'))
+        .filter(|c| first.contains(*c))
+        .unwrap_or(',');
+    let mut rows = Vec::new();
+    let (mut row, mut cell) = (Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        if rows.len() >= READ_MAX_ROWS {
+            break;
+        }
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            '"' if quoted => quoted = false,
+            '"' if cell.trim().is_empty() => {
+                cell.clear();
+                quoted = true;
+            }
+            c if quoted => cell.push(c),
+            c if c == sep => row.push(std::mem::take(&mut cell)),
+            '\r' => {}
+            '\n' => {
+                row.push(std::mem::take(&mut cell));
+                if row.iter().any(|c| !c.trim().is_empty()) {
+                    rows.push(std::mem::take(&mut row));
+                }
+                row.clear();
+            }
+            c => cell.push(c),
+        }
+    }
+    row.push(cell);
+    if rows.len() < READ_MAX_ROWS && row.iter().any(|c| !c.trim().is_empty()) {
+        rows.push(row);
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_takes_what_a_spreadsheet_writes() {
+        let written = write(&rows(), Flavour::PolishExcel);
+        let read_back = read(&written);
+        assert_eq!(read_back[3], ["Kontakty, w tym z kobietami; z dziećmi", "977"]);
+        assert_eq!(read_back[4], ["Mediana \"do sprawdzenia\"", ""]);
+        assert_eq!(read("a,b\r\n\r\n\"x\ny\",2\n"), vec![vec!["a", "b"], vec!["x\ny", "2"]]);
+        assert_eq!(read("nazwa\tadres\nA\tB"), vec![vec!["nazwa", "adres"], vec!["A", "B"]]);
+        assert!(read("").is_empty());
+        assert_eq!(read("\"unterminated,1\n2").len(), 1, "an open quote runs to the end, nothing lost or panicking");
+    }
 
     fn rows() -> Vec<Vec<Cell>> {
         vec![

@@ -316,6 +316,41 @@ pub fn count_example() -> CountExample {
     CountExample { count, visit, person }
 }
 
+/// A night shelter taking men and women with dogs, two free beds counted at 20:00 on
+/// 7 December 2026, staffed by the login `noclegownia`.
+pub fn facility_example() -> crate::facilities::Facility {
+    use crate::facilities::*;
+    let mut f = Facility::new(Uuid::from_u128(0xfac), "Noclegownia św. Brata Alberta", FacilityKind::NightShelter);
+    f.address = "ul. Szczytowa 11, Łódź".into();
+    f.position = Some(Position { lat: 51.7935, lon: 19.4386, accuracy_m: 0.0 });
+    f.operator = "Towarzystwo Pomocy im. św. Brata Alberta".into();
+    f.phone = "42 000 00 00".into();
+    f.hours = parse_hours("pn-nd 18:00-08:00").unwrap_or_default();
+    f.conditions.dogs_allowed = true;
+    f.capacity = Some(40);
+    f.free_beds = Some(2);
+    f.beds_at = Some(local(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(), 20, 0));
+    f.hold_minutes = Some(90);
+    f.logins = vec!["noclegownia".into()];
+    f
+}
+
+/// A bed held at [`facility_example`] for a woman with a dog.
+pub fn hold_example() -> crate::facilities::BedHold {
+    use crate::facilities::*;
+    BedHold {
+        id: Uuid::from_u128(0x401d),
+        facility_id: Uuid::from_u128(0xfac),
+        contact_id: Some(Uuid::from_u128(0xc0)),
+        held_at: local(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(), 23, 0),
+        minutes: 90,
+        needs: Needs { gender: Some(Gender::Female), dog: true, ..Needs::default() },
+        team: vec!["Ola".into(), "Piotr".into()],
+        status: HoldStatus::Held,
+        status_at: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod count;
 pub mod csv;
 pub mod engine;
+pub mod facilities;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixture;
 pub mod hlc;

@@ -76,6 +76,8 @@ pub const MEAL_RUN_STOPS: &str = "meal_run_stops";
 pub const COUNTS: &str = "counts";
 pub const COUNT_VISITS: &str = "count_visits";
 pub const COUNT_PEOPLE: &str = "count_people";
+pub const FACILITIES: &str = "facilities";
+pub const BED_HOLDS: &str = "bed_holds";
 
 /// A domain type that is synced as a collection of records.
 pub trait Record: Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
@@ -296,6 +298,40 @@ impl Record for crate::count::CountVisit {
     }
     fn validate(&self) -> Result<(), crate::Invalid> {
         crate::count::validate_visit(self)
+    }
+}
+
+// The aid-facility directory is kept whole on every phone (no window): the bed finder works
+// offline. A bed hold is history from the moment it was made.
+impl Record for crate::facilities::Facility {
+    const COLLECTION: &'static str = FACILITIES;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.beds_at.map_or(0.0, |t| t.timestamp_millis() as f64)
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::facilities::validate_facility(self)
+    }
+}
+
+impl Record for crate::facilities::BedHold {
+    const COLLECTION: &'static str = BED_HOLDS;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_ms(&self) -> f64 {
+        self.held_at.timestamp_millis() as f64
+    }
+    fn parent(&self) -> Option<Uuid> {
+        Some(self.facility_id)
+    }
+    fn window_ms(&self) -> Option<i64> {
+        Some(self.held_at.timestamp_millis())
+    }
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        crate::facilities::validate_hold(self)
     }
 }
 

@@ -83,7 +83,7 @@ pub fn default_source(role: Role, account_name: &str) -> ReportSource {
             ReportSource::CityGuard
         }
         Role::Partner if name.contains("polic") => ReportSource::Police,
-        Role::Partner => ReportSource::Other,
+        Role::Partner | Role::Facility => ReportSource::Other,
         Role::Admin | Role::Coordinator | Role::Streetworker => ReportSource::Phone24h,
     }
 }

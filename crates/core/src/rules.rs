@@ -45,9 +45,9 @@ pub struct Collection {
     /// The stored fields' window moment (`crate::window::window_ms`).
     pub(crate) window: WindowFn,
     /// Access per role, in the order of `Role::ALL`.
-    access: [Access; 4],
+    access: [Access; 5],
     /// Who may delete and restore records (of those who may write), in the order of `Role::ALL`.
-    deletes: [bool; 4],
+    deletes: [bool; 5],
 }
 
 impl Collection {
@@ -82,22 +82,23 @@ fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<(), Reje
 use Access::{None as No, Read as R, Write as W};
 
 /// Every collection of v1 this server knows. Access order: admin, coordinator, streetworker,
-/// partner. Partners see the map of places and file reports; they never read contacts or
-/// patrols.
+/// partner, facility. Partners see the map of places and file reports; they never read contacts
+/// or patrols. A facility's staff read the directory and the holds made at their own facility
+/// ([`row_scoped`]) and write only its free beds and their holds' answers.
 pub static COLLECTIONS: &[Collection] = &[
     Collection {
         name: crate::protocol::PATROLS,
         check: check::<crate::Patrol>,
         window: window::<crate::Patrol>,
-        access: [W, W, W, No],
-        deletes: [true, true, true, false],
+        access: [W, W, W, No, No],
+        deletes: [true, true, true, false, false],
     },
     Collection {
         name: crate::protocol::CONTACTS,
         check: check::<crate::Contact>,
         window: window::<crate::Contact>,
-        access: [W, W, W, No],
-        deletes: [true, true, true, false],
+        access: [W, W, W, No, No],
+        deletes: [true, true, true, false, false],
     },
     // The shared map: every worker keeps it current; deleting (and merging) a place is the
     // coordinator's.
@@ -105,15 +106,15 @@ pub static COLLECTIONS: &[Collection] = &[
         name: crate::protocol::SITES,
         check: check::<crate::Site>,
         window: window::<crate::Site>,
-        access: [W, W, W, R],
-        deletes: [true, true, false, false],
+        access: [W, W, W, R, No],
+        deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::REPORTS,
         check: check::<crate::Report>,
         window: window::<crate::Report>,
-        access: [W, W, W, W],
-        deletes: [true, true, false, false],
+        access: [W, W, W, W, No],
+        deletes: [true, true, false, false, false],
     },
     // Akcja ZIMA: the coordinator sets the threshold and the night's forecast (every device
     // shows the banner) and plans the runs; the team records each stop.
@@ -121,29 +122,29 @@ pub static COLLECTIONS: &[Collection] = &[
         name: crate::protocol::ZIMA_SETTINGS,
         check: check::<crate::ZimaSettings>,
         window: window::<crate::ZimaSettings>,
-        access: [W, W, R, R],
-        deletes: [false, false, false, false],
+        access: [W, W, R, R, No],
+        deletes: [false, false, false, false, false],
     },
     Collection {
         name: crate::protocol::FORECASTS,
         check: check::<crate::Forecast>,
         window: window::<crate::Forecast>,
-        access: [W, W, R, R],
-        deletes: [true, true, false, false],
+        access: [W, W, R, R, No],
+        deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::MEAL_RUNS,
         check: check::<crate::MealRun>,
         window: window::<crate::MealRun>,
-        access: [W, W, W, No],
-        deletes: [true, true, false, false],
+        access: [W, W, W, No, No],
+        deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::MEAL_RUN_STOPS,
         check: check::<crate::MealRunStop>,
         window: window::<crate::MealRunStop>,
-        access: [W, W, W, No],
-        deletes: [true, true, false, false],
+        access: [W, W, W, No, No],
+        deletes: [true, true, false, false, false],
     },
     // Count night: the coordinator prepares the count (sectors, teams, questionnaire); the
     // teams' phones read it and record their visits and questionnaires. A partner agency's
@@ -152,25 +153,48 @@ pub static COLLECTIONS: &[Collection] = &[
         name: crate::protocol::COUNTS,
         check: check::<crate::count::Count>,
         window: window::<crate::count::Count>,
-        access: [W, W, R, No],
-        deletes: [true, true, false, false],
+        access: [W, W, R, No, No],
+        deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::COUNT_VISITS,
         check: check::<crate::count::CountVisit>,
         window: window::<crate::count::CountVisit>,
-        access: [W, W, W, No],
-        deletes: [true, true, false, false],
+        access: [W, W, W, No, No],
+        deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::COUNT_PEOPLE,
         check: check::<crate::count::CountPerson>,
         window: window::<crate::count::CountPerson>,
-        access: [W, W, W, No],
+        access: [W, W, W, No, No],
         // A questionnaire recorded twice by mistake is taken back at once, by the team.
-        deletes: [true, true, true, false],
+        deletes: [true, true, true, false, false],
+    },
+    // The aid-facility directory: kept by coordinators, read by every phone (the bed finder
+    // works offline); a facility's staff write its free beds.
+    Collection {
+        name: crate::protocol::FACILITIES,
+        check: check::<crate::facilities::Facility>,
+        window: window::<crate::facilities::Facility>,
+        access: [W, W, R, No, W],
+        deletes: [true, true, false, false, false],
+    },
+    // A streetworker holds a bed; the facility marks the person arrived or not.
+    Collection {
+        name: crate::protocol::BED_HOLDS,
+        check: check::<crate::facilities::BedHold>,
+        window: window::<crate::facilities::BedHold>,
+        access: [W, W, W, No, W],
+        deletes: [true, true, false, false, false],
     },
 ];
+
+/// Whether `role` reads only some records of `collection` (a facility's staff: the holds made
+/// at their facility). A pull sends it only those; whole-collection reads (history) refuse it.
+pub fn row_scoped(role: Role, collection: &str) -> bool {
+    role == Role::Facility && collection == crate::protocol::BED_HOLDS
+}
 
 pub fn collection(name: &str) -> Option<&'static Collection> {
     COLLECTIONS.iter().find(|c| c.name == name)
@@ -265,6 +289,9 @@ pub fn admit(
     }
     if matches!(m.op, Op::Delete | Op::Restore) && !c.may_delete(role) {
         return Err(Rejection::new("forbidden", format!("a {} may not delete {}", role.as_str(), c.name)));
+    }
+    if role == Role::Facility && current.is_none() {
+        return Err(Rejection::new("forbidden", "a facility account changes only its own facility's records"));
     }
     let own = own || current.is_none();
     if !own && !crate::access::edits_others(role, c.name) {
@@ -440,8 +467,14 @@ mod tests {
             "counts",
             "count_visits",
             "count_people",
+            "facilities",
+            "bed_holds",
         ];
         assert_eq!(readable(Role::Streetworker), all);
+        assert_eq!(readable(Role::Facility), ["facilities", "bed_holds"], "a reception reads the directory and holds");
+        assert!(row_scoped(Role::Facility, "bed_holds") && !row_scoped(Role::Streetworker, "bed_holds"));
+        assert!(may_write(Role::Facility, "facilities"), "its free beds");
+        assert!(!may_delete(Role::Facility, "facilities") && !may_delete(Role::Facility, "bed_holds"));
         assert_eq!(
             readable(Role::Partner),
             vec!["sites", "reports", "zima_settings", "forecasts"],

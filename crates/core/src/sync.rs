@@ -33,10 +33,14 @@ pub enum Role {
     Coordinator,
     Streetworker,
     Partner,
+    /// A facility's staff (a shelter's reception): reports its free beds and sees the beds held
+    /// for it — nothing else.
+    Facility,
 }
 
 impl Role {
-    pub const ALL: &'static [Role] = &[Role::Admin, Role::Coordinator, Role::Streetworker, Role::Partner];
+    pub const ALL: &'static [Role] =
+        &[Role::Admin, Role::Coordinator, Role::Streetworker, Role::Partner, Role::Facility];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +48,7 @@ impl Role {
             Role::Coordinator => "coordinator",
             Role::Streetworker => "streetworker",
             Role::Partner => "partner",
+            Role::Facility => "facility",
         }
     }
 

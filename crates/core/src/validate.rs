@@ -68,6 +68,10 @@ pub const CODES: &[&str] = &[
     "answer_invalid",
     "count_too_large",
     "questionnaire_unreadable",
+    "hours_invalid",
+    "beds_range",
+    "hold_minutes_range",
+    "login_invalid",
 ];
 
 /// The years a date may fall in (inclusive): the work's, with room either side. Past them a
@@ -166,7 +170,7 @@ pub fn position(p: &Position) -> Result<(), Invalid> {
     e.finish()
 }
 
-fn check_position(e: &mut Errors, p: &Position) {
+pub(crate) fn check_position(e: &mut Errors, p: &Position) {
     e.check(p.lat.is_finite() && (-90.0..=90.0).contains(&p.lat), "lat", "lat_range");
     e.check(p.lon.is_finite() && (-180.0..=180.0).contains(&p.lon), "lon", "lon_range");
     e.check(p.accuracy_m.is_finite() && p.accuracy_m >= 0.0, "accuracy_m", "accuracy_range");

@@ -25,7 +25,7 @@ const DAY_MS: i64 = 86_400_000;
 pub fn default_days(role: Role) -> u32 {
     match role {
         Role::Admin | Role::Coordinator => DEFAULT_OFFICE_DAYS,
-        Role::Streetworker | Role::Partner => DEFAULT_FIELD_DAYS,
+        Role::Streetworker | Role::Partner | Role::Facility => DEFAULT_FIELD_DAYS,
     }
 }
 

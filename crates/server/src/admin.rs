@@ -143,7 +143,7 @@ pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_
         }
         Command::Org(OrgCommand::Window { org, role, days }) => {
             let Some(role) = Role::parse(role.trim()) else {
-                return Err(format!("no role {role:?}: admin, coordinator, streetworker or partner"));
+                return Err(format!("no role {role:?}: admin, coordinator, streetworker, partner or facility"));
             };
             let most = latarnia_core::window::MAX_DAYS;
             if days > most {
@@ -170,8 +170,9 @@ pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_
             }
         }
         Command::User(UserCommand::Add { org, login, role, name, password_stdin }) => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| format!("unknown role {role:?}: use admin, coordinator, streetworker or partner"))?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                format!("unknown role {role:?}: use admin, coordinator, streetworker, partner or facility")
+            })?;
             let login = login.trim().to_owned();
             if login.is_empty() || login.len() > 64 || login.chars().any(char::is_whitespace) {
                 return Err("the login must be 1 to 64 characters with no spaces".into());
@@ -225,8 +226,9 @@ pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_
             false => Err(format!("no user {login:?}")),
         },
         Command::User(UserCommand::Role { login, role }) => {
-            let parsed = Role::parse(&role)
-                .ok_or_else(|| format!("unknown role {role:?}: use admin, coordinator, streetworker or partner"))?;
+            let parsed = Role::parse(&role).ok_or_else(|| {
+                format!("unknown role {role:?}: use admin, coordinator, streetworker, partner or facility")
+            })?;
             match db.user_set_role(&login, parsed).await.map_err(fail)? {
                 true => Ok(format!("user {login} is now {role}")),
                 false => Err(format!("no user {login:?}")),

@@ -139,7 +139,7 @@ pub enum OrgCommand {
     Window {
         #[arg(long)]
         org: String,
-        /// admin, coordinator, streetworker or partner.
+        /// admin, coordinator, streetworker, partner or facility.
         #[arg(long)]
         role: String,
         #[arg(long)]
@@ -155,7 +155,7 @@ pub enum UserCommand {
         org: String,
         #[arg(long)]
         login: String,
-        /// admin, coordinator, streetworker or partner.
+        /// admin, coordinator, streetworker, partner or facility.
         #[arg(long)]
         role: String,
         /// The name shown in the app (the login when not given).
@@ -178,7 +178,7 @@ pub enum UserCommand {
     /// access is narrowed); the server applies it at once, the phone at its next sign-in.
     Role {
         login: String,
-        /// admin, coordinator, streetworker or partner.
+        /// admin, coordinator, streetworker, partner or facility.
         role: String,
     },
     /// Sets a new password (generated and printed, or read from standard input) and ends the

@@ -64,7 +64,8 @@ pub async fn history(
     let Some(collection) = DATED.into_iter().find(|c| *c == p.collection) else {
         return Err(AppError::BadRequest(format!("`collection` is one of: {}.", DATED.join(", "))));
     };
-    if !readable(authed.user.role).contains(&collection) {
+    let role = authed.user.role;
+    if !readable(role).contains(&collection) || latarnia_core::rules::row_scoped(role, collection) {
         return Err(AppError::Forbidden("history"));
     }
     let limit = super::page_limit(p.limit, 50, MAX_HISTORY_LIMIT)?;

@@ -447,6 +447,48 @@ pub async fn open(data_dir: &Path, database_url: &str) -> StoreResult<Db> {
     }
 }
 
+impl Decision {
+    pub fn rejected(
+        m: &Mutation,
+        code: &str,
+        message: String,
+        fields: Vec<String>,
+        log_collection: &'static str,
+    ) -> Decision {
+        Decision {
+            result: MutationResult {
+                mid: m.mid,
+                status: Status::Rejected,
+                error: Some(code.into()),
+                message: Some(message),
+            },
+            new_state: None,
+            fields,
+            log_collection,
+        }
+    }
+}
+
+/// The ids of the facilities a facility account staffs, from the organisation's live
+/// `facilities` rows (id, fields): the holds a pull sends it (`rules::row_scoped`). `None` for
+/// every other role (no rows are left out).
+pub fn hold_scope(user: &User, facilities: impl IntoIterator<Item = (String, String)>) -> Option<String> {
+    if user.role != Role::Facility {
+        return None;
+    }
+    let ids: Vec<String> = facilities
+        .into_iter()
+        .filter(|(id, fields)| {
+            let mut f: Map<String, serde_json::Value> = serde_json::from_str(fields).unwrap_or_default();
+            f.insert("id".into(), id.clone().into());
+            latarnia_core::protocol::from_fields::<latarnia_core::facilities::Facility>(f)
+                .is_some_and(|f| f.staffed_by(&user.login))
+        })
+        .map(|(id, _)| id)
+        .collect();
+    Some(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+}
+
 /// What one mutation does to one record: the rule, apart from how rows are read and written.
 pub struct Decision {
     pub result: MutationResult,
@@ -459,31 +501,14 @@ pub struct Decision {
     pub log_collection: &'static str,
 }
 
-/// Decides one mutation of `user`'s. `created_by` is the stored record's creator (`None` for a
-/// new record).
-pub fn decide(
-    user: &User,
-    m: &Mutation,
-    current: Option<&RecordState>,
-    created_by: Option<&str>,
-    now_ms: i64,
-) -> Decision {
+/// Decides one mutation of `user`'s. `own`: the record is the user's own — they created it (or
+/// are creating it), or, for a facility account, it is its facility or a hold made there.
+pub fn decide(user: &User, m: &Mutation, current: Option<&RecordState>, own: bool, now_ms: i64) -> Decision {
     let known = latarnia_core::access::fields(&m.collection);
     let names = m.fields.keys().filter(|k| known.contains(&k.as_str())).cloned().collect();
     let log_collection = latarnia_core::sync::collection(&m.collection).map_or("?", |c| c.name);
-    let own = created_by.is_none_or(|c| c == user.id.to_string());
     match admit(user.role, m, current, own) {
-        Err(r) => Decision {
-            result: MutationResult {
-                mid: m.mid,
-                status: Status::Rejected,
-                error: Some(r.code.into()),
-                message: Some(r.message),
-            },
-            new_state: None,
-            fields: names,
-            log_collection,
-        },
+        Err(r) => Decision::rejected(m, r.code, r.message, names, log_collection),
         Ok(mut fields) => {
             let mut state = current.cloned().unwrap_or_default();
             let hlc = clamp_hlc(&m.hlc, now_ms.max(0) as u64);
@@ -506,7 +531,7 @@ pub fn decide(
 }
 
 /// A stored change as `user` may read it: a deleted record as its tombstone, and for a partner
-/// only the fields its role reads (`access::visible_fields`). Records that need no cut go out
+/// or a facility account only the fields its role reads (`access::visible_fields`). Records that need no cut go out
 /// as stored text.
 pub fn outgoing(user: &User, created_by: &str, mut c: StoredChange) -> StoredChange {
     let cut = |fields: &Map<String, serde_json::Value>| {
@@ -516,7 +541,7 @@ pub fn outgoing(user: &User, created_by: &str, mut c: StoredChange) -> StoredCha
         latarnia_core::access::visible_fields(user.role, &c.collection, own, base).or(tomb)
     };
     // Staff reading a live record: sent as stored, never parsed (the pull's hot path).
-    if !c.deleted && user.role != Role::Partner {
+    if !c.deleted && !matches!(user.role, Role::Partner | Role::Facility) {
         return c;
     }
     let fields: Map<String, serde_json::Value> = match serde_json::from_str(c.fields.get()) {

@@ -221,6 +221,31 @@ async fn group_in(
         known.insert((r.get(0), r.get(1)), (state, r.get(6)));
     }
     let mut plan = PushPlan::new(known);
+    if PushPlan::needs_facilities(group.iter().map(|g| &g.1)) {
+        let now_ms = group.iter().map(|g| g.2).max().unwrap_or_default();
+        let since = now_ms - latarnia_core::facilities::HOLDS_LOOKBACK_HOURS * 3_600_000;
+        let (facilities, holds) = (latarnia_core::protocol::FACILITIES, latarnia_core::protocol::BED_HOLDS);
+        let args: [&(dyn ToSql + Sync); 4] = [&org_text, &facilities, &holds, &since];
+        let rows = c
+            .query(
+                "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
+                 WHERE org_id = $1 AND (collection = $2 OR (collection = $3 AND window_ms >= $4))",
+                &args,
+            )
+            .await?;
+        let mut context = Vec::with_capacity(rows.len());
+        for r in rows {
+            let state = RecordState {
+                fields: json(r.get(2))?,
+                field_hlcs: json(r.get(3))?,
+                deleted: r.get(4),
+                deleted_hlc: r.get(5),
+                purged: r.get(7),
+            };
+            context.push(((r.get(0), r.get(1)), (state, r.get(6))));
+        }
+        plan.add_context(context);
+    }
     let mut marks: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
     let mut out = Vec::with_capacity(group.len());
     for (user, req, now_ms, _) in group {
@@ -753,16 +778,30 @@ impl Storage for PgStore {
                 "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
                  WHERE org_id = $1 AND version > $2 AND collection = ANY($3)
                    AND ($5::bigint IS NULL OR window_ms IS NULL OR window_ms >= $5)
+                   AND ($6::text IS NULL OR collection <> $7
+                        OR (fields::jsonb ->> 'facility_id') IN (SELECT jsonb_array_elements_text($6::jsonb)))
                  ORDER BY version LIMIT $4"
             ),
         )?;
         let collections: Vec<String> = readable(user.role).into_iter().map(String::from).collect();
+        let scope: Option<String> = if user.role == Role::Facility {
+            let rows = c
+                .query(
+                    "SELECT id, fields FROM records WHERE org_id = $1 AND collection = $2 AND NOT deleted",
+                    &[&org, &latarnia_core::protocol::FACILITIES],
+                )
+                .await?;
+            super::hold_scope(user, rows.iter().map(|r| (r.get(0), r.get(1))))
+        } else {
+            None
+        };
+        let holds = latarnia_core::protocol::BED_HOLDS;
         let (client, user_id, after_v, rows_wanted) =
             (client_id.to_string(), user.id.to_string(), after as i64, limit as i64 + 1);
         let client_args: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&client, &user_id];
         let org_args: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&org];
-        let record_args: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-            [&org, &after_v, &collections, &rows_wanted, &from];
+        let record_args: [&(dyn tokio_postgres::types::ToSql + Sync); 7] =
+            [&org, &after_v, &collections, &rows_wanted, &from, &scope, &holds];
         // One snapshot (the records are those of the version read), in one round trip: the
         // transaction, the three queries and the commit go together (pipelined). After an
         // error the rest fail and COMMIT rolls back.

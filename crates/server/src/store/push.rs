@@ -4,8 +4,11 @@
 
 use std::collections::HashMap;
 
-use latarnia_core::sync::{MutationResult, PushRequest, PushResponse, RecordState, Status, User};
+use latarnia_core::facilities::{BedHold, Facility, HoldStatus};
+use latarnia_core::protocol::{from_fields, BED_HOLDS, FACILITIES};
+use latarnia_core::sync::{MutationResult, PushRequest, PushResponse, RecordState, Role, Status, User};
 use latarnia_core::{Mutation, Op};
+use uuid::Uuid;
 
 use super::decide;
 
@@ -45,6 +48,70 @@ impl PushPlan {
         PushPlan { known, ..PushPlan::default() }
     }
 
+    /// Whether a group of pushes needs the organisation's facilities and its holds of the last
+    /// [`latarnia_core::facilities::HOLDS_LOOKBACK_HOURS`] read as well ([`PushPlan::add_context`]):
+    /// a hold is checked against its facility's free beds, and a facility account's answer
+    /// against the facilities it staffs.
+    pub fn needs_facilities<'a>(requests: impl IntoIterator<Item = &'a PushRequest>) -> bool {
+        requests.into_iter().flat_map(|r| &r.mutations).any(|m| m.collection == BED_HOLDS)
+    }
+
+    /// Adds records read for context (those already read stay as read).
+    pub fn add_context(&mut self, rows: impl IntoIterator<Item = (Key, Stored)>) {
+        for (k, v) in rows {
+            self.known.entry(k).or_insert(v);
+        }
+    }
+
+    /// A known live record of `collection` read as `T`.
+    fn typed<T: serde::de::DeserializeOwned>(&self, collection: &str, id: &str) -> Option<T> {
+        let (s, _) = self.known.get(&(collection.to_owned(), id.to_owned()))?;
+        typed(id, s)
+    }
+
+    /// Whether `user`, a facility account, staffs the facility `m` changes or the one of the
+    /// hold it answers.
+    fn staffs(&self, user: &User, m: &Mutation, current: Option<&RecordState>) -> bool {
+        let id = m.id.to_string();
+        let facility: Option<Facility> = match m.collection.as_str() {
+            FACILITIES => self.typed(FACILITIES, &id),
+            BED_HOLDS => current
+                .and_then(|s| typed::<BedHold>(&id, s))
+                .and_then(|h| self.typed(FACILITIES, &h.facility_id.to_string())),
+            _ => None,
+        };
+        facility.is_some_and(|f| f.staffed_by(&user.login))
+    }
+
+    /// Why a new hold (its admitted state `held`) cannot be made: its facility is unknown, or
+    /// has no free bed left as the server counts them.
+    fn hold_refusal(&self, held: &RecordState, id: Uuid, now_ms: i64) -> Option<(&'static str, String)> {
+        let hold: BedHold = typed(&id.to_string(), held)?;
+        if hold.status != HoldStatus::Held {
+            return None;
+        }
+        let Some(facility) = self.typed::<Facility>(FACILITIES, &hold.facility_id.to_string()) else {
+            return Some(("not_found", format!("no facility {}", hold.facility_id)));
+        };
+        let holds: Vec<BedHold> = self
+            .known
+            .iter()
+            .filter(|((c, _), _)| c == BED_HOLDS)
+            .filter_map(|((_, hid), (s, _))| typed::<BedHold>(hid, s))
+            .filter(|h| h.facility_id == facility.id && h.id != id)
+            .collect();
+        let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+        latarnia_core::facilities::may_hold(&facility, &holds, now).err().map(|code| {
+            (
+                code,
+                format!(
+                    "{}: no free bed left (free beds as last counted, less the beds held and taken since)",
+                    facility.name
+                ),
+            )
+        })
+    }
+
     /// The records a group of pushes names (to read before planning).
     pub fn keys<'a>(requests: impl IntoIterator<Item = &'a PushRequest>) -> Vec<Key> {
         let mut keys: Vec<Key> =
@@ -73,7 +140,18 @@ impl PushPlan {
                 Some((s, c)) => (Some(s), Some(c.as_str())),
                 None => (None, None),
             };
-            let d = decide(user, m, current, created_by, now_ms);
+            let own = if user.role == Role::Facility {
+                self.staffs(user, m, current)
+            } else {
+                created_by.is_none_or(|c| c == uid)
+            };
+            let mut d = decide(user, m, current, own, now_ms);
+            let creates_hold = m.collection == BED_HOLDS && current.is_none_or(|s| s.deleted);
+            if let (true, Some(held)) = (creates_hold && m.op != Op::Restore, &d.new_state) {
+                if let Some((code, message)) = self.hold_refusal(held, m.id, now_ms) {
+                    d = super::Decision::rejected(m, code, message, d.fields, d.log_collection);
+                }
+            }
             if let Some(state) = d.new_state {
                 let creator = created_by.map_or_else(|| uid.clone(), str::to_owned);
                 self.known.insert(key.clone(), (state, creator));
@@ -134,6 +212,16 @@ pub fn status_str(r: &MutationResult) -> &'static str {
         Status::Duplicate => "duplicate",
         Status::Rejected => "rejected",
     }
+}
+
+/// A stored record's live fields read as `T` (none when deleted or not one).
+fn typed<T: serde::de::DeserializeOwned>(id: &str, s: &RecordState) -> Option<T> {
+    if s.deleted || s.purged {
+        return None;
+    }
+    let mut fields = s.fields.clone();
+    fields.insert("id".into(), id.into());
+    from_fields(fields)
 }
 
 /// What a push does with each of its mutations, from the client's last applied `mid`.

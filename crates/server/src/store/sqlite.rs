@@ -369,7 +369,11 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
             known.insert(key, row);
         }
     }
+    drop(read);
     let mut plan = PushPlan::new(known);
+    if PushPlan::needs_facilities([req]) {
+        plan.add_context(facility_context(tx, &org, now_ms)?);
+    }
     let answer = plan.push(user, req, last, now_ms);
     let written = plan.written();
     if !written.is_empty() {
@@ -432,6 +436,38 @@ fn push_in(tx: &Connection, user: &User, req: &PushRequest, now_ms: i64) -> Stor
 
 /// A row of `SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc,
 /// created_by, purged FROM records`, as `user` may read it.
+/// The organisation's facilities and its holds of the last hours (`PushPlan::add_context`).
+fn facility_context(
+    tx: &Connection,
+    org: &str,
+    now_ms: i64,
+) -> StoreResult<Vec<(super::push::Key, super::push::Stored)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT collection, id, fields, field_hlcs, deleted, deleted_hlc, created_by, purged FROM records
+         WHERE org_id = ?1 AND (collection = ?2 OR (collection = ?3 AND window_ms >= ?4))",
+    )?;
+    let since = now_ms - latarnia_core::facilities::HOLDS_LOOKBACK_HOURS * 3_600_000;
+    let rows = stmt.query_map(
+        params![org, latarnia_core::protocol::FACILITIES, latarnia_core::protocol::BED_HOLDS, since],
+        |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                (
+                    RecordState {
+                        fields: json(&r.get::<_, String>(2)?)?,
+                        field_hlcs: json(&r.get::<_, String>(3)?)?,
+                        deleted: r.get(4)?,
+                        deleted_hlc: r.get(5)?,
+                        purged: r.get(7)?,
+                    },
+                    r.get::<_, String>(6)?,
+                ),
+            ))
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 fn outgoing(user: &User, r: &rusqlite::Row) -> rusqlite::Result<StoredChange> {
     let change = StoredChange {
         collection: r.get(0)?,
@@ -470,15 +506,38 @@ fn pull_tx(
     }
     let collections = readable(user.role);
     let list = serde_json::to_string(&collections).unwrap_or_default();
+    let scope = if user.role == Role::Facility {
+        let mut stmt =
+            tx.prepare_cached("SELECT id, fields FROM records WHERE org_id = ?1 AND collection = ?2 AND NOT deleted")?;
+        let rows = stmt
+            .query_map(params![user.org_id.to_string(), latarnia_core::protocol::FACILITIES], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        super::hold_scope(user, rows)
+    } else {
+        None
+    };
     let mut stmt = tx.prepare_cached(
         "SELECT collection, id, fields, field_hlcs, deleted, version, deleted_hlc, created_by, purged FROM records
          WHERE org_id = ?1 AND version > ?2 AND collection IN (SELECT value FROM json_each(?3))
            AND (?5 IS NULL OR window_ms IS NULL OR window_ms >= ?5)
+           AND (?6 IS NULL OR collection <> ?7
+                OR json_extract(fields, '$.facility_id') IN (SELECT value FROM json_each(?6)))
          ORDER BY version LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![user.org_id.to_string(), after as i64, list, limit as i64 + 1, from], |r| {
-        outgoing(user, r)
-    })?;
+    let rows = stmt.query_map(
+        params![
+            user.org_id.to_string(),
+            after as i64,
+            list,
+            limit as i64 + 1,
+            from,
+            scope,
+            latarnia_core::protocol::BED_HOLDS
+        ],
+        |r| outgoing(user, r),
+    )?;
     let changes = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
     Ok(PullPage::new(changes, limit, after, org_version as u64, last_mutation_id as u64))

@@ -1,0 +1,164 @@
+//! Beds held at aid facilities, against the real server over HTTP on SQLite and PostgreSQL: a
+//! hold that meets a full facility is refused (`facility_full`) and one at an unknown facility
+//! too; a facility account reads the directory and only the holds made at its facility (never
+//! the contact they came from), reports its own free beds and answers its own holds — and
+//! nothing else; an arrival after the count keeps its bed.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::*;
+use latarnia_core::facilities::{BedHold, Facility, FacilityKind, HoldStatus, Needs};
+use latarnia_core::protocol::{fields_of, BED_HOLDS, FACILITIES};
+use latarnia_core::sync::{PushRequest, PushResponse, SCHEMA_VERSION};
+use latarnia_core::{Gender, Hlc, Mutation, Op};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+const PASSWORD: &str = "password-of-the-test";
+
+/// One phone's pushes, its mids counted.
+struct Pusher {
+    http: Http,
+    client: Uuid,
+    mid: u64,
+}
+
+impl Pusher {
+    fn new(http: Http) -> Self {
+        Pusher { http, client: Uuid::new_v4(), mid: 0 }
+    }
+
+    async fn push(&mut self, collection: &str, id: Uuid, fields: Map<String, Value>) -> (Option<String>, String) {
+        use latarnia_core::engine::Transport;
+        self.mid += 1;
+        let hlc =
+            Hlc { physical_ms: Utc::now().timestamp_millis() as u64, counter: self.mid as u16, client: self.client };
+        let m =
+            Mutation { mid: self.mid, collection: collection.into(), id, op: Op::Upsert, hlc: hlc.to_string(), fields };
+        let req = PushRequest { client_id: self.client, schema_version: SCHEMA_VERSION, mutations: vec![m] };
+        let r: PushResponse = self.http.push(&req).await.expect("push");
+        (r.results[0].error.clone(), r.results[0].message.clone().unwrap_or_default())
+    }
+}
+
+fn hold(facility: Uuid, n: u128) -> BedHold {
+    BedHold {
+        id: Uuid::from_u128(0x401d_0000 + n),
+        facility_id: facility,
+        contact_id: Some(Uuid::from_u128(0xc0 + n)),
+        held_at: Utc::now(),
+        minutes: 90,
+        needs: Needs { gender: Some(Gender::Female), dog: true, ..Needs::default() },
+        team: vec!["Ola".into()],
+        status: HoldStatus::Held,
+        status_at: None,
+    }
+}
+
+fn fields(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+async fn holds_on(backend: Backend) {
+    use latarnia_core::engine::Transport;
+    let Some(url) = backend.fresh_url().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &url, free_addr());
+    server.add_user("koordynatorka", "coordinator");
+    server.add_user("ania", "streetworker");
+    server.add_user("recepcja", "facility");
+    let mut coordinator = Pusher::new(Http::login(&server.url(), "koordynatorka", PASSWORD).await);
+    let mut ania = Pusher::new(Http::login(&server.url(), "ania", PASSWORD).await);
+    let reception = Http::login(&server.url(), "recepcja", PASSWORD).await;
+    let mut recepcja = Pusher::new(reception.clone());
+
+    let counted = Utc::now() - Duration::hours(1);
+    let mut ours = Facility::new(Uuid::from_u128(1), "Noclegownia", FacilityKind::NightShelter);
+    (ours.free_beds, ours.beds_at, ours.logins) = (Some(1), Some(counted), vec!["recepcja".into()]);
+    let mut theirs = Facility::new(Uuid::from_u128(2), "Schronisko", FacilityKind::Shelter);
+    (theirs.free_beds, theirs.beds_at) = (Some(3), Some(counted));
+    let mut silent = Facility::new(Uuid::from_u128(3), "Ogrzewalnia", FacilityKind::WarmingCentre);
+    silent.free_beds = None;
+    for f in [&ours, &theirs, &silent] {
+        assert_eq!(coordinator.push(FACILITIES, f.id, fields_of(f)).await.0, None, "{backend:?}");
+    }
+
+    // One bed: the first hold takes it, the second is refused with the facility's name.
+    let first = hold(ours.id, 1);
+    assert_eq!(ania.push(BED_HOLDS, first.id, fields_of(&first)).await.0, None, "{backend:?}");
+    let second = hold(ours.id, 2);
+    let (error, message) = ania.push(BED_HOLDS, second.id, fields_of(&second)).await;
+    assert_eq!(error.as_deref(), Some("facility_full"), "{backend:?}");
+    assert!(message.contains("Noclegownia"), "{message}");
+    let elsewhere = hold(theirs.id, 3);
+    assert_eq!(ania.push(BED_HOLDS, elsewhere.id, fields_of(&elsewhere)).await.0, None);
+    let no_count = hold(silent.id, 4);
+    assert_eq!(ania.push(BED_HOLDS, no_count.id, fields_of(&no_count)).await.0.as_deref(), Some("facility_full"));
+    let nowhere = hold(Uuid::from_u128(99), 5);
+    assert_eq!(ania.push(BED_HOLDS, nowhere.id, fields_of(&nowhere)).await.0.as_deref(), Some("not_found"));
+    // A hold already expired holds nothing, so it is not refused as full either way.
+    let old = BedHold { held_at: Utc::now() - Duration::hours(3), ..hold(ours.id, 6) };
+    assert_eq!(ania.push(BED_HOLDS, old.id, fields_of(&old)).await.0.as_deref(), Some("facility_full"));
+
+    // The reception reads the directory and its own facility's holds only, without the contact.
+    let pulled = reception.pull(Uuid::new_v4(), "", 1000).await.expect("pull");
+    let mut holds: Vec<&Map<String, Value>> = Vec::new();
+    let mut facilities = 0;
+    for c in &pulled.changes {
+        match c.collection.as_str() {
+            BED_HOLDS => holds.push(&c.fields),
+            FACILITIES => facilities += 1,
+            other => panic!("a facility account pulled {other}"),
+        }
+    }
+    assert_eq!(facilities, 3, "{backend:?}");
+    assert_eq!(holds.len(), 1, "{backend:?}: only the hold at its facility: {holds:?}");
+    assert_eq!(holds[0]["facility_id"], json!(ours.id));
+    assert!(!holds[0].contains_key("contact_id"), "{:?}", holds[0]);
+    assert_eq!(holds[0]["needs"]["dog"], json!(true));
+    assert_eq!(reception.get("/history?collection=contacts&before=0").await.0, 403);
+
+    // Its own facility's beds and its own holds' answers; nothing else.
+    let recount = Utc::now();
+    let beds = fields(json!({"free_beds": 2, "beds_at": recount, "name": "Renamed"}));
+    assert_eq!(recepcja.push(FACILITIES, ours.id, beds).await.0, None);
+    let (error, _) = recepcja.push(FACILITIES, theirs.id, fields(json!({"free_beds": 0}))).await;
+    assert_eq!(error.as_deref(), Some("forbidden"));
+    let made_up = Facility::new(Uuid::from_u128(7), "Fikcja", FacilityKind::Shelter);
+    assert_eq!(recepcja.push(FACILITIES, made_up.id, fields_of(&made_up)).await.0.as_deref(), Some("forbidden"));
+    let arrived = fields(json!({"status": "arrived", "status_at": Utc::now() + Duration::seconds(1)}));
+    assert_eq!(recepcja.push(BED_HOLDS, first.id, arrived.clone()).await.0, None);
+    assert_eq!(recepcja.push(BED_HOLDS, elsewhere.id, arrived).await.0.as_deref(), Some("forbidden"));
+    let made_up_hold = hold(ours.id, 8);
+    assert_eq!(
+        recepcja.push(BED_HOLDS, made_up_hold.id, fields_of(&made_up_hold)).await.0.as_deref(),
+        Some("forbidden")
+    );
+
+    // The coordinator's phone sees the new count (the name unchanged) and the arrival.
+    let seen = coordinator.http.pull(Uuid::new_v4(), "", 1000).await.unwrap();
+    let find = |collection: &str, id: Uuid| {
+        seen.changes.iter().find(|c| c.collection == collection && c.id == id).unwrap().fields.clone()
+    };
+    assert_eq!(
+        (find(FACILITIES, ours.id)["free_beds"].clone(), find(FACILITIES, ours.id)["name"].clone()),
+        (json!(2), json!("Noclegownia"))
+    );
+    assert_eq!(find(BED_HOLDS, first.id)["status"], "arrived");
+    // Two beds counted; the person who arrived after the count has one: one hold more, then full.
+    let third = hold(ours.id, 9);
+    assert_eq!(ania.push(BED_HOLDS, third.id, fields_of(&third)).await.0, None, "{backend:?}");
+    let fourth = hold(ours.id, 10);
+    assert_eq!(ania.push(BED_HOLDS, fourth.id, fields_of(&fourth)).await.0.as_deref(), Some("facility_full"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn beds_are_held_and_answered_on_sqlite() {
+    holds_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn beds_are_held_and_answered_on_postgres() {
+    holds_on(Backend::Postgres).await;
+}
