@@ -96,6 +96,9 @@ mod tests {
         keys.extend(ReportSource::ALL.iter().map(|v| format!("report_source_{}", v.as_str())));
         keys.extend(Urgency::ALL.iter().map(|v| format!("urgency_{}", v.as_str())));
         keys.extend(ReportStatus::ALL.iter().map(|v| format!("report_status_{}", v.as_str())));
+        keys.extend(
+            latarnia_core::facilities::FacilityKind::ALL.iter().map(|v| format!("facility_kind_{}", v.as_str())),
+        );
         // A refused record is named by its collection (never the raw `collection_meal_runs`).
         keys.extend(latarnia_core::sync::COLLECTIONS.iter().map(|c| format!("collection_{}", c.name)));
         keys.extend(latarnia_core::sites::SiteField::ALL.iter().map(|f| format!("site_{}", f.as_str())));

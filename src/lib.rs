@@ -24,8 +24,8 @@ use crate::components::{
 };
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
-    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, settings::SettingsPage,
-    site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, reception::ReceptionPage,
+    settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
 };
 use crate::session::Access;
 use crate::state::AppState;
@@ -64,7 +64,14 @@ pub fn App() -> impl IntoView {
                     <Show when=move || state.access.get() != Access::NeedsPin fallback=PinSetupPage>
                     <Show when=signed_in fallback=LoginPage>
                         <Routes fallback=NotFound>
-                            <Route path=path!("/") view=PatrolPage/>
+                            <Route path=path!("/") view=move || if state.is_facility() {
+                                view! { <ReceptionPage/> }.into_any()
+                            } else {
+                                view! { <PatrolPage/> }.into_any()
+                            }/>
+                            <Route path=path!("/facility") view=ReceptionPage/>
+                            <Route path=path!("/facilities") view=|| lazy(split::facilities::screen())/>
+                            <Route path=path!("/facilities/:id") view=|| lazy(split::facility::screen())/>
                             <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
                             <Route path=path!("/contacts") view=HistoryPage/>
                             <Route path=path!("/contacts/:id") view=ContactFormPage/>

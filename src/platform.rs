@@ -301,3 +301,12 @@ extern "C" {
 pub fn warm_map() {
     let _ = map_warm();
 }
+
+/// The text of the file chosen in `input` (`<input type="file">`), if any.
+pub async fn chosen_text(input: web_sys::EventTarget) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let files = js_sys::Reflect::get(&input, &"files".into()).ok()?;
+    let file = js_sys::Reflect::get(&files, &0.into()).ok().filter(|f| !f.is_undefined())?;
+    let blob: web_sys::Blob = file.unchecked_into();
+    wasm_bindgen_futures::JsFuture::from(blob.text()).await.ok()?.as_string()
+}

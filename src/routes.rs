@@ -24,6 +24,8 @@ pub enum AppRoute {
     RunStop(Uuid),
     Indicators,
     Counts,
+    Facilities,
+    Reception,
 }
 
 impl AppRoute {
@@ -49,6 +51,8 @@ impl AppRoute {
             AppRoute::RunStop(id) => format!("/zima/stops/{id}"),
             AppRoute::Indicators => "/indicators".into(),
             AppRoute::Counts => "/count".into(),
+            AppRoute::Facilities => "/facilities".into(),
+            AppRoute::Reception => "/facility".into(),
         }
     }
 }

@@ -83,6 +83,8 @@ screens! {
     count::counts => crate::pages::counts::CountsPage;
     count::count => crate::pages::count::CountPage;
     count::count_sector => crate::pages::count_sector::CountSectorPage;
+    facilities::facilities => crate::pages::facilities::FacilitiesPage;
+    facilities::facility => crate::pages::facility_form::FacilityFormPage;
 }
 
 /// The coordinators' erasure of a person (GDPR art. 17), inside Settings.

@@ -335,6 +335,11 @@ impl AppState {
         self.role_is(&[Role::Admin, Role::Coordinator])
     }
 
+    /// Whether the signed-in user is a facility's reception (its beds and holds only).
+    pub fn is_facility(&self) -> bool {
+        self.role_is(&[latarnia_core::sync::Role::Facility])
+    }
+
     /// Whether the signed-in user is a partner agency's (no contacts, no patrols).
     pub fn is_partner(&self) -> bool {
         self.role_is(&[latarnia_core::sync::Role::Partner])

@@ -68,10 +68,12 @@ async fn the_database_has_every_store_of_the_latest_schema() {
     assert_eq!(
         names,
         [
+            "bed_holds",
             "contacts",
             "count_people",
             "count_visits",
             "counts",
+            "facilities",
             "forecasts",
             "meal_run_stops",
             "meal_runs",
@@ -106,9 +108,9 @@ async fn upgrading_from_the_first_schema_keeps_everything() {
 
 #[wasm_bindgen_test]
 async fn an_upgrade_that_adds_collections_pulls_everything_again() {
-    // V3 added places and reports, V4 Akcja ZIMA, V5 count night: pulls before them skipped
-    // those records.
-    for from in [SchemaVersion::V2, SchemaVersion::V3, SchemaVersion::V4] {
+    // V3 added places and reports, V4 Akcja ZIMA, V5 count night, V6 aid facilities: pulls
+    // before them skipped those records.
+    for from in [SchemaVersion::V2, SchemaVersion::V3, SchemaVersion::V4, SchemaVersion::V5] {
         let name = fresh_name("upgrade-collections");
         let old = IdbStore::open_at(&name, from, Uuid::from_u128(3)).await.unwrap();
         let c = contract::contact(6, None, 0);

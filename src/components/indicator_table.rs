@@ -110,6 +110,15 @@ pub fn rows(lang: Lang, t: &Indicators) -> Vec<Row> {
         out.push(Row { id: "referrals".into(), label: text("ind_referrals"), value: Some(int(0)), sub: false });
     }
 
+    if !t.referrals_by_facility.is_empty() {
+        section(&mut out, "facilities");
+        for (n, f) in t.referrals_by_facility.iter().enumerate() {
+            let label = text("ind_facility_held").replace("{name}", &f.facility);
+            out.push(Row { id: format!("facility_{n}"), label, value: Some(int(f.held)), sub: false });
+            sub(&mut out, format!("facility_{n}_arrived"), text("ind_facility_arrived"), f.arrived);
+        }
+    }
+
     section(&mut out, "places");
     row(&mut out, "places_active", int(t.places_active));
     row(&mut out, "places_new", maybe(t.places_new));

@@ -1,3 +1,4 @@
+pub mod bed_finder;
 pub mod contact_item;
 pub mod coordinates;
 pub mod count_form;
@@ -8,6 +9,8 @@ pub mod count_table;
 pub mod earlier_count_form;
 pub mod enum_select;
 pub mod erasure_form;
+pub mod facility_import;
+pub mod facility_summary;
 pub mod field_error;
 pub mod from_store;
 pub mod indicator_table;

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use latarnia_core::protocol::{CONTACTS, COUNT_PEOPLE, PATROLS};
+use latarnia_core::protocol::{BED_HOLDS, CONTACTS, COUNT_PEOPLE, PATROLS};
 
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
@@ -45,13 +45,20 @@ pub fn Nav() -> impl IntoView {
     };
     let on_rest = move || {
         let p = path.get();
-        [AppRoute::Reports, AppRoute::Zima, AppRoute::Indicators, AppRoute::Counts]
+        [AppRoute::Reports, AppRoute::Zima, AppRoute::Indicators, AppRoute::Counts, AppRoute::Facilities]
             .iter()
             .any(|r| p.starts_with(r.href().as_str()))
             .then_some("true")
     };
+    // A facility's reception: its desk and the directory, nothing of the field work.
+    let facility = move || state.is_facility();
     view! {
         <nav class="bottom-nav" aria-label=i.s(k::NAV_LABEL)>
+            {move || facility().then(|| view! {
+                {link(AppRoute::Reception, "nav-reception", k::NAV_RECEPTION, "⌂")}
+                {link(AppRoute::Facilities, "nav-facilities", k::NAV_FACILITIES, "☷")}
+            })}
+            <Show when=move || !facility()>
             {move || field().then(|| link(AppRoute::Patrol, "nav-patrol", k::NAV_PATROL, "◉"))}
             {move || state.may_write(CONTACTS).then(|| link(AppRoute::History, "nav-contacts", k::NAV_CONTACTS, "☰"))}
             {link(AppRoute::Sites, "nav-sites", k::NAV_SITES, "⌂")}
@@ -69,12 +76,14 @@ pub fn Nav() -> impl IntoView {
                     <div id="nav-sheet" class="nav-sheet" role="dialog" aria-label=i.s(k::NAV_MORE_TITLE)
                         data-testid="nav-sheet" on:click=move |_| more_open.set(false)>
                         {rest()}
+                        {move || state.may_write(BED_HOLDS).then(|| link(AppRoute::Facilities, "nav-facilities", k::NAV_FACILITIES, "☷"))}
                         {move || state.may_write(COUNT_PEOPLE).then(|| link(AppRoute::Counts, "nav-count", k::NAV_COUNT, "#"))}
                         {move || state.is_coordinator().then(|| link(AppRoute::Indicators, "nav-indicators", k::NAV_INDICATORS, "▤"))}
                         <button type="button" class="nav-sheet-close" data-testid="nav-sheet-close">{i.s(k::NAV_CLOSE)}</button>
                     </div>
                 })}
             })}
+            </Show>
         </nav>
     }
 }

@@ -7,7 +7,6 @@ use latarnia_core::count::{default_questionnaire, validate_questionnaire, Questi
 use latarnia_core::FieldError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use crate::components::field_error::FieldErrorText;
 use crate::i18n::{k, use_i18n, Lang};
@@ -26,14 +25,6 @@ pub fn read_questionnaire(text: &str) -> Result<Questionnaire, Vec<FieldError>> 
     Ok(q)
 }
 
-/// The text of the file chosen in `input` (`<input type="file">`), if any.
-async fn chosen_text(input: web_sys::EventTarget) -> Option<String> {
-    let files = js_sys::Reflect::get(&input, &"files".into()).ok()?;
-    let file = js_sys::Reflect::get(&files, &0.into()).ok().filter(|f| !f.is_undefined())?;
-    let blob: web_sys::Blob = file.unchecked_into();
-    wasm_bindgen_futures::JsFuture::from(blob.text()).await.ok()?.as_string()
-}
-
 #[component]
 pub fn QuestionnaireEditor(questionnaire: RwSignal<Questionnaire>, errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
     let i = use_i18n();
@@ -48,7 +39,7 @@ pub fn QuestionnaireEditor(questionnaire: RwSignal<Questionnaire>, errors: RwSig
     let load = move |ev: leptos::ev::Event| {
         let Some(target) = ev.target() else { return };
         spawn_local(async move {
-            let text = chosen_text(target).await.unwrap_or_default();
+            let text = platform::chosen_text(target).await.unwrap_or_default();
             match read_questionnaire(&text) {
                 Ok(q) => {
                     questionnaire.set(q);

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
+use crate::components::bed_finder::BedFinder;
 use crate::components::contact_item::{local_input, parse_local_input};
 use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
@@ -337,6 +338,19 @@ fn ContactForm(
     };
     let has_position = contact.position.is_some();
     let notes_len = move || notes.with(|n| n.chars().count());
+    // A bed held from the finder is a referral of its facility's kind, pending until the
+    // facility marks the person arrived.
+    let on_held = {
+        let referrals = referrals.clone();
+        Callback::new(move |kind: ReferralKind| {
+            if let Some((_, outcome)) = referrals.iter().find(|(k, _)| *k == kind) {
+                if outcome.get_untracked().is_none() {
+                    outcome.set(Some(ReferralOutcome::Pending));
+                }
+            }
+        })
+    };
+    let finder_position = contact.position;
 
     view! {
         <form class="page contact-form" on:submit=save novalidate autocomplete="off">
@@ -385,6 +399,7 @@ fn ContactForm(
                 }).collect_view()}
             </fieldset>
             <FieldErrorText errors field="referrals"/>
+            <BedFinder contact_id=id position=finder_position gender age_band on_held/>
 
             <label class="check">
                 <input type="checkbox" data-testid="contact-help-refused" prop:checked=move || help_refused.get()

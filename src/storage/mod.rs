@@ -19,8 +19,8 @@ use std::rc::Rc;
 use latarnia_core::engine::{merge_pulled, Pending, Rejected};
 use latarnia_core::indicators::{Dataset, Period};
 use latarnia_core::protocol::{
-    changed_fields, fields_of, Record, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FORECASTS, MEAL_RUNS,
-    MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
+    changed_fields, fields_of, Record, BED_HOLDS, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FACILITIES, FORECASTS,
+    MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
 };
 use latarnia_core::sites::Redirects;
 use latarnia_core::sync::{Change, User};
@@ -167,6 +167,8 @@ pub const COLLECTIONS: &[&str] = &[
     COUNTS,
     COUNT_VISITS,
     COUNT_PEOPLE,
+    FACILITIES,
+    BED_HOLDS,
 ];
 
 /// `$go::<T>(args…)` for the record type `T` of the collection `$name`; `Ok(None)` for a
@@ -185,6 +187,8 @@ macro_rules! by_collection {
             latarnia_core::protocol::COUNTS => $go::<latarnia_core::count::Count>($($arg),*),
             latarnia_core::protocol::COUNT_VISITS => $go::<latarnia_core::count::CountVisit>($($arg),*),
             latarnia_core::protocol::COUNT_PEOPLE => $go::<latarnia_core::count::CountPerson>($($arg),*),
+            latarnia_core::protocol::FACILITIES => $go::<latarnia_core::facilities::Facility>($($arg),*),
+            latarnia_core::protocol::BED_HOLDS => $go::<latarnia_core::facilities::BedHold>($($arg),*),
             _ => Ok(None),
         }
     };
@@ -234,6 +238,11 @@ pub async fn indicator_dataset(store: &impl Store, period: &Period) -> Result<Da
         d.status_set_at.extend(status_time(&r).map(|t| (r.id, t)));
         d.reports.push(r.data);
     }
+    let (facilities, holds) = futures::join!(
+        store.list_data::<latarnia_core::facilities::Facility>(&all),
+        store.list_data::<latarnia_core::facilities::BedHold>(&all)
+    );
+    (d.facilities, d.holds) = (facilities?, holds?);
     Ok(d)
 }
 

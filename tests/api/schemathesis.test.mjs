@@ -13,6 +13,8 @@ const BIN = process.env.LATARNIA_SCHEMATHESIS || join(ROOT, 'target/schemathesis
 const CONFIG = join(ROOT, 'tests/api/schemathesis.toml');
 // A fixed seed: the same document gives the same requests, so a run here is the run in CI.
 const SEED = process.env.LATARNIA_SCHEMATHESIS_SEED || '1';
+// The count whose table is asked for (the same id in tests/api/schemathesis.toml).
+const COUNT = '00000000-0000-0000-0000-00000000c017';
 
 function schemathesis(server, token, filter) {
   return new Promise((ok, fail) => {
@@ -44,8 +46,15 @@ async function seed(server, token) {
       sleeping_rough: true, condition: 'ok', given: {}, referrals: [], help_refused: false, follow_up: false, notes: '',
       position: null, position_status: 'unavailable' } },
   ];
+  // A count night with the id the configuration gives its table (tests/api/schemathesis.toml).
+  const starts = new Date(Date.now() - 3_600_000).toISOString();
+  const ends = new Date(Date.now() + 3_600_000).toISOString();
+  mutations.push({ mid: 4, collection: 'counts', id: COUNT, op: 'upsert', hlc: hlc(4), fields: {
+    name: 'Badanie', starts_at: starts, ends_at: ends, sectors: [], entered_total: null,
+    questionnaire: { questions: [{ code: 'sex', kind: 'single', pl: 'Płeć', en: 'Sex', observed: true,
+      choices: [{ code: 'f', pl: 'kobieta', en: 'woman' }, { code: 'm', pl: 'mężczyzna', en: 'man' }] }] } } });
   const answer = await api(server, '/api/v1/sync/push', token, { client_id: client, schema_version: 1, mutations });
-  assert.deepEqual(answer.results.map((r) => r.status), ['applied', 'applied', 'applied'], JSON.stringify(answer));
+  assert.deepEqual(answer.results.map((r) => r.status), ['applied', 'applied', 'applied', 'applied'], JSON.stringify(answer));
 }
 
 test('the API does what its generated document says, for every schemathesis check', { timeout: 15 * 60_000 }, async () => {
@@ -58,7 +67,7 @@ test('the API does what its generated document says, for every schemathesis chec
     await seed(server, token);
     // Every operation but sign-out, which would end the session the others run in.
     const main = await schemathesis(server, token, ['--exclude-path', '/api/v1/auth/logout']);
-    assert.match(main.out, /Tested: 11\b/, main.out);
+    assert.match(main.out, /Tested: 12\b/, main.out);
     assert.equal(main.code, 0, main.out);
     // The document's own operation, which schemathesis leaves out unless named.
     const self = await schemathesis(server, token, ['--include-path', '/api/v1/openapi.json']);
@@ -70,7 +79,7 @@ test('the API does what its generated document says, for every schemathesis chec
     assert.equal(logout.code, 0, logout.out);
     // The document served is the one generated from the code, whole: every operation is in it.
     const doc = await api(server, '/api/v1/openapi.json', token);
-    assert.equal(Object.values(doc.paths).flatMap((p) => Object.keys(p)).length, 13);
+    assert.equal(Object.values(doc.paths).flatMap((p) => Object.keys(p)).length, 14);
   } finally {
     await server.stop();
   }

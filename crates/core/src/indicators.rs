@@ -177,6 +177,10 @@ pub struct Dataset {
     /// Places merged into others (deleted, so not in `sites`): a contact linked to one counts
     /// at the place it was merged into.
     pub merged: crate::sites::Redirects,
+    /// The aid facilities and the beds held there: a referral whose person arrived counts as
+    /// accepted, and the referrals are counted by facility.
+    pub facilities: Vec<crate::facilities::Facility>,
+    pub holds: Vec<crate::facilities::BedHold>,
 }
 
 /// A stored record that does not read as its collection's type.
@@ -192,6 +196,8 @@ pub const COLLECTIONS: &[&str] = &[
     protocol::REPORTS,
     protocol::MEAL_RUNS,
     protocol::MEAL_RUN_STOPS,
+    protocol::FACILITIES,
+    protocol::BED_HOLDS,
 ];
 
 impl Dataset {
@@ -227,6 +233,8 @@ impl Dataset {
             protocol::REPORTS => read(&text, &mut self.reports),
             protocol::MEAL_RUNS => read(&text, &mut self.runs),
             protocol::MEAL_RUN_STOPS => read(&text, &mut self.stops),
+            protocol::FACILITIES => read(&text, &mut self.facilities),
+            protocol::BED_HOLDS => read(&text, &mut self.holds),
             _ => return Ok(()),
         }?;
         if let Some(at) = status_hlc.and_then(|h| h.parse::<crate::Hlc>().ok()) {
@@ -280,6 +288,21 @@ pub struct Indicators {
     pub meals_delivered: u32,
     pub hot_drinks_delivered: u32,
     pub by_month: Vec<MonthRow>,
+    /// Beds held from the app in the period, by facility (by name), with how many of the
+    /// people arrived.
+    #[serde(default)]
+    pub referrals_by_facility: Vec<FacilityReferrals>,
+}
+
+/// One facility's row of the referrals made through the bed finder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacilityReferrals {
+    pub facility: String,
+    /// Beds held (cancelled ones left out).
+    pub held: u32,
+    /// People the facility marked arrived.
+    pub arrived: u32,
 }
 
 impl Indicators {
@@ -318,6 +341,37 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     v.sort_unstable();
     let n = v.len();
     Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2 })
+}
+
+/// `c` with its referrals of `kinds` accepted (added when the form had none of that kind).
+fn with_accepted(c: &Contact, kinds: &[ReferralKind]) -> Contact {
+    let mut c = c.clone();
+    for kind in kinds {
+        match c.referrals.iter_mut().find(|r| r.kind == *kind) {
+            Some(r) => r.outcome = ReferralOutcome::Accepted,
+            None => c.referrals.push(crate::Referral { kind: *kind, outcome: ReferralOutcome::Accepted }),
+        }
+    }
+    c
+}
+
+/// The beds held in the period (their day in Poland; a member's: their team's), by facility.
+fn by_facility(records: &Dataset, period: &Period) -> Vec<FacilityReferrals> {
+    use crate::facilities::HoldStatus;
+    let mut rows: BTreeMap<String, FacilityReferrals> = BTreeMap::new();
+    for h in &records.holds {
+        if h.status == HoldStatus::Cancelled || !period.contains(poland_date(h.held_at)) || !period.has_member(&h.team)
+        {
+            continue;
+        }
+        let Some(f) = records.facilities.iter().find(|f| f.id == h.facility_id) else { continue };
+        let row = rows
+            .entry(f.name.clone())
+            .or_insert_with(|| FacilityReferrals { facility: f.name.clone(), ..Default::default() });
+        row.held += 1;
+        row.arrived += u32::from(h.status == HoldStatus::Arrived);
+    }
+    rows.into_values().collect()
 }
 
 /// Computes the table for `period` over `records` (live records only; see the module's rules).
@@ -365,7 +419,25 @@ pub fn compute(records: &Dataset, period: &Period) -> Indicators {
             Some((s.contact_id?, mine))
         })
         .collect();
+    // A bed held for a contact's person who arrived makes that contact's referral of the
+    // facility's kind accepted (the facility said so; the worker's phone need not).
+    let kind_of: HashMap<Uuid, crate::facilities::FacilityKind> =
+        records.facilities.iter().map(|f| (f.id, f.kind)).collect();
+    let mut arrived: HashMap<Uuid, Vec<ReferralKind>> = HashMap::new();
+    for h in records.holds.iter().filter(|h| h.status == crate::facilities::HoldStatus::Arrived) {
+        if let (Some(c), Some(kind)) = (h.contact_id, kind_of.get(&h.facility_id).and_then(|k| k.referral())) {
+            arrived.entry(c).or_default().push(kind);
+        }
+    }
     for c in &records.contacts {
+        let answered;
+        let c = match arrived.get(&c.id) {
+            Some(kinds) => {
+                answered = with_accepted(c, kinds);
+                &answered
+            }
+            None => c,
+        };
         // A contact counts with its patrol; without one (or when the patrol is gone), by itself.
         let (day, mine) = match c.patrol_id.and_then(|id| patrol_day.get(&id)) {
             Some(&(day, mine)) => (day, mine),
@@ -393,6 +465,7 @@ pub fn compute(records: &Dataset, period: &Period) -> Indicators {
     out.premedical_help = tally.given.get(&Item::PremedicalHelp).copied().unwrap_or(0);
     out.given = tally.given;
     out.referrals = tally.referrals;
+    out.referrals_by_facility = by_facility(records, period);
     out.taken_to_shelter =
         SHELTER_REFERRALS.iter().filter_map(|k| out.referrals.get(k)?.get(&ReferralOutcome::Accepted)).sum();
     out.ambulances_called = out.referral_count(ReferralKind::AmbulanceCalled);
@@ -484,6 +557,34 @@ mod tests {
 
     fn run(records: &Dataset, from: NaiveDate, to: NaiveDate) -> Indicators {
         compute(records, &Period::new(from, to, None).unwrap())
+    }
+
+    #[test]
+    fn a_person_who_arrived_where_a_bed_was_held_is_an_accepted_referral_by_facility() {
+        use crate::facilities::{BedHold, HoldStatus};
+        use crate::fixture::{facility_example, hold_example};
+        let facility = facility_example();
+        let hold = hold_example();
+        let mut c = contact(0xc0, None, hold.held_at);
+        c.referrals = vec![crate::Referral { kind: ReferralKind::NightShelter, outcome: ReferralOutcome::Pending }];
+        let mut elsewhere = facility_example();
+        elsewhere.id = Uuid::from_u128(0xe15e);
+        let mut d = Dataset { contacts: vec![c], facilities: vec![facility, elsewhere], ..Default::default() };
+        let year = Period::year(2026).unwrap();
+        let pending = |i: &Indicators| i.referrals[&ReferralKind::NightShelter].clone();
+        d.holds = vec![hold.clone()];
+        let before = compute(&d, &year);
+        assert_eq!(pending(&before), BTreeMap::from([(ReferralOutcome::Pending, 1)]));
+        let name = "Noclegownia św. Brata Alberta".to_owned();
+        assert_eq!(before.referrals_by_facility, [FacilityReferrals { facility: name.clone(), held: 1, arrived: 0 }]);
+        let arrived = BedHold { status: HoldStatus::Arrived, status_at: Some(hold.held_at), ..hold.clone() };
+        let cancelled = BedHold { id: Uuid::from_u128(9), status: HoldStatus::Cancelled, ..hold.clone() };
+        d.holds = vec![arrived, cancelled];
+        let after = compute(&d, &year);
+        assert_eq!(pending(&after), BTreeMap::from([(ReferralOutcome::Accepted, 1)]));
+        assert_eq!(after.taken_to_shelter, 1);
+        assert_eq!(after.referrals_by_facility, [FacilityReferrals { facility: name, held: 1, arrived: 1 }]);
+        assert!(compute(&d, &Period::year(2025).unwrap()).referrals_by_facility.is_empty());
     }
 
     #[test]

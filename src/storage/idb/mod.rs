@@ -4,8 +4,8 @@
 
 use js_sys::Array;
 use latarnia_core::protocol::{
-    Record, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS,
-    SITES, ZIMA_SETTINGS,
+    Record, BED_HOLDS, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FACILITIES, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS,
+    PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
 };
 use latarnia_core::Mutation;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};

@@ -33,16 +33,24 @@ pub enum SchemaVersion {
     V4 = 4,
     /// Count night: `counts`, `count_visits`, `count_people` (cursor reset like V3).
     V5 = 5,
+    /// Aid facilities: `facilities`, `bed_holds` (cursor reset like V3).
+    V6 = 6,
 }
 
 impl SchemaVersion {
-    pub const LATEST: SchemaVersion = SchemaVersion::V5;
+    pub const LATEST: SchemaVersion = SchemaVersion::V6;
     /// The versions that add synced collections: upgrading past one pulls everything again.
-    pub(super) const ADD_COLLECTIONS: [SchemaVersion; 3] = [SchemaVersion::V3, SchemaVersion::V4, SchemaVersion::V5];
+    pub(super) const ADD_COLLECTIONS: [SchemaVersion; 4] =
+        [SchemaVersion::V3, SchemaVersion::V4, SchemaVersion::V5, SchemaVersion::V6];
 
     pub fn stores(self) -> Vec<ObjectStore> {
         let mut stores = match self {
-            SchemaVersion::V1 | SchemaVersion::V2 | SchemaVersion::V3 | SchemaVersion::V4 | SchemaVersion::V5 => vec![
+            SchemaVersion::V1
+            | SchemaVersion::V2
+            | SchemaVersion::V3
+            | SchemaVersion::V4
+            | SchemaVersion::V5
+            | SchemaVersion::V6 => vec![
                 ObjectStore::new(PATROLS)
                     .key_path("id")
                     .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"])),
@@ -95,6 +103,19 @@ impl SchemaVersion {
                         .add_index(Index::new_array(BY_PARENT_SORT, ["parent", "sort_ms"])),
                 );
             }
+        }
+        if self >= SchemaVersion::V6 {
+            stores.push(
+                ObjectStore::new(FACILITIES)
+                    .key_path("id")
+                    .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"])),
+            );
+            stores.push(
+                ObjectStore::new(BED_HOLDS)
+                    .key_path("id")
+                    .add_index(Index::new_array(BY_ALIVE_SORT, ["alive", "sort_ms"]))
+                    .add_index(Index::new_array(BY_PARENT_SORT, ["parent", "sort_ms"])),
+            );
         }
         stores
     }
