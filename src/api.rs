@@ -151,3 +151,14 @@ pub async fn indicators(
 pub async fn logout(token: &str) {
     let _ = Request::post("/api/v1/auth/logout").header("Authorization", &format!("Bearer {token}")).send().await;
 }
+
+/// The public list of an organisation's aid facilities (no sign-in), or why not as a
+/// translation key (not public, offline, another answer).
+pub async fn public_facilities(org: &str) -> Result<latarnia_core::facilities::PublicFacilities, usize> {
+    let r = Request::get(&format!("/api/v1/public/facilities/{org}")).send().await;
+    match answer::<latarnia_core::facilities::PublicFacilities>(r).await {
+        Ok(list) => Ok(list),
+        Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::PUBLIC_OFFLINE),
+        Err(_) => Err(k::PUBLIC_NOT_FOUND),
+    }
+}

@@ -24,11 +24,29 @@ use crate::components::{
 };
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
-    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, reception::ReceptionPage,
-    settings::SettingsPage, site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage,
+    public_facilities::PublicFacilitiesPage, reception::ReceptionPage, settings::SettingsPage, site_form::SiteFormPage,
+    sites::SitesPage, sync::SyncPage,
 };
 use crate::session::Access;
 use crate::state::AppState;
+
+/// The public pages (no sign-in, no lock: the aid facilities' list, when the organisation
+/// shows it) or else the app (`children`).
+#[component]
+fn PublicOr(children: ChildrenFn) -> impl IntoView {
+    let path = leptos_router::hooks::use_location().pathname;
+    let public = Memo::new(move |_| path.with(|p| p.starts_with("/public/")));
+    view! {
+        <Show when=move || !public.get() fallback=|| view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/public/facilities/:org") view=PublicFacilitiesPage/>
+            </Routes>
+        }>
+            {children()}
+        </Show>
+    }
+}
 
 /// A screen loaded on demand (`split`), drawn once its chunk is there.
 fn lazy(screen: split::LazyScreen) -> impl IntoView {
@@ -58,6 +76,7 @@ pub fn App() -> impl IntoView {
                 </Show>
             </div>
             <main id="main">
+                <PublicOr>
                 <Show when=move || state.ready.get() fallback=|| view! { <p class="loading" aria-busy="true">"…"</p> }>
                     // Locked or without a PIN yet, nothing of the app is there: only its own screen.
                     <Show when=move || state.access.get() != Access::Locked fallback=LockPage>
@@ -94,6 +113,7 @@ pub fn App() -> impl IntoView {
                     </Show>
                     </Show>
                 </Show>
+                </PublicOr>
             </main>
             <Toast/>
             <Show when=signed_in>

@@ -84,11 +84,11 @@ pub fn takes_text(i: I18n, f: &Facility) -> String {
     }
     let c = f.conditions;
     for (on, key) in [
-        (c.sobriety_required, k::FAC_COND_SOBRIETY),
-        (c.id_required, k::FAC_COND_ID),
-        (c.referral_required, k::FAC_COND_REFERRAL),
-        (c.dogs_allowed, k::FAC_COND_DOGS),
-        (c.wheelchair_access, k::FAC_COND_WHEELCHAIR),
+        (c.sobriety_required, k::FAC_COND_SOBRIETY_REQUIRED),
+        (c.id_required, k::FAC_COND_ID_REQUIRED),
+        (c.referral_required, k::FAC_COND_REFERRAL_REQUIRED),
+        (c.dogs_allowed, k::FAC_COND_DOGS_ALLOWED),
+        (c.wheelchair_access, k::FAC_COND_WHEELCHAIR_ACCESS),
     ] {
         if on {
             parts.push(i.t(key));

@@ -97,11 +97,11 @@ fn FacilityForm(facility: Facility, is_new: bool) -> impl IntoView {
     ];
     let c = f.conditions;
     let conditions = [
-        ("facility-sobriety", k::FAC_COND_SOBRIETY, RwSignal::new(c.sobriety_required)),
-        ("facility-id", k::FAC_COND_ID, RwSignal::new(c.id_required)),
-        ("facility-referral", k::FAC_COND_REFERRAL, RwSignal::new(c.referral_required)),
-        ("facility-dogs", k::FAC_COND_DOGS, RwSignal::new(c.dogs_allowed)),
-        ("facility-wheelchair", k::FAC_COND_WHEELCHAIR, RwSignal::new(c.wheelchair_access)),
+        ("facility-sobriety", k::FAC_COND_SOBRIETY_REQUIRED, RwSignal::new(c.sobriety_required)),
+        ("facility-id", k::FAC_COND_ID_REQUIRED, RwSignal::new(c.id_required)),
+        ("facility-referral", k::FAC_COND_REFERRAL_REQUIRED, RwSignal::new(c.referral_required)),
+        ("facility-dogs", k::FAC_COND_DOGS_ALLOWED, RwSignal::new(c.dogs_allowed)),
+        ("facility-wheelchair", k::FAC_COND_WHEELCHAIR_ACCESS, RwSignal::new(c.wheelchair_access)),
     ];
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let busy = RwSignal::new(false);

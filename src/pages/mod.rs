@@ -13,6 +13,7 @@ pub mod not_found;
 pub mod patrol;
 pub mod patrol_summary;
 pub mod pin_setup;
+pub mod public_facilities;
 pub mod reception;
 pub mod report_form;
 pub mod reports;

@@ -20,7 +20,7 @@ function schemathesis(server, token, filter) {
   return new Promise((ok, fail) => {
     const args = ['--config-file', CONFIG, 'run', `${server.url}/api/v1/openapi.json`, '--checks', 'all',
       '--seed', SEED, '--no-color', '--workers', '1', '-H', `Authorization: Bearer ${token}`, ...filter];
-    const child = spawn(BIN, args, { cwd: ROOT, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+    const child = spawn(BIN, args, { cwd: ROOT, env: { ...process.env, SCHEMATHESIS_HOOKS: '', LATARNIA_PUBLIC_ORG: server.org ?? '' } });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
@@ -53,8 +53,12 @@ async function seed(server, token) {
     name: 'Badanie', starts_at: starts, ends_at: ends, sectors: [], entered_total: null,
     questionnaire: { questions: [{ code: 'sex', kind: 'single', pl: 'Płeć', en: 'Sex', observed: true,
       choices: [{ code: 'f', pl: 'kobieta', en: 'woman' }, { code: 'm', pl: 'mężczyzna', en: 'man' }] }] } } });
+  mutations.push({ mid: 5, collection: 'facilities', id: crypto.randomUUID(), op: 'upsert', hlc: hlc(5), fields: {
+    name: 'Noclegownia', kind: 'night_shelter', address: 'ul. Zielona 1', position: null, operator: '', phone: '',
+    hours: [{ day: 1, from: '18:00', to: '08:00' }], closed_days: [], takes: { men: true, women: true, families: false },
+    conditions: {}, capacity: 20, free_beds: 3, beds_at: at, hold_minutes: null, logins: [] } });
   const answer = await api(server, '/api/v1/sync/push', token, { client_id: client, schema_version: 1, mutations });
-  assert.deepEqual(answer.results.map((r) => r.status), ['applied', 'applied', 'applied', 'applied'], JSON.stringify(answer));
+  assert.deepEqual(answer.results.map((r) => r.status), ['applied', 'applied', 'applied', 'applied', 'applied'], JSON.stringify(answer));
 }
 
 test('the API does what its generated document says, for every schemathesis check', { timeout: 15 * 60_000 }, async () => {
@@ -65,9 +69,12 @@ test('the API does what its generated document says, for every schemathesis chec
     // Sign-out's own session, taken now: the fuzzed sign-ins soon meet the attempt limiter.
     const own = await apiLogin(server, server.admin);
     await seed(server, token);
+    // The organisation shows its aid facilities publicly (the list's operation is tested on it).
+    await server.cli('org', 'public-facilities', '--org', 'Latarnia');
+    server.org = (await api(server, '/api/v1/me', token)).org_id;
     // Every operation but sign-out, which would end the session the others run in.
     const main = await schemathesis(server, token, ['--exclude-path', '/api/v1/auth/logout']);
-    assert.match(main.out, /Tested: 12\b/, main.out);
+    assert.match(main.out, /Tested: 13\b/, main.out);
     assert.equal(main.code, 0, main.out);
     // The document's own operation, which schemathesis leaves out unless named.
     const self = await schemathesis(server, token, ['--include-path', '/api/v1/openapi.json']);
@@ -79,7 +86,7 @@ test('the API does what its generated document says, for every schemathesis chec
     assert.equal(logout.code, 0, logout.out);
     // The document served is the one generated from the code, whole: every operation is in it.
     const doc = await api(server, '/api/v1/openapi.json', token);
-    assert.equal(Object.values(doc.paths).flatMap((p) => Object.keys(p)).length, 14);
+    assert.equal(Object.values(doc.paths).flatMap((p) => Object.keys(p)).length, 15);
   } finally {
     await server.stop();
   }

@@ -8,7 +8,7 @@
 // and holds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, navTo, smallControls, coveredAtEnd } from './harness.mjs';
+import { startServer, byId, screenshot, phone as openPhone, syncNow, api, apiLogin, navTo, smallControls, coveredAtEnd, openProfile, tempDir } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -216,6 +216,24 @@ test('facilities: import, free beds, a hold offline, arrival, a full facility re
   assert.match(poster, /ogrzewalnia.*Ogrzewalnia Miejska.*całą dobę/s);
   assert.equal(await byId(cp, 'facility-list').isVisible(), false);
   await cp.emulateMedia({ media: 'screen' });
+
+  // The public list, once the organisation switches it on: without sign-in, no beds.
+  const me = await api(server, '/api/v1/me', await apiLogin(server, koord));
+  const visitor = await openProfile(tempDir('visitor'));
+  const vp = visitor.pages()[0] ?? (await visitor.newPage());
+  await vp.goto(`${server.url}/public/facilities/${me.org_id}`);
+  await byId(vp, 'public-error').waitFor();
+  assert.match(await byId(vp, 'public-error').textContent(), /nie jest publiczna/);
+  await server.cli('org', 'public-facilities', '--org', 'Latarnia');
+  await vp.reload();
+  await vp.waitForFunction(() => document.querySelectorAll('[data-testid=public-facility]').length === 3);
+  const listed = await byId(vp, 'public-facilities').textContent();
+  assert.match(listed, /Noclegownia dla Kobiet.*ul\. Zielona 1/s);
+  assert.match(listed, /przyjmuje z psem/);
+  assert.doesNotMatch(listed, /wolne|wolnych|Kobieta · z psem/, 'no beds, no people');
+  assert.equal(await byId(vp, 'login-login').count(), 0, 'no sign-in asked');
+  await screenshot(vp, '49-public-facilities');
+  await visitor.close();
 
   for (const p of [c, r, o, k]) {
     p.watch.assertClean();

@@ -673,6 +673,64 @@ pub fn by_kind(facilities: &[Facility]) -> Vec<(FacilityKind, Vec<&Facility>)> {
         .collect()
 }
 
+/// A facility as the public list shows it (`GET /api/v1/public/facilities/{org}`, without
+/// sign-in, when the organisation switches it on): what the city's website would print — no
+/// beds, no holds, no accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicFacility {
+    pub name: String,
+    /// The type's code (`night_shelter`…, as in `facilities`).
+    pub kind: String,
+    pub address: String,
+    pub phone: String,
+    pub operator: String,
+    /// One line per weekday opening ("pn 18:00–08:00"); empty: open day and night.
+    pub hours: String,
+    /// `men`, `women`, `families`.
+    pub takes: Vec<String>,
+    /// `sobriety_required`, `id_required`, `referral_required`, `dogs_allowed`, `wheelchair_access`.
+    pub conditions: Vec<String>,
+}
+
+/// The public list's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicFacilities {
+    /// By type in the register's order, each type's by name.
+    pub facilities: Vec<PublicFacility>,
+}
+
+impl From<&Facility> for PublicFacility {
+    fn from(f: &Facility) -> Self {
+        let (t, c) = (f.takes, f.conditions);
+        let named = |flags: &[(bool, &str)]| flags.iter().filter(|(on, _)| *on).map(|(_, n)| (*n).to_owned()).collect();
+        PublicFacility {
+            name: f.name.clone(),
+            kind: f.kind.as_str().to_owned(),
+            address: f.address.clone(),
+            phone: f.phone.clone(),
+            operator: f.operator.clone(),
+            hours: hours_text(&f.hours),
+            takes: named(&[(t.men, "men"), (t.women, "women"), (t.families, "families")]),
+            conditions: named(&[
+                (c.sobriety_required, "sobriety_required"),
+                (c.id_required, "id_required"),
+                (c.referral_required, "referral_required"),
+                (c.dogs_allowed, "dogs_allowed"),
+                (c.wheelchair_access, "wheelchair_access"),
+            ]),
+        }
+    }
+}
+
+/// The public list of `facilities`, by type and name.
+pub fn public_list(facilities: &[Facility]) -> PublicFacilities {
+    PublicFacilities {
+        facilities: by_kind(facilities).into_iter().flat_map(|(_, of)| of).map(PublicFacility::from).collect(),
+    }
+}
+
 /// Minutes since `at`, for "2 h temu" (never negative: a clock behind shows "now").
 pub fn age_minutes(at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (now - at).num_minutes().max(0)
@@ -896,6 +954,23 @@ mod tests {
         }
         assert_eq!(FacilityKind::from_register("Schronisko z usługami opiekuńczymi"), Some(FacilityKind::ShelterCare));
         assert_eq!(FacilityKind::from_register(""), None);
+    }
+
+    #[test]
+    fn the_public_list_holds_no_beds_and_no_accounts() {
+        let mut f = night_shelter();
+        f.free_beds = Some(3);
+        f.logins = vec!["recepcja".into()];
+        f.conditions.dogs_allowed = true;
+        let kitchen = Facility::new(Uuid::from_u128(2), "A jadłodajnia", FacilityKind::SoupKitchen);
+        let list = public_list(&[kitchen, f]);
+        let names: Vec<&str> = list.facilities.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Noclegownia", "A jadłodajnia"], "by type in the register's order");
+        let text = serde_json::to_string(&list).unwrap();
+        assert!(!text.contains("recepcja") && !text.contains("free") && !text.contains("beds"), "{text}");
+        assert_eq!(list.facilities[0].conditions, ["dogs_allowed"]);
+        assert_eq!(list.facilities[0].takes, ["men", "women"]);
+        assert!(list.facilities[0].hours.starts_with("pn 18:00–08:00"));
     }
 
     #[test]

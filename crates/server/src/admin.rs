@@ -158,6 +158,17 @@ pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_
                 false => Err(format!("no organisation named {org:?}")),
             }
         }
+        Command::Org(OrgCommand::PublicFacilities { org, off }) => {
+            match db.org_set_public_facilities(&org, !off).await.map_err(fail)? {
+                Some(id) if off => {
+                    Ok(format!("{org}: the aid facilities are no longer public (/public/facilities/{id})"))
+                }
+                Some(id) => {
+                    Ok(format!("{org}: the aid facilities are public at /public/facilities/{id} (no beds, no people)"))
+                }
+                None => Err(format!("no organisation named {org:?}")),
+            }
+        }
         Command::Org(OrgCommand::Add { name }) => {
             let name = name.trim();
             if name.is_empty() {

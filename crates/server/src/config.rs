@@ -145,6 +145,15 @@ pub enum OrgCommand {
         #[arg(long)]
         days: u32,
     },
+    /// Shows the organisation's aid facilities without sign-in at /public/facilities/<its id>
+    /// (names, types, addresses, hours, phones, whom they take; never beds or holds), for the
+    /// city's website to link to; `--off` hides them again.
+    PublicFacilities {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

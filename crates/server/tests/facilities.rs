@@ -151,6 +151,32 @@ async fn holds_on(backend: Backend) {
     assert_eq!(ania.push(BED_HOLDS, third.id, fields_of(&third)).await.0, None, "{backend:?}");
     let fourth = hold(ours.id, 10);
     assert_eq!(ania.push(BED_HOLDS, fourth.id, fields_of(&fourth)).await.0.as_deref(), Some("facility_full"));
+
+    // The public list: not shown until the organisation switches it on; then without sign-in,
+    // by type, with no beds and no accounts; a bad id is named.
+    let org = coordinator.http.get("/me").await.1["org_id"].as_str().unwrap().to_owned();
+    let (anonymous, base) = (reqwest::Client::new(), server.url());
+    let public = |path: String| {
+        let (anonymous, base) = (anonymous.clone(), base.clone());
+        async move {
+            let r = anonymous.get(format!("{base}/api/v1/public/facilities/{path}")).send().await.unwrap();
+            let cache = r.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+            (r.status().as_u16(), cache, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(public(org.clone()).await.0, 404, "{backend:?}: not public by default");
+    let said = server.admin(&["org", "public-facilities", "--org", "Latarnia"], "");
+    assert!(said.contains(&format!("/public/facilities/{org}")), "{said}");
+    let (status, cache, list) = public(org.clone()).await;
+    assert_eq!((status, cache.as_deref()), (200, Some("public, max-age=300")), "{list}");
+    let names: Vec<&str> = list["facilities"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Schronisko", "Noclegownia", "Ogrzewalnia"], "by the register's types");
+    let text = list.to_string();
+    assert!(!text.contains("free_beds") && !text.contains("recepcja") && !text.contains("logins"), "{text}");
+    assert_eq!(public("nope".into()).await.0, 400);
+    assert_eq!(public(Uuid::new_v4().to_string()).await.0, 404);
+    server.admin(&["org", "public-facilities", "--org", "Latarnia", "--off"], "");
+    assert_eq!(public(org).await.0, 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,7 @@ pub mod indicators;
 pub mod map_config;
 pub mod openapi;
 pub mod privacy;
+pub mod public;
 pub mod security;
 pub mod static_files;
 pub mod sync;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(counts::router())
         .merge(history::router())
         .merge(privacy::router())
+        .merge(public::router())
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));

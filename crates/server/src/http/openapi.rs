@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, counts, health, history, indicators, map_config, privacy, sync};
+use super::{audit, auth, counts, health, history, indicators, map_config, privacy, public, sync};
 use crate::auth::Authed;
 use crate::AppState;
 
@@ -33,6 +33,7 @@ use crate::AppState;
         counts::count_table,
         privacy::access_log,
         privacy::erasure,
+        public::public_facilities,
         openapi,
     ),
     components(schemas(ApiError)),

@@ -22,9 +22,9 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
     let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    if api {
+    if api && !h.contains_key(header::CACHE_CONTROL) {
         // A pull's JSON must never land in the browser's HTTP cache, where a sign-out does not
-        // reach it.
+        // reach it. (Only the public list of facilities says otherwise: nothing private.)
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if state.net.hsts {

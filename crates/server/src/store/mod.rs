@@ -342,6 +342,12 @@ pub trait Storage: Send + Sync + 'static {
     async fn org_set_retention(&self, name: &str, months: u32) -> StoreResult<bool>;
     /// Sets how long an organisation's unattended app stays open; `false` when no such name.
     async fn org_set_lock_minutes(&self, name: &str, minutes: u32) -> StoreResult<bool>;
+    /// Switches the public list of the organisation's aid facilities on or off: its id (the
+    /// list's address), or `None` for no such organisation.
+    async fn org_set_public_facilities(&self, name: &str, on: bool) -> StoreResult<Option<Uuid>>;
+    /// Whether the organisation `org` shows its aid facilities without sign-in (false for an
+    /// unknown one).
+    async fn org_public_facilities(&self, org: Uuid) -> StoreResult<bool>;
     /// What an organisation sets for its phones (the defaults for an unknown id).
     async fn phone_settings(&self, org: Uuid) -> StoreResult<latarnia_core::sync::PhoneSettings>;
     /// The records a server job looks at: every contact (`deleted == false`), or every deleted

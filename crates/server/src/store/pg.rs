@@ -60,6 +60,8 @@ const MIGRATIONS: &[&str] = &[
     // 7: one line of the log per page of a server job, naming its records
     // (`store::job_log_lines`).
     "ALTER TABLE mutation_log ADD COLUMN record_ids TEXT NOT NULL DEFAULT '';",
+    // 8: the aid-facility list without sign-in, when an organisation switches it on.
+    "ALTER TABLE orgs ADD COLUMN public_facilities BOOLEAN NOT NULL DEFAULT false;",
 ];
 
 /// The migration that added `records.window_ms`: the rows stored before it get theirs.
@@ -890,6 +892,26 @@ impl Storage for PgStore {
             .execute("UPDATE orgs SET lock_minutes = $2 WHERE name = $1", &[&name, &minutes])
             .await?;
         Ok(n > 0)
+    }
+
+    async fn org_set_public_facilities(&self, name: &str, on: bool) -> StoreResult<Option<Uuid>> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt("UPDATE orgs SET public_facilities = $2 WHERE name = $1 RETURNING id", &[&name, &on])
+            .await?;
+        row.map(|r| Uuid::parse_str(&r.get::<_, String>(0)).map_err(|e| StoreError::Failed(e.to_string()))).transpose()
+    }
+
+    async fn org_public_facilities(&self, org: Uuid) -> StoreResult<bool> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt("SELECT public_facilities FROM orgs WHERE id = $1", &[&org.to_string()])
+            .await?;
+        Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
     }
 
     async fn phone_settings(&self, org: Uuid) -> StoreResult<PhoneSettings> {

@@ -66,6 +66,8 @@ const MIGRATIONS: &[&str] = &[
     // And one line of the log per page of a job, naming its records (`store::job_log_lines`).
     "CREATE INDEX records_scan ON records(org_id, collection);
      ALTER TABLE mutation_log ADD COLUMN record_ids TEXT NOT NULL DEFAULT '';",
+    // 8: the aid-facility list without sign-in, when an organisation switches it on.
+    "ALTER TABLE orgs ADD COLUMN public_facilities INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The migration that added `records.window_ms`: the rows stored before it get theirs.
@@ -852,6 +854,31 @@ impl Storage for SqliteStore {
         let name = name.to_owned();
         self.run(move |c| {
             Ok(c.execute("UPDATE orgs SET lock_minutes = ?2 WHERE name = ?1", params![name, minutes])? > 0)
+        })
+        .await
+    }
+
+    async fn org_set_public_facilities(&self, name: &str, on: bool) -> StoreResult<Option<Uuid>> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            let id: Option<String> = c
+                .query_row(
+                    "UPDATE orgs SET public_facilities = ?2 WHERE name = ?1 RETURNING id",
+                    params![name, on],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            id.map(uuid).transpose().map_err(Into::into)
+        })
+        .await
+    }
+
+    async fn org_public_facilities(&self, org: Uuid) -> StoreResult<bool> {
+        self.read(move |c| {
+            let on: Option<bool> = c
+                .query_row("SELECT public_facilities FROM orgs WHERE id = ?1", [org.to_string()], |r| r.get(0))
+                .optional()?;
+            Ok(on.unwrap_or(false))
         })
         .await
     }
