@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use crate::components::check_box::CheckBox;
 use crate::components::contact_item::local_time;
 use crate::components::facility_summary::FreeBeds;
 use crate::components::from_store::FromStore;
@@ -205,15 +206,6 @@ pub fn BedFinder(
             }}
         }
     };
-    let check = move |testid: &'static str, label: usize, value: RwSignal<bool>| {
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=testid prop:checked=move || value.get()
-                    on:change=move |ev| value.set(event_target_checked(&ev))/>
-                <span>{i.s(label)}</span>
-            </label>
-        }
-    };
     view! {
         <section class="bed-finder" data-testid="bed-finder">
             <button type="button" class="big" data-testid="referral-find-bed" aria-expanded=move || open.get().to_string()
@@ -223,9 +215,9 @@ pub fn BedFinder(
             <Show when=move || open.get()>
                 <fieldset class="choices">
                     <legend>{i.s(k::BED_NEEDS)}</legend>
-                    {check("bed-need-dog", k::BED_NEED_DOG, dog)}
-                    {check("bed-need-wheelchair", k::BED_NEED_WHEELCHAIR, wheelchair)}
-                    {check("bed-need-intoxicated", k::BED_NEED_INTOXICATED, intoxicated)}
+                    <CheckBox testid="bed-need-dog" label=k::BED_NEED_DOG value=dog/>
+                    <CheckBox testid="bed-need-wheelchair" label=k::BED_NEED_WHEELCHAIR value=wheelchair/>
+                    <CheckBox testid="bed-need-intoxicated" label=k::BED_NEED_INTOXICATED value=intoxicated/>
                 </fieldset>
                 <FromStore resource=data children=list/>
             </Show>

@@ -1,4 +1,5 @@
 pub mod bed_finder;
+pub mod check_box;
 pub mod contact_item;
 pub mod coordinates;
 pub mod count_form;

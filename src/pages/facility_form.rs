@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
+use crate::components::check_box::CheckBox;
 use crate::components::coordinates::{coordinate, shown, Coordinates};
 use crate::components::enum_select::EnumSelect;
 use crate::components::facility_summary::takes_text;
@@ -183,15 +184,8 @@ fn FacilityForm(facility: Facility, is_new: bool) -> impl IntoView {
             navigate("/facilities", Default::default());
         });
     };
-    let check = move |(testid, label, value): (&'static str, usize, RwSignal<bool>)| {
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=testid prop:checked=move || value.get()
-                    on:change=move |ev| value.set(event_target_checked(&ev))/>
-                <span>{i.s(label)}</span>
-            </label>
-        }
-    };
+    let check =
+        |(testid, label, value): (&'static str, usize, RwSignal<bool>)| view! { <CheckBox testid label value/> };
     view! {
         <form class="page facility-form" on:submit=save novalidate autocomplete="off">
             <h1>{move || if is_new { i.t(k::FAC_NEW) } else { i.t(k::FAC_EDIT) }}</h1>

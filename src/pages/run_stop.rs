@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
+use crate::components::check_box::CheckBox;
 use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
 use crate::components::optional_enum_select::OptionalEnumSelect;
@@ -146,16 +147,6 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
     };
     let skip = move |_| record(StopStatus::Skipped);
 
-    let check = move |testid: &'static str, label: usize, value: RwSignal<bool>| {
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=testid prop:checked=move || value.get()
-                    on:change=move |ev| value.set(event_target_checked(&ev))/>
-                <span>{i.s(label)}</span>
-            </label>
-        }
-    };
-
     view! {
         <section class="page stop-form">
             <h1>{format!("{}. {}", stop.seq, stop.label)}</h1>
@@ -190,9 +181,9 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
             }).collect_view()}
             <label for="stop-condition">{i.s(k::CONTACT_CONDITION)}</label>
             <OptionalEnumSelect id="stop-condition" prefix="condition" value=condition none=k::UNKNOWN/>
-            {check("stop-ambulance", k::RUN_STOP_AMBULANCE, ambulance)}
-            {check("stop-shelter", k::RUN_STOP_SHELTER, shelter)}
-            {check("stop-refused", k::RUN_STOP_REFUSED, refused)}
+            <CheckBox testid="stop-ambulance" label=k::RUN_STOP_AMBULANCE value=ambulance/>
+            <CheckBox testid="stop-shelter" label=k::RUN_STOP_SHELTER value=shelter/>
+            <CheckBox testid="stop-refused" label=k::RUN_STOP_REFUSED value=refused/>
             <TextField id="stop-notes" field="notes" label=k::CONTACT_NOTES value=notes errors input=Input::Lines(2)/>
             <button type="button" class="primary huge" data-testid="run-stop-done" disabled=move || busy.get() on:click=done>
                 {i.s(k::RUN_STOP_DONE)}

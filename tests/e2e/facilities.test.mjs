@@ -208,13 +208,32 @@ test('facilities: import, free beds, a hold offline, arrival, a full facility re
   await byId(kp, 'contact-quick').waitFor();
   await syncNow(kp);
 
-  // The printed list: by type, with addresses (the poster).
+  // The printed list: by type, with addresses, hours and phones (the poster), on one or two A4
+  // pages for a city's 40 facilities.
+  const koordToken = await apiLogin(server, koord);
+  const poster40 = crypto.randomUUID();
+  const kinds = ['shelter', 'night_shelter', 'warming_centre', 'soup_kitchen', 'bathhouse', 'day_centre', 'aid_point', 'medical'];
+  const more = Array.from({ length: 37 }, (_, n) => ({ mid: n + 1, collection: 'facilities', id: crypto.randomUUID(), op: 'upsert',
+    hlc: `${String(Date.now()).padStart(13, '0')}-${n.toString(16).padStart(4, '0')}-${poster40}`, fields: {
+      name: `Placówka nr ${n + 1} im. św. Brata Alberta`, kind: kinds[n % kinds.length], address: `ul. Długa ${n + 1}, 42-200 Częstochowa`,
+      position: null, operator: 'Towarzystwo Pomocy', phone: `34 000 00 ${String(n).padStart(2, '0')}`,
+      hours: [1, 2, 3, 4, 5].map((day) => ({ day, from: '18:00', to: '08:00' })), closed_days: [],
+      takes: { men: true, women: true, families: false }, conditions: {}, capacity: 20, free_beds: null, beds_at: null,
+      hold_minutes: null, logins: [] } }));
+  pushed = await api(server, '/api/v1/sync/push', koordToken, { client_id: poster40, schema_version: 1, mutations: more });
+  assert.ok(pushed.results.every((m) => m.status === 'applied'), JSON.stringify(pushed.results[0]));
+  await syncNow(cp);
   await navTo(cp, 'nav-facilities');
+  await cp.waitForFunction(() => document.querySelectorAll('[data-testid=facility-list] [data-testid=facility-item]').length === 40);
+  await cp.setViewportSize({ width: 794, height: 1123 }); // A4 at 96 dpi
   await cp.emulateMedia({ media: 'print' });
   const poster = await byId(cp, 'facilities-poster').textContent();
   assert.match(poster, /noclegownia.*Noclegownia dla Kobiet, ul\. Zielona 1/s);
   assert.match(poster, /ogrzewalnia.*Ogrzewalnia Miejska.*całą dobę/s);
+  assert.match(poster, /Placówka nr 7 im\. św\. Brata Alberta, ul\. Długa 7, 42-200 Częstochowa, tel\. 34 000 00 06.*pn–pt 18:00–08:00/s);
   assert.equal(await byId(cp, 'facility-list').isVisible(), false);
+  const height = await byId(cp, 'facilities-poster').evaluate((e) => e.getBoundingClientRect().height);
+  assert.ok(height <= 2 * 1000, `the poster fits two A4 pages (about 1,000 px each with margins): ${height} px`);
   await cp.emulateMedia({ media: 'screen' });
 
   // The public list, once the organisation switches it on: without sign-in, no beds.
@@ -226,7 +245,7 @@ test('facilities: import, free beds, a hold offline, arrival, a full facility re
   assert.match(await byId(vp, 'public-error').textContent(), /nie jest publiczna/);
   await server.cli('org', 'public-facilities', '--org', 'Latarnia');
   await vp.reload();
-  await vp.waitForFunction(() => document.querySelectorAll('[data-testid=public-facility]').length === 3);
+  await vp.waitForFunction(() => document.querySelectorAll('[data-testid=public-facility]').length === 40);
   const listed = await byId(vp, 'public-facilities').textContent();
   assert.match(listed, /Noclegownia dla Kobiet.*ul\. Zielona 1/s);
   assert.match(listed, /przyjmuje z psem/);

@@ -592,14 +592,36 @@ fn parse_hours_line(line: &str) -> Option<Vec<Opening>> {
     (from != to).then(|| days.into_iter().map(|day| Opening { day, from, to }).collect())
 }
 
-/// The openings written back one line per weekday ("pn 18:00–08:00"), as [`parse_hours`] reads.
+/// The openings written back as a poster writes them and [`parse_hours`] reads them: the days
+/// with the same hours joined into runs, one line per run ("pn–pt 18:00–08:00", "nd
+/// 10:00–14:00").
 pub fn hours_text(hours: &[Opening]) -> String {
     const DAYS: [&str; 7] = ["pn", "wt", "śr", "czw", "pt", "sob", "nd"];
-    hours
-        .iter()
-        .map(|o| format!("{} {}", DAYS[usize::from(o.day.clamp(1, 7) - 1)], opening_text(o)))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let day = |d: u8| DAYS[usize::from(d.clamp(1, 7) - 1)];
+    let mut times: Vec<(ClockTime, ClockTime)> = Vec::new();
+    for o in hours {
+        if !times.contains(&(o.from, o.to)) {
+            times.push((o.from, o.to));
+        }
+    }
+    let mut lines = Vec::new();
+    for (from, to) in times {
+        let mut days: Vec<u8> = hours.iter().filter(|o| (o.from, o.to) == (from, to)).map(|o| o.day).collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut runs: Vec<(u8, u8)> = Vec::new();
+        for d in days {
+            match runs.last_mut() {
+                Some((_, last)) if *last + 1 == d => *last = d,
+                _ => runs.push((d, d)),
+            }
+        }
+        for (a, b) in runs {
+            let days = if a == b { day(a).to_owned() } else { format!("{}–{}", day(a), day(b)) };
+            lines.push(format!("{days} {from}–{to}"));
+        }
+    }
+    lines.join("\n")
 }
 
 /// One row of a register read for import: the facility it makes, or why it is refused.
@@ -800,7 +822,12 @@ mod tests {
         assert_eq!(h[5], Opening { day: 3, from: ClockTime::hm(9, 30), to: ClockTime::hm(12, 0) });
         assert_eq!(h[6].day, 7);
         assert_eq!(h[8].day, 2);
-        assert_eq!(parse_hours(&hours_text(&h)).unwrap(), h);
+        let sorted = |mut v: Vec<Opening>| {
+            v.sort_by_key(|o| (o.day, o.from.minutes(), o.to.minutes()));
+            v
+        };
+        assert_eq!(sorted(parse_hours(&hours_text(&h)).unwrap()), sorted(h.clone()));
+        assert_eq!(hours_text(&h), "pn–pt 18:00–08:00\nśr 09:30–12:00\npn–wt 20:00–06:00\nnd 20:00–06:00");
         assert_eq!(parse_hours("pn 18-8\nwt 10:00-12:00\nxx 1:00-2:00\npn 10:00-10:00"), Err(vec![1, 3, 4]));
         assert_eq!(parse_hours("").unwrap(), vec![]);
     }
@@ -970,7 +997,7 @@ mod tests {
         assert!(!text.contains("recepcja") && !text.contains("free") && !text.contains("beds"), "{text}");
         assert_eq!(list.facilities[0].conditions, ["dogs_allowed"]);
         assert_eq!(list.facilities[0].takes, ["men", "women"]);
-        assert!(list.facilities[0].hours.starts_with("pn 18:00–08:00"));
+        assert_eq!(list.facilities[0].hours, "pn–pt 18:00–08:00\nsob–nd 00:00–24:00");
     }
 
     #[test]
