@@ -498,7 +498,10 @@ async fn the_api_document_says_which_operations_need_a_session() {
     let (_, doc) = api.call(Method::GET, "/api/v1/openapi.json", Some(&token), Value::Null).await;
     let mut public = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
-        let uri = path.replace("{collection}", "patrols").replace("{id}", &Uuid::new_v4().to_string());
+        let uri = path
+            .replace("{collection}", "patrols")
+            .replace("{id}", &Uuid::new_v4().to_string())
+            .replace("{org}", &Uuid::new_v4().to_string());
         for (method, op) in ops.as_object().unwrap() {
             let open = op["security"] == json!([{}]);
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -510,7 +513,10 @@ async fn the_api_document_says_which_operations_need_a_session() {
         }
     }
     public.sort();
-    assert_eq!(public, ["get /api/v1/config", "get /api/v1/health", "post /api/v1/auth/login"]);
+    assert_eq!(
+        public,
+        ["get /api/v1/config", "get /api/v1/health", "get /api/v1/public/facilities/{org}", "post /api/v1/auth/login"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
