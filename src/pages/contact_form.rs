@@ -53,7 +53,8 @@ pub fn ContactFormPage() -> impl IntoView {
                 match state.store().get::<Contact>(id).await? {
                     Some(r) if !r.deleted => {
                         let draft = ContactDraft::read(&state, &draft_key(Some(id), None)).await;
-                        Ok((r.data, false, places(&state).await?, None, draft))
+                        let contact = with_arrivals(&state, r.data).await?;
+                        Ok((contact, false, places(&state).await?, None, draft))
                     }
                     _ => Err(StoreError::NotFound),
                 }
@@ -64,6 +65,30 @@ pub fn ContactFormPage() -> impl IntoView {
         <FromStore resource=initial page=true
             children=|(contact, is_new, sites, report, draft)| view! { <ContactForm contact is_new sites report draft/> }/>
     }
+}
+
+/// The contact with the referrals its person has arrived at accepted: a facility's reception
+/// said so (its hold's answer), and the form shows it as the indicators count it; saving the
+/// form keeps it.
+async fn with_arrivals(state: &AppState, mut c: Contact) -> Result<Contact, StoreError> {
+    use latarnia_core::facilities::{BedHold, Facility, HoldStatus};
+    let holds = state.store().list_data::<BedHold>(&crate::storage::Query::default()).await?;
+    let arrived: Vec<BedHold> =
+        holds.into_iter().filter(|h| h.contact_id == Some(c.id) && h.status == HoldStatus::Arrived).collect();
+    if arrived.is_empty() {
+        return Ok(c);
+    }
+    let facilities = state.live::<Facility>().await?;
+    for h in arrived {
+        let Some(kind) = facilities.iter().find(|f| f.id == h.facility_id).and_then(|f| f.kind.referral()) else {
+            continue;
+        };
+        match c.referrals.iter_mut().find(|r| r.kind == kind) {
+            Some(r) => r.outcome = ReferralOutcome::Accepted,
+            None => c.referrals.push(Referral { kind, outcome: ReferralOutcome::Accepted }),
+        }
+    }
+    Ok(c)
 }
 
 /// A contact form's unsaved state, kept on the phone while the user is elsewhere (a tap on the

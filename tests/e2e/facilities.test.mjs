@@ -163,6 +163,14 @@ test('facilities: import, free beds, a hold offline, arrival, a full facility re
   await syncNow(rp);
   await rp.waitForFunction(() => document.querySelector('[data-testid=reception-facility] [data-testid=facility-free]')?.dataset.free === '1');
 
+  // On Ola's phone the contact's referral reads accepted once the arrival has synced.
+  await syncNow(op);
+  await byId(op, 'nav-contacts').click();
+  await byId(op, 'contact-item').first().locator('a').click();
+  await op.waitForFunction(() => document.querySelector('[data-testid=referral-night_shelter]')?.value === 'accepted');
+  await byId(op, 'nav-patrol').click();
+  await byId(op, 'contact-quick').waitFor();
+
   // The coordinator: 1 free bed now, and the referral accepted in the indicators.
   await syncNow(cp);
   await navTo(cp, 'nav-facilities');
