@@ -343,11 +343,6 @@ impl Facility {
         })
     }
 
-    /// Whether its staff said how many beds are free.
-    pub fn reports_beds(&self) -> bool {
-        self.free_beds.is_some()
-    }
-
     /// Whether the last free-bed count is older than [`STALE_AFTER_HOURS`] (or there is none).
     pub fn beds_stale(&self, now: DateTime<Utc>) -> bool {
         self.beds_at.is_none_or(|t| now - t > Duration::hours(STALE_AFTER_HOURS))
@@ -530,11 +525,6 @@ pub fn validate_hold(h: &BedHold) -> Result<(), Invalid> {
     e.check(h.team.len() <= TEAM_MAX, "team", "team_too_large");
     e.check(h.team.iter().all(|m| !m.trim().is_empty() && chars(m) <= NAME_MAX_CHARS), "team", "team_member_invalid");
     e.finish()
-}
-
-/// "18:00–08:00" for an opening.
-pub fn opening_text(o: &Opening) -> String {
-    format!("{}–{}", o.from, o.to)
 }
 
 /// Openings typed one weekday per line or in ranges: "pn-pt 18:00-8:00", "sob 0:00-24:00",
@@ -756,14 +746,6 @@ pub fn public_list(facilities: &[Facility]) -> PublicFacilities {
 /// Minutes since `at`, for "2 h temu" (never negative: a clock behind shows "now").
 pub fn age_minutes(at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (now - at).num_minutes().max(0)
-}
-
-/// Today's openings of a facility in Poland, for the list ("18:00–08:00"); empty when it has
-/// no hours (open day and night) or none today.
-pub fn today_hours(f: &Facility, now: DateTime<Utc>) -> Vec<Opening> {
-    let local = now + Duration::hours(poland_offset_hours(now));
-    let day = local.date_naive().weekday().number_from_monday() as u8;
-    f.hours.iter().filter(|o| o.day == day).copied().collect()
 }
 
 #[cfg(test)]
