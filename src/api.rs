@@ -4,7 +4,7 @@
 
 use gloo_net::http::{Request, Response};
 use latarnia_core::engine::{decode, Transport, TransportError};
-use latarnia_core::sync::{LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse};
+use latarnia_core::sync::{shared_hlcs, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse};
 use uuid::Uuid;
 
 use crate::i18n::k;
@@ -40,13 +40,20 @@ impl Transport for HttpTransport {
 
     async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError> {
         let url = format!(
-            // The phone keeps a field-sized window (docs/protocol.md, "The window").
-            "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}&window=true",
+            // The phone keeps a field-sized window (docs/protocol.md, "The window"), and takes
+            // the field HLCs in their shared form (a page a third of the size).
+            "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}&window=true&compact=true",
             js_sys::encode_uri_component(cursor)
         );
         platform::mark("sync-pull-start");
-        let r =
-            answer(Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await).await;
+        let r = answer::<PullResponse>(
+            Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await,
+        )
+        .await
+        .map(|mut page| {
+            page.changes.iter_mut().for_each(|c| shared_hlcs::expand(&mut c.field_hlcs));
+            page
+        });
         platform::measure("sync-pull", "sync-pull-start");
         r
     }

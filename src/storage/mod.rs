@@ -86,72 +86,11 @@ pub struct Local<T> {
     pub parent: Option<Uuid>,
     /// Each field's HLC (from the last local write or pull): what a resend to a restored
     /// server carries.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "shared_hlc")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "latarnia_core::sync::shared_hlcs")]
     pub field_hlcs: BTreeMap<String, String>,
     /// The HLC that decided `deleted` (empty: never deleted).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub deleted_hlc: String,
-}
-
-/// Most fields of a record share one HLC (written together), and an HLC is ~55 characters: the
-/// store keeps that HLC once, under the key `""`, and `""` in place of it for each field. Stored
-/// records come out ~1 KB smaller, which IndexedDB writes faster; maps without the `""` key (as
-/// stored before) read as they are.
-mod shared_hlc {
-    use std::collections::BTreeMap;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(map: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for hlc in map.values() {
-            *counts.entry(hlc).or_default() += 1;
-        }
-        let shared = counts.into_iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 1).map(|(h, _)| h);
-        let Some(shared) = shared else { return map.serialize(s) };
-        let mut out: BTreeMap<&str, &str> =
-            map.iter().map(|(k, v)| (k.as_str(), if v == shared { "" } else { v.as_str() })).collect();
-        out.insert("", shared);
-        out.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
-        let mut map = BTreeMap::<String, String>::deserialize(d)?;
-        if let Some(shared) = map.remove("") {
-            for v in map.values_mut().filter(|v| v.is_empty()) {
-                v.clone_from(&shared);
-            }
-        }
-        Ok(map)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use std::collections::BTreeMap;
-
-        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-        struct Held(#[serde(with = "super")] BTreeMap<String, String>);
-
-        fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-        }
-
-        #[test]
-        fn the_shared_hlc_is_kept_once_and_every_map_reads_back_as_it_was() {
-            let (a, b) = ("1767225600000-0000-aaaa", "1767225600001-0000-bbbb");
-            let together = map(&[("notes", a), ("headcount", a), ("gender", a), ("at", b)]);
-            let text = serde_json::to_string(&Held(together.clone())).unwrap();
-            assert_eq!(text.matches(a).count(), 1, "{text}");
-            assert_eq!(serde_json::from_str::<Held>(&text).unwrap().0, together);
-            for m in [map(&[]), map(&[("notes", a)]), map(&[("notes", a), ("at", b)])] {
-                let text = serde_json::to_string(&Held(m.clone())).unwrap();
-                assert_eq!(serde_json::from_str::<Held>(&text).unwrap().0, m, "{text}");
-            }
-            // As stored before: every field with its own HLC.
-            let old = format!(r#"{{"notes":"{a}","at":"{b}"}}"#);
-            assert_eq!(serde_json::from_str::<Held>(&old).unwrap().0, map(&[("notes", a), ("at", b)]));
-        }
-    }
 }
 
 /// The synced collections the app stores, each in an IndexedDB store of its name.

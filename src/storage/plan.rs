@@ -209,8 +209,10 @@ pub fn resend_values(stored: &[(&'static str, Value)], after_mid: u64) -> Vec<Mu
             let id = v.get("id")?.as_str()?.parse().ok()?;
             let mut fields = v.get("data")?.as_object()?.clone();
             fields.remove("id");
-            let mut hlcs: BTreeMap<String, String> =
-                v.get("field_hlcs").and_then(|h| shared_hlc::deserialize(h.clone()).ok()).unwrap_or_default();
+            let mut hlcs: BTreeMap<String, String> = v
+                .get("field_hlcs")
+                .and_then(|h| latarnia_core::sync::shared_hlcs::deserialize(h.clone()).ok())
+                .unwrap_or_default();
             let record_hlc = v.get("hlc").and_then(Value::as_str).unwrap_or_default();
             for name in fields.keys() {
                 hlcs.entry(name.clone()).or_insert_with(|| record_hlc.to_owned());

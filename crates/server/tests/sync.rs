@@ -521,7 +521,46 @@ async fn a_phone_s_own_pushes_come_back_unapplied_and_others_edits_are_applied(b
     assert_eq!(server_state(&w.admin).await, held);
 }
 
+/// `compact=true` (docs/protocol.md, "Compatible extensions"): the same changes, each map of
+/// field HLCs with the shared one once, read back to exactly the full map; without it, the full
+/// map as before.
+async fn a_pull_asked_for_shared_hlcs_sends_the_same_changes_in_fewer_bytes(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let a = Phone::new();
+    let (one, two) = (Uuid::new_v4(), Uuid::new_v4());
+    a.edit("contacts", one, Op::Upsert, contact("Pan spod wiaduktu"));
+    a.edit("patrols", two, Op::Upsert, patrol("Dworzec"));
+    a.sync(&w.admin).await.unwrap();
+    // A later write of one field: that field's HLC differs from the rest.
+    a.edit("contacts", one, Op::Upsert, json!({"notes": "Prosi o śpiwór"}).as_object().unwrap().clone());
+    a.edit("patrols", two, Op::Delete, Map::new());
+    a.sync(&w.admin).await.unwrap();
+    let reader = Uuid::new_v4();
+    let (s1, full) = w.admin.get(&format!("/sync/pull?client_id={reader}&limit=100")).await;
+    let (s2, shared) = w.admin.get(&format!("/sync/pull?client_id={reader}&limit=100&compact=true")).await;
+    assert_eq!((s1, s2), (200, 200));
+    let full: PullResponse = serde_json::from_value(full).unwrap();
+    let mut shared: PullResponse = serde_json::from_value(shared).unwrap();
+    assert!(full.changes.iter().all(|c| !c.field_hlcs.contains_key("")), "no key \"\" unless asked");
+    let contact = shared.changes.iter().find(|c| c.id == one).unwrap();
+    let notes_hlc = full.changes.iter().find(|c| c.id == one).unwrap().field_hlcs["notes"].clone();
+    assert_eq!(contact.field_hlcs["notes"], notes_hlc, "the field written later keeps its own HLC");
+    assert!(
+        contact.field_hlcs[""].len() > 20 && contact.field_hlcs["headcount"].is_empty(),
+        "{:?}",
+        contact.field_hlcs
+    );
+    let bytes = |p: &PullResponse| serde_json::to_string(p).unwrap().len();
+    assert!(bytes(&shared) * 3 < bytes(&full) * 2, "{} against {}", bytes(&shared), bytes(&full));
+    for c in &mut shared.changes {
+        latarnia_core::sync::shared_hlcs::expand(&mut c.field_hlcs);
+    }
+    assert_eq!(shared.changes, full.changes);
+    assert_eq!(shared.cursor, full.cursor);
+}
+
 on_both!(
+    a_pull_asked_for_shared_hlcs_sends_the_same_changes_in_fewer_bytes,
     a_phone_s_own_pushes_come_back_unapplied_and_others_edits_are_applied,
     a_server_restored_from_a_backup_is_detected_and_nothing_is_lost,
     a_replayed_push_whose_answer_was_lost_duplicates_nothing,

@@ -66,6 +66,11 @@ pub struct PullParams {
     /// open work are sent (docs/protocol.md, "The window"). An app that does not ask gets everything.
     #[serde(default)]
     window: bool,
+    /// Each change's `field_hlcs` in the shared form: the HLC most fields share once, under
+    /// the key `""`, and `""` for each field that has it (docs/protocol.md, "Compatible
+    /// extensions"). An app that does not ask gets every field's HLC in full.
+    #[serde(default)]
+    compact: bool,
 }
 
 /// Pull the changes after a cursor, a page at a time.
@@ -105,5 +110,9 @@ pub async fn pull(
         counts,
         at_ms: now,
     });
-    Ok(Json(page.into_response(&epoch, window)))
+    let mut page = page.into_response(&epoch, window);
+    if p.compact {
+        page.changes.iter_mut().for_each(crate::store::compact_hlcs);
+    }
+    Ok(Json(page))
 }

@@ -536,6 +536,18 @@ pub fn decide(user: &User, m: &Mutation, current: Option<&RecordState>, own: boo
     }
 }
 
+/// A stored change's field HLCs rewritten in the shared form (`sync::shared_hlcs`), for an app
+/// that asks for it; a map that cannot be read goes out as stored.
+pub fn compact_hlcs(c: &mut StoredChange) {
+    let Ok(map) = serde_json::from_str::<BTreeMap<&str, &str>>(c.field_hlcs.get()) else { return };
+    let shared = latarnia_core::sync::shared_hlcs::compact(&map);
+    if shared.len() > map.len() {
+        if let Ok(raw) = serde_json::value::to_raw_value(&shared) {
+            c.field_hlcs = raw;
+        }
+    }
+}
+
 /// A stored change as `user` may read it: a deleted record as its tombstone, and for a partner
 /// or a facility account only the fields its role reads (`access::visible_fields`). Records that need no cut go out
 /// as stored text.
