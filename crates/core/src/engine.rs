@@ -366,6 +366,10 @@ enum Pulled {
     CursorReset,
 }
 
+/// The first page of a pull: small, so that a phone starts writing while the next, full page
+/// (`MAX_PULL_LIMIT`) is fetched and prepared.
+pub const FIRST_PULL_LIMIT: u32 = 250;
+
 /// Pulls until the server has no more.
 async fn pull_all<T: Transport, R: Replica>(
     transport: &T,
@@ -380,21 +384,22 @@ async fn pull_all<T: Transport, R: Replica>(
     // phone's processor and its storage work side by side. A page is applied (with its cursor)
     // before the next one is, so a failure keeps everything before it.
     // This sync's own pushes coming back are left out before anything is done with them.
-    let fetch = |cursor: String| async move {
-        let mut page = transport.pull(client_id, &cursor, MAX_PULL_LIMIT).await?;
+    // The first page is small, so that writing starts soon while the full pages follow.
+    let fetch = |cursor: String, limit: u32| async move {
+        let mut page = transport.pull(client_id, &cursor, limit).await?;
         let received = page.changes.len();
         page.changes.retain(|c| !is_echo(c, pushed));
         let prepared = replica.prepare(&page.changes).await;
         Ok::<_, TransportError>((page, received, prepared))
     };
-    let (mut page, mut received, mut prepared) = match fetch(cursor.clone()).await {
+    let (mut page, mut received, mut prepared) = match fetch(cursor.clone(), FIRST_PULL_LIMIT).await {
         Err(TransportError::CursorReset) if !cursor.is_empty() => return Ok(Pulled::CursorReset),
         other => other.map_err(SyncError::Transport)?,
     };
     loop {
         let apply = replica.apply_pull(&page.changes, prepared, &page.cursor);
         let (applied, next) = if page.has_more {
-            let (a, n) = join(apply, fetch(page.cursor.clone())).await;
+            let (a, n) = join(apply, fetch(page.cursor.clone(), MAX_PULL_LIMIT)).await;
             (a, Some(n))
         } else {
             (apply.await, None)
@@ -519,7 +524,15 @@ pub fn merge_pulled(
 
 /// The newest HLC in a batch of changes: the client's clock observes it (docs/protocol.md).
 pub fn newest_hlc(changes: &[Change]) -> Option<Hlc> {
-    changes.iter().flat_map(|c| c.field_hlcs.values()).filter_map(|h| h.parse::<Hlc>().ok()).max()
+    // Most fields of a change share one HLC: each distinct one in a row is parsed once (a page
+    // holds 30,000 HLCs; parsing them all was 2 % of a first sync).
+    let mut last = "";
+    changes
+        .iter()
+        .flat_map(|c| c.field_hlcs.values())
+        .filter(|h| std::mem::replace(&mut last, h.as_str()) != h.as_str())
+        .filter_map(|h| h.parse::<Hlc>().ok())
+        .max()
 }
 
 #[cfg(test)]
@@ -734,6 +747,23 @@ mod tests {
                 start += n;
             }
             prop_assert_eq!(start, outbox.len());
+        }
+
+        /// Parsing each distinct HLC in a row once finds the same newest as parsing them all
+        /// (malformed ones left out either way).
+        #[test]
+        fn the_newest_hlc_is_the_newest_of_all(pages in proptest::collection::vec(
+            proptest::collection::btree_map("[a-d]", prop_oneof![
+                (0u64..4, 0u16..3).prop_map(|(ms, c)| Hlc { physical_ms: 1_767_225_600_000 + ms, counter: c, client: Uuid::from_u128(7) }.to_string()),
+                Just("garbage".to_string()),
+            ], 0..5), 0..6)
+        ) {
+            let changes: Vec<Change> = pages.into_iter().map(|field_hlcs| Change {
+                collection: "contacts".into(), id: Uuid::nil(), fields: Map::new(), field_hlcs,
+                deleted: false, deleted_hlc: String::new(), version: 1, purged: false,
+            }).collect();
+            let all = changes.iter().flat_map(|c| c.field_hlcs.values()).filter_map(|h| h.parse::<Hlc>().ok()).max();
+            prop_assert_eq!(newest_hlc(&changes), all);
         }
     }
 }

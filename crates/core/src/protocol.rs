@@ -402,7 +402,10 @@ pub fn from_fields<T: serde::de::DeserializeOwned>(fields: serde_json::Map<Strin
 
 /// `serde_json::from_value`, through text (see [`from_fields`]).
 pub fn from_json<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
-    serde_json::from_str(&v.to_string())
+    // `serde_json::to_string(v)`, not `v.to_string()`: `Display` goes through the formatter,
+    // slower in wasm (a phone's first sync converts 22,000 records here); read back with
+    // `from_str`, the one reader the app's types are compiled for.
+    serde_json::from_str(&serde_json::to_string(v)?)
 }
 
 #[cfg(test)]

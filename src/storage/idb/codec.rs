@@ -91,11 +91,31 @@ pub(super) struct ByMid {
 /// of the sealing code serves every type).
 pub(super) struct Plain {
     json: String,
-    index: JsValue,
+    /// The clear index, as JSON text too: a batch's indexes cross to the browser in one parse.
+    index: String,
 }
 
 pub(super) fn plain<T: Serialize>(value: &T, index: &impl Serialize) -> Result<Plain, StoreError> {
-    Ok(Plain { json: serde_json::to_string(value).map_err(json_failed)?, index: to_js(index)? })
+    let json = serde_json::to_string(value).map_err(json_failed)?;
+    Ok(Plain { json, index: serde_json::to_string(index).map_err(json_failed)? })
+}
+
+/// Many JSON texts as browser values, in one `JSON.parse` of them as an array (one call over
+/// the boundary for a page of 2,000, not 2,000: measured, a tenth of a fresh phone's first sync
+/// went into these calls).
+fn parse_each<'a>(texts: impl ExactSizeIterator<Item = &'a str>) -> Result<Vec<JsValue>, StoreError> {
+    let n = texts.len();
+    let mut all = String::with_capacity(2 + n * 96);
+    all.push('[');
+    for (i, t) in texts.enumerate() {
+        if i > 0 {
+            all.push(',');
+        }
+        all.push_str(t);
+    }
+    all.push(']');
+    let parsed: Array = parse(&all)?.unchecked_into();
+    Ok((0..n as u32).map(|i| parsed.get(i)).collect())
 }
 
 /// The value as stored: sealed under `key` beside its clear index, or in clear without a key.
@@ -117,15 +137,16 @@ pub(super) fn started<F: std::future::Future + Unpin>(
 
 /// Many values sealed at once (WebCrypto works beside the page; one wait for all of them).
 pub(super) async fn seal_all_of(key: Option<&DataKey>, plains: Vec<Plain>) -> Result<Vec<JsValue>, StoreError> {
-    let Some(key) = key else { return plains.iter().map(|p| parse(&p.json)).collect() };
+    let Some(key) = key else { return parse_each(plains.iter().map(|p| p.json.as_str())) };
     let sealed = crypto::seal_many(key, &plains.iter().map(|p| p.json.as_bytes()).collect::<Vec<_>>()).await?;
-    plains
+    let indexes = parse_each(plains.iter().map(|p| p.index.as_str()))?;
+    let sealed_key = JsValue::from_str(SEALED);
+    indexes
         .into_iter()
         .zip(sealed)
-        .map(|(p, bytes)| {
-            js_sys::Reflect::set(&p.index, &SEALED.into(), &bytes)
-                .map_err(|_| StoreError::Failed("Reflect.set".into()))?;
-            Ok(p.index)
+        .map(|(index, bytes)| {
+            js_sys::Reflect::set(&index, &sealed_key, &bytes).map_err(|_| StoreError::Failed("Reflect.set".into()))?;
+            Ok(index)
         })
         .collect()
 }
