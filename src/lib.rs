@@ -24,9 +24,8 @@ use crate::components::{
 };
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
-    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage,
-    public_facilities::PublicFacilitiesPage, reception::ReceptionPage, settings::SettingsPage, site_form::SiteFormPage,
-    sites::SitesPage, sync::SyncPage,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, settings::SettingsPage,
+    site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
 };
 use crate::session::Access;
 use crate::state::AppState;
@@ -40,7 +39,7 @@ fn PublicOr(children: ChildrenFn) -> impl IntoView {
     view! {
         <Show when=move || !public.get() fallback=|| view! {
             <Routes fallback=NotFound>
-                <Route path=path!("/public/facilities/:org") view=PublicFacilitiesPage/>
+                <Route path=path!("/public/facilities/:org") view=|| lazy(split::public_facilities::screen())/>
             </Routes>
         }>
             {children()}
@@ -84,11 +83,11 @@ pub fn App() -> impl IntoView {
                     <Show when=signed_in fallback=LoginPage>
                         <Routes fallback=NotFound>
                             <Route path=path!("/") view=move || if state.is_facility() {
-                                view! { <ReceptionPage/> }.into_any()
+                                lazy(split::reception::screen()).into_any()
                             } else {
                                 view! { <PatrolPage/> }.into_any()
                             }/>
-                            <Route path=path!("/facility") view=ReceptionPage/>
+                            <Route path=path!("/facility") view=|| lazy(split::reception::screen())/>
                             <Route path=path!("/facilities") view=|| lazy(split::facilities::screen())/>
                             <Route path=path!("/facilities/:id") view=|| lazy(split::facility::screen())/>
                             <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>

@@ -85,6 +85,8 @@ screens! {
     count::count_sector => crate::pages::count_sector::CountSectorPage;
     facilities::facilities => crate::pages::facilities::FacilitiesPage;
     facilities::facility => crate::pages::facility_form::FacilityFormPage;
+    reception::reception => crate::pages::reception::ReceptionPage;
+    public::public_facilities => crate::pages::public_facilities::PublicFacilitiesPage;
 }
 
 /// The coordinators' erasure of a person (GDPR art. 17), inside Settings.
