@@ -1,5 +1,6 @@
 //! What the whole app shares, provided as context: the store, preferences and device status.
 
+use latarnia_core::facilities::{BedHold, HOLDS_LOOKBACK_HOURS};
 use latarnia_core::protocol::Record;
 use latarnia_core::{Contact, Mutation, Patrol, Site};
 use leptos::prelude::*;
@@ -389,6 +390,13 @@ impl AppState {
     /// it was read (`storage::cache`).
     pub async fn live<T: Record + 'static>(&self) -> Result<Vec<T>, StoreError> {
         self.lists.get_value().live(&self.store()).await
+    }
+
+    /// The bed holds of the last `HOLDS_LOOKBACK_HOURS`: what the free beds, the bed finder
+    /// and a reception count (an older hold has long expired).
+    pub async fn recent_holds(&self) -> Result<Vec<BedHold>, StoreError> {
+        let since = platform::now_ms() as f64 - (HOLDS_LOOKBACK_HOURS * 3_600_000) as f64;
+        self.store().list_data::<BedHold>(&Query { from_ms: Some(since), ..Query::default() }).await
     }
 
     /// Reads the places and reports into memory ahead of the map and list screens (after a

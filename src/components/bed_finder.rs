@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use latarnia_core::facilities::{find_beds, BedHold, Facility, HoldStatus, Needs, HOLDS_LOOKBACK_HOURS};
+use latarnia_core::facilities::{find_beds, BedHold, Facility, HoldStatus, Needs};
 use latarnia_core::protocol::BED_HOLDS;
 use latarnia_core::reports::distance_text;
 use latarnia_core::{AgeBand, Gender, Position, ReferralKind};
@@ -22,7 +22,7 @@ use crate::components::from_store::FromStore;
 use crate::i18n::{k, use_i18n, Lang};
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::{Edit, Query, Store, StoreError};
+use crate::storage::{Edit, Store, StoreError};
 
 /// What the finder reads: the directory, the recent holds (those the server refused left
 /// out: they keep nothing), the refused ones of this contact, and the team on patrol.
@@ -36,10 +36,8 @@ struct Finder {
 
 async fn read(state: AppState, contact: Uuid) -> Result<Finder, StoreError> {
     let store = state.store();
-    let since = platform::now_ms() as f64 - (HOLDS_LOOKBACK_HOURS * 3_600_000) as f64;
-    let q = Query { from_ms: Some(since), ..Query::default() };
     let (facilities, holds, rejected, patrol) =
-        futures::join!(state.live::<Facility>(), store.list_data::<BedHold>(&q), store.rejected(), state.open_patrol());
+        futures::join!(state.live::<Facility>(), state.recent_holds(), store.rejected(), state.open_patrol());
     let refused_ids: HashSet<Uuid> =
         rejected?.into_iter().filter(|r| r.collection == BED_HOLDS).map(|r| r.id).collect();
     let (refused, holds): (Vec<BedHold>, Vec<BedHold>) = holds?.into_iter().partition(|h| refused_ids.contains(&h.id));

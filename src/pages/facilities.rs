@@ -3,7 +3,7 @@
 //! edit facilities and import the voivode's register; anyone prints the list by type (the
 //! poster: addresses, hours, phones, in Polish).
 
-use latarnia_core::facilities::{by_kind, hours_text, BedHold, Facility, HOLDS_LOOKBACK_HOURS};
+use latarnia_core::facilities::{by_kind, hours_text, BedHold, Facility};
 use leptos::prelude::*;
 
 use crate::components::facility_import::FacilityImport;
@@ -12,7 +12,7 @@ use crate::components::from_store::FromStore;
 use crate::i18n::{k, use_i18n};
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::{Query, Store, StoreError};
+use crate::storage::StoreError;
 
 #[component]
 pub fn FacilitiesPage() -> impl IntoView {
@@ -20,11 +20,9 @@ pub fn FacilitiesPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let coordinator = move || state.is_coordinator();
     let data = state.resource(move || async move {
-        let since = platform::now_ms() as f64 - (HOLDS_LOOKBACK_HOURS * 3_600_000) as f64;
-        let q = Query { from_ms: Some(since), ..Query::default() };
         let mut facilities = state.live::<Facility>().await?;
         facilities.sort_by(|a, b| a.name.cmp(&b.name));
-        let holds = state.store().list_data::<BedHold>(&q).await?;
+        let holds = state.recent_holds().await?;
         Ok::<_, StoreError>((facilities, holds))
     });
     let list = move |(facilities, holds): (Vec<Facility>, Vec<BedHold>)| {

@@ -2,7 +2,7 @@
 //! three taps (the number, − or +, save) and the beds held for it — who is coming, with whom,
 //! until when — each marked arrived or not arrived.
 
-use latarnia_core::facilities::{BedHold, Facility, HoldStatus, HOLDS_LOOKBACK_HOURS, MAX_BEDS};
+use latarnia_core::facilities::{BedHold, Facility, HoldStatus, MAX_BEDS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use crate::components::stepper::Stepper;
 use crate::i18n::{k, use_i18n, I18n};
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::{Query, Store, StoreError};
+use crate::storage::StoreError;
 
 /// The person a hold is for, in the words the door needs: "kobieta · z psem".
 pub fn needs_text(i: I18n, h: &BedHold) -> String {
@@ -49,11 +49,9 @@ pub fn ReceptionPage() -> impl IntoView {
     let data = state.resource(move || {
         let login = login();
         async move {
-            let since = platform::now_ms() as f64 - (HOLDS_LOOKBACK_HOURS * 3_600_000) as f64;
-            let q = Query { from_ms: Some(since), ..Query::default() };
             let ours: Vec<Facility> =
                 state.live::<Facility>().await?.into_iter().filter(|f| f.staffed_by(&login)).collect();
-            let holds = state.store().list_data::<BedHold>(&q).await?;
+            let holds = state.recent_holds().await?;
             Ok::<_, StoreError>((ours, holds))
         }
     });
