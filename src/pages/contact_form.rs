@@ -83,10 +83,7 @@ async fn with_arrivals(state: &AppState, mut c: Contact) -> Result<Contact, Stor
         let Some(kind) = facilities.iter().find(|f| f.id == h.facility_id).and_then(|f| f.kind.referral()) else {
             continue;
         };
-        match c.referrals.iter_mut().find(|r| r.kind == kind) {
-            Some(r) => r.outcome = ReferralOutcome::Accepted,
-            None => c.referrals.push(Referral { kind, outcome: ReferralOutcome::Accepted }),
-        }
+        c.accept_referral(kind);
     }
     Ok(c)
 }

@@ -343,15 +343,10 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2 })
 }
 
-/// `c` with its referrals of `kinds` accepted (added when the form had none of that kind).
+/// `c` with its referrals of `kinds` accepted ([`Contact::accept_referral`]).
 fn with_accepted(c: &Contact, kinds: &[ReferralKind]) -> Contact {
     let mut c = c.clone();
-    for kind in kinds {
-        match c.referrals.iter_mut().find(|r| r.kind == *kind) {
-            Some(r) => r.outcome = ReferralOutcome::Accepted,
-            None => c.referrals.push(crate::Referral { kind: *kind, outcome: ReferralOutcome::Accepted }),
-        }
-    }
+    kinds.iter().for_each(|k| c.accept_referral(*k));
     c
 }
 

@@ -131,6 +131,16 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// The person arrived where a referral of `kind` sent them (a facility's reception said so):
+    /// that referral accepted, added when the form had none of that kind. The indicators count
+    /// it so, and the worker's form shows it so.
+    pub fn accept_referral(&mut self, kind: ReferralKind) {
+        match self.referrals.iter_mut().find(|r| r.kind == kind) {
+            Some(r) => r.outcome = ReferralOutcome::Accepted,
+            None => self.referrals.push(Referral { kind, outcome: ReferralOutcome::Accepted }),
+        }
+    }
+
     /// The two-tap contact: one person, nothing special, time and position filled in.
     pub fn quick(
         id: Uuid,
@@ -479,6 +489,28 @@ impl MealRunStop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_arrival_accepts_the_referral_of_its_kind_or_adds_it() {
+        let mut c = Contact::quick(
+            Uuid::nil(),
+            None,
+            DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap(),
+            Err(PositionStatus::Denied),
+        );
+        c.referrals.push(Referral { kind: ReferralKind::NightShelter, outcome: ReferralOutcome::Pending });
+        c.accept_referral(ReferralKind::NightShelter);
+        c.accept_referral(ReferralKind::Shelter);
+        c.accept_referral(ReferralKind::Shelter);
+        let got: Vec<_> = c.referrals.iter().map(|r| (r.kind, r.outcome)).collect();
+        assert_eq!(
+            got,
+            [
+                (ReferralKind::NightShelter, ReferralOutcome::Accepted),
+                (ReferralKind::Shelter, ReferralOutcome::Accepted)
+            ]
+        );
+    }
 
     #[test]
     fn enums_round_trip_through_their_strings() {
