@@ -4,7 +4,7 @@
 
 use gloo_net::http::{Request, Response};
 use latarnia_core::engine::{decode, Transport, TransportError};
-use latarnia_core::sync::{shared_hlcs, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse};
+use latarnia_core::sync::{LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse, RawChange};
 use uuid::Uuid;
 
 use crate::i18n::k;
@@ -25,6 +25,8 @@ async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Er
 }
 
 impl Transport for HttpTransport {
+    type Fields = Box<serde_json::value::RawValue>;
+
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
         platform::mark("sync-push-start");
         let r = Request::post("/api/v1/sync/push")
@@ -38,22 +40,20 @@ impl Transport for HttpTransport {
         r
     }
 
-    async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError> {
+    async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse<RawChange>, TransportError> {
         let url = format!(
             // The phone keeps a field-sized window (docs/protocol.md, "The window"), and takes
-            // the field HLCs in their shared form (a page a third of the size).
+            // the field HLCs in their shared form (a page a third of the size), kept as they
+            // come: the store writes that form (`shared_hlcs`), and reads either.
             "/api/v1/sync/pull?client_id={client_id}&cursor={}&limit={limit}&window=true&compact=true",
             js_sys::encode_uri_component(cursor)
         );
         platform::mark("sync-pull-start");
-        let r = answer::<PullResponse>(
+        // The fields stay the text that came: a record is read from it straight into its type.
+        let r = answer::<PullResponse<RawChange>>(
             Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await,
         )
-        .await
-        .map(|mut page| {
-            page.changes.iter_mut().for_each(|c| shared_hlcs::expand(&mut c.field_hlcs));
-            page
-        });
+        .await;
         platform::measure("sync-pull", "sync-pull-start");
         r
     }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use latarnia_core::engine::{self, Progress, Rejected, Replica, SyncError, TransportError};
-use latarnia_core::sync::Change;
+use latarnia_core::sync::RawChange;
 use latarnia_core::Mutation;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -28,6 +28,7 @@ pub struct StoreReplica(pub AppStore);
 
 impl Replica for StoreReplica {
     type Error = StoreError;
+    type Fields = Box<serde_json::value::RawValue>;
 
     async fn client_id(&self) -> Result<Uuid, StoreError> {
         Ok(self.0.clock().await?.client_id)
@@ -42,13 +43,18 @@ impl Replica for StoreReplica {
         Ok(self.0.sync_state().await?.cursor)
     }
     type Prepared = Option<Prepared>;
-    async fn prepare(&self, changes: &[Change]) -> Option<Prepared> {
+    async fn prepare(&self, changes: &[RawChange]) -> Option<Prepared> {
         match &self.0.backend {
             Backend::Idb(s) => Some(s.prepare(changes).await),
             Backend::Mem(_) => None,
         }
     }
-    async fn apply_pull(&self, changes: &[Change], prepared: Option<Prepared>, cursor: &str) -> Result<(), StoreError> {
+    async fn apply_pull(
+        &self,
+        changes: &[RawChange],
+        prepared: Option<Prepared>,
+        cursor: &str,
+    ) -> Result<(), StoreError> {
         platform::mark("sync-apply-start");
         let now = platform::now_ms();
         let r = match (&self.0.backend, prepared) {

@@ -170,7 +170,7 @@ impl Store for AppStore {
             Backend::Mem(s) => s.forget(collection, ids).await,
         }
     }
-    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
+    async fn apply_pull(&self, changes: &[RawChange], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
         let r = match &self.backend {
             Backend::Idb(s) => s.apply_pull(changes, cursor, now_ms).await,
             Backend::Mem(s) => s.apply_pull(changes, cursor, now_ms).await,

@@ -7,7 +7,7 @@ use latarnia_core::{Contact, Hlc, Item, Op, Patrol, PatrolKind, PositionStatus, 
 use uuid::Uuid;
 
 use latarnia_core::engine::Rejected;
-use latarnia_core::sync::{Change, Role, User};
+use latarnia_core::sync::{Change, RawChange, Role, User};
 use serde_json::json;
 
 use super::{AppStore, Edit, Query, Session, Store, StoreError};
@@ -192,7 +192,7 @@ pub async fn a_whole_read_follows_every_change<S: Store>(s: &S) {
         change(pulled.id, "contacts", fields_of(&pulled).into(), false, "0001767225700000-0000-a"),
         change(moved_there.id, "contacts", fields_of(&moved_there).into(), false, "0001767225700001-0000-a"),
     ];
-    s.apply_pull(&changes, "c1", NOW + 4).await.unwrap();
+    s.apply_pull(&raw(&changes), "c1", NOW + 4).await.unwrap();
     agree("pulled").await;
     let erased = Change {
         fields: Default::default(),
@@ -201,7 +201,7 @@ pub async fn a_whole_read_follows_every_change<S: Store>(s: &S) {
         version: 3,
         ..change(pulled.id, "contacts", json!({}), true, "0001767225700002-0000-a")
     };
-    s.apply_pull(&[erased], "c2", NOW + 5).await.unwrap();
+    s.apply_pull(&raw(&[erased]), "c2", NOW + 5).await.unwrap();
     agree("erased").await;
     s.forget("contacts", &[jan[3].id]).await.unwrap();
     agree("out of the window").await;
@@ -237,7 +237,7 @@ pub async fn the_indicators_read_from_the_phone_are_the_servers<S: Store>(s: &S)
         .enumerate()
         .map(|(n, m)| Change { version: n as u64 + 1, ..change(m.id, &m.collection, m.fields.into(), false, &m.hlc) })
         .collect();
-    s.apply_pull(&changes, "cursor-1", NOW).await.unwrap();
+    s.apply_pull(&raw(&changes), "cursor-1", NOW).await.unwrap();
     let summer = Period::parse("2021-06-01", "2021-08-31", None).unwrap();
     let on_phone = super::indicator_dataset(s, &summer).await.unwrap();
     let expected = compute(&f, &summer);
@@ -262,7 +262,7 @@ pub async fn a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it<S: 
     let held = contact(900, None, 0);
     let live =
         change(held.id, "contacts", latarnia_core::protocol::fields_of(&held).into(), false, "0001700000000000-0000-a");
-    s.apply_pull(&[live], "c1", NOW).await.unwrap();
+    s.apply_pull(&raw(&[live]), "c1", NOW).await.unwrap();
     let tomb = |id| Change {
         fields: Default::default(),
         field_hlcs: Default::default(),
@@ -270,12 +270,12 @@ pub async fn a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it<S: 
         ..change(id, "contacts", serde_json::json!({}), true, "0001700000000001-0000-b")
     };
     let never = contact(901, None, 0).id;
-    s.apply_pull(&[tomb(held.id), tomb(never)], "c2", NOW).await.unwrap();
+    s.apply_pull(&raw(&[tomb(held.id), tomb(never)]), "c2", NOW).await.unwrap();
     let kept = s.get::<Contact>(held.id).await.unwrap().expect("the phone's copy is kept");
     assert!(kept.deleted, "and shown deleted");
     assert_eq!(kept.data, held);
     assert!(s.get::<Contact>(never).await.unwrap().is_none());
-    s.apply_pull(&[Change { purged: true, version: 3, ..tomb(held.id) }], "c3", NOW).await.unwrap();
+    s.apply_pull(&raw(&[Change { purged: true, version: 3, ..tomb(held.id) }]), "c3", NOW).await.unwrap();
     assert!(s.get::<Contact>(held.id).await.unwrap().is_none(), "the trash's end erases it on the phone");
     let mut merged = latarnia_core::Site::new(
         Uuid::from_u128(902),
@@ -295,7 +295,7 @@ pub async fn a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it<S: 
             "0001700000000002-0000-c",
         )
     };
-    s.apply_pull(&[site], "c4", NOW).await.unwrap();
+    s.apply_pull(&raw(&[site]), "c4", NOW).await.unwrap();
     assert_eq!(s.get::<latarnia_core::Site>(merged.id).await.unwrap().expect("a merged place stays").data, merged);
 }
 
@@ -313,6 +313,11 @@ pub async fn acknowledging_empties_the_outbox_and_keeps_rejections<S: Store>(s: 
     s.acknowledge(5, vec![]).await.unwrap();
     assert!(s.outbox().await.unwrap().is_empty());
     assert_eq!(s.clock().await.unwrap().last_mid, 5, "mids go on from where they were");
+}
+
+/// Changes as a phone reads them from a pull (the fields as the text that came).
+fn raw(changes: &[Change]) -> Vec<RawChange> {
+    changes.iter().cloned().map(Change::with_raw_fields).collect()
 }
 
 fn change(id: Uuid, collection: &str, fields: serde_json::Value, deleted: bool, hlc: &str) -> Change {
@@ -353,11 +358,25 @@ pub async fn a_pull_keeps_pending_fields_and_stores_its_cursor<S: Store>(s: &S) 
         change(Uuid::from_u128(402), "boats", json!({"name": "x"}), false, &remote_hlc),
         change(Uuid::from_u128(403), "contacts", json!({"headcount": "not a contact"}), false, &remote_hlc),
     ];
-    s.apply_pull(&changes, "epoch.7", NOW).await.unwrap();
+    // As the phone pulls: the field HLCs in their shared form (`compact=true`).
+    let shared: Vec<Change> = changes
+        .into_iter()
+        .map(|c| Change {
+            field_hlcs: latarnia_core::sync::shared_hlcs::compact(&c.field_hlcs)
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            ..c
+        })
+        .collect();
+    assert_eq!(shared[0].field_hlcs[""], remote_hlc);
+    s.apply_pull(&raw(&shared), "epoch.7", NOW).await.unwrap();
     let got = s.get::<Contact>(mine.id).await.unwrap().unwrap();
     assert_eq!(got.data.notes, "mine, not yet sent", "a pending field keeps its local value");
     assert_eq!(got.data.headcount, 3, "other fields take the server's");
-    assert_eq!(got.field_hlcs["headcount"], remote_hlc);
+    assert_eq!(got.field_hlcs["headcount"], remote_hlc, "read back whole");
+    assert!(got.field_hlcs["notes"] < remote_hlc, "the pending field keeps its own HLC");
+    assert!(!got.field_hlcs.contains_key(""));
     let pulled = s.get::<Contact>(other.id).await.unwrap().expect("a record from another phone");
     assert!(pulled.deleted);
     assert_eq!(s.get::<Contact>(Uuid::from_u128(403)).await.unwrap(), None, "an unreadable record is skipped");
@@ -374,9 +393,9 @@ pub async fn a_pull_in_pages_keeps_edits_made_between_them<S: Store>(s: &S) {
     let hlc = |ms: u64| Hlc { physical_ms: NOW + ms, counter: 0, client: Uuid::from_u128(77) }.to_string();
     let (mut x, y) = (contact(700, None, 0), contact(701, None, 1));
     let whole = |c: &Contact| serde_json::Value::Object(latarnia_core::protocol::fields_of(c));
-    s.apply_pull(&[change(x.id, "contacts", whole(&x), false, &hlc(1))], "epoch.1", NOW).await.unwrap();
+    s.apply_pull(&raw(&[change(x.id, "contacts", whole(&x), false, &hlc(1))]), "epoch.1", NOW).await.unwrap();
     x.headcount = 4;
-    s.apply_pull(&[change(x.id, "contacts", whole(&x), false, &hlc(2))], "epoch.2", NOW).await.unwrap();
+    s.apply_pull(&raw(&[change(x.id, "contacts", whole(&x), false, &hlc(2))]), "epoch.2", NOW).await.unwrap();
     let got = s.get::<Contact>(x.id).await.unwrap().expect("kept");
     assert_eq!((got.data.headcount, got.field_hlcs["headcount"].as_str()), (4, hlc(2).as_str()));
     let mut edited = got.data.clone();
@@ -386,7 +405,7 @@ pub async fn a_pull_in_pages_keeps_edits_made_between_them<S: Store>(s: &S) {
     (theirs.notes, theirs.headcount) = ("theirs".into(), 5);
     let page =
         [change(x.id, "contacts", whole(&theirs), false, &hlc(4)), change(y.id, "contacts", whole(&y), true, &hlc(4))];
-    s.apply_pull(&page, "epoch.3", NOW).await.unwrap();
+    s.apply_pull(&raw(&page), "epoch.3", NOW).await.unwrap();
     let got = s.get::<Contact>(x.id).await.unwrap().unwrap();
     assert_eq!((got.data.headcount, got.data.notes.as_str()), (5, "typed on the phone"), "the pending field stays");
     assert!(got.field_hlcs["notes"] < hlc(4) && got.field_hlcs["headcount"] == hlc(4));
@@ -635,7 +654,7 @@ pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStor
     let hlc = |n: u64| Hlc { physical_ms: NOW + n, counter: 0, client: Uuid::from_u128(0xc0) }.to_string();
     let pulled =
         |site: &Site, deleted: bool, n: u64| change(site.id, "sites", fields_of(site).into(), deleted, &hlc(n));
-    s.apply_pull(&[pulled(&most, false, 1), pulled(&wiadukt, false, 1)], "c1", NOW).await.unwrap();
+    s.apply_pull(&raw(&[pulled(&most, false, 1), pulled(&wiadukt, false, 1)]), "c1", NOW).await.unwrap();
     let mut offline = contact(902, None, 0);
     offline.site_id = Some(wiadukt.id);
     s.write(Edit::Save(offline.clone()), NOW + 2).await.unwrap();
@@ -643,7 +662,7 @@ pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStor
     assert_eq!(compute(&super::indicator_dataset(s, &january).await.unwrap(), &january).places_active, 1);
 
     let retired = Site { merged_into: Some(most.id), ..wiadukt.clone() };
-    s.apply_pull(&[pulled(&retired, true, 3)], "c2", NOW).await.unwrap();
+    s.apply_pull(&raw(&[pulled(&retired, true, 3)]), "c2", NOW).await.unwrap();
     let at = |c: &Contact| c.site_id;
     let listed = s.list::<Contact>(&Query::default()).await.unwrap();
     assert_eq!(listed.iter().map(|c| at(&c.data)).collect::<Vec<_>>(), [Some(most.id)]);
@@ -666,7 +685,9 @@ pub async fn a_record_linked_to_a_merged_place_reads_at_the_survivor(s: &AppStor
         site_id: Some(wiadukt.id),
         ..latarnia_core::Report::new(Uuid::from_u128(903), t0(), "Ktoś śpi pod wiaduktem")
     };
-    s.apply_pull(&[change(report.id, "reports", fields_of(&report).into(), false, &hlc(4))], "c3", NOW).await.unwrap();
+    s.apply_pull(&raw(&[change(report.id, "reports", fields_of(&report).into(), false, &hlc(4))]), "c3", NOW)
+        .await
+        .unwrap();
     assert_eq!(s.list_data::<latarnia_core::Report>(&Query::default()).await.unwrap()[0].site_id, Some(most.id));
 }
 

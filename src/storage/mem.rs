@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use latarnia_core::engine::{pending, Rejected};
 use latarnia_core::protocol::Record;
-use latarnia_core::sync::Change;
+use latarnia_core::sync::RawChange;
 use latarnia_core::Mutation;
 use serde_json::Value;
 use uuid::Uuid;
@@ -163,7 +163,7 @@ impl Store for MemStore {
         Ok(())
     }
 
-    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
+    async fn apply_pull(&self, changes: &[RawChange], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
         let mut inner = self.0.borrow_mut();
         let outbox: Vec<Mutation> = inner.outbox.values().cloned().collect();
         let pend = pending(&outbox);

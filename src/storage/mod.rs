@@ -23,7 +23,7 @@ use latarnia_core::protocol::{
     MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
 };
 use latarnia_core::sites::Redirects;
-use latarnia_core::sync::{Change, User};
+use latarnia_core::sync::{RawChange, User};
 use latarnia_core::{Contact, MealRun, MealRunStop, Patrol, Report, Site};
 use latarnia_core::{Hlc, Invalid, Mutation, Op};
 use serde::{Deserialize, Serialize};
@@ -85,7 +85,8 @@ pub struct Local<T> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Uuid>,
     /// Each field's HLC (from the last local write or pull): what a resend to a restored
-    /// server carries.
+    /// server carries. Read back always whole; a record just merged from a pull holds the shared
+    /// form the server sent (`shared_hlcs::get` reads both), written as it is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "latarnia_core::sync::shared_hlcs")]
     pub field_hlcs: BTreeMap<String, String>,
     /// The HLC that decided `deleted` (empty: never deleted).
@@ -161,7 +162,7 @@ pub async fn indicator_dataset(store: &impl Store, period: &Period) -> Result<Da
     );
     let mut d = Dataset { runs: runs?, stops: stops?, patrols: patrols?, contacts: contacts?, ..Default::default() };
     fn status_time<T>(r: &Local<T>) -> Option<chrono::DateTime<chrono::Utc>> {
-        let hlc: Hlc = r.field_hlcs.get("status").or(Some(&r.hlc))?.parse().ok()?;
+        let hlc: Hlc = latarnia_core::sync::shared_hlcs::get(&r.field_hlcs, "status").unwrap_or(&r.hlc).parse().ok()?;
         chrono::DateTime::from_timestamp_millis(hlc.physical_ms as i64)
     }
     for r in sites? {
@@ -242,7 +243,7 @@ pub trait Store {
     async fn forget(&self, collection: &str, ids: &[Uuid]) -> Result<(), StoreError>;
     /// Applies pulled changes, advances the clock past them and stores the cursor, in one
     /// transaction.
-    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError>;
+    async fn apply_pull(&self, changes: &[RawChange], cursor: &str, now_ms: u64) -> Result<(), StoreError>;
     /// Replaces the outbox with everything held, numbered after `after_mid`.
     async fn resend_all(&self, after_mid: u64) -> Result<(), StoreError>;
     async fn session(&self) -> Result<Option<Session>, StoreError>;

@@ -136,15 +136,23 @@ impl<T: Record> Local<T> {
 /// this app version (it is skipped and kept on the server).
 pub fn merge_change<T: Record>(
     existing: Option<Local<T>>,
-    change: &Change,
+    change: &RawChange,
     pending: Option<&Pending>,
 ) -> Option<Local<T>> {
-    let local_fields = existing.as_ref().map(|l| fields_of(&l.data));
-    let (mut fields, deleted) =
-        merge_pulled(existing.as_ref().zip(local_fields.as_ref()).map(|(l, f)| (f, l.deleted)), change, pending);
-    fields.insert("id".into(), Value::String(change.id.to_string()));
+    // Only a pending local edit of a record held keeps anything of the phone's own: otherwise
+    // the server's record is read straight from the text that came (a first sync's every one).
+    let (data, deleted) = match existing.as_ref().zip(pending) {
+        Some((old, _)) => {
+            let local_fields = fields_of(&old.data);
+            let (mut fields, deleted) = merge_pulled(Some((&local_fields, old.deleted)), change, pending);
+            fields.insert("id".into(), Value::String(change.id.to_string()));
+            (latarnia_core::protocol::from_fields::<T>(fields), deleted)
+        }
+        None => (change.record::<T>(), change.deleted),
+    };
+    // In the form the server sent (the shared one: written as it is, `shared_hlcs`).
     let mut field_hlcs = change.field_hlcs.clone();
-    let data: T = match latarnia_core::protocol::from_fields(fields) {
+    let data: T = match data {
         Some(d) => d,
         // A deleted record arrives as its tombstone (no fields): a phone that holds it keeps
         // what it has, deleted (restorable from here while the server's trash keeps it); a
@@ -176,12 +184,12 @@ pub fn merge_change<T: Record>(
 /// version does not know or a record it cannot read (left alone).
 pub fn merge_stored(
     existing: Option<Value>,
-    change: &Change,
+    change: &RawChange,
     pending: Option<&Pending>,
 ) -> Result<Option<Value>, StoreError> {
     fn go<T: Record>(
         existing: Option<Value>,
-        change: &Change,
+        change: &RawChange,
         pending: Option<&Pending>,
     ) -> Result<Option<Value>, StoreError> {
         let existing =
@@ -239,7 +247,7 @@ pub fn resend_values(stored: &[(&'static str, Value)], after_mid: u64) -> Vec<Mu
 }
 
 /// The clock after observing pulled changes.
-pub fn observed(clock: &ClockState, changes: &[Change], now_ms: u64) -> ClockState {
+pub fn observed(clock: &ClockState, changes: &[RawChange], now_ms: u64) -> ClockState {
     match (latarnia_core::engine::newest_hlc(changes), clock.hlc.parse::<Hlc>()) {
         (Some(remote), Ok(local)) => match local.observe(remote, now_ms) {
             Ok(h) => ClockState { hlc: h.to_string(), ..clock.clone() },

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::hlc::Hlc;
 use crate::protocol::{Mutation, Op};
 use crate::sync::{
-    ApiError, Change, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
-    SCHEMA_VERSION,
+    shared_hlcs, ApiError, Change, Fields, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT,
+    MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
 };
 
 /// Why a request did not get an answer the engine can use.
@@ -64,8 +64,15 @@ pub fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &str) -> Result
 
 #[allow(async_fn_in_trait)]
 pub trait Transport {
+    /// How a pulled change's fields are read ([`Fields`]: a map, or the text that came).
+    type Fields: Fields;
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError>;
-    async fn pull(&self, client_id: Uuid, cursor: &str, limit: u32) -> Result<PullResponse, TransportError>;
+    async fn pull(
+        &self,
+        client_id: Uuid,
+        cursor: &str,
+        limit: u32,
+    ) -> Result<PullResponse<Change<Self::Fields>>, TransportError>;
 }
 
 /// A mutation the server refused for good.
@@ -80,6 +87,8 @@ pub struct Rejected {
 #[allow(async_fn_in_trait)]
 pub trait Replica {
     type Error: std::fmt::Debug;
+    /// How it reads a pulled change's fields (the same as its transport's).
+    type Fields: Fields;
     async fn client_id(&self) -> Result<Uuid, Self::Error>;
     /// The oldest pending mutations, in `mid` order.
     async fn outbox(&self) -> Result<Vec<Mutation>, Self::Error>;
@@ -89,9 +98,14 @@ pub trait Replica {
     /// What a replica can work out from pulled changes before it looks at what it stores (a
     /// phone converts the records while the page before is being written).
     type Prepared;
-    async fn prepare(&self, changes: &[Change]) -> Self::Prepared;
+    async fn prepare(&self, changes: &[Change<Self::Fields>]) -> Self::Prepared;
     /// Applies pulled changes (with what `prepare` made of them) and stores `cursor`, atomically.
-    async fn apply_pull(&self, changes: &[Change], prepared: Self::Prepared, cursor: &str) -> Result<(), Self::Error>;
+    async fn apply_pull(
+        &self,
+        changes: &[Change<Self::Fields>],
+        prepared: Self::Prepared,
+        cursor: &str,
+    ) -> Result<(), Self::Error>;
     /// The server lost changes (restored from a backup): replace the outbox with everything
     /// this phone holds ([`resend_plan`]), numbered after the server's `after_mid`.
     async fn resend_all(&self, after_mid: u64) -> Result<(), Self::Error>;
@@ -206,7 +220,7 @@ pub fn deletes_first(outbox: &[Mutation], n: usize) -> Vec<Mutation> {
 /// One sync: push everything pending (in batches), then pull until the server has no more.
 /// A server restored from a backup is noticed (a gap in the client's mutations, or a cursor
 /// reset) and gets everything this phone holds again, so nothing is lost.
-pub async fn sync_once<T: Transport, R: Replica>(
+pub async fn sync_once<T: Transport, R: Replica<Fields = T::Fields>>(
     transport: &T,
     replica: &R,
     mut progress: impl FnMut(Progress),
@@ -345,16 +359,17 @@ async fn push_all<T: Transport, R: Replica>(
 /// would change nothing. Anything else is applied: a record with another writer's field, one the
 /// server changed (a field it dropped or set itself, a value it normalised, a field hidden from
 /// this role), a deleted one (its fields are not sent), one written in an earlier sync too.
-pub fn is_echo(c: &Change, pushed: &Pushed) -> bool {
+pub fn is_echo<F: Fields>(c: &Change<F>, pushed: &Pushed) -> bool {
     let Some((collection, Some(fields))) = pushed.0.get(&c.id) else { return false };
-    *collection == c.collection
-        && !c.purged
-        && !c.deleted
-        && c.deleted_hlc.is_empty()
-        && fields.len() == c.fields.len()
-        && fields.len() == c.field_hlcs.len()
+    if *collection != c.collection || c.purged || c.deleted || !c.deleted_hlc.is_empty() {
+        return false;
+    }
+    // The HLCs in either form (a phone keeps a pull's shared form as it came).
+    let theirs = c.fields.to_map();
+    fields.len() == theirs.len()
+        && fields.len() == shared_hlcs::fields(&c.field_hlcs)
         && fields.iter().all(|(name, (hlc, value))| {
-            c.fields.get(name) == Some(value) && c.field_hlcs.get(name).is_some_and(|h| h == hlc)
+            theirs.get(name) == Some(value) && shared_hlcs::get(&c.field_hlcs, name) == Some(hlc.as_str())
         })
 }
 
@@ -371,7 +386,7 @@ enum Pulled {
 pub const FIRST_PULL_LIMIT: u32 = 250;
 
 /// Pulls until the server has no more.
-async fn pull_all<T: Transport, R: Replica>(
+async fn pull_all<T: Transport, R: Replica<Fields = T::Fields>>(
     transport: &T,
     replica: &R,
     client_id: Uuid,
@@ -501,12 +516,12 @@ pub fn pending(outbox: &[Mutation]) -> BTreeMap<(String, Uuid), Pending> {
 
 /// The local record after a pull: the server's state, except the fields (and deleted flag) with
 /// pending local mutations, which keep their local value until pushed.
-pub fn merge_pulled(
+pub fn merge_pulled<F: Fields>(
     local: Option<(&Map<String, Value>, bool)>,
-    change: &Change,
+    change: &Change<F>,
     pending: Option<&Pending>,
 ) -> (Map<String, Value>, bool) {
-    let mut fields = change.fields.clone();
+    let mut fields = change.fields.to_map();
     let mut deleted = change.deleted;
     if let (Some((local_fields, local_deleted)), Some(p)) = (local, pending) {
         for name in &p.fields {
@@ -523,9 +538,10 @@ pub fn merge_pulled(
 }
 
 /// The newest HLC in a batch of changes: the client's clock observes it (docs/protocol.md).
-pub fn newest_hlc(changes: &[Change]) -> Option<Hlc> {
+pub fn newest_hlc<F>(changes: &[Change<F>]) -> Option<Hlc> {
     // Most fields of a change share one HLC: each distinct one in a row is parsed once (a page
-    // holds 30,000 HLCs; parsing them all was 2 % of a first sync).
+    // holds 30,000 HLCs; parsing them all was 2 % of a first sync). Either form of the field
+    // HLCs (`shared_hlcs`): the shared one's `""` fields are no HLC.
     let mut last = "";
     changes
         .iter()
@@ -601,6 +617,10 @@ mod tests {
         pushed.add(&push(2, Op::Upsert, json!({"area": "b"})));
         let back = change(json!({"area": "b", "team": ["A"]}), &[("area", "h2"), ("team", "h1")]);
         assert!(is_echo(&back, &pushed));
+        let shared = change(json!({"area": "b", "team": ["A"]}), &[("", "h2"), ("area", ""), ("team", "h1")]);
+        assert!(is_echo(&shared, &pushed), "the same in the shared form of the HLCs");
+        let other = change(json!({"area": "b", "team": ["A"]}), &[("", "h1"), ("area", ""), ("team", "")]);
+        assert!(!is_echo(&other, &pushed), "the shared form, another HLC");
         assert!(!is_echo(&back, &Pushed::new()), "not pushed in this sync");
         assert!(!is_echo(&Change { collection: "contacts".into(), ..back.clone() }, &pushed), "another collection");
         assert!(

@@ -135,7 +135,7 @@ fn pg_admin(url: &str, sql: &str) {
 }
 
 /// Syncs until it succeeds (the network may keep failing for a while).
-async fn sync_until_done<T: Transport>(phone: &Phone, t: &T) {
+async fn sync_until_done<T: Transport<Fields = serde_json::Map<String, serde_json::Value>>>(phone: &Phone, t: &T) {
     for _ in 0..200 {
         match phone.sync(t).await {
             Ok(_) => return,
@@ -268,6 +268,8 @@ struct EditDuringPush<'a> {
 }
 
 impl Transport for EditDuringPush<'_> {
+    type Fields = serde_json::Map<String, serde_json::Value>;
+
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
         if self.phone.state.borrow().records.len() < 2 {
             self.phone.edit("patrols", self.id, Op::Upsert, patrol("typed during the sync"));
@@ -301,6 +303,8 @@ struct Watched<'a> {
 }
 
 impl Transport for Watched<'_> {
+    type Fields = serde_json::Map<String, serde_json::Value>;
+
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
         let r = self.inner.push(req).await;
         let seen = server_state(self.watcher).await;
@@ -338,6 +342,8 @@ struct OfflineAtThirdPage<'a> {
 }
 
 impl Transport for OfflineAtThirdPage<'_> {
+    type Fields = serde_json::Map<String, serde_json::Value>;
+
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
         self.inner.push(req).await
     }

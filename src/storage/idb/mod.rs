@@ -16,7 +16,7 @@ use uuid::Uuid;
 use wasm_bindgen::{JsCast, JsValue};
 
 use latarnia_core::engine::{pending, Rejected};
-use latarnia_core::sync::Change;
+use latarnia_core::sync::RawChange;
 use serde_json::Value;
 
 use super::{
@@ -303,12 +303,12 @@ impl IdbStore {
 /// [`super::merge_change`] from a stored value to what is stored (sealed when `key`).
 fn merge_plain(
     old: Option<String>,
-    c: &Change,
+    c: &RawChange,
     pending: Option<&latarnia_core::engine::Pending>,
 ) -> Result<Option<Plain>, StoreError> {
     fn go<T: Record>(
         old: Option<String>,
-        c: &Change,
+        c: &RawChange,
         pending: Option<&latarnia_core::engine::Pending>,
     ) -> Result<Option<Plain>, StoreError> {
         let existing = old.map(|t| serde_json::from_str::<Local<T>>(&t)).transpose().map_err(json_failed)?;
@@ -620,7 +620,7 @@ impl Store for IdbStore {
         Ok(())
     }
 
-    async fn apply_pull(&self, changes: &[Change], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
+    async fn apply_pull(&self, changes: &[RawChange], cursor: &str, now_ms: u64) -> Result<(), StoreError> {
         self.apply_prepared(changes, self.prepare(changes).await, cursor, now_ms).await
     }
 

@@ -11,11 +11,11 @@ pub struct Prepared(Result<Vec<Option<JsValue>>, StoreError>);
 impl IdbStore {
     /// The conversion that needs nothing stored: the server's state, as no local edit is
     /// pending (sealing included, while the page before is being written).
-    pub async fn prepare(&self, changes: &[Change]) -> Prepared {
+    pub async fn prepare(&self, changes: &[RawChange]) -> Prepared {
         Prepared(self.prepare_changes(changes).await)
     }
 
-    async fn prepare_changes(&self, changes: &[Change]) -> Result<Vec<Option<JsValue>>, StoreError> {
+    async fn prepare_changes(&self, changes: &[RawChange]) -> Result<Vec<Option<JsValue>>, StoreError> {
         let key = self.sealing()?;
         let plains = changes
             .iter()
@@ -31,14 +31,14 @@ impl IdbStore {
     /// those with a pending local mutation are merged again, with what is stored).
     pub async fn apply_prepared(
         &self,
-        changes: &[Change],
+        changes: &[RawChange],
         prepared: Prepared,
         cursor: &str,
         now_ms: u64,
     ) -> Result<(), StoreError> {
         let key = self.sealing()?;
         let key = key.as_ref();
-        let known: Vec<&Change> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
+        let known: Vec<&RawChange> = changes.iter().filter(|c| COLLECTIONS.contains(&c.collection.as_str())).collect();
         if known.is_empty() {
             // Nothing this app keeps: only the cursor (and the clock past what came) moves, in
             // one transaction (the sync of a phone that is up to date).
@@ -166,10 +166,10 @@ fn sync_of(stored: Option<JsValue>) -> Result<SyncState, StoreError> {
 /// merge with what is stored.
 #[allow(clippy::type_complexity)]
 fn sort_out<'a>(
-    known: &[&'a Change],
+    known: &[&'a RawChange],
     ahead: Option<&[Option<JsValue>]>,
     pending: impl Fn(usize) -> bool,
-) -> (Vec<(&'a str, JsValue)>, Vec<&'a Change>, Vec<usize>) {
+) -> (Vec<(&'a str, JsValue)>, Vec<&'a RawChange>, Vec<usize>) {
     let (mut puts, mut erased, mut again) = (Vec::with_capacity(known.len()), Vec::new(), Vec::new());
     for (n, c) in known.iter().enumerate() {
         match (c.erases_local(), pending(n) || c.deleted, ahead) {
@@ -187,9 +187,9 @@ fn sort_out<'a>(
 /// put, the clock and the cursor moved.
 async fn write_page(
     tx: rexie::Transaction,
-    known: &[&Change],
+    known: &[&RawChange],
     puts: &[(&str, JsValue)],
-    erased: &[&Change],
+    erased: &[&RawChange],
     next_clock: &ClockState,
     sync: &SyncState,
     packs: bool,

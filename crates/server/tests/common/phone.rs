@@ -47,6 +47,8 @@ impl Http {
 }
 
 impl Transport for Http {
+    type Fields = serde_json::Map<String, serde_json::Value>;
+
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
         Self::answer(
             self.client.post(format!("{}/api/v1/sync/push", self.base)).bearer_auth(&self.token).json(req).send().await,
@@ -119,13 +121,17 @@ impl Phone {
         s.outbox.push(Mutation { mid, collection: collection.into(), id, op, hlc: hlc.to_string(), fields });
     }
 
-    pub async fn sync<T: Transport>(&self, t: &T) -> Result<engine::SyncReport, engine::SyncError<()>> {
+    pub async fn sync<T: Transport<Fields = serde_json::Map<String, serde_json::Value>>>(
+        &self,
+        t: &T,
+    ) -> Result<engine::SyncReport, engine::SyncError<()>> {
         engine::sync_once(t, self, |_| {}).await
     }
 }
 
 impl Replica for Phone {
     type Error = ();
+    type Fields = serde_json::Map<String, serde_json::Value>;
 
     async fn client_id(&self) -> Result<Uuid, ()> {
         Ok(self.client_id)
