@@ -695,7 +695,7 @@ contact with 23,000 documents stored.
 
 Sync: the server is seeded through the push API; "first sync" runs from the tap on "save PIN"
 (after the sign-in) to the end of the first sync on a new browser profile (the PIN's key, push
-of nothing, 11 pulls of 2,000, each page sealed while the one before is written to IndexedDB
+of nothing, a first pull of 250 then 11 of at most 2,000, each page sealed while the one before is written to IndexedDB
 with its cursor), against PouchDB's replication of the same 22,000 documents into an empty
 IndexedDB. Both sync rows are timed inside the page, as the peer times its replication: a click
 there and a MutationObserver on the sync status (decision 109); "the first sync after that"
