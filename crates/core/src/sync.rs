@@ -283,20 +283,32 @@ impl Fields for Box<serde_json::value::RawValue> {
     }
 
     fn record<T: serde::de::DeserializeOwned>(&self, id: Uuid) -> Option<T> {
-        // The text with the id put first: `{"id":"…",` and the fields. Anything this does not
-        // read (not an object, an `id` among the fields) is read the map's way.
-        let text = self.get().trim_start();
-        let rest = text.strip_prefix('{').map(str::trim_start);
-        let direct = rest.and_then(|rest| {
-            let sep = if rest.starts_with('}') { "" } else { "," };
-            serde_json::from_str(&format!("{{\"id\":\"{id}\"{sep}{rest}")).ok()
-        });
-        direct.or_else(|| {
-            let mut fields: Map<String, Value> = serde_json::from_str(self.get()).ok()?;
-            fields.insert("id".into(), Value::String(id.to_string()));
-            crate::protocol::from_fields(fields)
-        })
+        // The text with the id put first; anything that does not read so (not an object, an
+        // `id` among the fields) is read the map's way. The texts are made by plain functions:
+        // only the read itself is made once per record type (the wasm's size).
+        let direct = with_id(self.get(), id).and_then(|text| serde_json::from_str(&text).ok());
+        direct.or_else(|| serde_json::from_str(&with_id_by_map(self.get(), id)?).ok())
     }
+}
+
+/// `{"id":"…",` and the fields of `text` (a JSON object): the record's text, made without
+/// parsing it.
+#[cfg(feature = "raw")]
+#[inline(never)]
+fn with_id(text: &str, id: Uuid) -> Option<String> {
+    let rest = text.trim_start().strip_prefix('{')?.trim_start();
+    let sep = if rest.starts_with('}') { "" } else { "," };
+    Some(format!("{{\"id\":\"{id}\"{sep}{rest}"))
+}
+
+/// The same through a map (the id replacing any `id` among the fields), as
+/// [`crate::protocol::from_fields`] reads.
+#[cfg(feature = "raw")]
+#[inline(never)]
+fn with_id_by_map(text: &str, id: Uuid) -> Option<String> {
+    let mut fields: Map<String, Value> = serde_json::from_str(text).ok()?;
+    fields.insert("id".into(), Value::String(id.to_string()));
+    serde_json::to_string(&fields).ok()
 }
 
 /// A pulled change as a phone reads it: the fields as the text that came ([`Fields`]).
