@@ -71,7 +71,7 @@ pub fn ContactFormPage() -> impl IntoView {
 /// said so (its hold's answer), and the form shows it as the indicators count it; saving the
 /// form keeps it.
 async fn with_arrivals(state: &AppState, mut c: Contact) -> Result<Contact, StoreError> {
-    use latarnia_core::facilities::{BedHold, Facility, HoldStatus};
+    use latarnia_core::facilities::{arrived_referrals, BedHold, Facility, HoldStatus};
     let holds = state.store().list_data::<BedHold>(&crate::storage::Query::default()).await?;
     let arrived: Vec<BedHold> =
         holds.into_iter().filter(|h| h.contact_id == Some(c.id) && h.status == HoldStatus::Arrived).collect();
@@ -79,10 +79,7 @@ async fn with_arrivals(state: &AppState, mut c: Contact) -> Result<Contact, Stor
         return Ok(c);
     }
     let facilities = state.live::<Facility>().await?;
-    for h in arrived {
-        let Some(kind) = facilities.iter().find(|f| f.id == h.facility_id).and_then(|f| f.kind.referral()) else {
-            continue;
-        };
+    for kind in arrived_referrals(&arrived, &facilities).remove(&c.id).unwrap_or_default() {
         c.accept_referral(kind);
     }
     Ok(c)

@@ -743,6 +743,23 @@ pub fn public_list(facilities: &[Facility]) -> PublicFacilities {
     }
 }
 
+/// The referrals each contact's person was accepted for, by contact: a bed held for them at a
+/// facility whose kind a referral names, marked arrived (the facility said so; the worker's
+/// phone need not). The indicators count these, and the contact form shows them.
+pub fn arrived_referrals(
+    holds: &[BedHold],
+    facilities: &[Facility],
+) -> std::collections::HashMap<Uuid, Vec<ReferralKind>> {
+    let kind_of: std::collections::HashMap<Uuid, FacilityKind> = facilities.iter().map(|f| (f.id, f.kind)).collect();
+    let mut out: std::collections::HashMap<Uuid, Vec<ReferralKind>> = std::collections::HashMap::new();
+    for h in holds.iter().filter(|h| h.status == HoldStatus::Arrived) {
+        if let (Some(c), Some(kind)) = (h.contact_id, kind_of.get(&h.facility_id).and_then(|k| k.referral())) {
+            out.entry(c).or_default().push(kind);
+        }
+    }
+    out
+}
+
 /// Minutes since `at`, for "2 h temu" (never negative: a clock behind shows "now").
 pub fn age_minutes(at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (now - at).num_minutes().max(0)
@@ -753,6 +770,26 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;
+
+    #[test]
+    fn only_an_arrival_at_a_facility_a_referral_names_accepts_one() {
+        let shelter = Facility { kind: FacilityKind::NightShelter, ..crate::fixture::facility_example() };
+        let other = Facility { id: Uuid::from_u128(0xfad), kind: FacilityKind::SoupKitchen, ..shelter.clone() };
+        let arrived =
+            BedHold { status: HoldStatus::Arrived, facility_id: shelter.id, ..crate::fixture::hold_example() };
+        let c = arrived.contact_id.unwrap();
+        let holds = vec![
+            arrived.clone(),
+            BedHold { status: HoldStatus::Held, ..arrived.clone() },
+            BedHold { status: HoldStatus::NotArrived, ..arrived.clone() },
+            BedHold { facility_id: other.id, ..arrived.clone() },
+            BedHold { contact_id: None, ..arrived.clone() },
+            BedHold { facility_id: Uuid::from_u128(0xdead), ..arrived.clone() },
+        ];
+        let got = arrived_referrals(&holds, &[shelter, other]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[&c], vec![ReferralKind::NightShelter]);
+    }
 
     /// 2026-12-07 is a Monday; Poland is at UTC+1 in December.
     fn warsaw(d: u32, h: u32, m: u32) -> DateTime<Utc> {

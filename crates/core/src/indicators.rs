@@ -415,15 +415,8 @@ pub fn compute(records: &Dataset, period: &Period) -> Indicators {
         })
         .collect();
     // A bed held for a contact's person who arrived makes that contact's referral of the
-    // facility's kind accepted (the facility said so; the worker's phone need not).
-    let kind_of: HashMap<Uuid, crate::facilities::FacilityKind> =
-        records.facilities.iter().map(|f| (f.id, f.kind)).collect();
-    let mut arrived: HashMap<Uuid, Vec<ReferralKind>> = HashMap::new();
-    for h in records.holds.iter().filter(|h| h.status == crate::facilities::HoldStatus::Arrived) {
-        if let (Some(c), Some(kind)) = (h.contact_id, kind_of.get(&h.facility_id).and_then(|k| k.referral())) {
-            arrived.entry(c).or_default().push(kind);
-        }
-    }
+    // facility's kind accepted.
+    let arrived = crate::facilities::arrived_referrals(&records.holds, &records.facilities);
     for c in &records.contacts {
         let answered;
         let c = match arrived.get(&c.id) {
