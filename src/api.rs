@@ -120,15 +120,8 @@ pub async fn older<T: latarnia_core::protocol::Record>(
     let r = Request::get(&url).header("Authorization", &format!("Bearer {token}")).send().await;
     match answer::<latarnia_core::sync::HistoryResponse>(r).await {
         Ok(page) => {
-            let records = page
-                .changes
-                .into_iter()
-                .filter_map(|c| {
-                    let mut whole = c.fields;
-                    whole.insert("id".into(), serde_json::Value::String(c.id.to_string()));
-                    serde_json::from_value(serde_json::Value::Object(whole)).ok()
-                })
-                .collect();
+            let records =
+                page.changes.into_iter().filter_map(|c| latarnia_core::protocol::record_of(c.fields, c.id)).collect();
             Ok((records, page.has_more))
         }
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::OLDER_OFFLINE),

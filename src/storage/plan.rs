@@ -144,9 +144,8 @@ pub fn merge_change<T: Record>(
     let (data, deleted) = match existing.as_ref().zip(pending) {
         Some((old, _)) => {
             let local_fields = fields_of(&old.data);
-            let (mut fields, deleted) = merge_pulled(Some((&local_fields, old.deleted)), change, pending);
-            fields.insert("id".into(), Value::String(change.id.to_string()));
-            (latarnia_core::protocol::from_fields::<T>(fields), deleted)
+            let (fields, deleted) = merge_pulled(Some((&local_fields, old.deleted)), change, pending);
+            (latarnia_core::protocol::record_of::<T>(fields, change.id), deleted)
         }
         None => (change.record::<T>(), change.deleted),
     };

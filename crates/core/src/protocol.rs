@@ -400,6 +400,13 @@ pub fn from_fields<T: serde::de::DeserializeOwned>(fields: serde_json::Map<Strin
     from_json(&Value::Object(fields)).ok()
 }
 
+/// The record `id` whose other fields are `fields` (the protocol carries the id beside them);
+/// `None` when they do not read as a `T`.
+pub fn record_of<T: serde::de::DeserializeOwned>(mut fields: serde_json::Map<String, Value>, id: Uuid) -> Option<T> {
+    fields.insert("id".into(), Value::String(id.to_string()));
+    from_fields(fields)
+}
+
 /// `serde_json::from_value`, through text (see [`from_fields`]).
 pub fn from_json<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
     // `serde_json::to_string(v)`, not `v.to_string()`: `Display` goes through the formatter,

@@ -256,9 +256,7 @@ pub trait Fields {
     fn is_empty(&self) -> bool;
     /// The record of these fields with its `id`, as [`crate::protocol::from_fields`] reads it.
     fn record<T: serde::de::DeserializeOwned>(&self, id: Uuid) -> Option<T> {
-        let mut fields = self.to_map();
-        fields.insert("id".into(), Value::String(id.to_string()));
-        crate::protocol::from_fields(fields)
+        crate::protocol::record_of(self.to_map(), id)
     }
 }
 
@@ -283,11 +281,11 @@ impl Fields for Box<serde_json::value::RawValue> {
     }
 
     fn record<T: serde::de::DeserializeOwned>(&self, id: Uuid) -> Option<T> {
-        // The text with the id put first; anything that does not read so (not an object, an
-        // `id` among the fields) is read the map's way. The texts are made by plain functions:
-        // only the read itself is made once per record type (the wasm's size).
+        // The text with the id put first (made by a plain function: only the read itself is
+        // made once per record type, the wasm's size); anything that does not read so (an `id`
+        // among the fields) is read the map's way.
         let direct = with_id(self.get(), id).and_then(|text| serde_json::from_str(&text).ok());
-        direct.or_else(|| serde_json::from_str(&with_id_by_map(self.get(), id)?).ok())
+        direct.or_else(|| crate::protocol::record_of(serde_json::from_str(self.get()).ok()?, id))
     }
 }
 
@@ -299,16 +297,6 @@ fn with_id(text: &str, id: Uuid) -> Option<String> {
     let rest = text.trim_start().strip_prefix('{')?.trim_start();
     let sep = if rest.starts_with('}') { "" } else { "," };
     Some(format!("{{\"id\":\"{id}\"{sep}{rest}"))
-}
-
-/// The same through a map (the id replacing any `id` among the fields), as
-/// [`crate::protocol::from_fields`] reads.
-#[cfg(feature = "raw")]
-#[inline(never)]
-fn with_id_by_map(text: &str, id: Uuid) -> Option<String> {
-    let mut fields: Map<String, Value> = serde_json::from_str(text).ok()?;
-    fields.insert("id".into(), Value::String(id.to_string()));
-    serde_json::to_string(&fields).ok()
 }
 
 /// A pulled change as a phone reads it: the fields as the text that came ([`Fields`]).
