@@ -77,7 +77,7 @@ impl Store for MemStore {
         let Some(p) = plan(&inner.clock, existing, edit, now_ms)? else {
             return Ok(None);
         };
-        let value = serde_json::to_value(&p.record).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let value = latarnia_core::protocol::to_json(&p.record).map_err(|e| StoreError::Failed(e.to_string()))?;
         inner.records.entry(T::COLLECTION).or_default().insert(p.record.id, value);
         inner.outbox.insert(p.mutation.mid, p.mutation.clone());
         inner.clock = p.clock;

@@ -193,7 +193,10 @@ pub fn merge_stored(
     ) -> Result<Option<Value>, StoreError> {
         let existing =
             existing.as_ref().map(latarnia_core::protocol::from_json::<Local<T>>).transpose().map_err(failed)?;
-        merge_change(existing, change, pending).map(serde_json::to_value).transpose().map_err(failed)
+        merge_change(existing, change, pending)
+            .map(|r| latarnia_core::protocol::to_json(&r))
+            .transpose()
+            .map_err(failed)
     }
     by_collection!(change.collection.as_str(), go(existing, change, pending))
 }

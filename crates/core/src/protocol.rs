@@ -357,7 +357,7 @@ impl Record for crate::count::CountPerson {
 
 /// The fields of a record as the protocol carries them (everything but `id`).
 pub fn fields_of<T: Serialize>(record: &T) -> Map<String, Value> {
-    match serde_json::to_value(record) {
+    match to_json(record) {
         Ok(Value::Object(mut m)) => {
             m.remove("id");
             m
@@ -389,8 +389,7 @@ pub fn changed_fields(old: &Map<String, Value>, new: &Map<String, Value>) -> Map
 pub fn rebase<T: Record>(original: &T, edited: &T, current: &T) -> Option<T> {
     let mut fields = fields_of(current);
     fields.extend(changed_fields(&fields_of(original), &fields_of(edited)));
-    fields.insert("id".into(), serde_json::to_value(current.id()).ok()?);
-    from_fields(fields)
+    read_record(fields, current.id().to_string()).ok()
 }
 
 /// A record from its fields, read back through JSON text rather than from the `Value` itself:
@@ -402,9 +401,31 @@ pub fn from_fields<T: serde::de::DeserializeOwned>(fields: serde_json::Map<Strin
 
 /// The record `id` whose other fields are `fields` (the protocol carries the id beside them);
 /// `None` when they do not read as a `T`.
-pub fn record_of<T: serde::de::DeserializeOwned>(mut fields: serde_json::Map<String, Value>, id: Uuid) -> Option<T> {
-    fields.insert("id".into(), Value::String(id.to_string()));
-    from_fields(fields)
+pub fn record_of<T: serde::de::DeserializeOwned>(fields: serde_json::Map<String, Value>, id: Uuid) -> Option<T> {
+    read_record(fields, id.to_string()).ok()
+}
+
+/// A record as the server stores it: its fields as JSON text beside its id; `None` when they
+/// do not read as a `T`.
+pub fn stored_record<T: serde::de::DeserializeOwned>(fields: &str, id: &str) -> Option<T> {
+    read_record(serde_json::from_str(fields).ok()?, id.to_owned()).ok()
+}
+
+/// The one way a record is read from its fields and its id (through JSON text, as
+/// [`from_fields`]): serde's error when they do not read as a `T`.
+pub fn read_record<T: serde::de::DeserializeOwned>(
+    mut fields: serde_json::Map<String, Value>,
+    id: String,
+) -> Result<T, serde_json::Error> {
+    fields.insert("id".into(), Value::String(id));
+    from_json(&Value::Object(fields))
+}
+
+/// `serde_json::to_value`, through text: the app writes every record as text, and one way of
+/// writing per type keeps one copy of each type's writing code in the wasm instead of two
+/// (as [`from_json`] for reading).
+pub fn to_json<T: Serialize>(v: &T) -> Result<Value, serde_json::Error> {
+    serde_json::from_str(&serde_json::to_string(v)?)
 }
 
 /// `serde_json::from_value`, through text (see [`from_fields`]).

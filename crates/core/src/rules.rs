@@ -66,15 +66,11 @@ impl Collection {
 
 /// [`Record::window_ms`] of stored fields read as `T`; `None` when they do not read as one.
 fn window<T: Record>(fields: &Map<String, Value>) -> Option<i64> {
-    let mut whole = fields.clone();
-    whole.insert("id".into(), Value::String(Uuid::nil().to_string()));
-    serde_json::from_value::<T>(Value::Object(whole)).ok()?.window_ms()
+    crate::protocol::record_of::<T>(fields.clone(), Uuid::nil())?.window_ms()
 }
 
 fn check<T: Record>(id: Uuid, candidate: &Map<String, Value>) -> Result<(), Rejection> {
-    let mut whole = candidate.clone();
-    whole.insert("id".into(), Value::String(id.to_string()));
-    let record: T = serde_json::from_value(Value::Object(whole))
+    let record: T = crate::protocol::read_record(candidate.clone(), id.to_string())
         .map_err(|e| Rejection::new("invalid", format!("{}: {e}", T::COLLECTION)))?;
     record.validate().map_err(|e| Rejection::new("invalid", e.to_string()))
 }

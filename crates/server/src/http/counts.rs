@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use latarnia_core::count::{table, Count, CountPerson, CountTableAnswer};
-use latarnia_core::protocol::{from_json, COUNTS, COUNT_PEOPLE};
+use latarnia_core::protocol::{stored_record, COUNTS, COUNT_PEOPLE};
 use latarnia_core::sync::Role;
 use uuid::Uuid;
 
@@ -20,9 +20,7 @@ pub fn router() -> Router<AppState> {
 /// A stored record read as its type; `None` (logged) when it does not read — a newer app's
 /// record or a damaged one is left out rather than failing the table.
 fn read<T: serde::de::DeserializeOwned>(collection: &str, id: &str, fields: &str) -> Option<T> {
-    let mut value: serde_json::Value = serde_json::from_str(fields).ok()?;
-    value.as_object_mut()?.insert("id".into(), id.into());
-    let read = from_json(&value).ok();
+    let read = stored_record(fields, id);
     if read.is_none() {
         tracing::warn!(collection, id, "a stored record does not read as its type; left out of the count's table");
     }

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use latarnia_core::facilities::{public_list, Facility, PublicFacilities};
-use latarnia_core::protocol::{from_json, FACILITIES};
+use latarnia_core::protocol::{stored_record, FACILITIES};
 use uuid::Uuid;
 
 use crate::{AppError, AppState};
@@ -39,11 +39,7 @@ pub async fn public_facilities(
         .live_records(org, FACILITIES)
         .await?
         .into_iter()
-        .filter_map(|(id, fields)| {
-            let mut value: serde_json::Value = serde_json::from_str(&fields).ok()?;
-            value.as_object_mut()?.insert("id".into(), id.into());
-            from_json(&value).ok()
-        })
+        .filter_map(|(id, fields)| stored_record(&fields, &id))
         .collect();
     // Public and the same for everyone: a city's website may send many readers at once.
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(public_list(&facilities))))

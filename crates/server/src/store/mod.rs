@@ -485,9 +485,7 @@ pub fn hold_scope(user: &User, facilities: impl IntoIterator<Item = (String, Str
     let ids: Vec<String> = facilities
         .into_iter()
         .filter(|(id, fields)| {
-            let mut f: Map<String, serde_json::Value> = serde_json::from_str(fields).unwrap_or_default();
-            f.insert("id".into(), id.clone().into());
-            latarnia_core::protocol::from_fields::<latarnia_core::facilities::Facility>(f)
+            latarnia_core::protocol::stored_record::<latarnia_core::facilities::Facility>(fields, id)
                 .is_some_and(|f| f.staffed_by(&user.login))
         })
         .map(|(id, _)| id)

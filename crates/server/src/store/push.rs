@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use latarnia_core::facilities::{BedHold, Facility, HoldStatus};
-use latarnia_core::protocol::{from_fields, BED_HOLDS, FACILITIES};
+use latarnia_core::protocol::{read_record, BED_HOLDS, FACILITIES};
 use latarnia_core::sync::{MutationResult, PushRequest, PushResponse, RecordState, Role, Status, User};
 use latarnia_core::{Mutation, Op};
 use uuid::Uuid;
@@ -219,9 +219,7 @@ fn typed<T: serde::de::DeserializeOwned>(id: &str, s: &RecordState) -> Option<T>
     if s.deleted || s.purged {
         return None;
     }
-    let mut fields = s.fields.clone();
-    fields.insert("id".into(), id.into());
-    from_fields(fields)
+    read_record(s.fields.clone(), id.to_owned()).ok()
 }
 
 /// What a push does with each of its mutations, from the client's last applied `mid`.
