@@ -136,7 +136,7 @@ pub fn BedFinder(
             .map(|h| h.facility_id)
             .collect();
         let mut candidates = find_beds(&d.facilities, &d.holds, &needs, position, now);
-        candidates.sort_by_key(|c| full.contains(&c.facility.id));
+        latarnia_core::order::sort_by_key(&mut candidates, |c| full.contains(&c.facility.id));
         let held_somewhere = !mine.is_empty();
         let team = d.team.clone();
         view! {

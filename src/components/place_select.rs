@@ -19,7 +19,7 @@ pub fn place_options(sites: &[Site], at: Option<&Position>, nearest_count: usize
         }
         rest.retain(|s| !out.iter().any(|(id, _)| *id == s.id));
     }
-    rest.sort_by(|a, b| a.label.cmp(&b.label));
+    latarnia_core::order::sort_by(&mut rest, |a, b| a.label.cmp(&b.label));
     out.extend(rest.into_iter().map(|s| (s.id, s.label.clone())));
     out
 }

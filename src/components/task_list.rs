@@ -27,7 +27,7 @@ pub fn TaskList(patrol_id: Uuid) -> impl IntoView {
             let mut open: Vec<Report> = state.live::<Report>().await?.into_iter().filter(Report::is_open).collect();
             work_order(&mut open);
             // Stable: keeps the work order within each group.
-            open.sort_by_key(|r| r.assigned_patrol != Some(patrol_id));
+            latarnia_core::order::sort_by_key(&mut open, |r| r.assigned_patrol != Some(patrol_id));
             let mut sites: Vec<Site> = Vec::new();
             for id in open.iter().filter_map(|r| r.site_id) {
                 if let Some(s) = store.get::<Site>(id).await? {

@@ -23,7 +23,7 @@ pub fn CountsPage() -> impl IntoView {
         let rows = history(&counts, &people);
         // The counts done with the app, newest first (earlier ones entered by hand are history).
         let mut done: Vec<Count> = counts.into_iter().filter(|c| c.entered_total.is_none()).collect();
-        done.sort_by_key(|c| std::cmp::Reverse(c.starts_at));
+        latarnia_core::order::sort_by_key(&mut done, |c| std::cmp::Reverse(c.starts_at));
         Ok::<_, StoreError>((done, rows))
     });
     view! {

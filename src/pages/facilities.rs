@@ -21,7 +21,7 @@ pub fn FacilitiesPage() -> impl IntoView {
     let coordinator = move || state.is_coordinator();
     let data = state.resource(move || async move {
         let mut facilities = state.live::<Facility>().await?;
-        facilities.sort_by(|a, b| a.name.cmp(&b.name));
+        latarnia_core::order::sort_by(&mut facilities, |a, b| a.name.cmp(&b.name));
         let holds = state.recent_holds().await?;
         Ok::<_, StoreError>((facilities, holds))
     });

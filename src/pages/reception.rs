@@ -118,10 +118,10 @@ fn FacilityDesk(facility: Facility, holds: Vec<BedHold>) -> impl IntoView {
         });
     };
     let mut waiting: Vec<BedHold> = holds.iter().filter(|h| h.active(now)).cloned().collect();
-    waiting.sort_by_key(|h| h.held_at);
+    latarnia_core::order::sort_by_key(&mut waiting, |h| h.held_at);
     let mut answered: Vec<BedHold> =
         holds.iter().filter(|h| matches!(h.status, HoldStatus::Arrived | HoldStatus::NotArrived)).cloned().collect();
-    answered.sort_by_key(|h| std::cmp::Reverse(h.status_at));
+    latarnia_core::order::sort_by_key(&mut answered, |h| std::cmp::Reverse(h.status_at));
     let name = facility.name.clone();
     view! {
         <article class="desk" data-testid="reception-facility">

@@ -102,7 +102,7 @@ pub fn RunPage() -> impl IntoView {
                     .into_iter()
                     .map(|r| r.data)
                     .collect();
-                stops.sort_by_key(|s| s.seq);
+                latarnia_core::order::sort_by_key(&mut stops, |s| s.seq);
                 Ok(Loaded::Run { run, stops })
             }
         }

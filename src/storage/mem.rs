@@ -94,7 +94,7 @@ impl Store for MemStore {
         // Sorted as stored values, before reading them as `T`: one sort in the wasm for every
         // collection rather than one per type.
         let mut rows: Vec<&Value> = inner.records.get(T::COLLECTION).into_iter().flat_map(|m| m.values()).collect();
-        rows.sort_by(|a, b| newest_first(a, b));
+        latarnia_core::order::sort_by(&mut rows, |a, b| newest_first(a, b));
         let mut all = Vec::new();
         for v in rows {
             let r = decode::<T>(v)?;

@@ -300,7 +300,7 @@ pub fn history(counts: &[Count], people: &[CountPerson]) -> Vec<HistoryRow> {
             entered: c.entered_total.is_some(),
         })
         .collect();
-    rows.sort_by(|a, b| (a.year, &a.name).cmp(&(b.year, &b.name)));
+    crate::order::sort_by(&mut rows, |a, b| (a.year, &a.name).cmp(&(b.year, &b.name)));
     rows
 }
 

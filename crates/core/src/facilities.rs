@@ -479,7 +479,7 @@ pub fn find_beds<'a>(
             stale: f.beds_stale(now),
         })
         .collect();
-    out.sort_by(|a, b| {
+    crate::order::sort_by(&mut out, |a, b| {
         let none_free = |c: &Candidate| c.free == Some(0);
         none_free(a)
             .cmp(&none_free(b))
@@ -679,7 +679,7 @@ pub fn by_kind(facilities: &[Facility]) -> Vec<(FacilityKind, Vec<&Facility>)> {
         .iter()
         .filter_map(|k| {
             let mut of: Vec<&Facility> = facilities.iter().filter(|f| f.kind == *k).collect();
-            of.sort_by(|a, b| a.name.cmp(&b.name));
+            crate::order::sort_by(&mut of, |a, b| a.name.cmp(&b.name));
             (!of.is_empty()).then_some((*k, of))
         })
         .collect()
@@ -842,7 +842,7 @@ mod tests {
         assert_eq!(h[6].day, 7);
         assert_eq!(h[8].day, 2);
         let sorted = |mut v: Vec<Opening>| {
-            v.sort_by_key(|o| (o.day, o.from.minutes(), o.to.minutes()));
+            crate::order::sort_by_key(&mut v, |o| (o.day, o.from.minutes(), o.to.minutes()));
             v
         };
         assert_eq!(sorted(parse_hours(&hours_text(&h)).unwrap()), sorted(h.clone()));

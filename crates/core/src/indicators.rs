@@ -516,7 +516,7 @@ pub fn compute(records: &Dataset, period: &Period) -> Indicators {
 pub fn members(records: &Dataset) -> Vec<String> {
     let teams = records.patrols.iter().map(|p| &p.team).chain(records.runs.iter().map(|r| &r.team));
     let mut names: Vec<String> = teams.flatten().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-    names.sort_by_key(|m| (m.to_lowercase(), m.clone()));
+    crate::order::sort_by_key(&mut names, |m| (m.to_lowercase(), m.clone()));
     names.dedup_by(|a, b| a.to_lowercase() == b.to_lowercase());
     names
 }

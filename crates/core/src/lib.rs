@@ -17,6 +17,7 @@ pub mod indicators;
 pub mod lock;
 pub mod map;
 pub mod model;
+pub mod order;
 pub mod protocol;
 pub mod reports;
 pub mod retention;

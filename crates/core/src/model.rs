@@ -71,7 +71,7 @@ pub fn joinable_patrols<'a>(
     let since = now - chrono::Duration::hours(JOINABLE_FOR_HOURS);
     let mut open: Vec<&Patrol> =
         patrols.into_iter().filter(|p| p.is_open() && !p.is_ours(me, joined) && p.started_at >= since).collect();
-    open.sort_by_key(|p| std::cmp::Reverse((p.started_at, p.id)));
+    crate::order::sort_by_key(&mut open, |p| std::cmp::Reverse((p.started_at, p.id)));
     open
 }
 

@@ -14,7 +14,7 @@ pub fn work_order(reports: &mut [Report]) {
         Urgency::Normal => 1,
         Urgency::Low => 2,
     };
-    reports.sort_by(|a, b| {
+    crate::order::sort_by(reports, |a, b| {
         (!a.is_open(), rank(a.urgency), a.received_at, a.id).cmp(&(!b.is_open(), rank(b.urgency), b.received_at, b.id))
     });
 }

@@ -27,7 +27,7 @@ pub fn is_live(s: &Site) -> bool {
 pub fn nearest<'a>(sites: impl IntoIterator<Item = &'a Site>, at: &Position, n: usize) -> Vec<(&'a Site, f64)> {
     let mut by_distance: Vec<(&Site, f64)> =
         sites.into_iter().filter(|s| s.merged_into.is_none()).map(|s| (s, distance_m(&s.position, at))).collect();
-    by_distance.sort_by(|a, b| a.1.total_cmp(&b.1));
+    crate::order::sort_by(&mut by_distance, |a, b| a.1.total_cmp(&b.1));
     by_distance.truncate(n);
     by_distance
 }
@@ -46,7 +46,7 @@ pub fn near_duplicates<'a>(
         .map(|s| (s, distance_m(&s.position, at)))
         .filter(|(_, d)| *d <= radius_m)
         .collect();
-    near.sort_by(|a, b| a.1.total_cmp(&b.1));
+    crate::order::sort_by(&mut near, |a, b| a.1.total_cmp(&b.1));
     near
 }
 
@@ -79,7 +79,7 @@ pub fn duplicate_pairs(sites: &[Site], radius_m: f64) -> Vec<(Uuid, Uuid)> {
             }
         }
     }
-    pairs.sort();
+    crate::order::sort_by(&mut pairs, |a, b| a.cmp(b));
     pairs
 }
 
@@ -345,7 +345,7 @@ pub fn visits(site: Uuid, contacts: &[Contact], stops: &[MealRunStop]) -> Vec<Vi
             .filter(|s| s.site_id == Some(site) && s.status == StopStatus::Done && s.contact_id.is_none())
             .filter_map(|s| Some(Visit { contact: None, stop: Some(s.id), at: s.done_at?, people: s.people_found })),
     );
-    v.sort_by_key(|v| std::cmp::Reverse(v.at));
+    crate::order::sort_by_key(&mut v, |v| std::cmp::Reverse(v.at));
     v
 }
 

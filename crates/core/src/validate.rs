@@ -184,7 +184,7 @@ pub fn contact(c: &Contact) -> Result<(), Invalid> {
     e.check(chars(&c.pseudonym) <= PSEUDONYM_MAX_CHARS, "pseudonym", "pseudonym_too_long");
     e.check(c.given.values().all(|n| (1..=ITEM_COUNT_MAX).contains(n)), "given", "item_count_range");
     let mut kinds: Vec<_> = c.referrals.iter().map(|r| r.kind).collect();
-    kinds.sort();
+    crate::order::sort_by(&mut kinds, |a, b| a.cmp(b));
     kinds.dedup();
     e.check(kinds.len() == c.referrals.len(), "referrals", "referral_repeated");
     if let Some(p) = &c.position {

@@ -80,7 +80,7 @@ pub fn candidates(sites: &[Site], contacts: &[Contact], reports: &[Report]) -> V
             })
         })
         .collect();
-    out.sort_by(|a, b| b.people_last_time.cmp(&a.people_last_time).then(a.label.cmp(&b.label)));
+    crate::order::sort_by(&mut out, |a, b| b.people_last_time.cmp(&a.people_last_time).then(a.label.cmp(&b.label)));
     for r in open {
         let site = r.site_id.and_then(|id| sites.iter().find(|s| s.id == id));
         let Some(position) = site.map(|s| s.position).or(r.position) else { continue };

@@ -64,7 +64,7 @@ pub(super) fn keys_for(collection: &str, times: impl IntoIterator<Item = f64>) -
         return Vec::new();
     }
     let mut keys: Vec<String> = times.into_iter().map(|t| key_of(collection, month_of(t))).collect();
-    keys.sort();
+    latarnia_core::order::sort_by(&mut keys, |a, b| a.cmp(b));
     keys.dedup();
     keys
 }
