@@ -96,7 +96,11 @@ pub(super) struct Plain {
 }
 
 pub(super) fn plain<T: Serialize>(value: &T, index: &impl Serialize) -> Result<Plain, StoreError> {
-    let json = serde_json::to_string(value).map_err(json_failed)?;
+    plain_text(serde_json::to_string(value).map_err(json_failed)?, index)
+}
+
+/// [`plain`] of a value already written as JSON text.
+pub(super) fn plain_text(json: String, index: &impl Serialize) -> Result<Plain, StoreError> {
     Ok(Plain { json, index: serde_json::to_string(index).map_err(json_failed)? })
 }
 

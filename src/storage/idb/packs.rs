@@ -124,11 +124,12 @@ struct Pack<T> {
     rows: Vec<(f64, T)>,
 }
 
-/// A stored record read for its pack (the rest of it is skipped).
+/// A stored record read for its pack: its data as the text it is (the rest is skipped).
 #[derive(serde::Deserialize)]
-struct Row<T> {
+struct Row<'a> {
     sort_ms: f64,
-    data: T,
+    #[serde(borrow)]
+    data: &'a serde_json::value::RawValue,
 }
 
 /// The mark a read leaves on a month it is building (in clear: it holds nothing of a record).
@@ -146,6 +147,18 @@ impl IdbStore {
     /// The live records of a packed collection with times in `q`, whose oldest and newest live
     /// records are at `first` and `last`: from each month's pack, or its records where it has none.
     pub(super) async fn list_packed<T: Record>(&self, q: &Query, first: f64, last: f64) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for text in self.pack_texts(T::COLLECTION, q, first, last).await? {
+            let pack: Pack<T> = serde_json::from_str(&text).map_err(json_failed)?;
+            out.extend(pack.rows.into_iter().filter(|(s, _)| q.matches(*s)).map(|(_, d)| d));
+        }
+        Ok(out)
+    }
+
+    /// [`IdbStore::list_packed`] without the record type: the JSON texts of the packs of the
+    /// months in `q` — those kept, and those built from the months' records (kept after the
+    /// answer). Not generic: one copy serves every packed collection.
+    async fn pack_texts(&self, collection: &str, q: &Query, first: f64, last: f64) -> Result<Vec<String>, StoreError> {
         let data_key = self.sealing()?;
         let data_key = data_key.as_ref();
         let (lo, hi) = (q.from_ms.map_or(first, |f| f.max(first)), q.to_ms.map_or(last, |t| t.min(last)));
@@ -156,7 +169,7 @@ impl IdbStore {
         while months.last().is_some_and(|m| *m < month_of(hi)) {
             months.push(next(months[months.len() - 1]));
         }
-        let keys: Vec<String> = months.iter().map(|m| key_of(T::COLLECTION, *m)).collect();
+        let keys: Vec<String> = months.iter().map(|m| key_of(collection, *m)).collect();
         let token = js_sys::Math::random().to_string();
 
         // The packs there are; each month without one gets a mark, which any change of its
@@ -180,23 +193,26 @@ impl IdbStore {
         }
         tx.commit().await?;
         let months_missing: Vec<Month> = missing.iter().map(|(m, _)| *m).collect();
-        let rows = self.month_rows(T::COLLECTION, &months_missing).await?;
+        let rows = self.month_rows(collection, &months_missing).await?;
 
         // Opened all at once: the packs, and every missing month's records.
         let (texts, built) = futures::join!(
             open_texts(data_key, packs),
-            futures::future::join_all(rows.into_iter().map(|r| open_all::<Row<T>>(data_key, r)))
+            futures::future::join_all(rows.into_iter().map(|r| open_texts(data_key, r)))
         );
-        let mut out = Vec::new();
-        for text in texts? {
-            let pack: Pack<T> = serde_json::from_str(&text).map_err(json_failed)?;
-            out.extend(pack.rows.into_iter().filter(|(s, _)| q.matches(*s)).map(|(_, d)| d));
-        }
+        let mut out = texts?;
         let mut plains = Vec::new();
         for ((_, k), rows) in missing.iter().zip(built) {
-            let pack = Pack { key: k.to_string(), rows: rows?.into_iter().map(|r| (r.sort_ms, r.data)).collect() };
-            plains.push(plain(&pack, &ByKey { key: k })?);
-            out.extend(pack.rows.into_iter().filter(|(s, _)| q.matches(*s)).map(|(_, d)| d));
+            // Each record's data kept as the text it is (read as its type with the pack).
+            let rows = rows?;
+            let rows = rows
+                .iter()
+                .map(|t| serde_json::from_str::<Row>(t).map(|r| (r.sort_ms, r.data)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(json_failed)?;
+            let text = serde_json::to_string(&Pack { key: k.to_string(), rows }).map_err(json_failed)?;
+            plains.push(plain_text(text.clone(), &ByKey { key: k })?);
+            out.push(text);
         }
         // Kept after the answer is given (sealing and writing megabytes takes a while). A pack
         // not kept (a full disk, a change meanwhile, the page closed) costs the next read its
