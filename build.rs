@@ -31,6 +31,8 @@ fn main() {
         }
     }
 
+    check_page_texts(&tables);
+
     let mut out = String::new();
     out.push_str("/// Translation keys, sorted; `k::*` index into them.\npub static KEYS: &[&str] = &[\n");
     for k in &keys {
@@ -56,4 +58,36 @@ fn main() {
     out.push_str("    }\n}\n");
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("i18n.rs");
     fs::write(dest, out).unwrap();
+}
+
+/// The page's own sign-in form (`web/index.html`, drawn before the app's code arrives) says
+/// what the app's says: each `<span lang="xx" data-text="key">` holds the text of `key` in xx.
+fn check_page_texts(tables: &[BTreeMap<String, String>]) {
+    let path = "web/index.html";
+    println!("cargo:rerun-if-changed={path}");
+    let page = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut checked = 0;
+    for piece in page.split("<span lang=\"").skip(1) {
+        let Some((lang, rest)) = piece.split_once("\" data-text=\"") else { continue };
+        let (key, rest) = rest.split_once("\">").unwrap_or_else(|| panic!("{path}: a malformed data-text span"));
+        let text = rest.split_once("</span>").unwrap_or_else(|| panic!("{path}: an unclosed span")).0;
+        let table = LANGS.iter().position(|l| *l == lang).unwrap_or_else(|| panic!("{path}: unknown language {lang}"));
+        let want = tables[table].get(key).unwrap_or_else(|| panic!("{path}: no text {key} in locales/{lang}.json"));
+        assert_eq!(text, want, "{path}: the text of {key} in {lang} differs from locales/{lang}.json");
+        checked += 1;
+    }
+    // Labels: `aria-label="pl text" data-label="key" data-label-en="en text"`.
+    for piece in page.split("aria-label=\"").skip(1) {
+        let Some((pl, rest)) = piece.split_once("\" data-label=\"") else { continue };
+        let (key, rest) = rest
+            .split_once("\" data-label-en=\"")
+            .unwrap_or_else(|| panic!("{path}: a data-label has no data-label-en"));
+        let en = rest.split_once('"').unwrap_or_else(|| panic!("{path}: an unclosed label")).0;
+        for (lang, (table, text)) in LANGS.iter().zip(tables.iter().zip([pl, en])) {
+            let want = table.get(key).unwrap_or_else(|| panic!("{path}: no text {key} in locales/{lang}.json"));
+            assert_eq!(text, want, "{path}: the label {key} in {lang} differs from locales/{lang}.json");
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "{path}: no translated texts found (the sign-in form's texts are checked)");
 }

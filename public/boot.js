@@ -5,7 +5,48 @@
   try {
     var theme = localStorage.getItem('theme');
     if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
-  } catch (e) { /* storage blocked: keep the dark default */ }
+    if (localStorage.getItem('lang') === 'en') document.documentElement.lang = 'en';
+  } catch (e) { /* storage blocked: keep the defaults */ }
+
+  // The page's first frame (web/index.html), before the app's code: its own lock screen on a
+  // locked phone, its own sign-in form on a phone with no session (a flag the app keeps), the
+  // splash otherwise (a phone waiting for its PIN to be set) and on the public list of beds.
+  var start = 'sign-in';
+  try {
+    var session = localStorage.getItem('session');
+    if (location.pathname.indexOf('/public/') === 0 || (session && session !== 'locked')) start = 'splash';
+    else if (session === 'locked') start = 'lock';
+  } catch (e) { /* storage blocked: the sign-in form */ }
+  document.documentElement.dataset.start = start;
+  if (document.documentElement.lang === 'en') {
+    document.addEventListener('DOMContentLoaded', function () {
+      document.querySelectorAll('[data-label-en]').forEach(function (el) { el.setAttribute('aria-label', el.dataset.labelEn); });
+    });
+  }
+
+  // The page's forms, sent before the app has started: held until the app takes them over.
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (form.id !== 'shell-form' && form.id !== 'lock-shell-form') return;
+    e.preventDefault();
+    window.latarniaShellSent = form.id;
+    form.querySelector('[type=submit]').disabled = true;
+    if (form.id === 'shell-form') document.getElementById('shell-busy').hidden = false;
+  });
+  // The page's PIN field: digits only, typed or from its keypad; "unlock" once there is one.
+  function pinTyped(pin, text) {
+    pin.value = text.replace(/\D/g, '').slice(0, 12);
+    document.getElementById('lock-shell-submit').disabled = !pin.value;
+  }
+  document.addEventListener('input', function (e) {
+    if (e.target.id === 'lock-shell-pin') pinTyped(e.target, e.target.value);
+  });
+  document.addEventListener('click', function (e) {
+    var key = e.target.closest && e.target.closest('#lock-shell .key');
+    if (!key) return;
+    var pin = document.getElementById('lock-shell-pin');
+    pinTyped(pin, key.classList.contains('key-erase') ? pin.value.slice(0, -1) : pin.value + key.textContent);
+  });
 
   if (!('serviceWorker' in navigator)) return;
 

@@ -62,6 +62,28 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     provide_context(i18n::I18n(state.lang));
 
+    // The flag the page's next first frame is drawn from (`boot.js`), and the page's own forms
+    // gone where the app opens on another screen than theirs.
+    Effect::new(move || {
+        if state.ready.get() {
+            let access = state.access.get();
+            let flag = match access {
+                Access::Locked => Some("locked"),
+                Access::NeedsPin => Some("pin"),
+                // Signed in: the next start is locked.
+                _ if state.session.with(Option::is_some) => Some("locked"),
+                _ => None,
+            };
+            platform::keep_start_flag(flag);
+            if flag.is_some() {
+                platform::take_shell("sign-in-shell", &[]);
+            }
+            if access != Access::Locked {
+                platform::take_shell("lock-shell", &[]);
+            }
+        }
+    });
+
     let signed_in = move || state.session.with(Option::is_some);
     view! {
         <Router>

@@ -1,8 +1,14 @@
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(latarnia::App);
-    // The page's "loading" splash (web/index.html) gives way to the app.
-    if let Some(splash) = leptos::prelude::document().get_element_by_id("splash") {
-        splash.remove();
+    // The page's "loading" splash (web/index.html) gives way to the app, and so do its own
+    // sign-in form and lock screen where they were not shown (boot.js); a shown one is taken
+    // over by the app's screen.
+    let doc = leptos::prelude::document();
+    let start = doc.document_element().and_then(|e| e.get_attribute("data-start")).unwrap_or_default();
+    for (id, shown) in [("splash", false), ("sign-in-shell", start == "sign-in"), ("lock-shell", start == "lock")] {
+        if let Some(el) = doc.get_element_by_id(id).filter(|_| !shown) {
+            el.remove();
+        }
     }
 }

@@ -310,3 +310,59 @@ pub async fn chosen_text(input: web_sys::EventTarget) -> Option<String> {
     let blob: web_sys::Blob = file.unchecked_into();
     wasm_bindgen_futures::JsFuture::from(blob.text()).await.ok()?.as_string()
 }
+
+/// What was typed into one of the page's own forms (`web/index.html`) before the app started.
+pub struct ShellForm {
+    /// The values of the fields asked for, in their order.
+    pub values: Vec<String>,
+    /// Its submit button was tapped: the app goes on with it at once.
+    pub sent: bool,
+    /// Which of the fields had the caret.
+    pub focused: Option<usize>,
+}
+
+/// Takes the page's form `shell` over: what its `fields` hold, and the form itself removed (the
+/// app's own is drawn in its place). `None` once it is gone.
+pub fn take_shell(shell: &str, fields: &[&str]) -> Option<ShellForm> {
+    let window = web_sys::window()?;
+    let doc = window.document()?;
+    let el = doc.get_element_by_id(shell)?;
+    let value = |id: &&str| {
+        doc.get_element_by_id(id)
+            .and_then(|e| js_sys::Reflect::get(&e, &"value".into()).ok())
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let active = doc.active_element().map(|e| e.id());
+    let sent_form = js_sys::Reflect::get(&window, &"latarniaShellSent".into()).ok().and_then(|v| v.as_string());
+    let form = el.query_selector("form").ok().flatten().map(|f| f.id());
+    let taken = ShellForm {
+        values: fields.iter().map(value).collect(),
+        sent: form.is_some() && sent_form == form,
+        focused: fields.iter().position(|f| active.as_deref() == Some(*f)),
+    };
+    el.remove();
+    Some(taken)
+}
+
+/// How the page draws its next first frame (`boot.js`): `"locked"` its lock screen, another
+/// value the splash, none its sign-in form. The flag says nothing of who is signed in.
+pub fn keep_start_flag(flag: Option<&str>) {
+    match flag {
+        Some(f) => set_pref("session", f),
+        None => forget_pref("session"),
+    }
+}
+
+/// Puts the caret in the element `id` once it is drawn.
+pub fn focus_when_drawn(id: &'static str) {
+    leptos::prelude::request_animation_frame(move || {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::components::keypad::{press, Keypad, PinInput};
 use crate::i18n::{k, use_i18n};
+use crate::platform;
 use crate::session::{self, UnlockError};
 use crate::state::AppState;
 
@@ -17,8 +18,7 @@ pub fn LockPage() -> impl IntoView {
     let pin = RwSignal::new(String::new());
     let error = RwSignal::new(None::<UnlockError>);
     let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let unlock = move || {
         if busy.get_untracked() {
             return;
         }
@@ -36,6 +36,21 @@ pub fn LockPage() -> impl IntoView {
             }
         });
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        unlock();
+    };
+    // What was typed into the page's own lock screen before the app started is taken over, and
+    // sent if it was.
+    if let Some(shell) = platform::take_shell("lock-shell", &["lock-shell-pin"]) {
+        pin.set(shell.values.into_iter().next().unwrap_or_default());
+        if shell.focused.is_some() {
+            platform::focus_when_drawn("lock-pin");
+        }
+        if shell.sent {
+            unlock();
+        }
+    }
     let seconds = |ms: u64| ms.div_ceil(1_000).to_string();
     let message = move || {
         error.get().map(|e| match e {

@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::i18n::{k, use_i18n};
+use crate::platform;
 use crate::state::AppState;
 
 #[component]
@@ -16,8 +17,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = RwSignal::new(None::<usize>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let send = move || {
         let (l, p) = (login.get_untracked(), password.get_untracked());
         if l.trim().is_empty() || p.is_empty() {
             error.set(Some(k::LOGIN_EMPTY));
@@ -36,6 +36,26 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     };
+    let submit = {
+        let send = send.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            send();
+        }
+    };
+    // What was typed into the page's own form before the app started is taken over, and sent
+    // if it was.
+    if let Some(shell) = platform::take_shell("sign-in-shell", &["shell-login", "shell-password"]) {
+        let mut values = shell.values.into_iter();
+        login.set(values.next().unwrap_or_default());
+        password.set(values.next().unwrap_or_default());
+        if let Some(id) = shell.focused.and_then(|f| ["login-login", "login-password"].get(f)) {
+            platform::focus_when_drawn(id);
+        }
+        if shell.sent {
+            send();
+        }
+    }
     view! {
         <section class="page login">
             <h1>{i.s(k::LOGIN_TITLE)}</h1>

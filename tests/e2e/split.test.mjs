@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, navTo, signIn, reload, unlock, copyDist,
+  startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, navTo, signIn, setPin, reload, unlock, copyDist, PIN,
   screenshot,
 } from './harness.mjs';
 
@@ -151,4 +151,89 @@ test('an update while a screen loaded on demand is open never mixes two builds, 
   await context.close();
   await server.stop();
   rmSync(dist, { recursive: true, force: true });
+});
+
+/** A fresh phone whose first wasm is held back until `release()` (a slow connection), and
+ * again after `hold()`. No service worker: every load asks the network. */
+async function phoneWithHeldApp(server) {
+  const context = await openProfile(tempDir('profile'), { serviceWorkers: 'block' });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = watchPage(page);
+  let gate;
+  let release;
+  const hold = () => { gate = new Promise((ok) => { release = ok; }); };
+  hold();
+  await page.route('**/latarnia_bg.wasm', async (route) => { await gate; await route.continue(); });
+  await page.goto(server.url);
+  return { context, page, watch, hold, release: () => release() };
+}
+
+test("the page's own sign-in form and lock screen come before the app's code: typed and sent there, the app goes on with them", T, async () => {
+  const server = await startServer();
+
+  // Sent before the app has arrived: the form says it is signing in, then the app does it.
+  const a = await phoneWithHeldApp(server);
+  const heading = a.page.getByRole('heading', { level: 1 });
+  await heading.waitFor();
+  const shown = { title: await heading.innerText(), hint: await a.page.locator('#sign-in-shell .hint').first().innerText() };
+  assert.equal(shown.title, 'Logowanie', 'one language shown (Polish, the default)');
+  await a.page.getByRole('textbox', { name: 'Login', exact: true }).fill(server.admin.login);
+  await a.page.getByRole('textbox', { name: 'Hasło', exact: true }).fill(server.admin.password);
+  await a.page.getByRole('button', { name: 'Zaloguj', exact: true }).click();
+  await a.page.getByText('Logowanie…').waitFor();
+  assert.equal(await byId(a.page, 'login-submit').count(), 0, "the app's code has not arrived yet");
+  await screenshot(a.page, '37-sign-in-before-the-app');
+  a.release();
+  await setPin(a.page);
+  assert.equal(await a.page.locator('.shell').count(), 0, "the page's forms are gone");
+  await a.context.close();
+
+  // Typing when the app arrives: what was typed and the caret move to the app's form, which
+  // says the same as the page's did.
+  const b = await phoneWithHeldApp(server);
+  const login = b.page.getByRole('textbox', { name: 'Login', exact: true });
+  await login.fill(server.admin.login.slice(0, 2));
+  b.release();
+  await byId(b.page, 'login-submit').waitFor();
+  assert.equal(await b.page.locator('.shell').count(), 0);
+  assert.equal(await byId(b.page, 'login-login').inputValue(), server.admin.login.slice(0, 2));
+  await b.page.waitForFunction(() => document.activeElement?.dataset.testid === 'login-login');
+  await b.page.keyboard.type(server.admin.login.slice(2));
+  assert.equal(await byId(b.page, 'login-login').inputValue(), server.admin.login);
+  assert.equal(await b.page.getByRole('heading', { level: 1 }).innerText(), shown.title);
+  assert.equal(await b.page.locator('main .hint').first().innerText(), shown.hint);
+  await byId(b.page, 'login-password').fill(server.admin.password);
+  await byId(b.page, 'login-submit').click();
+  await setPin(b.page);
+
+  // A locked phone starts on the page's own lock screen: its keypad and "unlock" work before
+  // the app's code is there, and the app unlocks with what was typed.
+  b.hold();
+  await b.page.reload();
+  const pin = b.page.getByRole('textbox', { name: 'PIN', exact: true });
+  await pin.waitFor();
+  assert.equal(await b.page.evaluate(() => document.documentElement.dataset.start), 'lock');
+  assert.equal(await b.page.getByRole('heading', { level: 1 }).innerText(), 'Latarnia jest zablokowana');
+  for (const d of PIN) await b.page.getByRole('button', { name: d, exact: true }).click();
+  await b.page.getByRole('button', { name: 'Usuń ostatnią cyfrę', exact: true }).click();
+  await b.page.getByRole('button', { name: PIN.at(-1), exact: true }).click();
+  assert.equal(await pin.inputValue(), PIN);
+  await b.page.getByRole('button', { name: 'Odblokuj', exact: true }).click();
+  assert.equal(await byId(b.page, 'lock-submit').count(), 0, "the app's code has not arrived yet");
+  await screenshot(b.page, '38-lock-before-the-app');
+  b.release();
+  await byId(b.page, 'sync-status').waitFor();
+  assert.equal(await b.page.locator('.shell').count(), 0, "the page's forms are gone");
+
+  // Signed out, the page's sign-in form is back.
+  await navTo(b.page, 'nav-settings');
+  await byId(b.page, 'logout').click();
+  await byId(b.page, 'login-submit').waitFor();
+  await b.page.reload();
+  await byId(b.page, 'login-submit').waitFor();
+  assert.equal(await b.page.evaluate(() => document.documentElement.dataset.start), 'sign-in');
+  a.watch.assertClean();
+  b.watch.assertClean();
+  await b.context.close();
+  await server.stop();
 });

@@ -87,14 +87,16 @@ pub fn build(dist: &Path) -> Result<String, Fail> {
     Ok(name)
 }
 
-/// Starts the app from `index.html`: the main module and its wasm fetched at once (preloaded),
-/// then started. The server allows this inline script by its hash (CSP).
+/// Starts the app from `index.html`: the main module and its wasm fetched once the page has
+/// drawn its first frame (its own sign-in form or splash: nothing on it waits for the app's
+/// code, decision 129), or after a quarter of a second where no frame comes (a hidden tab).
+/// The server allows this inline script by its hash (CSP).
 pub fn start_script(app_dir: &str) -> String {
     format!(
         concat!(
-            "<link rel=\"modulepreload\" href=\"/{d}/latarnia.js\">",
-            "<link rel=\"preload\" href=\"/{d}/latarnia_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>",
-            "<script type=\"module\">import init from '/{d}/latarnia.js';init({{module_or_path:'/{d}/latarnia_bg.wasm'}});</script>"
+            "<script type=\"module\">let go=()=>{{go=null;import('/{d}/latarnia.js')",
+            ".then(m=>m.default({{module_or_path:'/{d}/latarnia_bg.wasm'}}))}};",
+            "requestAnimationFrame(()=>setTimeout(()=>go&&go()));setTimeout(()=>go&&go(),250)</script>"
         ),
         d = app_dir
     )
