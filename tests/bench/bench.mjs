@@ -34,6 +34,9 @@ row(`The whole app, every part (${whole.filter((f) => f.endsWith('.wasm')).lengt
 const ready = median(visits.map((v) => v.ready));
 row(`First visit on slow 4G with a 4× slower CPU (CDP): navigation to the sign-in form usable, median of 3 (${visits.map((v) => (v.ready / 1000).toFixed(2)).join(', ')} s)`,
   fmt(ready), '≤ 2.5 s', ready <= 2500);
+const drawn = median(visits.map((v) => v.drawn));
+row(`The same visits: the page's own sign-in form drawn, typeable and sendable (the sign-in itself waits for the app's code, as above), median of 3 (${visits.map((v) => (v.drawn / 1000).toFixed(2)).join(', ')} s)`,
+  fmt(drawn), '–', true);
 const coord = median(visits.map((v) => v.coordinators));
 row(`The same phone, signed in: the coordinators' report opened for the first time (its part fetched), median of 3 (${visits.map((v) => v.coordinators).join(', ')} ms)`,
   fmt(coord), '≤ 1 s', coord <= 1000);
@@ -674,7 +677,7 @@ Written by \`cargo xtask bench\` (tests/bench/bench.mjs); do not edit by hand.
 
 | What | Measured | Target | |
 |---|---|---|---|
-${rows.map((r) => `| ${r.what} | ${r.measured} | ${r.target} | ${r.ok ? 'met' : '**missed**'} |`).join('\n')}
+${rows.map((r) => `| ${r.what} | ${r.measured} | ${r.target} | ${r.target === '–' ? '–' : r.ok ? 'met' : '**missed**'} |`).join('\n')}
 
 Everything on the phone is encrypted (issue 16): every record, outbox entry, session and draft is
 sealed with AES-256-GCM through WebCrypto before it is written and opened after it is read.
