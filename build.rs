@@ -60,8 +60,8 @@ fn main() {
     fs::write(dest, out).unwrap();
 }
 
-/// The page's own sign-in form (`web/index.html`, drawn before the app's code arrives) says
-/// what the app's says: each `<span lang="xx" data-text="key">` holds the text of `key` in xx.
+/// The page's own sign-in form and lock screen (`web/index.html`, drawn before the app's code
+/// arrives) say what the app's say: each `<span lang="xx" data-text="key">` holds the text of `key` in xx.
 fn check_page_texts(tables: &[BTreeMap<String, String>]) {
     let path = "web/index.html";
     println!("cargo:rerun-if-changed={path}");
@@ -89,5 +89,5 @@ fn check_page_texts(tables: &[BTreeMap<String, String>]) {
         }
         checked += 1;
     }
-    assert!(checked > 0, "{path}: no translated texts found (the sign-in form's texts are checked)");
+    assert!(checked > 0, "{path}: no translated texts found (the page's forms' texts are checked)");
 }

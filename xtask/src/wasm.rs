@@ -87,15 +87,16 @@ pub fn build(dist: &Path) -> Result<String, Fail> {
     Ok(name)
 }
 
-/// Starts the app from `index.html`: the main module and its wasm fetched once the page has
-/// drawn its first frame (its own sign-in form or splash: nothing on it waits for the app's
-/// code, decision 129), or after a quarter of a second where no frame comes (a hidden tab).
+/// Starts the app from `index.html`: the main module and its wasm fetched together once the
+/// page has drawn its first frame (its own sign-in form, lock screen or splash: nothing on it
+/// waits for the app's code, decision 129), or after a quarter of a second where no frame
+/// comes (a hidden tab).
 /// The server allows this inline script by its hash (CSP).
 pub fn start_script(app_dir: &str) -> String {
     format!(
         concat!(
-            "<script type=\"module\">let go=()=>{{go=null;import('/{d}/latarnia.js')",
-            ".then(m=>m.default({{module_or_path:'/{d}/latarnia_bg.wasm'}}))}};",
+            "<script type=\"module\">let go=()=>{{go=null;const w=fetch('/{d}/latarnia_bg.wasm');",
+            "import('/{d}/latarnia.js').then(m=>m.default({{module_or_path:w}}))}};",
             "requestAnimationFrame(()=>setTimeout(()=>go&&go()));setTimeout(()=>go&&go(),250)</script>"
         ),
         d = app_dir
