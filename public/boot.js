@@ -24,6 +24,17 @@
     });
   }
 
+  // The app's code could not be fetched or started (the start script in index.html): say so,
+  // with a retry, instead of a form that waits for ever.
+  window.latarniaStartFailed = function () {
+    document.getElementById('start-failed').hidden = false;
+    var busy = document.getElementById('shell-busy');
+    if (busy) busy.hidden = true;
+  };
+  document.addEventListener('click', function (e) {
+    if (e.target.closest && e.target.closest('#start-retry')) location.reload();
+  });
+
   // The page's forms, sent before the app has started: held until the app takes them over.
   document.addEventListener('submit', function (e) {
     var form = e.target;

@@ -6,7 +6,13 @@ fn main() {
     // over by the app's screen.
     let doc = leptos::prelude::document();
     let start = doc.document_element().and_then(|e| e.get_attribute("data-start")).unwrap_or_default();
-    for (id, shown) in [("splash", false), ("sign-in-shell", start == "sign-in"), ("lock-shell", start == "lock")] {
+    let parts = [
+        ("splash", false),
+        ("start-failed", false),
+        ("sign-in-shell", start == "sign-in"),
+        ("lock-shell", start == "lock"),
+    ];
+    for (id, shown) in parts {
         if let Some(el) = doc.get_element_by_id(id).filter(|_| !shown) {
             el.remove();
         }

@@ -237,3 +237,21 @@ test("the page's own sign-in form and lock screen come before the app's code: ty
   await b.context.close();
   await server.stop();
 });
+
+test("the app's code that cannot be fetched: the page says so in the user's words, and its retry works", T, async () => {
+  const server = await startServer();
+  const context = await openProfile(tempDir('profile'), { serviceWorkers: 'block' });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.route('**/latarnia_bg.wasm', (route) => route.abort('internetdisconnected'));
+  await page.goto(server.url);
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /Nie udało się uruchomić aplikacji\. Sprawdź połączenie z internetem/);
+  await screenshot(page, '39-app-not-started');
+  await page.unroute('**/latarnia_bg.wasm');
+  await page.getByRole('button', { name: 'Spróbuj ponownie', exact: true }).click();
+  await byId(page, 'login-submit').waitFor();
+  assert.equal(await page.getByRole('alert').count(), 0);
+  await context.close();
+  await server.stop();
+});

@@ -90,14 +90,16 @@ pub fn build(dist: &Path) -> Result<String, Fail> {
 /// Starts the app from `index.html`: the main module and its wasm fetched together once the
 /// page has drawn its first frame (its own sign-in form, lock screen or splash: nothing on it
 /// waits for the app's code, decision 129), or after a quarter of a second where no frame
-/// comes (a hidden tab). A classic script, not a module: it does not wait for the deferred
+/// comes (a hidden tab); where they cannot be fetched or started, `boot.js` says so with a
+/// retry. A classic script, not a module: it does not wait for the deferred
 /// scripts before it (`map.js`).
 /// The server allows this inline script by its hash (CSP).
 pub fn start_script(app_dir: &str) -> String {
     format!(
         concat!(
             "<script>(()=>{{let go=()=>{{go=null;const w=fetch('/{d}/latarnia_bg.wasm');",
-            "import('/{d}/latarnia.js').then(m=>m.default({{module_or_path:w}}))}};",
+            "import('/{d}/latarnia.js').then(m=>m.default({{module_or_path:w}}))",
+            ".catch(e=>{{console.error(e);window.latarniaStartFailed()}})}};",
             "requestAnimationFrame(()=>setTimeout(()=>go&&go()));setTimeout(()=>go&&go(),250)}})()</script>"
         ),
         d = app_dir
