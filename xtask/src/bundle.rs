@@ -74,14 +74,29 @@ pub fn app() -> Result<(), Fail> {
     std::fs::write(&stamp, inputs).map_err(|e| Fail(format!("{}: {e}", stamp.display())))
 }
 
-/// Puts the start of the split app into Trunk's `index.html`, before `</head>`.
+/// Finishes Trunk's `index.html`: its stylesheet and `boot.js` written into the page, so that
+/// its first frame (the page's own sign-in form, lock screen or splash) waits for nothing but
+/// the page (decision 130), and the start of the split app before `</head>`.
 fn start_app(dist: &Path, app_dir: &str) -> Result<(), Fail> {
     let index = dist.join("index.html");
-    let html = std::fs::read_to_string(&index).map_err(|e| Fail(format!("{}: {e}", index.display())))?;
-    if !html.contains("</head>") {
-        return Err(Fail(format!("{}: no </head>", index.display())));
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| Fail(format!("{}: {e}", p.display())));
+    let mut html = read(&index)?;
+    let missing = |what: &str| Fail(format!("{}: {what}", index.display()));
+    let link = html.find("<link rel=\"stylesheet\" href=\"/").ok_or_else(|| missing("no stylesheet"))?;
+    let link_end = link + html[link..].find('>').ok_or_else(|| missing("an unclosed <link>"))? + 1;
+    let href = html[link..link_end].split('"').nth(3).ok_or_else(|| missing("a stylesheet without href"))?;
+    let css = read(&dist.join(href.trim_start_matches('/')))?;
+    let boot = read(&dist.join("boot.js"))?;
+    const BOOT: &str = "<script src=\"/boot.js\"></script>";
+    if css.contains("</style") || boot.contains("</script") || !html.contains(BOOT) || !html.contains("</head>") {
+        return Err(missing("the styles or boot.js cannot be written into the page"));
     }
-    let html = html.replacen("</head>", &format!("{}</head>", crate::wasm::start_script(app_dir)), 1);
+    html.replace_range(link..link_end, &format!("<style>{css}</style>"));
+    let html = html.replacen(BOOT, &format!("<script>{boot}</script>"), 1).replacen(
+        "</head>",
+        &format!("{}</head>", crate::wasm::start_script(app_dir)),
+        1,
+    );
     std::fs::write(&index, html).map_err(|e| Fail(format!("{}: {e}", index.display())))
 }
 

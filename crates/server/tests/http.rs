@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use latarnia_core::map::MapSettings;
-use latarnia_server::http::static_files::{inline_script_hashes, Shell};
+use latarnia_server::http::static_files::{inline_script_hashes, inline_style_hashes, Shell};
 use latarnia_server::{app, store, AppState};
 use tower::ServiceExt;
 
-const INDEX: &str = r#"<!DOCTYPE html><html><head><script src="/boot.js"></script>
+const INDEX: &str = r#"<!DOCTYPE html><html><head><style>body{margin:0}</style><script src="/boot.js"></script>
 <script type="module">import init from '/latarnia-0123456789abcdef.js'; init();</script></head><body></body></html>"#;
 
 async fn fixture() -> (tempfile::TempDir, AppState) {
@@ -131,12 +131,14 @@ async fn app_routes_fall_back_to_the_shell_missing_files_do_not() {
 async fn every_response_carries_the_security_headers() {
     let (_tmp, state) = fixture().await;
     let hash = &inline_script_hashes(INDEX)[0];
+    let style = &inline_style_hashes(INDEX)[0];
     for uri in ["/", "/api/v1/health", "/api/v1/nope", "/sw.js"] {
         let r = get(&state, uri).await;
         let csp = header_of(&r, header::CONTENT_SECURITY_POLICY);
         assert!(csp.contains("default-src 'self'"), "{uri}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{uri}");
         assert!(csp.contains(&format!("'{hash}'")), "{uri}: the inline bootstrap is allowed by hash");
+        assert!(csp.contains(&format!("style-src 'self' '{style}'")), "{uri}: the inline styles by theirs");
         assert!(csp.contains("'wasm-unsafe-eval'"), "{uri}");
         assert!(!csp.contains("unsafe-inline"), "{uri}");
         assert_eq!(header_of(&r, header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{uri}");

@@ -1,5 +1,6 @@
 //! Security headers on every response. The CSP allows only the app's own origin, plus the
-//! inline bootstrap script Trunk writes into index.html, by its hash, and the configured map
+//! inline scripts and styles of index.html (the app's start, the first frame's), by their
+//! hashes, and the configured map
 //! tile server for images (and for the service worker's fetch of them).
 
 use axum::extract::{Request, State};
@@ -9,10 +10,11 @@ use axum::response::Response;
 
 use crate::AppState;
 
-pub fn content_security_policy(script_hashes: &[String], tile_origin: &str) -> String {
-    let hashes: String = script_hashes.iter().map(|h| format!(" '{h}'")).collect();
+pub fn content_security_policy(script_hashes: &[String], style_hashes: &[String], tile_origin: &str) -> String {
+    let quoted = |hashes: &[String]| hashes.iter().map(|h| format!(" '{h}'")).collect::<String>();
+    let (scripts, styles) = (quoted(script_hashes), quoted(style_hashes));
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{scripts}; style-src 'self'{styles}; \
          img-src 'self' data: {tile_origin}; connect-src 'self' {tile_origin}; font-src 'self'; manifest-src 'self'; worker-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )

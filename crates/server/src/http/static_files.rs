@@ -23,7 +23,7 @@ const NO_CACHE: &str = "no-cache";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// The app shell read once at start: `index.html`, the map's tile server and the CSP that
-/// allows the inline script and those tiles.
+/// allows the inline scripts and styles and those tiles.
 pub struct Shell {
     pub dist: PathBuf,
     pub index_html: Option<String>,
@@ -34,28 +34,40 @@ pub struct Shell {
 impl Shell {
     pub fn load(dist: &Path, tiles: MapSettings) -> Shell {
         let index_html = std::fs::read_to_string(dist.join("index.html")).ok();
-        let hashes = index_html.as_deref().map(inline_script_hashes).unwrap_or_default();
+        let scripts = index_html.as_deref().map(inline_script_hashes).unwrap_or_default();
+        let styles = index_html.as_deref().map(inline_style_hashes).unwrap_or_default();
         // `MapSettings::new` checked the template; the default is OpenStreetMap's.
         let origin = tiles.origin().unwrap_or_default();
-        Shell { dist: dist.to_owned(), csp: content_security_policy(&hashes, &origin), index_html, tiles }
+        Shell { dist: dist.to_owned(), csp: content_security_policy(&scripts, &styles, &origin), index_html, tiles }
     }
 }
 
-/// `sha256-…` of every inline `<script>` (Trunk's bootstrap), for the CSP.
+/// `sha256-…` of every inline `<script>` (the app's start, `boot.js`), for the CSP.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    inline_hashes(html, "script")
+}
+
+/// `sha256-…` of every inline `<style>` (the styles of the page's first frame), for the CSP.
+pub fn inline_style_hashes(html: &str) -> Vec<String> {
+    inline_hashes(html, "style")
+}
+
+/// `sha256-…` of the body of every `<tag>` element of `html` without a `src`.
+fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    let (open, close_tag) = (format!("<{tag}"), format!("</{tag}>"));
     let mut out = Vec::new();
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&open) {
         let after = &rest[start..];
         let Some(tag_end) = after.find('>') else {
             break;
         };
-        let tag = &after[..tag_end];
+        let attributes = &after[..tag_end];
         let body_start = &after[tag_end + 1..];
-        let Some(close) = body_start.find("</script>") else {
+        let Some(close) = body_start.find(&close_tag) else {
             break;
         };
-        if !tag.contains(" src=") {
+        if !attributes.contains(" src=") {
             let digest = Sha256::digest(&body_start.as_bytes()[..close]);
             out.push(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest)));
         }
@@ -134,6 +146,14 @@ mod tests {
         assert_eq!(hashes.len(), 1);
         let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"import x from '/a.js';"));
         assert_eq!(hashes[0], format!("sha256-{expected}"));
+    }
+
+    #[test]
+    fn inline_styles_are_hashed() {
+        let html = r#"<link rel="stylesheet" href="/a.css"><style>body{margin:0}</style><script>x()</script>"#;
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"body{margin:0}"));
+        assert_eq!(inline_style_hashes(html), vec![format!("sha256-{expected}")]);
+        assert_eq!(inline_script_hashes(html).len(), 1);
     }
 
     #[test]
