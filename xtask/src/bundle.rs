@@ -85,7 +85,9 @@ fn start_app(dist: &Path, app_dir: &str) -> Result<(), Fail> {
     let link = html.find("<link rel=\"stylesheet\" href=\"/").ok_or_else(|| missing("no stylesheet"))?;
     let link_end = link + html[link..].find('>').ok_or_else(|| missing("an unclosed <link>"))? + 1;
     let href = html[link..link_end].split('"').nth(3).ok_or_else(|| missing("a stylesheet without href"))?;
-    let css = read(&dist.join(href.trim_start_matches('/')))?;
+    // Only the page uses them: not kept as files too (the service worker would fetch them).
+    let css_file = dist.join(href.trim_start_matches('/'));
+    let css = read(&css_file)?;
     let boot = read(&dist.join("boot.js"))?;
     const BOOT: &str = "<script src=\"/boot.js\"></script>";
     if css.contains("</style") || boot.contains("</script") || !html.contains(BOOT) || !html.contains("</head>") {
@@ -97,7 +99,11 @@ fn start_app(dist: &Path, app_dir: &str) -> Result<(), Fail> {
         &format!("{}</head>", crate::wasm::start_script(app_dir)),
         1,
     );
-    std::fs::write(&index, html).map_err(|e| Fail(format!("{}: {e}", index.display())))
+    std::fs::write(&index, html).map_err(|e| Fail(format!("{}: {e}", index.display())))?;
+    for f in [css_file, dist.join("boot.js")] {
+        std::fs::remove_file(&f).map_err(|e| Fail(format!("{}: {e}", f.display())))?;
+    }
+    Ok(())
 }
 
 /// Fills the service worker's placeholders: this build's version and every file of the shell.
