@@ -46,7 +46,7 @@
   });
   // The page's PIN field: digits only, typed or from its keypad; "unlock" once there is one.
   function pinTyped(pin, text) {
-    pin.value = text.replace(/\D/g, '').slice(0, 12);
+    pin.value = text.replace(/\D/g, '').slice(0, pin.maxLength);
     document.getElementById('lock-shell-submit').disabled = !pin.value;
   }
   document.addEventListener('input', function (e) {
