@@ -113,6 +113,17 @@ mod tests {
         assert!(!locks_after_background(5_000, 1_000, 5), "a clock set back does not lock");
     }
 
+    #[test]
+    fn the_pages_own_lock_screen_takes_as_many_digits_as_the_app() {
+        // `web/index.html` draws the lock screen before the app's code arrives (its keypad
+        // stops at the field's `maxlength`); the app then takes the typed PIN over.
+        let page = include_str!("../../../web/index.html");
+        let field = page.split("id=\"lock-shell-pin\"").nth(1).expect("the page's PIN field");
+        let field = field.split('>').next().unwrap_or_default();
+        let max = field.split("maxlength=\"").nth(1).and_then(|m| m.split('"').next());
+        assert_eq!(max, Some(MAX_DIGITS.to_string().as_str()), "the page's PIN field: {field}");
+    }
+
     proptest! {
         #[test]
         fn the_wait_never_shrinks_and_never_overflows(n in 0u32..u32::MAX) {
