@@ -33,24 +33,19 @@ fn main() {
 
     check_page_texts(&tables);
 
+    // Each table is one string and the end of each text in it (two bytes a text, where a
+    // table of `&str` takes eight, and the texts lie next to each other for the compressor).
     let mut out = String::new();
-    out.push_str("/// Translation keys, sorted; `k::*` index into them.\npub static KEYS: &[&str] = &[\n");
-    for k in &keys {
-        writeln!(out, "    {k:?},").unwrap();
-    }
-    out.push_str("];\n\npub mod k {\n");
+    out.push_str("pub mod k {\n");
     for (i, k) in keys.iter().enumerate() {
         writeln!(out, "    pub const {}: usize = {i};", k.to_uppercase()).unwrap();
     }
     out.push_str("}\n\n");
+    packed(&mut out, "KEYS", keys.iter().map(|k| k.as_str()));
     for (lang, table) in LANGS.iter().zip(&tables) {
-        writeln!(out, "static {}: &[&str] = &[", lang.to_uppercase()).unwrap();
-        for k in &keys {
-            writeln!(out, "    {:?},", table[k.as_str()]).unwrap();
-        }
-        out.push_str("];\n\n");
+        packed(&mut out, &lang.to_uppercase(), keys.iter().map(|k| table[k.as_str()].as_str()));
     }
-    out.push_str("fn table(lang: Lang) -> &'static [&'static str] {\n    match lang {\n");
+    out.push_str("fn table(lang: Lang) -> Packed {\n    match lang {\n");
     for lang in LANGS {
         let variant = format!("{}{}", lang[..1].to_uppercase(), &lang[1..]);
         writeln!(out, "        Lang::{variant} => {},", lang.to_uppercase()).unwrap();
@@ -58,6 +53,17 @@ fn main() {
     out.push_str("    }\n}\n");
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("i18n.rs");
     fs::write(dest, out).unwrap();
+}
+
+/// `static NAME: Packed`: the texts one after another in one string, with where each ends.
+fn packed<'a>(out: &mut String, name: &str, texts: impl Iterator<Item = &'a str>) {
+    let mut all = String::new();
+    let mut ends = Vec::new();
+    for t in texts {
+        all.push_str(t);
+        ends.push(u16::try_from(all.len()).expect("a table's texts together take at most 64 KB"));
+    }
+    writeln!(out, "static {name}: Packed = Packed {{ text: {all:?}, ends: &{ends:?} }};\n").unwrap();
 }
 
 /// The page's own sign-in form and lock screen (`web/index.html`, drawn before the app's code

@@ -26,17 +26,54 @@ impl Lang {
     }
 }
 
+/// A table of texts (`build.rs`): all of them in one string, and where each one ends.
+#[derive(Clone, Copy)]
+struct Packed {
+    text: &'static str,
+    ends: &'static [u16],
+}
+
+impl Packed {
+    fn get(self, i: usize) -> &'static str {
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).copied().unwrap_or_default(),
+        };
+        let end = self.ends.get(i).copied().unwrap_or_default();
+        self.text.get(usize::from(start)..usize::from(end)).unwrap_or_default()
+    }
+
+    /// Where `key` is in this table (the keys' table is sorted).
+    fn find(self, key: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.get(mid).cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
+/// The key of a text, by its index (`k::PATROL_START` is the index of "patrol_start").
+pub fn key_index(key: &str) -> Option<usize> {
+    KEYS.find(key)
+}
+
 /// The text of a key known at compile time (`k::PATROL_START`).
 pub fn text(lang: Lang, key: usize) -> &'static str {
-    table(lang)[key]
+    table(lang).get(key)
 }
 
 /// The text of a key built at run time (`item_hot_meal`); the key itself when unknown, so a
 /// gap shows up in the UI and in the tests instead of an empty label.
 pub fn lookup(lang: Lang, key: &str) -> &str {
-    match KEYS.binary_search(&key) {
-        Ok(i) => table(lang)[i],
-        Err(_) => key,
+    match key_index(key) {
+        Some(i) => table(lang).get(i),
+        None => key,
     }
 }
 
@@ -103,7 +140,7 @@ mod tests {
         keys.extend(latarnia_core::sync::COLLECTIONS.iter().map(|c| format!("collection_{}", c.name)));
         keys.extend(latarnia_core::sites::SiteField::ALL.iter().map(|f| format!("site_{}", f.as_str())));
         for key in &keys {
-            assert!(KEYS.binary_search(&key.as_str()).is_ok(), "no translation for {key}");
+            assert!(key_index(&key).is_some(), "no translation for {key}");
         }
     }
 
@@ -111,7 +148,7 @@ mod tests {
     fn every_validation_code_has_a_text() {
         for code in latarnia_core::validate::CODES {
             let key = format!("err_{code}");
-            assert!(KEYS.binary_search(&key.as_str()).is_ok(), "no translation for {key}");
+            assert!(key_index(&key).is_some(), "no translation for {key}");
         }
     }
 
@@ -121,5 +158,22 @@ mod tests {
         assert_eq!(lookup(Lang::Pl, "item_blanket"), "Koc");
         assert_eq!(lookup(Lang::En, "item_blanket"), "Blanket");
         assert_eq!(lookup(Lang::En, "no_such_key"), "no_such_key");
+    }
+
+    #[test]
+    fn every_key_is_found_at_its_own_index_with_its_texts_whole() {
+        for lang in Lang::ALL {
+            let file = format!("{}/locales/{}.json", env!("CARGO_MANIFEST_DIR"), lang.code());
+            let texts: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            assert_eq!(texts.len(), KEYS.ends.len());
+            for (i, (key, want)) in texts.iter().enumerate() {
+                assert_eq!(key_index(key), Some(i), "{key}");
+                assert_eq!(text(lang, i), want, "{key} in {}", lang.code());
+                assert_eq!(lookup(lang, key), want, "{key} in {}", lang.code());
+            }
+        }
+        assert_eq!(text(Lang::Pl, k::ZIMA_SAVED), "Zapisane.");
+        assert_eq!(text(Lang::Pl, KEYS.ends.len()), "", "past the end: nothing, not a panic");
     }
 }
