@@ -12,7 +12,7 @@ use crate::platform::{self, Gps};
 use std::rc::Rc;
 
 use crate::storage::cache::ListCache;
-use crate::storage::{AppStore, Backend, Edit, MemStore, Query, Session, Store, StoreError};
+use crate::storage::{AnyEdit, AppStore, Backend, Edit, MemStore, Query, Session, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Theme {
@@ -217,11 +217,24 @@ impl AppState {
             Edit::Save(r) => r.visit(),
             Edit::Delete(_) | Edit::Restore(_) => None,
         };
+        self.write_any(T::COLLECTION, edit.erase(), visit).await
+    }
+
+    /// [`AppState::write`] past its record's type (one copy in the wasm for every type).
+    async fn write_any(
+        &self,
+        collection: &'static str,
+        edit: Result<AnyEdit, StoreError>,
+        visit: Option<(Uuid, chrono::DateTime<chrono::Utc>)>,
+    ) -> Result<Option<Mutation>, StoreError> {
         // User Timing marks around the store write alone (read by `cargo xtask bench`).
         platform::mark("store-write-start");
-        let result = self.store().write(edit, platform::now_ms()).await;
+        let result = match edit {
+            Ok(edit) => self.store().write_any(edit, platform::now_ms()).await,
+            Err(e) => Err(e),
+        };
         platform::measure("store-write", "store-write-start");
-        self.after_write(T::COLLECTION, &result);
+        self.after_write(collection, &result);
         if let (Ok(Some(_)), Some((site, at))) = (&result, visit) {
             self.raise_last_visit(site, at).await;
         }

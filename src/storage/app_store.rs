@@ -76,12 +76,13 @@ impl AppStore {
 }
 
 impl Store for AppStore {
-    async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
+    async fn write_any(&self, edit: AnyEdit, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
+        let collection = edit.collection;
         let written = match &self.backend {
-            Backend::Idb(s) => s.write(edit, now_ms).await,
-            Backend::Mem(s) => s.write(edit, now_ms).await,
+            Backend::Idb(s) => s.write_any(edit, now_ms).await,
+            Backend::Mem(s) => s.write_any(edit, now_ms).await,
         };
-        if T::COLLECTION == SITES {
+        if collection == SITES {
             self.forget_redirects();
         }
         written

@@ -13,8 +13,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    merge_stored, observed, plan, resend_values, ClockState, Edit, KeyRing, Local, Query, RejectedRecord, Session,
-    Store, StoreError, SyncState, COLLECTIONS,
+    failed, merge_stored, observed, plan, resend_values, AnyEdit, ClockState, KeyRing, Local, Query, RejectedRecord,
+    Session, Store, StoreError, SyncState, COLLECTIONS,
 };
 
 #[derive(Clone)]
@@ -68,17 +68,18 @@ fn decode<T: Record>(v: &Value) -> Result<Local<T>, StoreError> {
 }
 
 impl Store for MemStore {
-    async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
+    async fn write_any(&self, edit: AnyEdit, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
         let mut inner = self.0.borrow_mut();
-        let existing = match inner.records.get(T::COLLECTION).and_then(|m| m.get(&edit.id())) {
-            Some(v) => Some(decode::<T>(v)?),
+        let collection = edit.collection;
+        let existing = match inner.records.get(collection).and_then(|m| m.get(&edit.id)) {
+            Some(v) => Some((edit.stored)(&serde_json::to_string(v).map_err(failed)?)?),
             None => None,
         };
         let Some(p) = plan(&inner.clock, existing, edit, now_ms)? else {
             return Ok(None);
         };
-        let value = latarnia_core::protocol::to_json(&p.record).map_err(|e| StoreError::Failed(e.to_string()))?;
-        inner.records.entry(T::COLLECTION).or_default().insert(p.record.id, value);
+        let value = latarnia_core::protocol::to_json(&p.record).map_err(failed)?;
+        inner.records.entry(collection).or_default().insert(p.record.id, value);
         inner.outbox.insert(p.mutation.mid, p.mutation.clone());
         inner.clock = p.clock;
         Ok(Some(p.mutation))

@@ -211,7 +211,11 @@ impl Query {
 pub trait Store {
     /// Applies a local edit: the record and its outbox mutation, atomically. Returns the
     /// mutation, or `None` when the edit changed nothing.
-    async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError>;
+    async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
+        self.write_any(edit.erase()?, now_ms).await
+    }
+    /// [`Store::write`] of an edit whose type was read off (one copy for every record type).
+    async fn write_any(&self, edit: AnyEdit, now_ms: u64) -> Result<Option<Mutation>, StoreError>;
     /// One record, deleted or not.
     async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError>;
     /// Records that are not deleted, newest first.

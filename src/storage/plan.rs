@@ -49,49 +49,118 @@ impl<T: Record> Edit<T> {
     }
 }
 
+/// A local edit with its record type read off (`Edit::erase`): everything planning and
+/// writing it needs, so that one copy of the store's write code serves every record type.
+#[derive(Clone)]
+pub struct AnyEdit {
+    pub collection: &'static str,
+    pub id: Uuid,
+    pub change: AnyChange,
+    /// Reads a stored record of this type (JSON text) as this app version has it: what the edit
+    /// is compared with (a field an older version did not write comes with its default).
+    pub stored: fn(&str) -> Result<Local<Value>, StoreError>,
+}
+
+#[derive(Clone)]
+pub enum AnyChange {
+    /// The record's whole new value (its JSON object), validated.
+    Save {
+        data: Value,
+        sort_ms: f64,
+        parent: Option<Uuid>,
+    },
+    Delete,
+    Restore,
+}
+
+impl<T: Record> Edit<T> {
+    /// The edit without its type; a record that fails validation is refused here.
+    pub fn erase(self) -> Result<AnyEdit, StoreError> {
+        let id = self.id();
+        let change = match self {
+            Edit::Save(new) => {
+                new.validate()?;
+                let data = latarnia_core::protocol::to_json(&new).map_err(failed)?;
+                AnyChange::Save { data, sort_ms: new.sort_ms(), parent: new.parent() }
+            }
+            Edit::Delete(_) => AnyChange::Delete,
+            Edit::Restore(_) => AnyChange::Restore,
+        };
+        Ok(AnyEdit { collection: T::COLLECTION, id, change, stored: stored_as::<T> })
+    }
+}
+
+/// [`AnyEdit::stored`] for `T`: read as `T` and written again.
+fn stored_as<T: Record>(text: &str) -> Result<Local<Value>, StoreError> {
+    let l: Local<T> = serde_json::from_str(text).map_err(failed)?;
+    let data = latarnia_core::protocol::to_json(&l.data).map_err(failed)?;
+    Ok(Local {
+        id: l.data.id(),
+        sort_ms: l.data.sort_ms(),
+        parent: l.data.parent(),
+        data,
+        deleted: l.deleted,
+        alive: l.alive,
+        hlc: l.hlc,
+        field_hlcs: l.field_hlcs,
+        deleted_hlc: l.deleted_hlc,
+    })
+}
+
+/// A record's fields without its id (`protocol::fields_of` of a value already read).
+fn fields_in(data: &Value) -> serde_json::Map<String, Value> {
+    let mut fields = data.as_object().cloned().unwrap_or_default();
+    fields.remove("id");
+    fields
+}
+
 /// What one write puts into the store, all in one transaction.
 #[derive(Debug, Clone)]
-pub struct Planned<T> {
-    pub record: Local<T>,
+pub struct Planned {
+    pub record: Local<Value>,
     pub mutation: Mutation,
     pub clock: ClockState,
 }
 
 /// Decides what an edit writes. `Ok(None)`: nothing changed, nothing to write.
-pub fn plan<T: Record>(
+pub fn plan(
     clock: &ClockState,
-    existing: Option<Local<T>>,
-    edit: Edit<T>,
+    existing: Option<Local<Value>>,
+    edit: AnyEdit,
     now_ms: u64,
-) -> Result<Option<Planned<T>>, StoreError> {
-    let (record, op, fields) = match (edit, existing) {
-        (Edit::Save(new), existing) => {
-            new.validate()?;
-            let new_fields = fields_of(&new);
+) -> Result<Option<Planned>, StoreError> {
+    let (record, op, fields) = match (edit.change, existing) {
+        (AnyChange::Save { data, sort_ms, parent }, existing) => {
+            let new_fields = fields_in(&data);
             let (fields, deleted) = match &existing {
-                Some(old) => (changed_fields(&fields_of(&old.data), &new_fields), old.deleted),
+                Some(old) => (changed_fields(&fields_in(&old.data), &new_fields), old.deleted),
                 None => (new_fields, false),
             };
             if fields.is_empty() {
                 return Ok(None);
             }
-            let kept = existing.map(|o| (o.field_hlcs, o.deleted_hlc)).unwrap_or_default();
-            (
-                Local { field_hlcs: kept.0, deleted_hlc: kept.1, ..Local::new(new, deleted, String::new()) },
-                Op::Upsert,
-                fields,
-            )
+            let (field_hlcs, deleted_hlc) = existing.map(|o| (o.field_hlcs, o.deleted_hlc)).unwrap_or_default();
+            let record = Local {
+                id: edit.id,
+                data,
+                deleted,
+                alive: u8::from(!deleted),
+                hlc: String::new(),
+                sort_ms,
+                parent,
+                field_hlcs,
+                deleted_hlc,
+            };
+            (record, Op::Upsert, fields)
         }
-        (Edit::Delete(_), Some(old)) if !old.deleted => {
-            let kept = old.field_hlcs.clone();
-            (Local { field_hlcs: kept, ..Local::new(old.data, true, String::new()) }, Op::Delete, Default::default())
+        (AnyChange::Delete, Some(old)) if !old.deleted => {
+            (Local { deleted: true, alive: 0, deleted_hlc: String::new(), ..old }, Op::Delete, Default::default())
         }
-        (Edit::Restore(_), Some(old)) if old.deleted => {
-            let kept = old.field_hlcs.clone();
-            (Local { field_hlcs: kept, ..Local::new(old.data, false, String::new()) }, Op::Restore, Default::default())
+        (AnyChange::Restore, Some(old)) if old.deleted => {
+            (Local { deleted: false, alive: 1, deleted_hlc: String::new(), ..old }, Op::Restore, Default::default())
         }
-        (Edit::Delete(_) | Edit::Restore(_), Some(_)) => return Ok(None),
-        (Edit::Delete(_) | Edit::Restore(_), None) => return Err(StoreError::NotFound),
+        (AnyChange::Delete | AnyChange::Restore, Some(_)) => return Ok(None),
+        (AnyChange::Delete | AnyChange::Restore, None) => return Err(StoreError::NotFound),
     };
     let hlc = clock
         .hlc
@@ -109,7 +178,7 @@ pub fn plan<T: Record>(
     let id = record.id;
     Ok(Some(Planned {
         record,
-        mutation: Mutation { mid, collection: T::COLLECTION.into(), id, op, hlc: hlc.clone(), fields },
+        mutation: Mutation { mid, collection: edit.collection.into(), id, op, hlc: hlc.clone(), fields },
         clock: ClockState { hlc, last_mid: mid, ..clock.clone() },
     }))
 }

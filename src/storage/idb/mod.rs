@@ -20,8 +20,8 @@ use latarnia_core::sync::RawChange;
 use serde_json::Value;
 
 use super::{
-    observed, plan, resend_values, ClockState, Draft, Edit, KeyRing, Local, Query, RejectedRecord, Session, Store,
-    StoreError, SyncState, COLLECTIONS,
+    observed, plan, resend_values, AnyChange, AnyEdit, ClockState, Draft, KeyRing, Local, Query, RejectedRecord,
+    Session, Store, StoreError, SyncState, COLLECTIONS,
 };
 use crate::crypto::{self, CryptoError, DataKey};
 use js_sys::Uint8Array;
@@ -489,7 +489,7 @@ impl IdbStore {
 }
 
 impl Store for IdbStore {
-    async fn write<T: Record>(&self, edit: Edit<T>, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
+    async fn write_any(&self, edit: AnyEdit, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
         let key = self.sealing()?;
         let key = key.as_ref();
         // Read, open, plan and seal outside any transaction (WebCrypto's awaits would end it),
@@ -497,36 +497,37 @@ impl Store for IdbStore {
         // (no other write came in between); if it has, all again. A save planned as a new
         // record on the clock this store last wrote (a quick contact: the common case) skips
         // the first read; the writing transaction then also checks that the record is new.
-        let mut guess = match (&edit, self.last_clock.borrow().clone()) {
-            (Edit::Save(_), Some(clock)) => Some(clock),
+        let mut guess = match (&edit.change, self.last_clock.borrow().clone()) {
+            (AnyChange::Save { .. }, Some(clock)) => Some(clock),
             _ => None,
         };
+        let collection = edit.collection;
         loop {
             let assumed_new = guess.is_some();
             let (clock, existing) = match guess.take() {
                 Some(clock) => (clock, None),
                 None => {
-                    let tx = self.db.transaction(&[T::COLLECTION, META], TransactionMode::ReadOnly)?;
-                    let (meta, records) = (tx.store(META)?, tx.store(T::COLLECTION)?);
+                    let tx = self.db.transaction(&[collection, META], TransactionMode::ReadOnly)?;
+                    let (meta, records) = (tx.store(META)?, tx.store(collection)?);
                     let (clock, existing) =
-                        futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id().to_string().into()));
+                        futures::join!(meta.get(ClockState::KEY.into()), records.get(edit.id.to_string().into()));
                     let (clock, existing) = (clock?, existing?);
                     drop(tx);
                     let clock: ClockState =
                         from_js(clock.ok_or_else(|| StoreError::Failed("no clock record".into()))?)?;
-                    let existing = match existing {
-                        Some(v) => Some(open::<Local<T>>(key, v).await?),
-                        None => None,
-                    };
                     (clock, existing)
                 }
+            };
+            let existing = match existing {
+                Some(v) => Some((edit.stored)(&open_texts(key, vec![v]).await?.concat())?),
+                None => None,
             };
             let was_at = existing.as_ref().map(|e| e.sort_ms);
             let Some(planned) = plan(&clock, existing, edit.clone(), now_ms)? else { return Ok(None) };
             // The packs of the months the record was and is in (packs.rs).
-            let stale_packs = keys_for(T::COLLECTION, was_at.into_iter().chain([planned.record.sort_ms]));
+            let stale_packs = keys_for(collection, was_at.into_iter().chain([planned.record.sort_ms]));
             let planned_write = PlannedWrite {
-                collection: T::COLLECTION,
+                collection,
                 id: planned.record.id,
                 record: plain(&planned.record, &RecordIndex::of(&planned.record))?,
                 mutation: plain(&planned.mutation, &ByMid { mid: planned.mutation.mid })?,
