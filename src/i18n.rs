@@ -140,7 +140,7 @@ mod tests {
         keys.extend(latarnia_core::sync::COLLECTIONS.iter().map(|c| format!("collection_{}", c.name)));
         keys.extend(latarnia_core::sites::SiteField::ALL.iter().map(|f| format!("site_{}", f.as_str())));
         for key in &keys {
-            assert!(key_index(&key).is_some(), "no translation for {key}");
+            assert!(key_index(key).is_some(), "no translation for {key}");
         }
     }
 
