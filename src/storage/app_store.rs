@@ -68,10 +68,7 @@ impl AppStore {
     }
 
     async fn list_raw<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
-        match &self.backend {
-            Backend::Idb(s) => s.list(query).await,
-            Backend::Mem(s) => s.list(query).await,
-        }
+        self.texts(T::COLLECTION, query).await?.iter().map(|t| read_local(t)).collect()
     }
 }
 
@@ -87,11 +84,20 @@ impl Store for AppStore {
         }
         written
     }
+    async fn text(&self, collection: &'static str, id: Uuid) -> Result<Option<String>, StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.text(collection, id).await,
+            Backend::Mem(s) => s.text(collection, id).await,
+        }
+    }
+    async fn texts(&self, collection: &'static str, query: &Query) -> Result<Vec<String>, StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.texts(collection, query).await,
+            Backend::Mem(s) => s.texts(collection, query).await,
+        }
+    }
     async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError> {
-        let got = match &self.backend {
-            Backend::Idb(s) => s.get::<T>(id).await,
-            Backend::Mem(s) => s.get::<T>(id).await,
-        }?;
+        let got = self.text(T::COLLECTION, id).await?.map(|t| read_local::<T>(&t)).transpose()?;
         match got {
             Some(mut r) if T::LINKS_PLACE => {
                 self.redirects().await?.relink(&mut r.data);

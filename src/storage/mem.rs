@@ -6,15 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use latarnia_core::engine::{pending, Rejected};
-use latarnia_core::protocol::Record;
 use latarnia_core::sync::RawChange;
 use latarnia_core::Mutation;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    failed, merge_stored, observed, plan, resend_values, AnyEdit, ClockState, KeyRing, Local, Query, RejectedRecord,
-    Session, Store, StoreError, SyncState, COLLECTIONS,
+    failed, merge_stored, observed, plan, resend_values, AnyEdit, ClockState, KeyRing, Query, RejectedRecord, Session,
+    Store, StoreError, SyncState, COLLECTIONS,
 };
 
 #[derive(Clone)]
@@ -63,10 +62,6 @@ fn newest_first(a: &Value, b: &Value) -> std::cmp::Ordering {
     tb.total_cmp(&ta).then(ib.cmp(ia))
 }
 
-fn decode<T: Record>(v: &Value) -> Result<Local<T>, StoreError> {
-    latarnia_core::protocol::from_json(v).map_err(|e| StoreError::Failed(e.to_string()))
-}
-
 impl Store for MemStore {
     async fn write_any(&self, edit: AnyEdit, now_ms: u64) -> Result<Option<Mutation>, StoreError> {
         let mut inner = self.0.borrow_mut();
@@ -85,29 +80,32 @@ impl Store for MemStore {
         Ok(Some(p.mutation))
     }
 
-    async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError> {
+    async fn text(&self, collection: &'static str, id: Uuid) -> Result<Option<String>, StoreError> {
         let inner = self.0.borrow();
-        inner.records.get(T::COLLECTION).and_then(|m| m.get(&id)).map(decode).transpose()
+        inner
+            .records
+            .get(collection)
+            .and_then(|m| m.get(&id))
+            .map(|v| serde_json::to_string(v).map_err(failed))
+            .transpose()
     }
 
-    async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
+    async fn texts(&self, collection: &'static str, query: &Query) -> Result<Vec<String>, StoreError> {
         let inner = self.0.borrow();
-        // Sorted as stored values, before reading them as `T`: one sort in the wasm for every
-        // collection rather than one per type.
-        let mut rows: Vec<&Value> = inner.records.get(T::COLLECTION).into_iter().flat_map(|m| m.values()).collect();
+        let mut rows: Vec<&Value> = inner.records.get(collection).into_iter().flat_map(|m| m.values()).collect();
         latarnia_core::order::sort_by(&mut rows, |a, b| newest_first(a, b));
-        let mut all = Vec::new();
-        for v in rows {
-            let r = decode::<T>(v)?;
-            if r.deleted == query.deleted
-                && query.matches(r.sort_ms)
-                && (query.parent.is_none() || r.parent == query.parent)
-            {
-                all.push(r);
-            }
-        }
+        let parent = query.parent.map(|p| p.to_string());
         let limit = query.limit.map_or(usize::MAX, |l| l as usize);
-        Ok(all.into_iter().skip(query.offset as usize).take(limit).collect())
+        rows.into_iter()
+            .filter(|v| {
+                v["deleted"].as_bool() == Some(query.deleted)
+                    && query.matches(v["sort_ms"].as_f64().unwrap_or(0.0))
+                    && (parent.is_none() || v["parent"].as_str() == parent.as_deref())
+            })
+            .skip(query.offset as usize)
+            .take(limit)
+            .map(|v| serde_json::to_string(v).map_err(failed))
+            .collect()
     }
 
     async fn outbox(&self) -> Result<Vec<Mutation>, StoreError> {

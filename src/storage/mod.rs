@@ -139,6 +139,11 @@ fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
 }
 
+/// A stored record read from its text.
+fn read_local<T: Record>(text: &str) -> Result<Local<T>, StoreError> {
+    serde_json::from_str(text).map_err(failed)
+}
+
 /// What the indicators read for `period` from this phone: the contacts of the period (with two
 /// days' margin after it for patrols that end after midnight; `compute` filters exactly), and
 /// every patrol, place, report, run and stop (a few thousand at most). A place's and a report's
@@ -217,9 +222,18 @@ pub trait Store {
     /// [`Store::write`] of an edit whose type was read off (one copy for every record type).
     async fn write_any(&self, edit: AnyEdit, now_ms: u64) -> Result<Option<Mutation>, StoreError>;
     /// One record, deleted or not.
-    async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError>;
+    async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError> {
+        self.text(T::COLLECTION, id).await?.map(|t| read_local(&t)).transpose()
+    }
     /// Records that are not deleted, newest first.
-    async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError>;
+    async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
+        self.texts(T::COLLECTION, query).await?.iter().map(|t| read_local(t)).collect()
+    }
+    /// [`Store::get`]'s record as JSON text (opened when sealed): one copy for every type,
+    /// only reading the text is made per type.
+    async fn text(&self, collection: &'static str, id: Uuid) -> Result<Option<String>, StoreError>;
+    /// [`Store::list`]'s records as JSON texts, in its order.
+    async fn texts(&self, collection: &'static str, query: &Query) -> Result<Vec<String>, StoreError>;
     /// The records alone (no HLCs), in any order: what a computation over many reads (the
     /// indicators over 100,000 contacts). `query.parent`, `offset` and `limit` are not used.
     async fn list_data<T: Record>(&self, query: &Query) -> Result<Vec<T>, StoreError> {

@@ -543,21 +543,21 @@ impl Store for IdbStore {
         }
     }
 
-    async fn get<T: Record>(&self, id: Uuid) -> Result<Option<Local<T>>, StoreError> {
+    async fn text(&self, collection: &'static str, id: Uuid) -> Result<Option<String>, StoreError> {
         let key = self.sealing()?;
-        let tx = self.db.transaction(&[T::COLLECTION], TransactionMode::ReadOnly)?;
-        let v = tx.store(T::COLLECTION)?.get(id.to_string().into()).await?;
+        let tx = self.db.transaction(&[collection], TransactionMode::ReadOnly)?;
+        let v = tx.store(collection)?.get(id.to_string().into()).await?;
         drop(tx);
         match v {
-            Some(v) => Ok(Some(open(key.as_ref(), v).await?)),
+            Some(v) => Ok(open_texts(key.as_ref(), vec![v]).await?.pop()),
             None => Ok(None),
         }
     }
 
-    async fn list<T: Record>(&self, q: &Query) -> Result<Vec<Local<T>>, StoreError> {
-        // The rows are found without knowing their type (`rows`); only reading them is per type.
+    async fn texts(&self, collection: &'static str, q: &Query) -> Result<Vec<String>, StoreError> {
+        // The rows are found and opened without knowing their type; only reading them is per type.
         let key = self.sealing()?;
-        open_all(key.as_ref(), self.rows(T::COLLECTION, q).await?.iter()).await
+        open_texts(key.as_ref(), self.rows(collection, q).await?.iter().collect()).await
     }
 
     async fn list_data<T: Record>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
