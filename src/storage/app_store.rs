@@ -107,11 +107,14 @@ impl Store for AppStore {
         }
     }
     async fn list_data<T: Record>(&self, query: &Query) -> Result<Vec<T>, StoreError> {
-        let read = match &self.backend {
-            Backend::Idb(s) => s.list_data(query).await,
-            Backend::Mem(s) => s.list_data(query).await,
-        }?;
+        let read = self.data_texts(T::COLLECTION, query).await?.read(query)?;
         self.relinked(read).await
+    }
+    async fn data_texts(&self, collection: &'static str, query: &Query) -> Result<DataTexts, StoreError> {
+        match &self.backend {
+            Backend::Idb(s) => s.data_texts(collection, query).await,
+            Backend::Mem(s) => s.data_texts(collection, query).await,
+        }
     }
     async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
         let mut read = self.list_raw::<T>(query).await?;

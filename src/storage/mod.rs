@@ -139,6 +139,41 @@ fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
 }
 
+/// What [`Store::list_data`] reads, as JSON texts: stored records, or a packed collection's
+/// monthly packs (`idb/packs.rs`), which may hold records outside the query's times.
+pub enum DataTexts {
+    Records(Vec<String>),
+    Packs(Vec<String>),
+}
+
+impl DataTexts {
+    /// The records in these texts (only this is made per type).
+    pub fn read<T: Record>(self, q: &Query) -> Result<Vec<T>, StoreError> {
+        /// A stored record's data alone (its per-field HLCs are skipped, not kept).
+        #[derive(serde::Deserialize)]
+        struct DataOf<T> {
+            data: T,
+        }
+        #[derive(serde::Deserialize)]
+        struct Pack<T> {
+            rows: Vec<(f64, T)>,
+        }
+        match self {
+            DataTexts::Records(texts) => {
+                texts.iter().map(|t| serde_json::from_str::<DataOf<T>>(t).map(|d| d.data).map_err(failed)).collect()
+            }
+            DataTexts::Packs(texts) => {
+                let mut out = Vec::new();
+                for text in texts {
+                    let pack: Pack<T> = serde_json::from_str(&text).map_err(failed)?;
+                    out.extend(pack.rows.into_iter().filter(|(s, _)| q.matches(*s)).map(|(_, d)| d));
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
 /// A stored record read from its text.
 fn read_local<T: Record>(text: &str) -> Result<Local<T>, StoreError> {
     serde_json::from_str(text).map_err(failed)
@@ -237,8 +272,12 @@ pub trait Store {
     /// The records alone (no HLCs), in any order: what a computation over many reads (the
     /// indicators over 100,000 contacts). `query.parent`, `offset` and `limit` are not used.
     async fn list_data<T: Record>(&self, query: &Query) -> Result<Vec<T>, StoreError> {
+        self.data_texts(T::COLLECTION, query).await?.read(query)
+    }
+    /// [`Store::list_data`]'s texts, found and opened without the record type.
+    async fn data_texts(&self, collection: &'static str, query: &Query) -> Result<DataTexts, StoreError> {
         let q = Query { parent: None, offset: 0, limit: None, ..query.clone() };
-        Ok(self.list::<T>(&q).await?.into_iter().map(|r| r.data).collect())
+        Ok(DataTexts::Records(self.texts(collection, &q).await?))
     }
     /// Mutations waiting to be pushed, in `mid` order.
     async fn outbox(&self) -> Result<Vec<Mutation>, StoreError>;

@@ -20,8 +20,8 @@ use latarnia_core::sync::RawChange;
 use serde_json::Value;
 
 use super::{
-    observed, plan, resend_values, AnyChange, AnyEdit, ClockState, Draft, KeyRing, Local, Query, RejectedRecord,
-    Session, Store, StoreError, SyncState, COLLECTIONS,
+    observed, plan, resend_values, AnyChange, AnyEdit, ClockState, DataTexts, Draft, KeyRing, Local, Query,
+    RejectedRecord, Session, Store, StoreError, SyncState, COLLECTIONS,
 };
 use crate::crypto::{self, CryptoError, DataKey};
 use js_sys::Uint8Array;
@@ -560,18 +560,10 @@ impl Store for IdbStore {
         open_texts(key.as_ref(), self.rows(collection, q).await?.iter().collect()).await
     }
 
-    async fn list_data<T: Record>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
-        // Only the record itself is read (its per-field HLCs are skipped, not kept).
-        #[derive(serde::Deserialize)]
-        struct DataOf<T> {
-            data: T,
-        }
-        match self.list_texts(T::COLLECTION, q).await? {
-            Listed::Packed { first, last } => self.list_packed(q, first, last).await,
-            Listed::Texts(texts) => texts
-                .iter()
-                .map(|t| serde_json::from_str::<DataOf<T>>(t).map(|d| d.data).map_err(json_failed))
-                .collect(),
+    async fn data_texts(&self, collection: &'static str, q: &Query) -> Result<DataTexts, StoreError> {
+        match self.list_texts(collection, q).await? {
+            Listed::Packed { first, last } => Ok(DataTexts::Packs(self.pack_texts(collection, q, first, last).await?)),
+            Listed::Texts(texts) => Ok(DataTexts::Records(texts)),
         }
     }
 

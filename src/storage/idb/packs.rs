@@ -144,21 +144,15 @@ fn building(v: &JsValue) -> Option<String> {
 }
 
 impl IdbStore {
-    /// The live records of a packed collection with times in `q`, whose oldest and newest live
-    /// records are at `first` and `last`: from each month's pack, or its records where it has none.
-    pub(super) async fn list_packed<T: Record>(&self, q: &Query, first: f64, last: f64) -> Result<Vec<T>, StoreError> {
-        let mut out = Vec::new();
-        for text in self.pack_texts(T::COLLECTION, q, first, last).await? {
-            let pack: Pack<T> = serde_json::from_str(&text).map_err(json_failed)?;
-            out.extend(pack.rows.into_iter().filter(|(s, _)| q.matches(*s)).map(|(_, d)| d));
-        }
-        Ok(out)
-    }
-
-    /// [`IdbStore::list_packed`] without the record type: the JSON texts of the packs of the
-    /// months in `q` — those kept, and those built from the months' records (kept after the
+    /// The JSON texts of the packs of the months in `q` (read by `DataTexts::read`) — those kept, and those built from the months' records (kept after the
     /// answer). Not generic: one copy serves every packed collection.
-    async fn pack_texts(&self, collection: &str, q: &Query, first: f64, last: f64) -> Result<Vec<String>, StoreError> {
+    pub(super) async fn pack_texts(
+        &self,
+        collection: &str,
+        q: &Query,
+        first: f64,
+        last: f64,
+    ) -> Result<Vec<String>, StoreError> {
         let data_key = self.sealing()?;
         let data_key = data_key.as_ref();
         let (lo, hi) = (q.from_ms.map_or(first, |f| f.max(first)), q.to_ms.map_or(last, |t| t.min(last)));
