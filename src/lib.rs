@@ -24,8 +24,8 @@ use crate::components::{
 };
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
-    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, settings::SettingsPage,
-    site_form::SiteFormPage, sites::SitesPage, sync::SyncPage,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, site_form::SiteFormPage,
+    sites::SitesPage,
 };
 use crate::session::Access;
 use crate::state::AppState;
@@ -115,8 +115,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
                             <Route path=path!("/contacts") view=HistoryPage/>
                             <Route path=path!("/contacts/:id") view=ContactFormPage/>
-                            <Route path=path!("/settings") view=SettingsPage/>
-                            <Route path=path!("/sync") view=SyncPage/>
+                            <Route path=path!("/settings") view=|| lazy(split::settings::screen())/>
+                            <Route path=path!("/sync") view=|| lazy(split::sync::screen())/>
                             <Route path=path!("/sites") view=SitesPage/>
                             <Route path=path!("/sites/:id") view=SiteFormPage/>
                             <Route path=path!("/map") view=|| lazy(split::map::screen())/>

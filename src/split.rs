@@ -87,6 +87,8 @@ screens! {
     facilities::facility => crate::pages::facility_form::FacilityFormPage;
     reception::reception => crate::pages::reception::ReceptionPage;
     public::public_facilities => crate::pages::public_facilities::PublicFacilitiesPage;
+    settings::settings => crate::pages::settings::SettingsPage;
+    settings::sync => crate::pages::sync::SyncPage;
 }
 
 /// The coordinators' erasure of a person (GDPR art. 17), inside Settings.
