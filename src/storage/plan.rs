@@ -218,34 +218,47 @@ pub fn merge_change<T: Record>(
         }
         None => (change.record::<T>(), change.deleted),
     };
-    // In the form the server sent (the shared one: written as it is, `shared_hlcs`).
-    let mut field_hlcs = change.field_hlcs.clone();
-    let data: T = match data {
-        Some(d) => d,
+    let (data, kept_old): (T, bool) = match data {
+        Some(d) => (d, false),
         // A deleted record arrives as its tombstone (no fields): a phone that holds it keeps
         // what it has, deleted (restorable from here while the server's trash keeps it); a
         // phone that never had it has nothing to keep.
-        None if change.deleted => {
-            let old = existing.as_ref()?;
-            field_hlcs = old.field_hlcs.clone();
-            old.data.clone()
-        }
+        None if change.deleted => (existing.as_ref()?.data.clone(), true),
         None => return None,
     };
+    let old = existing.as_ref().map(|o| (&o.field_hlcs, o.deleted_hlc.as_str()));
+    let (field_hlcs, deleted_hlc, hlc) = merged_hlcs(old, kept_old, change, pending);
+    Some(Local { field_hlcs, deleted_hlc, ..Local::new(data, deleted, hlc) })
+}
+
+/// The HLCs of a merged record ([`merge_change`], not generic: one copy for every type): the
+/// server's, in the form it sent (the shared one: written as it is, `shared_hlcs`), or the
+/// phone's own when it kept its own record (`kept_old`), with the phone's own for the fields
+/// and the deleted flag it has pending; and the record's HLC, the latest of them.
+fn merged_hlcs(
+    old: Option<(&BTreeMap<String, String>, &str)>,
+    kept_old: bool,
+    change: &RawChange,
+    pending: Option<&Pending>,
+) -> (BTreeMap<String, String>, String, String) {
+    let mut field_hlcs = match (kept_old, old) {
+        (true, Some((hlcs, _))) => hlcs.clone(),
+        _ => change.field_hlcs.clone(),
+    };
     let mut deleted_hlc = change.deleted_hlc.clone();
-    if let (Some(old), Some(p)) = (&existing, pending) {
+    if let (Some((old_hlcs, old_deleted_hlc)), Some(p)) = (old, pending) {
         for name in &p.fields {
-            match old.field_hlcs.get(name) {
+            match old_hlcs.get(name) {
                 Some(h) => field_hlcs.insert(name.clone(), h.clone()),
                 None => field_hlcs.remove(name),
             };
         }
         if p.deleted.is_some() {
-            deleted_hlc = old.deleted_hlc.clone();
+            deleted_hlc = old_deleted_hlc.to_owned();
         }
     }
     let hlc = field_hlcs.values().chain(std::iter::once(&deleted_hlc)).max().cloned().unwrap_or_default();
-    Some(Local { field_hlcs, deleted_hlc, ..Local::new(data, deleted, hlc) })
+    (field_hlcs, deleted_hlc, hlc)
 }
 
 /// [`merge_change`] on stored values, by collection: `Ok(None)` for a collection this app
