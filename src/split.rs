@@ -87,22 +87,11 @@ screens! {
     facilities::facility => crate::pages::facility_form::FacilityFormPage;
     reception::reception => crate::pages::reception::ReceptionPage;
     public::public_facilities => crate::pages::public_facilities::PublicFacilitiesPage;
+    // Screens a worker opens seldom; Settings holds the coordinators' erasure of a person
+    // (GDPR art. 17). A split screen never opens another split point (a test build, which
+    // is not split, could not link it).
     settings::settings => crate::pages::settings::SettingsPage;
     settings::sync => crate::pages::sync::SyncPage;
-}
-
-/// The coordinators' erasure of a person (GDPR art. 17), inside Settings.
-pub mod erasure {
-    use super::*;
-
-    #[wasm_split(coordinators_forms, fallible, preload(load))]
-    fn erasure_form() -> Result<AnyView, ChunkError> {
-        Ok(view! { <crate::components::erasure_form::ErasureForm/> }.into_any())
-    }
-
-    pub fn screen() -> LazyScreen {
-        LazyScreen::new(|| chunk(load()), erasure_form)
-    }
 }
 
 /// Merging two places that are one (coordinators), inside the places list.

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use leptos::task::spawn_local;
 
-use crate::components::lazy_screen::LazyScreenView;
+use crate::components::erasure_form::ErasureForm;
 use crate::components::map_view::tile_settings;
 use crate::i18n::{k, use_i18n, Lang};
 use crate::state::{AppState, Theme};
@@ -95,8 +95,9 @@ pub fn SettingsPage() -> impl IntoView {
                 <dd>{env!("CARGO_PKG_VERSION")}</dd>
             </dl>
 
+            // A coordinators' form, in this screen's own part (`split_settings`).
             <Show when=move || state.is_coordinator()>
-                <LazyScreenView screen=crate::split::erasure::screen()/>
+                <ErasureForm/>
             </Show>
 
             <h2>{i.s(k::SETTINGS_MAP)}</h2>

@@ -18,8 +18,8 @@ const SCREENS = [
   { nav: 'nav-zima', shown: 'run-new', chunk: 'split_zima.wasm' },
   { nav: 'nav-indicators', shown: 'indicators-from', chunk: 'split_indicators.wasm' },
   { nav: 'nav-map', shown: 'map', chunk: 'split_map.wasm' },
-  // A coordinators' form inside a field screen: the erasure of a person, in Settings.
-  { nav: 'nav-settings', shown: 'erasure-form', chunk: 'split_coordinators_forms.wasm' },
+  // Settings, with a coordinators' form in it: the erasure of a person.
+  { nav: 'nav-settings', shown: 'erasure-form', chunk: 'split_settings.wasm' },
 ];
 
 const appDir = (dist) => readdirSync(dist).find((f) => /^app-[0-9a-f]+$/.test(f));
