@@ -5,6 +5,7 @@ pub mod api;
 pub mod components;
 pub mod crypto;
 pub mod i18n;
+pub mod loaded;
 pub mod pages;
 pub mod platform;
 pub mod routes;

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::i18n::Lang;
+use crate::loaded::Loaded;
 use crate::platform::{self, Gps};
 use std::rc::Rc;
 
@@ -77,7 +78,7 @@ pub enum Undo {
 }
 
 /// What a page reads from the store, read again when the store changes.
-pub type StoreResource<T> = LocalResource<Result<T, StoreError>>;
+pub type StoreResource<T> = Loaded<Result<T, StoreError>>;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Notice {
@@ -195,12 +196,12 @@ impl AppState {
 
     /// A read of the store that runs again whenever the store changes (`revision`) or a signal
     /// read in `read` (before its future) does. Drawn with `components::from_store::FromStore`.
-    pub fn resource<T, Fut>(self, read: impl Fn() -> Fut + 'static) -> LocalResource<T>
+    pub fn resource<T, Fut>(self, read: impl Fn() -> Fut + 'static) -> Loaded<T>
     where
-        T: 'static,
+        T: Clone + 'static,
         Fut: std::future::Future<Output = T> + 'static,
     {
-        LocalResource::new(move || {
+        Loaded::new(move || {
             self.revision.track();
             read()
         })

@@ -403,7 +403,7 @@ async fn a_store_read_shows_its_error_in_words_and_its_content_once_it_reads() {
     let fails = RwSignal::new(true);
     let _mounted = leptos::mount::mount_to(host.clone(), move || {
         provide_context(I18n(RwSignal::new(Lang::Pl)));
-        let read = LocalResource::new(move || {
+        let read = latarnia::loaded::Loaded::new(move || {
             let fail = fails.get();
             async move {
                 if fail {
@@ -432,6 +432,58 @@ async fn a_store_read_shows_its_error_in_words_and_its_content_once_it_reads() {
     fails.set(true);
     settle().await;
     assert!(host.inner_text().contains(full), "a later failure is shown again");
+}
+
+/// Waits `ms` milliseconds (a timer of the page).
+async fn wait_ms(ms: i32) {
+    let tick = js_sys::Promise::new(&mut |ok, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&ok, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
+}
+
+/// A read kept for the views (`Loaded`): nothing before its first answer; read again when a
+/// signal it reads changes, the last answer kept meanwhile; an answer overtaken by a newer
+/// read never replaces the newer one's.
+#[wasm_bindgen_test]
+async fn a_read_keeps_its_last_answer_and_drops_one_a_newer_read_overtook() {
+    use latarnia::loaded::Loaded;
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    // Made inside a mounted app, as the screens make theirs (mounting starts Leptos's executor).
+    let host = web_sys::window().unwrap().document().unwrap().create_element("div").unwrap();
+    let asked = RwSignal::new(1u32);
+    let made = std::rc::Rc::new(std::cell::Cell::new(None));
+    let out = made.clone();
+    let _mounted = leptos::mount::mount_to(host.unchecked_into(), move || {
+        out.set(Some(Loaded::new(move || {
+            let n = asked.get();
+            // The first and third reads are slow: the third is overtaken by the fourth.
+            async move {
+                if n % 2 == 1 {
+                    wait_ms(150).await;
+                }
+                n * 10
+            }
+        })));
+    });
+    let read = made.get().unwrap();
+    assert_eq!(read.get_untracked(), None, "nothing before the first answer");
+    settle().await;
+    wait_ms(200).await;
+    assert_eq!(read.get_untracked(), Some(10));
+    asked.set(2);
+    assert_eq!(read.get_untracked(), Some(10), "the last answer stays while a newer read runs");
+    settle().await;
+    assert_eq!(read.get_untracked(), Some(20), "read again when what it reads changes");
+    asked.set(3);
+    settle().await;
+    asked.set(4);
+    settle().await;
+    assert_eq!(read.get_untracked(), Some(40));
+    wait_ms(250).await;
+    assert_eq!(read.get_untracked(), Some(40), "the slower, older read's answer is dropped");
 }
 
 /// A form's text field names itself on screen, with the label tied to it, and shows its error

@@ -7,8 +7,8 @@ use crate::state::StoreResource;
 use crate::storage::StoreError;
 
 /// A page's read of the store, drawn one way everywhere: nothing until the first answer, the
-/// last content while a newer read runs (a `LocalResource` keeps its value until the new one
-/// is in, so nothing flashes empty), and a failed read as the one store-error banner, replaced
+/// last content while a newer read runs (a `Loaded` keeps its value until the new one is in,
+/// so nothing flashes empty), and a failed read as the one store-error banner, replaced
 /// by the content again once a read succeeds.
 #[component]
 pub fn FromStore<T, F, V>(

@@ -25,11 +25,14 @@ pub fn OlderContacts(
     let i = use_i18n();
     let state = expect_context::<AppState>();
     // Only for those who read contacts (partners never do), and only past a window.
-    let days = LocalResource::new(move || async move {
-        if !state.may_write(latarnia_core::protocol::CONTACTS) {
-            return None;
+    let days = crate::loaded::Loaded::new(move || {
+        let reads_contacts = state.may_write(latarnia_core::protocol::CONTACTS);
+        async move {
+            if !reads_contacts {
+                return None;
+            }
+            state.store().sync_state().await.ok().and_then(|s| s.window_days).filter(|d| *d > 0)
         }
-        state.store().sync_state().await.ok().and_then(|s| s.window_days).filter(|d| *d > 0)
     });
     let shown = RwSignal::new(Vec::<Contact>::new());
     let more = RwSignal::new(true);

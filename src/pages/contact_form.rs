@@ -30,7 +30,7 @@ pub fn ContactFormPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     // Loaded once per address: later writes must not reset what the user is typing.
-    let initial = LocalResource::new(move || {
+    let initial = crate::loaded::Loaded::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         // `?report=<id>`: the contact made while checking a report from the 24 h line.
         let report = query.with(|q| q.get("report")).and_then(|r| Uuid::parse_str(&r).ok());

@@ -78,9 +78,9 @@ pub fn CountPage() -> impl IntoView {
     });
     // What the form edits, read once: a sync while the coordinator draws never resets the form
     // (it is drawn apart from the live view for the same reason).
-    let editing = LocalResource::new(move || {
-        let id = id();
-        async move { read(state, &id, i.t(k::COUNT_HISTORY_NAME)).await.map(|l| (l.count, l.places)) }
+    let editing = crate::loaded::Loaded::new(move || {
+        let (id, name) = (id(), i.t(k::COUNT_HISTORY_NAME));
+        async move { read(state, &id, name).await.map(|l| (l.count, l.places)) }
     });
     let edit_form =
         move || view! { <FromStore resource=editing children=|(count, places)| view! { <CountForm count places/> }/> };

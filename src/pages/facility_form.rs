@@ -26,7 +26,7 @@ use crate::storage::{Store, StoreError};
 pub fn FacilityFormPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
-    let initial = LocalResource::new(move || {
+    let initial = crate::loaded::Loaded::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         async move {
             if id == "new" {

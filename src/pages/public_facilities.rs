@@ -13,7 +13,7 @@ use crate::platform;
 pub fn PublicFacilitiesPage() -> impl IntoView {
     let i = use_i18n();
     let params = use_params_map();
-    let list = LocalResource::new(move || {
+    let list = crate::loaded::Loaded::new(move || {
         let org = params.with(|p| p.get("org")).unwrap_or_default();
         async move { crate::api::public_facilities(&org).await }
     });

@@ -35,7 +35,7 @@ struct Loaded {
 pub fn ReportFormPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
-    let initial = LocalResource::new(move || {
+    let initial = crate::loaded::Loaded::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         async move {
             let store = state.store();

@@ -49,7 +49,7 @@ enum Loaded {
 pub fn RunPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
-    let loaded = LocalResource::new(move || {
+    let loaded = crate::loaded::Loaded::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         // A run being worked re-reads as its stops sync; a plan is read once.
         if id != "new" {

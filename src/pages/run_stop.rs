@@ -30,7 +30,7 @@ const STOP_ITEMS: [Item; 4] = [Item::HotMeal, Item::HotDrink, Item::Blanket, Ite
 pub fn RunStopPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
-    let loaded = LocalResource::new(move || {
+    let loaded = crate::loaded::Loaded::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         async move {
             let id = Uuid::parse_str(&id).map_err(|_| StoreError::NotFound)?;

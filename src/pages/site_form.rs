@@ -28,7 +28,7 @@ pub fn SiteFormPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
     let query = use_query_map();
-    let initial = LocalResource::new(move || {
+    let initial = crate::loaded::Loaded::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         // `?lat=…&lon=…`: a place started by a tap on the map.
         let tapped = query.with(|q| Some((coordinate(&q.get("lat")?), coordinate(&q.get("lon")?))));
