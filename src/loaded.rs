@@ -1,7 +1,9 @@
 //! A value read asynchronously — from the store or the server — kept as a signal for the
 //! views: `None` until the first answer, then the latest answer, kept while a newer read runs
 //! (nothing flashes empty). The read runs again whenever a signal it reads before its future
-//! changes; an answer overtaken by a newer read is dropped.
+//! changes; an answer overtaken by a newer read is dropped. A `Memo` the read depends on must
+//! be read (`get`), not only tracked: the read runs in an effect, and a memo no one has read is
+//! never computed, so it never hears that its own sources changed.
 //!
 //! Leptos's `LocalResource` does the same, but its state machine is generic over each call
 //! site's closure and future: about 6 KB of wasm per read, some 200 KB over the app's parts.

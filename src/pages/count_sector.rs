@@ -54,7 +54,9 @@ pub fn CountSectorPage() -> impl IntoView {
     // (not at every fix: the list would move under the worker's thumb).
     let has_fix = Memo::new(move |_| matches!(state.gps.get(), Gps::Fix { .. }));
     let loaded = state.resource(move || {
-        has_fix.track();
+        // Read, not only tracked: a memo nobody has read is not computed, so it would never
+        // hear of the fix (`loaded.rs`).
+        let _ = has_fix.get();
         let (id, sid) = params.with(|p| (p.get("id").unwrap_or_default(), p.get("sector").unwrap_or_default()));
         async move {
             let (Ok(id), Ok(sid)) = (Uuid::parse_str(&id), Uuid::parse_str(&sid)) else {
