@@ -218,6 +218,9 @@ impl AppState {
             Edit::Save(r) => r.visit(),
             Edit::Delete(_) | Edit::Restore(_) => None,
         };
+        // User Timing marks around the store write alone (read by `cargo xtask bench`), from
+        // the edit's validation and planning to its commit.
+        platform::mark("store-write-start");
         self.write_any(T::COLLECTION, edit.erase(), visit).await
     }
 
@@ -228,8 +231,6 @@ impl AppState {
         edit: Result<AnyEdit, StoreError>,
         visit: Option<(Uuid, chrono::DateTime<chrono::Utc>)>,
     ) -> Result<Option<Mutation>, StoreError> {
-        // User Timing marks around the store write alone (read by `cargo xtask bench`).
-        platform::mark("store-write-start");
         let result = match edit {
             Ok(edit) => self.store().write_any(edit, platform::now_ms()).await,
             Err(e) => Err(e),
