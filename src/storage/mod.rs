@@ -19,8 +19,8 @@ use std::rc::Rc;
 use latarnia_core::engine::{merge_pulled, Pending, Rejected};
 use latarnia_core::indicators::{Dataset, Period};
 use latarnia_core::protocol::{
-    changed_fields, fields_of, Record, BED_HOLDS, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS, FACILITIES, FORECASTS,
-    MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
+    changed_fields, fields_of, fields_of_value, Record, BED_HOLDS, CONTACTS, COUNTS, COUNT_PEOPLE, COUNT_VISITS,
+    FACILITIES, FORECASTS, MEAL_RUNS, MEAL_RUN_STOPS, PATROLS, REPORTS, SITES, ZIMA_SETTINGS,
 };
 use latarnia_core::sites::Redirects;
 use latarnia_core::sync::{RawChange, User};
@@ -154,22 +154,11 @@ impl DataTexts {
         struct DataOf<T> {
             data: T,
         }
-        #[derive(serde::Deserialize)]
-        struct Pack<T> {
-            rows: Vec<(f64, T)>,
-        }
         match self {
             DataTexts::Records(texts) => {
                 texts.iter().map(|t| serde_json::from_str::<DataOf<T>>(t).map(|d| d.data).map_err(failed)).collect()
             }
-            DataTexts::Packs(texts) => {
-                let mut out = Vec::new();
-                for text in texts {
-                    let pack: Pack<T> = serde_json::from_str(&text).map_err(failed)?;
-                    out.extend(pack.rows.into_iter().filter(|(s, _)| q.matches(*s)).map(|(_, d)| d));
-                }
-                Ok(out)
-            }
+            DataTexts::Packs(texts) => idb::records_in(texts, q),
         }
     }
 }

@@ -107,13 +107,6 @@ fn stored_as<T: Record>(text: &str) -> Result<Local<Value>, StoreError> {
     })
 }
 
-/// A record's fields without its id (`protocol::fields_of` of a value already read).
-fn fields_in(data: &Value) -> serde_json::Map<String, Value> {
-    let mut fields = data.as_object().cloned().unwrap_or_default();
-    fields.remove("id");
-    fields
-}
-
 /// What one write puts into the store, all in one transaction.
 #[derive(Debug, Clone)]
 pub struct Planned {
@@ -131,9 +124,9 @@ pub fn plan(
 ) -> Result<Option<Planned>, StoreError> {
     let (record, op, fields) = match (edit.change, existing) {
         (AnyChange::Save { data, sort_ms, parent }, existing) => {
-            let new_fields = fields_in(&data);
+            let new_fields = fields_of_value(data.clone());
             let (fields, deleted) = match &existing {
-                Some(old) => (changed_fields(&fields_in(&old.data), &new_fields), old.deleted),
+                Some(old) => (changed_fields(&fields_of_value(old.data.clone()), &new_fields), old.deleted),
                 None => (new_fields, false),
             };
             if fields.is_empty() {

@@ -357,8 +357,13 @@ impl Record for crate::count::CountPerson {
 
 /// The fields of a record as the protocol carries them (everything but `id`).
 pub fn fields_of<T: Serialize>(record: &T) -> Map<String, Value> {
-    match to_json(record) {
-        Ok(Value::Object(mut m)) => {
+    to_json(record).map(fields_of_value).unwrap_or_default()
+}
+
+/// [`fields_of`] of a record already written as a JSON value.
+pub fn fields_of_value(record: Value) -> Map<String, Value> {
+    match record {
+        Value::Object(mut m) => {
             m.remove("id");
             m
         }

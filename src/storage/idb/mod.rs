@@ -29,6 +29,7 @@ use std::cell::RefCell;
 
 mod codec;
 mod packs;
+pub(crate) use packs::records_in;
 mod pull;
 mod schema;
 

@@ -124,6 +124,17 @@ struct Pack<T> {
     rows: Vec<(f64, T)>,
 }
 
+/// The records kept in packs (`IdbStore::pack_texts`) whose times are in `q`: a pack holds a
+/// whole month, the query may want part of one. Only this is made per record type.
+pub(crate) fn records_in<T: serde::de::DeserializeOwned>(packs: Vec<String>, q: &Query) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for text in packs {
+        let pack: Pack<T> = serde_json::from_str(&text).map_err(json_failed)?;
+        out.extend(pack.rows.into_iter().filter(|(s, _)| q.matches(*s)).map(|(_, d)| d));
+    }
+    Ok(out)
+}
+
 /// A stored record read for its pack: its data as the text it is (the rest is skipped).
 #[derive(serde::Deserialize)]
 struct Row<'a> {
@@ -144,8 +155,9 @@ fn building(v: &JsValue) -> Option<String> {
 }
 
 impl IdbStore {
-    /// The JSON texts of the packs of the months in `q` (read by `DataTexts::read`) — those kept, and those built from the months' records (kept after the
-    /// answer). Not generic: one copy serves every packed collection.
+    /// The JSON texts of the packs of the months in `q` (read by [`records_in`]): those kept,
+    /// and those built from the months' records (kept after the answer). Not generic: one copy
+    /// serves every packed collection.
     pub(super) async fn pack_texts(
         &self,
         collection: &str,
