@@ -34,7 +34,7 @@ pub fn CountProgress(sectors: Vec<Sector>, progress: Vec<SectorProgress>, outsid
     view! {
         <section class="count-progress" data-testid="count-progress">
             <h2>{i.s(k::COUNT_PROGRESS)}</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=i.s(k::COUNT_PROGRESS)>
             <table class="indicators">
                 <thead>
                     <tr>

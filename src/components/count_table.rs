@@ -99,7 +99,8 @@ pub fn CountTableView(name: String, questionnaire: Questionnaire, table: CountTa
                     {row(k::COUNT_W_DOUBLE, "count-table-double", double)}
                 </tbody>
             </table>
-            <div class="table-scroll">
+            // Wider than a narrow phone: it scrolls sideways, by keyboard too (focusable, named).
+            <div class="table-scroll" tabindex="0" role="region" aria-label=i.s(k::COUNT_W_AGE)>
             <table class="indicators" data-testid="count-table-age">
                 <thead>
                     <tr>

@@ -44,7 +44,7 @@ pub fn HistoryPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>{i.s(k::HISTORY_TITLE)}</h1>
-            <div class="filters">
+            <div class="filters dates">
                 <label>
                     <span>{i.s(k::FROM)}</span>
                     <input type="date" data-testid="history-from" prop:value=move || from.get()

@@ -151,7 +151,7 @@ fn Indicators() -> impl IntoView {
                     <button type="button" on:click=move |_| set_preset("year")>{i.s(k::IND_THIS_YEAR)}</button>
                     <button type="button" on:click=move |_| set_preset("last_year")>{i.s(k::IND_LAST_YEAR)}</button>
                 </div>
-                <div class="filters">
+                <div class="filters dates">
                     <label>
                         <span>{i.s(k::FROM)}</span>
                         <input type="date" data-testid="indicators-from" aria-describedby="err-from"

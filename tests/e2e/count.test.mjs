@@ -209,6 +209,14 @@ test('count night: two sectors, two teams offline, the live view and the gmina\'
   assert.deepEqual(serverReasons, [['eviction', 1], ['addiction', 1], ['debt', 1]]);
   await cp.setViewportSize({ width: 320, height: 640 });
   assert.ok(await cp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the live view and table fit 320 px');
+  // A table wider than the phone (the age table: five columns of whole words) scrolls sideways
+  // with a shade at its edge saying so, and can be scrolled by keyboard (focusable, named).
+  const scrollers = await cp.evaluate(() => [...document.querySelectorAll('.table-scroll')].map((t) => ({
+    wider: t.scrollWidth > t.clientWidth, shaded: getComputedStyle(t).backgroundImage.includes('gradient'),
+    focusable: t.tabIndex === 0, named: !!t.getAttribute('aria-label') })));
+  assert.equal(scrollers.length, 2);
+  assert.ok(scrollers[1].wider, 'the age table is wider than 320 px');
+  assert.ok(scrollers.every((t) => t.shaded && t.focusable && t.named), JSON.stringify(scrollers));
   await screenshot(cp, '42-count-progress');
   await byId(cp, 'count-table-age').scrollIntoViewIfNeeded();
   await screenshot(cp, '43-count-table');

@@ -3,7 +3,7 @@
 // the browser, open it again offline, end the patrol and check the summary's numbers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, unlock, PIN, navTo } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, unlock, PIN, PHONE, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -133,6 +133,21 @@ test('a patrol with contacts survives no network, reloads and a closed browser',
   await navTo(page, 'nav-contacts');
   await expectCount(page, 4);
   await screenshot(page, '6-history');
+  // A date shows whole with its calendar button, at 390 and at 320 px: the empty field's
+  // "mm/dd/yyyy" is the widest form of one (Chromium's own icon takes about 28 px).
+  const datesFit = () => page.evaluate(() => [...document.querySelectorAll('input[type=date]')].map((input) => {
+    const style = getComputedStyle(input);
+    const probe = Object.assign(document.createElement('span'), { textContent: 'mm/dd/yyyy' });
+    probe.style.font = style.font;
+    document.body.append(probe);
+    const text = probe.getBoundingClientRect().width;
+    probe.remove();
+    return input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) >= text + 28;
+  }));
+  assert.deepEqual(await datesFit(), [true, true], 'both dates show whole at 390 px');
+  await page.setViewportSize({ width: 320, height: 640 });
+  assert.deepEqual(await datesFit(), [true, true], 'both dates show whole at 320 px');
+  await page.setViewportSize(PHONE.viewport);
   watch.assertClean();
   await context.close();
 });
