@@ -555,3 +555,69 @@ async fn a_whole_read_keeps_sealed_month_packs_and_a_change_drops_its_month_s() 
     s.close();
     IdbStore::delete(&name).await.unwrap();
 }
+
+/// The `flushed` record of `meta` (`durable.rs`): when, and the durability the browser gave
+/// its transaction.
+async fn flushed(name: &str) -> Option<(f64, String)> {
+    use latarnia::storage::idb::durable::FLUSHED_KEY;
+    let raw = rexie::Rexie::builder(name).build().await.unwrap();
+    let tx = raw.transaction(&[META], rexie::TransactionMode::ReadOnly).unwrap();
+    let v = tx.store(META).unwrap().get(FLUSHED_KEY.into()).await.unwrap();
+    drop(tx);
+    raw.close();
+    let v = v?;
+    let get = |k: &str| js_sys::Reflect::get(&v, &k.into()).unwrap();
+    Some((get("at").as_f64().unwrap(), get("durability").as_string().unwrap_or_default()))
+}
+
+/// A save does not wait for the phone's flash, and is on its disk within about a second: a
+/// transaction with strict durability (as the browser reports it) follows it.
+#[wasm_bindgen_test]
+async fn a_save_reaches_the_disk_within_a_second_without_waiting_for_it() {
+    use latarnia::storage::idb::durable::FLUSH_AFTER_MS;
+    let name = fresh_name("durable");
+    let s = IdbStore::open(&name, Uuid::from_u128(11)).await.unwrap();
+    assert_eq!(flushed(&name).await, None, "nothing flushed before anything was saved");
+    let before = js_sys::Date::now();
+    s.write(Edit::Save(contract::contact(1, None, 0)), 1_000).await.unwrap();
+    assert_eq!(flushed(&name).await, None, "the save did not wait for the disk");
+    wait_ms(FLUSH_AFTER_MS + 700).await;
+    let (at, durability) = flushed(&name).await.expect("a flush followed the save");
+    assert_eq!(durability, "strict");
+    assert!(at >= before, "flushed after the save ({at} < {before})");
+}
+
+/// A flush due after the database was deleted (a wipe) does not make it again, and an open
+/// flushing connection never holds a deletion up.
+#[wasm_bindgen_test]
+async fn a_flush_never_makes_a_deleted_database_again_nor_holds_its_deletion_up() {
+    use latarnia::storage::idb::durable::FLUSH_AFTER_MS;
+    let names = async || -> Vec<String> {
+        use wasm_bindgen::JsCast;
+        let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+        let databases: js_sys::Function = js_sys::Reflect::get(&factory, &"databases".into()).unwrap().unchecked_into();
+        let listed: js_sys::Promise = databases.call0(&factory).unwrap().unchecked_into();
+        let all = wasm_bindgen_futures::JsFuture::from(listed).await.unwrap();
+        js_sys::Array::from(&all)
+            .iter()
+            .map(|d| js_sys::Reflect::get(&d, &"name".into()).unwrap().as_string().unwrap())
+            .collect()
+    };
+    // Flushed once: the flushing connection is open; deleting the database does not wait for it.
+    let kept = fresh_name("durable-open");
+    let s = IdbStore::open(&kept, Uuid::from_u128(12)).await.unwrap();
+    s.write(Edit::Save(contract::contact(1, None, 0)), 1_000).await.unwrap();
+    wait_ms(FLUSH_AFTER_MS + 700).await;
+    assert!(flushed(&kept).await.is_some());
+    s.close();
+    IdbStore::delete(&kept).await.unwrap();
+    // Deleted while its flush waits: the flush finds no database and leaves none behind.
+    let gone = fresh_name("durable-gone");
+    let s = IdbStore::open(&gone, Uuid::from_u128(13)).await.unwrap();
+    s.write(Edit::Save(contract::contact(1, None, 0)), 1_000).await.unwrap();
+    s.close();
+    IdbStore::delete(&gone).await.unwrap();
+    wait_ms(FLUSH_AFTER_MS + 700).await;
+    let left = names().await;
+    assert!(!left.contains(&gone) && !left.contains(&kept), "{left:?}");
+}

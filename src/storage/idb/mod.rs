@@ -28,6 +28,7 @@ use js_sys::Uint8Array;
 use std::cell::RefCell;
 
 mod codec;
+pub mod durable;
 mod packs;
 pub(crate) use packs::records_in;
 mod pull;
@@ -435,6 +436,7 @@ impl IdbStore {
             // Packs kept in clear go; the next read builds them sealed.
             drop_all_packs(&tx.store(META)?).await?;
             tx.commit().await?;
+            self.keep();
             return Ok(());
         }
     }
@@ -458,6 +460,12 @@ fn merge_plain(
 }
 
 impl IdbStore {
+    /// What was just written is this phone's only copy: on the disk within a second
+    /// (`durable.rs`), without each save waiting for the phone's flash.
+    fn keep(&self) {
+        durable::soon(self.db.name());
+    }
+
     async fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
         let v = tx.store(META)?.get(key.into()).await?;
@@ -478,6 +486,7 @@ impl IdbStore {
         let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
         tx.store(META)?.put(&v, None).await?;
         tx.commit().await?;
+        self.keep();
         Ok(())
     }
 
@@ -485,6 +494,7 @@ impl IdbStore {
         let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
         tx.store(META)?.delete(key.into()).await?;
         tx.commit().await?;
+        self.keep();
         Ok(())
     }
 }
@@ -538,6 +548,7 @@ impl Store for IdbStore {
                 assumed_new,
             };
             if self.commit_write(key, planned_write).await? {
+                self.keep();
                 *self.last_clock.borrow_mut() = Some(planned.clock);
                 return Ok(Some(planned.mutation));
             }
@@ -692,6 +703,7 @@ impl Store for IdbStore {
             let clock = ClockState { last_mid: after_mid + plan.len() as u64, ..clock };
             meta.put(&to_js(&clock)?, None).await?;
             tx.commit().await?;
+            self.keep();
             return Ok(());
         }
     }
@@ -729,6 +741,7 @@ impl Store for IdbStore {
         let mark = SchemaMark { key: SCHEMA_KEY.into(), version: SchemaVersion::LATEST as u32 };
         tx.store(META)?.put(&to_js(&mark)?, None).await?;
         tx.commit().await?;
+        self.keep();
         *self.vault.borrow_mut() = Vault::Clear;
         Ok(())
     }
