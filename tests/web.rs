@@ -587,6 +587,19 @@ async fn a_save_reaches_the_disk_within_a_second_without_waiting_for_it() {
     assert!(at >= before, "flushed after the save ({at} < {before})");
 }
 
+/// The phone put in a pocket: the page hidden, the waiting flush runs at once.
+#[wasm_bindgen_test]
+async fn a_save_is_flushed_at_once_when_the_page_is_hidden() {
+    let name = fresh_name("durable-hidden");
+    let s = IdbStore::open(&name, Uuid::from_u128(14)).await.unwrap();
+    s.write(Edit::Save(contract::contact(1, None, 0)), 1_000).await.unwrap();
+    let doc = web_sys::window().unwrap().document().unwrap();
+    doc.dispatch_event(&web_sys::Event::new("visibilitychange").unwrap()).unwrap();
+    wait_ms(200).await;
+    let (_, durability) = flushed(&name).await.expect("flushed before its second was up");
+    assert_eq!(durability, "strict");
+}
+
 /// A flush due after the database was deleted (a wipe) does not make it again, and an open
 /// flushing connection never holds a deletion up.
 #[wasm_bindgen_test]

@@ -13,7 +13,7 @@
 //! to the same database, closed as soon as anything opens the database at a new version or
 //! deletes it (an upgrade, a wipe), and never the one to create it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -29,18 +29,27 @@ thread_local! {
     /// The databases with a flush waiting (the app has one; the browser tests many).
     static PENDING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static CONNECTION: RefCell<Option<(String, IdbDatabase)>> = const { RefCell::new(None) };
+    static LISTENING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// A flush of the database `name` within [`FLUSH_AFTER_MS`], unless one is already waiting.
+/// A flush of the database `name` within [`FLUSH_AFTER_MS`], unless one is already waiting;
+/// at once if the page is hidden or left meanwhile (the phone put in a pocket: a hidden page's
+/// timers may wait, or the page be frozen).
 pub fn soon(name: String) {
     if PENDING.with(|p| p.borrow().contains(&name)) {
         return;
     }
+    LISTENING.with(|l| {
+        if !l.replace(true) {
+            listen();
+        }
+    });
     let run = Closure::once_into_js({
         let name = name.clone();
         move || {
-            PENDING.with(|p| p.borrow_mut().retain(|n| *n != name));
-            flush(&name);
+            if take(&name) {
+                flush(&name);
+            }
         }
     });
     let timer = web_sys::window()
@@ -48,6 +57,31 @@ pub fn soon(name: String) {
     if matches!(timer, Some(Ok(_))) {
         PENDING.with(|p| p.borrow_mut().push(name));
     }
+}
+
+/// Whether a flush of `name` was waiting (it is not any more).
+fn take(name: &str) -> bool {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let had = p.iter().any(|n| n == name);
+        p.retain(|n| n != name);
+        had
+    })
+}
+
+/// Every waiting flush at once when the page's visibility changes or the page is left.
+fn listen() {
+    let Some(window) = web_sys::window() else { return };
+    let now = Closure::<dyn Fn()>::new(|| {
+        for name in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
+            flush(&name);
+        }
+    })
+    .into_js_value();
+    if let Some(doc) = window.document() {
+        let _ = doc.add_event_listener_with_callback("visibilitychange", now.unchecked_ref());
+    }
+    let _ = window.add_event_listener_with_callback("pagehide", now.unchecked_ref());
 }
 
 /// Best effort: a flush that cannot run leaves the writes as the browser committed them.
