@@ -67,8 +67,9 @@ impl AppStore {
         Ok(records)
     }
 
+    /// [`Store::list`] without relinking (the trait's own, which `list` here overrides).
     async fn list_raw<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
-        self.texts(T::COLLECTION, query).await?.iter().map(|t| read_local(t)).collect()
+        read_locals(&self.texts(T::COLLECTION, query).await?)
     }
 }
 

@@ -168,6 +168,11 @@ fn read_local<T: Record>(text: &str) -> Result<Local<T>, StoreError> {
     serde_json::from_str(text).map_err(failed)
 }
 
+/// [`Store::list`]'s records read from [`Store::texts`]'s answer.
+fn read_locals<T: Record>(texts: &[String]) -> Result<Vec<Local<T>>, StoreError> {
+    texts.iter().map(|t| read_local(t)).collect()
+}
+
 /// What the indicators read for `period` from this phone: the contacts of the period (with two
 /// days' margin after it for patrols that end after midnight; `compute` filters exactly), and
 /// every patrol, place, report, run and stop (a few thousand at most). A place's and a report's
@@ -251,7 +256,7 @@ pub trait Store {
     }
     /// Records that are not deleted, newest first.
     async fn list<T: Record>(&self, query: &Query) -> Result<Vec<Local<T>>, StoreError> {
-        self.texts(T::COLLECTION, query).await?.iter().map(|t| read_local(t)).collect()
+        read_locals(&self.texts(T::COLLECTION, query).await?)
     }
     /// [`Store::get`]'s record as JSON text (opened when sealed): one copy for every type,
     /// only reading the text is made per type.
