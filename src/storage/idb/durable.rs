@@ -88,11 +88,7 @@ fn listen() {
 fn flush(name: &str) {
     let open = CONNECTION.with(|c| c.borrow().as_ref().filter(|(n, _)| n == name).map(|(_, db)| db.clone()));
     match open {
-        Some(db) => {
-            if write_marker(&db).is_err() {
-                forget(&db);
-            }
-        }
+        Some(db) => mark_or_forget(&db),
         None => connect(name),
     }
 }
@@ -129,8 +125,14 @@ fn opened(request: &IdbOpenDbRequest, name: String) {
     if let Some((_, other)) = CONNECTION.with(|c| c.borrow_mut().replace((name, db.clone()))) {
         other.close();
     }
-    if write_marker(&db).is_err() {
-        forget(&db);
+    mark_or_forget(&db);
+}
+
+/// The marker written, or the connection let go when it cannot be (closing, gone): the next
+/// flush opens a new one.
+fn mark_or_forget(db: &IdbDatabase) {
+    if write_marker(db).is_err() {
+        forget(db);
     }
 }
 
