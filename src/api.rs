@@ -85,7 +85,7 @@ pub async fn fetch_map_config() {
     if let Ok(c) = answer::<latarnia_core::map::MapSettings>(Request::get("/api/v1/config").send().await).await {
         crate::platform::set_pref("tile_url", &c.tile_url);
         crate::platform::set_pref("tile_attribution", &c.tile_attribution);
-        crate::platform::set_pref("duplicate_radius_m", &c.duplicate_radius_m.to_string());
+        crate::platform::set_pref("duplicate_radius_m", &crate::platform::number(c.duplicate_radius_m));
     }
 }
 

@@ -50,6 +50,17 @@ pub fn reload() {
     }
 }
 
+/// `x` with `digits` decimals, written by the browser (`Number.prototype.toFixed`): the app's
+/// wasm then carries no float formatting of its own (docs/size.md).
+pub fn fixed(x: f64, digits: u8) -> String {
+    js_sys::Number::from(x).to_fixed(digits).map(String::from).unwrap_or_default()
+}
+
+/// `x` as the browser writes a number (`String(x)`: as few digits as tell it apart).
+pub fn number(x: f64) -> String {
+    js_sys::Number::from(x).to_string_with_radix(10).map(String::from).unwrap_or_default()
+}
+
 pub fn set_pref(key: &str, value: &str) {
     if let Some(s) = local_storage() {
         let _ = s.set_item(key, value);

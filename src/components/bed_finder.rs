@@ -5,6 +5,7 @@
 //! once (it counts here at once and goes to the facility with the next sync); a hold the server
 //! refuses because the facility is full says so and the next facility is offered.
 
+use latarnia_core::shown::Shown;
 use std::collections::HashSet;
 
 use latarnia_core::facilities::{find_beds, BedHold, Facility, HoldStatus, Needs};
@@ -141,7 +142,7 @@ pub fn BedFinder(
         let team = d.team.clone();
         view! {
             {mine.into_iter().map(|h| {
-                let until = local_time(h.expires_at(), "%H:%M");
+                let until = local_time(h.expires_at(), Shown::Time);
                 let text = i.t(k::BED_HELD_AT).replace("{name}", &name_of(h.facility_id)).replace("{time}", &until);
                 view! {
                     <p class="notice held" data-testid="bed-hold-status" role="status">

@@ -1,25 +1,24 @@
+use latarnia_core::shown::{self, Shown};
 use latarnia_core::Contact;
 use leptos::prelude::*;
 
 use crate::i18n::{k, use_i18n};
 use crate::routes::AppRoute;
 
-pub fn local_time(at: chrono::DateTime<chrono::Utc>, fmt: &str) -> String {
-    at.with_timezone(&chrono::Local).format(fmt).to_string()
+/// A moment in the phone's time zone, as `how` shows it.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>, how: Shown) -> String {
+    shown::moment(at.with_timezone(&chrono::Local).naive_local(), how)
 }
-
-/// The format of `<input type="datetime-local">`.
-pub const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
 /// A time as a `datetime-local` input shows it (the phone's time zone).
 pub fn local_input(at: chrono::DateTime<chrono::Utc>) -> String {
-    local_time(at, INPUT_FORMAT)
+    local_time(at, Shown::Input)
 }
 
 /// What a `datetime-local` input holds, as a moment; `None` when it is not a time.
 pub fn parse_local_input(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     use chrono::TimeZone;
-    let naive = chrono::NaiveDateTime::parse_from_str(text, INPUT_FORMAT).ok()?;
+    let naive = shown::parse_input(text)?;
     chrono::Local.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&chrono::Utc))
 }
 
@@ -34,7 +33,7 @@ pub fn ContactItem(
 ) -> impl IntoView {
     let i = use_i18n();
     let href = linked.then(|| AppRoute::Contact(contact.id).href());
-    let time = local_time(contact.at, if with_date { "%Y-%m-%d %H:%M" } else { "%H:%M" });
+    let time = local_time(contact.at, if with_date { Shown::DateTime } else { Shown::Time });
     let headcount = contact.headcount;
     let given = contact.given.clone();
     let notes: String = contact.notes.chars().take(80).collect();

@@ -41,7 +41,7 @@ pub fn csv_name(count_name: &str, excel: bool) -> String {
 }
 
 fn percent(share: f64, lang: Lang) -> String {
-    let text = format!("{:.1} %", share * 100.0);
+    let text = format!("{} %", crate::platform::fixed(share * 100.0, 1));
     if lang == Lang::Pl {
         text.replace('.', ",")
     } else {

@@ -142,8 +142,8 @@ pub fn rows(lang: Lang, t: &Indicators) -> Vec<Row> {
 pub fn shown(lang: Lang, cell: &Cell) -> String {
     match cell {
         Cell::Int(n) => n.to_string(),
-        Cell::Tenths(x) if lang == Lang::Pl => format!("{x:.1}").replace('.', ","),
-        Cell::Tenths(x) => format!("{x:.1}"),
+        Cell::Tenths(x) if lang == Lang::Pl => crate::platform::fixed(*x, 1).replace('.', ","),
+        Cell::Tenths(x) => crate::platform::fixed(*x, 1),
         Cell::Text(s) => s.clone(),
         Cell::Empty => "—".into(),
     }
@@ -178,7 +178,7 @@ pub fn IndicatorTable(rows: Vec<Row>, caption: String) -> impl IntoView {
                         <tr class="section"><th scope="rowgroup" colspan="2">{r.label}</th></tr>
                     }.into_any(),
                     Some(v) => {
-                        let raw = match &v { Cell::Int(n) => n.to_string(), Cell::Tenths(x) => format!("{x:.1}"), _ => String::new() };
+                        let raw = match &v { Cell::Int(n) => n.to_string(), Cell::Tenths(x) => crate::platform::fixed(*x, 1), _ => String::new() };
                         view! {
                             <tr class:sub=r.sub data-indicator=r.id>
                                 <th scope="row">{r.label}</th>

@@ -1,3 +1,4 @@
+use latarnia_core::shown::Shown;
 use leptos::prelude::*;
 
 use crate::components::contact_item::local_time;
@@ -26,9 +27,9 @@ pub fn SyncStatus() -> impl IntoView {
             match v.last_sync_ms.and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64)) {
                 // Today's syncs by the hour; older ones with their date.
                 Some(at) if platform::now().signed_duration_since(at).num_hours() < 12 => {
-                    format!("{} {}", i.t(k::SYNC_LAST), local_time(at, "%H:%M"))
+                    format!("{} {}", i.t(k::SYNC_LAST), local_time(at, Shown::Time))
                 }
-                Some(at) => format!("{} {}", i.t(k::SYNC_LAST), local_time(at, "%d.%m %H:%M")),
+                Some(at) => format!("{} {}", i.t(k::SYNC_LAST), local_time(at, Shown::DayTime)),
                 None => i.t(k::SYNC_NEVER).to_owned(),
             }
         }

@@ -352,7 +352,12 @@ fn ContactForm(
     };
 
     let position_text = match (contact.position, contact.position_status) {
-        (Some(p), _) => format!("{:.5}, {:.5} (±{:.0} m)", p.lat, p.lon, p.accuracy_m),
+        (Some(p), _) => format!(
+            "{}, {} (±{} m)",
+            crate::platform::fixed(p.lat, 5),
+            crate::platform::fixed(p.lon, 5),
+            crate::platform::fixed(p.accuracy_m, 0)
+        ),
         (None, s) => s.as_str().to_owned(),
     };
     let has_position = contact.position.is_some();

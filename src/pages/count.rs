@@ -31,7 +31,7 @@ struct Loaded {
 /// questionnaire, no sectors yet.
 fn new_count(id: Uuid, name: &str) -> Count {
     let now = platform::now();
-    let tonight = chrono::Local::now().format("%Y-%m-%dT20:00").to_string();
+    let tonight = format!("{}T20:00", latarnia_core::shown::iso_date(chrono::Local::now().date_naive()));
     let starts_at = parse_local_input(&tonight).unwrap_or(now);
     Count {
         id,

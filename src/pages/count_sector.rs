@@ -4,6 +4,7 @@
 //! and then (it falls into the sector by its position).
 
 use latarnia_core::count::{assign, walking_order, Count, CountPerson, CountVisit, Sector, VisitOutcome};
+use latarnia_core::shown::Shown;
 use latarnia_core::Site;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -153,7 +154,11 @@ fn SectorView(l: Loaded, asking: RwSignal<Option<Asking>>) -> impl IntoView {
     let back = format!("/count/{count_id}/sectors/{sector_id}");
     let add_place = move || {
         let at = match state.gps.get() {
-            Gps::Fix { position, .. } => format!("&lat={:.6}&lon={:.6}", position.lat, position.lon),
+            Gps::Fix { position, .. } => format!(
+                "&lat={}&lon={}",
+                crate::platform::fixed(position.lat, 6),
+                crate::platform::fixed(position.lon, 6)
+            ),
             _ => String::new(),
         };
         format!("/sites/new?back={back}{at}")
@@ -166,7 +171,7 @@ fn SectorView(l: Loaded, asking: RwSignal<Option<Asking>>) -> impl IntoView {
             "{}: {} {}",
             i.t(k::COUNT_MEETING_POINT),
             team.meeting_point,
-            at.map(|a| crate::components::contact_item::local_time(a, "%H:%M")).unwrap_or_default()
+            at.map(|a| crate::components::contact_item::local_time(a, Shown::Time)).unwrap_or_default()
         ),
     };
     let empty = places.is_empty();

@@ -2,6 +2,7 @@
 //! the history of the gmina's counts with this year's beside the earlier ones.
 
 use latarnia_core::count::{history, Count, CountPerson};
+use latarnia_core::shown::Shown;
 use leptos::prelude::*;
 
 use crate::components::contact_item::local_time;
@@ -41,8 +42,8 @@ pub fn CountsPage() -> impl IntoView {
                             <a class="row-link" href=format!("/count/{}", c.id)>
                                 <span>{c.name.clone()}</span>
                                 <span class="hint">
-                                    {format!("{} – {} · {}", local_time(c.starts_at, "%Y-%m-%d %H:%M"),
-                                        local_time(c.ends_at, "%Y-%m-%d %H:%M"), c.sectors.len())}
+                                    {format!("{} – {} · {}", local_time(c.starts_at, Shown::DateTime),
+                                        local_time(c.ends_at, Shown::DateTime), c.sectors.len())}
                                     " "{i.s(k::COUNT_SECTORS)}
                                 </span>
                             </a>

@@ -16,7 +16,7 @@ pub const PAGE: u32 = 50;
 
 /// Start (`end == false`) or end of a local calendar day, in epoch milliseconds.
 fn day_bound(text: &str, end: bool) -> Option<f64> {
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let date = text.parse::<NaiveDate>().ok()?;
     let time = if end { date.and_hms_milli_opt(23, 59, 59, 999)? } else { date.and_hms_opt(0, 0, 0)? };
     Some(Local.from_local_datetime(&time).earliest()?.timestamp_millis() as f64)
 }

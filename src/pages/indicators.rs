@@ -211,7 +211,12 @@ fn report(period: Period, t: Indicators) -> impl IntoView {
     let i = use_i18n();
     let lang = i.lang();
     let who = period.member.clone().unwrap_or_else(|| i.t(k::IND_MEMBER_ALL).to_owned());
-    let caption = format!("{} – {} · {}", period.from.format("%d.%m.%Y"), period.to.format("%d.%m.%Y"), who);
+    let caption = format!(
+        "{} – {} · {}",
+        latarnia_core::shown::dotted_date(period.from),
+        latarnia_core::shown::dotted_date(period.to),
+        who
+    );
     let empty = t.patrols == 0 && t.contacts == 0 && t.meal_runs == 0 && t.reports_received.unwrap_or(0) == 0;
     view! {
         <Show when=move || empty>

@@ -1,5 +1,6 @@
 //! The home screen: start a patrol, or — during one — record contacts in one tap and end it.
 
+use latarnia_core::shown::Shown;
 use latarnia_core::validate::split_team;
 use latarnia_core::{Contact, FieldError, PartnerAgency, Patrol, PatrolKind};
 use leptos::prelude::*;
@@ -56,7 +57,7 @@ fn JoinPatrol(joinable: Vec<Patrol>) -> impl IntoView {
             <ul class="plain-list" data-testid="patrol-join-list">
                 {joinable.into_iter().map(|p| {
                     let id = p.id;
-                    let when = local_time(p.started_at, "%H:%M");
+                    let when = local_time(p.started_at, Shown::Time);
                     let who = [p.team.join(", "), p.area].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
                     // The button says which patrol it joins to a screen reader, not only "Join".
                     let label = format!("join-{id}");
@@ -156,7 +157,7 @@ fn StartPatrol(joinable: Vec<Patrol>) -> impl IntoView {
                 {move || recent.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| {
                     let p = r.data;
                     let href = AppRoute::PatrolSummary(p.id).href();
-                    let when = local_time(p.started_at, "%Y-%m-%d %H:%M");
+                    let when = local_time(p.started_at, Shown::DateTime);
                     view! {
                         <li data-testid="patrol-history-item">
                             <a href=href class="row-link">
@@ -252,7 +253,7 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
         }
     });
 
-    let started = local_time(patrol.started_at, "%H:%M");
+    let started = local_time(patrol.started_at, Shown::Time);
     let kind = patrol.kind;
     // Where and with whom, as entered at the start.
     let (area, partner, team) = (patrol.area.clone(), patrol.partner, patrol.team.join(", "));
@@ -267,7 +268,7 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
     };
     let gps_text = move || match state.gps.get() {
         Gps::Waiting => i.t(k::GPS_WAITING).to_owned(),
-        Gps::Fix { position, .. } => format!("GPS ±{:.0} m", position.accuracy_m),
+        Gps::Fix { position, .. } => format!("GPS ±{} m", crate::platform::fixed(position.accuracy_m, 0)),
         Gps::Failed(s) => i.value("position", s.as_str()),
     };
 

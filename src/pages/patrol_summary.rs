@@ -1,5 +1,6 @@
 //! A patrol's summary: when, who, and its numbers.
 
+use latarnia_core::shown::Shown;
 use latarnia_core::{Contact, Patrol, PatrolSummary};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,8 +33,8 @@ pub fn PatrolSummaryPage() -> impl IntoView {
     });
 
     let page = move |(patrol, summary): (Patrol, PatrolSummary)| {
-        let start = local_time(patrol.started_at, "%Y-%m-%d %H:%M");
-        let end = patrol.ended_at.map(|e| local_time(e, "%Y-%m-%d %H:%M"));
+        let start = local_time(patrol.started_at, Shown::DateTime);
+        let end = patrol.ended_at.map(|e| local_time(e, Shown::DateTime));
         let open = patrol.is_open();
         let team = patrol.team.join(", ");
         let partner = patrol.partner;

@@ -3,6 +3,7 @@
 //! until when — each marked arrived or not arrived.
 
 use latarnia_core::facilities::{BedHold, Facility, HoldStatus, MAX_BEDS};
+use latarnia_core::shown::Shown;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -141,8 +142,8 @@ fn FacilityDesk(facility: Facility, holds: Vec<BedHold>) -> impl IntoView {
                 view! {
                     <ul class="plain-list holds" data-testid="bed-hold-list">
                         {waiting.into_iter().map(|h| {
-                            let until = local_time(h.expires_at(), "%H:%M");
-                            let held = local_time(h.held_at, "%H:%M");
+                            let until = local_time(h.expires_at(), Shown::Time);
+                            let held = local_time(h.held_at, Shown::Time);
                             let who = needs_text(i, &h);
                             let team = h.team.join(", ");
                             let id = h.id;
@@ -171,7 +172,7 @@ fn FacilityDesk(facility: Facility, holds: Vec<BedHold>) -> impl IntoView {
                     <ul class="plain-list">
                         {answered.into_iter().map(|h| {
                             let status = if h.status == HoldStatus::Arrived { k::BED_ARRIVED } else { k::BED_NOT_ARRIVED };
-                            let at = h.status_at.map(|t| local_time(t, "%H:%M")).unwrap_or_default();
+                            let at = h.status_at.map(|t| local_time(t, Shown::Time)).unwrap_or_default();
                             view! { <li data-testid="bed-hold-answered">{needs_text(i, &h)}" — "{i.s(status)}" "{at}</li> }
                         }).collect_view()}
                     </ul>

@@ -3,6 +3,7 @@
 //! worker, checked (with the contact made there) and closed with its outcome.
 
 use latarnia_core::reports::default_source;
+use latarnia_core::shown::Shown;
 use latarnia_core::{validate, FieldError, Patrol, Position, Report, ReportSource, Site};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -187,7 +188,7 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
 
     // The contact made when it was checked: a link for those who may read contacts.
     let contact = report.contact_id.filter(|_| !state.is_partner());
-    let checked_at = report.checked_at.map(|t| local_time(t, "%Y-%m-%d %H:%M"));
+    let checked_at = report.checked_at.map(|t| local_time(t, Shown::DateTime));
 
     view! {
         <form class="page report-form" on:submit=save novalidate autocomplete="off">
@@ -229,7 +230,7 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
                 on:change=move |ev| assigned_patrol.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
                 <option value="" selected=move || assigned_patrol.get().is_none()>{i.s(k::NONE)}</option>
                 {patrols.into_iter().map(|p| {
-                    let label = format!("{} · {}", local_time(p.started_at, "%d.%m %H:%M"), p.team.join(", "));
+                    let label = format!("{} · {}", local_time(p.started_at, Shown::DayTime), p.team.join(", "));
                     view! { <option value=p.id.to_string() selected=move || assigned_patrol.get() == Some(p.id)>{label}</option> }
                 }).collect_view()}
             </select>

@@ -2,6 +2,7 @@
 //! Coordinators and partners file them; streetworkers check them on their patrols.
 
 use latarnia_core::reports::{whereabouts, work_order};
+use latarnia_core::shown::Shown;
 use latarnia_core::{Report, Site, Urgency};
 use leptos::prelude::*;
 
@@ -57,7 +58,7 @@ pub fn ReportsPage() -> impl IntoView {
                                         <span class="meta">
                                             {i.sv("report_status", r.status.as_str())}" · "
                                             {i.sv("urgency", r.urgency.as_str())}" · "
-                                            {local_time(r.received_at, "%Y-%m-%d %H:%M")}
+                                            {local_time(r.received_at, Shown::DateTime)}
                                         </span>
                                         {(!place.is_empty()).then(|| view! { <span class="meta">{place}</span> })}
                                         {(!r.filed_by.is_empty()).then(|| view! {

@@ -122,7 +122,7 @@ pub fn RunPage() -> impl IntoView {
 }
 
 fn km(m: f64) -> String {
-    format!("{:.1} km", m / 1000.0)
+    format!("{} km", crate::platform::fixed(m / 1000.0, 1))
 }
 
 /// A load item's name: translated for the usual ones, as typed for the team's own.
@@ -205,7 +205,7 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
             let o = order.get_untracked();
             let Some(r) = route.get_untracked() else { return };
             let run = MealRun {
-                date: chrono::NaiveDate::parse_from_str(&date.get_untracked(), "%Y-%m-%d").unwrap_or(run.date),
+                date: date.get_untracked().parse::<chrono::NaiveDate>().unwrap_or(run.date),
                 forecast_min_c: latarnia_core::validate::temperature(&forecast.get_untracked()).ok(),
                 team: split_team(&team.get_untracked()),
                 vehicle: vehicle.get_untracked().trim().to_owned(),
@@ -309,8 +309,8 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
             {move || route.get().map(|r| {
                 let o = order.get();
                 view! {
-                    <p data-testid="run-distance" data-metres=format!("{:.0}", r.distance_m)>
-                        {format!("{} · ~{:.0} min", km(r.distance_m), r.minutes)}
+                    <p data-testid="run-distance" data-metres=crate::platform::fixed(r.distance_m, 0)>
+                        {format!("{} · ~{} min", km(r.distance_m), crate::platform::fixed(r.minutes, 0))}
                     </p>
                     <ol class="plain-list stop-order" data-testid="run-stop-list">
                         {o.iter().enumerate().map(|(pos, &n)| {
@@ -353,12 +353,12 @@ fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
     let given: Vec<(String, u32)> = s.given.iter().map(|(item, n)| (item.as_str().to_owned(), *n)).collect();
     view! {
         <section class="page run-view">
-            <h1>{format!("Akcja ZIMA · {}", run.date.format("%Y-%m-%d"))}</h1>
+            <h1>{format!("Akcja ZIMA · {}", latarnia_core::shown::iso_date(run.date))}</h1>
             <p class="meta">
                 {run.vehicle.clone()}" · "{run.team.join(", ")}" · "{run.depot_label.clone()}
                 {run.forecast_min_c.map(|t| format!(" · {}", latarnia_core::validate::celsius(t, i.lang() == crate::i18n::Lang::Pl)))}
             </p>
-            <p>{format!("{} · ~{:.0} min", km(run.planned_distance_m), run.planned_minutes)}</p>
+            <p>{format!("{} · ~{} min", km(run.planned_distance_m), crate::platform::fixed(run.planned_minutes, 0))}</p>
             <ol class="plain-list" data-testid="run-stop-list">
                 {stops.into_iter().map(|st| view! {
                     <li data-testid="run-stop" data-status=st.status.as_str()>

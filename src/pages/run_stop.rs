@@ -4,6 +4,7 @@
 //! found people is also a contact at the place (written here, linked by `contact_id`), and
 //! checks the report it came from.
 
+use latarnia_core::shown::Shown;
 use latarnia_core::zima::maps_link;
 use latarnia_core::{FieldError, Item, MealRun, MealRunStop, Report, ReportStatus, StopStatus};
 use leptos::prelude::*;
@@ -158,7 +159,7 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
                 StopStatus::Done => Some(view! {
                     <p class="notice" data-testid="run-stop-result">
                         <strong>{i.s(k::RUN_STOP_RESULT_DONE)}</strong>
-                        {stop.done_at.map(|t| format!(" {}", crate::components::contact_item::local_time(t, "%H:%M")))}
+                        {stop.done_at.map(|t| format!(" {}", crate::components::contact_item::local_time(t, Shown::Time)))}
                         " — "{i.s(k::RUN_STOP_RESULT_CORRECT)}
                     </p>
                 }.into_any()),

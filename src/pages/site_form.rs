@@ -2,6 +2,7 @@
 //! (accuracy shown, worse than 100 m flagged) or at coordinates typed in; a place already
 //! mapped within 30 m is offered instead.
 
+use latarnia_core::shown::Shown;
 use latarnia_core::sites::{near_duplicates, visits, Visit};
 use latarnia_core::validate::{self, ACCURACY_FLAG_M};
 use latarnia_core::{Contact, FieldError, Position, Site, SiteKind};
@@ -200,10 +201,10 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
                 let near = duplicates();
                 (!near.is_empty()).then(|| view! {
                     <div class="warning" role="alert" data-testid="site-duplicate-warning">
-                        <p>{i.t(k::SITE_DUPLICATE_WARNING).replace("{r}", &format!("{:.0}", duplicate_radius()))}</p>
+                        <p>{i.t(k::SITE_DUPLICATE_WARNING).replace("{r}", &crate::platform::fixed(duplicate_radius(), 0))}</p>
                         <ul>
                             {near.into_iter().map(|(id, label, d)| view! {
-                                <li><a href=AppRoute::Site(id).href() data-testid="site-duplicate">{format!("{label} ({d:.0} m)")}</a></li>
+                                <li><a href=AppRoute::Site(id).href() data-testid="site-duplicate">{format!("{label} ({} m)", crate::platform::fixed(d, 0))}</a></li>
                             }).collect_view()}
                         </ul>
                     </div>
@@ -232,9 +233,9 @@ fn SiteForm(site: Site, is_new: bool, others: Vec<Site>, visits: Vec<Visit>) -> 
                     {move || {
                         let a = accuracy.get();
                         if a > ACCURACY_FLAG_M {
-                            format!("±{a:.0} m — {}", i.t(k::SITE_ACCURACY_POOR))
+                            format!("±{} m — {}", crate::platform::fixed(a, 0), i.t(k::SITE_ACCURACY_POOR))
                         } else if a > 0.0 {
-                            format!("±{a:.0} m")
+                            format!("±{} m", crate::platform::fixed(a, 0))
                         } else {
                             i.t(k::SITE_POSITION_TYPED).to_owned()
                         }
@@ -275,7 +276,7 @@ fn VisitList(visits: Vec<Visit>, last_visit: Option<chrono::DateTime<chrono::Utc
         (true, Some(at)) => {
             return view! {
                 <p class="empty" data-testid="site-last-visit">
-                    {move || format!("{} {}", i.t(k::SITE_LAST_VISIT), local_time(at, "%Y-%m-%d %H:%M"))}
+                    {move || format!("{} {}", i.t(k::SITE_LAST_VISIT), local_time(at, Shown::DateTime))}
                 </p>
             }
             .into_any()
@@ -290,7 +291,7 @@ fn VisitList(visits: Vec<Visit>, last_visit: Option<chrono::DateTime<chrono::Utc
             {visits.into_iter().map(|v| view! {
                 <li data-testid="site-visit">
                     <a class="row-link" href=v.contact.map(|c| AppRoute::Contact(c).href())>
-                        <span>{local_time(v.at, "%Y-%m-%d %H:%M")}</span>
+                        <span>{local_time(v.at, Shown::DateTime)}</span>
                         <span>{move || format!("{} {}", v.people, i.t(k::SITE_VISIT_PEOPLE))}</span>
                     </a>
                 </li>

@@ -101,7 +101,7 @@ pub fn SitesPage() -> impl IntoView {
             })}
             <Show when=move || coordinator() && merging.with(Option::is_none) && !pairs().is_empty()>
                 <div class="warning" data-testid="site-duplicates">
-                    <p>{move || i.t(k::SITES_DUPLICATES).replace("{r}", &format!("{:.0}", duplicate_radius()))}</p>
+                    <p>{move || i.t(k::SITES_DUPLICATES).replace("{r}", &crate::platform::fixed(duplicate_radius(), 0))}</p>
                     <ul class="plain-list">
                         {move || pairs().into_iter().map(|(older, newer)| {
                             let text = format!("{} ← {}", older.label, newer.label);

@@ -31,13 +31,14 @@ pub fn ZimaPage() -> impl IntoView {
     let forecast = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let comma = move || i.lang() == crate::i18n::Lang::Pl;
-    let typed = move |t: f64| if comma() { format!("{t}").replace('.', ",") } else { format!("{t}") };
+    let typed =
+        move |t: f64| if comma() { crate::platform::number(t).replace('.', ",") } else { crate::platform::number(t) };
     spawn_local(async move {
         threshold.set(typed(zima_settings(state).await.threshold_c));
     });
     // The saved forecast of the chosen night, shown as saved (and again when the page reopens).
     let saved = state.resource(move || {
-        let night = NaiveDate::parse_from_str(&night.get(), "%Y-%m-%d").ok();
+        let night = night.get().parse::<NaiveDate>().ok();
         async move {
             let night = night?;
             let id = Forecast::id_for(night);
@@ -68,7 +69,7 @@ pub fn ZimaPage() -> impl IntoView {
         });
     };
     let save_forecast = move |_| {
-        let Ok(date) = NaiveDate::parse_from_str(&night.get_untracked(), "%Y-%m-%d") else {
+        let Ok(date) = night.get_untracked().parse::<NaiveDate>() else {
             return errors.set(vec![FieldError { field: "date", code: "date_invalid" }]);
         };
         let t = match validate::temperature(&forecast.get_untracked()) {
@@ -135,7 +136,7 @@ pub fn ZimaPage() -> impl IntoView {
                     view! {
                         <li data-testid="run-item" data-complete=s.complete.to_string()>
                             <a class="row-link" href=AppRoute::Run(run.id).href()>
-                                <span>{run.date.format("%Y-%m-%d").to_string()}" · "{run.vehicle.clone()}</span>
+                                <span>{latarnia_core::shown::iso_date(run.date)}" · "{run.vehicle.clone()}</span>
                                 <RunProgress summary=s.clone()/>
                             </a>
                         </li>
@@ -170,7 +171,7 @@ fn DeletedRuns() -> impl IntoView {
                             let id = r.id;
                             view! {
                                 <li data-testid="run-deleted">
-                                    <span>{r.date.format("%Y-%m-%d").to_string()}" · "{r.vehicle.clone()}</span>
+                                    <span>{latarnia_core::shown::iso_date(r.date)}" · "{r.vehicle.clone()}</span>
                                     <button type="button" data-testid="run-restore" on:click=move |_| {
                                         spawn_local(async move {
                                             if state.set_run_deleted(id, false).await.is_ok() {

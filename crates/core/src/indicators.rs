@@ -64,7 +64,7 @@ impl Period {
     /// Parses the dates as a form or a query string gives them (`YYYY-MM-DD`).
     pub fn parse(from: &str, to: &str, member: Option<String>) -> Result<Self, Invalid> {
         let date = |s: &str, field: &'static str, errors: &mut Vec<FieldError>| {
-            let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+            let d = s.trim().parse::<NaiveDate>().ok();
             match d {
                 None => errors.push(FieldError { field, code: "date_invalid" }),
                 Some(d) if !crate::validate::year_ok(d) => errors.push(FieldError { field, code: "date_range" }),

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod retention;
 pub mod route;
 pub mod rules;
+pub mod shown;
 pub mod sites;
 pub mod summary;
 pub mod sync;

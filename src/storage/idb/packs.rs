@@ -176,7 +176,7 @@ impl IdbStore {
             months.push(next(months[months.len() - 1]));
         }
         let keys: Vec<String> = months.iter().map(|m| key_of(collection, *m)).collect();
-        let token = js_sys::Math::random().to_string();
+        let token = crate::platform::new_uuid().to_string();
 
         // The packs there are; each month without one gets a mark, which any change of its
         // records removes, before they are read.
