@@ -15,22 +15,21 @@ pub fn SyncStatus() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let view_ = state.sync;
-    let last = move || {
+    // What the link says, as a label and a value: on a narrow phone the two stand one above
+    // the other, so the whole line fits one row (style/main.css).
+    let last = move || -> (&'static str, String) {
         let v = view_.get();
         if v.syncing {
-            if v.pulled > 0 {
-                format!("{} · {} {}", i.t(k::SYNC_RUNNING), i.t(k::SYNC_PULLED), v.pulled)
-            } else {
-                i.t(k::SYNC_RUNNING).to_owned()
-            }
+            let pulled = if v.pulled > 0 { format!("{} {}", i.t(k::SYNC_PULLED), v.pulled) } else { String::new() };
+            (i.t(k::SYNC_RUNNING), pulled)
         } else {
             match v.last_sync_ms.and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64)) {
                 // Today's syncs by the hour; older ones with their date.
                 Some(at) if platform::now().signed_duration_since(at).num_hours() < 12 => {
-                    format!("{} {}", i.t(k::SYNC_LAST), local_time(at, Shown::Time))
+                    (i.t(k::SYNC_LAST), local_time(at, Shown::Time))
                 }
-                Some(at) => format!("{} {}", i.t(k::SYNC_LAST), local_time(at, Shown::DayTime)),
-                None => i.t(k::SYNC_NEVER).to_owned(),
+                Some(at) => (i.t(k::SYNC_LAST), local_time(at, Shown::DayTime)),
+                None => (i.t(k::SYNC_NEVER), String::new()),
             }
         }
     };
@@ -39,7 +38,15 @@ pub fn SyncStatus() -> impl IntoView {
             <a href=AppRoute::Sync.href() data-testid="sync-status" class="sync-status"
                 data-syncing=move || view_.get().syncing.to_string()
                 data-last-sync=move || view_.get().last_sync_ms.map(|m| m.to_string()).unwrap_or_default()>
-                {last}
+                {move || {
+                    let (label, value) = last();
+                    view! {
+                        <span class="sync-text">
+                            <span>{label}</span>
+                            {(!value.is_empty()).then(|| view! { " "<span>{value}</span> })}
+                        </span>
+                    }
+                }}
             </a>
             <span class="sync-pending">
                 {i.s(k::SYNC_PENDING)}": "
