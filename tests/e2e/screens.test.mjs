@@ -198,46 +198,60 @@ test('every screen fits a 320 px wide phone without sideways scrolling', T, asyn
   await context.close();
 });
 
-test('at 320 and 360 px the sync line under the top bar stays one row, its labels whole', T, async () => {
+test('from 320 to 390 px the top bar and the sync line under it each stay one row, nothing cut or overlapping', T, async () => {
   const worker = await server.addUser('sync-line-worker');
-  const context = await openProfile(tempDir('profile'), { viewport: { width: 320, height: 640 } });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const watch = watchPage(page);
-  await page.goto(server.url);
-  await signIn(page, server, worker);
-  await byId(page, 'sync-status').waitFor();
-  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.lastSync !== '');
-  const line = () => page.evaluate(() => {
-    const box = (id) => document.querySelector(`[data-testid=${id}]`).getBoundingClientRect();
-    const [status, pending, now] = [box('sync-status'), box('sync-pending'), box('sync-now')];
-    const cut = [...document.querySelectorAll('.sync-line *')].filter((e) => e.scrollWidth > e.clientWidth + 0.5 && e.clientWidth > 0);
-    return {
-      text: document.querySelector('.sync-line').innerText.replace(/\s+/g, ' '),
-      height: Math.round(document.querySelector('.sync-line').getBoundingClientRect().height),
-      oneRow: Math.abs(status.top + status.height / 2 - (now.top + now.height / 2)) < 2 && pending.top > status.top && pending.bottom < status.bottom,
-      fits: document.querySelector('.sync-line').scrollWidth <= window.innerWidth,
-      cut: cut.map((e) => e.textContent),
-    };
-  });
-  for (const lang of ['pl', 'en']) {
-    if (lang === 'en') {
-      await byId(page, 'nav-settings').click();
-      await byId(page, 'lang-select').selectOption('en');
-    }
-    for (const width of [320, 360]) {
-      await page.setViewportSize({ width, height: 640 });
-      // The widest count a night offline gives (three digits), written over the real one.
-      for (const count of [null, '150']) {
-        if (count) await page.evaluate((n) => { document.querySelector('[data-testid=sync-pending]').textContent = n; }, count);
-        const l = await line();
-        assert.ok(l.oneRow && l.fits && l.height < 60, `${lang} ${width} px: ${JSON.stringify(l)}`);
-        assert.deepEqual(l.cut, [], `${lang} ${width} px: nothing cut`);
-        assert.match(l.text, lang === 'pl' ? /Zsynchr\. \d\d:\d\d.*Do wysłania: \d+.*Synchronizuj/ : /Synced \d\d:\d\d.*To send: \d+.*Sync now/);
+  // A streetworker's bar, and a coordinator's, which holds the report's link too.
+  for (const user of [worker, server.admin]) {
+    const context = await openProfile(tempDir('profile'), { viewport: { width: 320, height: 640 } });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const watch = watchPage(page);
+    await page.goto(server.url);
+    await signIn(page, server, user);
+    await byId(page, 'sync-status').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.lastSync !== '');
+    const bars = () => page.evaluate(() => {
+      const box = (id) => document.querySelector(`[data-testid=${id}]`).getBoundingClientRect();
+      const [status, pending, now] = [box('sync-status'), box('sync-pending'), box('sync-now')];
+      const cut = [...document.querySelectorAll('.status-bar *, .sync-line *')]
+        .filter((e) => e.scrollWidth > e.clientWidth + 0.5 && e.clientWidth > 0).map((e) => e.textContent);
+      const top = [...document.querySelector('.status-bar').children].filter((e) => e.offsetParent).map((e) => e.getBoundingClientRect());
+      const middle = (r) => r.top + r.height / 2;
+      return {
+        text: document.querySelector('.sync-line').innerText.replace(/\s+/g, ' '),
+        height: Math.round(document.querySelector('.sync-line').getBoundingClientRect().height),
+        oneRow: Math.abs(middle(status) - middle(now)) < 2 && pending.top > status.top && pending.bottom < status.bottom,
+        topOneRow: top.every((r) => Math.abs(middle(r) - middle(top[0])) < 2),
+        overlaps: top.slice(1).filter((r, n) => r.left < top[n].right + 4).length,
+        fits: document.documentElement.scrollWidth <= window.innerWidth,
+        cut,
+      };
+    });
+    for (const lang of ['pl', 'en']) {
+      if (lang === 'en') {
+        await byId(page, 'nav-settings').click();
+        await byId(page, 'lang-select').selectOption('en');
       }
+      for (const offline of [false, true]) {
+        await context.setOffline(offline);
+        await page.waitForFunction((o) => document.querySelector('[data-testid=online-status]').dataset.online === String(!o), offline);
+        for (const width of [320, 360, 390]) {
+          await page.setViewportSize({ width, height: 640 });
+          // The widest count a night offline gives (three digits), written over the real one.
+          for (const count of [null, '150']) {
+            if (count) await page.evaluate((n) => { document.querySelector('[data-testid=sync-pending]').textContent = n; }, count);
+            const b = await bars();
+            const where = `${user.login} ${lang} ${offline ? 'offline' : 'online'} ${width} px: ${JSON.stringify(b)}`;
+            assert.ok(b.oneRow && b.height < 60 && b.topOneRow && b.overlaps === 0 && b.fits, where);
+            assert.deepEqual(b.cut, [], where);
+            assert.match(b.text, lang === 'pl' ? /Zsynchr\. \d\d:\d\d.*Do wysłania: \d+.*Synchronizuj/ : /Synced \d\d:\d\d.*To send: \d+.*Sync now/);
+          }
+        }
+      }
+      await context.setOffline(false);
     }
+    watch.assertClean();
+    await context.close();
   }
-  watch.assertClean();
-  await context.close();
 });
 
 test('at 320 px the bottom bar holds five destinations whose labels fit whole; the rest open from "More"', T, async () => {
