@@ -52,13 +52,20 @@ pub fn reload() {
 
 /// `x` with `digits` decimals, written by the browser (`Number.prototype.toFixed`): the app's
 /// wasm then carries no float formatting of its own (docs/size.md).
+/// (Natively, in the app's unit tests, Rust writes it.)
 pub fn fixed(x: f64, digits: u8) -> String {
-    js_sys::Number::from(x).to_fixed(digits).map(String::from).unwrap_or_default()
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Number::from(x).to_fixed(digits).map(String::from).unwrap_or_default();
+    #[cfg(not(target_arch = "wasm32"))]
+    return format!("{x:.*}", usize::from(digits));
 }
 
 /// `x` as the browser writes a number (`String(x)`: as few digits as tell it apart).
 pub fn number(x: f64) -> String {
-    js_sys::Number::from(x).to_string_with_radix(10).map(String::from).unwrap_or_default()
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Number::from(x).to_string_with_radix(10).map(String::from).unwrap_or_default();
+    #[cfg(not(target_arch = "wasm32"))]
+    return x.to_string();
 }
 
 pub fn set_pref(key: &str, value: &str) {

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, screenshot, signIn, syncNow, unlock,
-  phone, api, apiLogin, PIN, navTo } from './harness.mjs';
+  phone, api, apiLogin, PIN, PHONE, navTo } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -113,6 +113,18 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
   await byId(page, 'lock-now').click();
   await byId(page, 'lock-pin').waitFor();
   await screenshot(page, '27-lock-screen');
+  // On a short phone (a 360×640 screen less the browser's bars, a 320×568 one) the PIN field,
+  // every key and "unlock" are on screen without scrolling, the keys still a gloved thumb's size.
+  for (const [width, height] of [[320, 568], [360, 560]]) {
+    await page.setViewportSize({ width, height });
+    const lock = await page.evaluate(() => {
+      const boxes = [...document.querySelectorAll('[data-testid=lock-pin], .keypad .key, [data-testid=lock-submit]')].map((e) => e.getBoundingClientRect());
+      return { below: boxes.filter((r) => r.bottom > innerHeight || r.top < 0).length, smallest: Math.min(...boxes.slice(1, -1).map((r) => r.height)), n: boxes.length };
+    });
+    assert.deepEqual(lock, { below: 0, smallest: lock.smallest, n: 13 }, `${width}×${height}: ${JSON.stringify(lock)}`);
+    assert.ok(lock.smallest >= 48, `${width}×${height}: keys ${lock.smallest} px`);
+  }
+  await page.setViewportSize(PHONE.viewport);
   await unlock(page);
 
   // A contact recorded with no network: it waits to be sent.
