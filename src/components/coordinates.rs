@@ -15,7 +15,7 @@ pub fn coordinate(text: &str) -> f64 {
 /// A coordinate for an input: six decimals (about 10 cm), empty when unknown.
 pub fn shown(x: f64) -> String {
     if x.is_finite() {
-        format!("{x:.6}")
+        crate::platform::fixed(x, 6)
     } else {
         String::new()
     }

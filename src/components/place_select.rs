@@ -15,7 +15,7 @@ pub fn place_options(sites: &[Site], at: Option<&Position>, nearest_count: usize
     let mut out = Vec::new();
     if let Some(at) = at {
         for (s, d) in nearest(rest.iter().copied(), at, nearest_count) {
-            out.push((s.id, format!("{} ({d:.0} m)", s.label)));
+            out.push((s.id, format!("{} ({} m)", s.label, crate::platform::fixed(d, 0))));
         }
         rest.retain(|s| !out.iter().any(|(id, _)| *id == s.id));
     }

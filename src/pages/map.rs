@@ -68,9 +68,9 @@ pub fn MapPage() -> impl IntoView {
             <MapView points=Signal::from(points) here on_tap on_select fit=true testid="map"/>
             {move || tapped.get().map(|(lat, lon)| view! {
                 <div class="map-bar">
-                    <span>{format!("{lat:.5}, {lon:.5}")}</span>
+                    <span>{format!("{}, {}", crate::platform::fixed(lat, 5), crate::platform::fixed(lon, 5))}</span>
                     <a class="button primary" data-testid="map-add-here"
-                        href=format!("{}?lat={lat:.6}&lon={lon:.6}", AppRoute::NewSite.href())>
+                        href=format!("{}?lat={}&lon={}", AppRoute::NewSite.href(), crate::platform::fixed(lat, 6), crate::platform::fixed(lon, 6))>
                         {i.s(k::MAP_ADD_HERE)}
                     </a>
                 </div>
