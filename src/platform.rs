@@ -50,9 +50,8 @@ pub fn reload() {
     }
 }
 
-/// `x` with `digits` decimals, written by the browser (`Number.prototype.toFixed`): the app's
-/// wasm then carries no float formatting of its own (docs/size.md).
-/// (Natively, in the app's unit tests, Rust writes it.)
+/// `x` with `digits` decimals, written by the browser (`Number.prototype.toFixed`), for every
+/// number a screen shows (decision 137). Natively, in the app's unit tests, Rust writes it.
 pub fn fixed(x: f64, digits: u8) -> String {
     #[cfg(target_arch = "wasm32")]
     return js_sys::Number::from(x).to_fixed(digits).map(String::from).unwrap_or_default();
