@@ -5,12 +5,12 @@
 //! once (it counts here at once and goes to the facility with the next sync); a hold the server
 //! refuses because the facility is full says so and the next facility is offered.
 
-use latarnia_core::shown::Shown;
 use std::collections::HashSet;
 
 use latarnia_core::facilities::{find_beds, BedHold, Facility, HoldStatus, Needs};
 use latarnia_core::protocol::BED_HOLDS;
 use latarnia_core::reports::distance_text;
+use latarnia_core::shown::Shown;
 use latarnia_core::{AgeBand, Gender, Position, ReferralKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

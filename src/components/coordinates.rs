@@ -21,6 +21,16 @@ pub fn shown(x: f64) -> String {
     }
 }
 
+/// A position as a screen shows it (`54.44160, 18.56010` with five `digits`).
+pub fn pair(lat: f64, lon: f64, digits: u8) -> String {
+    format!("{}, {}", crate::platform::fixed(lat, digits), crate::platform::fixed(lon, digits))
+}
+
+/// A position as a link's query to a new place there (`lat=…&lon=…`, six decimals).
+pub fn query(lat: f64, lon: f64) -> String {
+    format!("lat={}&lon={}", crate::platform::fixed(lat, 6), crate::platform::fixed(lon, 6))
+}
+
 /// The two inputs (`<prefix>-lat`, `<prefix>-lon`) and the errors of `lat` and `lon`;
 /// `on_edit` runs when either is typed in.
 #[component]

@@ -60,7 +60,7 @@ impl SectorDraft {
             if !text.trim().is_empty() && !text.ends_with('\n') {
                 text.push('\n');
             }
-            text.push_str(&format!("{}, {}", crate::platform::fixed(lat, 6), crate::platform::fixed(lon, 6)));
+            text.push_str(&crate::components::coordinates::pair(lat, lon, 6));
         });
     }
 }

@@ -17,9 +17,7 @@ fn shown(i: I18n, field: SiteField, s: &Site) -> String {
         SiteField::Dangers => s.dangers.clone(),
         SiteField::Kind => i.value("site_kind", s.kind.as_str()),
         SiteField::Status => i.value("site_status", s.status.as_str()),
-        SiteField::Position => {
-            format!("{}, {}", crate::platform::fixed(s.position.lat, 5), crate::platform::fixed(s.position.lon, 5))
-        }
+        SiteField::Position => crate::components::coordinates::pair(s.position.lat, s.position.lon, 5),
         SiteField::UsualHeadcount => s.usual_headcount.map(|n| n.to_string()).unwrap_or_default(),
     };
     if text.trim().is_empty() {

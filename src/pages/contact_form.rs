@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::components::bed_finder::BedFinder;
 use crate::components::contact_item::{local_input, parse_local_input};
+use crate::components::coordinates::pair;
 use crate::components::field_error::FieldErrorText;
 use crate::components::from_store::FromStore;
 use crate::components::optional_enum_select::OptionalEnumSelect;
@@ -352,12 +353,7 @@ fn ContactForm(
     };
 
     let position_text = match (contact.position, contact.position_status) {
-        (Some(p), _) => format!(
-            "{}, {} (±{} m)",
-            crate::platform::fixed(p.lat, 5),
-            crate::platform::fixed(p.lon, 5),
-            crate::platform::fixed(p.accuracy_m, 0)
-        ),
+        (Some(p), _) => format!("{} (±{} m)", pair(p.lat, p.lon, 5), crate::platform::fixed(p.accuracy_m, 0)),
         (None, s) => s.as_str().to_owned(),
     };
     let has_position = contact.position.is_some();

@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
+use crate::components::coordinates;
 use crate::components::count_person_form::CountPersonForm;
 use crate::components::from_store::FromStore;
 use crate::components::map_view::{map_points, MapShape, MapView};
@@ -154,11 +155,7 @@ fn SectorView(l: Loaded, asking: RwSignal<Option<Asking>>) -> impl IntoView {
     let back = format!("/count/{count_id}/sectors/{sector_id}");
     let add_place = move || {
         let at = match state.gps.get() {
-            Gps::Fix { position, .. } => format!(
-                "&lat={}&lon={}",
-                crate::platform::fixed(position.lat, 6),
-                crate::platform::fixed(position.lon, 6)
-            ),
+            Gps::Fix { position, .. } => format!("&{}", coordinates::query(position.lat, position.lon)),
             _ => String::new(),
         };
         format!("/sites/new?back={back}{at}")

@@ -5,6 +5,7 @@ use latarnia_core::{Contact, Report, Site};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use crate::components::coordinates;
 use crate::components::map_view::{map_points, MapView};
 use crate::components::site_filter_bar::{SiteFilterBar, SiteFilters};
 use crate::i18n::{k, use_i18n};
@@ -68,9 +69,9 @@ pub fn MapPage() -> impl IntoView {
             <MapView points=Signal::from(points) here on_tap on_select fit=true testid="map"/>
             {move || tapped.get().map(|(lat, lon)| view! {
                 <div class="map-bar">
-                    <span>{format!("{}, {}", crate::platform::fixed(lat, 5), crate::platform::fixed(lon, 5))}</span>
+                    <span>{coordinates::pair(lat, lon, 5)}</span>
                     <a class="button primary" data-testid="map-add-here"
-                        href=format!("{}?lat={}&lon={}", AppRoute::NewSite.href(), crate::platform::fixed(lat, 6), crate::platform::fixed(lon, 6))>
+                        href=format!("{}?{}", AppRoute::NewSite.href(), coordinates::query(lat, lon))>
                         {i.s(k::MAP_ADD_HERE)}
                     </a>
                 </div>
