@@ -23,11 +23,7 @@ use crate::components::{
     lazy_screen::LazyScreenView, nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast,
     zima_banner::ZimaBanner,
 };
-use crate::pages::{
-    contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
-    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, pin_setup::PinSetupPage, site_form::SiteFormPage,
-    sites::SitesPage,
-};
+use crate::pages::{lock::LockPage, login::LoginPage, not_found::NotFound, pin_setup::PinSetupPage};
 use crate::session::Access;
 use crate::state::AppState;
 
@@ -76,6 +72,7 @@ pub fn App() -> impl IntoView {
                 _ => None,
             };
             platform::keep_start_flag(flag);
+
             if flag.is_some() {
                 platform::take_shell("sign-in-shell", &[]);
             }
@@ -83,6 +80,18 @@ pub fn App() -> impl IntoView {
                 platform::take_shell("lock-shell", &[]);
             }
         }
+    });
+
+    // The field screens and the sync engine, fetched once the first screen is drawn, while it
+    // waits for a password or a PIN (not on the public pages, which need neither).
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !state.ready.get() {
+            return done.unwrap_or(false);
+        }
+        if !platform::pathname().starts_with("/public/") {
+            set_timeout(split::preload_field, std::time::Duration::ZERO);
+        }
+        true
     });
 
     let signed_in = move || state.session.with(Option::is_some);
@@ -108,18 +117,18 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/") view=move || if state.is_facility() {
                                 lazy(split::reception::screen()).into_any()
                             } else {
-                                view! { <PatrolPage/> }.into_any()
+                                lazy(split::patrol::screen()).into_any()
                             }/>
                             <Route path=path!("/facility") view=|| lazy(split::reception::screen())/>
                             <Route path=path!("/facilities") view=|| lazy(split::facilities::screen())/>
                             <Route path=path!("/facilities/:id") view=|| lazy(split::facility::screen())/>
-                            <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
-                            <Route path=path!("/contacts") view=HistoryPage/>
-                            <Route path=path!("/contacts/:id") view=ContactFormPage/>
+                            <Route path=path!("/patrols/:id") view=|| lazy(split::patrol_summary::screen())/>
+                            <Route path=path!("/contacts") view=|| lazy(split::history::screen())/>
+                            <Route path=path!("/contacts/:id") view=|| lazy(split::contact_form::screen())/>
                             <Route path=path!("/settings") view=|| lazy(split::settings::screen())/>
                             <Route path=path!("/sync") view=|| lazy(split::sync::screen())/>
-                            <Route path=path!("/sites") view=SitesPage/>
-                            <Route path=path!("/sites/:id") view=SiteFormPage/>
+                            <Route path=path!("/sites") view=|| lazy(split::sites::screen())/>
+                            <Route path=path!("/sites/:id") view=|| lazy(split::site_form::screen())/>
                             <Route path=path!("/map") view=|| lazy(split::map::screen())/>
                             <Route path=path!("/reports") view=|| lazy(split::reports::screen())/>
                             <Route path=path!("/reports/:id") view=|| lazy(split::report::screen())/>

@@ -50,6 +50,11 @@ pub fn reload() {
     }
 }
 
+/// The page's path (`/`, `/public/facilities/…`); empty outside a browser.
+pub fn pathname() -> String {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
+}
+
 /// `x` with `digits` decimals, written by the browser (`Number.prototype.toFixed`), for every
 /// number a screen shows (decision 137). Natively, in the app's unit tests, Rust writes it.
 pub fn fixed(x: f64, digits: u8) -> String {

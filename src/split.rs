@@ -1,14 +1,20 @@
-//! The screens that load on demand (issue 18): each is a split point, built into its own wasm
-//! chunk by `cargo xtask build` (wasm-split), fetched the first time it is opened and
-//! precached by the service worker after the first screen is up. Everything else — sign-in,
-//! lock, the field screens — is the first load.
+//! The parts of the app that load on demand (issue 18): each is a split point, built into its
+//! own wasm chunk by `cargo xtask build` (wasm-split, the `split` feature), fetched the first
+//! time it is needed and precached by the service worker after the first screen is up. The
+//! first load holds only what a phone shows before anyone is signed in or unlocked: the
+//! sign-in, the lock, setting the PIN, the app's frame, the store, the session and the crypto.
+//! The field screens and the sync engine are fetched as soon as that first screen is drawn
+//! (`preload_field`), while the worker types a password or a PIN.
 //!
-//! `wasm_split` writes an import/export pair per split point (its expansion needs `unsafe`:
-//! the only module of the app that does); a build without the split step links the same
-//! functions directly (native tests).
+//! With the `split` feature `wasm_split` writes an import/export pair per split point (its
+//! expansion needs `unsafe`: the only module of the app that does). Without it (the tests'
+//! builds, native and in the browser, which are not split) the same functions are called
+//! directly: a split part may then open another split point.
 
 use leptos::prelude::*;
-use wasm_split_helpers::{wasm_split, SplitLoaderError};
+#[cfg(feature = "split")]
+use wasm_split_helpers::wasm_split;
+use wasm_split_helpers::SplitLoaderError;
 
 /// A chunk that could not be fetched or instantiated (offline before it was precached, a
 /// server that no longer has this build's chunk).
@@ -49,6 +55,31 @@ fn chunk(load: impl std::future::Future<Output = Result<(), SplitLoaderError>> +
     Box::pin(async { load.await.map_err(ChunkError::from) })
 }
 
+/// One split point, in a module of its own: `pub async fn $name(args) -> Result<$ret,
+/// ChunkError>` and `pub async fn load()`. With the `split` feature the function's code goes
+/// into `$chunk` (wasm-split); without it, it is the plain function.
+macro_rules! split_point {
+    ($chunk:ident, fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        #[cfg(feature = "split")]
+        #[wasm_split($chunk, fallible, preload(load))]
+        pub fn $name($($arg: $ty),*) -> Result<$ret, ChunkError> {
+            let part = $body;
+            Ok(part)
+        }
+
+        #[cfg(not(feature = "split"))]
+        pub async fn $name($($arg: $ty),*) -> Result<$ret, ChunkError> {
+            let part = $body;
+            Ok(part)
+        }
+
+        #[cfg(not(feature = "split"))]
+        pub async fn load() -> Result<(), SplitLoaderError> {
+            Ok(())
+        }
+    };
+}
+
 macro_rules! screens {
     // The split function is named after its module: wasm-split tells split points apart by
     // name and place, and every one here comes from the same place in this macro.
@@ -57,10 +88,7 @@ macro_rules! screens {
             pub mod $name {
                 use super::*;
 
-                #[wasm_split($chunk, fallible, preload(load))]
-                fn $name() -> Result<AnyView, ChunkError> {
-                    Ok(view! { <$page/> }.into_any())
-                }
+                split_point!($chunk, fn $name() -> AnyView { view! { <$page/> }.into_any() });
 
                 pub fn screen() -> LazyScreen {
                     LazyScreen::new(|| chunk(load()), $name)
@@ -73,6 +101,13 @@ macro_rules! screens {
 // One chunk per group of screens a worker opens together; code two groups share goes into a
 // shared chunk that wasm-split makes itself.
 screens! {
+    // The field screens: fetched with the sync engine as soon as the first screen is drawn.
+    field::patrol => crate::pages::patrol::PatrolPage;
+    field::patrol_summary => crate::pages::patrol_summary::PatrolSummaryPage;
+    field::history => crate::pages::history::HistoryPage;
+    field::contact_form => crate::pages::contact_form::ContactFormPage;
+    field::sites => crate::pages::sites::SitesPage;
+    field::site_form => crate::pages::site_form::SiteFormPage;
     indicators::indicators => crate::pages::indicators::IndicatorsPage;
     zima::zima => crate::pages::zima::ZimaPage;
     zima::run => crate::pages::run::RunPage;
@@ -88,8 +123,7 @@ screens! {
     reception::reception => crate::pages::reception::ReceptionPage;
     public::public_facilities => crate::pages::public_facilities::PublicFacilitiesPage;
     // Screens a worker opens seldom; Settings holds the coordinators' erasure of a person
-    // (GDPR art. 17). A split screen never opens another split point (a test build, which
-    // is not split, could not link it).
+    // (GDPR art. 17).
     settings::settings => crate::pages::settings::SettingsPage;
     settings::sync => crate::pages::sync::SyncPage;
 }
@@ -101,15 +135,17 @@ pub mod site_merge {
 
     use super::*;
 
-    #[wasm_split(coordinators_forms, fallible, preload(load))]
-    fn site_merge(
-        survivor: Site,
-        other: Site,
-        on_merge: Callback<Vec<(SiteField, Keep)>>,
-        on_cancel: Callback<()>,
-    ) -> Result<AnyView, ChunkError> {
-        Ok(view! { <crate::components::site_merge::SiteMerge survivor other on_merge on_cancel/> }.into_any())
-    }
+    split_point!(
+        coordinators_forms,
+        fn site_merge(
+            survivor: Site,
+            other: Site,
+            on_merge: Callback<Vec<(SiteField, Keep)>>,
+            on_cancel: Callback<()>,
+        ) -> AnyView {
+            view! { <crate::components::site_merge::SiteMerge survivor other on_merge on_cancel/> }.into_any()
+        }
+    );
 
     pub fn screen(
         survivor: Site,
@@ -119,4 +155,43 @@ pub mod site_merge {
     ) -> LazyScreen {
         LazyScreen::new(|| chunk(load()), move || site_merge(survivor.clone(), other.clone(), on_merge, on_cancel))
     }
+}
+
+/// A run of the sync engine (`sync::run`), boxed to cross the split.
+pub type SyncRun = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// The sync engine: the engine itself and the pull's reading and writing of every record type,
+/// needed only once someone is signed in and unlocked.
+pub mod sync_engine {
+    use super::*;
+
+    split_point!(
+        sync,
+        fn run(state: crate::state::AppState) -> SyncRun {
+            Box::pin(crate::sync::run(state))
+        }
+    );
+}
+
+/// What the toast's "undo" does (`AppState::undo`): a write, whose code is the field part's.
+pub type UndoRun = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+pub mod undo {
+    use super::*;
+
+    split_point!(
+        field,
+        fn undo(state: crate::state::AppState, what: crate::state::Undo) -> UndoRun {
+            Box::pin(async move { state.undo(what).await })
+        }
+    );
+}
+
+/// Fetches the field screens' part and the sync engine's (once; a failed fetch is tried again
+/// when a screen or a sync needs it), so that the patrol screen and the first sync do not wait
+/// for them after the sign-in or the PIN.
+pub fn preload_field() {
+    leptos::task::spawn_local(async {
+        let _ = futures::join!(patrol::load(), sync_engine::load());
+    });
 }

@@ -101,13 +101,31 @@ pub fn sync_now(state: AppState) {
         return;
     }
     state.sync.update(|v| v.syncing = true);
-    platform::with_lock("latarnia-sync", async move { run(state).await }, move || {
-        // Another tab is syncing: it will be this tab's turn on the next trigger.
-        state.sync.update(|v| v.syncing = false);
-    });
+    platform::with_lock(
+        "latarnia-sync",
+        async move {
+            match crate::split::sync_engine::run(state).await {
+                Ok(run) => run.await,
+                Err(_) => {
+                    state.sync.update(|v| {
+                        v.syncing = false;
+                        v.error = Some(k::SYNC_FAILED)
+                    });
+                    state.sync_failures.update_value(|n| *n += 1);
+                    schedule(state, next_delay(state.sync_failures.get_value()));
+                }
+            }
+        },
+        move || {
+            // Another tab is syncing: it will be this tab's turn on the next trigger.
+            state.sync.update(|v| v.syncing = false);
+        },
+    );
 }
 
-async fn run(state: AppState) {
+/// One sync (and another when something asked for it meanwhile); loaded on demand
+/// (`split::sync_engine`).
+pub async fn run(state: AppState) {
     loop {
         state.sync_again.set_value(false);
         let Some(session) = state.session.get_untracked() else { break };

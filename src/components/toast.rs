@@ -28,7 +28,11 @@ pub fn Toast() -> impl IntoView {
         state.notice.get().map(|n| {
             let undo = n.undo.map(|u| {
                 view! {
-                    <button data-testid="toast-undo" on:click=move |_| spawn_local(async move { state.undo(u).await })>
+                    <button data-testid="toast-undo" on:click=move |_| spawn_local(async move {
+                        if let Ok(undo) = crate::split::undo::undo(state, u).await {
+                            undo.await
+                        }
+                    })>
                         {i.s(k::UNDO)}
                     </button>
                 }

@@ -91,6 +91,8 @@ fn test() -> Result<(), Fail> {
             "--target",
             "wasm32-unknown-unknown",
             "--all-targets",
+            "--features",
+            "split",
             "--",
             "-D",
             "warnings",

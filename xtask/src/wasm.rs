@@ -33,6 +33,8 @@ pub fn build(dist: &Path) -> Result<String, Fail> {
         "latarnia",
         "--bin",
         "latarnia",
+        "--features",
+        "split",
         "--",
         "-C",
         "link-args=--emit-relocs",
