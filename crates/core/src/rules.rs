@@ -36,14 +36,10 @@ impl Rejection {
 type CheckFn = fn(Uuid, &Map<String, Value>) -> Result<(), Rejection>;
 type WindowFn = fn(&Map<String, Value>) -> Option<i64>;
 
-/// A collection: its name, its field check, and who may read and write it. A new collection is
-/// one entry in [`COLLECTIONS`] and a [`Record`] implementation — no new plumbing.
+/// A collection: its name and who may read and write it. A new collection is one entry in
+/// [`COLLECTIONS`], one in [`TYPED`] and a [`Record`] implementation — no new plumbing.
 pub struct Collection {
     pub name: &'static str,
-    /// Checks `candidate` (the stored fields with the incoming ones laid over them).
-    check: CheckFn,
-    /// The stored fields' window moment (`crate::window::window_ms`).
-    pub(crate) window: WindowFn,
     /// Access per role, in the order of `Role::ALL`.
     access: [Access; 5],
     /// Who may delete and restore records (of those who may write), in the order of `Role::ALL`.
@@ -84,15 +80,11 @@ use Access::{None as No, Read as R, Write as W};
 pub static COLLECTIONS: &[Collection] = &[
     Collection {
         name: crate::protocol::PATROLS,
-        check: check::<crate::Patrol>,
-        window: window::<crate::Patrol>,
         access: [W, W, W, No, No],
         deletes: [true, true, true, false, false],
     },
     Collection {
         name: crate::protocol::CONTACTS,
-        check: check::<crate::Contact>,
-        window: window::<crate::Contact>,
         access: [W, W, W, No, No],
         deletes: [true, true, true, false, false],
     },
@@ -100,15 +92,11 @@ pub static COLLECTIONS: &[Collection] = &[
     // coordinator's.
     Collection {
         name: crate::protocol::SITES,
-        check: check::<crate::Site>,
-        window: window::<crate::Site>,
         access: [W, W, W, R, No],
         deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::REPORTS,
-        check: check::<crate::Report>,
-        window: window::<crate::Report>,
         access: [W, W, W, W, No],
         deletes: [true, true, false, false, false],
     },
@@ -116,29 +104,21 @@ pub static COLLECTIONS: &[Collection] = &[
     // shows the banner) and plans the runs; the team records each stop.
     Collection {
         name: crate::protocol::ZIMA_SETTINGS,
-        check: check::<crate::ZimaSettings>,
-        window: window::<crate::ZimaSettings>,
         access: [W, W, R, R, No],
         deletes: [false, false, false, false, false],
     },
     Collection {
         name: crate::protocol::FORECASTS,
-        check: check::<crate::Forecast>,
-        window: window::<crate::Forecast>,
         access: [W, W, R, R, No],
         deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::MEAL_RUNS,
-        check: check::<crate::MealRun>,
-        window: window::<crate::MealRun>,
         access: [W, W, W, No, No],
         deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::MEAL_RUN_STOPS,
-        check: check::<crate::MealRunStop>,
-        window: window::<crate::MealRunStop>,
         access: [W, W, W, No, No],
         deletes: [true, true, false, false, false],
     },
@@ -147,22 +127,16 @@ pub static COLLECTIONS: &[Collection] = &[
     // officer walks with a team, on the team's phone.
     Collection {
         name: crate::protocol::COUNTS,
-        check: check::<crate::count::Count>,
-        window: window::<crate::count::Count>,
         access: [W, W, R, No, No],
         deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::COUNT_VISITS,
-        check: check::<crate::count::CountVisit>,
-        window: window::<crate::count::CountVisit>,
         access: [W, W, W, No, No],
         deletes: [true, true, false, false, false],
     },
     Collection {
         name: crate::protocol::COUNT_PEOPLE,
-        check: check::<crate::count::CountPerson>,
-        window: window::<crate::count::CountPerson>,
         access: [W, W, W, No, No],
         // A questionnaire recorded twice by mistake is taken back at once, by the team.
         deletes: [true, true, true, false, false],
@@ -171,20 +145,55 @@ pub static COLLECTIONS: &[Collection] = &[
     // works offline); a facility's staff write its free beds.
     Collection {
         name: crate::protocol::FACILITIES,
-        check: check::<crate::facilities::Facility>,
-        window: window::<crate::facilities::Facility>,
         access: [W, W, R, No, W],
         deletes: [true, true, false, false, false],
     },
     // A streetworker holds a bed; the facility marks the person arrived or not.
     Collection {
         name: crate::protocol::BED_HOLDS,
-        check: check::<crate::facilities::BedHold>,
-        window: window::<crate::facilities::BedHold>,
         access: [W, W, W, No, W],
         deletes: [true, true, false, false, false],
     },
 ];
+
+/// A collection's record type, as the two things the rules need of it: the field check of a
+/// `candidate` (the stored fields with the incoming ones laid over them) and the stored
+/// fields' window moment (`crate::window::window_ms`). Kept apart from [`COLLECTIONS`], which
+/// the app's first screens read for the roles: the code reading every record type is reached
+/// only through this table, so the app's first load holds none of it (issue 18).
+pub struct Typed {
+    pub name: &'static str,
+    pub check: CheckFn,
+    pub window: WindowFn,
+}
+
+macro_rules! typed {
+    ($($name:expr => $t:ty,)*) => {
+        &[$(Typed { name: $name, check: check::<$t>, window: window::<$t> },)*]
+    };
+}
+
+/// Every collection's record type, in the order of [`COLLECTIONS`].
+pub static TYPED: &[Typed] = typed! {
+    crate::protocol::PATROLS => crate::Patrol,
+    crate::protocol::CONTACTS => crate::Contact,
+    crate::protocol::SITES => crate::Site,
+    crate::protocol::REPORTS => crate::Report,
+    crate::protocol::ZIMA_SETTINGS => crate::ZimaSettings,
+    crate::protocol::FORECASTS => crate::Forecast,
+    crate::protocol::MEAL_RUNS => crate::MealRun,
+    crate::protocol::MEAL_RUN_STOPS => crate::MealRunStop,
+    crate::protocol::COUNTS => crate::count::Count,
+    crate::protocol::COUNT_VISITS => crate::count::CountVisit,
+    crate::protocol::COUNT_PEOPLE => crate::count::CountPerson,
+    crate::protocol::FACILITIES => crate::facilities::Facility,
+    crate::protocol::BED_HOLDS => crate::facilities::BedHold,
+};
+
+/// The record type of collection `name`.
+pub fn typed(name: &str) -> Option<&'static Typed> {
+    TYPED.iter().find(|t| t.name == name)
+}
 
 /// Whether `role` reads only some records of `collection` (a facility's staff: the holds made
 /// at their facility). A pull sends it only those; whole-collection reads (history) refuse it.
@@ -309,7 +318,9 @@ pub fn admit(
             }
             let mut candidate = current.map(|s| s.fields.clone()).unwrap_or_default();
             candidate.extend(admitted.iter().map(|(k, v)| (k.clone(), v.clone())));
-            (c.check)(m.id, &candidate)?;
+            let t = typed(c.name)
+                .ok_or_else(|| Rejection::new("unknown_collection", format!("unknown collection {:?}", c.name)))?;
+            (t.check)(m.id, &candidate)?;
             Ok(admitted)
         }
         Op::Delete if !m.fields.is_empty() => {
@@ -347,6 +358,21 @@ mod tests {
 
     fn fields(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn every_collection_has_its_record_type_and_no_more() {
+        let names: Vec<_> = COLLECTIONS.iter().map(|c| c.name).collect();
+        let typed: Vec<_> = TYPED.iter().map(|t| t.name).collect();
+        assert_eq!(names, typed);
+        // And each entry checks its own type: a contact's fields pass as a contact, not a place.
+        let id = Uuid::from_u128(7);
+        assert!((typed_check(crate::protocol::CONTACTS))(id, &contact_fields()).is_ok());
+        assert!((typed_check(crate::protocol::SITES))(id, &contact_fields()).is_err());
+    }
+
+    fn typed_check(name: &str) -> CheckFn {
+        super::typed(name).unwrap().check
     }
 
     fn contact_fields() -> Map<String, Value> {

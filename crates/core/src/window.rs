@@ -52,7 +52,7 @@ pub fn window_ms(collection: &str, fields: &Map<String, Value>) -> Option<i64> {
     if fields.is_empty() {
         return None;
     }
-    crate::sync::collection(collection).and_then(|c| (c.window)(fields))
+    crate::rules::typed(collection).and_then(|t| (t.window)(fields))
 }
 
 #[cfg(test)]
