@@ -23,7 +23,7 @@ use crate::components::{
     lazy_screen::LazyScreenView, nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast,
     zima_banner::ZimaBanner,
 };
-use crate::pages::{lock::LockPage, login::LoginPage, not_found::NotFound, pin_setup::PinSetupPage};
+use crate::pages::{lock::LockPage, login::LoginPage, not_found::NotFound};
 use crate::session::Access;
 use crate::state::AppState;
 
@@ -111,7 +111,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || state.ready.get() fallback=|| view! { <p class="loading" aria-busy="true">"…"</p> }>
                     // Locked or without a PIN yet, nothing of the app is there: only its own screen.
                     <Show when=move || state.access.get() != Access::Locked fallback=LockPage>
-                    <Show when=move || state.access.get() != Access::NeedsPin fallback=PinSetupPage>
+                    <Show when=move || state.access.get() != Access::NeedsPin fallback=|| lazy(split::pin_setup::screen())>
                     <Show when=signed_in fallback=LoginPage>
                         <Routes fallback=NotFound>
                             <Route path=path!("/") view=move || if state.is_facility() {

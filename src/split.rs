@@ -102,6 +102,8 @@ macro_rules! screens {
 // shared chunk that wasm-split makes itself.
 screens! {
     // The field screens: fetched with the sync engine as soon as the first screen is drawn.
+    // Setting the PIN, once after a sign-in.
+    pin::pin_setup => crate::pages::pin_setup::PinSetupPage;
     field::patrol => crate::pages::patrol::PatrolPage;
     field::patrol_summary => crate::pages::patrol_summary::PatrolSummaryPage;
     field::history => crate::pages::history::HistoryPage;
@@ -157,8 +159,8 @@ pub mod site_merge {
     }
 }
 
-/// A run of the sync engine (`sync::run`), boxed to cross the split.
-pub type SyncRun = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+/// Work done by a part's code (a sync, an undo, reading lists ahead), boxed to cross the split.
+pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// The sync engine: the engine itself and the pull's reading and writing of every record type,
 /// needed only once someone is signed in and unlocked.
@@ -167,31 +169,51 @@ pub mod sync_engine {
 
     split_point!(
         sync,
-        fn run(state: crate::state::AppState) -> SyncRun {
+        fn run(state: crate::state::AppState) -> Task {
             Box::pin(crate::sync::run(state))
         }
     );
 }
 
 /// What the toast's "undo" does (`AppState::undo`): a write, whose code is the field part's.
-pub type UndoRun = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
-
 pub mod undo {
     use super::*;
 
     split_point!(
         field,
-        fn undo(state: crate::state::AppState, what: crate::state::Undo) -> UndoRun {
+        fn undo(state: crate::state::AppState, what: crate::state::Undo) -> Task {
             Box::pin(async move { state.undo(what).await })
         }
     );
 }
 
-/// Fetches the field screens' part and the sync engine's (once; a failed fetch is tried again
-/// when a screen or a sync needs it), so that the patrol screen and the first sync do not wait
-/// for them after the sign-in or the PIN.
+/// The places and reports read into memory ahead (`AppState::warm_lists`): reading them as
+/// their types is the field part's code.
+pub mod warm_lists {
+    use super::*;
+
+    split_point!(
+        field,
+        fn warm_lists(state: crate::state::AppState) -> Task {
+            Box::pin(async move { state.warm_lists().await })
+        }
+    );
+
+    /// Reads them once the field part is there (at once when it is).
+    pub fn start(state: crate::state::AppState) {
+        leptos::task::spawn_local(async move {
+            if let Ok(task) = warm_lists(state).await {
+                task.await
+            }
+        });
+    }
+}
+
+/// Fetches the parts of setting the PIN, the field screens and the sync engine (once; a failed
+/// fetch is tried again when a screen or a sync needs it), so that none of them waits for its
+/// code after the sign-in or the PIN.
 pub fn preload_field() {
     leptos::task::spawn_local(async {
-        let _ = futures::join!(patrol::load(), sync_engine::load());
+        let _ = futures::join!(pin_setup::load(), patrol::load(), sync_engine::load());
     });
 }

@@ -23,7 +23,7 @@ pub fn LazyScreenView(screen: LazyScreen) -> impl IntoView {
     let chunk = RwSignal::new(Chunk::Loading);
     let LazyScreen { preload, view } = screen;
     let view = StoredValue::new_local(view);
-    leptos::task::spawn_local(async move { state.warm_lists().await });
+    crate::split::warm_lists::start(state);
     let load = move || {
         chunk.set(Chunk::Loading);
         leptos::task::spawn_local(async move {

@@ -78,11 +78,7 @@ use Access::{None as No, Read as R, Write as W};
 /// or patrols. A facility's staff read the directory and the holds made at their own facility
 /// ([`row_scoped`]) and write only its free beds and their holds' answers.
 pub static COLLECTIONS: &[Collection] = &[
-    Collection {
-        name: crate::protocol::PATROLS,
-        access: [W, W, W, No, No],
-        deletes: [true, true, true, false, false],
-    },
+    Collection { name: crate::protocol::PATROLS, access: [W, W, W, No, No], deletes: [true, true, true, false, false] },
     Collection {
         name: crate::protocol::CONTACTS,
         access: [W, W, W, No, No],
@@ -90,16 +86,8 @@ pub static COLLECTIONS: &[Collection] = &[
     },
     // The shared map: every worker keeps it current; deleting (and merging) a place is the
     // coordinator's.
-    Collection {
-        name: crate::protocol::SITES,
-        access: [W, W, W, R, No],
-        deletes: [true, true, false, false, false],
-    },
-    Collection {
-        name: crate::protocol::REPORTS,
-        access: [W, W, W, W, No],
-        deletes: [true, true, false, false, false],
-    },
+    Collection { name: crate::protocol::SITES, access: [W, W, W, R, No], deletes: [true, true, false, false, false] },
+    Collection { name: crate::protocol::REPORTS, access: [W, W, W, W, No], deletes: [true, true, false, false, false] },
     // Akcja ZIMA: the coordinator sets the threshold and the night's forecast (every device
     // shows the banner) and plans the runs; the team records each stop.
     Collection {
@@ -125,11 +113,7 @@ pub static COLLECTIONS: &[Collection] = &[
     // Count night: the coordinator prepares the count (sectors, teams, questionnaire); the
     // teams' phones read it and record their visits and questionnaires. A partner agency's
     // officer walks with a team, on the team's phone.
-    Collection {
-        name: crate::protocol::COUNTS,
-        access: [W, W, R, No, No],
-        deletes: [true, true, false, false, false],
-    },
+    Collection { name: crate::protocol::COUNTS, access: [W, W, R, No, No], deletes: [true, true, false, false, false] },
     Collection {
         name: crate::protocol::COUNT_VISITS,
         access: [W, W, W, No, No],
