@@ -20,10 +20,12 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::{
-    lazy_screen::LazyScreenView, nav::Nav, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast,
-    zima_banner::ZimaBanner,
+    lazy_screen::LazyScreenView, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast, zima_banner::ZimaBanner,
 };
-use crate::pages::{lock::LockPage, login::LoginPage, not_found::NotFound};
+use crate::pages::{
+    contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, site_form::SiteFormPage, sites::SitesPage,
+};
 use crate::session::Access;
 use crate::state::AppState;
 
@@ -47,6 +49,12 @@ fn PublicOr(children: ChildrenFn) -> impl IntoView {
 /// A screen loaded on demand (`split`), drawn once its chunk is there.
 fn lazy(screen: split::LazyScreen) -> impl IntoView {
     view! { <LazyScreenView screen/> }
+}
+
+/// A part of the app's frame loaded on demand: nothing until its chunk is there (the screen
+/// under it says when a chunk cannot be fetched).
+fn quiet(screen: split::LazyScreen) -> impl IntoView {
+    view! { <LazyScreenView screen quiet=true/> }
 }
 
 #[component]
@@ -101,10 +109,7 @@ pub fn App() -> impl IntoView {
             // with the page (only the bottom navigation stays fixed on a small screen).
             <div class="top-bars">
                 <StatusBar/>
-                <Show when=signed_in>
-                    <SyncStatus/>
-                    <ZimaBanner/>
-                </Show>
+                <Show when=signed_in>{quiet(split::signed_in_bars::screen())}</Show>
             </div>
             <main id="main">
                 <PublicOr>
@@ -113,33 +118,7 @@ pub fn App() -> impl IntoView {
                     <Show when=move || state.access.get() != Access::Locked fallback=LockPage>
                     <Show when=move || state.access.get() != Access::NeedsPin fallback=|| lazy(split::pin_setup::screen())>
                     <Show when=signed_in fallback=LoginPage>
-                        <Routes fallback=NotFound>
-                            <Route path=path!("/") view=move || if state.is_facility() {
-                                lazy(split::reception::screen()).into_any()
-                            } else {
-                                lazy(split::patrol::screen()).into_any()
-                            }/>
-                            <Route path=path!("/facility") view=|| lazy(split::reception::screen())/>
-                            <Route path=path!("/facilities") view=|| lazy(split::facilities::screen())/>
-                            <Route path=path!("/facilities/:id") view=|| lazy(split::facility::screen())/>
-                            <Route path=path!("/patrols/:id") view=|| lazy(split::patrol_summary::screen())/>
-                            <Route path=path!("/contacts") view=|| lazy(split::history::screen())/>
-                            <Route path=path!("/contacts/:id") view=|| lazy(split::contact_form::screen())/>
-                            <Route path=path!("/settings") view=|| lazy(split::settings::screen())/>
-                            <Route path=path!("/sync") view=|| lazy(split::sync::screen())/>
-                            <Route path=path!("/sites") view=|| lazy(split::sites::screen())/>
-                            <Route path=path!("/sites/:id") view=|| lazy(split::site_form::screen())/>
-                            <Route path=path!("/map") view=|| lazy(split::map::screen())/>
-                            <Route path=path!("/reports") view=|| lazy(split::reports::screen())/>
-                            <Route path=path!("/reports/:id") view=|| lazy(split::report::screen())/>
-                            <Route path=path!("/zima") view=|| lazy(split::zima::screen())/>
-                            <Route path=path!("/zima/runs/:id") view=|| lazy(split::run::screen())/>
-                            <Route path=path!("/zima/stops/:id") view=|| lazy(split::run_stop::screen())/>
-                            <Route path=path!("/indicators") view=|| lazy(split::indicators::screen())/>
-                            <Route path=path!("/count") view=|| lazy(split::counts::screen())/>
-                            <Route path=path!("/count/:id") view=|| lazy(split::count::screen())/>
-                            <Route path=path!("/count/:id/sectors/:sector") view=|| lazy(split::count_sector::screen())/>
-                        </Routes>
+                        {lazy(split::app_routes::screen())}
                     </Show>
                     </Show>
                     </Show>
@@ -147,9 +126,53 @@ pub fn App() -> impl IntoView {
                 </PublicOr>
             </main>
             <Toast/>
-            <Show when=signed_in>
-                <Nav/>
-            </Show>
+            <Show when=signed_in>{quiet(split::nav::screen())}</Show>
         </Router>
+    }
+}
+
+/// The signed-in app's screens. Drawn from the field part (`split::app_routes`): the field
+/// screens are in it, the others are parts of their own.
+#[component]
+pub fn AppRoutes() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <Routes fallback=NotFound>
+            <Route path=path!("/") view=move || if state.is_facility() {
+                lazy(split::reception::screen()).into_any()
+            } else {
+                view! { <PatrolPage/> }.into_any()
+            }/>
+            <Route path=path!("/facility") view=|| lazy(split::reception::screen())/>
+            <Route path=path!("/facilities") view=|| lazy(split::facilities::screen())/>
+            <Route path=path!("/facilities/:id") view=|| lazy(split::facility::screen())/>
+            <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
+            <Route path=path!("/contacts") view=HistoryPage/>
+            <Route path=path!("/contacts/:id") view=ContactFormPage/>
+            <Route path=path!("/settings") view=|| lazy(split::settings::screen())/>
+            <Route path=path!("/sync") view=|| lazy(split::sync::screen())/>
+            <Route path=path!("/sites") view=SitesPage/>
+            <Route path=path!("/sites/:id") view=SiteFormPage/>
+            <Route path=path!("/map") view=|| lazy(split::map::screen())/>
+            <Route path=path!("/reports") view=|| lazy(split::reports::screen())/>
+            <Route path=path!("/reports/:id") view=|| lazy(split::report::screen())/>
+            <Route path=path!("/zima") view=|| lazy(split::zima::screen())/>
+            <Route path=path!("/zima/runs/:id") view=|| lazy(split::run::screen())/>
+            <Route path=path!("/zima/stops/:id") view=|| lazy(split::run_stop::screen())/>
+            <Route path=path!("/indicators") view=|| lazy(split::indicators::screen())/>
+            <Route path=path!("/count") view=|| lazy(split::counts::screen())/>
+            <Route path=path!("/count/:id") view=|| lazy(split::count::screen())/>
+            <Route path=path!("/count/:id/sectors/:sector") view=|| lazy(split::count_sector::screen())/>
+        </Routes>
+    }
+}
+
+/// What a signed-in worker sees above every screen: the sync line and the Akcja ZIMA banner
+/// (from the field part, `split::signed_in_bars`).
+#[component]
+pub fn SignedInBars() -> impl IntoView {
+    view! {
+        <SyncStatus/>
+        <ZimaBanner/>
     }
 }

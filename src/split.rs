@@ -101,15 +101,13 @@ macro_rules! screens {
 // One chunk per group of screens a worker opens together; code two groups share goes into a
 // shared chunk that wasm-split makes itself.
 screens! {
-    // The field screens: fetched with the sync engine as soon as the first screen is drawn.
     // Setting the PIN, once after a sign-in.
     pin::pin_setup => crate::pages::pin_setup::PinSetupPage;
-    field::patrol => crate::pages::patrol::PatrolPage;
-    field::patrol_summary => crate::pages::patrol_summary::PatrolSummaryPage;
-    field::history => crate::pages::history::HistoryPage;
-    field::contact_form => crate::pages::contact_form::ContactFormPage;
-    field::sites => crate::pages::sites::SitesPage;
-    field::site_form => crate::pages::site_form::SiteFormPage;
+    // The signed-in app: its routes with the field screens, the bars above them and the
+    // navigation; fetched with the sync engine as soon as the first screen is drawn.
+    field::app_routes => crate::AppRoutes;
+    field::signed_in_bars => crate::SignedInBars;
+    field::nav => crate::components::nav::Nav;
     indicators::indicators => crate::pages::indicators::IndicatorsPage;
     zima::zima => crate::pages::zima::ZimaPage;
     zima::run => crate::pages::run::RunPage;
@@ -214,6 +212,6 @@ pub mod warm_lists {
 /// code after the sign-in or the PIN.
 pub fn preload_field() {
     leptos::task::spawn_local(async {
-        let _ = futures::join!(pin_setup::load(), patrol::load(), sync_engine::load());
+        let _ = futures::join!(pin_setup::load(), app_routes::load(), sync_engine::load());
     });
 }

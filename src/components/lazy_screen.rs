@@ -16,14 +16,19 @@ enum Chunk {
 /// happened and a retry, never a blank page. While the chunk comes, the places and reports
 /// those screens list are read into memory (`AppState::warm_lists`), so the data does not wait
 /// for the code.
+///
+/// `quiet`: a part of the app's frame (its bars, its navigation): nothing while the chunk comes
+/// or when it cannot be fetched, and no reading ahead.
 #[component]
-pub fn LazyScreenView(screen: LazyScreen) -> impl IntoView {
+pub fn LazyScreenView(screen: LazyScreen, #[prop(optional)] quiet: bool) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let chunk = RwSignal::new(Chunk::Loading);
     let LazyScreen { preload, view } = screen;
     let view = StoredValue::new_local(view);
-    crate::split::warm_lists::start(state);
+    if !quiet {
+        crate::split::warm_lists::start(state);
+    }
     let load = move || {
         chunk.set(Chunk::Loading);
         leptos::task::spawn_local(async move {
@@ -42,6 +47,8 @@ pub fn LazyScreenView(screen: LazyScreen) -> impl IntoView {
         }
     });
     move || match chunk.get() {
+        Chunk::Loading | Chunk::Failed if quiet => ().into_any(),
+        Chunk::Ready if quiet => view.with_value(|v| v()).and_then(Result::ok).map(|v| v.into_any()).into_any(),
         // Shown only when the part takes a moment (`.loading-later`): a part already there
         // draws its screen on the next tick, with no flash of this line.
         Chunk::Loading => {
