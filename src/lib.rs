@@ -102,6 +102,15 @@ pub fn App() -> impl IntoView {
         true
     });
 
+    // A coordinator's screens, fetched once a coordinator is signed in.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !state.ready.get() || !state.session.with(Option::is_some) || !state.is_coordinator() {
+            return done.unwrap_or(false);
+        }
+        split::preload_more();
+        true
+    });
+
     let signed_in = move || state.session.with(Option::is_some);
     view! {
         <Router>

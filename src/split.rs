@@ -98,34 +98,39 @@ macro_rules! screens {
     };
 }
 
-// One chunk per group of screens a worker opens together; code two groups share goes into a
-// shared chunk that wasm-split makes itself.
+// Few parts, each a group of screens opened together: wasm-split makes a shared chunk for
+// every set of parts that share code, so every part more means many more small files to fetch
+// (seventeen parts made 245 shared chunks; decision 140).
 screens! {
     // Setting the PIN, once after a sign-in.
     pin::pin_setup => crate::pages::pin_setup::PinSetupPage;
-    // The signed-in app: its routes with the field screens, the bars above them and the
-    // navigation; fetched with the sync engine as soon as the first screen is drawn.
+    // The signed-in app: its routes with the field screens (patrol, contacts, places,
+    // Settings), the bars above them and the navigation; with the sync engine, fetched as soon
+    // as the first screen is drawn.
     field::app_routes => crate::AppRoutes;
     field::signed_in_bars => crate::SignedInBars;
     field::nav => crate::components::nav::Nav;
-    indicators::indicators => crate::pages::indicators::IndicatorsPage;
-    zima::zima => crate::pages::zima::ZimaPage;
-    zima::run => crate::pages::run::RunPage;
-    zima::run_stop => crate::pages::run_stop::RunStopPage;
-    reports::reports => crate::pages::reports::ReportsPage;
-    reports::report => crate::pages::report_form::ReportFormPage;
+    field::settings => crate::pages::settings::SettingsPage;
+    field::sync => crate::pages::sync::SyncPage;
+    // The screens behind "More": the coordinators' (the report, Akcja ZIMA planning, reports
+    // from the 24 h line, the facility directory) and the count night's. Fetched after the
+    // field part on a coordinator's phone; on the others when first opened.
+    more::indicators => crate::pages::indicators::IndicatorsPage;
+    more::zima => crate::pages::zima::ZimaPage;
+    more::run => crate::pages::run::RunPage;
+    more::run_stop => crate::pages::run_stop::RunStopPage;
+    more::reports => crate::pages::reports::ReportsPage;
+    more::report => crate::pages::report_form::ReportFormPage;
+    more::counts => crate::pages::counts::CountsPage;
+    more::count => crate::pages::count::CountPage;
+    more::count_sector => crate::pages::count_sector::CountSectorPage;
+    more::facilities => crate::pages::facilities::FacilitiesPage;
+    more::facility => crate::pages::facility_form::FacilityFormPage;
+    // The map, with Leaflet (`vendor/`, loaded with it).
     map::map => crate::pages::map::MapPage;
-    count::counts => crate::pages::counts::CountsPage;
-    count::count => crate::pages::count::CountPage;
-    count::count_sector => crate::pages::count_sector::CountSectorPage;
-    facilities::facilities => crate::pages::facilities::FacilitiesPage;
-    facilities::facility => crate::pages::facility_form::FacilityFormPage;
+    // A facility's own screen (its staff's only one), and the public list of free beds.
     reception::reception => crate::pages::reception::ReceptionPage;
     public::public_facilities => crate::pages::public_facilities::PublicFacilitiesPage;
-    // Screens a worker opens seldom; Settings holds the coordinators' erasure of a person
-    // (GDPR art. 17).
-    settings::settings => crate::pages::settings::SettingsPage;
-    settings::sync => crate::pages::sync::SyncPage;
 }
 
 /// Merging two places that are one (coordinators), inside the places list.
@@ -136,7 +141,7 @@ pub mod site_merge {
     use super::*;
 
     split_point!(
-        coordinators_forms,
+        more,
         fn site_merge(
             survivor: Site,
             other: Site,
@@ -166,7 +171,7 @@ pub mod sync_engine {
     use super::*;
 
     split_point!(
-        sync,
+        field,
         fn run(state: crate::state::AppState) -> Task {
             Box::pin(crate::sync::run(state))
         }
@@ -207,11 +212,19 @@ pub mod warm_lists {
     }
 }
 
-/// Fetches the parts of setting the PIN, the field screens and the sync engine (once; a failed
-/// fetch is tried again when a screen or a sync needs it), so that none of them waits for its
-/// code after the sign-in or the PIN.
+/// Fetches the parts of setting the PIN and of the signed-in app (once; a failed fetch is
+/// tried again when a screen or a sync needs it), so that neither waits for its code after the
+/// sign-in or the PIN.
 pub fn preload_field() {
     leptos::task::spawn_local(async {
-        let _ = futures::join!(pin_setup::load(), app_routes::load(), sync_engine::load());
+        let _ = futures::join!(pin_setup::load(), app_routes::load());
+    });
+}
+
+/// Fetches the screens behind "More" after the field part (a coordinator's phone).
+pub fn preload_more() {
+    leptos::task::spawn_local(async {
+        let _ = app_routes::load().await;
+        let _ = indicators::load().await;
     });
 }

@@ -7,27 +7,30 @@ import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import {
   startServer, openProfile, tempDir, watchPage, waitForServiceWorker, byId, navTo, signIn, setPin, reload, unlock, copyDist, PIN,
-  screenshot,
+  screenshot, ROOT,
 } from './harness.mjs';
 
 const T = { timeout: 180_000 };
 
 // Each screen loaded on demand, the destination that opens it and what shows it is drawn.
 const SCREENS = [
-  { nav: 'nav-reports', shown: 'report-new', chunk: 'split_reports.wasm' },
-  { nav: 'nav-zima', shown: 'run-new', chunk: 'split_zima.wasm' },
-  { nav: 'nav-indicators', shown: 'indicators-from', chunk: 'split_indicators.wasm' },
+  { nav: 'nav-reports', shown: 'report-new', chunk: 'split_more.wasm' },
+  { nav: 'nav-zima', shown: 'run-new', chunk: 'split_more.wasm' },
+  { nav: 'nav-indicators', shown: 'indicators-from', chunk: 'split_more.wasm' },
   { nav: 'nav-map', shown: 'map', chunk: 'split_map.wasm' },
   // Settings, with a coordinators' form in it: the erasure of a person.
-  { nav: 'nav-settings', shown: 'erasure-form', chunk: 'split_settings.wasm' },
+  { nav: 'nav-settings', shown: 'erasure-form', chunk: 'split_field.wasm' },
 ];
 
 // The parts a phone fetches by itself as soon as its first screen is drawn, while a password
-// or a PIN is typed: the field screens and the sync engine.
-const FIELD = ['split_field.wasm', 'split_sync.wasm'];
-// The parts nothing fetches before a screen of theirs is opened.
-const ON_DEMAND = [...SCREENS.map((s) => s.chunk), 'split_count.wasm', 'split_facilities.wasm', 'split_reception.wasm',
-  'split_public.wasm', 'split_coordinators_forms.wasm'];
+// or a PIN is typed: setting the PIN, and the signed-in app with its field screens and sync.
+const FIELD = ['split_pin.wasm', 'split_field.wasm'];
+// The parts a streetworker's phone fetches only when a screen of theirs is opened (a
+// coordinator's fetches the screens behind "More" once signed in).
+const ON_DEMAND = ['split_more.wasm', 'split_map.wasm', 'split_reception.wasm', 'split_public.wasm'];
+// No more files than this in a build: wasm-split makes a shared chunk for every set of parts
+// that share code, and a phone on a slow line pays for each file it fetches.
+const MAX_MODULES = 60;
 
 const appDir = (dist) => readdirSync(dist).find((f) => /^app-[0-9a-f]+$/.test(f));
 const wasmFetched = (requests) => requests.filter((u) => u.endsWith('.wasm')).map((u) => new URL(u).pathname);
@@ -61,7 +64,7 @@ async function openEach(page, requests) {
 
 test('the sign-in page loads only the first part; each other screen loads its part, then works offline', T, async () => {
   const server = await startServer();
-  const { context, page, watch, requests } = await watchedPhone(server);
+  let { context, page, watch, requests } = await watchedPhone(server);
   await page.waitForFunction(() => window.__signInReady);
   // What the page had asked for when its sign-in form became usable (the browser's own record).
   const first = await page.evaluate(() => performance.getEntriesByType('resource')
@@ -69,16 +72,30 @@ test('the sign-in page loads only the first part; each other screen loads its pa
     .map((e) => new URL(e.name).pathname));
   assert.equal(first.length, 1, `one wasm module before the sign-in form: ${first}`);
   assert.match(first[0], /^\/app-[0-9a-f]+\/latarnia_bg\.wasm$/);
-  // Then, while the password is typed, the field screens' part and the sync engine's.
+  // Then, while the password is typed, setting the PIN and the signed-in app (its field
+  // screens and the sync engine).
   await page.waitForFunction((parts) => parts.every((p) => performance.getEntriesByType('resource')
     .some((e) => new URL(e.name).pathname.endsWith(`/${p}`))), FIELD);
-  await waitForServiceWorker(page);
-  await signIn(page, server);
+  const worker = await server.addUser('split-worker');
+  await signIn(page, server, worker);
+  await byId(page, 'patrol-start').waitFor();
+  await navTo(page, 'nav-contacts');
+  await navTo(page, 'nav-sites');
+  await navTo(page, 'nav-patrol');
   await byId(page, 'patrol-start').waitFor();
   const signedIn = wasmFetched(requests);
   assert.deepEqual(ON_DEMAND.filter((c) => signedIn.some((p) => p.endsWith(`/${c}`))), [],
-    'signing in and the patrol screen fetch no coordinators\' part');
+    'a streetworker signing in and opening the field screens fetches no other part');
+  const modules = readdirSync(join(ROOT, 'dist', appDir(join(ROOT, 'dist')))).filter((f) => f.endsWith('.wasm'));
+  assert.ok(modules.length <= MAX_MODULES, `${modules.length} wasm modules in the build`);
+  await context.close();
 
+  // A coordinator's phone: the screens behind "More" come once signed in.
+  ({ context, page, watch, requests } = await watchedPhone(server));
+  await waitForServiceWorker(page);
+  await signIn(page, server);
+  await page.waitForFunction(() => performance.getEntriesByType('resource')
+    .some((e) => new URL(e.name).pathname.endsWith('/split_more.wasm')));
   await openEach(page, requests);
   assert.equal(new Set(wasmFetched(requests)).size, wasmFetched(requests).length, 'each part fetched once');
 
@@ -97,7 +114,7 @@ test('the sign-in page loads only the first part; each other screen loads its pa
 test('a part that cannot be fetched says why and offers a retry; back online, the screen opens', T, async () => {
   const dist = copyDist();
   const dir = join(dist, appDir(dist));
-  const chunk = join(dir, 'split_zima.wasm');
+  const chunk = join(dir, 'split_more.wasm');
   // This server lost the part (a broken deploy); the service worker cannot precache a build
   // with a missing file, so the page asks the network, which answers 404.
   for (const f of [chunk, `${chunk}.br`, `${chunk}.gz`]) renameSync(f, `${f}.away`);
