@@ -45,12 +45,6 @@ fn main() {
     for (lang, table) in LANGS.iter().zip(&tables) {
         packed(&mut out, &lang.to_uppercase(), keys.iter().map(|k| table[k.as_str()].as_str()));
     }
-    out.push_str("fn table(lang: Lang) -> Packed {\n    match lang {\n");
-    for lang in LANGS {
-        let variant = format!("{}{}", lang[..1].to_uppercase(), &lang[1..]);
-        writeln!(out, "        Lang::{variant} => {},", lang.to_uppercase()).unwrap();
-    }
-    out.push_str("    }\n}\n");
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("i18n.rs");
     fs::write(dest, out).unwrap();
 }
@@ -63,7 +57,7 @@ fn packed<'a>(out: &mut String, name: &str, texts: impl Iterator<Item = &'a str>
         all.push_str(t);
         ends.push(u16::try_from(all.len()).expect("a table's texts together take at most 64 KB"));
     }
-    writeln!(out, "static {name}: Packed = Packed {{ text: {all:?}, ends: &{ends:?} }};\n").unwrap();
+    writeln!(out, "pub(crate) static {name}: Packed = Packed {{ text: {all:?}, ends: &{ends:?} }};\n").unwrap();
 }
 
 /// The page's own sign-in form and lock screen (`web/index.html`, drawn before the app's code

@@ -28,7 +28,7 @@ impl Lang {
 
 /// A table of texts (`build.rs`): all of them in one string, and where each one ends.
 #[derive(Clone, Copy)]
-struct Packed {
+pub struct Packed {
     text: &'static str,
     ends: &'static [u16],
 }
@@ -56,6 +56,45 @@ impl Packed {
         }
         None
     }
+}
+
+// The English texts once their part is there (`split::english`; with the `split` feature only:
+// the tests' builds have them at once).
+#[cfg(feature = "split")]
+thread_local! {
+    static ENGLISH: std::cell::Cell<Option<Packed>> = const { std::cell::Cell::new(None) };
+}
+
+/// Each language's table. Polish, the default, is in the first load; English is a part of its
+/// own, fetched the first time it is chosen (`load`), so a phone in Polish never downloads
+/// it before its first screen. Until it is there, Polish.
+fn table(lang: Lang) -> Packed {
+    match lang {
+        Lang::Pl => PL,
+        #[cfg(feature = "split")]
+        Lang::En => ENGLISH.with(std::cell::Cell::get).unwrap_or(PL),
+        #[cfg(not(feature = "split"))]
+        Lang::En => EN,
+    }
+}
+
+/// Makes `lang`'s texts ready (English: its part fetched, from the service worker's cache once
+/// precached). Set the language only after this; where the part cannot be fetched the texts
+/// stay Polish.
+pub async fn load(lang: Lang) {
+    #[cfg(feature = "split")]
+    if lang == Lang::En && ENGLISH.with(std::cell::Cell::get).is_none() {
+        if let Ok(texts) = crate::split::english::english().await {
+            ENGLISH.with(|e| e.set(Some(texts)));
+        }
+    }
+    #[cfg(not(feature = "split"))]
+    let _ = lang;
+}
+
+/// The language this phone was set to (Polish when none).
+pub fn preferred() -> Lang {
+    crate::platform::pref("lang").and_then(|c| Lang::from_code(&c)).unwrap_or_default()
 }
 
 /// The key of a text, by its index (`k::PATROL_START` is the index of "patrol_start").

@@ -162,6 +162,20 @@ pub mod site_merge {
     }
 }
 
+/// The English texts (`i18n::load`), a part of their own: a phone in Polish, the default,
+/// never fetches them.
+#[cfg(feature = "split")]
+pub mod english {
+    use super::*;
+
+    split_point!(
+        en,
+        fn english() -> crate::i18n::Packed {
+            crate::i18n::EN
+        }
+    );
+}
+
 /// Work done by a part's code (a sync, an undo, reading lists ahead), boxed to cross the split.
 pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 

@@ -133,7 +133,7 @@ impl AppState {
     /// Creates the state and hooks up the browser events (the store is opened by
     /// `session::open`, the sync's triggers by `sync::install_triggers`).
     pub fn start() -> Self {
-        let lang = platform::pref("lang").and_then(|c| Lang::from_code(&c)).unwrap_or_default();
+        let lang = crate::i18n::preferred();
         let theme = match platform::pref("theme").as_deref() {
             Some("light") => Theme::Light,
             _ => Theme::Dark,

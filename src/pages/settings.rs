@@ -66,7 +66,13 @@ pub fn SettingsPage() -> impl IntoView {
             </Show>
             <label for="lang-select">{i.s(k::SETTINGS_LANGUAGE)}</label>
             <select id="lang-select" data-testid="lang-select"
-                on:change=move |ev| if let Some(l) = Lang::from_code(&event_target_value(&ev)) { state.lang.set(l) }>
+                on:change=move |ev| if let Some(l) = Lang::from_code(&event_target_value(&ev)) {
+                    // English's texts are a part of their own: the language changes once they are there.
+                    leptos::task::spawn_local(async move {
+                        crate::i18n::load(l).await;
+                        state.lang.set(l);
+                    });
+                }>
                 <option value="pl" selected=move || state.lang.get() == Lang::Pl>"Polski"</option>
                 <option value="en" selected=move || state.lang.get() == Lang::En>"English"</option>
             </select>

@@ -178,6 +178,13 @@ export async function signIn(page, server, user = server.admin, pin = PIN) {
   await setPin(page, pin);
 }
 
+/** Chooses the app's language in Settings and waits until the app speaks it (English's texts
+ * are a part of their own, fetched the first time). */
+export async function chooseLanguage(page, code) {
+  await byId(page, 'lang-select').selectOption(code);
+  await page.waitForFunction((c) => document.documentElement.lang === c, code);
+}
+
 /** Sets the PIN on the screen that asks for it after a sign-in. */
 export async function setPin(page, pin = PIN) {
   await byId(page, 'pin-set').fill(pin);

@@ -3,7 +3,8 @@
 // can be read on screen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, byId, phone, visibleCounterNames, smallControls, pinned, focusedIsVisible, screenshot, reload, navTo } from './harness.mjs';
+import { startServer, byId, phone, visibleCounterNames, smallControls, pinned, focusedIsVisible, screenshot, reload, navTo, chooseLanguage,
+} from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -38,7 +39,7 @@ test('a half-typed contact survives the bottom bar, the settings and a reload un
 
   // The settings, to switch the language, and Back.
   await byId(page, 'nav-settings').click();
-  await byId(page, 'lang-select').selectOption('en');
+  await chooseLanguage(page, 'en');
   await page.goBack();
   await byId(page, 'contact-draft').waitFor();
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'Pan Marek, kaszel od tygodnia');

@@ -2,7 +2,8 @@
 // half-saved; language and theme; delete with undo; the date filter; IndexedDB missing or full.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn, reload, unlock, navTo } from './harness.mjs';
+import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn, reload, unlock, navTo, chooseLanguage,
+} from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -49,7 +50,7 @@ test('invalid input is shown at the field, in Polish and in English, and nothing
 
   // In English the same errors read in English.
   await byId(page, 'nav-settings').click();
-  await byId(page, 'lang-select').selectOption('en');
+  await chooseLanguage(page, 'en');
   await navTo(page, 'nav-patrol');
   await byId(page, 'contact-new').click();
   await byId(page, 'contact-headcount').fill('500');
@@ -66,7 +67,7 @@ test('language and theme are switched in Settings and kept after a reload', T, a
   await byId(page, 'nav-settings').click();
   await byId(page, 'storage-persisted').waitFor();
   await screenshot(page, '8-settings');
-  await byId(page, 'lang-select').selectOption('en');
+  await chooseLanguage(page, 'en');
   await byId(page, 'theme-select').selectOption('light');
   assert.equal(await byId(page, 'nav-settings').getAttribute('aria-label'), 'Settings');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
@@ -229,7 +230,7 @@ test('from 320 to 390 px the top bar and the sync line under it each stay one ro
     for (const lang of ['pl', 'en']) {
       if (lang === 'en') {
         await byId(page, 'nav-settings').click();
-        await byId(page, 'lang-select').selectOption('en');
+        await chooseLanguage(page, 'en');
       }
       for (const offline of [false, true]) {
         await context.setOffline(offline);
@@ -269,7 +270,7 @@ test('at 320 px the bottom bar holds five destinations whose labels fit whole; t
   for (const lang of ['pl', 'en']) {
     if (lang === 'en') {
       await byId(page, 'nav-settings').click();
-      await byId(page, 'lang-select').selectOption('en');
+      await chooseLanguage(page, 'en');
     }
     const items = await bar();
     assert.equal(items.length, 5, `${lang}: ${JSON.stringify(items)}`);
