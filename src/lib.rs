@@ -24,7 +24,8 @@ use crate::components::{
 };
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
-    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, site_form::SiteFormPage, sites::SitesPage,
+    patrol::PatrolPage, patrol_summary::PatrolSummaryPage, settings::SettingsPage, site_form::SiteFormPage,
+    sites::SitesPage, sync::SyncPage,
 };
 use crate::session::Access;
 use crate::state::AppState;
@@ -80,7 +81,6 @@ pub fn App() -> impl IntoView {
                 _ => None,
             };
             platform::keep_start_flag(flag);
-
             if flag.is_some() {
                 platform::take_shell("sign-in-shell", &[]);
             }
@@ -141,7 +141,7 @@ pub fn App() -> impl IntoView {
 }
 
 /// The signed-in app's screens. Drawn from the field part (`split::app_routes`): the field
-/// screens are in it, the others are parts of their own.
+/// screens, Settings and the sync page are in it, the others are parts of their own.
 #[component]
 pub fn AppRoutes() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -158,8 +158,8 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/patrols/:id") view=PatrolSummaryPage/>
             <Route path=path!("/contacts") view=HistoryPage/>
             <Route path=path!("/contacts/:id") view=ContactFormPage/>
-            <Route path=path!("/settings") view=|| lazy(split::settings::screen())/>
-            <Route path=path!("/sync") view=|| lazy(split::sync::screen())/>
+            <Route path=path!("/settings") view=SettingsPage/>
+            <Route path=path!("/sync") view=SyncPage/>
             <Route path=path!("/sites") view=SitesPage/>
             <Route path=path!("/sites/:id") view=SiteFormPage/>
             <Route path=path!("/map") view=|| lazy(split::map::screen())/>

@@ -110,8 +110,6 @@ screens! {
     field::app_routes => crate::AppRoutes;
     field::signed_in_bars => crate::SignedInBars;
     field::nav => crate::components::nav::Nav;
-    field::settings => crate::pages::settings::SettingsPage;
-    field::sync => crate::pages::sync::SyncPage;
     // The screens behind "More": the coordinators' (the report, Akcja ZIMA planning, reports
     // from the 24 h line, the facility directory) and the count night's. Fetched after the
     // field part on a coordinator's phone; on the others when first opened.
