@@ -59,6 +59,47 @@
     pinTyped(pin, key.classList.contains('key-erase') ? pin.value.slice(0, -1) : pin.value + key.textContent);
   });
 
+  // The map's script (`map.js`, Leaflet's driver) is fetched when the app first asks for the
+  // map, not with the page: on a slow line every byte before the app's code delays it. Its
+  // calls wait for it; `map.js` puts the real ones in place of these.
+  var mapScript = null;
+  function loadMap() {
+    if (!mapScript) {
+      mapScript = new Promise(function (ok, fail) {
+        var s = document.createElement('script');
+        s.src = '/map.js';
+        s.onload = ok;
+        s.onerror = function () { mapScript = null; s.remove(); fail(new Error('could not load /map.js')); };
+        document.head.appendChild(s);
+      });
+    }
+    return mapScript;
+  }
+  var mapStub = window.latarniaMap = {
+    ready: function () {
+      return loadMap().then(function () {
+        if (window.latarniaMap === mapStub) throw new Error('/map.js did not start');
+        return window.latarniaMap.ready();
+      });
+    },
+    warm: function () { mapStub.ready().catch(function () {}); },
+  };
+
+  // Once the app's first screen is usable and the code it needs next has come (the app calls
+  // this), the manifest, whose icons a browser fetches at once, and the service worker, whose
+  // install downloads every part of the app: before that, both would share a slow line with
+  // the app's own code.
+  var started = false;
+  window.latarniaStarted = function () {
+    if (started) return;
+    started = true;
+    var manifest = document.createElement('link');
+    manifest.rel = 'manifest';
+    manifest.href = '/manifest.webmanifest';
+    document.head.appendChild(manifest);
+    registerWorker();
+  };
+
   if (!('serviceWorker' in navigator)) return;
 
   function announce() {
@@ -83,7 +124,8 @@
     window.location.reload();
   });
 
-  window.addEventListener('load', function () {
+  function registerWorker() {
+    if (!('serviceWorker' in navigator)) return;
     navigator.serviceWorker.register('/sw.js').then(function (reg) {
       if (reg.waiting && navigator.serviceWorker.controller) announce();
       reg.addEventListener('updatefound', function () {
@@ -97,5 +139,5 @@
       // Look for a new version now and then while the app stays open (a night shift is long).
       setInterval(function () { reg.update().catch(function () {}); }, 30 * 60 * 1000);
     }).catch(function (e) { console.warn('service worker not registered', e); });
-  });
+  }
 })();

@@ -47,6 +47,13 @@ fn PublicOr(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// What waits until the first screen is usable and the field part has come (a slow line is
+/// all the first load's until then): the page's manifest and service worker, the map's settings.
+fn after_first_load() {
+    platform::started();
+    leptos::task::spawn_local(api::fetch_map_config());
+}
+
 /// A screen loaded on demand (`split`), drawn once its chunk is there.
 fn lazy(screen: split::LazyScreen) -> impl IntoView {
     view! { <LazyScreenView screen/> }
@@ -64,7 +71,6 @@ pub fn App() -> impl IntoView {
     session::open(state);
     sync::install_triggers(state);
     session::install_auto_lock(state);
-    leptos::task::spawn_local(api::fetch_map_config());
     provide_context(state);
     provide_context(i18n::I18n(state.lang));
 
@@ -91,13 +97,16 @@ pub fn App() -> impl IntoView {
     });
 
     // The field screens and the sync engine, fetched once the first screen is drawn, while it
-    // waits for a password or a PIN (not on the public pages, which need neither).
+    // waits for a password or a PIN (not on the public pages, which need neither); then the
+    // page's manifest and service worker, whose precache would have shared the line.
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) || !state.ready.get() {
             return done.unwrap_or(false);
         }
-        if !platform::pathname().starts_with("/public/") {
-            set_timeout(split::preload_field, std::time::Duration::ZERO);
+        if platform::pathname().starts_with("/public/") {
+            platform::started();
+        } else {
+            set_timeout(|| split::preload_field(after_first_load), std::time::Duration::ZERO);
         }
         true
     });

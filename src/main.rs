@@ -1,5 +1,7 @@
 fn main() {
     console_error_panic_hook::set_once();
+    // The database opens while the first screen is made.
+    latarnia::session::open_early();
     // A phone set to English waits for the English texts' part (from the service worker's
     // cache) before drawing, so no screen flashes Polish first. (wasm-bindgen's executor:
     // Leptos's starts with the mount.)

@@ -315,6 +315,20 @@ pub fn print() {
 
 #[wasm_bindgen]
 extern "C" {
+    #[wasm_bindgen(js_name = latarniaStarted, catch)]
+    fn page_started() -> Result<(), JsValue>;
+}
+
+/// Tells the page (`boot.js`) that the app's first screen is usable and the code it needs next
+/// has come: the page then links its manifest and registers the service worker, which would
+/// have shared a slow line with the app's own code before. (Not there in the browser tests'
+/// page: nothing to do.)
+pub fn started() {
+    let _ = page_started();
+}
+
+#[wasm_bindgen]
+extern "C" {
     #[wasm_bindgen(js_namespace = latarniaMap, js_name = warm, catch)]
     fn map_warm() -> Result<(), JsValue>;
 }

@@ -11,7 +11,7 @@ use crate::crypto::{self, CryptoError, Secret};
 use crate::i18n::k;
 use crate::platform;
 use crate::state::AppState;
-use crate::storage::{AppStore, Backend, IdbStore, KeyRing, MemStore, Session, Store};
+use crate::storage::{AppStore, Backend, IdbStore, KeyRing, MemStore, Session, Store, StoreError};
 use crate::sync;
 
 pub use crate::state::{Access, PendingPin};
@@ -19,12 +19,33 @@ pub use crate::state::{Access, PendingPin};
 /// The database's name in IndexedDB.
 pub const DB_NAME: &str = "latarnia";
 
+type Opening = futures::channel::oneshot::Receiver<Result<IdbStore, StoreError>>;
+
+thread_local! {
+    /// The database being opened since the app's code started (`open_early`).
+    static OPENING: std::cell::RefCell<Option<Opening>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts opening the phone's database as soon as the app's code runs (`main`, before the
+/// first screen is built), so that the browser opens it while the screen is made.
+pub fn open_early() {
+    let (done, opening) = futures::channel::oneshot::channel();
+    OPENING.with(|o| *o.borrow_mut() = Some(opening));
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = done.send(IdbStore::open(DB_NAME, platform::new_uuid()).await);
+    });
+}
+
 /// Opens the store (IndexedDB, or memory when the browser refuses it), decides how the app
 /// starts, then the first sync.
 pub fn open(state: AppState) {
     state.signed_out_why.set(signed_out_why());
     leptos::task::spawn_local(async move {
-        let store = match IdbStore::open(DB_NAME, platform::new_uuid()).await {
+        let opened = match OPENING.with(|o| o.borrow_mut().take()) {
+            Some(opening) => opening.await.unwrap_or_else(|_| Err(StoreError::Unavailable("not opened".into()))),
+            None => IdbStore::open(DB_NAME, platform::new_uuid()).await,
+        };
+        let store = match opened {
             Ok(s) => AppStore::new(Backend::Idb(s)),
             Err(e) => {
                 leptos::logging::error!("IndexedDB: {e:?}");

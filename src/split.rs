@@ -226,10 +226,11 @@ pub mod warm_lists {
 
 /// Fetches the parts of setting the PIN and of the signed-in app (once; a failed fetch is
 /// tried again when a screen or a sync needs it), so that neither waits for its code after the
-/// sign-in or the PIN.
-pub fn preload_field() {
-    leptos::task::spawn_local(async {
+/// sign-in or the PIN; then `then`.
+pub fn preload_field(then: fn()) {
+    leptos::task::spawn_local(async move {
         let _ = futures::join!(pin_setup::load(), app_routes::load());
+        then();
     });
 }
 

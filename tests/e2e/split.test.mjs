@@ -49,6 +49,12 @@ async function watchedPhone(server) {
       if (b && !b.disabled && !window.__signInReady) window.__signInReady = performance.now();
     };
     new MutationObserver(seen).observe(document, { childList: true, subtree: true, attributes: true });
+    // When the page registers its service worker (its install downloads every part).
+    const register = navigator.serviceWorker.register.bind(navigator.serviceWorker);
+    navigator.serviceWorker.register = (...a) => {
+      window.__workerRegisteredAt ??= performance.now();
+      return register(...a);
+    };
   });
   await page.goto(server.url);
   return { context, page, watch, requests };
@@ -72,10 +78,29 @@ test('the sign-in page loads only the first part; each other screen loads its pa
     .map((e) => new URL(e.name).pathname));
   assert.equal(first.length, 1, `one wasm module before the sign-in form: ${first}`);
   assert.match(first[0], /^\/app-[0-9a-f]+\/latarnia_bg\.wasm$/);
+  // Nothing else shares the line with the app's code: no icons, no manifest, no map script,
+  // no service worker (whose install downloads every part) before the form is usable.
+  const before = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => e.startTime <= window.__signInReady).map((e) => new URL(e.name).pathname));
+  const others = before.filter((f) => !/^\/app-[0-9a-f]+\/(latarnia_bg\.wasm|latarnia\.js|__wasm_split\.js)$/.test(f));
+  assert.deepEqual(others, [], 'only the app\'s code before the sign-in form');
   // Then, while the password is typed, setting the PIN and the signed-in app (its field
-  // screens and the sync engine).
+  // screens and the sync engine); after them the manifest and the service worker.
   await page.waitForFunction((parts) => parts.every((p) => performance.getEntriesByType('resource')
     .some((e) => new URL(e.name).pathname.endsWith(`/${p}`))), FIELD);
+  await waitForServiceWorker(page);
+  const order = await page.evaluate(() => {
+    const at = (re) => performance.getEntriesByType('resource').find((e) => re.test(e.name));
+    return {
+      ready: window.__signInReady,
+      field: at(/split_field\.wasm$/)?.responseEnd,
+      manifest: at(/manifest\.webmanifest$/)?.startTime,
+      worker: window.__workerRegisteredAt,
+    };
+  });
+  assert.ok(order.field > order.ready, `the field part after the sign-in form: ${JSON.stringify(order)}`);
+  assert.ok(order.manifest > order.field, `the manifest after the field part: ${JSON.stringify(order)}`);
+  assert.ok(order.worker > order.field, `the service worker after the field part: ${JSON.stringify(order)}`);
   const worker = await server.addUser('split-worker');
   await signIn(page, server, worker);
   await byId(page, 'patrol-start').waitFor();
