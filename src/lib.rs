@@ -47,6 +47,18 @@ fn PublicOr(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// Runs `action` once, the first time `condition` holds (then reads nothing more).
+fn once_when(condition: impl Fn() -> bool + 'static, action: impl FnOnce() + 'static) {
+    let mut action = Some(action);
+    Effect::new(move || {
+        if action.is_some() && condition() {
+            if let Some(act) = action.take() {
+                act();
+            }
+        }
+    });
+}
+
 /// What waits until the first screen is usable and the field part has come (a slow line is
 /// all the first load's until then): the page's manifest and service worker, the map's settings.
 fn after_first_load() {
@@ -99,26 +111,22 @@ pub fn App() -> impl IntoView {
     // The field screens and the sync engine, fetched once the first screen is drawn, while it
     // waits for a password or a PIN (not on the public pages, which need neither); then the
     // page's manifest and service worker, whose precache would have shared the line.
-    Effect::new(move |done: Option<bool>| {
-        if done == Some(true) || !state.ready.get() {
-            return done.unwrap_or(false);
-        }
-        if platform::pathname().starts_with("/public/") {
-            platform::started();
-        } else {
-            set_timeout(|| split::preload_field(after_first_load), std::time::Duration::ZERO);
-        }
-        true
-    });
+    once_when(
+        move || state.ready.get(),
+        || {
+            if platform::pathname().starts_with("/public/") {
+                platform::started();
+            } else {
+                set_timeout(|| split::preload_field(after_first_load), std::time::Duration::ZERO);
+            }
+        },
+    );
 
     // A coordinator's screens, fetched once a coordinator is signed in.
-    Effect::new(move |done: Option<bool>| {
-        if done == Some(true) || !state.ready.get() || !state.session.with(Option::is_some) || !state.is_coordinator() {
-            return done.unwrap_or(false);
-        }
-        split::preload_more();
-        true
-    });
+    once_when(
+        move || state.ready.get() && state.session.with(Option::is_some) && state.is_coordinator(),
+        split::preload_more,
+    );
 
     let signed_in = move || state.session.with(Option::is_some);
     view! {

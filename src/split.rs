@@ -177,6 +177,13 @@ pub mod english {
 /// Work done by a part's code (a sync, an undo, reading lists ahead), boxed to cross the split.
 pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
+/// Does a part's work (`split`: the split point that hands the task over) once the part is
+/// there; `Err` when the part could not be fetched.
+pub async fn run(split: impl std::future::Future<Output = Result<Task, ChunkError>>) -> Result<(), ChunkError> {
+    split.await?.await;
+    Ok(())
+}
+
 /// The sync engine: the engine itself and the pull's reading and writing of every record type,
 /// needed only once someone is signed in and unlocked.
 pub mod sync_engine {
@@ -217,9 +224,7 @@ pub mod warm_lists {
     /// Reads them once the field part is there (at once when it is).
     pub fn start(state: crate::state::AppState) {
         leptos::task::spawn_local(async move {
-            if let Ok(task) = warm_lists(state).await {
-                task.await
-            }
+            let _ = super::run(warm_lists(state)).await;
         });
     }
 }

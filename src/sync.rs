@@ -104,16 +104,13 @@ pub fn sync_now(state: AppState) {
     platform::with_lock(
         "latarnia-sync",
         async move {
-            match crate::split::sync_engine::run(state).await {
-                Ok(run) => run.await,
-                Err(_) => {
-                    state.sync.update(|v| {
-                        v.syncing = false;
-                        v.error = Some(k::SYNC_FAILED)
-                    });
-                    state.sync_failures.update_value(|n| *n += 1);
-                    schedule(state, next_delay(state.sync_failures.get_value()));
-                }
+            if crate::split::run(crate::split::sync_engine::run(state)).await.is_err() {
+                state.sync.update(|v| {
+                    v.syncing = false;
+                    v.error = Some(k::SYNC_FAILED)
+                });
+                state.sync_failures.update_value(|n| *n += 1);
+                schedule(state, next_delay(state.sync_failures.get_value()));
             }
         },
         move || {

@@ -29,9 +29,7 @@ pub fn Toast() -> impl IntoView {
             let undo = n.undo.map(|u| {
                 view! {
                     <button data-testid="toast-undo" on:click=move |_| spawn_local(async move {
-                        if let Ok(undo) = crate::split::undo::undo(state, u).await {
-                            undo.await
-                        }
+                        let _ = crate::split::run(crate::split::undo::undo(state, u)).await;
                     })>
                         {i.s(k::UNDO)}
                     </button>
