@@ -20,7 +20,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::{
-    lazy_screen::LazyScreenView, status_bar::StatusBar, sync_status::SyncStatus, toast::Toast, zima_banner::ZimaBanner,
+    frame::Frame, lazy_screen::LazyScreenView, nav::Nav, sync_status::SyncStatus, zima_banner::ZimaBanner,
 };
 use crate::pages::{
     contact_form::ContactFormPage, history::HistoryPage, lock::LockPage, login::LoginPage, not_found::NotFound,
@@ -30,21 +30,16 @@ use crate::pages::{
 use crate::session::Access;
 use crate::state::AppState;
 
-/// The public pages (no sign-in, no lock: the aid facilities' list, when the organisation
-/// shows it) or else the app (`children`).
-#[component]
-fn PublicOr(children: ChildrenFn) -> impl IntoView {
-    let path = leptos_router::hooks::use_location().pathname;
-    let public = Memo::new(move |_| path.with(|p| p.starts_with("/public/")));
-    view! {
-        <Show when=move || !public.get() fallback=|| view! {
-            <Routes fallback=NotFound>
-                <Route path=path!("/public/facilities/:org") view=|| lazy(split::public_facilities::screen())/>
-            </Routes>
-        }>
-            {children()}
-        </Show>
-    }
+/// Which screen the app shows: one of the first screens (drawn by the first part, in the
+/// app's frame) or the signed-in app (the field part, with its router).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Screen {
+    /// The store is opening.
+    Opening,
+    Lock,
+    SetPin,
+    SignIn,
+    SignedIn,
 }
 
 /// Runs `action` once, the first time `condition` holds (then reads nothing more).
@@ -69,12 +64,6 @@ fn after_first_load() {
 /// A screen loaded on demand (`split`), drawn once its chunk is there.
 fn lazy(screen: split::LazyScreen) -> impl IntoView {
     view! { <LazyScreenView screen/> }
-}
-
-/// A part of the app's frame loaded on demand: nothing until its chunk is there (the screen
-/// under it says when a chunk cannot be fetched).
-fn quiet(screen: split::LazyScreen) -> impl IntoView {
-    view! { <LazyScreenView screen quiet=true/> }
 }
 
 #[component]
@@ -128,37 +117,59 @@ pub fn App() -> impl IntoView {
         split::preload_more,
     );
 
-    let signed_in = move || state.session.with(Option::is_some);
+    // The public list of free beds: no sign-in, no lock, no router (`/public/facilities/<org>`).
+    if let Some(public) = platform::pathname().strip_prefix("/public/").map(str::to_owned) {
+        let known = public.strip_prefix("facilities/").is_some_and(|org| !org.is_empty() && !org.contains('/'));
+        return view! {
+            <Frame>{if known { lazy(split::public_facilities::screen()).into_any() } else { view! { <NotFound/> }.into_any() }}</Frame>
+        }
+        .into_any();
+    }
+
+    // A phone the page drew its own sign-in form for (no session and no lock, by the flag the
+    // app keeps) gets the app's form at once: the store opens meanwhile, and a sign-in waits
+    // for it. Should the store say otherwise, its own screen follows.
+    let drawn_before_store = platform::start_screen() == "sign-in";
+    // A memo: the screen is made again only when it changes (not when the store opens under
+    // a sign-in form being typed in).
+    let screen = Memo::new(move |_| {
+        if !drawn_before_store && !state.ready.get() {
+            return Screen::Opening;
+        }
+        match state.access.get() {
+            // Locked or without a PIN yet, nothing of the app is there: only its own screen.
+            Access::Locked => Screen::Lock,
+            Access::NeedsPin => Screen::SetPin,
+            _ if state.session.with(Option::is_some) => Screen::SignedIn,
+            _ => Screen::SignIn,
+        }
+    });
+    (move || match screen.get() {
+        Screen::SignedIn => view! { <LazyScreenView screen=split::signed_in_app::screen() framed=true/> }.into_any(),
+        Screen::Opening => view! { <Frame><p class="loading" aria-busy="true">"…"</p></Frame> }.into_any(),
+        Screen::Lock => view! { <Frame><LockPage/></Frame> }.into_any(),
+        Screen::SetPin => view! { <Frame>{lazy(split::pin_setup::screen())}</Frame> }.into_any(),
+        Screen::SignIn => view! { <Frame><LoginPage/></Frame> }.into_any(),
+    })
+    .into_any()
+}
+
+/// The signed-in app, the field part's (`split::signed_in_app`): its router, the sync line and
+/// the Akcja ZIMA banner under the status bar, its screens, the bottom navigation.
+#[component]
+pub fn SignedInApp() -> impl IntoView {
     view! {
         <Router>
-            // Online/offline, what waits to be sent and the last sync: at the top, scrolling away
-            // with the page (only the bottom navigation stays fixed on a small screen).
-            <div class="top-bars">
-                <StatusBar/>
-                <Show when=signed_in>{quiet(split::signed_in_bars::screen())}</Show>
-            </div>
-            <main id="main">
-                <PublicOr>
-                <Show when=move || state.ready.get() fallback=|| view! { <p class="loading" aria-busy="true">"…"</p> }>
-                    // Locked or without a PIN yet, nothing of the app is there: only its own screen.
-                    <Show when=move || state.access.get() != Access::Locked fallback=LockPage>
-                    <Show when=move || state.access.get() != Access::NeedsPin fallback=|| lazy(split::pin_setup::screen())>
-                    <Show when=signed_in fallback=LoginPage>
-                        {lazy(split::app_routes::screen())}
-                    </Show>
-                    </Show>
-                    </Show>
-                </Show>
-                </PublicOr>
-            </main>
-            <Toast/>
-            <Show when=signed_in>{quiet(split::nav::screen())}</Show>
+            <Frame bars=|| view! { <SyncStatus/><ZimaBanner/> }>
+                <AppRoutes/>
+            </Frame>
+            <Nav/>
         </Router>
     }
 }
 
-/// The signed-in app's screens. Drawn from the field part (`split::app_routes`): the field
-/// screens, Settings and the sync page are in it, the others are parts of their own.
+/// The signed-in app's screens (in the field part): the field screens, Settings and the sync
+/// page are in it, the others are parts of their own.
 #[component]
 pub fn AppRoutes() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -190,15 +201,5 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/count/:id") view=|| lazy(split::count::screen())/>
             <Route path=path!("/count/:id/sectors/:sector") view=|| lazy(split::count_sector::screen())/>
         </Routes>
-    }
-}
-
-/// What a signed-in worker sees above every screen: the sync line and the Akcja ZIMA banner
-/// (from the field part, `split::signed_in_bars`).
-#[component]
-pub fn SignedInBars() -> impl IntoView {
-    view! {
-        <SyncStatus/>
-        <ZimaBanner/>
     }
 }

@@ -17,7 +17,7 @@ fn start() {
     // sign-in form and lock screen where they were not shown (boot.js); a shown one is taken
     // over by the app's screen.
     let doc = leptos::prelude::document();
-    let start = doc.document_element().and_then(|e| e.get_attribute("data-start")).unwrap_or_default();
+    let start = latarnia::platform::start_screen();
     let parts = [
         ("splash", false),
         ("start-failed", false),

@@ -51,6 +51,26 @@ pub fn reload() {
 }
 
 /// The page's path (`/`, `/public/facilities/…`); empty outside a browser.
+/// Which of its own screens the page drew first (`boot.js`: `sign-in`, `lock` or `splash`),
+/// from the flag the app keeps (`keep_start_flag`); empty where there is no such page (the
+/// browser tests').
+pub fn start_screen() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("data-start"))
+        .unwrap_or_default()
+}
+
+/// Puts `path` in the address bar as a new entry (no router runs on the first screens).
+pub fn go_to(path: &str) {
+    if let Some(w) = web_sys::window().filter(|_| pathname() != path) {
+        if let Ok(history) = w.history() {
+            let _ = history.push_state_with_url(&JsValue::NULL, "", Some(path));
+        }
+    }
+}
+
 pub fn pathname() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
 }

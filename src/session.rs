@@ -55,7 +55,6 @@ pub fn open(state: AppState) {
         };
         start(state, &store).await;
         state.set_store(store);
-        state.ready.set(true);
         sync::refresh(state).await;
         sync::sync_now(state);
     });
@@ -91,6 +90,12 @@ async fn start(state: AppState, store: &AppStore) {
 /// expired simply goes on. A different user than the one whose records wait to be sent is
 /// refused (their records stay).
 pub async fn sign_in(state: AppState, login: &str, password: &str) -> Result<(), usize> {
+    // The form may be drawn before the store has opened (`App`): a phone whose store turns out
+    // to be locked shows its lock screen instead, and signs nobody in.
+    state.store_opened().await;
+    if state.access.get_untracked() == Access::Locked {
+        return Err(k::LOGIN_FAILED);
+    }
     let store = state.store();
     let client_id = store.clock().await.ok().map(|c| c.client_id);
     let answer = api::login(login, password, client_id).await?;

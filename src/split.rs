@@ -104,12 +104,10 @@ macro_rules! screens {
 screens! {
     // Setting the PIN, once after a sign-in.
     pin::pin_setup => crate::pages::pin_setup::PinSetupPage;
-    // The signed-in app: its routes with the field screens (patrol, contacts, places,
-    // Settings), the bars above them and the navigation; with the sync engine, fetched as soon
-    // as the first screen is drawn.
-    field::app_routes => crate::AppRoutes;
-    field::signed_in_bars => crate::SignedInBars;
-    field::nav => crate::components::nav::Nav;
+    // The signed-in app: its router, its routes with the field screens (patrol, contacts,
+    // places, Settings), the bars above them and the navigation; with the sync engine, fetched
+    // as soon as the first screen is drawn.
+    field::signed_in_app => crate::SignedInApp;
     // The screens behind "More": the coordinators' (the report, Akcja ZIMA planning, reports
     // from the 24 h line, the facility directory) and the count night's. Fetched after the
     // field part on a coordinator's phone; on the others when first opened.
@@ -234,7 +232,7 @@ pub mod warm_lists {
 /// sign-in or the PIN; then `then`.
 pub fn preload_field(then: fn()) {
     leptos::task::spawn_local(async move {
-        let _ = futures::join!(pin_setup::load(), app_routes::load());
+        let _ = futures::join!(pin_setup::load(), signed_in_app::load());
         then();
     });
 }
@@ -242,7 +240,7 @@ pub fn preload_field(then: fn()) {
 /// Fetches the screens behind "More" after the field part (a coordinator's phone).
 pub fn preload_more() {
     leptos::task::spawn_local(async {
-        let _ = app_routes::load().await;
+        let _ = signed_in_app::load().await;
         let _ = indicators::load().await;
     });
 }

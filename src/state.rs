@@ -94,6 +94,8 @@ pub struct AppState {
     store: StoredValue<Option<AppStore>, LocalStorage>,
     /// The store is open (IndexedDB, or memory when IndexedDB failed).
     pub ready: RwSignal<bool>,
+    /// What waits for the store to open (`store_opened`).
+    store_waiters: StoredValue<Vec<futures::channel::oneshot::Sender<()>>, LocalStorage>,
     /// A lasting storage problem, as a translation key (private mode, quota).
     pub storage_problem: RwSignal<Option<usize>>,
     pub notice: RwSignal<Option<Notice>>,
@@ -141,6 +143,7 @@ impl AppState {
         let state = AppState {
             store: StoredValue::new_local(None),
             ready: RwSignal::new(false),
+            store_waiters: StoredValue::new_local(Vec::new()),
             storage_problem: RwSignal::new(None),
             notice: RwSignal::new(None),
             revision: RwSignal::new(0),
@@ -189,9 +192,25 @@ impl AppState {
         state
     }
 
-    /// The store the app runs on from now (`session::open`).
+    /// The store the app runs on from now (`session::open`): the app is ready, and what waited
+    /// for the store goes on.
     pub fn set_store(&self, store: AppStore) {
         self.store.set_value(Some(store));
+        self.ready.set(true);
+        for waiter in self.store_waiters.try_update_value(std::mem::take).unwrap_or_default() {
+            let _ = waiter.send(());
+        }
+    }
+
+    /// Waits until the store is open (at once when it is): the app's sign-in form is drawn
+    /// before, on a phone with no session (`App`).
+    pub async fn store_opened(&self) {
+        if self.store.with_value(Option::is_some) {
+            return;
+        }
+        let (waiter, opened) = futures::channel::oneshot::channel();
+        self.store_waiters.update_value(|w| w.push(waiter));
+        let _ = opened.await;
     }
 
     /// A read of the store that runs again whenever the store changes (`revision`) or a signal

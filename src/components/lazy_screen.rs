@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::components::frame::Frame;
 use crate::i18n::{k, use_i18n};
 use crate::split::LazyScreen;
 use crate::state::AppState;
@@ -17,18 +18,17 @@ enum Chunk {
 /// those screens list are read into memory (`AppState::warm_lists`), so the data does not wait
 /// for the code.
 ///
-/// `quiet`: a part of the app's frame (its bars, its navigation): nothing while the chunk comes
-/// or when it cannot be fetched, and no reading ahead.
+/// `framed`: the part draws the app's frame itself (the signed-in app): what is shown while it
+/// comes, or why it cannot come, is drawn in the first part's frame.
 #[component]
-pub fn LazyScreenView(screen: LazyScreen, #[prop(optional)] quiet: bool) -> impl IntoView {
+pub fn LazyScreenView(screen: LazyScreen, #[prop(optional)] framed: bool) -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
     let chunk = RwSignal::new(Chunk::Loading);
     let LazyScreen { preload, view } = screen;
     let view = StoredValue::new_local(view);
-    if !quiet {
-        crate::split::warm_lists::start(state);
-    }
+    crate::split::warm_lists::start(state);
+    let frame = move |v: AnyView| if framed { view! { <Frame>{v}</Frame> }.into_any() } else { v };
     let load = move || {
         chunk.set(Chunk::Loading);
         leptos::task::spawn_local(async move {
@@ -47,18 +47,16 @@ pub fn LazyScreenView(screen: LazyScreen, #[prop(optional)] quiet: bool) -> impl
         }
     });
     move || match chunk.get() {
-        Chunk::Loading | Chunk::Failed if quiet => ().into_any(),
-        Chunk::Ready if quiet => view.with_value(|v| v()).and_then(Result::ok).map(|v| v.into_any()).into_any(),
         // Shown only when the part takes a moment (`.loading-later`): a part already there
         // draws its screen on the next tick, with no flash of this line.
         Chunk::Loading => {
-            view! { <p class="loading loading-later" aria-busy="true">{i.s(k::LOADING_SCREEN)}</p> }.into_any()
+            frame(view! { <p class="loading loading-later" aria-busy="true">{i.s(k::LOADING_SCREEN)}</p> }.into_any())
         }
         Chunk::Ready => match view.with_value(|v| v()) {
             Some(Ok(view)) => view,
-            _ => failed(i, state, load).into_any(),
+            _ => frame(failed(i, state, load).into_any()),
         },
-        Chunk::Failed => failed(i, state, load).into_any(),
+        Chunk::Failed => frame(failed(i, state, load).into_any()),
     }
 }
 

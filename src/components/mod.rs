@@ -13,6 +13,7 @@ pub mod erasure_form;
 pub mod facility_import;
 pub mod facility_summary;
 pub mod field_error;
+pub mod frame;
 pub mod from_store;
 pub mod indicator_table;
 pub mod keypad;

@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::i18n::{k, use_i18n};
 use crate::platform;
@@ -16,7 +15,6 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<usize>);
     let busy = RwSignal::new(false);
-    let navigate = use_navigate();
     let send = move || {
         let (l, p) = (login.get_untracked(), password.get_untracked());
         if l.trim().is_empty() || p.is_empty() {
@@ -25,23 +23,20 @@ pub fn LoginPage() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
-        let navigate = navigate.clone();
+        // A new session starts on the patrol screen, whatever page signed out: the signed-in
+        // app's router reads the address when it starts.
+        platform::go_to(&crate::routes::AppRoute::Patrol.href());
         spawn_local(async move {
             let result = crate::session::sign_in(state, &l, &p).await;
             busy.set(false);
-            match result {
-                // A new session starts on the patrol screen, whatever page signed out.
-                Ok(()) => navigate(&crate::routes::AppRoute::Patrol.href(), Default::default()),
-                Err(key) => error.set(Some(key)),
+            if let Err(key) = result {
+                error.set(Some(key));
             }
         });
     };
-    let submit = {
-        let send = send.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            send();
-        }
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send();
     };
     // What was typed into the page's own form before the app started is taken over, and sent
     // if it was.

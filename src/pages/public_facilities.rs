@@ -4,7 +4,6 @@
 
 use latarnia_core::facilities::{FacilityKind, PublicFacilities, PublicFacility};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::i18n::{k, use_i18n};
 use crate::platform;
@@ -12,9 +11,10 @@ use crate::platform;
 #[component]
 pub fn PublicFacilitiesPage() -> impl IntoView {
     let i = use_i18n();
-    let params = use_params_map();
+    // The organisation is the address's last part (`/public/facilities/<org>`, checked by `App`).
+    let org = platform::pathname().rsplit('/').next().unwrap_or_default().to_owned();
     let list = crate::loaded::Loaded::new(move || {
-        let org = params.with(|p| p.get("org")).unwrap_or_default();
+        let org = org.clone();
         async move { crate::api::public_facilities(&org).await }
     });
     let shown = move |l: PublicFacilities| {

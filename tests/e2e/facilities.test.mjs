@@ -260,6 +260,10 @@ test('facilities: import, free beds, a hold offline, arrival, a full facility re
   assert.doesNotMatch(listed, /wolne|wolnych|Kobieta · z psem/, 'no beds, no people');
   assert.equal(await byId(vp, 'login-login').count(), 0, 'no sign-in asked');
   await screenshot(vp, '49-public-facilities');
+  // Another public address is no page, and asks no sign-in either.
+  await vp.goto(`${server.url}/public/facilities/${me.org_id}/more`);
+  await vp.getByRole('heading', { name: 'Nie ma takiej strony.' }).waitFor();
+  assert.equal(await byId(vp, 'login-login').count(), 0, 'no sign-in asked');
   await visitor.close();
 
   for (const p of [c, r, o, k]) {
