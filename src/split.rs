@@ -237,10 +237,11 @@ pub fn preload_field(then: fn()) {
     });
 }
 
-/// Fetches the screens behind "More" after the field part (a coordinator's phone).
+/// Fetches the screens behind "More" (a coordinator's phone, as soon as a coordinator is
+/// signed in): beside the field part if it is still coming — a new phone asks for a PIN
+/// first, and both arrive while it is typed. The chunks they share are fetched once.
 pub fn preload_more() {
     leptos::task::spawn_local(async {
-        let _ = signed_in_app::load().await;
         let _ = indicators::load().await;
     });
 }

@@ -65,7 +65,10 @@ pub fn build(dist: &Path) -> Result<String, Fail> {
             .arg(&main),
     )?;
     let link = split.join("__wasm_split.js");
-    std::fs::copy(&link, out.join("__wasm_split.js")).map_err(io(&link))?;
+    let loader = std::fs::read_to_string(&link).map_err(io(&link))?;
+    let loader =
+        low_priority_fetches(&loader).ok_or_else(|| Fail(format!("{}: no part's fetch found", link.display())))?;
+    std::fs::write(out.join("__wasm_split.js"), loader).map_err(io(&out.join("__wasm_split.js")))?;
     let mut modules = vec![out.join("latarnia_bg.wasm")];
     for chunk in &parts.split_modules {
         let name = chunk.file_name().ok_or_else(|| Fail(format!("{}: no file name", chunk.display())))?;
@@ -87,6 +90,18 @@ pub fn build(dist: &Path) -> Result<String, Fail> {
         std::fs::copy(f, &target).map_err(io(f))?;
     }
     Ok(name)
+}
+
+/// wasm-split's loader with every part's fetch asked at low priority (decision 144): the parts
+/// a phone fetches ahead, while a password is typed, are many files, and on HTTP/1.1 they held
+/// all six connections to the server, so the sign-in itself (a few hundred bytes) waited
+/// seconds behind them on a slow line. `None` when the loader has no fetch of this shape (a
+/// new wasm-split: the build then fails rather than ship without it).
+fn low_priority_fetches(loader: &str) -> Option<String> {
+    const CALL: &str = ", import.meta.url))";
+    let found = loader.matches(CALL).count();
+    (found > 0 && loader.matches("fetch(new URL(").count() == found)
+        .then(|| loader.replace(CALL, ", import.meta.url), { priority: \"low\" })"))
 }
 
 /// Starts the app from `index.html`: the main module and its wasm fetched together once the
@@ -111,4 +126,27 @@ pub fn start_script(app_dir: &str) -> String {
         ),
         d = app_dir
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::low_priority_fetches;
+
+    #[test]
+    fn every_part_is_fetched_at_low_priority() {
+        let loader = concat!(
+            "const __chunk_8 = makeLoad(() => {\n",
+            "    const src = fetch(new URL(\"./chunk_8.wasm\", import.meta.url));\n",
+            "}, []);\n",
+            "const __split_field = makeLoad(() => {\n",
+            "    const src = fetch(new URL(\"./split_field.wasm\", import.meta.url));\n",
+            "}, [__chunk_8]);\n",
+        );
+        let low = low_priority_fetches(loader).expect("two fetches");
+        assert_eq!(low.matches("{ priority: \"low\" })").count(), 2);
+        assert!(low.contains("fetch(new URL(\"./split_field.wasm\", import.meta.url), { priority: \"low\" });"));
+        // A loader of another shape fails the build instead of shipping unchanged.
+        assert_eq!(low_priority_fetches("const src = fetch(url);"), None);
+        assert_eq!(low_priority_fetches(&format!("{loader}fetch(other);fetch(new URL(x))")), None);
+    }
 }
