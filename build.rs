@@ -45,8 +45,58 @@ fn main() {
     for (lang, table) in LANGS.iter().zip(&tables) {
         packed(&mut out, &lang.to_uppercase(), keys.iter().map(|k| table[k.as_str()].as_str()));
     }
+    // The Polish texts the first load holds (decision 145): those of every key the code names
+    // outside the screens loaded on demand; the others are empty there and come with all the
+    // texts in a part of their own (`split::polish`) before such a screen is drawn.
+    // (A name that is no key, `Chunk::Loading`'s, only finds no text.)
+    let first = first_screens_keys(Path::new("src"));
+    packed(
+        &mut out,
+        "PL_FIRST",
+        keys.iter().map(|k| if first.contains(k.as_str()) { tables[0][k.as_str()].as_str() } else { "" }),
+    );
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("i18n.rs");
     fs::write(dest, out).unwrap();
+}
+
+/// The screens loaded on demand: every page but the sign-in, the lock and "no such page".
+const FIRST_PAGES: &[&str] = &["login.rs", "lock.rs", "not_found.rs", "mod.rs"];
+
+/// Every key named as `k::NAME` in the app's code outside the screens loaded on demand
+/// (`src/pages/`, but `FIRST_PAGES`), lower-cased as in the translation files. Components are
+/// all counted, though some are drawn only by those screens: a text too many costs bytes, a
+/// text too few an empty label.
+fn first_screens_keys(dir: &Path) -> std::collections::BTreeSet<String> {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut keys = std::collections::BTreeSet::new();
+    let mut entries: Vec<_> =
+        fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            keys.extend(first_screens_keys(&path));
+            continue;
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let on_demand = path.parent().is_some_and(|p| p.ends_with("pages")) && !FIRST_PAGES.contains(&name);
+        if !name.ends_with(".rs") || on_demand {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // A module's tests (at its end) are not the app's.
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (at, _) in text.match_indices("k::") {
+            let key: String = text[at + 3..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if !key.is_empty() {
+                keys.insert(key.to_lowercase());
+            }
+        }
+    }
+    keys
 }
 
 /// `static NAME: Packed`: the texts one after another in one string, with where each ends.
@@ -57,7 +107,12 @@ fn packed<'a>(out: &mut String, name: &str, texts: impl Iterator<Item = &'a str>
         all.push_str(t);
         ends.push(u16::try_from(all.len()).expect("a table's texts together take at most 64 KB"));
     }
-    writeln!(out, "pub(crate) static {name}: Packed = Packed {{ text: {all:?}, ends: &{ends:?} }};\n").unwrap();
+    // Not every table is read in every build (the tests' builds are not split).
+    writeln!(
+        out,
+        "#[allow(dead_code)]\npub(crate) static {name}: Packed = Packed {{ text: {all:?}, ends: &{ends:?} }};\n"
+    )
+    .unwrap();
 }
 
 /// The page's own sign-in form and lock screen (`web/index.html`, drawn before the app's code

@@ -63,19 +63,49 @@ impl Packed {
 #[cfg(feature = "split")]
 thread_local! {
     static ENGLISH: std::cell::Cell<Option<Packed>> = const { std::cell::Cell::new(None) };
+    // All the Polish texts once their part is there (`split::polish`).
+    static POLISH: std::cell::Cell<Option<Packed>> = const { std::cell::Cell::new(None) };
 }
 
-/// Each language's table. Polish, the default, is in the first load; English is a part of its
-/// own, fetched the first time it is chosen (`load`), so a phone in Polish never downloads
-/// it before its first screen. Until it is there, Polish.
+/// Polish, the default: the first load holds the texts of its own screens (`PL_FIRST`, the
+/// others empty there); all of them come in a part of their own, fetched before a screen
+/// loaded on demand is drawn (`complete`).
+#[cfg(feature = "split")]
+fn polish() -> Packed {
+    POLISH.with(std::cell::Cell::get).unwrap_or(PL_FIRST)
+}
+
+#[cfg(not(feature = "split"))]
+fn polish() -> Packed {
+    PL
+}
+
+/// Each language's table. English is a part of its own, fetched the first time it is chosen
+/// (`load`), so a phone in Polish never downloads it. Until it is there, Polish.
 fn table(lang: Lang) -> Packed {
     match lang {
-        Lang::Pl => PL,
+        Lang::Pl => polish(),
         #[cfg(feature = "split")]
-        Lang::En => ENGLISH.with(std::cell::Cell::get).unwrap_or(PL),
+        Lang::En => ENGLISH.with(std::cell::Cell::get).unwrap_or_else(polish),
         #[cfg(not(feature = "split"))]
         Lang::En => EN,
     }
+}
+
+/// Makes every Polish text ready (their part fetched, from the service worker's cache once
+/// precached): a screen loaded on demand waits for it. When they have just come, the texts on
+/// the screen are read again (`lang` notified). `Err` when the part cannot be fetched.
+pub async fn complete(lang: RwSignal<Lang>) -> Result<(), crate::split::ChunkError> {
+    #[cfg(feature = "split")]
+    if POLISH.with(std::cell::Cell::get).is_none() {
+        let texts = crate::split::polish::polish().await?;
+        if POLISH.with(|p| p.replace(Some(texts))).is_none() {
+            lang.update(|_| {});
+        }
+    }
+    #[cfg(not(feature = "split"))]
+    let _ = lang;
+    Ok(())
 }
 
 /// Makes `lang`'s texts ready (English: its part fetched, from the service worker's cache once
@@ -214,5 +244,29 @@ mod tests {
         }
         assert_eq!(text(Lang::Pl, k::ZIMA_SAVED), "Zapisane.");
         assert_eq!(text(Lang::Pl, KEYS.ends.len()), "", "past the end: nothing, not a panic");
+    }
+
+    #[test]
+    fn the_first_load_holds_the_first_screens_polish_texts_and_not_the_others() {
+        for i in 0..KEYS.ends.len() {
+            let first = PL_FIRST.get(i);
+            assert!(first.is_empty() || first == PL.get(i), "{}: {first}", KEYS.get(i));
+        }
+        // The sign-in, the lock, the frame, a part's error and "no such page".
+        for key in [
+            k::LOGIN_TITLE,
+            k::LOGIN_BAD,
+            k::LOCK_TITLE,
+            k::LOCK_WRONG,
+            k::CHUNK_RETRY,
+            k::LOADING_SCREEN,
+            k::NOT_FOUND,
+        ] {
+            assert_eq!(PL_FIRST.get(key), PL.get(key), "{}", KEYS.get(key));
+        }
+        // A screen loaded on demand's own: Akcja ZIMA planning's.
+        assert_eq!(PL_FIRST.get(k::ZIMA_SAVED), "");
+        let first: usize = (0..KEYS.ends.len()).map(|i| PL_FIRST.get(i).len()).sum();
+        assert!(first * 2 < PL.text.len(), "the first load holds {first} of {} bytes of text", PL.text.len());
     }
 }

@@ -102,11 +102,11 @@ pub fn App() -> impl IntoView {
     // page's manifest and service worker, whose precache would have shared the line.
     once_when(
         move || state.ready.get(),
-        || {
+        move || {
             if platform::pathname().starts_with("/public/") {
                 platform::started();
             } else {
-                set_timeout(|| split::preload_field(after_first_load), std::time::Duration::ZERO);
+                set_timeout(move || split::preload_field(state.lang, after_first_load), std::time::Duration::ZERO);
             }
         },
     );

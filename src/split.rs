@@ -172,6 +172,20 @@ pub mod english {
     );
 }
 
+/// All the Polish texts (`i18n::complete`), a part of their own: the first load holds only
+/// the first screens'.
+#[cfg(feature = "split")]
+pub mod polish {
+    use super::*;
+
+    split_point!(
+        pl,
+        fn polish() -> crate::i18n::Packed {
+            crate::i18n::PL
+        }
+    );
+}
+
 /// Work done by a part's code (a sync, an undo, reading lists ahead), boxed to cross the split.
 pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
@@ -229,10 +243,12 @@ pub mod warm_lists {
 
 /// Fetches the parts of setting the PIN and of the signed-in app (once; a failed fetch is
 /// tried again when a screen or a sync needs it), so that neither waits for its code after the
-/// sign-in or the PIN; then `then`.
-pub fn preload_field(then: fn()) {
+/// sign-in or the PIN, with all the Polish texts (`i18n::complete`); then `then`.
+pub fn preload_field(lang: RwSignal<crate::i18n::Lang>, then: fn()) {
     leptos::task::spawn_local(async move {
-        let _ = futures::join!(pin_setup::load(), signed_in_app::load());
+        // In the order they are needed (the requests go out in this order): the texts and the
+        // PIN screen right after a sign-in, then the signed-in app.
+        let _ = futures::join!(crate::i18n::complete(lang), pin_setup::load(), signed_in_app::load());
         then();
     });
 }

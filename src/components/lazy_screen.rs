@@ -32,9 +32,10 @@ pub fn LazyScreenView(screen: LazyScreen, #[prop(optional)] framed: bool) -> imp
     let load = move || {
         chunk.set(Chunk::Loading);
         leptos::task::spawn_local(async move {
-            let next = match preload().await {
-                Ok(()) => Chunk::Ready,
-                Err(_) => Chunk::Failed,
+            // The screen's code and all the texts (the first load holds only its own screens').
+            let next = match futures::join!(preload(), crate::i18n::complete(state.lang)) {
+                (Ok(()), Ok(())) => Chunk::Ready,
+                _ => Chunk::Failed,
             };
             chunk.set(next);
         });

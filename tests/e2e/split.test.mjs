@@ -136,6 +136,35 @@ test('the sign-in page loads only the first part; each other screen loads its pa
   await server.stop();
 });
 
+test('the first screens have all their words before the rest of the texts come; a screen loaded on demand waits for them', T, async () => {
+  const server = await startServer();
+  // No service worker: every request of the page passes the route below.
+  const context = await openProfile(tempDir('profile'), { serviceWorkers: 'block' });
+  const page = context.pages()[0] ?? (await context.newPage());
+  let blocked = true;
+  await page.route('**/split_pl.wasm', (r) => (blocked ? r.abort() : r.continue()));
+  await page.goto(server.url);
+  // The app's own sign-in form (the page's is gone), in words a person reads.
+  await byId(page, 'login-submit').waitFor();
+  await page.getByRole('heading', { name: 'Logowanie' }).waitFor();
+  assert.equal((await byId(page, 'login-submit').innerText()).trim(), 'Zaloguj');
+  await page.getByLabel('Hasło').fill('nie to hasło');
+  await page.getByLabel('Login').fill(server.admin.login);
+  await byId(page, 'login-submit').click();
+  assert.equal((await byId(page, 'login-error').innerText()).trim(), 'Nieprawidłowy login lub hasło.');
+  // Signed in, the PIN screen (a part) waits for all the texts: without them it says why.
+  await page.getByLabel('Hasło').fill(server.admin.password);
+  await byId(page, 'login-submit').click();
+  await byId(page, 'chunk-error').waitFor();
+  assert.match(await byId(page, 'chunk-error').innerText(), /Nie udało się pobrać tego ekranu z serwera/);
+  blocked = false;
+  await byId(page, 'chunk-retry').click();
+  await page.getByRole('heading', { name: 'Ustaw PIN' }).waitFor();
+  await setPin(page);
+  await context.close();
+  await server.stop();
+});
+
 test('a part that cannot be fetched says why and offers a retry; back online, the screen opens', T, async () => {
   const dist = copyDist();
   const dir = join(dist, appDir(dist));
