@@ -97,11 +97,8 @@ fn table(lang: Lang) -> Packed {
 /// the screen are read again (`lang` notified). `Err` when the part cannot be fetched.
 pub async fn complete(lang: RwSignal<Lang>) -> Result<(), crate::split::ChunkError> {
     #[cfg(feature = "split")]
-    if POLISH.with(std::cell::Cell::get).is_none() {
-        let texts = crate::split::polish::polish().await?;
-        if POLISH.with(|p| p.replace(Some(texts))).is_none() {
-            lang.update(|_| {});
-        }
+    if fetch_table(&POLISH, crate::split::polish::polish).await? {
+        lang.update(|_| {});
     }
     #[cfg(not(feature = "split"))]
     let _ = lang;
@@ -113,13 +110,28 @@ pub async fn complete(lang: RwSignal<Lang>) -> Result<(), crate::split::ChunkErr
 /// stay Polish.
 pub async fn load(lang: Lang) {
     #[cfg(feature = "split")]
-    if lang == Lang::En && ENGLISH.with(std::cell::Cell::get).is_none() {
-        if let Ok(texts) = crate::split::english::english().await {
-            ENGLISH.with(|e| e.set(Some(texts)));
-        }
+    if lang == Lang::En {
+        let _ = fetch_table(&ENGLISH, crate::split::english::english).await;
     }
     #[cfg(not(feature = "split"))]
     let _ = lang;
+}
+
+/// Puts a table of texts from its part (`split`) into `kept`, unless it is there already:
+/// whether it has just come.
+#[cfg(feature = "split")]
+async fn fetch_table<F>(
+    kept: &'static std::thread::LocalKey<std::cell::Cell<Option<Packed>>>,
+    split: impl FnOnce() -> F,
+) -> Result<bool, crate::split::ChunkError>
+where
+    F: std::future::Future<Output = Result<Packed, crate::split::ChunkError>>,
+{
+    if kept.with(std::cell::Cell::get).is_some() {
+        return Ok(false);
+    }
+    let texts = split().await?;
+    Ok(kept.with(|k| k.replace(Some(texts))).is_none())
 }
 
 /// The language this phone was set to (Polish when none).

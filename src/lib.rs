@@ -97,13 +97,17 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // The public list of free beds (`/public/…`): no sign-in, no lock, no router.
+    let public = platform::pathname().strip_prefix("/public/").map(str::to_owned);
+
     // The field screens and the sync engine, fetched once the first screen is drawn, while it
     // waits for a password or a PIN (not on the public pages, which need neither); then the
     // page's manifest and service worker, whose precache would have shared the line.
+    let on_public = public.is_some();
     once_when(
         move || state.ready.get(),
         move || {
-            if platform::pathname().starts_with("/public/") {
+            if on_public {
                 platform::started();
             } else {
                 set_timeout(move || split::preload_field(state.lang, after_first_load), std::time::Duration::ZERO);
@@ -117,8 +121,8 @@ pub fn App() -> impl IntoView {
         split::preload_more,
     );
 
-    // The public list of free beds: no sign-in, no lock, no router (`/public/facilities/<org>`).
-    if let Some(public) = platform::pathname().strip_prefix("/public/").map(str::to_owned) {
+    // Its one address: `/public/facilities/<org>`.
+    if let Some(public) = public {
         let known = public.strip_prefix("facilities/").is_some_and(|org| !org.is_empty() && !org.contains('/'));
         return view! {
             <Frame>{if known { lazy(split::public_facilities::screen()).into_any() } else { view! { <NotFound/> }.into_any() }}</Frame>

@@ -50,7 +50,6 @@ pub fn reload() {
     }
 }
 
-/// The page's path (`/`, `/public/facilities/…`); empty outside a browser.
 /// Which of its own screens the page drew first (`boot.js`: `sign-in`, `lock` or `splash`),
 /// from the flag the app keeps (`keep_start_flag`); empty where there is no such page (the
 /// browser tests').
@@ -71,6 +70,7 @@ pub fn go_to(path: &str) {
     }
 }
 
+/// The page's path (`/`, `/public/facilities/…`); empty outside a browser.
 pub fn pathname() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
 }

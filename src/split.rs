@@ -109,8 +109,8 @@ screens! {
     // as soon as the first screen is drawn.
     field::signed_in_app => crate::SignedInApp;
     // The screens behind "More": the coordinators' (the report, Akcja ZIMA planning, reports
-    // from the 24 h line, the facility directory) and the count night's. Fetched after the
-    // field part on a coordinator's phone; on the others when first opened.
+    // from the 24 h line, the facility directory) and the count night's. Fetched as soon as a
+    // coordinator is signed in (`preload_more`); on the others' phones when first opened.
     more::indicators => crate::pages::indicators::IndicatorsPage;
     more::zima => crate::pages::zima::ZimaPage;
     more::run => crate::pages::run::RunPage;
