@@ -14,9 +14,34 @@ pub struct HttpTransport {
     pub token: String,
 }
 
+thread_local! {
+    /// Where every answer reports whether the server was reached (`AppState::reachable`).
+    static REACHED: std::cell::Cell<Option<leptos::prelude::RwSignal<bool>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Every answer from now on sets `reached`: whether it came from the server.
+pub fn report_reach_to(reached: leptos::prelude::RwSignal<bool>) {
+    REACHED.with(|r| r.set(Some(reached)));
+}
+
 /// An answer read as the protocol says (`latarnia_core::engine::decode`): no network is
-/// `Offline`, an answer that is not the protocol's is `BadAnswer`, never "offline".
+/// `Offline`, an answer that is not the protocol's is `BadAnswer`, never "offline". Whether it
+/// reached the server is reported (`report_reach_to`).
 async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Error>) -> Result<T, TransportError> {
+    let read = read_answer(r).await;
+    let reached = !matches!(&read, Err(e) if e.unreached());
+    if let Some(signal) = REACHED.with(std::cell::Cell::get) {
+        use leptos::prelude::{GetUntracked, Set};
+        if signal.get_untracked() != reached {
+            signal.set(reached);
+        }
+    }
+    read
+}
+
+async fn read_answer<T: serde::de::DeserializeOwned>(
+    r: Result<Response, gloo_net::Error>,
+) -> Result<T, TransportError> {
     let r = r.map_err(|_| TransportError::Offline)?;
     let status = r.status();
     // A body cut off by a dropped connection is the network's failure.

@@ -104,6 +104,10 @@ pub struct AppState {
     pub lang: RwSignal<Lang>,
     pub theme: RwSignal<Theme>,
     pub online: RwSignal<bool>,
+    /// Whether the last answer came from the server (`api::answer`): a phone online by the
+    /// browser's word but on a line that reaches nothing (a weak signal, a Wi-Fi that asks to
+    /// sign in) says so instead of "online".
+    pub reachable: RwSignal<bool>,
     pub gps: RwSignal<Gps>,
     pub persisted: RwSignal<Option<bool>>,
     pub update_ready: RwSignal<bool>,
@@ -150,6 +154,7 @@ impl AppState {
             lang: RwSignal::new(lang),
             theme: RwSignal::new(theme),
             online: RwSignal::new(platform::is_online()),
+            reachable: RwSignal::new(true),
             gps: RwSignal::new(Gps::Waiting),
             persisted: RwSignal::new(None),
             update_ready: RwSignal::new(update_waiting()),
@@ -177,6 +182,7 @@ impl AppState {
             platform::set_document_attr("data-theme", t.code());
         });
 
+        crate::api::report_reach_to(state.reachable);
         let online = window_event_listener_untyped("online", move |_| state.online.set(true));
         let offline = window_event_listener_untyped("offline", move |_| state.online.set(false));
         let update = window_event_listener_untyped("latarnia-update", move |_| state.update_ready.set(true));

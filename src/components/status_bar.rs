@@ -10,18 +10,27 @@ use crate::state::AppState;
 pub fn StatusBar() -> impl IntoView {
     let i = use_i18n();
     let state = expect_context::<AppState>();
-    let online = state.online;
+    let (online, reachable) = (state.online, state.reachable);
+    // Online by the browser's word is not enough: a line that reaches nothing (a weak signal,
+    // a Wi-Fi asking to sign in) is "no connection", as the sync finds it.
+    let connected = move || online.get() && reachable.get();
     view! {
         <header class="status-bar">
             <span class="app-name">"Latarnia"</span>
             <span
                 data-testid="online-status"
                 class="online-status"
-                class:offline=move || !online.get()
+                class:offline=move || !connected()
+                class:unreachable=move || online.get() && !reachable.get()
                 role="status"
                 data-online=move || online.get().to_string()
+                data-reachable=move || reachable.get().to_string()
             >
-                {move || if online.get() { i.t(k::STATUS_ONLINE) } else { i.t(k::STATUS_OFFLINE) }}
+                {move || match (online.get(), reachable.get()) {
+                    (false, _) => i.t(k::STATUS_OFFLINE),
+                    (true, false) => i.t(k::STATUS_UNREACHABLE),
+                    (true, true) => i.t(k::STATUS_ONLINE),
+                }}
             </span>
             // The report page and the settings sit here, out of the way of the field screens in
             // the bottom navigation (which keeps six items of 48 px or more at 320 px).

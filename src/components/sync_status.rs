@@ -29,7 +29,8 @@ pub fn SyncStatus() -> impl IntoView {
                     (i.t(k::SYNC_LAST), local_time(at, Shown::Time))
                 }
                 Some(at) => (i.t(k::SYNC_LAST), local_time(at, Shown::DayTime)),
-                None => (i.t(k::SYNC_NEVER), String::new()),
+                // "Synced: never", in the same two short lines as a time.
+                None => (i.t(k::SYNC_LAST), i.t(k::SYNC_NEVER).to_owned()),
             }
         }
     };

@@ -122,11 +122,22 @@ test('signing in: clear errors, a session that survives reloads offline, and a s
   await byId(page, 'sync-now').click();
   await page.waitForFunction(() => /odpowiedział niezrozumiale/.test(document.querySelector('[data-testid=sync-error]')?.textContent ?? ''));
   assert.doesNotMatch(await byId(page, 'sync-error').textContent(), /nie powiodła się/);
+  // The browser says online, but the server was not reached: the top bar does not say "online".
+  const pill = page.getByRole('status').filter({ hasText: /SIECI|POŁĄCZENIA/ });
+  assert.equal((await pill.textContent()).trim(), 'BEZ POŁĄCZENIA');
+  assert.equal(await pill.getAttribute('data-online'), 'true');
+  // Whole at 320 px, nothing pushed past the screen's edge.
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: 640 });
+  assert.deepEqual(await pill.evaluate((p) => [p.scrollWidth <= p.clientWidth, document.documentElement.scrollWidth]), [true, 320]);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, '31-sync-bad-answer');
+  await page.setViewportSize(size);
   assert.equal(await pending(page), 2);
   await page.unroute('**/api/v1/sync/**');
   await syncNow(page);
   assert.equal(await pending(page), 0);
+  assert.equal((await pill.textContent()).trim(), 'W SIECI');
   await byId(page, 'logout').click();
   await byId(page, 'login-submit').waitFor();
   assert.equal(await byId(page, 'logout-warning').count(), 0);

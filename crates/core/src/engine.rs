@@ -37,6 +37,13 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// Whether the phone's request never reached the server: no network, a page that is not
+    /// the server's (a Wi-Fi's sign-in page) or a gateway with no server behind it. Any of the
+    /// server's own refusals reached it. The phone's top bar says "no connection" after one.
+    pub fn unreached(&self) -> bool {
+        matches!(self, TransportError::Offline | TransportError::BadAnswer(_) | TransportError::Unavailable(_))
+    }
+
     /// The error of an answer other than 200, from its status and its body (`ApiError`).
     pub fn of_answer(status: u16, body: &str) -> TransportError {
         let error = serde_json::from_str::<ApiError>(body).ok();
@@ -578,6 +585,23 @@ mod tests {
             decode::<PushResponse>(200, r#"{"last_mutation_id":3,"results":[]}"#),
             Ok(PushResponse { last_mutation_id: 3, results: vec![] })
         );
+    }
+
+    #[test]
+    fn a_request_reached_the_server_when_the_server_itself_answered() {
+        let err = |code: &str| format!(r#"{{"error":"{code}","message":"why"}}"#);
+        let reached = |status: u16, body: &str| !decode::<PushResponse>(status, body).unwrap_err().unreached();
+        // The server's own refusals: it was reached.
+        assert!(reached(401, &err("revoked")));
+        assert!(reached(401, &err("unauthorized")));
+        assert!(reached(409, &err("cursor_reset")));
+        assert!(reached(413, &err("too_large")));
+        // A Wi-Fi's sign-in page, a gateway with nothing behind it, no network: not reached.
+        assert!(!reached(200, "<html>Wi-Fi login</html>"));
+        assert!(!reached(403, "<html>Forbidden</html>"));
+        assert!(!reached(502, "Bad Gateway"));
+        assert!(!reached(503, &err("unavailable")));
+        assert!(TransportError::Offline.unreached());
     }
 
     fn m(mid: u64, id: u128, op: Op) -> Mutation {
