@@ -53,12 +53,20 @@ pub fn PinSetupPage() -> impl IntoView {
             <h1>{i.s(k::PIN_TITLE)}</h1>
             <p class="hint">{i.s(k::PIN_INTRO)}</p>
             <form on:submit=submit novalidate autocomplete="off">
-                <label for="pin-set">{i.s(k::PIN_NEW)}</label>
-                <PinInput id="pin-set" value=pin invalid=invalid active=is(Field::Pin)
-                    on_focus=Callback::new(move |_| active.set(Field::Pin))/>
-                <label for="pin-confirm">{i.s(k::PIN_AGAIN)}</label>
-                <PinInput id="pin-confirm" value=again invalid=invalid active=is(Field::Again)
-                    on_focus=Callback::new(move |_| active.set(Field::Again))/>
+                // The two fields side by side: with the keypad and "save" on a short phone's
+                // screen without scrolling.
+                <div class="pin-pair">
+                    <div>
+                        <label for="pin-set">{i.s(k::PIN_NEW)}</label>
+                        <PinInput id="pin-set" value=pin invalid=invalid active=is(Field::Pin)
+                            on_focus=Callback::new(move |_| active.set(Field::Pin))/>
+                    </div>
+                    <div>
+                        <label for="pin-confirm">{i.s(k::PIN_AGAIN)}</label>
+                        <PinInput id="pin-confirm" value=again invalid=invalid active=is(Field::Again)
+                            on_focus=Callback::new(move |_| active.set(Field::Again))/>
+                    </div>
+                </div>
                 <Keypad on_key=on_key disabled=busy/>
                 {move || error.get().map(|key| view! {
                     <p class="field-error" role="alert" data-testid="pin-error">{i.s(key)}</p>

@@ -105,6 +105,25 @@ test('text typed about people is nowhere on the profile\'s disk once synced and 
   await context.close();
 });
 
+/** On a short phone (a 360×640 screen less the browser's bars, a 320×568 one) the PIN fields
+ * (`ids`, the last one the button), every key and the button are on screen without scrolling,
+ * the keys still a gloved thumb's size. */
+async function wholeOnShortPhones(page, ids) {
+  for (const [width, height] of [[320, 568], [360, 560]]) {
+    await page.setViewportSize({ width, height });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const screen = await page.evaluate((ids) => {
+      const box = (e) => e.getBoundingClientRect();
+      const keys = [...document.querySelectorAll('.keypad .key')].map(box);
+      const boxes = [...keys, ...ids.map((id) => box(document.querySelector(`[data-testid=${id}]`)))];
+      return { off: boxes.filter((r) => r.bottom > innerHeight || r.top < 0).length, smallest: Math.min(...keys.map((r) => r.height)), keys: keys.length };
+    }, ids);
+    assert.deepEqual(screen, { off: 0, smallest: screen.smallest, keys: 11 }, `${width}×${height}: ${JSON.stringify(screen)}`);
+    assert.ok(screen.smallest >= 48, `${width}×${height}: keys ${screen.smallest} px`);
+  }
+  await page.setViewportSize(PHONE.viewport);
+}
+
 test('ten wrong PINs leave only the password; the records not yet sent are kept and sent after it', T, async () => {
   const ewa = await server.addUser('ewa-pin');
   const { context, page, watch } = await phone(server, ewa);
@@ -113,18 +132,7 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
   await byId(page, 'lock-now').click();
   await byId(page, 'lock-pin').waitFor();
   await screenshot(page, '27-lock-screen');
-  // On a short phone (a 360×640 screen less the browser's bars, a 320×568 one) the PIN field,
-  // every key and "unlock" are on screen without scrolling, the keys still a gloved thumb's size.
-  for (const [width, height] of [[320, 568], [360, 560]]) {
-    await page.setViewportSize({ width, height });
-    const lock = await page.evaluate(() => {
-      const boxes = [...document.querySelectorAll('[data-testid=lock-pin], .keypad .key, [data-testid=lock-submit]')].map((e) => e.getBoundingClientRect());
-      return { below: boxes.filter((r) => r.bottom > innerHeight || r.top < 0).length, smallest: Math.min(...boxes.slice(1, -1).map((r) => r.height)), n: boxes.length };
-    });
-    assert.deepEqual(lock, { below: 0, smallest: lock.smallest, n: 13 }, `${width}×${height}: ${JSON.stringify(lock)}`);
-    assert.ok(lock.smallest >= 48, `${width}×${height}: keys ${lock.smallest} px`);
-  }
-  await page.setViewportSize(PHONE.viewport);
+  await wholeOnShortPhones(page, ['lock-pin', 'lock-submit']);
   await unlock(page);
 
   // A contact recorded with no network: it waits to be sent.
@@ -174,8 +182,11 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
   // Online: the password, then a new PIN; the unsent contact is there and goes to the server.
   await context.setOffline(false);
   await byId(page, 'login-submit').click();
-  // A new PIN: a trivial one is refused; then typed on the keypad, as with gloves (the first
-  // field, then the second; a slip erased).
+  // A new PIN: both fields, the keypad and "save" whole on a short phone's screen; a trivial
+  // PIN is refused; then typed on the keypad, as with gloves (the first field, then the second;
+  // a slip erased).
+  await byId(page, 'pin-set').waitFor();
+  await wholeOnShortPhones(page, ['pin-set', 'pin-confirm', 'pin-submit']);
   await byId(page, 'pin-set').fill('123456');
   await byId(page, 'pin-confirm').fill('123456');
   await byId(page, 'pin-submit').click();
