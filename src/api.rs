@@ -2,7 +2,7 @@
 //! map's settings and an erasure request. Answers become the app's own errors (the engine's
 //! `TransportError`, or translation keys for the screens); nothing else touches the network.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use latarnia_core::engine::{decode, Transport, TransportError};
 use latarnia_core::sync::{LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse, RawChange};
 use uuid::Uuid;
@@ -22,6 +22,50 @@ thread_local! {
 /// Every answer from now on sets `reached`: whether it came from the server.
 pub fn report_reach_to(reached: leptos::prelude::RwSignal<bool>) {
     REACHED.with(|r| r.set(Some(reached)));
+}
+
+/// How long a small request may take, its answer read whole (signing in, the map's settings,
+/// an erasure, older history, a report computed on the server, the public list).
+const SHORT_MS: u32 = 30_000;
+/// A pull's page (2,000 changes at most, compressed: well under a minute on a weak 2G line).
+const PULL_MS: u32 = 90_000;
+/// A push: its base time and one more millisecond per 4 bytes sent (a 400 KB batch of 500
+/// mutations gets 130 s: 4 KB/s up, a weak 2G line's).
+const PUSH_MS: u32 = 30_000;
+
+/// A request's deadline: it aborts the request, the reading of its answer too, unless it is
+/// dropped first. A weak signal can leave a request hanging for many minutes with no error;
+/// until it ends, no other sync starts. Aborted, it is `Offline`, and the sync tries again.
+struct Deadline {
+    controller: web_sys::AbortController,
+    timer: Option<leptos::prelude::TimeoutHandle>,
+}
+
+impl Deadline {
+    /// `None` where the browser has no `AbortController` (then the request has no deadline).
+    fn after(ms: u32) -> Option<Deadline> {
+        let controller = web_sys::AbortController::new().ok()?;
+        let aborts = controller.clone();
+        let timer = leptos::prelude::set_timeout_with_handle(
+            move || aborts.abort(),
+            std::time::Duration::from_millis(u64::from(ms)),
+        )
+        .ok();
+        Some(Deadline { controller, timer })
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            timer.clear();
+        }
+    }
+}
+
+/// A request builder with `deadline`'s signal (kept by the caller until the answer is read).
+fn within(request: RequestBuilder, deadline: &Option<Deadline>) -> RequestBuilder {
+    request.abort_signal(deadline.as_ref().map(|d| d.controller.signal()).as_ref())
 }
 
 /// An answer read as the protocol says (`latarnia_core::engine::decode`): no network is
@@ -54,9 +98,12 @@ impl Transport for HttpTransport {
 
     async fn push(&self, req: &PushRequest) -> Result<PushResponse, TransportError> {
         platform::mark("sync-push-start");
-        let r = Request::post("/api/v1/sync/push")
+        let body = serde_json::to_string(req).map_err(|_| TransportError::Offline)?;
+        let deadline = Deadline::after(PUSH_MS.saturating_add(u32::try_from(body.len() / 4).unwrap_or(u32::MAX)));
+        let r = within(Request::post("/api/v1/sync/push"), &deadline)
             .header("Authorization", &format!("Bearer {}", self.token))
-            .json(req)
+            .header("Content-Type", "application/json")
+            .body(body)
             .map_err(|_| TransportError::Offline)?
             .send()
             .await;
@@ -75,8 +122,12 @@ impl Transport for HttpTransport {
         );
         platform::mark("sync-pull-start");
         // The fields stay the text that came: a record is read from it straight into its type.
+        let deadline = Deadline::after(PULL_MS);
         let r = answer::<PullResponse<RawChange>>(
-            Request::get(&url).header("Authorization", &format!("Bearer {}", self.token)).send().await,
+            within(Request::get(&url), &deadline)
+                .header("Authorization", &format!("Bearer {}", self.token))
+                .send()
+                .await,
         )
         .await;
         platform::measure("sync-pull", "sync-pull-start");
@@ -93,7 +144,9 @@ pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Resu
         device_name: platform::device_name(),
         client_id,
     };
-    let r = Request::post("/api/v1/auth/login").json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
+    let deadline = Deadline::after(SHORT_MS);
+    let r =
+        within(Request::post("/api/v1/auth/login"), &deadline).json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
     match answer(r).await {
         Ok(answer) => Ok(answer),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::LOGIN_OFFLINE),
@@ -107,7 +160,9 @@ pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Resu
 /// offline use.
 /// Without an answer the ones kept last time (or OpenStreetMap's) stay.
 pub async fn fetch_map_config() {
-    if let Ok(c) = answer::<latarnia_core::map::MapSettings>(Request::get("/api/v1/config").send().await).await {
+    let deadline = Deadline::after(SHORT_MS);
+    let r = within(Request::get("/api/v1/config"), &deadline).send().await;
+    if let Ok(c) = answer::<latarnia_core::map::MapSettings>(r).await {
         crate::platform::set_pref("tile_url", &c.tile_url);
         crate::platform::set_pref("tile_attribution", &c.tile_attribution);
         crate::platform::set_pref("duplicate_radius_m", &crate::platform::number(c.duplicate_radius_m));
@@ -117,7 +172,8 @@ pub async fn fetch_map_config() {
 /// Asks the server to erase a person (`POST /api/v1/erasure`): the number of contacts erased, or
 /// why not, as a translation key.
 pub async fn erase_pseudonym(token: &str, pseudonym: &str) -> Result<u64, usize> {
-    let r = Request::post("/api/v1/erasure")
+    let deadline = Deadline::after(SHORT_MS);
+    let r = within(Request::post("/api/v1/erasure"), &deadline)
         .header("Authorization", &format!("Bearer {token}"))
         .json(&latarnia_core::sync::ErasureRequest { pseudonym: pseudonym.into() })
         .map_err(|_| k::ERASURE_FAILED)?
@@ -142,7 +198,8 @@ pub async fn older<T: latarnia_core::protocol::Record>(
     if let Some(site) = site {
         url.push_str(&format!("&site={site}"));
     }
-    let r = Request::get(&url).header("Authorization", &format!("Bearer {token}")).send().await;
+    let deadline = Deadline::after(SHORT_MS);
+    let r = within(Request::get(&url), &deadline).header("Authorization", &format!("Bearer {token}")).send().await;
     match answer::<latarnia_core::sync::HistoryResponse>(r).await {
         Ok(page) => {
             let records =
@@ -164,7 +221,8 @@ pub async fn indicators(
     if let Some(m) = &period.member {
         url.push_str(&format!("&member={}", js_sys::encode_uri_component(m)));
     }
-    let r = Request::get(&url).header("Authorization", &format!("Bearer {token}")).send().await;
+    let deadline = Deadline::after(SHORT_MS);
+    let r = within(Request::get(&url), &deadline).header("Authorization", &format!("Bearer {token}")).send().await;
     match answer::<latarnia_core::sync::IndicatorsAnswer>(r).await {
         Ok(a) => Ok(a.indicators),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::IND_SERVER_OFFLINE),
@@ -174,13 +232,18 @@ pub async fn indicators(
 
 /// Ends the session on the server (best effort: offline, it simply expires there).
 pub async fn logout(token: &str) {
-    let _ = Request::post("/api/v1/auth/logout").header("Authorization", &format!("Bearer {token}")).send().await;
+    let deadline = Deadline::after(SHORT_MS);
+    let _ = within(Request::post("/api/v1/auth/logout"), &deadline)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await;
 }
 
 /// The public list of an organisation's aid facilities (no sign-in), or why not as a
 /// translation key (not public, offline, another answer).
 pub async fn public_facilities(org: &str) -> Result<latarnia_core::facilities::PublicFacilities, usize> {
-    let r = Request::get(&format!("/api/v1/public/facilities/{org}")).send().await;
+    let deadline = Deadline::after(SHORT_MS);
+    let r = within(Request::get(&format!("/api/v1/public/facilities/{org}")), &deadline).send().await;
     match answer::<latarnia_core::facilities::PublicFacilities>(r).await {
         Ok(list) => Ok(list),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::PUBLIC_OFFLINE),

@@ -107,8 +107,8 @@ test('text typed about people is nowhere on the profile\'s disk once synced and 
 
 /** On a short phone (a 360×640 screen less the browser's bars, a 320×568 one) the PIN fields
  * (`ids`, the last one the button), every key and the button are on screen without scrolling,
- * the keys still a gloved thumb's size. */
-async function wholeOnShortPhones(page, ids) {
+ * the keys still a gloved thumb's size; `shot` names the 360×560 screenshot. */
+async function wholeOnShortPhones(page, ids, shot) {
   for (const [width, height] of [[320, 568], [360, 560]]) {
     await page.setViewportSize({ width, height });
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -120,6 +120,7 @@ async function wholeOnShortPhones(page, ids) {
     }, ids);
     assert.deepEqual(screen, { off: 0, smallest: screen.smallest, keys: 11 }, `${width}×${height}: ${JSON.stringify(screen)}`);
     assert.ok(screen.smallest >= 48, `${width}×${height}: keys ${screen.smallest} px`);
+    if (shot && width === 360) await screenshot(page, shot);
   }
   await page.setViewportSize(PHONE.viewport);
 }
@@ -186,7 +187,7 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
   // PIN is refused; then typed on the keypad, as with gloves (the first field, then the second;
   // a slip erased).
   await byId(page, 'pin-set').waitFor();
-  await wholeOnShortPhones(page, ['pin-set', 'pin-confirm', 'pin-submit']);
+  await wholeOnShortPhones(page, ['pin-set', 'pin-confirm', 'pin-submit'], '50-pin-setup');
   await byId(page, 'pin-set').fill('123456');
   await byId(page, 'pin-confirm').fill('123456');
   await byId(page, 'pin-submit').click();

@@ -213,3 +213,35 @@ test('a partner is offered only what its role may do; a record the server refuse
   watch.assertClean();
   await context.close();
 });
+
+test('a request that never answers ends at its deadline: the phone says "no connection", keeps its records and sends them later', T, async () => {
+  const olek = await server.addUser('olek-deadline');
+  const { context, page, watch } = await phone(olek);
+  const pill = page.getByRole('status').filter({ hasText: /SIECI|POŁĄCZENIA/ });
+  const syncing = (on) => page.waitForFunction((o) => document.querySelector('[data-testid=sync-status]').dataset.syncing === String(o), on);
+  // The page's timers are under the test's hand: the deadline passes in a moment.
+  await page.clock.install();
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-quick').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=sync-pending]').textContent) >= 2);
+  // A weak signal: the requests go out and nothing ever comes back, no error either.
+  await page.route('**/api/v1/sync/**', () => {});
+  await syncing(false);
+  await byId(page, 'sync-now').click();
+  await syncing(true);
+  // A push of a few records has 30 s.
+  await page.clock.runFor(20_000);
+  assert.equal(await byId(page, 'sync-status').getAttribute('data-syncing'), 'true', 'still waiting within the deadline');
+  await page.clock.runFor(15_000);
+  await syncing(false);
+  assert.match(await byId(page, 'sync-error').textContent(), /nie powiodła się.*Dane są bezpieczne/);
+  assert.equal((await pill.textContent()).trim(), 'BEZ POŁĄCZENIA');
+  assert.ok(await pending(page) >= 2, 'nothing unsent is lost');
+  // The signal is back: the next sync sends everything.
+  await page.unroute('**/api/v1/sync/**');
+  await syncNow(page);
+  assert.equal(await pending(page), 0);
+  assert.equal((await pill.textContent()).trim(), 'W SIECI');
+  watch.assertClean();
+  await context.close();
+});
