@@ -116,6 +116,35 @@ async fn the_build_s_compressed_copies_are_sent_to_browsers_that_accept_them() {
 }
 
 #[tokio::test]
+async fn the_page_goes_in_brotli_to_a_browser_that_takes_it_and_reads_the_same() {
+    let (_tmp, state) = fixture().await;
+    for uri in ["/", "/index.html", "/contacts/new"] {
+        for (accept, encoding) in [("gzip, deflate, br, zstd", "br"), ("gzip, br;q=0", "gzip"), ("identity", "")] {
+            let req = Request::get(uri).header(header::ACCEPT_ENCODING, accept).body(Body::empty()).unwrap();
+            let r = app(state.clone()).oneshot(req).await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{uri} {accept}");
+            assert_eq!(header_of(&r, header::CONTENT_ENCODING), encoding, "{uri} {accept}");
+            assert_eq!(header_of(&r, header::CACHE_CONTROL), "no-cache", "{uri} {accept}");
+            assert!(header_of(&r, header::VARY).to_ascii_lowercase().contains("accept-encoding"), "{uri} {accept}");
+            let bytes = r.into_body().collect().await.unwrap().to_bytes();
+            let text = match encoding {
+                "br" => {
+                    let mut out = Vec::new();
+                    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+                    String::from_utf8(out).unwrap()
+                }
+                "gzip" => {
+                    assert_ne!(&bytes[..], INDEX.as_bytes(), "{uri}: compressed");
+                    continue;
+                }
+                _ => String::from_utf8(bytes.to_vec()).unwrap(),
+            };
+            assert_eq!(text, INDEX, "{uri} {accept}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn app_routes_fall_back_to_the_shell_missing_files_do_not() {
     let (_tmp, state) = fixture().await;
     for uri in ["/contacts", "/contacts/new", "/patrols/7d3c7a8e-2f0b-4a4e-9d0e-1b2c3d4e5f60", "/settings"] {
