@@ -12,7 +12,7 @@ use crate::hlc::Hlc;
 use crate::protocol::{Mutation, Op};
 use crate::sync::{
     shared_hlcs, ApiError, Change, Fields, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT,
-    MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+    MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
 };
 
 /// Why a request did not get an answer the engine can use.
@@ -170,6 +170,40 @@ pub enum Progress {
         done: usize,
         total: Option<usize>,
     },
+}
+
+/// The next push of `outbox`: as many of its first mutations as one push may hold, in count
+/// (`MAX_PUSH_MUTATIONS`) and in bytes (`MAX_PUSH_BYTES`, the server's limit: 500 contacts with
+/// notes as long as allowed are twice that), halved until it fits. A single mutation too large
+/// on its own goes alone (the server refuses it; validation keeps every record well below).
+pub fn push_request(client_id: Uuid, outbox: &[Mutation]) -> PushRequest {
+    let mut n = batch_len(outbox, MAX_PUSH_MUTATIONS);
+    loop {
+        let req = PushRequest { client_id, schema_version: SCHEMA_VERSION, mutations: deletes_first(outbox, n) };
+        if n <= 1 || json_len(&req) <= MAX_PUSH_BYTES {
+            return req;
+        }
+        n = batch_len(outbox, n / 2);
+    }
+}
+
+/// The length of `value` as JSON, counted without writing it anywhere.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// How many of the outbox's first mutations go into one push: at most `max`, and never cutting
@@ -331,9 +365,7 @@ async fn push_all<T: Transport, R: Replica>(
     let mut outbox = replica.outbox().await.map_err(SyncError::Local)?;
     let mut total = outbox.len();
     while !outbox.is_empty() {
-        let n = batch_len(&outbox, MAX_PUSH_MUTATIONS);
-        let batch = deletes_first(&outbox, n);
-        let req = PushRequest { client_id, schema_version: SCHEMA_VERSION, mutations: batch };
+        let req = push_request(client_id, &outbox);
         let resp = transport.push(&req).await.map_err(SyncError::Transport)?;
         let (through, rejected) = outcome(&req.mutations, &resp);
         if through < req.mutations[0].mid.saturating_sub(1) {
@@ -808,6 +840,33 @@ mod tests {
             }).collect();
             let all = changes.iter().flat_map(|c| c.field_hlcs.values()).filter_map(|h| h.parse::<Hlc>().ok()).max();
             prop_assert_eq!(newest_hlc(&changes), all);
+        }
+    }
+
+    proptest! {
+        // Each case pushes megabytes (serialised in a debug build): fewer cases.
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Every push fits the server's limits, in count and in bytes, whatever the notes'
+        /// lengths, and the pushes together send the whole outbox once, in order.
+        #[test]
+        fn pushes_fit_the_server_s_limits(lens in proptest::collection::vec((0u128..40, 0usize..16_000), 1..300)) {
+            let outbox: Vec<Mutation> = lens.iter().enumerate().map(|(i, (id, len))| {
+                let mut x = m(i as u64 + 1, *id, Op::Upsert);
+                x.fields.insert("notes".into(), json!("ż".repeat(*len / 2)));
+                x
+            }).collect();
+            let mut start = 0;
+            while start < outbox.len() {
+                let req = push_request(Uuid::nil(), &outbox[start..]);
+                let n = req.mutations.len();
+                prop_assert!((1..=MAX_PUSH_MUTATIONS).contains(&n));
+                prop_assert!(serde_json::to_vec(&req).unwrap().len() <= MAX_PUSH_BYTES);
+                let mids: Vec<u64> = req.mutations.iter().map(|m| m.mid).collect();
+                let expected: Vec<u64> = outbox[start..start + n].iter().map(|m| m.mid).collect();
+                prop_assert_eq!(mids, expected);
+                start += n;
+            }
         }
     }
 }

@@ -565,7 +565,32 @@ async fn a_pull_asked_for_shared_hlcs_sends_the_same_changes_in_fewer_bytes(back
     assert_eq!(shared.cursor, full.cursor);
 }
 
+/// A week offline with long notes: 600 contacts whose notes are as long as allowed, in Polish
+/// (most letters two bytes), are more than the server takes in one push (1 MiB) in the 500
+/// mutations of a full batch. The phone sends them in pushes that fit, and every one arrives.
+async fn long_notes_queued_offline_go_in_pushes_the_server_takes(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let http = w.worker("ula").await;
+    let phone = Phone::new();
+    let notes: String = "żółć ".repeat(latarnia_core::validate::NOTES_MAX_CHARS / 5);
+    assert_eq!(notes.chars().count(), latarnia_core::validate::NOTES_MAX_CHARS);
+    for i in 0..600 {
+        let mut fields = contact(&notes);
+        fields.insert("pseudonym".into(), json!(format!("osoba {i}")));
+        phone.edit("contacts", Uuid::new_v4(), Op::Upsert, fields);
+    }
+    let queued: usize = phone.state.borrow().outbox.iter().map(|m| serde_json::to_vec(m).unwrap().len()).sum();
+    assert!(queued > 2 * latarnia_core::sync::MAX_PUSH_BYTES, "{queued} bytes queued");
+    let report = phone.sync(&http).await.expect("every push taken");
+    assert_eq!(report.pushed, 600);
+    assert!(phone.state.borrow().outbox.is_empty());
+    let server = server_state(&w.admin).await;
+    assert_eq!(alive(&server), 600);
+    assert_eq!(server, phone.state.borrow().records);
+}
+
 on_both!(
+    long_notes_queued_offline_go_in_pushes_the_server_takes,
     a_pull_asked_for_shared_hlcs_sends_the_same_changes_in_fewer_bytes,
     a_phone_s_own_pushes_come_back_unapplied_and_others_edits_are_applied,
     a_server_restored_from_a_backup_is_detected_and_nothing_is_lost,
