@@ -24,55 +24,75 @@ pub fn report_reach_to(reached: leptos::prelude::RwSignal<bool>) {
     REACHED.with(|r| r.set(Some(reached)));
 }
 
-/// How long a small request may take, its answer read whole (signing in, the map's settings,
+/// How long a small request may wait for its answer to begin (signing in, the map's settings,
 /// an erasure, older history, a report computed on the server, the public list).
 const SHORT_MS: u32 = 30_000;
-/// A pull's page (2,000 changes at most, compressed: well under a minute on a weak 2G line).
-const PULL_MS: u32 = 90_000;
-/// A push: its base time and one more millisecond per 4 bytes sent (a 400 KB batch of 500
-/// mutations gets 130 s: 4 KB/s up, a weak 2G line's).
+/// How long a pull may wait for its page to begin (the server reads up to 2,000 changes).
+const PULL_MS: u32 = 60_000;
+/// How long a push may wait for its answer to begin: this, and one more millisecond per 4
+/// bytes sent (the upload is not seen as it goes: a push of 1 MiB, the most, gets 292 s,
+/// 4 KB/s up, a weak 2G line's).
 const PUSH_MS: u32 = 30_000;
+/// How long an answer may stop coming once it has begun: a slow answer that keeps coming is
+/// read whole, however long (a page of long notes on 2G), one that stops is not waited for.
+const STALL_MS: u32 = 30_000;
 
 /// A request's deadline: it aborts the request, the reading of its answer too, unless it is
-/// dropped first. A weak signal can leave a request hanging for many minutes with no error;
-/// until it ends, no other sync starts. Aborted, it is `Offline`, and the sync tries again.
+/// renewed or dropped first. A weak signal can leave a request hanging for many minutes with
+/// no error; until it ends, no other sync starts. Aborted, it is `Offline`, and the sync tries
+/// again. A renewal or the drop makes the timers already set stale rather than clearing them
+/// (each checks that it is still the latest before it aborts).
 struct Deadline {
     controller: web_sys::AbortController,
-    timer: Option<leptos::prelude::TimeoutHandle>,
+    /// The latest timer's number; the others do nothing when they fire.
+    latest: std::rc::Rc<std::cell::Cell<u32>>,
 }
 
 impl Deadline {
     /// `None` where the browser has no `AbortController` (then the request has no deadline).
     fn after(ms: u32) -> Option<Deadline> {
-        let controller = web_sys::AbortController::new().ok()?;
-        let aborts = controller.clone();
-        let timer = leptos::prelude::set_timeout_with_handle(
-            move || aborts.abort(),
+        let mut deadline = Deadline { controller: web_sys::AbortController::new().ok()?, latest: Default::default() };
+        deadline.renew(ms);
+        Some(deadline)
+    }
+
+    /// The request is aborted `ms` from now (and not before).
+    fn renew(&mut self, ms: u32) {
+        let this = self.latest.get().wrapping_add(1);
+        self.latest.set(this);
+        let (aborts, latest) = (self.controller.clone(), self.latest.clone());
+        leptos::prelude::set_timeout(
+            move || {
+                if latest.get() == this {
+                    aborts.abort();
+                }
+            },
             std::time::Duration::from_millis(u64::from(ms)),
-        )
-        .ok();
-        Some(Deadline { controller, timer })
+        );
     }
 }
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        if let Some(timer) = self.timer.take() {
-            timer.clear();
-        }
+        self.latest.set(self.latest.get().wrapping_add(1));
     }
 }
 
-/// A request builder with `deadline`'s signal (kept by the caller until the answer is read).
+/// A request builder with `deadline`'s signal (given to [`answer`] with the response).
 fn within(request: RequestBuilder, deadline: &Option<Deadline>) -> RequestBuilder {
     request.abort_signal(deadline.as_ref().map(|d| d.controller.signal()).as_ref())
 }
 
 /// An answer read as the protocol says (`latarnia_core::engine::decode`): no network is
 /// `Offline`, an answer that is not the protocol's is `BadAnswer`, never "offline". Whether it
-/// reached the server is reported (`report_reach_to`).
-async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Error>) -> Result<T, TransportError> {
-    let read = read_answer(r).await;
+/// reached the server is reported (`report_reach_to`). `deadline`, the request's, gives the
+/// answer [`STALL_MS`] more with every piece of it that comes.
+async fn answer<T: serde::de::DeserializeOwned>(
+    r: Result<Response, gloo_net::Error>,
+    mut deadline: Option<Deadline>,
+) -> Result<T, TransportError> {
+    let read = read_answer(r, &mut deadline).await;
+    drop(deadline);
     let reached = !matches!(&read, Err(e) if e.unreached());
     if let Some(signal) = REACHED.with(std::cell::Cell::get) {
         use leptos::prelude::{GetUntracked, Set};
@@ -85,12 +105,37 @@ async fn answer<T: serde::de::DeserializeOwned>(r: Result<Response, gloo_net::Er
 
 async fn read_answer<T: serde::de::DeserializeOwned>(
     r: Result<Response, gloo_net::Error>,
+    deadline: &mut Option<Deadline>,
 ) -> Result<T, TransportError> {
     let r = r.map_err(|_| TransportError::Offline)?;
     let status = r.status();
-    // A body cut off by a dropped connection is the network's failure.
-    let body = r.text().await.map_err(|_| TransportError::Offline)?;
+    // A body cut off by a dropped connection (or by the deadline) is the network's failure.
+    let body = body_of(&r, deadline).await.map_err(|()| TransportError::Offline)?;
     decode(status, &body)
+}
+
+/// The answer's body, read as it comes, each piece renewing `deadline`; as text (a byte that is
+/// not UTF-8 read as U+FFFD, as `Response.text()` does).
+async fn body_of(r: &Response, deadline: &mut Option<Deadline>) -> Result<String, ()> {
+    use wasm_bindgen::JsCast;
+    let Some(stream) = r.body() else { return Ok(String::new()) };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let (done, value) = (wasm_bindgen::JsValue::from_str("done"), wasm_bindgen::JsValue::from_str("value"));
+    let mut bytes = Vec::new();
+    loop {
+        let piece = wasm_bindgen_futures::JsFuture::from(reader.read()).await.map_err(|_| ())?;
+        if js_sys::Reflect::get(&piece, &done).map_err(|_| ())?.is_truthy() {
+            break;
+        }
+        let chunk: js_sys::Uint8Array = js_sys::Reflect::get(&piece, &value).map_err(|_| ())?.unchecked_into();
+        let at = bytes.len();
+        bytes.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[at..]);
+        if let Some(d) = deadline.as_mut() {
+            d.renew(STALL_MS);
+        }
+    }
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 impl Transport for HttpTransport {
@@ -107,7 +152,7 @@ impl Transport for HttpTransport {
             .map_err(|_| TransportError::Offline)?
             .send()
             .await;
-        let r = answer(r).await;
+        let r = answer(r, deadline).await;
         platform::measure("sync-push", "sync-push-start");
         r
     }
@@ -123,13 +168,11 @@ impl Transport for HttpTransport {
         platform::mark("sync-pull-start");
         // The fields stay the text that came: a record is read from it straight into its type.
         let deadline = Deadline::after(PULL_MS);
-        let r = answer::<PullResponse<RawChange>>(
-            within(Request::get(&url), &deadline)
-                .header("Authorization", &format!("Bearer {}", self.token))
-                .send()
-                .await,
-        )
-        .await;
+        let r = within(Request::get(&url), &deadline)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send()
+            .await;
+        let r = answer::<PullResponse<RawChange>>(r, deadline).await;
         platform::measure("sync-pull", "sync-pull-start");
         r
     }
@@ -147,7 +190,7 @@ pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Resu
     let deadline = Deadline::after(SHORT_MS);
     let r =
         within(Request::post("/api/v1/auth/login"), &deadline).json(&body).map_err(|_| k::LOGIN_FAILED)?.send().await;
-    match answer(r).await {
+    match answer(r, deadline).await {
         Ok(answer) => Ok(answer),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::LOGIN_OFFLINE),
         Err(TransportError::Unauthorized) => Err(k::LOGIN_BAD),
@@ -162,7 +205,7 @@ pub async fn login(login: &str, password: &str, client_id: Option<Uuid>) -> Resu
 pub async fn fetch_map_config() {
     let deadline = Deadline::after(SHORT_MS);
     let r = within(Request::get("/api/v1/config"), &deadline).send().await;
-    if let Ok(c) = answer::<latarnia_core::map::MapSettings>(r).await {
+    if let Ok(c) = answer::<latarnia_core::map::MapSettings>(r, deadline).await {
         crate::platform::set_pref("tile_url", &c.tile_url);
         crate::platform::set_pref("tile_attribution", &c.tile_attribution);
         crate::platform::set_pref("duplicate_radius_m", &crate::platform::number(c.duplicate_radius_m));
@@ -179,7 +222,7 @@ pub async fn erase_pseudonym(token: &str, pseudonym: &str) -> Result<u64, usize>
         .map_err(|_| k::ERASURE_FAILED)?
         .send()
         .await;
-    match answer::<latarnia_core::sync::ErasureAnswer>(r).await {
+    match answer::<latarnia_core::sync::ErasureAnswer>(r, deadline).await {
         Ok(e) => Ok(e.erased),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::ERASURE_OFFLINE),
         Err(_) => Err(k::ERASURE_FAILED),
@@ -200,7 +243,7 @@ pub async fn older<T: latarnia_core::protocol::Record>(
     }
     let deadline = Deadline::after(SHORT_MS);
     let r = within(Request::get(&url), &deadline).header("Authorization", &format!("Bearer {token}")).send().await;
-    match answer::<latarnia_core::sync::HistoryResponse>(r).await {
+    match answer::<latarnia_core::sync::HistoryResponse>(r, deadline).await {
         Ok(page) => {
             let records =
                 page.changes.into_iter().filter_map(|c| latarnia_core::protocol::record_of(c.fields, c.id)).collect();
@@ -223,7 +266,7 @@ pub async fn indicators(
     }
     let deadline = Deadline::after(SHORT_MS);
     let r = within(Request::get(&url), &deadline).header("Authorization", &format!("Bearer {token}")).send().await;
-    match answer::<latarnia_core::sync::IndicatorsAnswer>(r).await {
+    match answer::<latarnia_core::sync::IndicatorsAnswer>(r, deadline).await {
         Ok(a) => Ok(a.indicators),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::IND_SERVER_OFFLINE),
         Err(_) => Err(k::IND_SERVER_FAILED),
@@ -244,7 +287,7 @@ pub async fn logout(token: &str) {
 pub async fn public_facilities(org: &str) -> Result<latarnia_core::facilities::PublicFacilities, usize> {
     let deadline = Deadline::after(SHORT_MS);
     let r = within(Request::get(&format!("/api/v1/public/facilities/{org}")), &deadline).send().await;
-    match answer::<latarnia_core::facilities::PublicFacilities>(r).await {
+    match answer::<latarnia_core::facilities::PublicFacilities>(r, deadline).await {
         Ok(list) => Ok(list),
         Err(TransportError::Offline | TransportError::Unavailable(_)) => Err(k::PUBLIC_OFFLINE),
         Err(_) => Err(k::PUBLIC_NOT_FOUND),

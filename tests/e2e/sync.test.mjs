@@ -219,6 +219,14 @@ test('a request that never answers ends at its deadline: the phone says "no conn
   const { context, page, watch } = await phone(olek);
   const pill = page.getByRole('status').filter({ hasText: /SIECI|POŁĄCZENIA/ });
   const syncing = (on) => page.waitForFunction((o) => document.querySelector('[data-testid=sync-status]').dataset.syncing === String(o), on);
+  // The page's clock moved a second at a time, the page's own work done between (a piece of
+  // an answer read, its deadline renewed) as it would be in real time.
+  const advance = async (ms) => {
+    for (let t = 0; t < ms; t += 1000) {
+      await page.clock.runFor(Math.min(1000, ms - t));
+      await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+    }
+  };
   // The page's timers are under the test's hand: the deadline passes in a moment.
   await page.clock.install();
   await byId(page, 'patrol-start').click();
@@ -230,9 +238,9 @@ test('a request that never answers ends at its deadline: the phone says "no conn
   await byId(page, 'sync-now').click();
   await syncing(true);
   // A push of a few records has 30 s.
-  await page.clock.runFor(20_000);
+  await advance(20_000);
   assert.equal(await byId(page, 'sync-status').getAttribute('data-syncing'), 'true', 'still waiting within the deadline');
-  await page.clock.runFor(15_000);
+  await advance(15_000);
   await syncing(false);
   assert.match(await byId(page, 'sync-error').textContent(), /nie powiodła się.*Dane są bezpieczne/);
   assert.equal((await pill.textContent()).trim(), 'BEZ POŁĄCZENIA');
@@ -242,6 +250,59 @@ test('a request that never answers ends at its deadline: the phone says "no conn
   await syncNow(page);
   assert.equal(await pending(page), 0);
   assert.equal((await pill.textContent()).trim(), 'W SIECI');
+
+  // A slow line that keeps coming: every pulled page arrives in four pieces 20 s apart, 80 s
+  // in all (more than the 60 s a page may take to begin): each piece gives the answer more
+  // time, and the sync ends well. Then a line that stops after the first piece: given up 30 s
+  // after it, and said so.
+  await page.evaluate(() => {
+    const real = window.fetch.bind(window);
+    window.__line = 'slow';
+    window.fetch = async (input, init) => {
+      const answer = await real(input, init);
+      if (!String(input.url ?? input).includes('/api/v1/sync/pull')) return answer;
+      const bytes = new Uint8Array(await answer.arrayBuffer());
+      const step = Math.ceil(bytes.length / 4);
+      const signal = init?.signal ?? input.signal;
+      const stopping = window.__line === 'stops';
+      const body = new ReadableStream({
+        start(c) {
+          let aborted = false;
+          signal?.addEventListener('abort', () => { aborted = true; c.error(new DOMException('aborted', 'AbortError')); });
+          let at = 0;
+          const next = () => {
+            if (aborted || (stopping && at > 0)) return;
+            c.enqueue(bytes.slice(at, at + step));
+            at += step;
+            if (at >= bytes.length) c.close(); else setTimeout(next, 20_000);
+          };
+          setTimeout(next, 20_000);
+        },
+      });
+      return new Response(body, { status: answer.status, headers: answer.headers });
+    };
+  });
+  await byId(page, 'sync-now').click();
+  await syncing(true);
+  let waited = 0;
+  while (await byId(page, 'sync-status').getAttribute('data-syncing') === 'true' && waited < 400_000) {
+    await advance(20_000);
+    waited += 20_000;
+  }
+  await syncing(false);
+  assert.ok(waited >= 80_000, `read whole over ${waited / 1000} s`);
+  assert.equal(await byId(page, 'sync-error').count(), 0, `no error: the slow page was read whole (${waited} ms; ${await byId(page, 'sync-error').textContent().catch(() => '')})`);
+  assert.equal((await pill.textContent()).trim(), 'W SIECI');
+
+  await page.evaluate(() => { window.__line = 'stops'; });
+  await byId(page, 'sync-now').click();
+  await syncing(true);
+  await advance(45_000);
+  assert.equal(await byId(page, 'sync-error').count(), 0, 'within 30 s of the last piece: still waiting');
+  await advance(10_000);
+  await byId(page, 'sync-error').waitFor();
+  assert.match(await byId(page, 'sync-error').textContent(), /nie powiodła się/);
+  assert.equal((await pill.textContent()).trim(), 'BEZ POŁĄCZENIA');
   watch.assertClean();
   await context.close();
 });
