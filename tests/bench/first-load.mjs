@@ -1,7 +1,7 @@
 // Issue 18's targets: what a phone downloads before the sign-in form is usable (the first
 // load), the whole app with every part, the first visit on a slow phone (Chromium's DevTools
 // throttling through CDP), and Lighthouse 12.2.3. Used by bench.mjs, which writes the rows.
-import { gzipSync } from 'node:zlib';
+import { get } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,11 +10,19 @@ import { ROOT, openProfile, tempDir, byId, signIn, navTo } from '../e2e/harness.
 const KB = (n) => `${(n / 1024).toFixed(1)} KB`;
 
 /** A file of dist/ as the server sends it to a browser that accepts Brotli: its .br copy
- * where the build wrote one, otherwise gzipped per request (the server's compression). */
-export function served(dist, rel) {
+ * where the build wrote one, otherwise what the server at `url` answers (the page in Brotli,
+ * made once at its start; the rest gzipped per request), counted as it comes on the wire. */
+export async function served(dist, rel, url) {
   const file = join(dist, rel);
   if (existsSync(`${file}.br`)) return readFileSync(`${file}.br`).length;
-  return gzipSync(readFileSync(file), { level: 6 }).length;
+  const path = rel === 'index.html' ? '/' : `/${rel}`;
+  return new Promise((ok, fail) => {
+    get(`${url}${path}`, { headers: { 'accept-encoding': 'br, gzip' } }, (r) => {
+      let n = 0;
+      r.on('data', (b) => { n += b.length; });
+      r.on('end', () => ok(n));
+    }).on('error', fail);
+  });
 }
 
 /** Every file of the app that is code or style: the page, its scripts, styles and wasm. */
