@@ -330,18 +330,19 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
-/// Signs out: ends the session on the server when online, then erases what the phone holds.
-/// The caller has asked about unsent records first.
+/// Signs out: erases what the phone holds, then ends the session on the server when online.
+/// The caller has asked about unsent records first. The phone is emptied first and at once: on
+/// a weak line the server's answer can take its whole deadline, and the worker who signs out
+/// waits for nothing (the session on the server ends with the request, or expires).
 pub async fn sign_out(state: AppState) {
-    if let Some(s) = state.session.get_untracked() {
-        if state.online.get_untracked() {
-            api::logout(&s.token).await;
-        }
-    }
+    let token = state.session.get_untracked().map(|s| s.token);
     if erase_all(state).await {
         state.session.set(None);
         state.session_expired.set(false);
         state.changed(None);
+        if let Some(token) = token.filter(|_| state.online.get_untracked()) {
+            leptos::task::spawn_local(async move { api::logout(&token).await });
+        }
         sync::refresh(state).await;
     }
 }

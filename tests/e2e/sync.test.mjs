@@ -138,8 +138,11 @@ test('signing in: clear errors, a session that survives reloads offline, and a s
   await syncNow(page);
   assert.equal(await pending(page), 0);
   assert.equal((await pill.textContent()).trim(), 'W SIECI');
+  // On a line where the server's answer never comes, signing out still empties the phone at
+  // once: the sign-in screen within seconds, not after the request's deadline.
+  await page.route('**/api/v1/auth/logout', () => {});
   await byId(page, 'logout').click();
-  await byId(page, 'login-submit').waitFor();
+  await byId(page, 'login-submit').waitFor({ timeout: 5000 });
   assert.equal(await byId(page, 'logout-warning').count(), 0);
   // Nothing stays on the phone; signing in again brings the synced records back.
   const left = await page.evaluate(() => new Promise((ok) => {
@@ -150,6 +153,25 @@ test('signing in: clear errors, a session that survives reloads offline, and a s
   await signIn(page, own, kasia);
   await byId(page, 'contact-list').getByTestId('contact-item').first().waitFor();
   assert.equal(await listCount(page), 1);
+  // On a line that answers, signing out also ends the session on the server (after the phone
+  // is empty): the phone's token is refused from then on.
+  await page.unroute('**/api/v1/auth/logout');
+  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
+  const sent = page.waitForRequest((r) => r.url().includes('/api/v1/sync/'));
+  await byId(page, 'sync-now').click();
+  const token = (await sent).headers().authorization;
+  await page.waitForFunction(() => document.querySelector('[data-testid=sync-status]').dataset.syncing === 'false');
+  const pullWith = async () => (await fetch(`${own.url}/api/v1/sync/pull?client_id=${crypto.randomUUID()}&limit=1`, { headers: { authorization: token } })).status;
+  assert.equal(await pullWith(), 200, 'the token works while signed in');
+  await byId(page, 'nav-settings').click();
+  await byId(page, 'logout').click();
+  await byId(page, 'login-submit').waitFor();
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 401; i++) {
+    status = await pullWith();
+    if (status !== 401) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(status, 401, 'the token is refused once signed out');
   watch.assertClean();
   await context.close();
 });
