@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine as _;
@@ -30,7 +30,7 @@ pub struct Shell {
     /// `index_html` in Brotli, made once here: the page is the first thing a phone fetches on
     /// a slow line (9.5 KB against gzip's 11.1), and the build's own copies are only of the
     /// hashed assets.
-    pub index_br: Option<Vec<u8>>,
+    pub index_br: Option<axum::body::Bytes>,
     pub tiles: MapSettings,
     pub csp: String,
 }
@@ -54,11 +54,11 @@ impl Shell {
 }
 
 /// `text` in Brotli at its best (once per start: the page is small).
-fn brotli_of(text: &str) -> Option<Vec<u8>> {
+fn brotli_of(text: &str) -> Option<axum::body::Bytes> {
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     let mut out = Vec::new();
     brotli::BrotliCompress(&mut text.as_bytes(), &mut out, &params).ok()?;
-    Some(out)
+    Some(out.into())
 }
 
 /// Whether an `Accept-Encoding` value accepts Brotli (`br`, not `br;q=0`).
@@ -118,9 +118,8 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let path = request.uri().path().to_owned();
-    let br = request.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(accepts_br);
     if path == "/" || path == "/index.html" {
-        return index(&state, br);
+        return index(&state, request.headers());
     }
     let Some(rel) = safe_relative(&path) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -147,35 +146,32 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
     if last.contains('.') {
         StatusCode::NOT_FOUND.into_response()
     } else {
-        index(&state, br)
+        index(&state, request.headers())
     }
 }
 
-/// The app's page; in Brotli to a browser that takes it (`br`).
-fn index(state: &AppState, br: bool) -> Response {
-    if let (true, Some(body)) = (br, &state.shell.index_br) {
-        let headers = [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, NO_CACHE),
-            (header::CONTENT_ENCODING, "br"),
-            (header::VARY, "accept-encoding"),
-        ];
-        return (StatusCode::OK, headers, body.clone()).into_response();
-    }
-    let (status, body) = match &state.shell.index_html {
-        Some(html) => (StatusCode::OK, html.clone()),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "<!DOCTYPE html><title>Latarnia</title><p>The app is not built: run <code>cargo xtask run</code>.</p>"
-                .into(),
-        ),
+/// The app's page; in Brotli to a browser whose `Accept-Encoding` takes it.
+fn index(state: &AppState, request: &HeaderMap) -> Response {
+    let Some(html) = &state.shell.index_html else {
+        let page =
+            "<!DOCTYPE html><title>Latarnia</title><p>The app is not built: run <code>cargo xtask run</code>.</p>";
+        let headers = [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, NO_CACHE)];
+        return (StatusCode::SERVICE_UNAVAILABLE, headers, page).into_response();
     };
-    let headers = [
-        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-        (header::CACHE_CONTROL, NO_CACHE),
-        (header::VARY, "accept-encoding"),
-    ];
-    (status, headers, body).into_response()
+    let accepts = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(accepts_br);
+    let mut response = match state.shell.index_br.as_ref().filter(|_| accepts) {
+        Some(br) => {
+            let mut r = br.clone().into_response();
+            r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+            r
+        }
+        None => html.clone().into_response(),
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 #[cfg(test)]
