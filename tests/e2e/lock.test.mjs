@@ -218,3 +218,51 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
   watch.assertClean();
   await context.close();
 });
+
+test('in the background for the organisation\'s time the phone locks; a half-typed contact is there after the PIN', T, async () => {
+  const jan = await server.addUser('jan-background');
+  const { context, page, watch } = await phone(server, jan);
+  // The page's clock is under the test's hand: minutes in the background pass in a moment.
+  await page.clock.install();
+  await byId(page, 'patrol-start').click();
+  await byId(page, 'contact-new').click();
+  await byId(page, 'contact-notes').fill('ZnacznikSzkic7731, śpi w altanie');
+  await page.clock.runFor(1_000); // the draft's own write
+  await page.waitForTimeout(300);
+  // The phone in a pocket (the screen off, another app): the page is hidden, or shown again.
+  const shown = (visible) => page.evaluate((v) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (v ? 'visible' : 'hidden') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => !v });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, visible);
+  const locked = () => byId(page, 'lock-pin').isVisible();
+
+  // Four minutes away (the default is five): still open, the draft on screen.
+  await shown(false);
+  await page.clock.runFor(4 * 60_000);
+  await shown(true);
+  await page.waitForTimeout(300);
+  assert.equal(await locked(), false, 'not locked before its time');
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'ZnacznikSzkic7731, śpi w altanie');
+
+  // Five minutes in the background: the app locks while hidden, and the screen it shows when
+  // the worker comes back is the lock screen, with nothing of the contact in the page.
+  await shown(false);
+  await page.clock.runFor(5 * 60_000 + 1_000);
+  await byId(page, 'lock-pin').waitFor();
+  assert.ok(!(await page.content()).includes('ZnacznikSzkic7731'), 'nothing typed is in the locked page');
+  await unlock(page);
+  await byId(page, 'contact-draft').waitFor();
+  assert.equal(await byId(page, 'contact-notes').inputValue(), 'ZnacznikSzkic7731, śpi w altanie');
+
+  // A hidden page's timers may not run at all (a phone asleep): the lock comes on its return.
+  await shown(false);
+  await page.clock.setSystemTime(await page.evaluate(() => Date.now()) + 6 * 60_000);
+  await shown(true);
+  await byId(page, 'lock-pin').waitFor();
+  await unlock(page);
+  await byId(page, 'contact-save').click();
+  await byId(page, 'contact-list').getByText('ZnacznikSzkic7731').waitFor();
+  watch.assertClean();
+  await context.close();
+});
