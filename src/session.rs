@@ -280,6 +280,23 @@ pub async fn unlock(state: AppState, pin: &str) -> Result<(), UnlockError> {
     }
 }
 
+/// Keeps what the server said with a sync about the user (a new role, a new name) and the
+/// organisation's phone settings (a new lock time): they take effect at once and are stored
+/// with the session. An answer about another user than the one signed in is ignored.
+pub async fn keep_account(state: AppState, account: latarnia_core::sync::Account) {
+    let Some(mut session) = state.session.get_untracked() else { return };
+    if session.user.id != account.user.id || (session.user == account.user && session.phone == account.phone) {
+        return;
+    }
+    session.user = account.user;
+    session.phone = account.phone;
+    if let Err(e) = state.store().set_session(Some(session.clone())).await {
+        // In effect until the app starts again; the next sync brings it once more.
+        leptos::logging::error!("session: {e:?}");
+    }
+    state.session.set(Some(session));
+}
+
 /// Locks the app: the data key is forgotten and the app starts again from nothing, so no
 /// screen, list or value read before stays in memory.
 pub fn lock_now(state: AppState) {

@@ -150,6 +150,9 @@ pub async fn run(state: AppState) {
                 if report.pulled > report.echoes || report.resent || report.dropped > 0 {
                     state.changed(None);
                 }
+                if let Some(account) = report.account {
+                    crate::session::keep_account(state, account).await;
+                }
                 // Read ahead when the sync is over, not as part of it; Leaflet too (never on the
                 // sign-in page, where it would compete with the first load).
                 spawn_local(async move { state.warm_lists().await });

@@ -219,6 +219,13 @@ test('ten wrong PINs leave only the password; the records not yet sent are kept 
   await context.close();
 });
 
+/** The phone in a pocket (the screen off, another app): the page hidden, or shown again. */
+const shown = (page, visible) => page.evaluate((v) => {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (v ? 'visible' : 'hidden') });
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => !v });
+  document.dispatchEvent(new Event('visibilitychange'));
+}, visible);
+
 test('in the background for the organisation\'s time the phone locks; a half-typed contact is there after the PIN', T, async () => {
   const jan = await server.addUser('jan-background');
   const { context, page, watch } = await phone(server, jan);
@@ -229,25 +236,19 @@ test('in the background for the organisation\'s time the phone locks; a half-typ
   await byId(page, 'contact-notes').fill('ZnacznikSzkic7731, śpi w altanie');
   await page.clock.runFor(1_000); // the draft's own write
   await page.waitForTimeout(300);
-  // The phone in a pocket (the screen off, another app): the page is hidden, or shown again.
-  const shown = (visible) => page.evaluate((v) => {
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (v ? 'visible' : 'hidden') });
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => !v });
-    document.dispatchEvent(new Event('visibilitychange'));
-  }, visible);
   const locked = () => byId(page, 'lock-pin').isVisible();
 
   // Four minutes away (the default is five): still open, the draft on screen.
-  await shown(false);
+  await shown(page, false);
   await page.clock.runFor(4 * 60_000);
-  await shown(true);
+  await shown(page, true);
   await page.waitForTimeout(300);
   assert.equal(await locked(), false, 'not locked before its time');
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'ZnacznikSzkic7731, śpi w altanie');
 
   // Five minutes in the background: the app locks while hidden, and the screen it shows when
   // the worker comes back is the lock screen, with nothing of the contact in the page.
-  await shown(false);
+  await shown(page, false);
   await page.clock.runFor(5 * 60_000 + 1_000);
   await byId(page, 'lock-pin').waitFor();
   assert.ok(!(await page.content()).includes('ZnacznikSzkic7731'), 'nothing typed is in the locked page');
@@ -256,13 +257,43 @@ test('in the background for the organisation\'s time the phone locks; a half-typ
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'ZnacznikSzkic7731, śpi w altanie');
 
   // A hidden page's timers may not run at all (a phone asleep): the lock comes on its return.
-  await shown(false);
+  await shown(page, false);
   await page.clock.setSystemTime(await page.evaluate(() => Date.now()) + 6 * 60_000);
-  await shown(true);
+  await shown(page, true);
   await byId(page, 'lock-pin').waitFor();
   await unlock(page);
   await byId(page, 'contact-save').click();
   await byId(page, 'contact-list').getByText('ZnacznikSzkic7731').waitFor();
+  watch.assertClean();
+  await context.close();
+});
+
+test('a new lock time and a new role set by the organisation reach the phone at its next sync', T, async () => {
+  const iza = await server.addUser('iza-account');
+  const { context, page, watch } = await phone(server, iza);
+  await byId(page, 'nav-settings').click();
+  await page.getByText('po 5 min w tle').waitFor();
+  await byId(page, 'nav-more').click();
+  await byId(page, 'nav-sheet').waitFor();
+  assert.equal(await byId(page, 'nav-indicators').count(), 0, 'a streetworker has no report');
+  await byId(page, 'nav-sheet-close').click();
+
+  // The data-protection officer shortens the lock; Iza becomes a coordinator.
+  await server.cli('org', 'lock', '--org', 'Latarnia', '--minutes', '2');
+  await server.cli('user', 'role', iza.login, 'coordinator');
+  await syncNow(page);
+  await page.getByText('po 2 min w tle').waitFor();
+  await byId(page, 'nav-more').click();
+  await byId(page, 'nav-indicators').click();
+  await byId(page, 'indicators-from').waitFor();
+
+  // Two minutes in the background now lock it, after a reload too (the session keeps it).
+  await page.reload();
+  await unlock(page);
+  await page.clock.install();
+  await shown(page, false);
+  await page.clock.runFor(2 * 60_000 + 1_000);
+  await byId(page, 'lock-pin').waitFor();
   watch.assertClean();
   await context.close();
 });

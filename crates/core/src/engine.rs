@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::hlc::Hlc;
 use crate::protocol::{Mutation, Op};
 use crate::sync::{
-    shared_hlcs, ApiError, Change, Fields, PullResponse, PullWindow, PushRequest, PushResponse, Status, MAX_PULL_LIMIT,
-    MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
+    shared_hlcs, Account, ApiError, Change, Fields, PullResponse, PullWindow, PushRequest, PushResponse, Status,
+    MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, SCHEMA_VERSION,
 };
 
 /// Why a request did not get an answer the engine can use.
@@ -156,6 +156,9 @@ pub struct SyncReport {
     pub window_grew: bool,
     /// Records that left the window, dropped from the phone.
     pub dropped: usize,
+    /// The user and the phone settings as the server sent them with the pull's last page
+    /// (servers before this extension send none).
+    pub account: Option<Account>,
 }
 
 /// How far a sync is, for a progress bar.
@@ -284,8 +287,9 @@ pub async fn sync_once<T: Transport, R: Replica<Fields = T::Fields>>(
             continue;
         }
         match pull_all(transport, replica, client_id, &pushed, &mut report, &mut progress).await? {
-            Pulled::Done(None) => return Ok(report),
-            Pulled::Done(Some(window)) => {
+            Pulled::Done(window, account) => {
+                report.account = account.or(report.account.take());
+                let Some(window) = window else { return Ok(report) };
                 let kept = replica.keep_window(window).await.map_err(SyncError::Local)?;
                 report.dropped += kept.dropped;
                 if !kept.grew || report.window_grew {
@@ -415,7 +419,7 @@ pub fn is_echo<F: Fields>(c: &Change<F>, pushed: &Pushed) -> bool {
 /// How a pull ended.
 enum Pulled {
     /// The server has no more; the window the last page was cut to, if any.
-    Done(Option<PullWindow>),
+    Done(Option<PullWindow>, Option<Account>),
     /// The server refused the cursor (restored from a backup).
     CursorReset,
 }
@@ -464,7 +468,7 @@ async fn pull_all<T: Transport, R: Replica<Fields = T::Fields>>(
         let total = page.remaining.map(|r| report.pulled + r as usize);
         progress(Progress::Pulled { done: report.pulled, total });
         (page, received, prepared) = match next {
-            None => return Ok(Pulled::Done(page.window)),
+            None => return Ok(Pulled::Done(page.window, page.account)),
             Some(Err(TransportError::CursorReset)) if !page.cursor.is_empty() => return Ok(Pulled::CursorReset),
             Some(other) => other.map_err(SyncError::Transport)?,
         };

@@ -72,7 +72,7 @@ pub struct LoginRequest {
 }
 
 /// The signed-in user (`GET /api/v1/me`, and in the login answer).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: Uuid,
@@ -104,6 +104,16 @@ pub struct LoginResponse {
 pub struct PhoneSettings {
     /// Minutes in the background before the app locks itself.
     pub lock_after_minutes: u32,
+}
+
+/// Who the phone's user is now and what the organisation sets for its phones, sent with the
+/// last page of every pull (a compatible extension of the protocol): a new role, name or lock
+/// time reaches a phone at its next sync, not only at its next sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Account {
+    pub user: User,
+    pub phone: PhoneSettings,
 }
 
 impl Default for PhoneSettings {
@@ -336,6 +346,10 @@ pub struct PullResponse<C = Change> {
     /// compatible extension of the protocol).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<PullWindow>,
+    /// The user and the organisation's phone settings as they are now, on the last page
+    /// (`has_more` false; a compatible extension of the protocol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
 }
 
 /// A phone's field-sized window, as a pull applied it (`latarnia_core::window`).

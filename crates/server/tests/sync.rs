@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use common::*;
 use latarnia_core::engine::{SyncError, Transport, TransportError};
-use latarnia_core::sync::{PullResponse, PushRequest, PushResponse};
+use latarnia_core::sync::{PullResponse, PushRequest, PushResponse, Role};
 use latarnia_core::{Contact, Op, PositionStatus};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -589,7 +589,38 @@ async fn long_notes_queued_offline_go_in_pushes_the_server_takes(backend: Backen
     assert_eq!(server, phone.state.borrow().records);
 }
 
+/// The organisation changes a worker's role and its phones' lock time: the phone hears of both
+/// at its next sync (with the pull's last page), not only at its next sign-in a month later.
+async fn a_new_role_and_lock_time_reach_the_phone_at_its_next_sync(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let http = w.worker("zosia").await;
+    let phone = Phone::new();
+    phone.edit("patrols", Uuid::new_v4(), Op::Upsert, patrol("Dworzec"));
+    phone.edit("patrols", Uuid::new_v4(), Op::Upsert, patrol("Plac"));
+    let account = phone.sync(&http).await.unwrap().account.expect("the pull's last page says who the user is");
+    assert_eq!((account.user.login.as_str(), account.user.role), ("zosia", Role::Streetworker));
+    assert_eq!(account.phone.lock_after_minutes, 5, "the default");
+
+    w.server.admin(&["user", "role", "zosia", "coordinator"], "");
+    w.server.admin(&["org", "lock", "--org", "Latarnia", "--minutes", "2"], "");
+    let account = phone.sync(&http).await.unwrap().account.unwrap();
+    assert_eq!(account.user.role, Role::Coordinator);
+    assert_eq!(account.phone.lock_after_minutes, 2);
+
+    // Only the last page carries it: a page with more after it does not.
+    let reader = Uuid::new_v4();
+    let (status, first) = http.get(&format!("/sync/pull?client_id={reader}&limit=1")).await;
+    assert_eq!(status, 200);
+    let first: PullResponse = serde_json::from_value(first).unwrap();
+    assert!(first.has_more && first.account.is_none(), "{first:?}");
+    let (_, last) = http.get(&format!("/sync/pull?client_id={reader}&cursor={}&limit=100", first.cursor)).await;
+    let last: PullResponse = serde_json::from_value(last).unwrap();
+    assert!(!last.has_more);
+    assert_eq!(last.account.map(|a| (a.user.role, a.phone.lock_after_minutes)), Some((Role::Coordinator, 2)));
+}
+
 on_both!(
+    a_new_role_and_lock_time_reach_the_phone_at_its_next_sync,
     long_notes_queued_offline_go_in_pushes_the_server_takes,
     a_pull_asked_for_shared_hlcs_sends_the_same_changes_in_fewer_bytes,
     a_phone_s_own_pushes_come_back_unapplied_and_others_edits_are_applied,

@@ -104,13 +104,19 @@ pub async fn pull(
     }
     let counts = serde_json::to_string(&counts).unwrap_or_default();
     state.access.note(crate::store::AccessRow {
-        user: authed.user,
+        user: authed.user.clone(),
         client_id: p.client_id,
         token_hash: authed.token_hash,
         counts,
         at_ms: now,
     });
     let mut page = page.into_response(&epoch, window);
+    if !page.has_more {
+        // Who the user is now (a new role, a new name) and the organisation's phone settings
+        // reach the phone at every sync, not only at its next sign-in.
+        let phone = state.db.phone_settings(authed.user.org_id).await?;
+        page.account = Some(latarnia_core::sync::Account { user: authed.user, phone });
+    }
     if p.compact {
         page.changes.iter_mut().for_each(crate::store::compact_hlcs);
     }

@@ -265,6 +265,7 @@ impl PullPage {
             last_mutation_id: self.last_mutation_id,
             remaining: Some(self.remaining),
             window,
+            account: None,
         }
     }
 }
