@@ -183,6 +183,11 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
             return errors.set(vec![FieldError { field: "lat", code: "lat_range" }]);
         }
         let idx = picked();
+        if idx.is_empty() {
+            route.set(None);
+            return errors.set(vec![FieldError { field: "stops", code: "run_no_stops" }]);
+        }
+        errors.update(|e| e.retain(|e| e.field != "stops"));
         platform::mark("route-start");
         let r = route::plan(&d, &positions(&idx));
         platform::measure("route-plan", "route-start");
@@ -281,6 +286,9 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
             <FieldErrorText errors field="load"/>
 
             <h2>{i.s(k::RUN_CANDIDATES)}</h2>
+            {chosen.with_value(Vec::is_empty).then(|| view! {
+                <p class="empty" data-testid="run-no-candidates">{i.s(k::RUN_NO_CANDIDATES)}</p>
+            })}
             <ul class="plain-list" data-testid="run-candidates">
                 {chosen.with_value(|c| c.iter().enumerate().map(|(n, (cand, on))| {
                     let on = *on;
@@ -304,6 +312,7 @@ fn RunPlan(run: MealRun, candidates: Vec<Candidate>, taken: Vec<bool>) -> impl I
                     }
                 }).collect_view())}
             </ul>
+            <FieldErrorText errors field="stops"/>
             <button type="button" class="big" data-testid="run-plan" on:click=plan>{i.s(k::RUN_PLAN)}</button>
 
             {move || route.get().map(|r| {

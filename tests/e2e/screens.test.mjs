@@ -2,7 +2,7 @@
 // half-saved; language and theme; delete with undo; the date filter; IndexedDB missing or full.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn, reload, unlock, navTo, chooseLanguage,
+import { startServer, openProfile, tempDir, watchPage, byId, screenshot, signIn, reload, unlock, navTo, chooseLanguage, smallControls,
 } from './harness.mjs';
 
 let server;
@@ -172,29 +172,34 @@ test('a full disk shows a clear message and the form keeps its data', T, async (
   await context.close();
 });
 
-test('every screen fits a 320 px wide phone without sideways scrolling', T, async () => {
+test('every screen fits a 320 px wide phone, in Polish and in English: nothing past its edge, every control 48 px', T, async () => {
   const { context, page, watch } = await freshPage({ viewport: { width: 320, height: 640 } });
   await startPatrol(page);
   await byId(page, 'contact-quick').click();
-  const screens = ['/', '/contacts/new', '/contacts', '/settings'];
-  for (const path of screens) {
-    await page.goto(server.url + path);
-    await unlock(page);
-    await byId(page, 'nav-patrol').waitFor();
-    await page.waitForTimeout(100);
-    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-    assert.ok(scroll <= width, `${path}: ${scroll}px of content in a ${width}px screen`);
+  const contact = await byId(page, 'contact-list').locator('a').first().getAttribute('href');
+  const screens = ['/', '/contacts/new', '/contacts', contact, '/settings', '/sync', '/sites', '/sites/new', '/map',
+    '/reports', '/reports/new', '/zima', '/zima/runs/new', '/indicators', '/count', '/facilities'];
+  for (const lang of ['pl', 'en']) {
+    if (lang === 'en') {
+      await byId(page, 'nav-settings').click();
+      await chooseLanguage(page, 'en');
+    }
+    for (const path of screens) {
+      await page.goto(server.url + path);
+      await unlock(page);
+      await page.locator('main h1').first().waitFor();
+      // No place had people yet and no report is open: the run planner says so, in words.
+      if (path === '/zima/runs/new') await byId(page, 'run-no-candidates').waitFor();
+      await page.waitForTimeout(100);
+      // Measured against the screen's 320 px, not the page's own width: a phone's browser
+      // widens the page to content that is wider than the screen (then zooms it out).
+      const past = await page.evaluate(() => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().right > 320.5 && !e.closest('.leaflet-container'))
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)} px`));
+      assert.deepEqual(past, [], `${lang} ${path}: past the screen's edge`);
+      assert.deepEqual(await smallControls(page), [], `${lang} ${path}: touch targets under 48 px`);
+    }
   }
-  // Every button and link is at least 48 px tall.
-  await page.goto(server.url + '/contacts/new');
-  await unlock(page);
-  await byId(page, 'contact-save').waitFor();
-  const small = await page.evaluate(() => [...document.querySelectorAll('button, a, select, input:not([type=radio])')]
-    .filter((e) => e.offsetParent !== null)
-    // A checkbox is tapped through its label, which is the target.
-    .map((e) => [e.dataset.testid || e.textContent.trim(), (e.closest('label.check') ?? e).getBoundingClientRect().height])
-    .filter(([, h]) => h < 47.5));
-  assert.deepEqual(small, [], 'touch targets under 48 px');
   watch.assertClean();
   await context.close();
 });

@@ -99,6 +99,12 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
   await cp.waitForFunction(() => document.querySelectorAll('[data-testid=run-candidate]').length === 5, null, { timeout: 30_000 });
   assert.deepEqual(await cp.evaluate(() => [...document.querySelectorAll('[data-testid=run-candidate]')]
     .map((c) => [c.checked, c.dataset.otherRun])), Array(5).fill([false, 'true']));
+  // Nothing ticked: "plan" says what to do, instead of a route of no stops.
+  await byId(cp, 'run-depot-lat').fill('50.8080');
+  await byId(cp, 'run-depot-lon').fill('19.1250');
+  await byId(cp, 'run-plan').click();
+  assert.equal(await byId(cp, 'error-stops').textContent(), 'Zaznacz co najmniej jeden przystanek: trasa prowadzi przez miejsca zaznaczone wyżej.');
+  assert.equal(await byId(cp, 'run-save').count(), 0, 'nothing to save');
   await syncNow(cp);
 
   // The streetworker, offline, works through it: 4 stops done, 1 skipped.
