@@ -36,7 +36,7 @@ pub fn ContactItem(
     let time = local_time(contact.at, if with_date { Shown::DateTime } else { Shown::Time });
     let headcount = contact.headcount;
     let given = contact.given.clone();
-    let notes: String = contact.notes.chars().take(80).collect();
+    let notes = latarnia_core::shown::excerpt(&contact.notes, 80);
     let no_position = contact.position.is_none().then_some(contact.position_status);
     let inner = view! {
         <span class="ci-time">{time}</span>

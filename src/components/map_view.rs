@@ -266,7 +266,7 @@ pub fn map_points(sites: &[Site], reports: &[Report], all_sites: &[Site]) -> Vec
                 kind: "report",
                 classes: format!("report urgency-{}", r.urgency.as_str()),
                 symbol: "!",
-                label: r.description.chars().take(80).collect(),
+                label: latarnia_core::shown::excerpt(&r.description, 80),
             });
         }
     }

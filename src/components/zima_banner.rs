@@ -1,7 +1,7 @@
 //! The Akcja ZIMA banner: on every device of the organisation when tonight's forecast minimum
 //! (entered by a coordinator, synced) is at or below the organisation's threshold.
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use latarnia_core::zima::zima_night;
 use latarnia_core::{Forecast, ZimaSettings};
 use leptos::prelude::*;
@@ -11,9 +11,9 @@ use crate::routes::AppRoute;
 use crate::state::AppState;
 use crate::storage::Store;
 
-/// The night under way: the evening's date (until noon, last night's).
+/// Tonight, dated by its evening (before 06:00, the night that began last evening).
 pub fn tonight() -> NaiveDate {
-    (chrono::Local::now() - Duration::hours(12)).date_naive()
+    latarnia_core::zima::night_of(chrono::Local::now().naive_local())
 }
 
 /// The organisation's settings as synced, or the defaults.

@@ -362,11 +362,16 @@ fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
     let given: Vec<(String, u32)> = s.given.iter().map(|(item, n)| (item.as_str().to_owned(), *n)).collect();
     view! {
         <section class="page run-view">
-            <h1>{format!("Akcja ZIMA · {}", latarnia_core::shown::iso_date(run.date))}</h1>
-            <p class="meta">
-                {run.vehicle.clone()}" · "{run.team.join(", ")}" · "{run.depot_label.clone()}
-                {run.forecast_min_c.map(|t| format!(" · {}", latarnia_core::validate::celsius(t, i.lang() == crate::i18n::Lang::Pl)))}
-            </p>
+            <h1>"Akcja ZIMA · "<span class="nowrap">{latarnia_core::shown::iso_date(run.date)}</span></h1>
+            <p class="meta">{move || {
+                // What was filled in, and only that: no separators around an empty vehicle or team.
+                let forecast = run.forecast_min_c.map(|t| latarnia_core::validate::celsius(t, i.lang() == crate::i18n::Lang::Pl));
+                [run.vehicle.clone(), run.team.join(", "), run.depot_label.clone(), forecast.unwrap_or_default()]
+                    .into_iter()
+                    .filter(|p| !p.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            }}</p>
             <p>{format!("{} · ~{} min", km(run.planned_distance_m), crate::platform::fixed(run.planned_minutes, 0))}</p>
             <ol class="plain-list" data-testid="run-stop-list">
                 {stops.into_iter().map(|st| view! {

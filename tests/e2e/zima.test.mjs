@@ -193,7 +193,7 @@ test('a ZIMA night: banner, a planned run of 5 stops, 4 done and 1 skipped offli
 
   // Planned by mistake: the coordinator deletes the run; it no longer counts anywhere, and
   // comes back with its stops when restored.
-  // The run's night (a night is dated by its evening: at 06:00 it is still last night's run).
+  // The run's night (a night is dated by its evening: before 06:00 it is still last night's run).
   await navTo(cp, 'nav-zima');
   const night = (await byId(cp, 'run-item').textContent()).match(/\d{4}-\d{2}-\d{2}/)[0];
   const mealRuns = async () => {

@@ -64,6 +64,27 @@ pub fn parse_input(text: &str) -> Option<NaiveDateTime> {
     Some(NaiveDateTime::new(date.parse::<NaiveDate>().ok()?, time.parse::<NaiveTime>().ok()?))
 }
 
+/// The beginning of a long text for a one-line label (a report's description as a stop or a
+/// marker, a contact's notes in a list): the text itself when it has at most `max` characters,
+/// otherwise cut after a whole word and ended with "…", `max` characters at most in all. A
+/// word longer than half of it is cut inside.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let Some(keep) = max.checked_sub(1).filter(|k| *k > 0) else { return "…".chars().take(max).collect() };
+    let head: String = text.chars().take(keep + 1).collect();
+    // The last space that still lets a word end inside `keep` characters.
+    let at_word = head.char_indices().rev().find(|&(_, c)| c.is_whitespace()).map(|(i, _)| i);
+    let cut = match at_word {
+        Some(i) if head[..i].chars().count() * 2 >= keep => &head[..i],
+        _ => &head[..head.char_indices().nth(keep).map_or(head.len(), |(i, _)| i)],
+    };
+    let cut = cut.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '('));
+    format!("{cut}…")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +110,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_long_text_is_cut_after_a_whole_word() {
+        let report = "Mężczyzna śpi na ławce przy peronie 2, bez kurtki, prosi o śpiwór";
+        assert_eq!(excerpt(report, 60), "Mężczyzna śpi na ławce przy peronie 2, bez kurtki, prosi o…");
+        assert_eq!(excerpt(report, 40), "Mężczyzna śpi na ławce przy peronie 2…");
+        assert_eq!(excerpt("  krótko  ", 60), "krótko");
+        assert_eq!(excerpt("Dworzec", 7), "Dworzec");
+        assert_eq!(excerpt("Dworzec", 6), "Dworz…", "one word longer than the room is cut inside it");
+        assert_eq!(excerpt("ab", 1), "…");
+        assert_eq!(excerpt("ab", 0), "");
+    }
+
     fn any_moment() -> impl Strategy<Value = NaiveDateTime> {
         // Every minute from year -9999 to 9999 (chrono's own range is wider; no phone goes there).
         (-9999i32..=9999, 1u32..=366, 0u32..24, 0u32..60, 0u32..60)
@@ -105,6 +138,19 @@ mod tests {
             prop_assert_eq!(iso_date(at.date()), at.date().to_string());
             if at.year() >= 0 {
                 prop_assert_eq!(dotted_date(at.date()), at.format("%d.%m.%Y").to_string());
+            }
+        }
+
+        #[test]
+        fn an_excerpt_fits_and_begins_as_the_text(text in "\\PC{0,120}", max in 0usize..100) {
+            let e = excerpt(&text, max);
+            prop_assert!(e.chars().count() <= max, "{:?} for {}", e, max);
+            let t = text.trim();
+            if t.chars().count() <= max {
+                prop_assert_eq!(e.as_str(), t);
+            } else if max > 1 {
+                let head = e.strip_suffix('…').expect("ends with an ellipsis");
+                prop_assert!(t.starts_with(head), "{:?} is not the start of {:?}", head, t);
             }
         }
 

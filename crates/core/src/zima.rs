@@ -3,11 +3,22 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use uuid::Uuid;
 
 use crate::model::{Contact, Forecast, Item, LoadLine, MealRun, MealRunStop, Position, Report, Site, StopStatus};
 use crate::sites::is_live;
+
+/// The wall-clock hour a night ends.
+pub const NIGHT_ENDS_AT_HOUR: i64 = 6;
+
+/// The night a wall-clock moment (in Poland) belongs to, dated by its evening. Before 06:00 it
+/// is still the night that began the evening before (a run at 02:00 is last evening's); from
+/// 06:00 on it is the night ahead, so a forecast or a run a coordinator enters in the morning
+/// or the afternoon is tonight's.
+pub fn night_of(local: NaiveDateTime) -> NaiveDate {
+    (local - chrono::Duration::hours(NIGHT_ENDS_AT_HOUR)).date()
+}
 
 /// The forecast of `night` when it is at or below the threshold: the banner's text.
 pub fn zima_night(forecasts: &[Forecast], night: NaiveDate, threshold_c: f64) -> Option<&Forecast> {
@@ -87,7 +98,7 @@ pub fn candidates(sites: &[Site], contacts: &[Contact], reports: &[Report]) -> V
         out.push(Candidate {
             site_id: site.map(|s| s.id),
             report_id: Some(r.id),
-            label: site.map_or_else(|| r.description.chars().take(60).collect(), |s| s.label.clone()),
+            label: site.map_or_else(|| crate::shown::excerpt(&r.description, 60), |s| s.label.clone()),
             position,
             people_last_time: 0,
         });
@@ -311,6 +322,18 @@ mod tests {
         assert_eq!(load_left(&run.load, &all_done)[0].quantity, 0, "never below zero");
         assert!(summary(&run, &all_done).complete);
         assert!(!summary(&run, &[]).complete);
+    }
+
+    #[test]
+    fn a_night_is_dated_by_its_evening_and_ends_at_six() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let at = |d: NaiveDate, h, m| night_of(d.and_hms_opt(h, m, 0).unwrap());
+        let eve = day.pred_opt().unwrap();
+        assert_eq!(at(day, 0, 30), eve, "half past midnight: last evening's night");
+        assert_eq!(at(day, 5, 59), eve);
+        assert_eq!(at(day, 6, 0), day, "the morning plans tonight");
+        assert_eq!(at(day, 10, 21), day);
+        assert_eq!(at(day, 23, 59), day);
     }
 
     #[test]
