@@ -218,7 +218,9 @@ fn SectorView(l: Loaded, asking: RwSignal<Option<Asking>>) -> impl IntoView {
     view! {
         <section class="page count-sector-page">
             <h1>{sector.name.clone()}</h1>
-            <p class="hint">{count.name.clone()}" · "{team.members.join(", ")}</p>
+            <p class="hint">{
+                latarnia_core::shown::parts([count.name.clone(), team.members.join(", ")])
+            }</p>
             {(!meeting.is_empty()).then(|| view! { <p class="hint">{meeting}</p> })}
             <MapView points shapes=shape here fit=true testid="count-sector-map"/>
             {empty.then(|| view! { <p class="empty">{i.s(k::COUNT_SECTOR_EMPTY)}</p> })}

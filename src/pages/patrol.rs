@@ -58,7 +58,7 @@ fn JoinPatrol(joinable: Vec<Patrol>) -> impl IntoView {
                 {joinable.into_iter().map(|p| {
                     let id = p.id;
                     let when = local_time(p.started_at, Shown::Time);
-                    let who = [p.team.join(", "), p.area].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
+                    let who = latarnia_core::shown::parts([p.team.join(", "), p.area]);
                     // The button says which patrol it joins to a screen reader, not only "Join".
                     let label = format!("join-{id}");
                     view! {
@@ -259,12 +259,7 @@ fn ActivePatrol(patrol: Patrol) -> impl IntoView {
     let (area, partner, team) = (patrol.area.clone(), patrol.partner, patrol.team.join(", "));
     let where_with = move || {
         let partner = partner.map(|p| i.value("partner", p.as_str()));
-        [Some(area.clone()), partner, Some(team.clone())]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(" · ")
+        latarnia_core::shown::parts([Some(area.clone()), partner, Some(team.clone())].into_iter().flatten())
     };
     let gps_text = move || match state.gps.get() {
         Gps::Waiting => i.t(k::GPS_WAITING).to_owned(),

@@ -366,11 +366,7 @@ fn RunView(run: MealRun, stops: Vec<MealRunStop>) -> impl IntoView {
             <p class="meta">{move || {
                 // What was filled in, and only that: no separators around an empty vehicle or team.
                 let forecast = run.forecast_min_c.map(|t| latarnia_core::validate::celsius(t, i.lang() == crate::i18n::Lang::Pl));
-                [run.vehicle.clone(), run.team.join(", "), run.depot_label.clone(), forecast.unwrap_or_default()]
-                    .into_iter()
-                    .filter(|p| !p.trim().is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" · ")
+                latarnia_core::shown::parts([run.vehicle.clone(), run.team.join(", "), run.depot_label.clone(), forecast.unwrap_or_default()])
             }}</p>
             <p>{format!("{} · ~{} min", km(run.planned_distance_m), crate::platform::fixed(run.planned_minutes, 0))}</p>
             <ol class="plain-list" data-testid="run-stop-list">

@@ -136,7 +136,7 @@ pub fn ZimaPage() -> impl IntoView {
                     view! {
                         <li data-testid="run-item" data-complete=s.complete.to_string()>
                             <a class="row-link" href=AppRoute::Run(run.id).href()>
-                                <span>{latarnia_core::shown::iso_date(run.date)}" · "{run.vehicle.clone()}</span>
+                                <span>{latarnia_core::zima::run_title(&run)}</span>
                                 <RunProgress summary=s.clone()/>
                             </a>
                         </li>
@@ -171,7 +171,7 @@ fn DeletedRuns() -> impl IntoView {
                             let id = r.id;
                             view! {
                                 <li data-testid="run-deleted">
-                                    <span>{latarnia_core::shown::iso_date(r.date)}" · "{r.vehicle.clone()}</span>
+                                    <span>{latarnia_core::zima::run_title(&r)}</span>
                                     <button type="button" data-testid="run-restore" on:click=move |_| {
                                         spawn_local(async move {
                                             if state.set_run_deleted(id, false).await.is_ok() {

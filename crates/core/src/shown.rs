@@ -64,6 +64,13 @@ pub fn parse_input(text: &str) -> Option<NaiveDateTime> {
     Some(NaiveDateTime::new(date.parse::<NaiveDate>().ok()?, time.parse::<NaiveTime>().ok()?))
 }
 
+/// The parts that were filled in, joined by " · " as one line under a heading (a run's
+/// vehicle, team and depot; a patrol's area and team): an empty part leaves no separator.
+pub fn parts<S: AsRef<str>>(parts: impl IntoIterator<Item = S>) -> String {
+    let kept: Vec<S> = parts.into_iter().filter(|p| !p.as_ref().trim().is_empty()).collect();
+    kept.iter().map(|p| p.as_ref().trim()).collect::<Vec<_>>().join(" · ")
+}
+
 /// The beginning of a long text for a one-line label (a report's description as a stop or a
 /// marker, a contact's notes in a list): the text itself when it has at most `max` characters,
 /// otherwise cut after a whole word and ended with "…", `max` characters at most in all. A
@@ -108,6 +115,13 @@ mod tests {
         for bad in ["", "2026-12-04", "20:00", "2026-13-04T20:00", "2026-12-04T25:00", "2026-12-04 20:00", "x"] {
             assert_eq!(parse_input(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_parts_filled_in_are_joined() {
+        assert_eq!(parts(["Bus MOPS", "", " Ola, Piotr ", "Ogrzewalnia"]), "Bus MOPS · Ola, Piotr · Ogrzewalnia");
+        assert_eq!(parts(["", " "]), "");
+        assert_eq!(parts([String::from("Dworzec")]), "Dworzec");
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub fn night_of(local: NaiveDateTime) -> NaiveDate {
     (local - chrono::Duration::hours(NIGHT_ENDS_AT_HOUR)).date()
 }
 
+/// A run in a list: its night, and its vehicle (or, with none written, its depot).
+pub fn run_title(run: &MealRun) -> String {
+    let what = if run.vehicle.trim().is_empty() { &run.depot_label } else { &run.vehicle };
+    crate::shown::parts([crate::shown::iso_date(run.date).as_str(), what])
+}
+
 /// The forecast of `night` when it is at or below the threshold: the banner's text.
 pub fn zima_night(forecasts: &[Forecast], night: NaiveDate, threshold_c: f64) -> Option<&Forecast> {
     forecasts.iter().find(|f| f.date == night && f.is_zima(threshold_c))
@@ -322,6 +328,30 @@ mod tests {
         assert_eq!(load_left(&run.load, &all_done)[0].quantity, 0, "never below zero");
         assert!(summary(&run, &all_done).complete);
         assert!(!summary(&run, &[]).complete);
+    }
+
+    #[test]
+    fn a_run_is_named_by_its_night_and_vehicle_or_depot() {
+        let mut run = MealRun {
+            id: Uuid::nil(),
+            date: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
+            forecast_min_c: None,
+            team: vec![],
+            vehicle: "Bus MOPS".into(),
+            depot_label: "Ogrzewalnia".into(),
+            depot: Position { lat: 50.8, lon: 19.1, accuracy_m: 0.0 },
+            load: vec![],
+            planned_distance_m: 0.0,
+            planned_minutes: 0.0,
+            started_at: None,
+            ended_at: None,
+            created_at: t(5),
+        };
+        assert_eq!(run_title(&run), "2026-12-05 · Bus MOPS");
+        run.vehicle = " ".into();
+        assert_eq!(run_title(&run), "2026-12-05 · Ogrzewalnia");
+        run.depot_label.clear();
+        assert_eq!(run_title(&run), "2026-12-05");
     }
 
     #[test]
