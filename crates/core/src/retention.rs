@@ -108,9 +108,124 @@ pub fn holds_people(collection: &str) -> bool {
     collection == CONTACTS
 }
 
+/// One contact in a person's copy of their data, with what the server knows around it.
+#[derive(Debug, Clone)]
+pub struct HeldContact {
+    pub contact: crate::model::Contact,
+    /// In the trash (deleted, not yet purged): still held, so still in the copy.
+    pub deleted: bool,
+    /// The name of the place it is linked to.
+    pub site: Option<String>,
+    /// Beds held for the person from this contact: the facility's name and when.
+    pub holds: Vec<(String, DateTime<Utc>)>,
+}
+
+/// A person's copy of what the organisation holds about them (GDPR art. 15): every contact
+/// recorded with their pseudonym, oldest first, one row each, in words — `word(key)` gives the
+/// text of a translation key (`condition_ill`, `item_blanket`…), the key itself when it has
+/// none — with the time in Poland. The first row names the columns.
+pub fn subject_access_rows(mut held: Vec<HeldContact>, word: impl Fn(&str) -> String) -> Vec<Vec<crate::csv::Cell>> {
+    use crate::csv::Cell::{self, Int, Text};
+    let when = |at: DateTime<Utc>| {
+        let local = at + chrono::Duration::hours(crate::indicators::poland_offset_hours(at));
+        crate::shown::moment(local.naive_utc(), crate::shown::Shown::DateTime)
+    };
+    let yes_no = |b: bool| word(if b { "yes" } else { "no" });
+    let header = [
+        "subject_when",
+        "subject_place",
+        "subject_position",
+        "contact_headcount",
+        "contact_gender",
+        "contact_age",
+        "contact_sleeping_rough",
+        "contact_condition",
+        "contact_given",
+        "contact_referrals",
+        "contact_help_refused",
+        "contact_follow_up",
+        "contact_notes",
+        "subject_holds",
+        "subject_deleted",
+    ];
+    held.sort_by_key(|h| (h.contact.at, h.contact.id));
+    let mut rows = vec![header.iter().map(|k| Text(word(k))).collect::<Vec<Cell>>()];
+    for h in held {
+        let c = &h.contact;
+        let given: Vec<String> = c
+            .given
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(item, n)| format!("{} ×{n}", word(&format!("item_{}", item.as_str()))))
+            .collect();
+        let referrals: Vec<String> = c
+            .referrals
+            .iter()
+            .map(|r| {
+                let (kind, outcome) = (word(&format!("referral_{}", r.kind.as_str())), r.outcome.as_str());
+                format!("{kind}: {}", word(&format!("outcome_{outcome}")))
+            })
+            .collect();
+        let holds: Vec<String> = h.holds.iter().map(|(name, at)| format!("{name}, {}", when(*at))).collect();
+        rows.push(vec![
+            Text(when(c.at)),
+            Text(h.site.clone().unwrap_or_default()),
+            Text(c.position.map(|p| format!("{:.5}, {:.5}", p.lat, p.lon)).unwrap_or_default()),
+            Int(i64::from(c.headcount)),
+            Text(c.gender.map(|g| word(&format!("gender_{}", g.as_str()))).unwrap_or_default()),
+            Text(c.age_band.map(|a| word(&format!("age_{}", a.as_str()))).unwrap_or_default()),
+            Text(c.sleeping_rough.map(yes_no).unwrap_or_default()),
+            Text(c.condition.map(|x| word(&format!("condition_{}", x.as_str()))).unwrap_or_default()),
+            Text(given.join(", ")),
+            Text(referrals.join(", ")),
+            Text(yes_no(c.help_refused)),
+            Text(yes_no(c.follow_up)),
+            Text(c.notes.clone()),
+            Text(holds.join("; ")),
+            Text(if h.deleted { yes_no(true) } else { String::new() }),
+        ]);
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_s_copy_lists_their_contacts_oldest_first_in_words() {
+        use crate::model::{Contact, PositionStatus};
+        let at = |d: u32, h: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, d, h, 0, 0).unwrap();
+        let mut later = Contact::quick(Uuid::from_u128(2), None, at(10, 21), Err(PositionStatus::Denied));
+        later.notes = "kaszle".into();
+        let earlier = Contact::quick(Uuid::from_u128(1), None, at(3, 20), Err(PositionStatus::Denied));
+        let held = vec![
+            HeldContact {
+                contact: later,
+                deleted: false,
+                site: Some("Dworzec".into()),
+                holds: vec![("Noclegownia".into(), at(10, 22))],
+            },
+            HeldContact { contact: earlier, deleted: true, site: None, holds: vec![] },
+        ];
+        let rows = subject_access_rows(held, |k| format!("<{k}>"));
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0][0], crate::csv::Cell::Text("<subject_when>".into()));
+        let text = |r: usize, c: usize| match &rows[r][c] {
+            crate::csv::Cell::Text(t) => t.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            (text(1, 0), text(1, 14)),
+            ("2026-01-03 21:00".into(), "<yes>".into()),
+            "oldest first, in Polish time, deleted"
+        );
+        assert_eq!(
+            (text(2, 1), text(2, 12), text(2, 13)),
+            ("Dworzec".into(), "kaszle".into(), "Noclegownia, 2026-01-10 23:00".into())
+        );
+        assert_eq!(text(2, 14), "", "not deleted");
+    }
     use crate::protocol::fields_of;
     use crate::Op;
     use serde_json::json;

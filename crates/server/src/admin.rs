@@ -13,6 +13,14 @@ use crate::store::{Db, StoreError};
 pub const FIRST_ORG: &str = "Latarnia";
 pub const FIRST_ADMIN: &str = "admin";
 
+/// The app's Polish texts (the words a person's copy of their data is written in).
+fn polish(key: &str) -> String {
+    static TEXTS: std::sync::OnceLock<std::collections::HashMap<String, String>> = std::sync::OnceLock::new();
+    let texts =
+        TEXTS.get_or_init(|| serde_json::from_str(include_str!("../../../locales/pl.json")).unwrap_or_default());
+    texts.get(key).cloned().unwrap_or_else(|| key.to_owned())
+}
+
 /// The file in the data directory that holds the first admin's password (mode 0600).
 pub const FIRST_PASSWORD_FILE: &str = "first-admin-password.txt";
 
@@ -287,6 +295,20 @@ pub async fn run_with(db: &Db, command: Command, stdin: &mut dyn BufRead, trash_
                 .await
                 .map_err(fail)?;
             Ok(format!("{n} contact(s) erased (pseudonym and notes); every phone erases them at its next sync"))
+        }
+        Command::SubjectAccess { org, pseudonym, excel } => {
+            let o =
+                db.org_by_name(&org).await.map_err(fail)?.ok_or_else(|| format!("no organisation named {org:?}"))?;
+            if latarnia_core::retention::pseudonym_key(&pseudonym).is_empty() {
+                return Err("give the pseudonym whose data is asked for".into());
+            }
+            let held = crate::store::subject_access(db, o.id, &pseudonym).await.map_err(fail)?;
+            // Who asked is the organisation's to record; the log says only that a copy was made.
+            tracing::info!(org = %org, contacts = held.len(), "a person's copy of their data (art. 15) made");
+            let rows = latarnia_core::retention::subject_access_rows(held, polish);
+            let flavour =
+                if excel { latarnia_core::csv::Flavour::PolishExcel } else { latarnia_core::csv::Flavour::Standard };
+            Ok(latarnia_core::csv::write(&rows, flavour).trim_end().to_owned())
         }
         Command::AccessLog { org, limit } => {
             let o =

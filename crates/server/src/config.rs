@@ -92,6 +92,18 @@ pub enum Command {
         #[arg(long)]
         pseudonym: String,
     },
+    /// A person's copy of their data on request (GDPR art. 15): every contact with the
+    /// pseudonym, in words, as CSV on standard output.
+    SubjectAccess {
+        #[arg(long)]
+        org: String,
+        /// Case and spaces are ignored.
+        #[arg(long)]
+        pseudonym: String,
+        /// For Polish Excel: semicolons, decimal commas, a byte-order mark.
+        #[arg(long)]
+        excel: bool,
+    },
     /// Who pulled what, from which device, when (newest first).
     AccessLog {
         #[arg(long)]

@@ -6,7 +6,9 @@ use latarnia_server::{admin, app, serve, store, AppState};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // The log on standard error: standard output is an admin command's answer (a CSV to save).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "latarnia_server=info".into()),
         )

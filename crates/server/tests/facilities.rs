@@ -188,3 +188,116 @@ async fn beds_are_held_and_answered_on_sqlite() {
 async fn beds_are_held_and_answered_on_postgres() {
     holds_on(Backend::Postgres).await;
 }
+
+/// A person asks what the organisation holds about them (GDPR art. 15): the copy lists every
+/// contact recorded with their pseudonym (in any case and spacing, one in the trash too), in
+/// words, with its place and the bed held from it — and nothing of anyone else. After an erasure
+/// it lists nothing.
+async fn a_person_s_copy_of_their_data_on(backend: Backend) {
+    let Some(url) = backend.fresh_url().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &url, free_addr());
+    server.add_user("koordynatorka", "coordinator");
+    server.add_user("ania", "streetworker");
+    let mut coordinator = Pusher::new(Http::login(&server.url(), "koordynatorka", PASSWORD).await);
+    let mut ania = Pusher::new(Http::login(&server.url(), "ania", PASSWORD).await);
+    let mut shelter = Facility::new(Uuid::from_u128(1), "Noclegownia św. Brata Alberta", FacilityKind::NightShelter);
+    (shelter.free_beds, shelter.beds_at) = (Some(5), Some(Utc::now()));
+    assert_eq!(coordinator.push(FACILITIES, shelter.id, fields_of(&shelter)).await.0, None);
+    let site = Uuid::new_v4();
+    let place = json!({"label": "Altana przy Długiej", "kind": "allotment_shed", "status": "active",
+        "position": {"lat": 50.81, "lon": 19.12, "accuracy_m": 5.0}, "address": "", "access_notes": "", "dangers": "",
+        "usual_headcount": 1, "created_at": Utc::now(), "merged_into": null});
+    assert_eq!(ania.push("sites", site, fields(place)).await.0, None);
+    let contact = |pseudonym: &str, notes: &str, at: &str| {
+        fields(
+            json!({"patrol_id": null, "site_id": site, "at": at, "headcount": 1, "gender": "male", "age_band": "senior",
+            "pseudonym": pseudonym, "sleeping_rough": true, "condition": "ill", "given": {"blanket": 2},
+            "referrals": [{"kind": "night_shelter", "outcome": "accepted"}], "help_refused": false, "follow_up": true,
+            "notes": notes, "position": null, "position_status": "unavailable"}),
+        )
+    };
+    let (first, second, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(
+        ania.push("contacts", second, contact("PAN  janek", "kaszle \"mocno\"; śpi sam", "2026-12-02T22:30:00Z"))
+            .await
+            .0,
+        None
+    );
+    assert_eq!(
+        ania.push("contacts", first, contact("Pan Janek", "pierwsze spotkanie", "2026-07-01T20:00:00Z")).await.0,
+        None
+    );
+    assert_eq!(
+        ania.push("contacts", other, contact("Pani Ela", "ZnacznikInnejOsoby", "2026-12-01T21:00:00Z")).await.0,
+        None
+    );
+    let mut bed = hold(shelter.id, 1);
+    bed.contact_id = Some(second);
+    assert_eq!(ania.push(BED_HOLDS, bed.id, fields_of(&bed)).await.0, None);
+    // The first one deleted: still in the trash, so still held, so in the copy.
+    use latarnia_core::engine::Transport;
+    ania.mid += 1;
+    let hlc = Hlc { physical_ms: Utc::now().timestamp_millis() as u64 + 1, counter: 0, client: ania.client };
+    let delete = Mutation {
+        mid: ania.mid,
+        collection: "contacts".into(),
+        id: first,
+        op: Op::Delete,
+        hlc: hlc.to_string(),
+        fields: Map::new(),
+    };
+    ania.http
+        .push(&PushRequest { client_id: ania.client, schema_version: SCHEMA_VERSION, mutations: vec![delete] })
+        .await
+        .unwrap();
+
+    let copy = server.admin(&["subject-access", "--org", "Latarnia", "--pseudonym", "pan janek"], "");
+    let rows = latarnia_core::csv::read(&copy);
+    assert_eq!(rows.len(), 3, "{copy}");
+    assert_eq!(rows[0][0], "Kiedy");
+    assert_eq!(rows[0][12], "Notatka");
+    // Oldest first, the time in Poland (summer time in July, winter time in December).
+    assert_eq!(rows[1][0], "2026-07-01 22:00");
+    assert_eq!(rows[2][0], "2026-12-02 23:30");
+    assert_eq!(rows[2][12], "kaszle \"mocno\"; śpi sam", "quotes survive the CSV");
+    assert_eq!(
+        rows[2][1..12],
+        [
+            "Altana przy Długiej",
+            "",
+            "1",
+            "mężczyzna",
+            "60+",
+            "tak",
+            "chory",
+            "Koc ×2",
+            "Noclegownia: przyjęte",
+            "nie",
+            "tak"
+        ]
+    );
+    assert!(rows[2][13].starts_with("Noclegownia św. Brata Alberta, 20"), "{copy}");
+    assert_eq!((rows[1][14].as_str(), rows[2][14].as_str()), ("tak", ""), "the deleted one is said to be");
+    assert!(!copy.contains("ZnacznikInnejOsoby") && !copy.contains("Pani Ela"), "nobody else's: {copy}");
+    // For Polish Excel: a byte-order mark and semicolons.
+    let excel = server.admin(&["subject-access", "--org", "Latarnia", "--pseudonym", "Pan Janek", "--excel"], "");
+    assert!(excel.starts_with('\u{feff}') && excel.contains("Kiedy;Miejsce;"), "{excel}");
+    // Erased on request: the pseudonym is gone, so nothing is found by it any more.
+    server.admin(&["erase", "--org", "Latarnia", "--pseudonym", "pan janek"], "");
+    let after = server.admin(&["subject-access", "--org", "Latarnia", "--pseudonym", "pan janek"], "");
+    assert_eq!(latarnia_core::csv::read(&after).len(), 1, "only the header: {after}");
+    assert!(server
+        .admin_fails(&["subject-access", "--org", "Latarnia", "--pseudonym", "  "])
+        .contains("give the pseudonym"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_s_copy_of_their_data_on_sqlite() {
+    a_person_s_copy_of_their_data_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_s_copy_of_their_data_on_postgres() {
+    a_person_s_copy_of_their_data_on(Backend::Postgres).await;
+}

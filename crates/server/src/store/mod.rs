@@ -209,6 +209,70 @@ pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) 
     Ok(count)
 }
 
+/// What the organisation holds about the person with `pseudonym` (GDPR art. 15): every contact
+/// with it (case and spaces ignored; those in the trash too), with its place's name and the
+/// beds held from it, for `retention::subject_access_rows`.
+pub async fn subject_access(
+    db: &Db,
+    org: Uuid,
+    pseudonym: &str,
+) -> StoreResult<Vec<latarnia_core::retention::HeldContact>> {
+    use latarnia_core::facilities::{BedHold, Facility};
+    use latarnia_core::protocol::{record_of, stored_record};
+    use latarnia_core::retention::{has_pseudonym, HeldContact};
+    use latarnia_core::{Contact, Site};
+    let mut found: Vec<HeldContact> = Vec::new();
+    let mut after = None;
+    loop {
+        let page = db.scan(org, false, after, JOB_PAGE).await?;
+        for (_, id, state) in page.rows {
+            if !has_pseudonym(&state.fields, pseudonym) {
+                continue;
+            }
+            match record_of::<Contact>(state.fields, id) {
+                Some(contact) => found.push(HeldContact { contact, deleted: state.deleted, site: None, holds: vec![] }),
+                None => tracing::warn!(%id, "a contact with the pseudonym does not read as one; left out of the copy"),
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    if found.is_empty() {
+        return Ok(found);
+    }
+    let sites: std::collections::HashMap<Uuid, String> = db
+        .live_records(org, latarnia_core::protocol::SITES)
+        .await?
+        .iter()
+        .filter_map(|(id, f)| stored_record::<Site>(f, id))
+        .map(|s| (s.id, s.label))
+        .collect();
+    let facilities: std::collections::HashMap<Uuid, String> = db
+        .live_records(org, latarnia_core::protocol::FACILITIES)
+        .await?
+        .iter()
+        .filter_map(|(id, f)| stored_record::<Facility>(f, id))
+        .map(|f| (f.id, f.name))
+        .collect();
+    let holds: Vec<BedHold> = db
+        .live_records(org, latarnia_core::protocol::BED_HOLDS)
+        .await?
+        .iter()
+        .filter_map(|(id, f)| stored_record::<BedHold>(f, id))
+        .collect();
+    for h in &mut found {
+        h.site = h.contact.site_id.and_then(|id| sites.get(&id).cloned());
+        h.holds = holds
+            .iter()
+            .filter(|b| b.contact_id == Some(h.contact.id))
+            .map(|b| (facilities.get(&b.facility_id).cloned().unwrap_or_default(), b.held_at))
+            .collect();
+    }
+    Ok(found)
+}
+
 /// One page of a pull: changes after a version, in version order.
 #[derive(Debug, Clone)]
 pub struct PullPage {

@@ -111,6 +111,20 @@ impl Server {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Runs an admin command that must fail; what it says on standard error.
+    pub fn admin_fails(&self, args: &[&str]) -> String {
+        let out = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["--database-url", &self.database_url])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     /// A new user (password from stdin) in the first organisation.
     pub fn add_user(&self, login: &str, role: &str) {
         self.admin(
