@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::hlc::Hlc;
-use crate::protocol::CONTACTS;
+use crate::model::ReportStatus;
+use crate::protocol::{CONTACTS, MEAL_RUN_STOPS, PATROLS, REPORTS};
 use crate::sync::RecordState;
 
 /// The fields an anonymised contact loses: who (pseudonym), what was written about them
@@ -27,13 +28,18 @@ pub fn pseudonym_key(p: &str) -> String {
     p.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
-/// The value an erased field takes.
+/// The value an erased field takes: none for a position, a dash for a text a record may not be
+/// without (a report's description and outcome, a stop's label), empty for the others.
 fn blank(field: &str) -> Value {
     match field {
         "position" => Value::Null,
+        "description" | "outcome" | "label" => Value::String(ERASED_TEXT.into()),
         _ => Value::String(String::new()),
     }
 }
+
+/// What an erased text that may not be empty reads.
+pub const ERASED_TEXT: &str = "—";
 
 /// An HLC of the server's that wins over every field of `state` (so the erasure is the last
 /// write of each field it touches), at `now_ms` or just after the newest field.
@@ -79,15 +85,6 @@ pub fn retention_cutoff(now: DateTime<Utc>, months: u32) -> Option<DateTime<Utc>
     now.checked_sub_months(Months::new(months))
 }
 
-/// Whether a contact's time (`at`) is before `cutoff`.
-pub fn expired(fields: &Map<String, Value>, cutoff: DateTime<Utc>) -> bool {
-    fields
-        .get("at")
-        .and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .is_some_and(|at| at < cutoff)
-}
-
 /// Ends a deleted record's time in the trash: only its tombstone stays (`access::tombstone_fields`).
 /// `false` when there is nothing to do (live, purged already, or deleted after `cutoff_ms`).
 pub fn purge(collection: &str, state: &mut RecordState, cutoff_ms: u64) -> bool {
@@ -103,9 +100,48 @@ pub fn purge(collection: &str, state: &mut RecordState, cutoff_ms: u64) -> bool 
     true
 }
 
-/// Whether `collection` holds contacts (what retention and erasure touch).
+/// Whether `collection` holds contacts (what erasure on request touches).
 pub fn holds_people(collection: &str) -> bool {
     collection == CONTACTS
+}
+
+/// The collections retention looks at: each holds text typed about people or where they slept.
+pub const RETAINED: &[&str] = &[CONTACTS, REPORTS, PATROLS, MEAL_RUN_STOPS];
+
+/// Retention of one record of `collection`: when its moment is before `cutoff`, what a person
+/// could be recognised by is erased as a change at the server's HLC (the names changed; none
+/// when there was nothing left to erase, or it is not yet due):
+/// - a contact: pseudonym, notes and exact position (the place link, counts and categories
+///   stay for the indicators);
+/// - a report no longer open (checked or closed): its description, outcome (a dash) and the caller's landmark; its
+///   place stays, as on the map;
+/// - a patrol: the team's notes on it;
+/// - a meal-run stop: its notes, and the label it took from a report's description.
+pub fn anonymise(collection: &str, state: &mut RecordState, cutoff: DateTime<Utc>, now_ms: u64) -> Vec<String> {
+    let f = &state.fields;
+    let text = |name: &str| f.get(name).and_then(Value::as_str);
+    let before = |name: &str| text(name).and_then(|s| DateTime::parse_from_rfc3339(s).ok()).is_some_and(|t| t < cutoff);
+    let fields: &[&str] = match collection {
+        CONTACTS if before("at") => ANONYMISED,
+        REPORTS if before("received_at") && !text("status").is_some_and(report_open) => {
+            &["description", "outcome", "place_note"]
+        }
+        PATROLS if before("started_at") => &["notes"],
+        MEAL_RUN_STOPS if before("done_at") => {
+            if f.get("report_id").is_some_and(|r| !r.is_null()) {
+                &["notes", "label"]
+            } else {
+                &["notes"]
+            }
+        }
+        _ => return Vec::new(),
+    };
+    erase(state, fields, now_ms)
+}
+
+/// Whether a report's status (as stored) is still open work.
+fn report_open(status: &str) -> bool {
+    crate::model::ReportStatus::parse(status).is_some_and(|s| matches!(s, ReportStatus::New | ReportStatus::Assigned))
 }
 
 /// One contact in a person's copy of their data, with what the server knows around it.
@@ -281,9 +317,53 @@ mod tests {
     fn retention_counts_months_back_and_zero_is_off() {
         let now = DateTime::parse_from_rfc3339("2026-12-02T08:00:00Z").unwrap().to_utc();
         let cutoff = retention_cutoff(now, 36).unwrap();
-        assert!(expired(&contact_state("a", "2023-12-01T23:00:00Z").fields, cutoff));
-        assert!(!expired(&contact_state("a", "2023-12-02T09:00:00Z").fields, cutoff));
+        let mut old = contact_state("a", "2023-12-01T23:00:00Z");
+        assert_eq!(anonymise(CONTACTS, &mut old, cutoff, 1_000), ["notes", "position", "pseudonym"]);
+        let mut newer = contact_state("a", "2023-12-02T09:00:00Z");
+        assert!(anonymise(CONTACTS, &mut newer, cutoff, 1_000).is_empty());
         assert_eq!(retention_cutoff(now, 0), None);
+    }
+
+    #[test]
+    fn retention_takes_text_about_people_from_reports_patrols_and_stops() {
+        let cutoff = DateTime::parse_from_rfc3339("2023-12-01T00:00:00Z").unwrap().to_utc();
+        let state = |v: Value| RecordState {
+            fields: v.as_object().unwrap().clone(),
+            field_hlcs: Default::default(),
+            deleted: false,
+            deleted_hlc: String::new(),
+            purged: false,
+        };
+        let report = |status: &str, at: &str| {
+            state(serde_json::json!({"received_at": at, "status": status, "description": "Pan Janek śpi na ławce",
+                "outcome": "w schronisku", "place_note": "za sklepem", "urgency": "urgent"}))
+        };
+        let mut closed = report("closed", "2021-01-01T00:00:00Z");
+        assert_eq!(anonymise(REPORTS, &mut closed, cutoff, 1_000), ["description", "outcome", "place_note"]);
+        assert_eq!(closed.fields["description"], ERASED_TEXT, "a report may not be without a description");
+        assert_eq!(closed.fields["urgency"], "urgent");
+        let mut checked = report("checked", "2021-01-01T00:00:00Z");
+        assert_eq!(anonymise(REPORTS, &mut checked, cutoff, 1_000).len(), 3, "checked is no longer open");
+        for status in ["new", "assigned"] {
+            assert!(
+                anonymise(REPORTS, &mut report(status, "2021-01-01T00:00:00Z"), cutoff, 1_000).is_empty(),
+                "{status}"
+            );
+        }
+        assert!(anonymise(REPORTS, &mut report("closed", "2024-01-01T00:00:00Z"), cutoff, 1_000).is_empty());
+        let mut patrol =
+            state(serde_json::json!({"started_at": "2021-01-01T20:00:00Z", "notes": "Pan Janek pod mostem"}));
+        assert_eq!(anonymise(PATROLS, &mut patrol, cutoff, 1_000), ["notes"]);
+        let stop = |report: Value| {
+            state(serde_json::json!({"done_at": "2021-01-01T23:00:00Z", "report_id": report, "label": "Pan Janek",
+                "notes": "zmarznięty"}))
+        };
+        assert_eq!(anonymise(MEAL_RUN_STOPS, &mut stop(Value::Null), cutoff, 1_000), ["notes"], "a place's name stays");
+        assert_eq!(anonymise(MEAL_RUN_STOPS, &mut stop(serde_json::json!("r")), cutoff, 1_000), ["label", "notes"]);
+        let mut planned = stop(Value::Null);
+        planned.fields.insert("done_at".into(), Value::Null);
+        assert!(anonymise(MEAL_RUN_STOPS, &mut planned, cutoff, 1_000).is_empty(), "never done: no moment yet");
+        assert!(anonymise("sites", &mut patrol, cutoff, 1_000).is_empty(), "places are the map");
     }
 
     #[test]

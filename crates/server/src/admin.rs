@@ -121,7 +121,7 @@ pub async fn retention(
             run_job(db, org.id, &Job::Purge(trash_cutoff), now_ms, dry_run).await.map_err(|e| e.to_string())?;
         let verb = if dry_run { "would be" } else { "were" };
         out.push(format!(
-            "{}: {anonymised} contact(s) older than {months} months {verb} anonymised; {purged} record(s) deleted more than {trash_days} days ago {verb} erased",
+            "{}: {anonymised} record(s) older than {months} months {verb} anonymised (contacts; notes of patrols and stops; reports no longer open); {purged} record(s) deleted more than {trash_days} days ago {verb} erased",
             org.name
         ));
     }

@@ -237,7 +237,7 @@ async fn an_erasure_reaches_every_phone_and_pulls_are_logged_over_http() {
     assert!(cli.contains("ula\tsim"), "{cli}");
     // The commands: a dry run says what it would do; the log never holds the pseudonym.
     let dry = s.admin(&["retention", "run", "--dry-run"], "");
-    assert!(dry.contains("Latarnia: 0 contact(s) older than 36 months would be anonymised"), "{dry}");
+    assert!(dry.contains("Latarnia: 0 record(s) older than 36 months would be anonymised"), "{dry}");
     assert!(s.admin(&["erase", "--org", "Latarnia", "--pseudonym", "nobody"], "").contains("0 contact(s) erased"));
     let (_, audit) = admin.get(&format!("/audit/contacts/{id}")).await;
     assert!(!audit.to_string().to_lowercase().contains("janek"), "{audit}");

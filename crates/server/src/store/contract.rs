@@ -7,7 +7,7 @@ use latarnia_core::{Mutation, Op};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{Db, StoreError};
+use super::{Db, Scan, StoreError};
 
 fn fields(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
@@ -166,7 +166,8 @@ pub async fn scans_page_through_every_record_once(db: &Db) {
     for (only_deleted, expected) in [(false, contacts.len() + 2), (true, deleted.len())] {
         let (mut seen, mut after) = (Vec::new(), None);
         loop {
-            let page = db.scan(u.org_id, only_deleted, after.take(), 2).await.unwrap();
+            let which = if only_deleted { Scan::Deleted } else { Scan::Collection("contacts") };
+            let page = db.scan(u.org_id, which, after.take(), 2).await.unwrap();
             assert!(page.rows.len() <= 2, "a page holds at most its limit");
             seen.extend(page.rows.iter().map(|(c, id, _)| (c.clone(), *id)));
             match page.next {
@@ -251,10 +252,59 @@ pub async fn erasure_retention_and_the_trash(db: &Db) {
     assert!(by_id(&all, a).fields["position"].is_null());
     assert_eq!(by_id(&all, a).fields["headcount"], by_id(&all, c).fields["headcount"], "counts stay");
     assert!(!by_id(&all, b).fields["position"].is_null(), "newer contacts keep theirs");
+    // Retention also takes what was typed about people elsewhere, once past the period: a closed
+    // report's description, outcome and landmark (an open one is still work), a patrol's notes,
+    // a meal-run stop's notes and the label it took from a report.
+    let (closed, open, old_patrol, stop) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let coordinator = user_in(db, u.org_id, Role::Coordinator, "koordynatorka").await;
+    let cc = Uuid::new_v4();
+    let report = |status: &str| {
+        json!({"received_at": "2021-06-01T21:00:00Z", "source": "phone_24h", "site_id": null,
+        "position": {"lat": 54.44, "lon": 18.56, "accuracy_m": 5.0}, "place_note": "za Biedronką",
+        "description": "Pan Janek śpi na ławce", "urgency": "urgent", "status": status, "outcome": "w schronisku",
+        "assigned_to": "Ania"})
+    };
+    let mut old = patrol_fields("Dworzec");
+    old.insert("started_at".into(), json!("2021-06-01T20:00:00Z"));
+    old.insert("notes".into(), json!("Pan Janek znów pod mostem"));
+    let stop_fields = json!({"run_id": Uuid::new_v4(), "seq": 1, "site_id": null, "report_id": closed,
+        "label": "Pan Janek śpi na ławce", "position": {"lat": 54.44, "lon": 18.56, "accuracy_m": 0.0},
+        "status": "done", "skip_reason": "", "people_found": 1, "given": {"hot_meal": 1}, "condition": "ok",
+        "ambulance_called": false, "taken_to_shelter": false, "refused": false, "notes": "zmarznięty",
+        "done_at": "2021-06-01T23:00:00Z", "contact_id": null});
+    let ms = vec![
+        report_mutation(1, closed, 10_000, cc, report("closed")),
+        report_mutation(2, open, 10_000, cc, report("assigned")),
+        Mutation { collection: "patrols".into(), ..mutation(3, old_patrol, Op::Upsert, 10_000, cc, old) },
+        Mutation {
+            collection: "meal_run_stops".into(),
+            ..mutation(4, stop, Op::Upsert, 10_000, cc, fields(stop_fields))
+        },
+    ];
+    let r = db.push(&coordinator, &push(cc, ms), now).await.unwrap();
+    assert!(r.results.iter().all(|r| r.status == Status::Applied), "{r:?}");
+    assert_eq!(run_job(db, u.org_id, &Job::Retention(cutoff), now, false).await.unwrap(), 3);
+    let all = pull_all(db, &coordinator).await;
+    let (x, y) = (by_id(&all, closed), by_id(&all, open));
+    assert_eq!(
+        (x.fields["description"].as_str(), x.fields["outcome"].as_str(), x.fields["place_note"].as_str()),
+        (Some("—"), Some("—"), Some(""))
+    );
+    assert_eq!(
+        (x.fields["status"].as_str(), x.fields["urgency"].as_str()),
+        (Some("closed"), Some("urgent")),
+        "counts stay"
+    );
+    assert_eq!(y.fields["description"], "Pan Janek śpi na ławce", "an open report is still work");
+    assert_eq!(by_id(&all, old_patrol).fields["notes"], "");
+    let s = by_id(&all, stop);
+    assert_eq!((s.fields["notes"].as_str(), s.fields["label"].as_str()), (Some(""), Some("—")));
+    assert_eq!(s.fields["people_found"], 1, "what was done stays");
+    assert_eq!(run_job(db, u.org_id, &Job::Retention(cutoff), now, false).await.unwrap(), 0, "once");
     // The trash: the patrol deleted at 2 s is erased for good; a restore is refused.
     assert_eq!(run_job(db, u.org_id, &Job::Purge(now as u64 - 30 * 86_400_000), now, false).await.unwrap(), 1);
     assert_eq!(run_job(db, u.org_id, &Job::Purge(now as u64), now, false).await.unwrap(), 0, "once");
-    assert!(db.scan(u.org_id, true, None, 10).await.unwrap().rows.is_empty());
+    assert!(db.scan(u.org_id, Scan::Deleted, None, 10).await.unwrap().rows.is_empty());
     let x = by_id(&pull_all(db, &u).await, p);
     assert!(x.deleted && x.fields.is_empty());
     let r = db

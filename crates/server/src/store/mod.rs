@@ -160,15 +160,17 @@ pub struct ScanPage {
 /// Runs a job over an organisation's records; the number of records it changed (or would
 /// change, with `dry_run`).
 pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) -> StoreResult<u64> {
-    use latarnia_core::retention::{erase, expired, has_pseudonym, purge, ANONYMISED, ERASED};
-    let deleted = matches!(job, Job::Purge(_));
+    use latarnia_core::retention::{anonymise, erase, has_pseudonym, purge, ERASED, RETAINED};
+    let scans: Vec<Scan> = match job {
+        Job::Erase(_) => vec![Scan::Collection(latarnia_core::protocol::CONTACTS)],
+        Job::Retention(_) => RETAINED.iter().map(|c| Scan::Collection(c)).collect(),
+        Job::Purge(_) => vec![Scan::Deleted],
+    };
     let now = now_ms.max(0) as u64;
     let decide = |(collection, id, mut state): (String, Uuid, RecordState)| -> Option<ServerWrite> {
         let (name, fields) = match job {
             Job::Erase(p) if has_pseudonym(&state.fields, p) => ("erase", erase(&mut state, ERASED, now)),
-            Job::Retention(cutoff) if expired(&state.fields, *cutoff) => {
-                ("anonymise", erase(&mut state, ANONYMISED, now))
-            }
+            Job::Retention(cutoff) => ("anonymise", anonymise(&collection, &mut state, *cutoff, now)),
             Job::Purge(cutoff) => {
                 let names: Vec<String> = state.fields.keys().cloned().collect();
                 if !purge(&collection, &mut state, *cutoff) {
@@ -181,18 +183,20 @@ pub async fn run_job(db: &Db, org: Uuid, job: &Job, now_ms: i64, dry_run: bool) 
         (name == "purge" || !fields.is_empty()).then_some(ServerWrite { collection, id, state, job: name, fields })
     };
     // Three pages at a time: one read (by a reader), one decided (here), one written (by the
-    // writer).
-    let scan = |after: ScanAfter| {
+    // writer); the scans one after another.
+    let scan = |which: Scan, after: ScanAfter| {
         let db = db.clone();
-        tokio::spawn(async move { db.scan(org, deleted, after, JOB_PAGE).await })
+        tokio::spawn(async move { db.scan(org, which, after, JOB_PAGE).await })
     };
-    let (mut count, mut reading, mut writing) =
-        (0u64, Some(scan(None)), None::<tokio::task::JoinHandle<StoreResult<()>>>);
-    while let Some(r) = reading.take() {
+    let mut scans = scans.into_iter();
+    let first = scans.next().map(|w| (w, scan(w, None)));
+    let (mut count, mut reading, mut writing) = (0u64, first, None::<tokio::task::JoinHandle<StoreResult<()>>>);
+    while let Some((which, r)) = reading.take() {
         let page = r.await.map_err(|e| StoreError::Failed(e.to_string()))??;
-        if page.next.is_some() {
-            reading = Some(scan(page.next));
-        }
+        reading = match page.next {
+            Some(next) => Some((which, scan(which, Some(next)))),
+            None => scans.next().map(|w| (w, scan(w, None))),
+        };
         let batch: Vec<ServerWrite> = page.rows.into_iter().filter_map(decide).collect();
         count += batch.len() as u64;
         if !dry_run && !batch.is_empty() {
@@ -224,7 +228,7 @@ pub async fn subject_access(
     let mut found: Vec<HeldContact> = Vec::new();
     let mut after = None;
     loop {
-        let page = db.scan(org, false, after, JOB_PAGE).await?;
+        let page = db.scan(org, Scan::Collection(latarnia_core::protocol::CONTACTS), after, JOB_PAGE).await?;
         for (_, id, state) in page.rows {
             if !has_pseudonym(&state.fields, pseudonym) {
                 continue;
@@ -415,11 +419,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn org_public_facilities(&self, org: Uuid) -> StoreResult<bool>;
     /// What an organisation sets for its phones (the defaults for an unknown id).
     async fn phone_settings(&self, org: Uuid) -> StoreResult<latarnia_core::sync::PhoneSettings>;
-    /// The records a server job looks at: every contact (`deleted == false`), or every deleted
-    /// record not yet purged (`deleted == true`); at most `limit` of them, after `after` (the
+    /// The records a server job looks at ([`Scan`]), never purged ones; at most `limit` of them, after `after` (the
     /// `next` of the page before), in an order of the backend's choosing that every page
     /// continues.
-    async fn scan(&self, org: Uuid, deleted: bool, after: ScanAfter, limit: u32) -> StoreResult<ScanPage>;
+    async fn scan(&self, org: Uuid, which: Scan, after: ScanAfter, limit: u32) -> StoreResult<ScanPage>;
     /// Writes the results of a server job in one transaction, each as a new version (so every
     /// phone pulls it) and a line of the log (the job's name and the field names).
     async fn write_server(&self, org: Uuid, writes: Vec<ServerWrite>, now_ms: i64) -> StoreResult<()>;
@@ -440,24 +443,41 @@ pub trait Storage: Send + Sync + 'static {
 /// collections after it. Each is one index seek; a single query with
 /// `collection > c OR (collection = c AND id > i)` walks the collection from its start again for
 /// every page.
-pub(crate) fn scan_sql(deleted: bool) -> [String; 2] {
-    let which = scan_which(deleted);
+/// For one collection only the first of them.
+pub(crate) fn scan_sql(which: Scan) -> Vec<String> {
     let select = format!("SELECT {SCAN_COLUMNS} FROM records");
-    [
-        format!("{select} WHERE org_id = $1 AND collection = $2 AND id > $3 AND {which} ORDER BY id LIMIT $4"),
-        format!("{select} WHERE org_id = $1 AND collection > $2 AND {which} ORDER BY collection, id LIMIT $4"),
-    ]
+    let rest = format!(
+        "{select} WHERE org_id = $1 AND collection = $2 AND id > $3 AND NOT purged{} ORDER BY id LIMIT $4",
+        which.also()
+    );
+    match which {
+        Scan::Collection(_) => vec![rest],
+        Scan::Deleted => vec![
+            rest,
+            format!("{select} WHERE org_id = $1 AND collection > $2 AND deleted AND NOT purged ORDER BY collection, id LIMIT $4"),
+        ],
+    }
 }
 
 /// The columns a scan reads.
 pub(crate) const SCAN_COLUMNS: &str = "collection, id, fields, field_hlcs, deleted, deleted_hlc";
 
-/// Which rows a job scans: every contact, or every deleted record not yet purged.
-pub(crate) fn scan_which(deleted: bool) -> &'static str {
-    if deleted {
-        "deleted AND NOT purged"
-    } else {
-        "collection = 'contacts' AND NOT purged"
+/// Which records a server job reads (never purged ones: nothing is left in them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// Every record of one collection, live or deleted (retention, erasure, a person's copy).
+    Collection(&'static str),
+    /// Every deleted record of every collection (the trash's end).
+    Deleted,
+}
+
+impl Scan {
+    /// The condition beside the collection's, in SQL.
+    fn also(self) -> &'static str {
+        match self {
+            Scan::Collection(_) => "",
+            Scan::Deleted => " AND deleted",
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::push::PushPlan;
 use super::{
-    job_log_lines, scan_sql, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
+    job_log_lines, scan_sql, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, Scan, ScanAfter,
     ScanPage, ServerWrite, Storage, StoreError, StoreResult, StoredChange, SERVER_USER,
 };
 
@@ -937,15 +937,19 @@ impl Storage for PgStore {
         Ok(n > 0)
     }
 
-    async fn scan(&self, org: Uuid, deleted: bool, after: ScanAfter, limit: u32) -> StoreResult<ScanPage> {
+    async fn scan(&self, org: Uuid, which: Scan, after: ScanAfter, limit: u32) -> StoreResult<ScanPage> {
         // The position: the last row's collection and id (`collection/id`).
+        let start = match which {
+            Scan::Collection(c) => c,
+            Scan::Deleted => "",
+        };
         let (collection, id) = match &after {
             Some(a) => a.split_once('/').ok_or_else(|| StoreError::Failed(format!("not a scan position: {a:?}")))?,
-            None => ("", ""),
+            None => (start, ""),
         };
         let c = self.pool.get().await?;
         let mut page = ScanPage::default();
-        for sql in scan_sql(deleted) {
+        for sql in scan_sql(which) {
             let left = i64::from(limit) - page.rows.len() as i64;
             // Typed: the second query does not use the id.
             let text = tokio_postgres::types::Type::TEXT;

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::push::PushPlan;
 use super::{
-    job_log_lines, scan_which, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, ScanAfter,
-    ScanPage, ServerWrite, Storage, StoreError, StoreResult, StoredChange, SCAN_COLUMNS, SERVER_USER,
+    job_log_lines, AccessEntry, AccessRow, Account, AuditEntry, HistoryQuery, Org, PullPage, Scan, ScanAfter, ScanPage,
+    ServerWrite, Storage, StoreError, StoreResult, StoredChange, SCAN_COLUMNS, SERVER_USER,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -901,7 +901,7 @@ impl Storage for SqliteStore {
         .await
     }
 
-    async fn scan(&self, org: Uuid, deleted: bool, after: ScanAfter, limit: u32) -> StoreResult<ScanPage> {
+    async fn scan(&self, org: Uuid, which: Scan, after: ScanAfter, limit: u32) -> StoreResult<ScanPage> {
         let from: i64 = match after {
             Some(a) => a.parse().map_err(|_| StoreError::Failed(format!("not a scan position: {a:?}")))?,
             None => 0,
@@ -909,16 +909,18 @@ impl Storage for SqliteStore {
         self.read(move |c| {
             // In rowid order, the order the rows lie in the file: a job's page of updates then
             // dirties a few neighbouring pages instead of one page per record (ids are random).
-            // Contacts through `records_scan` (org, collection), whose entries are in rowid
-            // order; deleted records along the table itself (`+org_id`: no index, no sort).
-            let which = scan_which(deleted);
-            let sql = if deleted {
-                format!("SELECT rowid, {SCAN_COLUMNS} FROM records WHERE rowid > ?2 AND +org_id = ?1 AND {which} ORDER BY rowid LIMIT ?3")
-            } else {
-                format!("SELECT rowid, {SCAN_COLUMNS} FROM records INDEXED BY records_scan WHERE org_id = ?1 AND rowid > ?2 AND {which} ORDER BY rowid LIMIT ?3")
+            // One collection through `records_scan` (org, collection), whose entries are in
+            // rowid order; deleted records along the table itself (`+org_id`: no index, no sort).
+            let sql = match which {
+                Scan::Deleted => format!("SELECT rowid, {SCAN_COLUMNS} FROM records WHERE rowid > ?2 AND +org_id = ?1 AND deleted AND NOT purged ORDER BY rowid LIMIT ?3"),
+                Scan::Collection(_) => format!("SELECT rowid, {SCAN_COLUMNS} FROM records INDEXED BY records_scan WHERE org_id = ?1 AND collection = ?4 AND rowid > ?2 AND NOT purged ORDER BY rowid LIMIT ?3"),
             };
             let mut s = c.prepare_cached(&sql)?;
-            let mut rows = s.query(params![org.to_string(), from, limit])?;
+            let org = org.to_string();
+            let mut rows = match which {
+                Scan::Deleted => s.query(params![org, from, limit])?,
+                Scan::Collection(collection) => s.query(params![org, from, limit, collection])?,
+            };
             let (mut page, mut last) = (ScanPage::default(), from);
             while let Some(r) = rows.next()? {
                 last = r.get(0)?;
