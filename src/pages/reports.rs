@@ -54,7 +54,7 @@ pub fn ReportsPage() -> impl IntoView {
                             view! {
                                 <li data-testid="report-item" data-status=r.status.as_str() class=urgent>
                                     <a href=AppRoute::Report(r.id).href()>
-                                        <strong>{r.description.clone()}</strong>
+                                        <strong>{latarnia_core::shown::excerpt(&r.description, 140)}</strong>
                                         <span class="meta">
                                             {i.sv("report_status", r.status.as_str())}" · "
                                             {i.sv("urgency", r.urgency.as_str())}" · "
