@@ -282,12 +282,14 @@ pub async fn unlock(state: AppState, pin: &str) -> Result<(), UnlockError> {
 
 /// Keeps what the server said with a sync about the user (a new role, a new name) and the
 /// organisation's phone settings (a new lock time): they take effect at once and are stored
-/// with the session. An answer about another user than the one signed in is ignored.
+/// with the session; with a new role the phone also lets go of what the old one read and syncs
+/// again from the start. An answer about another user than the one signed in is ignored.
 pub async fn keep_account(state: AppState, account: latarnia_core::sync::Account) {
     let Some(mut session) = state.session.get_untracked() else { return };
     if session.user.id != account.user.id || (session.user == account.user && session.phone == account.phone) {
         return;
     }
+    let role_changed = session.user.role != account.user.role;
     session.user = account.user;
     session.phone = account.phone;
     if let Err(e) = state.store().set_session(Some(session.clone())).await {
@@ -295,6 +297,16 @@ pub async fn keep_account(state: AppState, account: latarnia_core::sync::Account
         leptos::logging::error!("session: {e:?}");
     }
     state.session.set(Some(session));
+    if role_changed {
+        // What the old role read goes; the new role's records come with a sync from the start.
+        match crate::storage::window::start_over(&state.store()).await {
+            Ok(_) => {
+                state.changed(None);
+                state.sync_again.set_value(true);
+            }
+            Err(e) => leptos::logging::error!("role changed: {e:?}"),
+        }
+    }
 }
 
 /// Locks the app: the data key is forgotten and the app starts again from nothing, so no

@@ -42,7 +42,7 @@ pub fn contact(n: u128, patrol: Option<Uuid>, minutes: i64) -> Contact {
 #[macro_export]
 macro_rules! store_contract {
     (native, $fresh:path) => {
-        $crate::store_contract!(@native $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it, a_whole_read_follows_every_change);
+        $crate::store_contract!(@native $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it, a_new_role_starts_over_keeping_what_is_not_sent, a_whole_read_follows_every_change);
         #[test]
         fn a_record_linked_to_a_merged_place_reads_at_the_survivor() {
             futures::executor::block_on(async {
@@ -52,7 +52,7 @@ macro_rules! store_contract {
         }
     };
     (browser, $fresh:path) => {
-        $crate::store_contract!(@browser $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it, a_whole_read_follows_every_change);
+        $crate::store_contract!(@browser $fresh; a_write_stores_the_record_and_one_outbox_mutation, an_edit_pushes_only_changed_fields, delete_hides_and_restore_brings_back, an_invalid_record_writes_nothing, lists_filter_by_parent_and_time_and_page, mids_are_contiguous_and_clocks_increase, acknowledging_empties_the_outbox_and_keeps_rejections, a_pull_keeps_pending_fields_and_stores_its_cursor, a_pull_in_pages_keeps_edits_made_between_them, places_are_kept_and_listed_like_every_record, resending_renumbers_everything_held, session_and_sync_state_are_kept, the_key_ring_is_kept_and_goes_at_a_wipe, a_draft_is_kept_until_saved_or_discarded_and_goes_at_a_wipe, a_refused_record_can_be_discarded_with_its_refusal, the_indicators_read_from_the_phone_are_the_servers, a_deletion_arrives_as_a_tombstone_and_the_trash_s_end_erases_it, what_leaves_the_window_goes_once_the_server_holds_it, a_new_role_starts_over_keeping_what_is_not_sent, a_whole_read_follows_every_change);
         #[wasm_bindgen_test::wasm_bindgen_test]
         async fn a_record_linked_to_a_merged_place_reads_at_the_survivor() {
             let store = $crate::storage::AppStore::new($fresh().await.into());
@@ -139,6 +139,46 @@ pub async fn what_leaves_the_window_goes_once_the_server_holds_it<S: Store>(s: &
     assert!(keep_window(s, longer).await.unwrap().grew, "a longer window pulls everything again");
     assert!(!keep_window(s, longer).await.unwrap().grew);
     assert!(keep_window(s, PullWindow { days: 0, from_ms: None }).await.unwrap().grew, "the whole history");
+}
+
+/// A new role: everything the server holds goes (read under the old role) and the cursor is
+/// reset, so the next pull brings what the new role reads; a record not yet sent and one the
+/// server refused stay, as the worker's.
+pub async fn a_new_role_starts_over_keeping_what_is_not_sent<S: Store>(s: &S) {
+    use super::window::start_over;
+    let synced = contact(801, None, 0);
+    let deleted = contact(802, None, 1);
+    let site = Site::new(
+        Uuid::from_u128(803),
+        "Altanka",
+        SiteKind::AllotmentShed,
+        latarnia_core::Position { lat: 50.8, lon: 19.1, accuracy_m: 5.0 },
+        t0(),
+    );
+    for c in [synced.clone(), deleted.clone()] {
+        s.write(Edit::Save(c), NOW).await.unwrap();
+    }
+    s.write(Edit::Save(site.clone()), NOW).await.unwrap();
+    s.write(Edit::Save(patrol(804)), NOW).await.unwrap();
+    s.write(Edit::<Contact>::deleted(deleted.id, true), NOW).await.unwrap();
+    let sent = s.clock().await.unwrap().last_mid;
+    let refused = contact(805, None, 2);
+    s.write(Edit::Save(refused.clone()), NOW).await.unwrap();
+    let outbox = s.outbox().await.unwrap();
+    let refusal = Rejected { mutation: outbox.last().unwrap().clone(), error: "forbidden".into(), message: "x".into() };
+    s.acknowledge(sent + 1, vec![refusal]).await.unwrap();
+    let unsent = contact(806, None, 3);
+    s.write(Edit::Save(unsent.clone()), NOW).await.unwrap();
+    s.apply_pull(&[], "cursor-7", NOW).await.unwrap();
+
+    assert_eq!(start_over(s).await.unwrap(), 4, "two contacts (one deleted), the place, the patrol");
+    let live: Vec<Uuid> = s.list::<Contact>(&Query::default()).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(live, vec![unsent.id, refused.id], "the worker's own stay");
+    assert!(s.get::<Contact>(deleted.id).await.unwrap().is_none());
+    assert!(s.get::<Site>(site.id).await.unwrap().is_none(), "the new role's places come with the pull");
+    assert_eq!(s.sync_state().await.unwrap().cursor, "", "the next pull starts from the beginning");
+    assert_eq!(s.outbox().await.unwrap().len(), 1, "still to be sent");
+    assert_eq!(s.rejected().await.unwrap().len(), 1, "still to be shown");
 }
 
 /// A whole-collection read (`list_data`: what the indicators read) gives what the records say

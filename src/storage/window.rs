@@ -71,3 +71,35 @@ async fn drop_old<T: Record>(
     store.forget(T::COLLECTION, &gone).await?;
     Ok(gone)
 }
+
+/// The user's role changed: what the phone holds was pulled under the old one (a partner must
+/// not keep the contacts it read as a streetworker, nor the descriptions of reports it did not
+/// file). Every record the server holds is forgotten and the cursor reset, so the next pull
+/// brings exactly what the new role reads; records not yet sent or refused stay, as the
+/// worker's. The number of records forgotten.
+pub async fn start_over(store: &impl Store) -> Result<usize, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: Uuid,
+    }
+    let mut held: BTreeSet<(String, Uuid)> = store.outbox().await?.into_iter().map(|m| (m.collection, m.id)).collect();
+    held.extend(store.rejected().await?.into_iter().map(|r| (r.collection, r.id)));
+    let mut forgotten = 0;
+    for c in latarnia_core::rules::COLLECTIONS {
+        let mut gone = Vec::new();
+        for deleted in [false, true] {
+            let texts = store.texts(c.name, &Query { deleted, ..Query::default() }).await?;
+            gone.extend(
+                texts
+                    .iter()
+                    .filter_map(|t| serde_json::from_str::<Id>(t).ok())
+                    .map(|r| r.id)
+                    .filter(|id| !held.contains(&(c.name.to_owned(), *id))),
+            );
+        }
+        store.forget(c.name, &gone).await?;
+        forgotten += gone.len();
+    }
+    store.apply_pull(&[], "", 0).await?;
+    Ok(forgotten)
+}
