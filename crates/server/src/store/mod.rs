@@ -222,9 +222,10 @@ pub async fn subject_access(
     pseudonym: &str,
 ) -> StoreResult<Vec<latarnia_core::retention::HeldContact>> {
     use latarnia_core::facilities::{BedHold, Facility};
-    use latarnia_core::protocol::{record_of, stored_record};
+    use latarnia_core::protocol::record_of;
     use latarnia_core::retention::{has_pseudonym, HeldContact};
     use latarnia_core::{Contact, Site};
+    use std::collections::HashMap;
     let mut found: Vec<HeldContact> = Vec::new();
     let mut after = None;
     loop {
@@ -246,26 +247,12 @@ pub async fn subject_access(
     if found.is_empty() {
         return Ok(found);
     }
-    let sites: std::collections::HashMap<Uuid, String> = db
-        .live_records(org, latarnia_core::protocol::SITES)
-        .await?
-        .iter()
-        .filter_map(|(id, f)| stored_record::<Site>(f, id))
-        .map(|s| (s.id, s.label))
-        .collect();
-    let facilities: std::collections::HashMap<Uuid, String> = db
-        .live_records(org, latarnia_core::protocol::FACILITIES)
-        .await?
-        .iter()
-        .filter_map(|(id, f)| stored_record::<Facility>(f, id))
-        .map(|f| (f.id, f.name))
-        .collect();
-    let holds: Vec<BedHold> = db
-        .live_records(org, latarnia_core::protocol::BED_HOLDS)
-        .await?
-        .iter()
-        .filter_map(|(id, f)| stored_record::<BedHold>(f, id))
-        .collect();
+    use latarnia_core::protocol::{BED_HOLDS, FACILITIES, SITES};
+    let sites: HashMap<Uuid, String> =
+        live::<Site>(db, org, SITES).await?.into_iter().map(|s| (s.id, s.label)).collect();
+    let facilities: HashMap<Uuid, String> =
+        live::<Facility>(db, org, FACILITIES).await?.into_iter().map(|f| (f.id, f.name)).collect();
+    let holds: Vec<BedHold> = live(db, org, BED_HOLDS).await?;
     for h in &mut found {
         h.site = h.contact.site_id.and_then(|id| sites.get(&id).cloned());
         h.holds = holds
@@ -275,6 +262,12 @@ pub async fn subject_access(
             .collect();
     }
     Ok(found)
+}
+
+/// The organisation's live records of `collection` that read as a `T`.
+async fn live<T: serde::de::DeserializeOwned>(db: &Db, org: Uuid, collection: &str) -> StoreResult<Vec<T>> {
+    let rows = db.live_records(org, collection).await?;
+    Ok(rows.iter().filter_map(|(id, f)| latarnia_core::protocol::stored_record::<T>(f, id)).collect())
 }
 
 /// One page of a pull: changes after a version, in version order.
