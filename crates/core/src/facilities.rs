@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::indicators::poland_offset_hours;
+use crate::indicators::poland_time;
 use crate::model::Position;
 use crate::validate::{
     chars, check_position, year_ok, Errors, Invalid, ADDRESS_MAX_CHARS, LABEL_MAX_CHARS, NAME_MAX_CHARS, TEAM_MAX,
@@ -322,8 +322,8 @@ impl Facility {
 
     /// Whether it is open at `at` (its hours, read in Poland's wall-clock time).
     pub fn open_at(&self, at: DateTime<Utc>) -> bool {
-        let local = at + Duration::hours(poland_offset_hours(at));
-        let (date, minute) = (local.date_naive(), local.hour() * 60 + local.minute());
+        let local = poland_time(at);
+        let (date, minute) = (local.date(), local.hour() * 60 + local.minute());
         if self.closed_days.contains(&date) {
             return false;
         }

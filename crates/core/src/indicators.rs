@@ -146,9 +146,14 @@ pub fn poland_offset_hours(at: DateTime<Utc>) -> i64 {
     }
 }
 
+/// The wall-clock time in Poland of an instant.
+pub fn poland_time(at: DateTime<Utc>) -> NaiveDateTime {
+    at.checked_add_signed(Duration::hours(poland_offset_hours(at))).unwrap_or(at).naive_utc()
+}
+
 /// The calendar day in Poland of an instant.
 pub fn poland_date(at: DateTime<Utc>) -> NaiveDate {
-    at.checked_add_signed(Duration::hours(poland_offset_hours(at))).unwrap_or(at).date_naive()
+    poland_time(at).date()
 }
 
 /// The instant of a wall-clock time in Poland (a time skipped in spring reads as summer time,

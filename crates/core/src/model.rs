@@ -290,6 +290,13 @@ pub struct Report {
     pub outcome: String,
 }
 
+impl ReportStatus {
+    /// Still work to do: new or assigned (checked and closed are done).
+    pub fn is_open(self) -> bool {
+        matches!(self, ReportStatus::New | ReportStatus::Assigned)
+    }
+}
+
 impl Report {
     /// A new report from the 24 h line, of normal urgency, about `description`: what the form
     /// starts from before anything is chosen.
@@ -314,7 +321,7 @@ impl Report {
     }
 
     pub fn is_open(&self) -> bool {
-        matches!(self.status, ReportStatus::New | ReportStatus::Assigned)
+        self.status.is_open()
     }
 }
 

@@ -123,7 +123,10 @@ pub fn anonymise(collection: &str, state: &mut RecordState, cutoff: DateTime<Utc
     let before = |name: &str| text(name).and_then(|s| DateTime::parse_from_rfc3339(s).ok()).is_some_and(|t| t < cutoff);
     let fields: &[&str] = match collection {
         CONTACTS if before("at") => ANONYMISED,
-        REPORTS if before("received_at") && !text("status").is_some_and(report_open) => {
+        REPORTS
+            if before("received_at")
+                && !text("status").and_then(ReportStatus::parse).is_some_and(ReportStatus::is_open) =>
+        {
             &["description", "outcome", "place_note"]
         }
         PATROLS if before("started_at") => &["notes"],
@@ -137,11 +140,6 @@ pub fn anonymise(collection: &str, state: &mut RecordState, cutoff: DateTime<Utc
         _ => return Vec::new(),
     };
     erase(state, fields, now_ms)
-}
-
-/// Whether a report's status (as stored) is still open work.
-fn report_open(status: &str) -> bool {
-    crate::model::ReportStatus::parse(status).is_some_and(|s| matches!(s, ReportStatus::New | ReportStatus::Assigned))
 }
 
 /// One contact in a person's copy of their data, with what the server knows around it.
@@ -162,10 +160,8 @@ pub struct HeldContact {
 /// none — with the time in Poland. The first row names the columns.
 pub fn subject_access_rows(mut held: Vec<HeldContact>, word: impl Fn(&str) -> String) -> Vec<Vec<crate::csv::Cell>> {
     use crate::csv::Cell::{self, Int, Text};
-    let when = |at: DateTime<Utc>| {
-        let local = at + chrono::Duration::hours(crate::indicators::poland_offset_hours(at));
-        crate::shown::moment(local.naive_utc(), crate::shown::Shown::DateTime)
-    };
+    let when =
+        |at: DateTime<Utc>| crate::shown::moment(crate::indicators::poland_time(at), crate::shown::Shown::DateTime);
     let yes_no = |b: bool| word(if b { "yes" } else { "no" });
     let header = [
         "subject_when",

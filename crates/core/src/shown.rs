@@ -67,8 +67,8 @@ pub fn parse_input(text: &str) -> Option<NaiveDateTime> {
 /// The parts that were filled in, joined by " · " as one line under a heading (a run's
 /// vehicle, team and depot; a patrol's area and team): an empty part leaves no separator.
 pub fn parts<S: AsRef<str>>(parts: impl IntoIterator<Item = S>) -> String {
-    let kept: Vec<S> = parts.into_iter().filter(|p| !p.as_ref().trim().is_empty()).collect();
-    kept.iter().map(|p| p.as_ref().trim()).collect::<Vec<_>>().join(" · ")
+    let kept: Vec<String> = parts.into_iter().map(|p| p.as_ref().trim().to_owned()).filter(|p| !p.is_empty()).collect();
+    kept.join(" · ")
 }
 
 /// The beginning of a long text for a one-line label (a report's description as a stop or a

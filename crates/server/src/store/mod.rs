@@ -439,15 +439,13 @@ pub trait Storage: Send + Sync + 'static {
 /// For one collection only the first of them.
 pub(crate) fn scan_sql(which: Scan) -> Vec<String> {
     let select = format!("SELECT {SCAN_COLUMNS} FROM records");
-    let rest = format!(
-        "{select} WHERE org_id = $1 AND collection = $2 AND id > $3 AND NOT purged{} ORDER BY id LIMIT $4",
-        which.also()
-    );
+    let cond = which.condition();
+    let rest = format!("{select} WHERE org_id = $1 AND collection = $2 AND id > $3 AND {cond} ORDER BY id LIMIT $4");
     match which {
         Scan::Collection(_) => vec![rest],
         Scan::Deleted => vec![
             rest,
-            format!("{select} WHERE org_id = $1 AND collection > $2 AND deleted AND NOT purged ORDER BY collection, id LIMIT $4"),
+            format!("{select} WHERE org_id = $1 AND collection > $2 AND {cond} ORDER BY collection, id LIMIT $4"),
         ],
     }
 }
@@ -465,11 +463,11 @@ pub enum Scan {
 }
 
 impl Scan {
-    /// The condition beside the collection's, in SQL.
-    fn also(self) -> &'static str {
+    /// Which rows, in SQL (the collection itself is the query's parameter).
+    pub(crate) fn condition(self) -> &'static str {
         match self {
-            Scan::Collection(_) => "",
-            Scan::Deleted => " AND deleted",
+            Scan::Collection(_) => "NOT purged",
+            Scan::Deleted => "deleted AND NOT purged",
         }
     }
 }

@@ -911,9 +911,10 @@ impl Storage for SqliteStore {
             // dirties a few neighbouring pages instead of one page per record (ids are random).
             // One collection through `records_scan` (org, collection), whose entries are in
             // rowid order; deleted records along the table itself (`+org_id`: no index, no sort).
+            let cond = which.condition();
             let sql = match which {
-                Scan::Deleted => format!("SELECT rowid, {SCAN_COLUMNS} FROM records WHERE rowid > ?2 AND +org_id = ?1 AND deleted AND NOT purged ORDER BY rowid LIMIT ?3"),
-                Scan::Collection(_) => format!("SELECT rowid, {SCAN_COLUMNS} FROM records INDEXED BY records_scan WHERE org_id = ?1 AND collection = ?4 AND rowid > ?2 AND NOT purged ORDER BY rowid LIMIT ?3"),
+                Scan::Deleted => format!("SELECT rowid, {SCAN_COLUMNS} FROM records WHERE rowid > ?2 AND +org_id = ?1 AND {cond} ORDER BY rowid LIMIT ?3"),
+                Scan::Collection(_) => format!("SELECT rowid, {SCAN_COLUMNS} FROM records INDEXED BY records_scan WHERE org_id = ?1 AND collection = ?4 AND rowid > ?2 AND {cond} ORDER BY rowid LIMIT ?3"),
             };
             let mut s = c.prepare_cached(&sql)?;
             let org = org.to_string();
