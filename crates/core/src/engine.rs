@@ -287,12 +287,14 @@ pub async fn sync_once<T: Transport, R: Replica<Fields = T::Fields>>(
             continue;
         }
         match pull_all(transport, replica, client_id, &pushed, &mut report, &mut progress).await? {
-            Pulled::Done(window, account) => {
+            Pulled::Done { window, account, from_start } => {
                 report.account = account.or(report.account.take());
                 let Some(window) = window else { return Ok(report) };
                 let kept = replica.keep_window(window).await.map_err(SyncError::Local)?;
                 report.dropped += kept.dropped;
-                if !kept.grew || report.window_grew {
+                // A pull from the start (a fresh phone, one that started over on a new role, a
+                // restored server) already brought everything inside the window it was cut to.
+                if !kept.grew || report.window_grew || from_start {
                     return Ok(report);
                 }
                 // A longer window: the records now inside it come with everything again (those
@@ -418,8 +420,9 @@ pub fn is_echo<F: Fields>(c: &Change<F>, pushed: &Pushed) -> bool {
 
 /// How a pull ended.
 enum Pulled {
-    /// The server has no more; the window the last page was cut to, if any.
-    Done(Option<PullWindow>, Option<Account>),
+    /// The server has no more: the window the last page was cut to, if any, the account it
+    /// carried, and whether the pull began from an empty cursor (the whole window came).
+    Done { window: Option<PullWindow>, account: Option<Account>, from_start: bool },
     /// The server refused the cursor (restored from a backup).
     CursorReset,
 }
@@ -468,7 +471,9 @@ async fn pull_all<T: Transport, R: Replica<Fields = T::Fields>>(
         let total = page.remaining.map(|r| report.pulled + r as usize);
         progress(Progress::Pulled { done: report.pulled, total });
         (page, received, prepared) = match next {
-            None => return Ok(Pulled::Done(page.window, page.account)),
+            None => {
+                return Ok(Pulled::Done { window: page.window, account: page.account, from_start: cursor.is_empty() })
+            }
             Some(Err(TransportError::CursorReset)) if !page.cursor.is_empty() => return Ok(Pulled::CursorReset),
             Some(other) => other.map_err(SyncError::Transport)?,
         };
@@ -804,6 +809,95 @@ mod tests {
             state.apply(m.op, &m.fields, &m.hlc);
         }
         assert_eq!((state.fields, state.field_hlcs, state.deleted), (fields, hlcs, true));
+    }
+
+    /// A server of no records that cuts every pull to `days`, counting the pulls by cursor.
+    struct WindowServer {
+        days: u32,
+        pulls: std::cell::RefCell<Vec<String>>,
+    }
+
+    impl Transport for WindowServer {
+        type Fields = Map<String, Value>;
+        async fn push(&self, _: &PushRequest) -> Result<PushResponse, TransportError> {
+            unreachable!("nothing to push")
+        }
+        async fn pull(&self, _: Uuid, cursor: &str, _: u32) -> Result<PullResponse, TransportError> {
+            self.pulls.borrow_mut().push(cursor.to_owned());
+            let window = PullWindow { days: self.days, from_ms: Some(0) };
+            Ok(PullResponse {
+                changes: vec![],
+                cursor: "c1".into(),
+                has_more: false,
+                last_mutation_id: 0,
+                remaining: None,
+                window: Some(window),
+                account: None,
+            })
+        }
+    }
+
+    /// A phone that holds a cursor and the window its last pull was cut to.
+    struct WindowPhone {
+        cursor: std::cell::RefCell<String>,
+        days: std::cell::Cell<u32>,
+    }
+
+    impl Replica for WindowPhone {
+        type Error = ();
+        type Fields = Map<String, Value>;
+        type Prepared = ();
+        async fn client_id(&self) -> Result<Uuid, ()> {
+            Ok(Uuid::nil())
+        }
+        async fn outbox(&self) -> Result<Vec<Mutation>, ()> {
+            Ok(vec![])
+        }
+        async fn acknowledge(&self, _: u64, _: Vec<Rejected>) -> Result<(), ()> {
+            Ok(())
+        }
+        async fn cursor(&self) -> Result<String, ()> {
+            Ok(self.cursor.borrow().clone())
+        }
+        async fn prepare(&self, _: &[Change<Self::Fields>]) {}
+        async fn apply_pull(&self, _: &[Change<Self::Fields>], _: (), cursor: &str) -> Result<(), ()> {
+            *self.cursor.borrow_mut() = cursor.to_owned();
+            Ok(())
+        }
+        async fn resend_all(&self, _: u64) -> Result<(), ()> {
+            Ok(())
+        }
+        async fn keep_window(&self, window: PullWindow) -> Result<WindowKept, ()> {
+            let grew = window.days > self.days.replace(window.days);
+            Ok(WindowKept { dropped: 0, grew })
+        }
+    }
+
+    /// Runs a future whose every step is ready at once (the fakes above never wait).
+    fn ready<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn a_longer_window_pulls_everything_again_once_and_only_when_the_pull_did_not_start_from_scratch() {
+        let pulls = |cursor: &str| {
+            let server = WindowServer { days: 400, pulls: Default::default() };
+            let phone = WindowPhone { cursor: std::cell::RefCell::new(cursor.into()), days: 30.into() };
+            let report = ready(sync_once(&server, &phone, |_| {})).unwrap();
+            assert_eq!(phone.days.get(), 400);
+            (server.pulls.into_inner(), report.window_grew)
+        };
+        // A phone that had pulled under a 30-day window: what is now inside it comes again.
+        assert_eq!(pulls("c0"), (vec!["c0".to_owned(), String::new()], true));
+        // A phone that started over (a new role: the coordinator's 400 days): its pull from the
+        // start brought the whole window already, so it is not pulled a second time.
+        assert_eq!(pulls(""), (vec![String::new()], false));
     }
 
     proptest! {
