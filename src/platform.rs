@@ -358,13 +358,22 @@ pub fn warm_map() {
     let _ = map_warm();
 }
 
-/// The text of the file chosen in `input` (`<input type="file">`), if any.
-pub async fn chosen_text(input: web_sys::EventTarget) -> Option<String> {
+/// The text of the file chosen in the file input `input` (`None` when none was chosen), as
+/// `csv::decode` reads it (UTF-8, UTF-16 or Polish Excel's Windows-1250); an error code when it
+/// is larger than `csv::READ_MAX_BYTES` or the browser could not read it.
+pub async fn chosen_text(input: web_sys::EventTarget) -> Option<Result<String, &'static str>> {
+    use latarnia_core::csv::{decode, READ_MAX_BYTES};
     use wasm_bindgen::JsCast;
     let files = js_sys::Reflect::get(&input, &"files".into()).ok()?;
     let file = js_sys::Reflect::get(&files, &0.into()).ok().filter(|f| !f.is_undefined())?;
     let blob: web_sys::Blob = file.unchecked_into();
-    wasm_bindgen_futures::JsFuture::from(blob.text()).await.ok()?.as_string()
+    if blob.size() > READ_MAX_BYTES as f64 {
+        return Some(Err("file_too_large"));
+    }
+    Some(match wasm_bindgen_futures::JsFuture::from(blob.array_buffer()).await {
+        Ok(bytes) => Ok(decode(&js_sys::Uint8Array::new(&bytes).to_vec())),
+        Err(_) => Err("file_unreadable"),
+    })
 }
 
 /// What was typed into one of the page's own forms (`web/index.html`) before the app started.

@@ -21,8 +21,8 @@ pub fn FacilityImport() -> impl IntoView {
     let load = move |ev: leptos::ev::Event| {
         let Some(target) = ev.target() else { return };
         spawn_local(async move {
-            let text = platform::chosen_text(target).await.unwrap_or_default();
-            match import_register(&text, platform::new_uuid) {
+            let Some(text) = platform::chosen_text(target).await else { return };
+            match text.and_then(|text| import_register(&text, platform::new_uuid)) {
                 Ok(r) => {
                     file_error.set(None);
                     rows.set(r);

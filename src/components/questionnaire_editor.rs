@@ -39,8 +39,9 @@ pub fn QuestionnaireEditor(questionnaire: RwSignal<Questionnaire>, errors: RwSig
     let load = move |ev: leptos::ev::Event| {
         let Some(target) = ev.target() else { return };
         spawn_local(async move {
-            let text = platform::chosen_text(target).await.unwrap_or_default();
-            match read_questionnaire(&text) {
+            let Some(text) = platform::chosen_text(target).await else { return };
+            let read = text.map_err(|code| vec![FieldError { field: "questionnaire", code }]);
+            match read.and_then(|text| read_questionnaire(&text)) {
                 Ok(q) => {
                     questionnaire.set(q);
                     errors.update(|e| e.retain(|e| e.field != "questionnaire"));

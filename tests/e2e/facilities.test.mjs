@@ -24,6 +24,12 @@ const REGISTER = [
   'Ogrzewalnia Miejska;ul. Krótka 2, Częstochowa;ogrzewalnia;15;MOPS',
 ].join('\n');
 
+/** `text` as Windows-1250 bytes (its Polish letters; the rest is ASCII). */
+function windows1250(text) {
+  const polish = { Ą: 0xa5, Ć: 0xc6, Ę: 0xca, Ł: 0xa3, Ń: 0xd1, Ó: 0xd3, Ś: 0x8c, Ź: 0x8f, Ż: 0xaf, ą: 0xb9, ć: 0xe6, ę: 0xea, ł: 0xb3, ń: 0xf1, ó: 0xf3, ś: 0x9c, ź: 0x9f, ż: 0xbf };
+  return Buffer.from([...text].map((c) => polish[c] ?? c.charCodeAt(0)));
+}
+
 /** The free-bed line of the facility named `name` in the list shown. */
 async function freeOf(page, name) {
   const item = byId(page, 'facility-item').filter({ has: page.getByText(name, { exact: true }) }).first();
@@ -52,6 +58,14 @@ test('facilities: import, free beds, a hold offline, arrival, a full facility re
   await navTo(cp, 'nav-facilities');
   await byId(cp, 'facility-empty').waitFor();
   await cp.locator('.facility-import summary').click();
+  // A file far too large (a photo, a whole database chosen by mistake) is refused at once.
+  await byId(cp, 'facility-import').setInputFiles({ name: 'baza.csv', mimeType: 'text/csv', buffer: Buffer.alloc(5 << 20, 'a') });
+  await cp.getByRole('alert').filter({ hasText: 'Plik jest za duży' }).waitFor();
+  assert.equal(await byId(cp, 'facility-import-preview').count(), 0);
+  // Polish Excel saves "CSV (rozdzielany średnikami)" in Windows-1250: the letters survive.
+  await byId(cp, 'facility-import').setInputFiles({ name: 'rejestr-excel.csv', mimeType: 'text/csv', buffer: windows1250(REGISTER) });
+  await byId(cp, 'facility-import-preview').getByText('Hotel Pod Różą').waitFor();
+  assert.equal(await byId(cp, 'facility-import-error').textContent(), '');
   await byId(cp, 'facility-import').setInputFiles({ name: 'rejestr.csv', mimeType: 'text/csv', buffer: Buffer.from(REGISTER) });
   await byId(cp, 'facility-import-preview').waitFor();
   const rows = await byId(cp, 'facility-import-row').evaluateAll((rs) => rs.map((r) => [r.dataset.ok, r.textContent]));
