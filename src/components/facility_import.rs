@@ -40,15 +40,19 @@ pub fn FacilityImport() -> impl IntoView {
         let facilities = good();
         busy.set(true);
         spawn_local(async move {
-            let mut saved = 0;
+            let mut saved = Vec::new();
             for f in facilities {
-                if let Ok(Some(_)) = state.write(Edit::Save(f)).await {
-                    saved += 1;
+                let id = f.id;
+                // A failure (a full disk) is shown by `write`; what was not saved stays in the
+                // preview, to be saved again once there is room.
+                if state.write(Edit::Save(f)).await.is_err() {
+                    break;
                 }
+                saved.push(id);
             }
             busy.set(false);
-            if saved > 0 {
-                rows.set(Vec::new());
+            rows.update(|r| r.retain(|r| r.result.as_ref().is_ok_and(|f| !saved.contains(&f.id))));
+            if rows.with(Vec::is_empty) {
                 state.notify(k::FAC_IMPORTED, None);
             }
         });

@@ -75,6 +75,21 @@ test('facilities: import, free beds, a hold offline, arrival, a full facility re
   assert.match(rows[1][1], /Schronisko.*120/);
   await byId(cp, 'facility-import-row').nth(2).scrollIntoViewIfNeeded();
   await screenshot(cp, '45-facility-import');
+  // The phone's storage fills after the first facility: a clear message, the two not saved
+  // stay in the preview, and are saved once there is room again.
+  await cp.evaluate(() => {
+    const put = IDBObjectStore.prototype.put;
+    window.__facilityPuts = 0;
+    IDBObjectStore.prototype.put = function (...args) {
+      if (this.name === 'facilities' && window.__facilityPuts !== null && ++window.__facilityPuts > 1) throw new DOMException('quota', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  await byId(cp, 'facility-import-save').click();
+  await byId(cp, 'toast').filter({ hasText: 'Pamięć telefonu jest pełna' }).waitFor();
+  await cp.waitForFunction(() => document.querySelectorAll('[data-testid=facility-import-row]').length === 2);
+  assert.match(await byId(cp, 'facility-import-save').textContent(), /2/);
+  await cp.evaluate(() => { window.__facilityPuts = null; });
   await byId(cp, 'facility-import-save').click();
   await cp.waitForFunction(() => document.querySelectorAll('[data-testid=facility-list] [data-testid=facility-item]').length === 3);
   assert.equal(await byId(cp, 'facility-list').getByText('Hotel Pod Różą').count(), 0, 'the refused row is not saved');
