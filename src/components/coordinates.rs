@@ -1,5 +1,6 @@
 //! Latitude and longitude as typed, with their field errors: the place, report and meal-run
-//! forms share it. A comma is a decimal point too.
+//! forms share it. A comma is a decimal point too, and a whole position pasted into either
+//! field fills both (`latarnia_core::position::pasted`).
 
 use latarnia_core::FieldError;
 use leptos::prelude::*;
@@ -52,6 +53,18 @@ pub fn Coordinates(
                         value.set(event_target_value(&ev));
                         if let Some(f) = on_edit {
                             f.run(());
+                        }
+                    }
+                    on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                        // A whole position pasted ("54.44160, 18.56010" from a web map) fills both.
+                        let text = ev.clipboard_data().and_then(|d| d.get_data("text").ok()).unwrap_or_default();
+                        if let Some((a, b)) = latarnia_core::position::pasted(&text) {
+                            ev.prevent_default();
+                            lat.set(shown(a));
+                            lon.set(shown(b));
+                            if let Some(f) = on_edit {
+                                f.run(());
+                            }
                         }
                     }/>
             </label>

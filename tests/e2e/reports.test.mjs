@@ -32,7 +32,13 @@ test('a report becomes a task, is checked with a contact, and is closed; partner
   await byId(cp, 'report-description').fill('Mężczyzna śpi na ławce przy peronie 2, bez kurtki');
   await byId(cp, 'report-save').click();
   await byId(cp, 'error-lon').waitFor();
-  await byId(cp, 'report-lon').fill('18.5701');
+  // The place copied whole from a web map and pasted into the longitude field fills both.
+  await byId(cp, 'report-lon').evaluate((el) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', '54.44110, 18.57010');
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  assert.deepEqual([await byId(cp, 'report-lat').inputValue(), await byId(cp, 'report-lon').inputValue()], ['54.441100', '18.570100']);
   await byId(cp, 'report-urgency').selectOption('urgent');
   await byId(cp, 'report-source').selectOption('city_guard');
   await byId(cp, 'report-save').click();

@@ -18,6 +18,7 @@ pub mod lock;
 pub mod map;
 pub mod model;
 pub mod order;
+pub mod position;
 pub mod protocol;
 pub mod reports;
 pub mod retention;
