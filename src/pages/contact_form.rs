@@ -280,6 +280,7 @@ fn ContactForm(
         move || -> Result<Contact, Vec<FieldError>> {
             let (c, _, at) = typed();
             let mut errs = validate::contact(&c).err().map(|e| e.0).unwrap_or_default();
+            errs.extend(validate::no_national_ids(&[("pseudonym", &c.pseudonym), ("notes", &c.notes)]));
             if at.is_none() {
                 errs.push(FieldError { field: "at", code: "at_invalid" });
             }

@@ -150,6 +150,9 @@ fn ReportForm(report: Report, is_new: bool, sites: Vec<Site>, patrols: Vec<Patro
                 ..base.clone()
             };
             let mut errs = validate::report(&r).err().map(|e| e.0).unwrap_or_default();
+            let texts =
+                [("description", r.description.as_str()), ("place_note", &r.place_note), ("outcome", &r.outcome)];
+            errs.extend(validate::no_national_ids(&texts));
             if at.is_none() {
                 errs.push(FieldError { field: "received_at", code: "at_invalid" });
             }

@@ -105,8 +105,10 @@ fn StopForm(stop: MealRunStop) -> impl IntoView {
                 s.people_found = 0;
                 s.given.clear();
             }
-            if let Err(e) = latarnia_core::validate::meal_run_stop(&s) {
-                return errors.set(e.0);
+            let mut errs = latarnia_core::validate::meal_run_stop(&s).err().map(|e| e.0).unwrap_or_default();
+            errs.extend(latarnia_core::validate::no_national_ids(&[("notes", &s.notes)]));
+            if !errs.is_empty() {
+                return errors.set(errs);
             }
             errors.set(Vec::new());
             busy.set(true);

@@ -41,8 +41,14 @@ test('invalid input is shown at the field, in Polish and in English, and nothing
   assert.equal(await byId(page, 'contact-notes').inputValue(), 'x'.repeat(2001), 'the form keeps what was typed');
   await screenshot(page, '7-validation');
 
-  // Fixed, it saves; the patrol then has exactly one contact.
+  // A PESEL in the notes would undo the pseudonym: refused at the field, in words.
   await byId(page, 'contact-headcount').fill('2');
+  await byId(page, 'contact-notes').fill('Pan Janek, PESEL 44051401359, prosi o śpiwór');
+  await byId(page, 'contact-save').click();
+  await byId(page, 'error-notes').filter({ hasText: 'Nie zapisuj numeru PESEL ani numeru dowodu' }).waitFor();
+  assert.match(await byId(page, 'contact-notes').inputValue(), /44051401359/, 'kept to be corrected');
+
+  // Fixed, it saves; the patrol then has exactly one contact.
   await byId(page, 'contact-notes').fill('ok');
   await byId(page, 'contact-save').click();
   await byId(page, 'contact-quick').waitFor();

@@ -72,6 +72,7 @@ pub const CODES: &[&str] = &[
     "beds_range",
     "hold_minutes_range",
     "login_invalid",
+    "national_id_in_text",
 ];
 
 /// The years a date may fall in (inclusive): the work's, with room either side. Past them a
@@ -174,6 +175,48 @@ pub(crate) fn check_position(e: &mut Errors, p: &Position) {
     e.check(p.lat.is_finite() && (-90.0..=90.0).contains(&p.lat), "lat", "lat_range");
     e.check(p.lon.is_finite() && (-180.0..=180.0).contains(&p.lon), "lon", "lon_range");
     e.check(p.accuracy_m.is_finite() && p.accuracy_m >= 0.0, "accuracy_m", "accuracy_range");
+}
+
+/// Whether `text` holds a Polish national identifier: a PESEL (11 digits, a month the number
+/// can encode and its check digit right) or an identity card's series and number (`ABC123456`
+/// or `ABC 123456`, its check digit right). A person is recorded under a pseudonym only; one
+/// such number in the notes undoes that, so the phone's forms refuse it (the check digits keep
+/// an ordinary number — a phone number, a count — from being taken for one, but for about one
+/// in fifty 11-digit numbers).
+pub fn national_id_in(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let at = |i: usize| chars.get(i).copied().unwrap_or(' ');
+    let value = |c: char| c.to_digit(36).unwrap_or(0);
+    (0..chars.len()).any(|i| {
+        let starts = i == 0 || !at(i - 1).is_alphanumeric();
+        // A PESEL: 11 digits, no digit either side.
+        let pesel = starts && (i..i + 11).all(|j| at(j).is_ascii_digit()) && !at(i + 11).is_alphanumeric() && {
+            let d: Vec<u32> = chars[i..i + 11].iter().map(|c| value(*c)).collect();
+            let sum: u32 = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3].iter().zip(&d).map(|(w, d)| w * d).sum();
+            let month = (d[2] * 10 + d[3]) % 20;
+            let day = d[4] * 10 + d[5];
+            (10 - sum % 10) % 10 == d[10] && (1..=12).contains(&month) && (1..=31).contains(&day)
+        };
+        // An identity card: three letters, a space or none, six digits (the first the check).
+        let card = starts && (i..i + 3).all(|j| at(j).is_ascii_alphabetic()) && {
+            let from = if at(i + 3) == ' ' { i + 4 } else { i + 3 };
+            (from..from + 6).all(|j| at(j).is_ascii_digit()) && !at(from + 6).is_alphanumeric() && {
+                let v: Vec<u32> = chars[i..i + 3].iter().chain(&chars[from..from + 6]).map(|c| value(*c)).collect();
+                let sum: u32 = [7, 3, 1, 0, 7, 3, 1, 7, 3].iter().zip(&v).map(|(w, v)| w * v).sum();
+                sum % 10 == v[3]
+            }
+        };
+        pesel || card
+    })
+}
+
+/// The `national_id_in_text` errors of a form's free-text fields.
+pub fn no_national_ids(fields: &[(&'static str, &str)]) -> Vec<FieldError> {
+    fields
+        .iter()
+        .filter(|(_, text)| national_id_in(text))
+        .map(|(field, _)| FieldError { field, code: "national_id_in_text" })
+        .collect()
 }
 
 pub fn contact(c: &Contact) -> Result<(), Invalid> {
@@ -310,6 +353,60 @@ pub fn split_team(input: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pesel_or_an_identity_card_number_is_found_in_free_text() {
+        for text in [
+            "44051401359",
+            "PESEL: 44051401359.",
+            "ur. 2002, pesel 02270803624 (z MOPS)",
+            "dowód ABA300000",
+            "dowód aba 300000, ważny",
+        ] {
+            assert!(national_id_in(text), "{text}");
+        }
+        for text in [
+            "",
+            "Pan Janek spod wiaduktu, prosi o śpiwór",
+            "44051401358",
+            "440514013591",
+            "144051401359",
+            "tel. 601 234 567",
+            "+48601234567",
+            "2026-12-05 23:40, 12 osób",
+            "ABA300001",
+            "ABAB300000",
+            "ABA3000000",
+            "44001401359",
+        ] {
+            assert!(!national_id_in(text), "{text}");
+        }
+        assert_eq!(
+            no_national_ids(&[("pseudonym", "Rudy"), ("notes", "PESEL 44051401359")]),
+            vec![FieldError { field: "notes", code: "national_id_in_text" }]
+        );
+    }
+
+    proptest::proptest! {
+        /// Any PESEL with its right check digit is found, wherever it stands in the notes, and
+        /// the same number with any other check digit is not.
+        #[test]
+        fn every_pesel_is_found_and_a_wrong_check_digit_is_not(
+            year in 0u32..100, month in 1u32..=12, century in 0u32..5, day in 1u32..=31, serial in 0u32..10_000,
+            before in "[a-ząż ,.:]{0,12}", after in "[ a-ząż,.]{0,12}"
+        ) {
+            let ten = format!("{year:02}{:02}{day:02}{serial:04}", month + 20 * century);
+            let digits: Vec<u32> = ten.chars().map(|c| c.to_digit(10).unwrap()).collect();
+            let sum: u32 = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3].iter().zip(&digits).map(|(w, d)| w * d).sum();
+            let check = (10 - sum % 10) % 10;
+            let spaced = |s: &str| if s.is_empty() { String::new() } else { format!("{s} ") };
+            let text = |c: u32| format!("{}{ten}{c} {after}", spaced(&before));
+            proptest::prop_assert!(national_id_in(&text(check)));
+            for wrong in (0..10).filter(|c| *c != check) {
+                proptest::prop_assert!(!national_id_in(&text(wrong)));
+            }
+        }
+    }
 
     #[test]
     fn a_typed_temperature_is_read_or_named_wrong() {
