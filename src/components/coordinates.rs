@@ -75,6 +75,7 @@ pub fn Coordinates(
             {input(lat, "lat", k::SITE_LAT)}
             {input(lon, "lon", k::SITE_LON)}
         </div>
+        <p class="hint">{i.s(k::COORDS_PASTE_HINT)}</p>
         <FieldErrorText errors field="lat"/>
         <FieldErrorText errors field="lon"/>
     }
