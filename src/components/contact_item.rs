@@ -22,7 +22,8 @@ pub fn parse_local_input(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::Local.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&chrono::Utc))
 }
 
-/// One contact in a list: time, people, what was given, and the start of the notes (as text).
+/// One contact in a list: time, people, the pseudonym, what was given, and the start of the
+/// notes (as text).
 /// `linked: false` for a contact this phone does not hold (read from the server): nothing to
 /// open.
 #[component]
@@ -37,12 +38,14 @@ pub fn ContactItem(
     let headcount = contact.headcount;
     let given = contact.given.clone();
     let notes = latarnia_core::shown::excerpt(&contact.notes, 80);
+    let pseudonym = (!contact.pseudonym.is_empty()).then(|| contact.pseudonym.clone());
     let no_position = contact.position.is_none().then_some(contact.position_status);
     let inner = view! {
         <span class="ci-time">{time}</span>
         <span class="ci-people" data-testid="contact-item-headcount">
             {move || format!("{headcount} {}", if headcount == 1 { i.t(k::PERSON) } else { i.t(k::PEOPLE) })}
         </span>
+        {pseudonym.map(|p| view! { <span class="ci-pseudonym" data-testid="contact-item-pseudonym">{p}</span> })}
         <span class="ci-given">
             {move || given.iter().map(|(item, n)| format!("{} ×{n}", i.value("item", item.as_str()))).collect::<Vec<_>>().join(", ")}
         </span>

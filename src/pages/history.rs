@@ -1,5 +1,5 @@
-//! Every contact on this phone, newest first, with a date filter and paging; past the phone's
-//! window, older ones from the server.
+//! Every contact on this phone, newest first, with a date filter, a search by pseudonym (to go
+//! back to the same person) and paging; past the phone's window, older ones from the server.
 
 use chrono::{Local, NaiveDate, TimeZone};
 use latarnia_core::Contact;
@@ -28,16 +28,30 @@ pub fn HistoryPage() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let pages = RwSignal::new(1u32);
+    // The pseudonym searched for (as typed, and as searched once typing pauses).
+    let typed = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
 
     let contacts = state.resource(move || {
+        let searching = search.get();
+        let limit = PAGE * pages.get();
         let query = Query {
             from_ms: day_bound(&from.get(), false),
             to_ms: day_bound(&to.get(), true),
-            limit: Some(PAGE * pages.get()),
+            // A search reads the period whole and keeps the contacts with the pseudonym.
+            limit: searching.trim().is_empty().then_some(limit),
             ..Default::default()
         };
-        async move { state.store().list::<Contact>(&query).await }
+        async move {
+            let mut list = state.store().list::<Contact>(&query).await?;
+            if !searching.trim().is_empty() {
+                list.retain(|r| r.data.answers_to(&searching));
+                list.truncate(limit as usize);
+            }
+            Ok(list)
+        }
     });
+    let searching = move || search.with(|s| !s.trim().is_empty());
     let shown = move || contacts.get().and_then(Result::ok).map(|v| v.len()).unwrap_or(0);
     let more = move || shown() as u32 == PAGE * pages.get();
 
@@ -56,8 +70,26 @@ pub fn HistoryPage() -> impl IntoView {
                         on:change=move |ev| { to.set(event_target_value(&ev)); pages.set(1); }/>
                 </label>
             </div>
+            <label class="field">
+                <span>{i.s(k::HISTORY_PSEUDONYM)}</span>
+                <input type="search" data-testid="history-pseudonym" autocomplete="off" enterkeyhint="search"
+                    prop:value=move || typed.get()
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev);
+                        typed.set(text.clone());
+                        // Searched once typing pauses: a coordinator's phone reads its whole year.
+                        set_timeout(move || if typed.get_untracked() == text {
+                            search.set(text);
+                            pages.set(1);
+                        }, std::time::Duration::from_millis(300));
+                    }/>
+            </label>
             <FromStore resource=contacts let:list>
-                {list.is_empty().then(|| view! { <p class="empty" data-testid="history-empty">{i.s(k::HISTORY_EMPTY)}</p> })}
+                {list.is_empty().then(|| view! {
+                    <p class="empty" data-testid="history-empty">
+                        {move || if searching() { i.t(k::HISTORY_NO_MATCH) } else { i.t(k::HISTORY_EMPTY) }}
+                    </p>
+                })}
             </FromStore>
             <ul class="contact-list" data-testid="contact-list">
                 <For
@@ -72,7 +104,7 @@ pub fn HistoryPage() -> impl IntoView {
                 </button>
             </Show>
             // Past what this phone keeps: from the server, when online.
-            <Show when=move || !more()>
+            <Show when=move || !more() && !searching()>
                 <OlderContacts/>
             </Show>
         </section>

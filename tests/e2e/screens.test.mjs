@@ -11,13 +11,17 @@ after(async () => { await server.stop(); });
 
 const T = { timeout: 120_000 };
 
+let accounts = 0;
+
 async function freshPage(options = {}, initScript) {
+  // Each test its own account: a patrol another test left open on the server is not its own.
+  const user = await server.addUser(`screens-${++accounts}`, 'admin');
   const context = await openProfile(tempDir('profile'), options);
   if (initScript) await context.addInitScript(initScript);
   const page = context.pages()[0] ?? (await context.newPage());
   const watch = watchPage(page);
   await page.goto(server.url);
-  await signIn(page, server);
+  await signIn(page, server, user);
   return { context, page, watch };
 }
 
@@ -105,12 +109,14 @@ test('a deleted contact can be restored with undo', T, async () => {
   await context.close();
 });
 
-test('the history filters by date', T, async () => {
+test('the history filters by date and finds a person by pseudonym', T, async () => {
   const { context, page, watch } = await freshPage();
   await startPatrol(page);
-  for (const at of ['2026-01-05T22:30', '2026-01-06T01:10', '2026-02-01T23:00']) {
+  const met = [['2026-01-05T22:30', 'Rudy spod mostu'], ['2026-01-06T01:10', 'Łysy'], ['2026-02-01T23:00', 'rudy']];
+  for (const [at, pseudonym] of met) {
     await byId(page, 'contact-new').click();
     await byId(page, 'contact-at').fill(at);
+    await byId(page, 'contact-pseudonym').fill(pseudonym);
     await byId(page, 'contact-save').click();
     await byId(page, 'contact-quick').waitFor();
   }
@@ -123,6 +129,17 @@ test('the history filters by date', T, async () => {
   await byId(page, 'history-from').fill('2026-03-01');
   await byId(page, 'history-to').fill('');
   await byId(page, 'history-empty').waitFor();
+
+  // The same person again: their contacts by pseudonym, any case, the pseudonym shown.
+  await byId(page, 'history-from').fill('');
+  await byId(page, 'history-pseudonym').fill('RUDY');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 2);
+  assert.deepEqual(await byId(page, 'contact-item-pseudonym').allTextContents(), ['rudy', 'Rudy spod mostu']);
+  await screenshot(page, '51-history-pseudonym');
+  await byId(page, 'history-pseudonym').fill('kasia');
+  await byId(page, 'history-empty').filter({ hasText: 'nie ma kontaktów z tym pseudonimem' }).waitFor();
+  await byId(page, 'history-pseudonym').fill('');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-item]').length === 3);
   watch.assertClean();
   await context.close();
 });

@@ -131,6 +131,13 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// Whether this contact was recorded under a pseudonym holding `search`, case and spaces
+    /// ignored (the history's search for the same person: "rud" finds "Rudy spod mostu").
+    pub fn answers_to(&self, search: &str) -> bool {
+        let key = crate::retention::pseudonym_key(search);
+        !key.is_empty() && crate::retention::pseudonym_key(&self.pseudonym).contains(&key)
+    }
+
     /// The person arrived where a referral of `kind` sent them (a facility's reception said so):
     /// that referral accepted, added when the form had none of that kind. The indicators count
     /// it so, and the worker's form shows it so.
@@ -496,6 +503,23 @@ impl MealRunStop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contact_answers_to_part_of_its_pseudonym_whatever_the_case_and_spaces() {
+        let at = DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap();
+        let mut c = Contact::quick(Uuid::nil(), None, at, Err(PositionStatus::Denied));
+        c.pseudonym = "Rudy spod Mostu".into();
+        for search in ["rud", "RUDY", "spodmostu", " Mostu ", "Rudy spod Mostu"] {
+            assert!(c.answers_to(search), "{search}");
+        }
+        for search in ["", "  ", "rudy x", "Łysy"] {
+            assert!(!c.answers_to(search), "{search:?}");
+        }
+        c.pseudonym = "Łysy".into();
+        assert!(c.answers_to("łys"), "Polish letters, any case");
+        c.pseudonym.clear();
+        assert!(!c.answers_to("a"), "no pseudonym answers to nothing");
+    }
 
     #[test]
     fn an_arrival_accepts_the_referral_of_its_kind_or_adds_it() {
