@@ -81,7 +81,8 @@ if (existsSync(PEER_SRC)) {
 } else {
   console.log(`no peer benchmark at ${PEER_SRC}: the ratios are left out`);
 }
-const vs = (ours, theirs) => (peer ? ` — PouchDB ${fmt(theirs)}, ${(theirs / ours).toFixed(1)}× ${ours <= theirs ? 'faster' : 'slower'}` : '');
+// The ratio as a reader says it: "5.3× faster", "1.7× slower" (never "0.6× slower").
+const vs = (ours, theirs) => (peer ? ` — PouchDB ${fmt(theirs)}, ${ours <= theirs ? `${(theirs / ours).toFixed(1)}× faster` : `${(ours / theirs).toFixed(1)}× slower`}` : '');
 
 const profile = tempDir('bench');
 let context = await openProfile(profile);
