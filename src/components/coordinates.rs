@@ -8,9 +8,10 @@ use leptos::prelude::*;
 use crate::components::field_error::FieldErrorText;
 use crate::i18n::{k, use_i18n};
 
-/// A coordinate as typed (a comma is a decimal point too); NaN when it is not a number.
+/// A coordinate as typed (`position::decimal`: a comma is a decimal point too); NaN when it is
+/// not a number.
 pub fn coordinate(text: &str) -> f64 {
-    text.trim().replace(',', ".").parse().unwrap_or(f64::NAN)
+    latarnia_core::position::decimal(text).unwrap_or(f64::NAN)
 }
 
 /// A coordinate for an input: six decimals (about 10 cm), empty when unknown.

@@ -40,7 +40,7 @@ pub fn FacilityImport() -> impl IntoView {
         let facilities = good();
         busy.set(true);
         spawn_local(async move {
-            let mut saved = Vec::new();
+            let mut saved = std::collections::HashSet::new();
             for f in facilities {
                 let id = f.id;
                 // A failure (a full disk) is shown by `write`; what was not saved stays in the
@@ -48,7 +48,7 @@ pub fn FacilityImport() -> impl IntoView {
                 if state.write(Edit::Save(f)).await.is_err() {
                     break;
                 }
-                saved.push(id);
+                saved.insert(id);
             }
             busy.set(false);
             rows.update(|r| r.retain(|r| r.result.as_ref().is_ok_and(|f| !saved.contains(&f.id))));

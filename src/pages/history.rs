@@ -45,7 +45,8 @@ pub fn HistoryPage() -> impl IntoView {
         async move {
             let mut list = state.store().list::<Contact>(&query).await?;
             if !searching.trim().is_empty() {
-                list.retain(|r| r.data.answers_to(&searching));
+                let key = latarnia_core::retention::pseudonym_key(&searching);
+                list.retain(|r| r.data.answers_to(&key));
                 list.truncate(limit as usize);
             }
             Ok(list)

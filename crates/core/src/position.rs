@@ -19,15 +19,14 @@ pub fn pasted(text: &str) -> Option<(f64, f64)> {
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
 }
 
-/// A decimal number, a comma being a decimal point too.
-fn number(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+'));
-    ok.then(|| s.replace(',', ".").parse::<f64>().ok()).flatten().filter(|x| x.is_finite())
+/// One coordinate as typed: a finite decimal number, a comma being a decimal point too (the
+/// coordinate fields read theirs so as well).
+pub fn decimal(s: &str) -> Option<f64> {
+    s.trim().replace(',', ".").parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 fn decimals(t: &str) -> Option<(f64, f64)> {
-    let two = |a: &str, b: &str| Some((number(a)?, number(b)?));
+    let two = |a: &str, b: &str| Some((decimal(a)?, decimal(b)?));
     if let Some((a, b)) = t.split_once(';') {
         return two(a, b);
     }
@@ -56,7 +55,7 @@ fn degrees(t: &str) -> Option<(f64, f64)> {
             continue;
         }
         if !digits.is_empty() {
-            numbers.push(number(&std::mem::take(&mut digits))?);
+            numbers.push(decimal(&std::mem::take(&mut digits))?);
         }
         match c.to_ascii_uppercase() {
             h @ ('N' | 'S' | 'E' | 'W') if numbers.is_empty() && letter.is_none() => letter = Some(h),
